@@ -1,0 +1,48 @@
+# Two commands do everything on a bare machine with python3 and make: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest bench lock clean
+
+# Re-install whenever the lock or the project metadata changes.
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+# Until the web app exists: a demonstration of the command line.
+run: $(STAMP)
+	mkdir -p demo
+	$(BIN)/slowtaper drugs clonazepam
+	$(BIN)/slowtaper plan clonazepam 2mg --times 08:00=1,22:00=1 --region US --start 2027-01-04 --hold 28d
+	$(BIN)/slowtaper plan clonazepam 2mg --times 08:00=1,22:00=1 --region US --start 2027-01-04 --hold 28d \
+		--pdf demo/clonazepam-2mg.pdf
+	$(BIN)/slowtaper plan clonazepam 2mg --times 08:00=1,22:00=1 --region US --start 2027-01-04 --hold 28d \
+		--plot demo/clonazepam-2mg.png
+	@echo "Wrote demo/clonazepam-2mg.pdf and demo/clonazepam-2mg.png"
+
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/population.py
+
+# Regenerate the lock from pyproject.toml's ranges (needs the `uv` tool; not part of run or test).
+lock:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

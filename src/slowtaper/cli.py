@@ -1,0 +1,588 @@
+"""`slowtaper`: the taper engine on the command line. Each command parses, calls `slowtaper.taper`, prints.
+
+Bad input exits with code 2 and one line saying what to fix; there is never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from slowtaper import taper
+from slowtaper.taper import InvalidInput, PlanRequest, TaperError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Slow, guarded benzodiazepine and Z-drug tapers that real tablets and liquids can make exactly. "
+    "The software proposes; the clinician decides.",
+)
+# No markup: catalogue text such as "[unverified]" must print as written.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
+
+
+class BadInput(Exception):
+    """Raised by the option parsers below; shown as one line with exit code 2."""
+
+
+# --- option parsers ---------------------------------------------------------------------------------------
+
+
+def _decimal(text: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise BadInput(f"{what} must be a number, got '{text}'") from None
+    if not value.is_finite():
+        raise BadInput(f"{what} must be a finite number, got '{text}'")
+    return value
+
+
+def parse_mg(text: str, what: str = "the dose") -> Decimal:
+    """'2mg', '2 mg', '0.5' -> Decimal milligrams."""
+    t = text.strip().lower().replace(" ", "")
+    if t.endswith("mg"):
+        t = t[:-2]
+    elif re.search(r"[a-z]", t):
+        raise BadInput(f"{what} is in mg, e.g. 2mg (got '{text}')")
+    return _decimal(t, what)
+
+
+def parse_percent(text: str, what: str) -> Decimal:
+    t = text.strip().rstrip("%").strip()
+    return _decimal(t, what)
+
+
+def parse_days(text: str, what: str) -> int:
+    """'14d', '2w', '14' -> days."""
+    m = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", text.lower())
+    if not m:
+        raise BadInput(f"{what} is a number of days or weeks, e.g. 14d or 2w (got '{text}')")
+    n = int(m.group(1))
+    return n * 7 if m.group(2) == "w" else n
+
+
+def parse_date(text: str, what: str = "--start") -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadInput(f"{what} must be a date as YYYY-MM-DD, got '{text}'") from None
+
+
+def parse_times(text: str | None, total: Decimal) -> tuple[tuple[time, Decimal], ...]:
+    """'08:00=1,22:00=1' -> ((08:00, 1), (22:00, 1)); must add up to the daily dose."""
+    if text is None:
+        return ((time(8, 0), total),)
+    pairs = []
+    for part in text.split(","):
+        if "=" not in part:
+            raise BadInput(f"--times takes TIME=MG pairs like 08:00=1,22:00=1 (got '{part.strip()}')")
+        t, mg = part.split("=", 1)
+        try:
+            clock = time.fromisoformat(t.strip())
+        except ValueError:
+            raise BadInput(f"--times: '{t.strip()}' is not a clock time like 08:00") from None
+        if clock.second or clock.microsecond:
+            raise BadInput(f"--times: give times to the minute, like 08:00 (got '{t.strip()}')")
+        pairs.append((clock, parse_mg(mg, f"the {t.strip()} dose")))
+    given = sum((mg for _, mg in pairs), Decimal(0))
+    if given != total:
+        raise BadInput(
+            f"--times adds up to {_plain(given)} mg but the daily dose is {_plain(total)} mg: make them match"
+        )
+    return tuple(sorted(pairs))
+
+
+def parse_step(text: str | None, method: str) -> Decimal | None:
+    if text is None:
+        return None
+    if method == "linear":
+        if "%" in text:
+            raise BadInput("the linear method cuts a fixed amount: give --step in mg, e.g. 0.125mg")
+        return parse_mg(text, "--step")
+    if "mg" in text.lower():
+        raise BadInput(f"the {method} method takes --step as a percentage, e.g. 10%")
+    return parse_percent(text, "--step")
+
+
+def _plain(d: Decimal) -> str:
+    return format(d.normalize(), "f")
+
+
+def _products(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    names = tuple(p.strip() for p in text.split(",") if p.strip())
+    if not names:
+        raise BadInput("--products is empty: name products like '0.5 mg tablet,0.1 mg/mL suspension'")
+    return names
+
+
+# --- commands ---------------------------------------------------------------------------------------------
+
+
+def _figure_text(fig: taper.Figure) -> str:
+    return str(fig)
+
+
+@app.command()
+def drugs(
+    drug: Annotated[str | None, typer.Argument(help="A drug to show in full, e.g. clonazepam.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the catalogue, or one drug's figures, equivalents and products, each with its source.
+
+    Example: slowtaper drugs clonazepam
+    """
+    cat = taper.catalogue()
+    if drug is None:
+        rows = [_drug_summary(d) for d in cat.drugs.values()]
+        if as_json:
+            out.print_json(json.dumps(rows))
+            return
+        table = Table(title="Drugs (equivalents: mg ≈ 10 mg diazepam)")
+        for col in ("drug", "class", "half-life h", "ashton", "vadod", "nhsscot"):
+            table.add_column(col)
+        for r in rows:
+            eq = r["equivalence"]
+            table.add_row(
+                r["id"],
+                r["class"],
+                r["half_life_h"],
+                *(eq.get(k, {}).get("text", "-") for k in ("ashton", "vadod", "nhsscot")),
+            )
+        out.print(table)
+        out.print("[unverified] marks figures recalled, not re-read in the source. Details: slowtaper drugs NAME")
+        return
+    d = cat.drug(drug)
+    data = _drug_detail(d)
+    if as_json:
+        out.print_json(json.dumps(data))
+        return
+    out.print(f"{d.name} ({d.drug_class})", style="bold")
+    table = Table(title="Figures")
+    for col in ("figure", "value (range)", "source", "note"):
+        table.add_column(col)
+    for name, f in data["figures"].items():
+        table.add_row(name, f["text"], f["source"], f["note"])
+    out.print(table)
+    eq = Table(title="Diazepam equivalence (mg of this drug ≈ 10 mg diazepam); sources disagree")
+    for col in ("source", "mg", "citation", "note"):
+        eq.add_column(col)
+    for key, f in data["equivalence"].items():
+        eq.add_row(key, f["text"], f["source"], f["note"])
+    out.print(eq)
+    for m in data["metabolites"]:
+        out.print(f"Metabolite: {m['name']} ({'active' if m['active'] else 'inactive'}). {m['note']}")
+    pt = Table(title="Products")
+    for col in ("product", "regions", "default in", "source"):
+        pt.add_column(col)
+    for p in data["products"]:
+        pt.add_row(p["description"], ", ".join(p["regions"]), ", ".join(p["default_in"]) or "-", p["source"])
+    out.print(pt)
+    out.print(f"Shortest step (about 5 half-lives): {d.min_step_days()} days.")
+    used = {f["source"] for f in data["figures"].values()} | {f["source"] for f in data["equivalence"].values()}
+    used |= {p["source"] for p in data["products"]}
+    out.print("Sources:")
+    for key in sorted(used):
+        src = cat.sources[key]
+        out.print(f"  {key}: {src.citation}{' ' + src.url if src.url else ''}")
+
+
+def _fig(f: taper.Figure) -> dict[str, Any]:
+    cat = taper.catalogue()
+    return {
+        "value": f.value,
+        "low": f.low,
+        "high": f.high,
+        "source": f.source,
+        "citation": cat.sources[f.source].citation,
+        "verified": f.verified,
+        "note": f.note,
+        "text": _figure_text(f),
+    }
+
+
+def _drug_summary(d: taper.Drug) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "name": d.name,
+        "class": d.drug_class,
+        "half_life_h": _figure_text(d.half_life_h),
+        "equivalence": {k: _fig(f) for k, f in d.equivalence.items()},
+    }
+
+
+def _drug_detail(d: taper.Drug) -> dict[str, Any]:
+    cat = taper.catalogue()
+    return {
+        "id": d.id,
+        "name": d.name,
+        "class": d.drug_class,
+        "figures": {k: _fig(f) for k, f in d.figures().items()},
+        "equivalence": {k: _fig(f) for k, f in d.equivalence.items()},
+        "metabolites": [
+            {
+                "name": m.name,
+                "active": m.active,
+                "note": m.note,
+                "half_life_h": _fig(m.half_life_h) if m.half_life_h else None,
+            }
+            for m in d.metabolites
+        ],
+        "min_step_days": d.min_step_days(),
+        "products": [
+            {
+                "label": p.label,
+                "description": p.describe(),
+                "form": p.form,
+                "regions": list(p.regions),
+                "default_in": list(p.default_in),
+                "source": p.source,
+                "citation": cat.sources[p.source].citation,
+                "verified": p.verified,
+                "note": p.note,
+            }
+            for p in cat.products_for(d.id)
+        ],
+    }
+
+
+PLAN_HELP = "Build a taper plan and print it, or write it as JSON, CSV, iCalendar, PDF or a plot."
+
+
+@app.command(help=PLAN_HELP)
+def plan(
+    drug: Annotated[str, typer.Argument(help="Drug, e.g. clonazepam.")],
+    dose: Annotated[str, typer.Argument(help="Total daily dose, e.g. 2mg.")],
+    times: Annotated[str | None, typer.Option(help="mg at each dose time, e.g. 08:00=1,22:00=1.")] = None,
+    method: Annotated[str, typer.Option(help="percent, hyperbolic, linear, crossover or custom.")] = "percent",
+    step: Annotated[
+        str | None, typer.Option(help="percent: 10%; hyperbolic: occupancy points, 1%; linear: 0.125mg.")
+    ] = None,
+    every: Annotated[str, typer.Option(help="Step length, e.g. 14d or 3w.")] = "14d",
+    region: Annotated[str, typer.Option(help="US, UK, EU or AU.")] = "US",
+    products: Annotated[str | None, typer.Option(help="Products on hand, e.g. '0.5 mg tablet,0.125 mg ODT'.")] = None,
+    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (default: today).")] = None,
+    hold: Annotated[str, typer.Option(help="Stabilisation before the first cut, e.g. 28d.")] = "0d",
+    hold_at: Annotated[list[str] | None, typer.Option(help="Extra hold after a cut: N=DAYS, e.g. 5=14d.")] = None,
+    max_step: Annotated[str, typer.Option(help="Largest cut per step (hard limit 25%).")] = "10%",
+    min_step: Annotated[str, typer.Option(help="Shortest step (never below 5 half-lives).")] = "14d",
+    equivalence: Annotated[str | None, typer.Option(help="Diazepam equivalence: ashton, vadod or nhsscot.")] = None,
+    override: Annotated[str | None, typer.Option(help="Clinician's reason to exceed 25% in 14 days.")] = None,
+    micro: Annotated[bool, typer.Option("--micro", help="Daily micro-steps (liquids).")] = False,
+    cut_order: Annotated[str, typer.Option(help="evening-last or morning-last.")] = "evening-last",
+    final_dose: Annotated[str | None, typer.Option(help="Stop only from this daily dose or lower (mg).")] = None,
+    goal: Annotated[str | None, typer.Option(help="End at this maintenance dose instead of zero (mg).")] = None,
+    ec50: Annotated[str, typer.Option(help="Hyperbolic EC50, mg/day diazepam-equivalent (modelled).")] = "1mg",
+    emax: Annotated[str, typer.Option(help="Hyperbolic Emax (modelled).")] = "100%",
+    stages: Annotated[int, typer.Option(help="Crossover stages.")] = 4,
+    stage_days: Annotated[str, typer.Option(help="Days per crossover stage.")] = "7d",
+    diazepam_products: Annotated[str | None, typer.Option(help="Crossover: diazepam products on hand.")] = None,
+    custom: Annotated[Path | None, typer.Option(help="Custom steps CSV: days plus daily_mg or dose times.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write one row per day per dose time.")] = None,
+    ics: Annotated[Path | None, typer.Option("--ics", help="Write dose reminders (iCalendar).")] = None,
+    tz: Annotated[str, typer.Option(help="Time zone for --ics, e.g. Europe/London.")] = "UTC",
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Write a printable PDF.")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a plot (.png or .svg).")] = None,
+) -> None:
+    """Example: slowtaper plan clonazepam 2mg --times 08:00=1,22:00=1 --hold 28d --start 2027-01-04"""
+    request = request_from_options(locals())
+    result = taper.build_plan(request)
+    _emit_plan(result, as_json=as_json, csv=csv, ics=ics, tz=tz, pdf=pdf, plot=plot)
+
+
+def request_from_options(o: dict[str, Any]) -> PlanRequest:
+    """The PlanRequest for the `plan` command's options (also used by `simulate`)."""
+    total = parse_mg(o["dose"])
+    if total <= 0:
+        raise BadInput(f"the daily dose must be more than 0 mg (got {o['dose']})")
+    method = o["method"]
+    holds = []
+    for h in o["hold_at"] or []:
+        if "=" not in h:
+            raise BadInput(f"--hold-at takes N=DAYS, e.g. 5=14d (got '{h}')")
+        n, d = h.split("=", 1)
+        if not n.strip().isdigit():
+            raise BadInput(f"--hold-at: '{n}' is not a step number")
+        holds.append((int(n), parse_days(d, "--hold-at")))
+    custom_text = None
+    if o["custom"] is not None:
+        method = "custom" if method == "percent" else method
+        custom_text = _read_text(o["custom"])
+    return PlanRequest(
+        drug=o["drug"],
+        regimen=parse_times(o["times"], total),
+        start=parse_date(o["start"]) if o["start"] else date.today(),
+        method=method,
+        step=parse_step(o["step"], method),
+        every_days=parse_days(o["every"], "--every"),
+        max_step_percent=parse_percent(o["max_step"], "--max-step"),
+        min_step_days=parse_days(o["min_step"], "--min-step"),
+        region=o["region"].upper(),
+        products=_products(o["products"]),
+        target_products=_products(o["diazepam_products"]),
+        stabilise_days=parse_days(o["hold"], "--hold"),
+        holds=tuple(holds),
+        cut_order=o["cut_order"],
+        micro_steps=o["micro"],
+        final_dose_mg=parse_mg(o["final_dose"], "--final-dose") if o["final_dose"] else None,
+        goal_mg=parse_mg(o["goal"], "--goal") if o["goal"] else Decimal(0),
+        equivalence=o["equivalence"],
+        ec50_de_mg=parse_mg(o["ec50"], "--ec50"),
+        emax_percent=parse_percent(o["emax"], "--emax"),
+        override=o["override"],
+        crossover_stages=o["stages"],
+        crossover_stage_days=parse_days(o["stage_days"], "--stage-days"),
+        custom_csv=custom_text,
+    )
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(
+            f"cannot read {path}: {exc.strerror if isinstance(exc, OSError) else 'not UTF-8 text'}"
+        ) from None
+
+
+def _write(path: Path, data: bytes | str) -> None:
+    try:
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+    except OSError as exc:
+        raise BadInput(f"cannot write {path}: {exc.strerror}") from None
+    err.print(f"wrote {path}")
+
+
+def _emit_plan(
+    result: taper.Plan,
+    *,
+    as_json: bool,
+    csv: Path | None,
+    ics: Path | None,
+    tz: str,
+    pdf: Path | None,
+    plot: Path | None,
+) -> None:
+    from slowtaper import exports
+
+    wrote = False
+    if csv is not None:
+        _write(csv, exports.to_csv(result))
+        wrote = True
+    if ics is not None:
+        _write(ics, exports.to_ics(result, tz))
+        wrote = True
+    if plot is not None:
+        fmt = plot.suffix.lower().lstrip(".") or "png"
+        if fmt not in exports.PLOT_FORMATS:
+            raise BadInput(f"--plot writes .png or .svg, not '{plot.suffix}'")
+        _write(plot, exports.plot(result, fmt))
+        wrote = True
+    if pdf is not None:
+        _write(pdf, exports.to_pdf(result))
+        wrote = True
+    if as_json:
+        sys.stdout.write(json.dumps(taper.plan_to_dict(result), indent=2) + "\n")
+    elif not wrote:
+        _print_plan(result)
+
+
+def _print_plan(p: taper.Plan) -> None:
+    table = Table(title=f"{p.drug.capitalize()} taper ({p.request.method}), {p.start} to {p.end}")
+    for col in ("#", "from", "days", "daily", "doses"):
+        table.add_column(col)
+    for s in p.steps:
+        daily = ", ".join(f"{d} {_plain(mg)} mg" for d, mg in s.daily_mg().items())
+        doses = "\n".join(f"{d.time:%H:%M} {_plain(d.mg)} mg: {d.how()}" for d in s.doses)
+        label = str(s.number) if s.kind in ("reduce", "micro", "custom", "crossover") else s.kind
+        table.add_row(label, s.start.isoformat(), str(s.days), daily, doses)
+    out.print(table)
+    out.print("Stops" if p.stops else "Ends at a maintenance dose", f"on {p.end} (first day with no change).")
+    for w in p.warnings:
+        out.print(f"• {w}")
+    for a in p.assumptions:
+        out.print(f"Assumption: {a.name} = {a.value} [source: {a.source}]{' - ' + a.note if a.note else ''}")
+    out.print("The software proposes; the clinician decides.")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def simulate(
+    ctx: typer.Context,
+    patients: Annotated[int, typer.Option(help="Virtual patients (1 = the typical patient).")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same patients.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write percentile bands (.png or .svg).")] = None,
+) -> None:
+    """Model drug levels for a plan across virtual patients and print percentiles per step.
+
+    Give a plan JSON file (from `plan --json`) or the same arguments and options as `plan`.
+
+    Example: slowtaper simulate clonazepam 2mg --times 08:00=1,22:00=1 --patients 1000
+    """
+    args = list(ctx.args)
+    if not args:
+        raise BadInput("give a plan JSON file, or a drug and dose as for `slowtaper plan`")
+    if patients < 1 or patients > 100_000:
+        raise BadInput("--patients must be between 1 and 100000")
+    if args[0].lower().endswith(".json"):
+        if len(args) > 1:
+            raise BadInput(f"unexpected arguments after the plan file: {' '.join(args[1:])}")
+        try:
+            data = json.loads(_read_text(Path(args[0])))
+        except json.JSONDecodeError as exc:
+            raise BadInput(f"{args[0]} is not JSON (line {exc.lineno}): use the output of `plan --json`") from None
+        if not isinstance(data, dict):
+            raise BadInput(f"{args[0]} is not a slowtaper plan: use the output of `plan --json`")
+        result = taper.plan_from_dict(data)
+    else:
+        command = typer.main.get_command(app)
+        assert isinstance(command, click.Group)
+        sub = command.commands["plan"].make_context("plan", args, parent=ctx)
+        result = taper.build_plan(request_from_options(sub.params))
+    summary = _run_population(result, patients, seed, quiet=as_json)
+    rows = _simulation_rows(result, summary)
+    if plot is not None:
+        _write(plot, _population_plot(result, summary, plot))
+    if as_json:
+        body = {"patients": patients, "seed": seed, "drugs": list(result.drugs), "notes": list(summary.notes)}
+        sys.stdout.write(json.dumps({**body, "steps": rows}, indent=2) + "\n")
+        return
+    table = Table(title=f"Modelled levels, {patients} virtual patients (seed {seed}); percentiles 5/50/95")
+    for col in ("from", "daily", "mean ng/mL", "trough ng/mL", "occupancy %", "days to 90%"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["start"],
+            ", ".join(f"{d} {mg} mg" for d, mg in r["daily_mg"].items()),
+            "; ".join(_pct(v) for v in r["mean_ng_ml"].values()),
+            "; ".join(_pct(v) for v in r["trough_ng_ml"].values()),
+            _pct(r["occupancy_pct"]),
+            "-" if r["days_to_90pct"] is None else str(r["days_to_90pct"]),
+        )
+    out.print(table)
+    for n in summary.notes:
+        out.print(f"• {n}")
+    out.print("Levels are modelled at the end of each step; occupancy depends on an uncertain EC50 (see `plan`).")
+
+
+def _pct(v: dict[str, float]) -> str:
+    return f"{v['p5']:.3g} / {v['p50']:.3g} / {v['p95']:.3g}"
+
+
+def _run_population(result: taper.Plan, patients: int, seed: int, quiet: bool) -> taper.DailySummary:
+    from rich.progress import Progress
+
+    days = (result.end - result.start).days + 14
+    with Progress(console=err, transient=True, disable=quiet) as progress:
+        task = progress.add_task("modelling", total=days)
+        try:
+            return taper.population_daily(result, patients, seed, progress=lambda n: progress.advance(task, n))
+        except InvalidInput:
+            raise
+        except taper.NotModelled:
+            raise
+
+
+def _simulation_rows(result: taper.Plan, summary: taper.DailySummary) -> list[dict[str, Any]]:
+    typical = taper.time_to_90(result, taper.simulate_plan(result))
+    rows = []
+    for step, t90 in zip(result.steps, typical, strict=True):
+        last = (step.end - result.start).days - 1
+
+        def pct(series: Any, day: int = last) -> dict[str, float]:
+            p5, p50, p95 = summary.percentiles(series[:, day : day + 1])[:, 0]
+            return {"p5": round(float(p5), 4), "p50": round(float(p50), 4), "p95": round(float(p95), 4)}
+
+        rows.append(
+            {
+                "start": step.start.isoformat(),
+                "end": step.end.isoformat(),
+                "daily_mg": {k: _plain(v) for k, v in step.daily_mg().items()},
+                "mean_ng_ml": {d: pct(a) for d, a in summary.mean.items()},
+                "trough_ng_ml": {d: pct(a) for d, a in summary.trough.items()},
+                "occupancy_pct": pct(summary.occupancy),
+                "days_to_90pct": t90,
+            }
+        )
+    return rows
+
+
+def _population_plot(result: taper.Plan, summary: taper.DailySummary, path: Path) -> bytes:
+    import io
+    from datetime import timedelta
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fmt = path.suffix.lower().lstrip(".") or "png"
+    if fmt not in ("png", "svg"):
+        raise BadInput(f"--plot writes .png or .svg, not '{path.suffix}'")
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    for drug, series in summary.mean.items():
+        band = summary.percentiles(series)
+        days = [result.start + timedelta(days=i) for i in range(band.shape[1])]
+        axes[0].fill_between(days, band[0], band[2], alpha=0.25, label=f"{drug} 5-95th percentile")
+        axes[0].plot(days, band[1], label=f"{drug} median")
+    axes[0].set_ylabel("daily mean ng/mL (modelled)")
+    axes[0].legend(fontsize=8)
+    occ = summary.percentiles(summary.occupancy)
+    days = [result.start + timedelta(days=i) for i in range(occ.shape[1])]
+    axes[1].fill_between(days, occ[0], occ[2], alpha=0.25, color="tab:purple")
+    axes[1].plot(days, occ[1], color="tab:purple")
+    axes[1].set_ylabel("occupancy % (modelled)")
+    axes[1].set_ylim(0, 100)
+    fig.suptitle(f"{result.drug.capitalize()} plan: {summary.mean[result.drugs[0]].shape[0]} virtual patients")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning every expected failure into one line and exit code 2."""
+    args = sys.argv[1:] if argv is None else argv
+    negative = [a for a in args if re.fullmatch(r"-\d[\d.]*\s*(mg|%|d|w)?", a.strip().lower())]
+    if negative:
+        _fail(f"amounts cannot be negative (got '{negative[0]}'): give a dose above 0, e.g. 2mg")
+    try:
+        app(args=args, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(1)
+    except click.exceptions.UsageError as exc:
+        _fail(exc.format_message())
+    except (BadInput, TaperError) as exc:
+        _fail(str(exc))
+    sys.exit(0)
+
+
+def _fail(message: str) -> None:
+    line = " ".join(message.split())
+    sys.stderr.write(f"error: {line}\n")
+    sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

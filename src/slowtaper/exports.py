@@ -1,0 +1,195 @@
+"""Plans as files: CSV, iCalendar, PNG/SVG plots and a printable PDF.
+
+This sits outside the domain layer because it uses plotting and PDF libraries; it only reads a Plan.
+Each function returns bytes or text and writes nothing itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import csv
+import hashlib
+import io
+import json
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slowtaper.taper import (
+    InvalidInput,
+    NotModelled,
+    Plan,
+    catalogue,
+    fill_periods,
+    plan_to_dict,
+    simulate_plan,
+)
+
+PLOT_FORMATS = ("png", "svg")
+
+
+def plan_digest(plan: Plan) -> str:
+    """A short stable fingerprint of the plan's content (used for calendar UIDs)."""
+    text = json.dumps(plan_to_dict(plan), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def to_csv(plan: Plan) -> str:
+    """One row per day per dose time: date, time, drug, mg, how to measure it, step number and kind."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["date", "time", "drug", "mg", "how", "step", "kind"])
+    for day, step in plan.days():
+        for dose in step.doses:
+            w.writerow(
+                [
+                    day.isoformat(),
+                    dose.time.strftime("%H:%M"),
+                    dose.drug,
+                    _plain(dose.mg),
+                    dose.how(),
+                    step.number,
+                    step.kind,
+                ]
+            )
+    return buf.getvalue()
+
+
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"unknown time zone '{tz}': use a name like Europe/London or America/New_York") from exc
+
+
+def to_ics(plan: Plan, tz: str = "UTC") -> bytes:
+    """Dose reminders at local dose times, one daily-repeating event per dose time and step.
+
+    Events carry the time zone (with its VTIMEZONE), so 08:00 stays 08:00 local across daylight-saving
+    changes. Titles never name the drug: a lock screen or a shared calendar shows only "Dose time".
+    """
+    from icalendar import Calendar, Event
+
+    zone = _zone(tz)
+    cal = Calendar()
+    cal.add("prodid", "-//slowtaper//taper plan//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", "Dose times")
+    digest = plan_digest(plan)
+    stamp = datetime.combine(plan.start, datetime.min.time(), tzinfo=ZoneInfo("UTC"))
+    for i, step in enumerate(plan.steps):
+        for dose in step.doses:
+            ev = Event()
+            ev.add("uid", f"{digest}-{i}-{dose.time:%H%M}-{dose.drug}@slowtaper")
+            ev.add("dtstamp", stamp)
+            ev.add("dtstart", datetime.combine(step.start, dose.time, tzinfo=zone))
+            ev.add("duration", timedelta(minutes=15))
+            ev.add("summary", "Dose time")
+            ev.add("description", f"{dose.how()} ({_plain(dose.mg)} mg)")
+            if step.days > 1:
+                ev.add("rrule", {"freq": "daily", "count": step.days})
+            cal.add_component(ev)
+    cal.add_missing_timezones()
+    return bytes(cal.to_ical())
+
+
+def plot(plan: Plan, fmt: str = "png") -> bytes:
+    """Daily dose per drug, with modelled concentration and modelled occupancy for a typical patient."""
+    if fmt not in PLOT_FORMATS:
+        raise InvalidInput(f"plots are {' or '.join(PLOT_FORMATS)}, not '{fmt}'")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    days = [d for d, _ in plan.days()]
+    try:
+        sim = simulate_plan(plan)
+    except NotModelled as exc:
+        sim, note = None, str(exc)
+    else:
+        note = "Modelled for a typical adult; individual levels vary widely."
+    panels = 3 if sim is not None else 1
+    fig, axes = plt.subplots(panels, 1, figsize=(9, 2.6 * panels + 0.6), sharex=True, squeeze=False)
+    ax = axes[0][0]
+    for drug in plan.drugs:
+        values = [float(step.daily_mg().get(drug, Decimal(0))) for _d, step in plan.days()]
+        ax.step([*days, plan.end], [*values, 0.0], where="post", label=f"{drug} (mg/day)")
+    ax.set_ylabel("dose, mg/day")
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title(f"{plan.drug.capitalize()} taper, {plan.start.isoformat()} to {plan.end.isoformat()}")
+    if sim is not None:
+        span = [plan.start + timedelta(days=i) for i in range(sim.hours // 24)]
+        ax2 = axes[1][0]
+        for drug, conc in sim.conc.items():
+            ax2.plot(span, sim.daily(conc)[0], label=f"{drug} daily mean (modelled)")
+        ax2.set_ylabel("ng/mL (modelled)")
+        ax2.legend(loc="upper right", fontsize=8)
+        ax3 = axes[2][0]
+        ax3.plot(span, sim.daily(sim.occ)[0], color="tab:purple")
+        ax3.set_ylabel("occupancy % (modelled)")
+        ax3.set_ylim(0, 100)
+    axes[-1][0].xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    fig.text(0.01, 0.005, note, fontsize=7)
+    fig.tight_layout(rect=(0, 0.02, 1, 1))
+    buf = io.BytesIO()
+    # A fixed date in the metadata keeps the files identical for identical plans.
+    meta: dict[str, Any] = {"Software": "slowtaper"} if fmt == "png" else {"Date": None}
+    fig.savefig(buf, format=fmt, dpi=110, metadata=meta)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _plain(d: Decimal) -> str:
+    return format(d.normalize(), "f")
+
+
+def _month_grids(plan: Plan) -> list[dict[str, Any]]:
+    """Calendar months covering the plan: weeks of (day number, daily total text) cells."""
+    totals: dict[date, str] = {}
+    for day, step in plan.days():
+        totals[day] = " + ".join(f"{_plain(mg)}" for mg in step.daily_mg().values()) or "0"
+    months = []
+    y, m = plan.start.year, plan.start.month
+    while date(y, m, 1) <= plan.end:
+        weeks = []
+        for week in calendar.Calendar(firstweekday=0).monthdatescalendar(y, m):
+            weeks.append(
+                [
+                    {"day": d.day if d.month == m else "", "dose": totals.get(d, "") if d.month == m else ""}
+                    for d in week
+                ]
+            )
+        months.append({"title": date(y, m, 1).strftime("%B %Y"), "weeks": weeks})
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months
+
+
+def to_pdf(plan: Plan, fill_days: int = 28) -> bytes:
+    """A printable plan: warnings and assumptions with sources, how to take every dose, a dose calendar,
+    dispensing per fill and the plot. Rendered from an HTML template by WeasyPrint."""
+    import jinja2
+    from weasyprint import HTML
+
+    cat = catalogue()
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("slowtaper", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+    )
+    svg = plot(plan, "svg")
+    context = {
+        "plan": plan,
+        "data": plan_to_dict(plan),
+        "fills": fill_periods(plan, fill_days),
+        "months": _month_grids(plan),
+        "plot": "data:image/svg+xml;base64," + base64.b64encode(svg).decode(),
+        "sources": cat.sources,
+        "plain": _plain,
+    }
+    html = env.get_template("plan.html").render(**context)
+    pdf = HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+    assert pdf is not None
+    return bytes(pdf)

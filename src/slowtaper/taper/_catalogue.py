@@ -1,0 +1,325 @@
+"""The drug and product catalogue, loaded once from the packaged TOML files in `data/`.
+
+Every figure keeps its source key and whether it was verified, so that whatever shows a number can show
+where it came from. Amounts of drug are `Decimal` milligrams; pharmacokinetic figures are floats.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from ._exceptions import InvalidInput, UnknownDrug, UnknownProduct
+
+REGIONS = ("US", "UK", "EU", "AU")
+SCORES = {"none": 1, "half": 2, "quarter": 4}
+SOLID_FORMS = ("tablet", "capsule", "odt")
+LIQUID_FORMS = ("solution", "suspension", "drops")
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    citation: str
+    url: str
+    verified: bool = True
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A sourced number: `value` is what the engine uses; `low`/`high` the published range, if any."""
+
+    value: float | None
+    source: str
+    low: float | None = None
+    high: float | None = None
+    verified: bool = True
+    note: str = ""
+
+    def __str__(self) -> str:
+        parts = []
+        if self.value is not None:
+            parts.append(f"{self.value:g}")
+        if self.low is not None and self.high is not None:
+            parts.append(f"({self.low:g}-{self.high:g})")
+        text = " ".join(parts) or "-"
+        return text if self.verified else f"{text} [unverified]"
+
+
+@dataclass(frozen=True)
+class Metabolite:
+    name: str
+    active: bool
+    source: str
+    note: str = ""
+    half_life_h: Figure | None = None
+
+
+@dataclass(frozen=True)
+class Drug:
+    """A drug with its sourced pharmacokinetics and diazepam equivalence per source."""
+
+    id: str
+    name: str
+    drug_class: str
+    half_life_h: Figure
+    equivalence: dict[str, Figure]
+    absorption_half_life_h: Figure | None = None
+    tmax_h: Figure | None = None
+    bioavailability: Figure | None = None
+    clearance_l_per_h: Figure | None = None
+    volume_l_per_kg: Figure | None = None
+    volume_l: Figure | None = None
+    protein_binding: Figure | None = None
+    smallest_practical_mg: Figure | None = None
+    metabolites: tuple[Metabolite, ...] = ()
+    clearance_is_apparent: bool = False
+
+    def figures(self) -> dict[str, Figure]:
+        """Every scalar figure by name, for display (None entries left out)."""
+        names = (
+            "half_life_h",
+            "absorption_half_life_h",
+            "tmax_h",
+            "bioavailability",
+            "clearance_l_per_h",
+            "volume_l_per_kg",
+            "volume_l",
+            "protein_binding",
+            "smallest_practical_mg",
+        )
+        return {n: f for n in names if (f := getattr(self, n)) is not None}
+
+    def equivalent_mg(self, source: str) -> Decimal:
+        """mg of this drug taken as equal to 10 mg oral diazepam, per `source` (e.g. "ashton")."""
+        fig = self.equivalence.get(source)
+        if fig is None or fig.value is None:
+            usable = sorted(k for k, f in self.equivalence.items() if f.value is not None)
+            raise InvalidInput(
+                f"{self.name} has no single-value diazepam equivalent from '{source}'; "
+                f"choose one of: {', '.join(usable)}"
+            )
+        return Decimal(str(fig.value))
+
+    def min_step_days(self) -> int:
+        """Shortest step allowed for this drug: about 5 elimination half-lives, in whole days, rounded up."""
+        hours = Decimal(str(self.half_life_h.value)) * 5
+        return math.ceil(hours / 24)
+
+    def __repr__(self) -> str:
+        return f"Drug({self.id!r})"
+
+
+@dataclass(frozen=True)
+class Product:
+    """A real formulation as dispensed. Tablet strengths and liquid concentrations are exact decimals."""
+
+    id: str
+    drug: str
+    form: str
+    regions: tuple[str, ...]
+    source: str
+    default_in: tuple[str, ...] = ()
+    strength_mg: Decimal | None = None
+    score: str = "none"
+    mg_per_ml: Decimal | None = None
+    measure_ml: Decimal | None = None
+    mg_per_drop: Decimal | None = None
+    beyond_use_days: int | None = None
+    verified: bool = True
+    note: str = field(default="", compare=False)
+
+    @property
+    def is_liquid(self) -> bool:
+        return self.form in LIQUID_FORMS
+
+    @property
+    def divisions(self) -> int:
+        """Into how many equal parts a unit may be divided (1 for ODTs, capsules and unscored tablets)."""
+        return SCORES[self.score] if self.form == "tablet" else 1
+
+    @property
+    def unit_mg(self) -> Decimal:
+        """The smallest amount this product delivers: a tablet fraction, a measured volume or a drop."""
+        if self.strength_mg is not None:
+            return self.strength_mg / self.divisions
+        if self.mg_per_drop is not None:
+            return self.mg_per_drop
+        assert self.mg_per_ml is not None and self.measure_ml is not None
+        return self.mg_per_ml * self.measure_ml
+
+    @property
+    def label(self) -> str:
+        """How people name it: "0.5 mg tablet", "0.125 mg ODT", "0.1 mg/mL suspension", "2.5 mg/mL drops"."""
+        if self.strength_mg is not None:
+            form = "ODT" if self.form == "odt" else self.form
+            return f"{_plain(self.strength_mg)} mg {form}"
+        assert self.mg_per_ml is not None
+        return f"{_plain(self.mg_per_ml)} mg/mL {self.form}"
+
+    def describe(self) -> str:
+        """The label with how finely it divides, for lists of products."""
+        extra = []
+        if self.form == "tablet":
+            extra.append({"none": "unscored", "half": "halves", "quarter": "quarters"}[self.score])
+        if self.form == "odt":
+            extra.append("never split")
+        if self.measure_ml is not None:
+            extra.append(f"measured in {_plain(self.measure_ml)} mL steps")
+        if self.mg_per_drop is not None:
+            extra.append(f"{_plain(self.mg_per_drop)} mg per drop")
+        if self.beyond_use_days:
+            extra.append(f"use within {self.beyond_use_days} days")
+        text = f"{self.label} ({', '.join(extra)})" if extra else self.label
+        return text if self.verified else f"{text} [unverified]"
+
+    def __repr__(self) -> str:
+        return f"Product({self.label!r}, regions={list(self.regions)})"
+
+
+def _plain(d: Decimal) -> str:
+    """A decimal without exponent or trailing zeros: 0.50 -> '0.5', 1E+1 -> '10'."""
+    text = format(d.normalize(), "f")
+    return text
+
+
+def _figure(raw: dict[str, Any] | None, sources: dict[str, Source]) -> Figure | None:
+    if raw is None:
+        return None
+    key = raw["source"]
+    if key not in sources:
+        raise ValueError(f"catalogue figure cites unknown source {key!r}")
+    verified = bool(raw.get("verified", True)) and sources[key].verified
+    return Figure(
+        value=raw.get("value"),
+        low=raw.get("low"),
+        high=raw.get("high"),
+        source=key,
+        verified=verified,
+        note=raw.get("note", ""),
+    )
+
+
+def _read(name: str) -> dict[str, Any]:
+    text = resources.files("slowtaper.taper").joinpath("data", name).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    sources: dict[str, Source]
+    drugs: dict[str, Drug]
+    products: tuple[Product, ...]
+
+    def drug(self, name: str) -> Drug:
+        key = name.strip().lower()
+        if key not in self.drugs:
+            raise UnknownDrug(f"unknown drug '{name}'; known drugs: {', '.join(self.drugs)}")
+        return self.drugs[key]
+
+    def products_for(self, drug: str, region: str | None = None) -> tuple[Product, ...]:
+        return tuple(p for p in self.products if p.drug == drug and (region is None or region in p.regions))
+
+    def default_products(self, drug: str, region: str) -> tuple[Product, ...]:
+        _check_region(region)
+        return tuple(p for p in self.products_for(drug, region) if region in p.default_in)
+
+    def find_products(self, drug: str, region: str, labels: list[str]) -> tuple[Product, ...]:
+        """Products named by label ("0.5 mg tablet"), looked up for the drug in the region."""
+        _check_region(region)
+        available = self.products_for(drug, region)
+        found = []
+        for raw in labels:
+            wanted = _normalise_label(raw)
+            match = [p for p in available if _normalise_label(p.label) == wanted]
+            if not match:
+                names = ", ".join(sorted({p.label for p in available})) or "none"
+                raise UnknownProduct(f"no '{raw.strip()}' for {drug} in {region}; products there: {names}")
+            found.append(match[0])
+        return tuple(dict.fromkeys(found))
+
+
+def _normalise_label(text: str) -> str:
+    t = " ".join(text.lower().replace("micrograms", "mcg").split())
+    return t.replace("orally disintegrating tablet", "odt")
+
+
+def _check_region(region: str) -> None:
+    if region not in REGIONS:
+        raise InvalidInput(f"unknown region '{region}'; use one of: {', '.join(REGIONS)}")
+
+
+@cache
+def catalogue() -> Catalogue:
+    """The packaged catalogue (loaded once)."""
+    raw_sources = _read("sources.toml")
+    sources = {
+        k: Source(k, v["citation"], v.get("url", ""), bool(v.get("verified", True))) for k, v in raw_sources.items()
+    }
+    drugs: dict[str, Drug] = {}
+    for key, raw in _read("drugs.toml").items():
+        equivalence = {s: f for s, r in raw.get("equivalence", {}).items() if (f := _figure(r, sources))}
+        metabolites = tuple(
+            Metabolite(
+                name=m["name"],
+                active=bool(m["active"]),
+                source=m["source"],
+                note=m.get("note", ""),
+                half_life_h=_figure(m.get("half_life_h"), sources),
+            )
+            for m in raw.get("metabolites", [])
+        )
+        half_life = _figure(raw["half_life_h"], sources)
+        assert half_life is not None
+        drugs[key] = Drug(
+            id=key,
+            name=raw["name"],
+            drug_class=raw["class"],
+            half_life_h=half_life,
+            equivalence=equivalence,
+            absorption_half_life_h=_figure(raw.get("absorption_half_life_h"), sources),
+            tmax_h=_figure(raw.get("tmax_h"), sources),
+            bioavailability=_figure(raw.get("bioavailability"), sources),
+            clearance_l_per_h=_figure(raw.get("clearance_l_per_h"), sources),
+            volume_l_per_kg=_figure(raw.get("volume_l_per_kg"), sources),
+            volume_l=_figure(raw.get("volume_l"), sources),
+            protein_binding=_figure(raw.get("protein_binding"), sources),
+            smallest_practical_mg=_figure(raw.get("smallest_practical_mg"), sources),
+            metabolites=metabolites,
+            clearance_is_apparent=bool(raw.get("clearance_is_apparent", False)),
+        )
+    products = []
+    counts: dict[str, int] = {}
+    for raw in _read("products.toml")["product"]:
+        if raw["source"] not in sources:
+            raise ValueError(f"product cites unknown source {raw['source']!r}")
+        base = f"{raw['drug']}-{raw['form']}-{raw.get('strength_mg') or raw.get('mg_per_ml')}"
+        counts[base] = counts.get(base, 0) + 1
+        products.append(
+            Product(
+                id=f"{base}-{counts[base]}",
+                drug=raw["drug"],
+                form=raw["form"],
+                regions=tuple(raw["regions"]),
+                default_in=tuple(raw.get("default_in", [])),
+                source=raw["source"],
+                strength_mg=_dec(raw.get("strength_mg")),
+                score=raw.get("score", "none"),
+                mg_per_ml=_dec(raw.get("mg_per_ml")),
+                measure_ml=_dec(raw.get("measure_ml")),
+                mg_per_drop=_dec(raw.get("mg_per_drop")),
+                beyond_use_days=raw.get("beyond_use_days"),
+                verified=bool(raw.get("verified", True)) and sources[raw["source"]].verified,
+                note=raw.get("note", ""),
+            )
+        )
+    return Catalogue(sources=sources, drugs=drugs, products=tuple(products))
+
+
+def _dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)

@@ -1,0 +1,179 @@
+"""Guardrails, checked on a finished plan independently of how it was built.
+
+Defaults come from the 2025 joint guideline (shared/reference/clinical.md §1.1): cuts of at most 10% per
+step; never more than 25% within any 14 days unless a clinician override with a reason is recorded; steps of
+at least 14 days and never shorter than about 5 elimination half-lives; doses never rise except an approved
+hold or return; the last cut to zero only from the smallest practical dose. Every dose must also be exact.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from decimal import Decimal
+
+from ._catalogue import _plain, catalogue
+from ._exceptions import GuardrailViolation
+from ._plan import HUNDRED, WINDOW_DAYS, WINDOW_MAX_PERCENT, Plan, Step
+
+_CUT_KINDS = ("reduce", "micro", "custom")
+
+
+def check_plan(plan: Plan) -> list[GuardrailViolation]:
+    """Every guardrail the plan breaks, most serious first (exactness, rises, pace, length, final stop)."""
+    out = _exactness(plan)
+    req = plan.request
+    days = list(plan.days())
+    de = [plan.diazepam_equivalent(step.daily_mg()) for _day, step in days]
+    out += _rises(days, de)
+    out += _step_sizes(plan, days, de)
+    if not req.override:
+        out += _window(days, de)
+    out += _lengths(plan)
+    if plan.stops:
+        last = plan.steps[-1].daily_mg()
+        if len(last) == 1:
+            ((drug, mg),) = last.items()
+            if mg > plan.final_threshold_mg:
+                out.append(
+                    GuardrailViolation(
+                        f"the plan stops from {_plain(mg)} mg/day of {drug}, above the smallest practical dose of "
+                        f"{_plain(plan.final_threshold_mg)} mg: continue cutting or set a higher final dose",
+                        rule="final-stop",
+                    )
+                )
+    return out
+
+
+def _exactness(plan: Plan) -> list[GuardrailViolation]:
+    out = []
+    for step in plan.steps:
+        for dose in step.doses:
+            total = sum((p.mg for p in dose.portions), Decimal(0))
+            problem = None
+            if total != dose.mg:
+                problem = f"its parts add up to {_plain(total)} mg"
+            for p in dose.portions:
+                prod = p.product
+                if prod.drug != dose.drug:
+                    problem = f"it uses a {prod.drug} product"
+                elif p.count is not None:
+                    pieces = p.count * prod.divisions
+                    if pieces != pieces.to_integral_value() or (prod.strength_mg or 0) * p.count != p.mg:
+                        problem = f"{_plain(p.count)} of a {prod.describe()} is not an allowed fraction"
+                elif p.ml is not None:
+                    assert prod.measure_ml is not None and prod.mg_per_ml is not None
+                    steps = p.ml / prod.measure_ml
+                    if steps != steps.to_integral_value() or p.ml * prod.mg_per_ml != p.mg:
+                        problem = f"{_plain(p.ml)} mL cannot be measured with {prod.describe()}"
+                elif p.drops is not None and (prod.mg_per_drop or 0) * p.drops != p.mg:
+                    problem = "its drops do not add up"
+            if problem:
+                out.append(
+                    GuardrailViolation(
+                        f"the {dose.time:%H:%M} dose on {step.start} ({_plain(dose.mg)} mg) is not exact: {problem}",
+                        rule="exact",
+                    )
+                )
+    return out
+
+
+def _rises(days: list[tuple[date, Step]], de: list[Decimal]) -> list[GuardrailViolation]:
+    for i in range(1, len(de)):
+        if de[i] > de[i - 1] and days[i][1].kind != "return":
+            return [
+                GuardrailViolation(
+                    f"the dose rises on {days[i][0]} (from {_plain(round(de[i - 1], 3))} to "
+                    f"{_plain(round(de[i], 3))} mg diazepam-equivalent): doses only rise as an approved return "
+                    "to a previous dose",
+                    rule="no-rise",
+                )
+            ]
+    return []
+
+
+def _step_sizes(plan: Plan, days: list[tuple[date, Step]], de: list[Decimal]) -> list[GuardrailViolation]:
+    """Each reduction (all its micro-steps together) cuts at most the maximum per step."""
+    limit = plan.request.max_step_percent
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for i, (_day, step) in enumerate(days):
+        if step.number and step.kind in (*_CUT_KINDS, "crossover"):
+            first.setdefault(step.number, i)
+            last[step.number] = i
+    for n, i in first.items():
+        if i == 0:
+            continue
+        before, after = de[i - 1], de[last[n]]
+        if before > 0 and (before - after) * HUNDRED / before > limit:
+            pct = round((before - after) * HUNDRED / before, 1)
+            return [
+                GuardrailViolation(
+                    f"step {n} (from {days[i][0]}) cuts {_plain(pct)}%, above the {_plain(limit)}% maximum per "
+                    "step: use smaller cuts or raise --max-step (at most 25%)",
+                    rule="max-step",
+                )
+            ]
+    return []
+
+
+def _window(days: list[tuple[date, Step]], de: list[Decimal]) -> list[GuardrailViolation]:
+    """Never more than 25% below the highest dose of the previous 14 days (the final stop excepted)."""
+    for i in range(len(de)):
+        lo = max(0, i - WINDOW_DAYS + 1)
+        top = max(de[lo : i + 1])
+        if top > 0 and (top - de[i]) * HUNDRED / top > WINDOW_MAX_PERCENT:
+            pct = round((top - de[i]) * HUNDRED / top, 1)
+            return [
+                GuardrailViolation(
+                    f"by {days[i][0]} the dose has fallen {_plain(pct)}% within 14 days, more than the "
+                    f"{WINDOW_MAX_PERCENT}% the 2025 joint guideline allows: slow down, or record a clinician "
+                    'override with --override "reason"',
+                    rule="25-percent-14-days",
+                )
+            ]
+    return []
+
+
+def _lengths(plan: Plan) -> list[GuardrailViolation]:
+    """Time between cuts (and from the last cut to the stop) is at least the minimum step length and never
+    under about 5 elimination half-lives. Crossover stages are exempt: they keep the equivalent total."""
+    req = plan.request
+    cat = catalogue()
+    out = []
+    for drug in plan.drugs:
+        floor = cat.drug(drug).min_step_days()
+        if req.min_step_days < floor:
+            out.append(
+                GuardrailViolation(
+                    f"steps of {req.min_step_days} days are shorter than about 5 half-lives of {drug} "
+                    f"({floor} days), so a cut would not settle before the next: use at least {floor} days",
+                    rule="half-life",
+                )
+            )
+    starts: list[tuple[date, str, str]] = []  # (first day of a cut, kind, drug)
+    seen: set[int] = set()
+    for step in plan.steps:
+        if step.number and step.number not in seen and step.kind in (*_CUT_KINDS, "crossover"):
+            seen.add(step.number)
+            drug = step.doses[0].drug if step.doses else plan.drug
+            starts.append((step.start, step.kind, drug))
+    if plan.stops:
+        starts.append((plan.end, "stop", plan.steps[-1].doses[0].drug if plan.steps[-1].doses else plan.drug))
+    for (a, kind_a, _da), (b, kind_b, drug_b) in itertools.pairwise(starts):
+        if kind_b == "crossover":
+            continue
+        gap = (b - a).days
+        need = max(req.min_step_days, cat.drug(drug_b).min_step_days())
+        if kind_a == "crossover" and kind_b != "crossover":
+            need = max(need, req.every_days)
+        if gap < need:
+            out.append(
+                GuardrailViolation(
+                    f"the cut on {b} comes {gap} days after the previous change on {a}; steps must last at least "
+                    f"{need} days: use a longer --every (or lower --min-step, never below 5 half-lives)",
+                    rule="step-length",
+                )
+            )
+            break
+    return out

@@ -1,0 +1,497 @@
+"""Modelled drug levels: one compartment, first-order absorption, linear elimination.
+
+Concentrations are computed with the exact discrete-time solution of the two linear ODEs (gut and central
+amounts), so there is no integration error: between events the state is multiplied by exact exponential
+factors, and each dose is added to the gut at its own time. Everything is vectorised over virtual patients
+(axis 0) whose parameters are drawn, seeded, from the catalogue's published ranges.
+
+Units: hours, mg, litres; concentrations in ng/mL (= µg/L). Occupancy is modelled as
+Emax·C/(EC50 + C); its EC50 is an uncertain, settable assumption (see `_plan` for its dose form).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._catalogue import Drug, Figure, catalogue
+from ._exceptions import InvalidInput, NotModelled
+from ._plan import Plan
+
+Array = NDArray[np.float64]
+LN2 = math.log(2)
+DEFAULT_WEIGHT_KG = 70.0
+
+
+@dataclass(frozen=True)
+class PKParams:
+    """Per-patient parameters as arrays of equal length (one value per virtual patient).
+
+    `v_l` is the volume the absorbed amount distributes in; `f` the fraction of each dose absorbed (1 where
+    the clearance is already apparent oral clearance CL/F, or bioavailability is not sourced).
+    """
+
+    drug: str
+    ka: Array  # absorption rate constant, 1/h
+    ke: Array  # elimination rate constant, 1/h
+    v_l: Array
+    f: Array
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n(self) -> int:
+        return int(self.ka.shape[0])
+
+    @property
+    def half_life_h(self) -> Array:
+        return LN2 / self.ke
+
+    @property
+    def clearance_over_f(self) -> Array:
+        """Apparent oral clearance CL/F in L/h: daily dose / (24 h · CL/F) is the steady-state mean."""
+        return self.ke * self.v_l / self.f
+
+
+def _val(fig: Figure | None) -> float | None:
+    return None if fig is None or fig.value is None else float(fig.value)
+
+
+def _ka_from_tmax(tmax: float, ke: float) -> float:
+    """The absorption rate giving a peak at `tmax` hours (tmax = ln(ka/ke)/(ka-ke), solved for ka > ke)."""
+
+    def peak(ka: float) -> float:
+        return math.log(ka / ke) / (ka - ke)
+
+    lo, hi = ke * 1.0001, 100.0
+    if peak(hi) > tmax:
+        return hi
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if peak(mid) > tmax:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def typical_params(drug_id: str, weight_kg: float = DEFAULT_WEIGHT_KG) -> PKParams:
+    """The catalogue's typical values for one patient (arrays of length 1). Raises NotModelled."""
+    return _params(catalogue().drug(drug_id), np.ones(1), np.ones(1), weight_kg)
+
+
+def sample_population(drug_id: str, n: int, seed: int = 0, weight_kg: float = DEFAULT_WEIGHT_KG) -> PKParams:
+    """`n` virtual patients with half-life and volume (or clearance) drawn from the published ranges.
+
+    Each varied figure is log-normal around its typical value with the published range as its central
+    95%, clipped to the range. The same seed gives the same patients.
+    """
+    if n < 1:
+        raise InvalidInput("the population needs at least 1 patient")
+    drug = catalogue().drug(drug_id)
+    rng = np.random.default_rng(seed)
+    return _params(drug, _factor(rng, drug.half_life_h, n), _factor(rng, _size_figure(drug), n), weight_kg)
+
+
+def _size_figure(drug: Drug) -> Figure | None:
+    if drug.clearance_l_per_h is not None and drug.volume_l_per_kg is None and drug.volume_l is None:
+        return drug.clearance_l_per_h
+    return drug.volume_l_per_kg or drug.volume_l
+
+
+def _factor(rng: np.random.Generator, fig: Figure | None, n: int) -> Array:
+    """Multipliers of the typical value, drawn within the figure's range (all ones without a range)."""
+    if fig is None or fig.low is None or fig.high is None:
+        return np.ones(n)
+    typical = fig.value if fig.value is not None else math.sqrt(fig.low * fig.high)
+    sigma = max(math.log(fig.high / typical), math.log(typical / fig.low)) / 1.96
+    draws = np.exp(rng.normal(0.0, sigma, n))
+    return np.clip(draws, fig.low / typical, fig.high / typical)
+
+
+def _params(drug: Drug, half_life_factor: Array, size_factor: Array, weight_kg: float) -> PKParams:
+    notes: list[str] = []
+    t_half = _val(drug.half_life_h)
+    assert t_half is not None
+    cl = _val(drug.clearance_l_per_h)
+    v = _val(drug.volume_l)
+    if v is None and drug.volume_l_per_kg is not None:
+        per_kg = _val(drug.volume_l_per_kg)
+        if per_kg is not None:
+            v = per_kg * weight_kg
+            notes.append(f"volume for a {weight_kg:g} kg adult")
+    f = _val(drug.bioavailability)
+    if drug.clearance_is_apparent:
+        f = 1.0
+    elif f is None:
+        f = 1.0
+        notes.append("bioavailability not sourced: modelled as complete, so levels may read high")
+    if cl is not None and v is not None:
+        # Both sourced: the typical half-life follows from them (the catalogue's is kept for guardrails).
+        v_arr = v * size_factor
+        ke = (cl / v) / half_life_factor
+    elif cl is not None:
+        ke = LN2 / (t_half * half_life_factor)
+        v_arr = (cl * size_factor) / ke
+        if drug.clearance_is_apparent:
+            notes.append("apparent oral clearance (CL/F), so the volume is apparent (V/F)")
+    elif v is not None:
+        ke = LN2 / (t_half * half_life_factor)
+        v_arr = v * size_factor
+    else:
+        raise NotModelled(
+            f"{drug.name} levels are not modelled: the catalogue has no sourced volume of distribution or "
+            "clearance for it"
+        )
+    ke = np.asarray(ke, dtype=np.float64) * np.ones_like(v_arr)
+    ka_half = _val(drug.absorption_half_life_h)
+    if ka_half is not None:
+        ka = np.full_like(ke, LN2 / ka_half)
+    else:
+        tmax = _val(drug.tmax_h)
+        if tmax is None:
+            raise NotModelled(f"{drug.name} levels are not modelled: no sourced absorption rate or time to peak")
+        ka = np.array([_ka_from_tmax(tmax, float(k)) for k in ke])
+        notes.append("absorption rate derived from the time to peak")
+    # The exact solution divides by (ka - ke): keep them apart where a draw makes them meet.
+    ka = np.where(np.abs(ka - ke) < 1e-9, ka * 1.000001, ka)
+    for m in drug.metabolites:
+        if m.active:
+            notes.append(f"active metabolite {m.name} is not included")
+    return PKParams(
+        drug=drug.id,
+        ka=ka,
+        ke=ke,
+        v_l=np.asarray(v_arr, dtype=np.float64),
+        f=np.full_like(ke, f),
+        notes=tuple(notes),
+    )
+
+
+def simulate(events: Sequence[tuple[float, float]], params: PKParams, hours: int, dt: float = 1.0) -> Array:
+    """Concentration (ng/mL) at t = 0, dt, 2·dt, … for every patient: shape (patients, hours/dt + 1).
+
+    `events` are (hour, mg) doses, at any time (not only on the grid), starting from no drug on board.
+    """
+    steps = round(hours / dt)
+    grid = np.zeros(steps + 1)
+    on_grid = True
+    for te, amount in events:
+        k = te / dt
+        if abs(k - round(k)) > 1e-9:
+            on_grid = False
+            break
+        if 0 <= round(k) <= steps:
+            grid[round(k)] += amount
+    if on_grid:
+        return _simulate_on_grid(grid, params, steps, dt)
+    return _simulate_events(events, params, steps, dt)
+
+
+# Hours per block of the blocked recurrence: one small matrix product per block and exponential.
+_BLOCK = 24
+
+
+def _simulate_on_grid(u: Array, params: PKParams, steps: int, dt: float) -> Array:
+    out = np.zeros((params.n, steps + 1))
+    for n0, block in _blocks(u, params, steps, dt):
+        out[:, n0 : n0 + block.shape[0]] = block.T
+    return out
+
+
+def _blocks(u: Array, params: PKParams, steps: int, dt: float) -> Iterator[tuple[int, Array]]:
+    """Concentrations (ng/mL) for grid rows n0 … n0+b-1, a block of b ≤ 24 rows (shape (b, patients)).
+
+    Doses only at grid points: C_n = F/V · ka/(ka-ke) · (S_n(ke) - S_n(ka)), where
+    S_n(k) = sum over earlier doses u_j · exp(-k·dt)^(n-j). Each sum obeys y_n = r·(y_(n-1) + u_(n-1)),
+    evaluated a block at a time as one small matrix product: exact, with no integration error.
+    """
+    n = params.n
+    lags = np.arange(1, _BLOCK + 1, dtype=np.float64)[:, None] * dt
+    pows = [np.exp(-params.ke[None, :] * lags), np.exp(-params.ka[None, :] * lags)]  # r^(m+1)
+    carry = [np.zeros(n), np.zeros(n)]
+    scale = 1000.0 * params.f * params.ka / (params.ka - params.ke) / params.v_l
+    idx = np.arange(_BLOCK)
+    toeplitz = idx[:, None] - idx[None, :]  # j - m
+    # Within a step every day has the same doses: their contribution is computed once per pattern.
+    cache: dict[tuple[int, bytes], tuple[Array, Array]] = {}
+    ys = [np.empty((_BLOCK, n)), np.empty((_BLOCK, n))]
+    for n0 in range(1, steps + 1, _BLOCK):
+        b = min(_BLOCK, steps + 1 - n0)
+        v = u[n0 - 1 : n0 - 1 + b]  # doses at n0-1 … n0+b-2
+        key = (b, v.tobytes())
+        dosed = cache.get(key) if v.any() else None
+        if v.any() and dosed is None:
+            lag = toeplitz[:b, :b]
+            mat = np.where(lag >= 0, v[np.clip(lag, 0, None)], 0.0)
+            dosed = (mat @ pows[0][:b], mat @ pows[1][:b])
+            if len(cache) < 64:
+                cache[key] = dosed
+        for e in range(2):
+            y = ys[e][:b]
+            np.multiply(pows[e][:b], carry[e][None, :], out=y)
+            if dosed is not None:
+                y += dosed[e]
+            carry[e] = y[-1].copy()
+        block = ys[0][:b] - ys[1][:b]
+        block *= scale[None, :]
+        yield n0, block
+
+
+def _simulate_events(events: Sequence[tuple[float, float]], params: PKParams, steps: int, dt: float) -> Array:
+    """General case: step the exact two-compartment update, splitting intervals at off-grid doses."""
+    ka, ke = params.ka, params.ke
+    gut = np.zeros(params.n)
+    central = np.zeros(params.n)
+    out = np.empty((params.n, steps + 1))
+    out[:, 0] = 0.0
+    eg, ec = np.exp(-ka * dt), np.exp(-ke * dt)
+    cross = ka / (ka - ke) * (ec - eg)
+    scale = 1000.0 / params.v_l  # mg/L -> ng/mL
+    ev = sorted(events)
+    j = 0
+    for i in range(steps):
+        t0 = i * dt
+        t1 = t0 + dt
+        now = t0
+        while j < len(ev) and ev[j][0] < t1 - 1e-12:
+            te, amount = ev[j]
+            if te > now + 1e-12:
+                gut, central = _advance(gut, central, ka, ke, te - now)
+                now = te
+            gut = gut + params.f * amount
+            j += 1
+        if now == t0:
+            central = central * ec + gut * cross
+            gut = gut * eg
+        else:
+            gut, central = _advance(gut, central, ka, ke, t1 - now)
+        out[:, i + 1] = central * scale
+    return out
+
+
+def _advance(gut: Array, central: Array, ka: Array, ke: Array, h: float) -> tuple[Array, Array]:
+    eg, ec = np.exp(-ka * h), np.exp(-ke * h)
+    return gut * eg, central * ec + gut * ka / (ka - ke) * (ec - eg)
+
+
+def dose_events(plan: Plan, drug: str, lead_days: int = 0) -> list[tuple[float, float]]:
+    """(hours from the plan's first day at 00:00, mg) for every dose of `drug` in the plan.
+
+    With `lead_days`, the first step's doses are repeated for that many days before the plan, at negative
+    hours: people start a taper already at steady state on their current dose, not from zero.
+    """
+    out = []
+    first = plan.steps[0]
+    for k in range(lead_days, 0, -1):
+        for dose in first.doses:
+            if dose.drug == drug:
+                out.append((-24 * k + dose.time.hour + dose.time.minute / 60, float(dose.mg)))
+    for day, step in plan.days():
+        base = (day - plan.start).days * 24
+        for dose in step.doses:
+            if dose.drug == drug:
+                out.append((base + dose.time.hour + dose.time.minute / 60, float(dose.mg)))
+    return out
+
+
+def lead_in_days(plan: Plan) -> int:
+    """Days of the starting regimen to model before the plan so that it starts at steady state: ten of
+    the longest published half-lives of its first drugs (over 99.9% of steady state)."""
+    cat = catalogue()
+    longest = 0.0
+    for dose in plan.steps[0].doses:
+        fig = cat.drug(dose.drug).half_life_h
+        longest = max(longest, float(fig.high or fig.value or 0.0))
+    return math.ceil(10 * longest / 24)
+
+
+def _shifted(events: list[tuple[float, float]], lead_days: int) -> list[tuple[float, float]]:
+    return [(t + 24 * lead_days, mg) for t, mg in events]
+
+
+def ec50_ng_ml(params: PKParams, d50_mg_per_day: Decimal) -> Array:
+    """The concentration EC50 that matches a dose EC50: the steady-state mean at that daily dose."""
+    return float(d50_mg_per_day) / (24.0 * params.clearance_over_f) * 1000.0
+
+
+def occupancy(concs: Sequence[Array], ec50s: Sequence[Array], emax: float) -> Array:
+    """Modelled receptor occupancy (%) for one or more drugs competing at the same site."""
+    total = sum((c / e[:, None] for c, e in zip(concs, ec50s, strict=True)), np.zeros_like(concs[0]))
+    return emax * total / (1.0 + total)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Modelled levels for a plan. `conc[drug]` and `occ` have shape (patients, hours + 1), hourly."""
+
+    start: date
+    patients: int
+    conc: dict[str, Array]
+    occ: Array
+    notes: tuple[str, ...]
+
+    @property
+    def hours(self) -> int:
+        return int(self.occ.shape[1]) - 1
+
+    def daily(self, series: Array, how: Callable[..., Array] = np.mean) -> Array:
+        """Per patient and day (shape (patients, days)): `how` over the 24 hourly values of each day."""
+        days = self.hours // 24
+        return np.asarray(how(series[:, 1 : days * 24 + 1].reshape(series.shape[0], days, 24), axis=2))
+
+
+def simulate_plan(
+    plan: Plan,
+    patients: int = 1,
+    seed: int = 0,
+    tail_days: int = 14,
+    weight_kg: float = DEFAULT_WEIGHT_KG,
+    progress: Callable[[int], None] | None = None,
+) -> Simulation:
+    """Model the plan's drug levels and occupancy (typical patient when `patients` is 1).
+
+    The occupancy EC50 is the request's `ec50_de_mg` (mg/day diazepam-equivalent) converted with the plan's
+    equivalence source; Emax is the request's `emax_percent`.
+    """
+    hours = ((plan.end - plan.start).days + tail_days) * 24
+    concs: dict[str, Array] = {}
+    ec50s = []
+    notes: list[str] = []
+    cat = catalogue()
+    for drug in plan.drugs:
+        params = (
+            typical_params(drug, weight_kg) if patients == 1 else sample_population(drug, patients, seed, weight_kg)
+        )
+        lead = lead_in_days(plan)
+        full = simulate(_shifted(dose_events(plan, drug, lead), lead), params, hours + 24 * lead)
+        concs[drug] = full[:, 24 * lead :]
+        d50 = plan.request.ec50_de_mg * cat.drug(drug).equivalent_mg(plan.equivalence) / 10
+        ec50s.append(ec50_ng_ml(params, d50))
+        notes += [f"{drug}: {n}" for n in params.notes]
+        if progress:
+            progress(1)
+    occ = occupancy(list(concs.values()), ec50s, float(plan.request.emax_percent))
+    return Simulation(start=plan.start, patients=patients, conc=concs, occ=occ, notes=tuple(notes))
+
+
+@dataclass(frozen=True)
+class DailySummary:
+    """Per patient and day (shape (patients, days)): mean and lowest hourly level of each drug (ng/mL),
+    and mean modelled occupancy (%). Hourly values are computed and reduced a day at a time, so a large
+    population never holds its whole hourly history in memory."""
+
+    start: date
+    mean: dict[str, Array]
+    trough: dict[str, Array]
+    occupancy: Array
+    notes: tuple[str, ...]
+
+    def percentiles(self, series: Array, qs: Sequence[float] = (5, 50, 95)) -> Array:
+        """Percentiles across patients for each day: shape (len(qs), days)."""
+        return np.percentile(series, qs, axis=0)
+
+
+def population_daily(
+    plan: Plan,
+    patients: int,
+    seed: int = 0,
+    tail_days: int = 14,
+    weight_kg: float = DEFAULT_WEIGHT_KG,
+    progress: Callable[[int], None] | None = None,
+) -> DailySummary:
+    """Model the plan for `patients` virtual patients at hourly resolution; keep daily summaries.
+
+    Dose times must fall on whole hours (they do for plans built from HH:00 times); otherwise use
+    `simulate_plan`, which handles any time exactly.
+    """
+    days = (plan.end - plan.start).days + tail_days
+    lead = lead_in_days(plan)
+    steps = (days + lead) * 24
+    cat = catalogue()
+    drugs = plan.drugs
+    params = {d: sample_population(d, patients, seed, weight_kg) for d in drugs}
+    ec50 = {}
+    gens = {}
+    notes: list[str] = []
+    for d in drugs:
+        u = np.zeros(steps + 1)
+        for te, amount in _shifted(dose_events(plan, d, lead), lead):
+            if te != int(te):
+                raise InvalidInput("population summaries need dose times on whole hours (e.g. 08:00)")
+            u[int(te)] += amount
+        gens[d] = _blocks(u, params[d], steps, 1.0)
+        d50 = plan.request.ec50_de_mg * cat.drug(d).equivalent_mg(plan.equivalence) / 10
+        ec50[d] = ec50_ng_ml(params[d], d50)
+        notes += [f"{d}: {n}" for n in params[d].notes]
+    mean = {d: np.empty((days, patients)) for d in drugs}
+    trough = {d: np.empty((days, patients)) for d in drugs}
+    occ = np.empty((days, patients))
+    emax = float(plan.request.emax_percent)
+    x = np.empty((24, patients))
+    ratio = np.empty((24, patients))
+    for _ in range(lead):
+        for d in drugs:
+            next(gens[d])
+    for day in range(days):
+        x.fill(0.0)
+        for d in drugs:
+            _n0, block = next(gens[d])
+            block.mean(axis=0, out=mean[d][day])
+            block.min(axis=0, out=trough[d][day])
+            block *= 1.0 / ec50[d][None, :]
+            x += block
+        # Occupancy Emax·x/(1 + x), with x the sum of C/EC50 over the drugs, averaged over the day.
+        np.add(x, 1.0, out=ratio)
+        np.divide(x, ratio, out=ratio)
+        ratio.mean(axis=0, out=occ[day])
+        if progress:
+            progress(1)
+    occ *= emax
+    return DailySummary(
+        start=plan.start,
+        mean={d: a.T for d, a in mean.items()},
+        trough={d: a.T for d, a in trough.items()},
+        occupancy=occ.T,
+        notes=tuple(notes),
+    )
+
+
+def steady_state_mean(params: PKParams, daily_mg: float) -> Array:
+    """Average steady-state concentration (ng/mL) on `daily_mg` a day."""
+    return daily_mg / (24.0 * params.clearance_over_f) * 1000.0
+
+
+def time_to_90(plan: Plan, sim: Simulation) -> list[int | None]:
+    """For each step: days from its start until the typical patient's modelled level is within 10% of the
+    change to the step's new steady state (None if the step ends first or nothing changed).
+
+    Each drug's level is expressed as the daily diazepam-equivalent dose that would give it at steady
+    state, so a crossover stage (one drug down, diazepam up) is judged on the total.
+    """
+    cat = catalogue()
+    level = np.zeros(sim.hours + 1)
+    per_mg = {}
+    for drug, c in sim.conc.items():
+        per_mg[drug] = float(steady_state_mean(typical_params(drug), 1.0)[0])
+        level = level + c[0] / per_mg[drug] * 10 / float(cat.drug(drug).equivalent_mg(plan.equivalence))
+    daily = level[1 : (sim.hours // 24) * 24 + 1].reshape(-1, 24).mean(axis=1)
+    out: list[int | None] = []
+    for step in plan.steps:
+        target = float(plan.diazepam_equivalent(step.daily_mg()))
+        i0 = (step.start - plan.start).days
+        before = float(daily[i0 - 1]) if i0 > 0 else 0.0
+        change = abs(target - before)
+        found = None
+        if change > 1e-9:
+            for k in range(step.days):
+                if abs(float(daily[i0 + k]) - target) <= 0.1 * change:
+                    found = k + 1
+                    break
+        out.append(found)
+    return out

@@ -1,0 +1,778 @@
+"""Taper plans: the value objects (dose, step, plan) and the schedule builder.
+
+`build_plan(request)` turns a person's drug, regimen and products into a plan whose every dose can be made
+exactly, then checks the whole plan against the guardrails (`_guardrails.check_plan`) and raises the first
+violation. Nothing here reads a clock: the start date is an argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+from ._catalogue import Drug, Product, _plain, catalogue
+from ._exceptions import DoseNotAchievable, GuardrailViolation, InvalidInput
+from ._realise import Kit, Portion, describe_portions
+
+METHODS = ("percent", "hyperbolic", "linear", "crossover", "custom")
+CUT_ORDERS = ("evening-last", "morning-last")
+EQUIVALENCE_SOURCES = ("ashton", "vadod", "nhsscot")
+HUNDRED = Decimal(100)
+# Above this a dose is more likely a typing error than a prescription (the CIWA-B development cohort of
+# high-dose users averaged 150 mg diazepam-equivalent a day); the engine refuses to plan from it.
+IMPLAUSIBLE_DE_MG = Decimal(300)
+# The 2025 joint guideline's ceiling: typically not more than 25% every 2 weeks.
+WINDOW_DAYS = 14
+WINDOW_MAX_PERCENT = Decimal(25)
+
+
+@dataclass(frozen=True)
+class Dose:
+    """One dose at one clock time, with exactly how to make it."""
+
+    time: time
+    drug: str
+    mg: Decimal
+    portions: tuple[Portion, ...]
+
+    def how(self) -> str:
+        return describe_portions(self.portions)
+
+    def __repr__(self) -> str:
+        return f"Dose({self.time:%H:%M} {self.drug} {_plain(self.mg)} mg: {self.how()})"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A regimen held for `days` days from `start`.
+
+    `kind` is one of: stabilise (before the first cut), reduce, micro (one day of a reduction spread over
+    its days), hold, crossover (a substitution stage), custom, maintain. `number` is the reduction the
+    step belongs to (0 before the first cut); micro-steps and holds share their reduction's number.
+    """
+
+    start: date
+    days: int
+    doses: tuple[Dose, ...]
+    kind: str
+    number: int
+
+    @property
+    def end(self) -> date:
+        """The first day after this step."""
+        return self.start + timedelta(days=self.days)
+
+    def daily_mg(self) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for d in self.doses:
+            out[d.drug] = out.get(d.drug, Decimal(0)) + d.mg
+        return out
+
+    def __repr__(self) -> str:
+        amounts = ", ".join(f"{k} {_plain(v)} mg" for k, v in self.daily_mg().items()) or "no doses"
+        return f"Step({self.start.isoformat()} +{self.days}d {self.kind} #{self.number}: {amounts})"
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A settable figure the plan relies on, shown with its source."""
+
+    name: str
+    value: str
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """Everything a plan is built from. Doses in mg, lengths in days, percentages as numbers (10 = 10%).
+
+    `regimen` gives the mg at each dose time. `step` means: percent of the current dose (percent method),
+    percentage points of modelled occupancy (hyperbolic) or mg (linear). `products` are product labels;
+    None means the region's defaults. `holds` are (reduction number, extra days) pairs. `custom_csv` is the
+    text of a custom-steps CSV. `final_dose_mg` None means the drug's smallest practical dose.
+    """
+
+    drug: str
+    regimen: tuple[tuple[time, Decimal], ...]
+    start: date
+    method: str = "percent"
+    step: Decimal | None = None
+    every_days: int = 14
+    max_step_percent: Decimal = Decimal(10)
+    min_step_days: int = 14
+    region: str = "US"
+    products: tuple[str, ...] | None = None
+    target_products: tuple[str, ...] | None = None
+    stabilise_days: int = 0
+    holds: tuple[tuple[int, int], ...] = ()
+    cut_order: str = "evening-last"
+    micro_steps: bool = False
+    final_dose_mg: Decimal | None = None
+    goal_mg: Decimal = Decimal(0)
+    equivalence: str | None = None
+    ec50_de_mg: Decimal = Decimal(1)
+    emax_percent: Decimal = Decimal(100)
+    override: str | None = None
+    crossover_stages: int = 4
+    crossover_stage_days: int = 7
+    custom_csv: str | None = None
+    max_steps: int = 400
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Ordered steps plus the request that produced them. `end` is the first day with no dose."""
+
+    request: PlanRequest
+    steps: tuple[Step, ...]
+    warnings: tuple[str, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()
+    equivalence: str = "ashton"
+    final_threshold_mg: Decimal = Decimal(0)
+    stops: bool = True
+
+    @property
+    def drug(self) -> str:
+        return self.request.drug
+
+    @property
+    def start(self) -> date:
+        return self.steps[0].start
+
+    @property
+    def end(self) -> date:
+        return self.steps[-1].end
+
+    @property
+    def drugs(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for s in self.steps:
+            for d in s.doses:
+                seen[d.drug] = None
+        return tuple(seen)
+
+    def days(self) -> Iterable[tuple[date, Step]]:
+        """Every day of the plan with the step in force."""
+        for s in self.steps:
+            for i in range(s.days):
+                yield s.start + timedelta(days=i), s
+
+    def step_on(self, day: date) -> Step | None:
+        for s in self.steps:
+            if s.start <= day < s.end:
+                return s
+        return None
+
+    def diazepam_equivalent(self, daily: dict[str, Decimal]) -> Decimal:
+        """Total of a day's doses in mg of diazepam, with the plan's equivalence source."""
+        cat = catalogue()
+        return sum(
+            (mg * 10 / cat.drug(d).equivalent_mg(self.equivalence) for d, mg in daily.items()),
+            Decimal(0),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Plan({self.drug}, {self.start.isoformat()} to {self.end.isoformat()}, "
+            f"{len(self.steps)} steps, {self.request.method})"
+        )
+
+
+@dataclass
+class _Builder:
+    """Mutable state while a plan is being built; the result is frozen into a Plan."""
+
+    request: PlanRequest
+    steps: list[Step] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    day: date = date.min
+    number: int = 0
+
+    def add(self, days: int, regimen: dict[tuple[time, str], Decimal], kits: dict[str, Kit], kind: str) -> None:
+        doses = tuple(
+            Dose(time=t, drug=d, mg=mg, portions=kits[d].make(mg)) for (t, d), mg in sorted(regimen.items()) if mg > 0
+        )
+        self.steps.append(Step(start=self.day, days=days, doses=doses, kind=kind, number=self.number))
+        self.day += timedelta(days=days)
+
+
+def build_plan(request: PlanRequest) -> Plan:
+    """Build and check a plan. Raises InvalidInput, UnknownDrug, UnknownProduct, DoseNotAchievable or
+    GuardrailViolation with a message that says what to change."""
+    from ._guardrails import check_plan
+
+    cat = catalogue()
+    drug = cat.drug(request.drug)
+    req = _validate(request, drug)
+    equivalence = req.equivalence or "ashton"
+    products = _products(req.drug, req.region, req.products)
+    regimen = {(t, drug.id): mg for t, mg in req.regimen}
+    kit = Kit(products, max(regimen.values()))
+    for (t, _d), mg in regimen.items():
+        if not kit.can_make(mg):
+            raise _not_makeable(drug, req.region, kit, mg, f"the current {t:%H:%M} dose")
+
+    b = _Builder(request=req, day=req.start)
+    assumptions = [
+        Assumption(
+            "diazepam equivalence",
+            f"{_plain(drug.equivalent_mg(equivalence))} mg {drug.name.lower()} = 10 mg diazepam",
+            drug.equivalence[equivalence].source,
+            "chosen by the clinician" if req.equivalence else "default for displays; choose with --equivalence",
+        )
+    ]
+    threshold = _final_threshold(req, drug, equivalence, assumptions)
+    kits = {drug.id: kit}
+    if req.stabilise_days:
+        b.add(req.stabilise_days, regimen, kits, "stabilise")
+    stops = True
+    if req.method == "custom":
+        stops = _custom(b, req, drug, kit, regimen)
+    else:
+        if req.method == "crossover":
+            regimen, kit, drug = _crossover(b, req, drug, kit, regimen, equivalence)
+            kits = {kit.drug: kit}
+            threshold = _final_threshold(replace(req, drug=drug.id), drug, equivalence, assumptions)
+        if req.method == "hyperbolic":
+            assumptions += _hyperbolic_assumptions(req, drug, equivalence)
+        stops = _reduce(b, req, drug, kit, regimen, equivalence, threshold)
+    plan = Plan(
+        request=req,
+        steps=tuple(b.steps),
+        warnings=tuple(b.warnings),
+        assumptions=tuple(assumptions),
+        equivalence=equivalence,
+        final_threshold_mg=threshold,
+        stops=stops,
+    )
+    violations = check_plan(plan)
+    if violations:
+        raise violations[0]
+    if req.override:
+        plan = replace(plan, warnings=(*plan.warnings, f"Clinician override on record: {req.override}"))
+    return plan
+
+
+def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
+    if req.method not in METHODS:
+        raise InvalidInput(f"unknown method '{req.method}'; use one of: {', '.join(METHODS)}")
+    if req.cut_order not in CUT_ORDERS:
+        raise InvalidInput(f"unknown cut order '{req.cut_order}'; use one of: {', '.join(CUT_ORDERS)}")
+    if req.equivalence is not None and req.equivalence not in EQUIVALENCE_SOURCES:
+        raise InvalidInput(
+            f"unknown equivalence source '{req.equivalence}'; use one of: {', '.join(EQUIVALENCE_SOURCES)}"
+        )
+    if not req.regimen:
+        raise InvalidInput("no dose times given: give at least one, e.g. 08:00=1")
+    times = [t for t, _ in req.regimen]
+    if len(set(times)) != len(times):
+        raise InvalidInput("a dose time is given twice: list each time once")
+    for t, mg in req.regimen:
+        if mg <= 0:
+            raise InvalidInput(f"the {t:%H:%M} dose must be more than 0 mg (got {_plain(mg)})")
+    total = sum((mg for _, mg in req.regimen), Decimal(0))
+    equiv = drug.equivalent_mg(req.equivalence or "ashton")
+    if total * 10 / equiv > IMPLAUSIBLE_DE_MG:
+        raise InvalidInput(
+            f"{_plain(total)} mg/day of {drug.name.lower()} is about {_plain(Decimal(round(total * 10 / equiv)))} mg "
+            f"diazepam-equivalent, above the {IMPLAUSIBLE_DE_MG} mg this engine plans from: check the dose"
+        )
+    if not Decimal(0) < req.max_step_percent <= WINDOW_MAX_PERCENT:
+        raise InvalidInput(
+            f"--max-step must be above 0% and at most {WINDOW_MAX_PERCENT}% (the guideline ceiling for any "
+            f"2 weeks); got {_plain(req.max_step_percent)}%"
+        )
+    if req.every_days < 1 or req.stabilise_days < 0 or req.min_step_days < 1:
+        raise InvalidInput("step lengths must be whole days of at least 1 (and a hold 0 or more)")
+    if req.goal_mg < 0 or req.goal_mg >= total:
+        raise InvalidInput(f"the goal dose must be at least 0 and below the current {_plain(total)} mg/day")
+    if req.final_dose_mg is not None and req.final_dose_mg <= 0:
+        raise InvalidInput("the final dose must be more than 0 mg")
+    for n, d in req.holds:
+        if n < 1 or d < 1:
+            raise InvalidInput(f"a hold needs a reduction number from 1 and at least 1 day (got {n}:{d})")
+    step = req.step
+    if req.method == "percent":
+        step = Decimal(10) if step is None else step
+        if not Decimal(0) < step <= 100:
+            raise InvalidInput(f"the percent step must be between 0% and 100% (got {_plain(step)}%)")
+        if step > req.max_step_percent:
+            raise GuardrailViolation(
+                f"a {_plain(step)}% step is larger than the {_plain(req.max_step_percent)}% maximum per step: "
+                f"choose a smaller --step or raise --max-step (at most {WINDOW_MAX_PERCENT}%)",
+                rule="max-step",
+            )
+    elif req.method == "hyperbolic":
+        step = Decimal(1) if step is None else step
+        if not Decimal(0) < step < req.emax_percent:
+            raise InvalidInput(
+                f"the hyperbolic step is in percentage points of modelled occupancy, between 0 and "
+                f"{_plain(req.emax_percent)} (got {_plain(step)})"
+            )
+        if req.ec50_de_mg <= 0 or not Decimal(0) < req.emax_percent <= 100:
+            raise InvalidInput("EC50 must be above 0 mg and Emax between 0% and 100%")
+    elif req.method == "linear":
+        if step is None or step <= 0:
+            raise InvalidInput("the linear method needs a fixed cut in mg, e.g. --step 0.125mg")
+        if step * 100 / total > req.max_step_percent:
+            raise GuardrailViolation(
+                f"a linear cut of {_plain(step)} mg is {_plain(round(step * 100 / total, 1))}% of "
+                f"{_plain(total)} mg, above the {_plain(req.max_step_percent)}% maximum per step: choose a "
+                "smaller --step or raise --max-step",
+                rule="max-step",
+            )
+    elif req.method == "crossover":
+        step = Decimal(10) if step is None else step
+        if drug.id == "diazepam":
+            raise InvalidInput("crossover switches another drug to diazepam: taper diazepam directly")
+        if req.equivalence is None:
+            a = drug.equivalence.get("ashton")
+            v = drug.equivalence.get("vadod")
+            choices = ", ".join(
+                f"{k} ({_plain(Decimal(str(f.value)))} mg = 10 mg diazepam)"
+                for k, f in (("ashton", a), ("vadod", v))
+                if f is not None and f.value is not None
+            )
+            raise InvalidInput(
+                f"crossover needs the equivalence source chosen by the clinician: --equivalence {choices}; "
+                "sources disagree, so the engine never picks one"
+            )
+        if req.crossover_stages < 2 or req.crossover_stage_days < 7:
+            raise GuardrailViolation(
+                "the switch to diazepam needs at least 2 stages of at least 7 days (the 2025 joint guideline: "
+                "over 1-2 weeks rather than 1-2 days)",
+                rule="crossover-pace",
+            )
+        if step > req.max_step_percent:
+            raise GuardrailViolation(
+                f"a {_plain(step)}% step is larger than the {_plain(req.max_step_percent)}% maximum per step",
+                rule="max-step",
+            )
+    elif req.method == "custom" and not req.custom_csv:
+        raise InvalidInput("the custom method needs a CSV of steps (--custom FILE)")
+    return replace(req, step=step)
+
+
+def _products(drug: str, region: str, labels: tuple[str, ...] | None) -> tuple[Product, ...]:
+    cat = catalogue()
+    if labels is None:
+        products = cat.default_products(drug, region)
+        if not products:
+            raise DoseNotAchievable(f"no default products for {drug} in {region}: name them with --products")
+        return products
+    return cat.find_products(drug, region, list(labels))
+
+
+def _final_threshold(req: PlanRequest, drug: Drug, equivalence: str, assumptions: list[Assumption]) -> Decimal:
+    """The daily dose from which the last cut, to zero, is allowed."""
+    if req.final_dose_mg is not None:
+        assumptions.append(Assumption("smallest practical dose", f"{_plain(req.final_dose_mg)} mg", "clinician"))
+        return req.final_dose_mg
+    fig = drug.smallest_practical_mg
+    if fig is not None and fig.value is not None:
+        value = Decimal(str(fig.value))
+        assumptions.append(Assumption("smallest practical dose", f"{_plain(value)} mg", fig.source, fig.note))
+        return value
+    value = drug.equivalent_mg(equivalence) / 10
+    assumptions.append(
+        Assumption(
+            "smallest practical dose",
+            f"{_plain(value)} mg (1 mg diazepam-equivalent)",
+            "nhsscot2024",
+            "NHS Scotland schedules reach zero in 1 mg diazepam steps",
+        )
+    )
+    return value
+
+
+def _not_makeable(drug: Drug, region: str, kit: Kit, mg: Decimal, what: str) -> DoseNotAchievable:
+    suggestion = _suggest(drug, region, kit, lambda k: k.can_make(mg))
+    hint = f"; adding the {suggestion} would make it possible" if suggestion else ""
+    return DoseNotAchievable(
+        f"{what} of {_plain(mg)} mg {drug.name.lower()} cannot be made exactly from "
+        f"{', '.join(p.label for p in kit.products)}{hint}",
+        suggestion=suggestion,
+    )
+
+
+def _suggest(drug: Drug, region: str, kit: Kit, works: object) -> str | None:
+    """The label of a catalogue product that, added to the kit, satisfies `works(kit)`."""
+    assert callable(works)
+    cat = catalogue()
+    candidates = sorted(
+        (p for p in cat.products_for(drug.id) if p not in kit.products),
+        key=lambda p: (region not in p.regions, not p.is_liquid, p.unit_mg),
+    )
+    top = max(Decimal(1), kit.quantum * 1000)
+    for p in candidates:
+        try:
+            bigger = Kit((*kit.products, p), top)
+        except DoseNotAchievable:
+            continue
+        if works(bigger):
+            where = "" if region in p.regions else f" ({', '.join(p.regions)})"
+            return f"{p.label}{where}"
+    return None
+
+
+def _order(regimen: dict[tuple[time, str], Decimal], cut_order: str) -> list[tuple[time, str]]:
+    """Dose times in the order to cut: the largest dose first; at equal doses, the evening dose last
+    (or the morning dose last), because the evening dose usually protects sleep."""
+
+    def rank(key: tuple[time, str]) -> tuple[Decimal, int]:
+        minutes = key[0].hour * 60 + key[0].minute
+        return (-regimen[key], minutes if cut_order == "evening-last" else -minutes)
+
+    return sorted((k for k, v in regimen.items() if v > 0), key=rank)
+
+
+def _cut(
+    regimen: dict[tuple[time, str], Decimal], target: Decimal, kit: Kit, cut_order: str
+) -> dict[tuple[time, str], Decimal] | None:
+    """Lower one dose time so the daily total is as close to `target` as the products allow, never below
+    it and never a larger cut; None when no dose time can be lowered at all."""
+    total = sum(regimen.values(), Decimal(0))
+    want = total - target
+    for key in _order(regimen, cut_order):
+        amount = regimen[key]
+        new = kit.smallest_makeable_at_least(max(amount - want, Decimal(0)), amount)
+        if new is not None:
+            out = dict(regimen)
+            out[key] = new
+            return out
+    return None
+
+
+def _cut_smallest(
+    regimen: dict[tuple[time, str], Decimal], floor: Decimal, kit: Kit, cut_order: str
+) -> dict[tuple[time, str], Decimal] | None:
+    """The smallest cut the products can make at any one dose time, if it keeps the total ≥ `floor`."""
+    total = sum(regimen.values(), Decimal(0))
+    for key in _order(regimen, cut_order):
+        amount = regimen[key]
+        new = kit.largest_makeable_at_most(amount - kit.quantum)
+        if total - amount + new >= floor:
+            out = dict(regimen)
+            out[key] = new
+            return out
+    return None
+
+
+def _occupancy(dose: Decimal, d50: Decimal, emax: Decimal) -> Decimal:
+    return emax * dose / (d50 + dose)
+
+
+def _dose_for_occupancy(occ: Decimal, d50: Decimal, emax: Decimal) -> Decimal:
+    return Decimal(0) if occ <= 0 else d50 * occ / (emax - occ)
+
+
+def _d50(req: PlanRequest, drug: Drug, equivalence: str) -> Decimal:
+    return req.ec50_de_mg * drug.equivalent_mg(equivalence) / 10
+
+
+def _hyperbolic_assumptions(req: PlanRequest, drug: Drug, equivalence: str) -> list[Assumption]:
+    d50 = _d50(req, drug, equivalence)
+    return [
+        Assumption(
+            "EC50 (modelled)",
+            f"{_plain(req.ec50_de_mg)} mg/day diazepam-equivalent = {_plain(d50)} mg/day {drug.name.lower()}",
+            "psychsnaps_horowitz",
+            "unverified: literature anchors disagree by about tenfold; settable with --ec50",
+        ),
+        Assumption("Emax (modelled)", f"{_plain(req.emax_percent)}%", "psychsnaps_horowitz", "settable with --emax"),
+        Assumption(
+            "occupancy step (modelled)",
+            f"{_plain(req.step or Decimal(0))} percentage points per step",
+            "derived",
+            "each cut removes the same modelled receptor occupancy, never more than the maximum step",
+        ),
+    ]
+
+
+def _target(req: PlanRequest, drug: Drug, equivalence: str, total: Decimal, capped: list[int], number: int) -> Decimal:
+    """The next daily dose the method asks for (before exact realisation)."""
+    floor = total * (1 - req.max_step_percent / HUNDRED)
+    assert req.step is not None
+    if req.method in ("percent", "crossover"):
+        wanted = total * (1 - req.step / HUNDRED)
+    elif req.method == "hyperbolic":
+        d50 = _d50(req, drug, equivalence)
+        occ = _occupancy(total, d50, req.emax_percent) - req.step
+        wanted = _dose_for_occupancy(occ, d50, req.emax_percent)
+    else:  # linear
+        wanted = total - req.step
+    if wanted < floor:
+        capped.append(number)
+        wanted = floor
+    return max(wanted, req.goal_mg)
+
+
+def _reduce(
+    b: _Builder,
+    req: PlanRequest,
+    drug: Drug,
+    kit: Kit,
+    regimen: dict[tuple[time, str], Decimal],
+    equivalence: str,
+    threshold: Decimal,
+) -> bool:
+    """Append reduction steps until the dose can go no lower; True when the plan ends by stopping."""
+    kits = {drug.id: kit}
+    capped: list[int] = []
+    coarse: list[int] = []
+    holds = dict(req.holds)
+    micro = req.micro_steps and any(p.is_liquid for p in kit.products)
+    if req.micro_steps and not micro:
+        b.warnings.append("Daily micro-steps need a liquid product; steps change once each.")
+    stop_at = req.final_dose_mg if req.final_dose_mg is not None else None
+    while True:
+        total = sum(regimen.values(), Decimal(0))
+        if req.goal_mg > 0 and total <= req.goal_mg:
+            b.add(req.every_days, regimen, kits, "maintain")
+            b.warnings.append(f"The plan ends at a maintenance dose of {_plain(total)} mg/day, not at zero.")
+            stops = False
+            break
+        if stop_at is not None and total <= stop_at:
+            stops = True
+            break
+        new = _cut(regimen, _target(req, drug, equivalence, total, capped, b.number + 1), kit, req.cut_order)
+        if new is None:
+            # The method asked for a change smaller than the products can measure: take the smallest cut
+            # they can make, if it stays within the maximum step.
+            floor = max(total * (1 - req.max_step_percent / HUNDRED), req.goal_mg)
+            new = _cut_smallest(regimen, floor, kit, req.cut_order)
+            if new is not None:
+                coarse.append(b.number + 1)
+        if new is None:
+            if total <= threshold:
+                stops = True
+                break
+            raise _stuck(drug, req, kit, total)
+        b.number += 1
+        if b.number > req.max_steps:
+            raise InvalidInput(
+                f"this plan would need more than {req.max_steps} steps; use a larger step or a different method"
+            )
+        if micro:
+            _micro(b, req, regimen, new, kit, kits)
+        else:
+            b.add(req.every_days, new, kits, "reduce")
+        if b.number in holds:
+            b.add(holds[b.number], new, kits, "hold")
+        regimen = new
+    if stops and not b.steps:
+        # Already at the smallest practical dose: hold it for one step before stopping.
+        b.add(req.every_days, regimen, kits, "hold")
+    if capped and req.method in ("hyperbolic", "linear"):
+        b.warnings.append(
+            f"{len(capped)} of {b.number} cuts were limited to the {_plain(req.max_step_percent)}% maximum "
+            f"per step (first at step {capped[0]}): the {req.method} method asked for more there."
+        )
+    if coarse:
+        b.warnings.append(
+            f"{len(coarse)} cuts were larger than the {req.method} method asked (first at step {coarse[0]}), "
+            f"because the products cannot measure a smaller change; each stays within "
+            f"{_plain(req.max_step_percent)}%."
+        )
+    if stops:
+        last = sum(regimen.values(), Decimal(0))
+        b.warnings.append(
+            f"The last dose before stopping is {_plain(last)} mg/day of {drug.name.lower()}: the smallest "
+            f"these products can reach in cuts of at most {_plain(req.max_step_percent)}%."
+        )
+    return stops
+
+
+def _stuck(drug: Drug, req: PlanRequest, kit: Kit, total: Decimal) -> DoseNotAchievable:
+    low = total * (1 - req.max_step_percent / HUNDRED)
+
+    def works(k: Kit) -> bool:
+        return k.smallest_makeable_at_least(low, total) is not None or total <= k.smallest_positive()
+
+    suggestion = _suggest(drug, req.region, kit, works)
+    hint = (
+        f"add the {suggestion}"
+        if suggestion
+        else "switch to diazepam with --method crossover, or ask the pharmacist about a liquid"
+    )
+    return DoseNotAchievable(
+        f"cannot cut {_plain(total)} mg/day of {drug.name.lower()} by at most "
+        f"{_plain(req.max_step_percent)}% with {', '.join(p.label for p in kit.products)}, and "
+        f"{_plain(total)} mg is above the smallest practical dose to stop from: {hint}",
+        suggestion=suggestion,
+    )
+
+
+def _micro(
+    b: _Builder,
+    req: PlanRequest,
+    old: dict[tuple[time, str], Decimal],
+    new: dict[tuple[time, str], Decimal],
+    kit: Kit,
+    kits: dict[str, Kit],
+) -> None:
+    """Spread one cut over the step's days, one small makeable change a day (tapering-strip style)."""
+    changed = [k for k in new if new[k] != old.get(k)]
+    assert len(changed) == 1
+    key = changed[0]
+    a0, a1 = old[key], new[key]
+    day = dict(old)
+    days = req.every_days
+    i = 0
+    while i < days:
+        # Day i+1 of the step: the straight line from a0 to a1, rounded towards the previous day's dose.
+        line = a0 - (a0 - a1) * (i + 1) / days
+        amount = a1 if i == days - 1 else kit.smallest_makeable_at_least(max(line, a1), day[key] + kit.quantum)
+        assert amount is not None
+        run = 1
+        # Merge days with the same dose into one step so the plan stays readable.
+        while i + run < days - 1:
+            nxt = a0 - (a0 - a1) * (i + run + 1) / days
+            if kit.smallest_makeable_at_least(max(nxt, a1), amount + kit.quantum) != amount:
+                break
+            run += 1
+        day[key] = amount
+        b.add(run, day, kits, "micro")
+        i += run
+
+
+def _crossover(
+    b: _Builder,
+    req: PlanRequest,
+    drug: Drug,
+    kit: Kit,
+    regimen: dict[tuple[time, str], Decimal],
+    equivalence: str,
+) -> tuple[dict[tuple[time, str], Decimal], Kit, Drug]:
+    """Substitute diazepam for the drug in stages, keeping the diazepam-equivalent total; diazepam doses
+    are rounded down to what its products make, never up."""
+    cat = catalogue()
+    target = cat.drug("diazepam")
+    ratio = target.equivalent_mg(equivalence) / drug.equivalent_mg(equivalence)
+    t_products = _products("diazepam", req.region, req.target_products)
+    start_total = sum(regimen.values(), Decimal(0))
+    t_kit = Kit(t_products, start_total * ratio)
+    kits = {drug.id: kit, "diazepam": t_kit}
+    current = dict(regimen)
+    stages = req.crossover_stages
+    made: list[int] = []
+    for k in range(1, stages + 1):
+        goal = start_total * (stages - k) / stages
+        changed = False
+        while sum((v for (t, d), v in current.items() if d == drug.id), Decimal(0)) > goal:
+            src = {key: v for key, v in current.items() if key[1] == drug.id}
+            # Substitute at least down to the goal; when the products cannot stop exactly there, substitute
+            # a little more (the total is kept by diazepam, so this is no larger cut).
+            new = _cut(src, goal, kit, req.cut_order) or _cut_smallest(src, Decimal(0), kit, req.cut_order)
+            if new is None:
+                raise _not_makeable(drug, req.region, kit, goal, f"stage {k} of the switch")
+            for key in src:
+                removed = src[key] - new[key]
+                if removed:
+                    dz_key = (key[0], "diazepam")
+                    current[key] = new[key]
+                    have = current.get(dz_key, Decimal(0))
+                    current[dz_key] = t_kit.largest_makeable_at_most(have + removed * ratio)
+            changed = True
+        if changed:
+            made.append(k)
+            b.number += 1
+            b.add(req.crossover_stage_days, current, kits, "crossover")
+    if len(made) < 2:
+        raise DoseNotAchievable(
+            f"the switch to diazepam cannot be staged with {', '.join(p.label for p in kit.products)}: every "
+            f"unit is too large for more than one stage; ask for a smaller {drug.name.lower()} strength",
+        )
+    # The last stage holds the full diazepam dose for a whole step before the first diazepam cut.
+    last = b.steps[-1]
+    extra = max(0, req.every_days - last.days)
+    b.steps[-1] = replace(last, days=last.days + extra)
+    b.day += timedelta(days=extra)
+    total_days = sum(s.days for s in b.steps if s.kind == "crossover") - extra
+    b.warnings.append(
+        f"Switch to diazepam over {total_days} days in {len(made)} stages at "
+        f"{_plain(drug.equivalent_mg(equivalence))} mg {drug.name.lower()} = 10 mg diazepam ({equivalence}); "
+        "a 1:20 clonazepam conversion gives twice the diazepam of 1:10. Review tolerance 5-7 days after the "
+        "switch (NHS Scotland)."
+    )
+    dz = {key: v for key, v in current.items() if key[1] == "diazepam" and v > 0}
+    return dz, t_kit, target
+
+
+def parse_custom_csv(text: str, times: list[time]) -> list[tuple[int, dict[time, Decimal] | Decimal]]:
+    """Rows of a custom-steps CSV: `days` plus either `daily_mg` or one column per dose time ("08:00").
+
+    Returns (days, per-time mg or daily mg) per row; raises InvalidInput naming the row and column.
+    """
+    import csv
+    import io
+    from decimal import InvalidOperation
+
+    rows = list(csv.reader(io.StringIO(text.strip())))
+    if len(rows) < 2:
+        raise InvalidInput("the custom CSV needs a header (days, daily_mg or dose times) and at least one row")
+    header = [h.strip() for h in rows[0]]
+    if not header or header[0] != "days":
+        raise InvalidInput("the custom CSV's first column must be 'days'")
+    columns = header[1:]
+    per_time: list[time] | None = None
+    if columns != ["daily_mg"]:
+        try:
+            per_time = [time.fromisoformat(c) for c in columns]
+        except ValueError as exc:
+            raise InvalidInput(
+                f"custom CSV columns must be 'daily_mg' or dose times like 08:00 (got {', '.join(columns)})"
+            ) from exc
+        if sorted(per_time) != sorted(times):
+            raise InvalidInput(
+                "the custom CSV's dose times must match --times: " + ", ".join(f"{t:%H:%M}" for t in sorted(times))
+            )
+    out: list[tuple[int, dict[time, Decimal] | Decimal]] = []
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise InvalidInput(f"custom CSV line {i}: expected {len(header)} values, got {len(row)}")
+        try:
+            days = int(row[0])
+            values = [Decimal(v.strip()) for v in row[1:]]
+        except (ValueError, InvalidOperation) as exc:
+            raise InvalidInput(f"custom CSV line {i}: days must be a whole number and doses numbers in mg") from exc
+        if days < 1 or any(v < 0 for v in values):
+            raise InvalidInput(f"custom CSV line {i}: days must be at least 1 and doses 0 mg or more")
+        out.append((days, dict(zip(per_time, values, strict=True)) if per_time else values[0]))
+    return out
+
+
+def _custom(b: _Builder, req: PlanRequest, drug: Drug, kit: Kit, regimen: dict[tuple[time, str], Decimal]) -> bool:
+    """Steps as the clinician wrote them; each must be makeable exactly. True when the last row is zero."""
+    assert req.custom_csv is not None
+    kits = {drug.id: kit}
+    rows = parse_custom_csv(req.custom_csv, [t for t, _ in req.regimen])
+    current = dict(regimen)
+    for i, (days, amounts) in enumerate(rows, start=1):
+        if isinstance(amounts, Decimal):
+            if amounts == 0:
+                new = {k: Decimal(0) for k in current}
+            else:
+                cut = _cut(current, amounts, kit, req.cut_order)
+                if cut is None or sum(cut.values(), Decimal(0)) != amounts:
+                    raise _not_makeable(drug, req.region, kit, amounts, f"custom step {i}'s daily dose")
+                new = cut
+        else:
+            new = {(t, drug.id): mg for t, mg in amounts.items()}
+            for (t, _d), mg in new.items():
+                if not kit.can_make(mg):
+                    raise _not_makeable(drug, req.region, kit, mg, f"custom step {i}'s {t:%H:%M} dose")
+        if all(v == 0 for v in new.values()):
+            if i != len(rows):
+                raise InvalidInput(f"custom CSV line {i + 1}: a zero dose must be the last row")
+            return True
+        same = new == current
+        if not same:
+            b.number += 1
+        b.add(days, new, kits, "hold" if same else "custom")
+        current = new
+    b.warnings.append("The custom plan ends at its last row's dose, not at zero.")
+    return False

@@ -1,0 +1,191 @@
+"""Exact realisation of doses from real products.
+
+A `Kit` is the set of products a person has for one drug. It answers two questions exactly, in integer
+arithmetic on a grid of the smallest common amount: can this dose be made, and how ("1 tablet of 0.5 mg +
+½ tablet of 0.5 mg", "2.4 mL of 0.1 mg/mL suspension")? Only the fractions a tablet's functional score
+allows are used; ODTs and capsules are never split; liquids are measured in whole syringe steps or drops.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ._catalogue import Product, _plain
+from ._exceptions import DoseNotAchievable
+
+# Effort of each piece, in quarters of a whole tablet's effort: splitting is a chore, a liquid more so
+# (syringe, bottle), and a big volume is unpleasant. These only rank otherwise-exact ways of making a dose.
+_COST_WHOLE, _COST_HALF, _COST_QUARTER = 4, 5, 6
+_COST_LIQUID_FIXED = 6
+_INF = 1 << 60
+
+
+@dataclass(frozen=True)
+class Portion:
+    """The part of one dose made from one product: `count` tablets (may be 1.5), or `ml`, or `drops`."""
+
+    product: Product
+    mg: Decimal
+    count: Decimal | None = None
+    ml: Decimal | None = None
+    drops: int | None = None
+
+    def describe(self) -> str:
+        p = self.product
+        if self.count is not None:
+            assert p.strength_mg is not None
+            return f"{_count_words(self.count, p.form)} of {_plain(p.strength_mg)} mg"
+        if self.drops is not None:
+            return f"{self.drops} drop{'s' if self.drops != 1 else ''} of {p.label}"
+        assert self.ml is not None
+        return f"{_plain(self.ml)} mL of {p.label}"
+
+    def __repr__(self) -> str:
+        return f"Portion({self.describe()!r})"
+
+
+def _count_words(count: Decimal, form: str) -> str:
+    noun = {"odt": "ODT", "capsule": "capsule"}.get(form, "tablet")
+    whole = int(count)
+    sign = {Decimal("0.25"): "¼", Decimal("0.5"): "½", Decimal("0.75"): "¾"}.get(count - whole, "")
+    number = f"{whole or ''}{sign}"
+    return f"{number} {noun}{'s' if count > 1 else ''}"
+
+
+class Kit:
+    """The products one person has for one drug, with exact dose-making up to `max_mg` per dose."""
+
+    def __init__(self, products: tuple[Product, ...], max_mg: Decimal) -> None:
+        if not products:
+            raise DoseNotAchievable("no products chosen: name at least one product")
+        drugs = {p.drug for p in products}
+        if len(drugs) != 1:
+            raise DoseNotAchievable(f"a kit holds one drug's products, got {', '.join(sorted(drugs))}")
+        self.products = products
+        self.drug = products[0].drug
+        units = [p.unit_mg for p in products]
+        self._scale: int = int(10 ** max(_decimals(u) for u in units))
+        ints = [int(u * self._scale) for u in units]
+        self._g = math.gcd(*ints)
+        self.quantum = Decimal(self._g) / self._scale
+        self._n = math.ceil(max_mg / self.quantum) + 1
+        self._solid_items: list[tuple[int, int, Product, int]] = []  # (grid size, cost, product, parts)
+        for p in products:
+            if p.is_liquid or p.strength_mg is None:
+                continue
+            for parts, cost in ((1, _COST_WHOLE), (2, _COST_HALF), (4, _COST_QUARTER)):
+                if p.divisions % parts == 0 and parts <= p.divisions:
+                    size = int(p.strength_mg / parts * self._scale) // self._g
+                    self._solid_items.append((size, cost, p, parts))
+        self._liquids = [p for p in products if p.is_liquid]
+        self._cost, self._choice = self._solid_table()
+        self._makeable = self._makeable_table()
+
+    def _solid_table(self) -> tuple[list[int], list[int]]:
+        cost = [_INF] * self._n
+        choice = [-1] * self._n
+        cost[0] = 0
+        for n in range(1, self._n):
+            for i, (size, c, _p, _parts) in enumerate(self._solid_items):
+                if size <= n and cost[n - size] + c < cost[n]:
+                    cost[n] = cost[n - size] + c
+                    choice[n] = i
+        return cost, choice
+
+    def _makeable_table(self) -> list[bool]:
+        ok = [c < _INF for c in self._cost]
+        for liquid in self._liquids:
+            step = int(liquid.unit_mg * self._scale) // self._g
+            seen = [False] * step  # does a solid-makeable amount exist at or below n with n's residue?
+            for n in range(self._n):
+                if self._cost[n] < _INF:
+                    seen[n % step] = True
+                if seen[n % step]:
+                    ok[n] = True
+        return ok
+
+    def _grid(self, mg: Decimal) -> int | None:
+        units = mg / self.quantum
+        if units != units.to_integral_value() or mg < 0:
+            return None
+        return int(units)
+
+    def can_make(self, mg: Decimal) -> bool:
+        """True when `mg` can be made exactly at one dose time (0 always can)."""
+        n = self._grid(mg)
+        return n is not None and n < self._n and self._makeable[n]
+
+    def smallest_makeable_at_least(self, low: Decimal, below: Decimal) -> Decimal | None:
+        """The smallest makeable amount in [low, below), or None. Used to cut no more than asked."""
+        start = max(0, math.ceil(low / self.quantum))
+        stop = min(self._n, math.ceil(below / self.quantum))
+        for n in range(start, stop):
+            if self._makeable[n]:
+                return self.quantum * n
+        return None
+
+    def largest_makeable_at_most(self, high: Decimal) -> Decimal:
+        """The largest makeable amount ≤ `high` (at worst 0)."""
+        n = min(self._n - 1, math.floor(high / self.quantum))
+        while n > 0 and not self._makeable[n]:
+            n -= 1
+        return self.quantum * max(n, 0)
+
+    def smallest_positive(self) -> Decimal:
+        for n in range(1, self._n):
+            if self._makeable[n]:
+                return self.quantum * n
+        return Decimal(0)
+
+    def make(self, mg: Decimal) -> tuple[Portion, ...]:
+        """The easiest exact way to make `mg` at one dose time, or DoseNotAchievable."""
+        n = self._grid(mg)
+        if n is None or n >= self._n or not self._makeable[n]:
+            raise DoseNotAchievable(
+                f"{_plain(mg)} mg of {self.drug} cannot be made exactly from "
+                f"{', '.join(p.describe() for p in self.products)}"
+            )
+        best: tuple[int, int, Product | None, int] = (self._cost[n], 0, None, n)
+        for option in self._liquids:
+            step = int(option.unit_mg * self._scale) // self._g
+            for k in range(1, n // step + 1):
+                rest = n - k * step
+                if self._cost[rest] >= _INF:
+                    continue
+                ml = option.unit_mg * k / (option.mg_per_ml or 1)
+                cost = self._cost[rest] + _COST_LIQUID_FIXED + int(ml)
+                if (cost, k) < (best[0], best[1]):
+                    best = (cost, k, option, rest)
+        portions: dict[Product, Decimal] = {}
+        rest = best[3]
+        while rest > 0:
+            size, _c, product, parts = self._solid_items[self._choice[rest]]
+            portions[product] = portions.get(product, Decimal(0)) + Decimal(1) / parts
+            rest -= size
+        out = [
+            Portion(product=p, mg=(p.strength_mg or Decimal(0)) * c, count=c.normalize())
+            for p, c in sorted(portions.items(), key=lambda pc: -(pc[0].strength_mg or 0))
+        ]
+        liquid = best[2]
+        if liquid is not None:
+            amount = liquid.unit_mg * best[1]
+            if liquid.mg_per_drop is not None:
+                out.append(Portion(product=liquid, mg=amount, drops=best[1]))
+            else:
+                assert liquid.mg_per_ml is not None
+                out.append(Portion(product=liquid, mg=amount, ml=(amount / liquid.mg_per_ml).normalize()))
+        assert sum((p.mg for p in out), Decimal(0)) == mg
+        return tuple(out)
+
+
+def _decimals(d: Decimal) -> int:
+    exponent = d.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
+def describe_portions(portions: tuple[Portion, ...]) -> str:
+    """ "1 tablet of 0.5 mg tablet + 2.4 mL of 0.1 mg/mL suspension", or "nothing" for no dose."""
+    return " + ".join(p.describe() for p in portions) or "nothing"

@@ -1,0 +1,115 @@
+"""The domain layer stays pure and its public surface stays deliberate."""
+
+import ast
+from pathlib import Path
+
+import slowtaper.taper as taper
+
+DOMAIN = Path(taper.__file__).parent
+
+FORBIDDEN_IMPORTS = {"django", "requests", "httpx", "sqlite3", "socket", "subprocess", "matplotlib", "weasyprint"}
+FORBIDDEN_CALLS = {
+    ("date", "today"),
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("datetime", "today"),
+    ("time", "time"),
+}
+
+
+def _modules():
+    return sorted(DOMAIN.glob("*.py"))
+
+
+def test_domain_imports_no_framework_or_io_library():
+    for path in _modules():
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] not in FORBIDDEN_IMPORTS, f"{path.name} imports {name}"
+
+
+def test_domain_reads_no_clock_and_opens_no_files():
+    for path in _modules():
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                value = node.func.value
+                owner = value.id if isinstance(value, ast.Name) else getattr(value, "attr", "")
+                assert (owner, node.func.attr) not in FORBIDDEN_CALLS, f"{path.name} reads the clock"
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id != "open", f"{path.name} opens a file"
+
+
+def test_public_surface_is_pinned():
+    assert sorted(taper.__all__) == sorted(
+        [
+            "CUT_ORDERS",
+            "EQUIVALENCE_SOURCES",
+            "METHODS",
+            "REGIONS",
+            "Assumption",
+            "Catalogue",
+            "DailySummary",
+            "DispenseLine",
+            "Dispensing",
+            "Dose",
+            "DoseNotAchievable",
+            "Drug",
+            "Figure",
+            "GuardrailViolation",
+            "InvalidInput",
+            "Kit",
+            "Metabolite",
+            "NotModelled",
+            "PKParams",
+            "Plan",
+            "PlanRequest",
+            "Portion",
+            "Product",
+            "Simulation",
+            "Source",
+            "Step",
+            "TaperError",
+            "UnknownDrug",
+            "UnknownProduct",
+            "build_plan",
+            "catalogue",
+            "check_plan",
+            "describe_portions",
+            "dispense",
+            "dispense_by_step",
+            "dose_events",
+            "fill_periods",
+            "occupancy",
+            "parse_custom_csv",
+            "plan_from_dict",
+            "plan_to_dict",
+            "population_daily",
+            "sample_population",
+            "simulate",
+            "simulate_plan",
+            "steady_state_mean",
+            "time_to_90",
+            "typical_params",
+        ]
+    )
+    for name in taper.__all__:
+        assert hasattr(taper, name)
+
+
+def test_every_engine_error_shares_one_root():
+    for cls in (
+        taper.InvalidInput,
+        taper.UnknownDrug,
+        taper.UnknownProduct,
+        taper.DoseNotAchievable,
+        taper.GuardrailViolation,
+        taper.NotModelled,
+    ):
+        assert issubclass(cls, taper.TaperError)
