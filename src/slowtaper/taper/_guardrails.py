@@ -9,7 +9,7 @@ hold or return; the last cut to zero only from the smallest practical dose. Ever
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from ._catalogue import _plain, catalogue
@@ -20,16 +20,20 @@ _CUT_KINDS = ("reduce", "micro", "custom")
 
 
 def check_plan(plan: Plan) -> list[GuardrailViolation]:
-    """Every guardrail the plan breaks, most serious first (exactness, rises, pace, length, final stop)."""
+    """Every guardrail the plan breaks, most serious first (exactness, rises, step size, step length,
+    the 25%-in-14-days ceiling, final stop)."""
     out = _exactness(plan)
     req = plan.request
-    days = list(plan.days())
-    de = [plan.diazepam_equivalent(step.daily_mg()) for _day, step in days]
+    # The person is on their current regimen before the plan starts: the first cut is judged against it.
+    before = Step(start=plan.start - timedelta(days=WINDOW_DAYS), days=WINDOW_DAYS, doses=(), kind="baseline", number=0)
+    baseline = plan.diazepam_equivalent(_regimen_daily(plan))
+    days = [(before.start + timedelta(days=i), before) for i in range(WINDOW_DAYS)] + list(plan.days())
+    de = [baseline] * WINDOW_DAYS + [plan.diazepam_equivalent(step.daily_mg()) for _day, step in days[WINDOW_DAYS:]]
     out += _rises(days, de)
     out += _step_sizes(plan, days, de)
+    out += _lengths(plan)
     if not req.override:
         out += _window(days, de)
-    out += _lengths(plan)
     if plan.stops:
         last = plan.steps[-1].daily_mg()
         if len(last) == 1:
@@ -43,6 +47,11 @@ def check_plan(plan: Plan) -> list[GuardrailViolation]:
                     )
                 )
     return out
+
+
+def _regimen_daily(plan: Plan) -> dict[str, Decimal]:
+    total = sum((mg for _t, mg in plan.request.regimen), Decimal(0))
+    return {plan.request.drug: total}
 
 
 def _exactness(plan: Plan) -> list[GuardrailViolation]:
@@ -102,8 +111,6 @@ def _step_sizes(plan: Plan, days: list[tuple[date, Step]], de: list[Decimal]) ->
             first.setdefault(step.number, i)
             last[step.number] = i
     for n, i in first.items():
-        if i == 0:
-            continue
         before, after = de[i - 1], de[last[n]]
         if before > 0 and (before - after) * HUNDRED / before > limit:
             pct = round((before - after) * HUNDRED / before, 1)

@@ -745,6 +745,18 @@ def parse_custom_csv(text: str, times: list[time]) -> list[tuple[int, dict[time,
     return out
 
 
+def _change_one_time(
+    regimen: dict[tuple[time, str], Decimal], total: Decimal, kit: Kit, cut_order: str
+) -> dict[tuple[time, str], Decimal] | None:
+    """Reach exactly `total` a day by changing one dose time (the first in cut order that can), or None."""
+    change = sum(regimen.values(), Decimal(0)) - total
+    for key in _order(regimen, cut_order):
+        amount = regimen[key] - change
+        if amount >= 0 and kit.can_make(amount):
+            return {**regimen, key: amount}
+    return None
+
+
 def _custom(b: _Builder, req: PlanRequest, drug: Drug, kit: Kit, regimen: dict[tuple[time, str], Decimal]) -> bool:
     """Steps as the clinician wrote them; each must be makeable exactly. True when the last row is zero."""
     assert req.custom_csv is not None
@@ -756,10 +768,9 @@ def _custom(b: _Builder, req: PlanRequest, drug: Drug, kit: Kit, regimen: dict[t
             if amounts == 0:
                 new = {k: Decimal(0) for k in current}
             else:
-                cut = _cut(current, amounts, kit, req.cut_order)
-                if cut is None or sum(cut.values(), Decimal(0)) != amounts:
+                new = _change_one_time(current, amounts, kit, req.cut_order) or {}
+                if not new:
                     raise _not_makeable(drug, req.region, kit, amounts, f"custom step {i}'s daily dose")
-                new = cut
         else:
             new = {(t, drug.id): mg for t, mg in amounts.items()}
             for (t, _d), mg in new.items():

@@ -1,0 +1,173 @@
+"""Properties over drugs, regions, methods and random doses: whatever the engine returns is safe."""
+
+from datetime import time
+from decimal import ROUND_DOWN
+from decimal import Decimal as D
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from conftest import make_request
+from slowtaper.taper import (
+    REGIONS,
+    DoseNotAchievable,
+    GuardrailViolation,
+    build_plan,
+    catalogue,
+    check_plan,
+    dispense,
+    plan_from_dict,
+    plan_to_dict,
+)
+
+TIMES = [time(8), time(14), time(22)]
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def regimens(draw, unit, most):
+    n = draw(st.integers(1, 3))
+    return tuple((TIMES[i], unit * draw(st.integers(1, most))) for i in range(n))
+
+
+def assert_safe(plan):
+    assert check_plan(plan) == []
+    # Dates contiguous from the start.
+    assert plan.steps[0].start == plan.request.start
+    for a, b in zip(plan.steps, plan.steps[1:], strict=False):
+        assert a.end == b.start
+    # Every dose exact, with allowed fractions only.
+    for s in plan.steps:
+        for dose in s.doses:
+            assert sum(p.mg for p in dose.portions) == dose.mg > 0
+            for p in dose.portions:
+                if p.count is not None:
+                    assert (p.count * p.product.divisions) % 1 == 0
+                if p.ml is not None:
+                    assert (p.ml / p.product.measure_ml) % 1 == 0
+    # Never a rise in the diazepam-equivalent total; each reduction within the maximum step.
+    start = plan.diazepam_equivalent({plan.request.drug: sum(mg for _, mg in plan.request.regimen)})
+    previous = start
+    for s in plan.steps:
+        now = plan.diazepam_equivalent(s.daily_mg())
+        assert now <= previous
+        if s.kind == "reduce":
+            assert (previous - now) * 100 / previous <= plan.request.max_step_percent
+        previous = now
+    # Totals consistent: dispensing over the whole plan equals the doses day by day.
+    whole = dispense(plan, plan.start, plan.end)
+    tablets = {line.product: line.tablets for line in whole.lines if line.tablets is not None}
+    counted = {}
+    for _day, s in plan.days():
+        for dose in s.doses:
+            for p in dose.portions:
+                if p.count is not None:
+                    counted[p.product] = counted.get(p.product, D(0)) + p.count
+    assert tablets == counted
+    # A plan read back from its JSON is the same plan.
+    again = plan_from_dict(plan_to_dict(plan))
+    assert again.steps == plan.steps
+
+
+@SETTINGS
+@given(
+    drug_unit=st.sampled_from([("clonazepam", D("0.125"), 12), ("diazepam", D(1), 20)]),
+    region=st.sampled_from(REGIONS),
+    method=st.sampled_from(["percent", "hyperbolic", "linear"]),
+    step_pick=st.integers(1, 10),
+    every=st.sampled_from([14, 21, 28]),
+    hold=st.sampled_from([0, 14, 28]),
+    micro=st.booleans(),
+    data=st.data(),
+)
+def test_direct_tapers_with_default_products_are_safe_and_reach_zero(
+    drug_unit, region, method, step_pick, every, hold, micro, data
+):
+    drug, unit, most = drug_unit
+    regimen = data.draw(regimens(unit, most))
+    total = sum(mg for _, mg in regimen)
+    if method == "linear":
+        step = (total * step_pick / 100).quantize(D("0.01"), rounding=ROUND_DOWN)
+        assume(step > 0)
+    else:
+        step = D(step_pick) if method == "percent" else D(step_pick) / 4
+    request = make_request(
+        drug=drug,
+        regimen=regimen,
+        region=region,
+        method=method,
+        step=step,
+        every_days=every,
+        stabilise_days=hold,
+        micro_steps=micro,
+    )
+    try:
+        plan = build_plan(request)
+    except DoseNotAchievable as exc:
+        # Only when the starting dose itself cannot be made from the region's products; it says which helps.
+        assert "current" in str(exc)
+        return
+    assert_safe(plan)
+    assert plan.stops
+    assert plan.steps[-1].daily_mg()[plan.steps[-1].doses[0].drug] <= plan.final_threshold_mg
+
+
+@SETTINGS
+@given(
+    drug=st.sampled_from(
+        ["clonazepam", "alprazolam", "lorazepam", "oxazepam", "temazepam", "chlordiazepoxide", "zolpidem", "zopiclone"]
+    ),
+    region=st.sampled_from(REGIONS),
+    source=st.sampled_from(["ashton", "nhsscot", "vadod"]),
+    count=st.integers(1, 4),
+    stages=st.integers(2, 5),
+)
+def test_crossover_with_default_products_is_safe_and_reaches_zero(drug, region, source, count, stages):
+    cat = catalogue()
+    products = cat.default_products(drug, region)
+    assume(products)
+    eq = cat.drug(drug).equivalence.get(source)
+    assume(eq is not None and eq.value is not None)
+    unit = max(p.strength_mg or D(0) for p in products)
+    regimen = ((time(22), unit * count),)
+    assume(unit * count * 10 / cat.drug(drug).equivalent_mg(source) <= 300)
+    try:
+        plan = build_plan(
+            make_request(
+                drug=drug,
+                regimen=regimen,
+                region=region,
+                method="crossover",
+                equivalence=source,
+                crossover_stages=stages,
+            )
+        )
+    except DoseNotAchievable as exc:
+        assert "staged" in str(exc)
+        return
+    assert_safe(plan)
+    assert plan.stops
+    stage_days = [s.days for s in plan.steps if s.kind == "crossover"]
+    assert len(stage_days) >= 2 and sum(stage_days) >= 14
+
+
+@SETTINGS
+@given(percent=st.integers(11, 25))
+def test_asking_for_more_than_the_maximum_is_an_error_not_an_adjustment(percent):
+    try:
+        build_plan(make_request(step=D(percent)))
+    except GuardrailViolation as exc:
+        assert exc.rule == "max-step"
+    else:
+        raise AssertionError("a step above the maximum was silently accepted")
+
+
+@SETTINGS
+@given(days=st.integers(1, 8))
+def test_no_plan_has_steps_shorter_than_five_half_lives(days):
+    try:
+        build_plan(make_request(every_days=days, min_step_days=days))
+    except GuardrailViolation as exc:
+        assert exc.rule in ("half-life", "step-length")
+    else:
+        raise AssertionError("steps shorter than 5 half-lives were accepted")
