@@ -80,9 +80,9 @@ def to_ics(plan: Plan, tz: str = "UTC") -> bytes:
     digest = plan_digest(plan)
     stamp = datetime.combine(plan.start, datetime.min.time(), tzinfo=ZoneInfo("UTC"))
     for i, step in enumerate(plan.steps):
-        for dose in step.doses:
+        for j, dose in enumerate(step.doses):
             ev = Event()
-            ev.add("uid", f"{digest}-{i}-{dose.time:%H%M}-{dose.drug}@slowtaper")
+            ev.add("uid", f"{digest}-{i}-{j}@slowtaper")
             ev.add("dtstamp", stamp)
             ev.add("dtstart", datetime.combine(step.start, dose.time, tzinfo=zone))
             ev.add("duration", timedelta(minutes=15))
@@ -182,6 +182,7 @@ def to_pdf(plan: Plan, fill_days: int = 28) -> bytes:
     svg = plot(plan, "svg")
     context = {
         "plan": plan,
+        "last_day": plan.end - timedelta(days=1),
         "data": plan_to_dict(plan),
         "fills": fill_periods(plan, fill_days),
         "months": _month_grids(plan),

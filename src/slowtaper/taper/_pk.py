@@ -283,15 +283,14 @@ def _advance(gut: Array, central: Array, ka: Array, ke: Array, h: float) -> tupl
 def dose_events(plan: Plan, drug: str, lead_days: int = 0) -> list[tuple[float, float]]:
     """(hours from the plan's first day at 00:00, mg) for every dose of `drug` in the plan.
 
-    With `lead_days`, the first step's doses are repeated for that many days before the plan, at negative
-    hours: people start a taper already at steady state on their current dose, not from zero.
+    With `lead_days`, the current regimen (the request's) is repeated for that many days before the plan, at
+    negative hours: people start a taper already at steady state on their current dose, not from zero.
     """
     out = []
-    first = plan.steps[0]
-    for k in range(lead_days, 0, -1):
-        for dose in first.doses:
-            if dose.drug == drug:
-                out.append((-24 * k + dose.time.hour + dose.time.minute / 60, float(dose.mg)))
+    if drug == plan.request.drug:
+        for k in range(lead_days, 0, -1):
+            for clock, mg in plan.request.regimen:
+                out.append((-24 * k + clock.hour + clock.minute / 60, float(mg)))
     for day, step in plan.days():
         base = (day - plan.start).days * 24
         for dose in step.doses:
@@ -301,14 +300,10 @@ def dose_events(plan: Plan, drug: str, lead_days: int = 0) -> list[tuple[float, 
 
 
 def lead_in_days(plan: Plan) -> int:
-    """Days of the starting regimen to model before the plan so that it starts at steady state: ten of
-    the longest published half-lives of its first drugs (over 99.9% of steady state)."""
-    cat = catalogue()
-    longest = 0.0
-    for dose in plan.steps[0].doses:
-        fig = cat.drug(dose.drug).half_life_h
-        longest = max(longest, float(fig.high or fig.value or 0.0))
-    return math.ceil(10 * longest / 24)
+    """Days of the current regimen to model before the plan so that it starts at steady state: ten of the
+    drug's longest published half-lives (over 99.9% of steady state)."""
+    fig = catalogue().drug(plan.request.drug).half_life_h
+    return math.ceil(10 * float(fig.high or fig.value or 0.0) / 24)
 
 
 def _shifted(events: list[tuple[float, float]], lead_days: int) -> list[tuple[float, float]]:
@@ -485,7 +480,11 @@ def time_to_90(plan: Plan, sim: Simulation) -> list[int | None]:
     for step in plan.steps:
         target = float(plan.diazepam_equivalent(step.daily_mg()))
         i0 = (step.start - plan.start).days
-        before = float(daily[i0 - 1]) if i0 > 0 else 0.0
+        if i0 > 0:
+            before = float(daily[i0 - 1])
+        else:
+            regimen = {plan.request.drug: sum((mg for _t, mg in plan.request.regimen), Decimal(0))}
+            before = float(plan.diazepam_equivalent(regimen))
         change = abs(target - before)
         found = None
         if change > 1e-9:

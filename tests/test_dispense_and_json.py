@@ -1,0 +1,108 @@
+"""Dispensing quantities, and the plan JSON contract with its round trip."""
+
+import itertools
+import json
+from datetime import timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from conftest import START, make_request
+from slowtaper.taper import (
+    GuardrailViolation,
+    InvalidInput,
+    build_plan,
+    dispense,
+    dispense_by_step,
+    fill_periods,
+    plan_from_dict,
+    plan_to_dict,
+)
+
+
+def test_dispensing_counts_fractions_and_volumes_exactly():
+    plan = build_plan(make_request(stabilise_days=28))
+    # Stabilisation: 1 mg twice a day for 28 days = 56 tablets of 1 mg.
+    (line,) = dispense_by_step(plan)[0].lines
+    assert (line.product.label, line.tablets, line.supply) == ("1 mg tablet", D(56), "56 tablets")
+    # First cut: 08:00 0.8 mg = 1 × 0.5 mg + 3 mL; 22:00 1 mg. 14 days.
+    first = {ln.product.label: ln for ln in dispense_by_step(plan)[1].lines}
+    assert first["0.5 mg tablet"].tablets == D(14)
+    assert first["1 mg tablet"].tablets == D(14)
+    assert first["0.1 mg/mL suspension"].ml == D(42)
+
+
+def test_half_tablets_are_counted_and_rounded_up_only_for_supply():
+    plan = build_plan(
+        make_request(products=("1 mg tablet", "0.5 mg tablet", "0.125 mg ODT"), final_dose_mg=D("1.5"), every_days=15)
+    )
+    d = dispense(plan, START, START + timedelta(days=15))
+    by_label = {ln.product.label: ln for ln in d.lines}
+    assert sum(ln.tablets * ln.product.strength_mg for ln in d.lines) == D("1.875") * 15
+    halves = [ln for ln in d.lines if ln.tablets % 1]
+    for ln in halves:
+        assert ln.supply.startswith(str(int(ln.tablets) + 1))
+    assert by_label
+
+
+def test_fill_periods_cover_the_plan_and_add_up():
+    plan = build_plan(make_request())
+    fills = fill_periods(plan, 28)
+    assert fills[0].start == plan.start and fills[-1].end == plan.end
+    assert all(a.end == b.start for a, b in itertools.pairwise(fills))
+    whole = {ln.product: ln for ln in dispense(plan, plan.start, plan.end).lines}
+    for product, line in whole.items():
+        parts = [ln for f in fills for ln in f.lines if ln.product == product]
+        if line.tablets is not None:
+            assert sum(ln.tablets for ln in parts) == line.tablets
+        else:
+            assert sum(ln.ml for ln in parts) == line.ml
+
+
+def test_beyond_use_date_is_flagged_for_long_fills():
+    plan = build_plan(make_request())
+    (long_fill,) = fill_periods(plan, 90)[:1]
+    assert any("use within 60 days" in n for n in long_fill.notes)
+    with pytest.raises(InvalidInput):
+        fill_periods(plan, 0)
+
+
+def test_drops_are_dispensed_as_drops_and_millilitres():
+    plan = build_plan(make_request(region="EU", products=("0.5 mg tablet", "2.5 mg/mL drops"), final_dose_mg=D("1")))
+    lines = [ln for s in dispense_by_step(plan) for ln in s.lines if ln.drops is not None]
+    assert lines
+    for ln in lines:
+        assert ln.ml == D(ln.drops) / 25
+
+
+def test_json_contract():
+    plan = build_plan(make_request())
+    data = json.loads(json.dumps(plan_to_dict(plan)))
+    assert {"drug", "start", "warnings", "steps"} <= set(data)
+    for step in data["steps"]:
+        assert {"start", "days", "daily_mg", "doses"} <= set(step)
+        for dose in step["doses"]:
+            assert {"time", "drug", "mg", "products"} <= set(dose)
+            total = D(0)
+            for p in dose["products"]:
+                assert isinstance(p["product"], str)
+                if "count" in p:
+                    total += D(p["strength_mg"]) * D(p["count"])
+                elif "ml" in p:
+                    total += D(p["mg_per_ml"]) * D(p["ml"])
+                else:
+                    total += D(p["mg_per_drop"]) * D(p["drops"])
+            assert total == D(dose["mg"])
+            assert all(isinstance(v, str) for p in dose["products"] for v in p.values())
+
+
+def test_json_round_trip_and_tampering_is_caught():
+    plan = build_plan(make_request(method="crossover", equivalence="vadod", holds=((6, 14),)))
+    again = plan_from_dict(plan_to_dict(plan))
+    assert again.steps == plan.steps and again.request == plan.request
+    data = plan_to_dict(plan)
+    data["steps"][7]["doses"][0]["mg"] = "99"
+    with pytest.raises(GuardrailViolation):
+        plan_from_dict(data)
+    with pytest.raises(InvalidInput, match="not a slowtaper plan"):
+        plan_from_dict({"steps": []})
