@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck pytest bench lock clean
 
+DEMO := clonazepam 2mg --times 08:00=1,22:00=1 --region US --start 2027-01-04 --hold 28d
+
 # Re-install whenever the lock or the project metadata changes.
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +19,10 @@ $(STAMP): requirements.lock pyproject.toml
 # Until the web app exists: a demonstration of the command line.
 run: $(STAMP)
 	mkdir -p demo
-	$(BIN)/slowtaper drugs clonazepam
-	$(BIN)/slowtaper plan clonazepam 2mg --times 08:00=1,22:00=1 --region US --start 2027-01-04 --hold 28d
-	$(BIN)/slowtaper plan clonazepam 2mg --times 08:00=1,22:00=1 --region US --start 2027-01-04 --hold 28d \
-		--pdf demo/clonazepam-2mg.pdf
-	$(BIN)/slowtaper plan clonazepam 2mg --times 08:00=1,22:00=1 --region US --start 2027-01-04 --hold 28d \
-		--plot demo/clonazepam-2mg.png
-	@echo "Wrote demo/clonazepam-2mg.pdf and demo/clonazepam-2mg.png"
+	$(BIN)/slowtaper plan $(DEMO)
+	$(BIN)/slowtaper plan $(DEMO) --pdf demo/clonazepam-2mg.pdf --plot demo/clonazepam-2mg.png
+	@echo "Printed above and written to demo/clonazepam-2mg.pdf and demo/clonazepam-2mg.png."
+	@echo "More: $(BIN)/slowtaper --help, $(BIN)/slowtaper drugs clonazepam, $(BIN)/slowtaper simulate $(DEMO)"
 
 test: $(STAMP) lint typecheck pytest
 

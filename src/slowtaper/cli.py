@@ -414,7 +414,10 @@ def _print_plan(p: taper.Plan) -> None:
         label = str(s.number) if s.kind in ("reduce", "micro", "custom", "crossover") else s.kind
         table.add_row(label, s.start.isoformat(), str(s.days), daily, doses)
     out.print(table)
-    out.print("Stops" if p.stops else "Ends at a maintenance dose", f"on {p.end} (first day with no change).")
+    if p.stops:
+        out.print(f"Stops: {p.end} is the first day with no dose.")
+    else:
+        out.print(f"Ends at a maintenance dose; the last step runs to {p.end}.")
     for w in p.warnings:
         out.print(f"• {w}")
     for a in p.assumptions:

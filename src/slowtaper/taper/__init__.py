@@ -43,6 +43,7 @@ from ._plan import (
     parse_custom_csv,
 )
 from ._realise import Kit, Portion, describe_portions
+from ._revise import insert_hold, return_to_previous
 from ._serialize import plan_from_dict, plan_to_dict
 
 __all__ = [
@@ -83,11 +84,13 @@ __all__ = [
     "dispense_by_step",
     "dose_events",
     "fill_periods",
+    "insert_hold",
     "occupancy",
     "parse_custom_csv",
     "plan_from_dict",
     "plan_to_dict",
     "population_daily",
+    "return_to_previous",
     "sample_population",
     "simulate",
     "simulate_plan",

@@ -399,13 +399,18 @@ def population_daily(
     tail_days: int = 14,
     weight_kg: float = DEFAULT_WEIGHT_KG,
     progress: Callable[[int], None] | None = None,
+    horizon_days: int | None = None,
 ) -> DailySummary:
     """Model the plan for `patients` virtual patients at hourly resolution; keep daily summaries.
+
+    The horizon is the plan plus `tail_days`, or exactly `horizon_days` from the start when given.
 
     Dose times must fall on whole hours (they do for plans built from HH:00 times); otherwise use
     `simulate_plan`, which handles any time exactly.
     """
-    days = (plan.end - plan.start).days + tail_days
+    days = horizon_days if horizon_days is not None else (plan.end - plan.start).days + tail_days
+    if days < 1:
+        raise InvalidInput("the simulated horizon must be at least 1 day")
     lead = lead_in_days(plan)
     steps = (days + lead) * 24
     cat = catalogue()
@@ -419,7 +424,8 @@ def population_daily(
         for te, amount in _shifted(dose_events(plan, d, lead), lead):
             if te != int(te):
                 raise InvalidInput("population summaries need dose times on whole hours (e.g. 08:00)")
-            u[int(te)] += amount
+            if te <= steps:
+                u[int(te)] += amount
         gens[d] = _blocks(u, params[d], steps, 1.0)
         d50 = plan.request.ec50_de_mg * cat.drug(d).equivalent_mg(plan.equivalence) / 10
         ec50[d] = ec50_ng_ml(params[d], d50)

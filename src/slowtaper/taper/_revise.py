@@ -1,0 +1,107 @@
+"""Revisions of a plan already under way: a hold, or a return to the previous dose and a slower pace.
+
+Both return a new Plan and leave the old one untouched (the web app keeps every revision). Doses before the
+revision date are kept as they were; the result is checked against every guardrail like any other plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from ._catalogue import _plain
+from ._exceptions import InvalidInput
+from ._plan import Plan, Step, build_plan
+
+
+def _index_on(plan: Plan, on: date) -> int:
+    for i, s in enumerate(plan.steps):
+        if s.start <= on < s.end:
+            return i
+    raise InvalidInput(f"{on} is outside the plan ({plan.start} to {plan.end}): choose a date within it")
+
+
+def _checked(plan: Plan) -> Plan:
+    from ._guardrails import check_plan
+
+    violations = check_plan(plan)
+    if violations:
+        raise violations[0]
+    return plan
+
+
+def insert_hold(plan: Plan, on: date, days: int) -> Plan:
+    """Hold the dose in force on `on` for `days` more days; every later step moves later by `days`."""
+    if days < 1:
+        raise InvalidInput("a hold lasts at least 1 day")
+    i = _index_on(plan, on)
+    step = plan.steps[i]
+    before = step.start != on
+    pieces: list[Step] = list(plan.steps[:i])
+    if before:
+        pieces.append(replace(step, days=(on - step.start).days))
+    pieces.append(replace(step, start=on, days=days, kind="hold"))
+    rest_days = (step.end - on).days
+    shift = timedelta(days=days)
+    pieces.append(replace(step, start=on + shift, days=rest_days, kind=step.kind if not before else "hold"))
+    pieces += [replace(s, start=s.start + shift) for s in plan.steps[i + 1 :]]
+    note = f"Revised: hold of {days} days from {on} at {_daily_text(step)}."
+    return _checked(replace(plan, steps=tuple(pieces), warnings=(*plan.warnings, note)))
+
+
+def return_to_previous(plan: Plan, on: date, slower: Decimal = Decimal(2)) -> Plan:
+    """From `on`, go back to the dose before the one in force, hold it for a step, then taper again from it
+    with the step size divided by `slower` (the 2025 joint guideline: after a pause, consider a slower taper)."""
+    if slower < 1:
+        raise InvalidInput("'slower' divides the step size: use 1 or more")
+    i = _index_on(plan, on)
+    if i == 0:
+        raise InvalidInput("there is no earlier dose to return to before the plan's first step")
+    previous = plan.steps[i - 1]
+    drugs = previous.daily_mg()
+    if len(drugs) != 1 or len(plan.steps[i].daily_mg()) != 1:
+        raise InvalidInput("a return during a switch between drugs needs the clinician to build a new plan")
+    (drug,) = drugs
+    req = plan.request
+    step = req.step if req.step is not None else Decimal(10)
+    regimen = tuple((d.time, d.mg) for d in previous.doses)
+    method = "percent" if req.method in ("crossover", "custom") else req.method
+    rest = build_plan(
+        replace(
+            req,
+            drug=drug,
+            regimen=regimen,
+            start=on,
+            method=method,
+            step=step / slower,
+            stabilise_days=req.every_days,
+            holds=(),
+            custom_csv=None,
+            products=req.products if drug == req.drug else req.target_products,
+            target_products=None,
+        )
+    )
+    kept = list(plan.steps[:i])
+    if plan.steps[i].start != on:
+        kept.append(replace(plan.steps[i], days=(on - plan.steps[i].start).days))
+    offset = max((s.number for s in kept), default=0)
+    new_steps = [replace(rest.steps[0], kind="return", number=offset)]
+    new_steps += [replace(s, number=s.number + offset) for s in rest.steps[1:]]
+    note = (
+        f"Revised on {on}: back to {_daily_text(previous)}, held {req.every_days} days, then cuts "
+        f"{_plain(step / slower)}{'%' if method != 'linear' else ' mg'} instead of {_plain(step)}."
+    )
+    revised = replace(
+        plan,
+        request=replace(req, step=step / slower, method=method if req.drug == drug else req.method),
+        steps=(*kept, *new_steps),
+        warnings=(*plan.warnings, note, *(w for w in rest.warnings if w not in plan.warnings)),
+        final_threshold_mg=rest.final_threshold_mg,
+        stops=rest.stops,
+    )
+    return _checked(revised)
+
+
+def _daily_text(step: Step) -> str:
+    return ", ".join(f"{_plain(mg)} mg/day of {d}" for d, mg in step.daily_mg().items())
