@@ -10,7 +10,10 @@ DEMO := clonazepam 2mg --times 08:00=1,22:00=1 --region US --start 2027-01-04 --
 
 # Re-install whenever the lock or the project metadata changes.
 $(STAMP): requirements.lock pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "slowtaper needs Python 3.11 or newer as $(PYTHON) (set PYTHON=... to choose another)"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || \
+		{ echo "could not create $(VENV): install Python's venv module (Debian: apt-get install python3-venv)"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .

@@ -4,6 +4,8 @@ import json
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from slowtaper.cli import main
 
@@ -136,6 +138,29 @@ def test_simulate_from_options_and_from_a_plan_file(capsys, tmp_path):
         (["plan", "clonazepam", "2mg", "--custom", "/nonexistent/steps.csv"], "cannot read"),
         (["plan", "clonazepam", "2mg", "--ics", "/tmp/x.ics", "--tz", "Mars/Base"], "time zone"),
         (["plan", "clonazepam", "2mg", "--bogus"], "No such option"),
+        (["plan", "clonazepam", "2mg", "--every", "2000d"], "at most 365 days"),
+        (["plan", "clonazepam", "2mg", "--hold-at", "0=5d"], "reduction number"),
+        (["plan", "clonazepam", "2mg", "--times", "08:00=1,08:00=1"], "twice"),
+        (["plan", "clonazepam", "2mg", "--stages", "1", "--method", "crossover", "--equivalence", "vadod"], "2 stages"),
+        (["plan", "clonazepam", "2mg", "--goal", "3mg"], "goal dose"),
+        (["plan", "clonazepam", "2mg", "--fill", "0d"], "--fill"),
+        (["plan", "temazepam", "30mg", "--region", "US"], "--method crossover"),
+        (
+            [
+                "simulate",
+                "temazepam",
+                "20mg",
+                "--region",
+                "UK",
+                "--method",
+                "crossover",
+                "--equivalence",
+                "ashton",
+                "--final-dose",
+                "20mg",
+            ],
+            "",
+        ),
         (["simulate"], "plan JSON file"),
         (["simulate", "/nonexistent.json"], "cannot read"),
         (["drugs", "aspirin"], "unknown drug"),
@@ -147,6 +172,22 @@ def test_bad_input_is_one_line_and_exit_code_2(capsys, args, fragment):
     assert err.startswith("error: ") and err.count("\n") == 1
     assert fragment in err
     assert "Traceback" not in err + out
+
+
+def test_dispensing_per_fill_with_totals(capsys):
+    code, out, _ = run(capsys, *PLAN, "--fill", "28d", "--json")
+    assert code == 0
+    data = json.loads(out)["dispensing"]
+    assert data["fill_days"] == 28 and data["fills"][0]["start"] == "2027-01-04"
+    total = {ln["product"]: ln for ln in data["total"]["lines"]}
+    summed = {}
+    for fill in data["fills"]:
+        for ln in fill["lines"]:
+            if "count" in ln:
+                summed[ln["product"]] = summed.get(ln["product"], D(0)) + D(ln["count"])
+    assert all(D(total[k]["count"]) == v for k, v in summed.items())
+    code, out, _ = run(capsys, *PLAN, "--fill", "28d")
+    assert "Dispensing per 28-day fill" in out and "whole plan" in out
 
 
 def test_simulate_rejects_a_file_that_is_not_a_plan(capsys, tmp_path):
@@ -169,3 +210,25 @@ def test_decimal_strings_only_in_amounts(capsys):
     for step in json.loads(out)["steps"]:
         for mg in step["daily_mg"].values():
             assert isinstance(mg, str) and D(mg) > 0
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    dose=st.one_of(st.text(max_size=8), st.decimals(-5, 20, places=3).map(lambda d: f"{d}mg")),
+    times=st.one_of(st.none(), st.text(max_size=20), st.just("08:00=1,22:00=1")),
+    step=st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["5%", "10%", "0.1mg", "50%"])),
+    every=st.one_of(st.text(max_size=5), st.sampled_from(["14d", "3w", "0d", "9d"])),
+    method=st.sampled_from(["percent", "hyperbolic", "linear", "crossover", "nonsense"]),
+)
+def test_no_input_ever_causes_a_traceback(capsys, dose, times, step, every, method):
+    args = ["plan", "clonazepam", dose, "--every", every, "--method", method, "--start", "2027-01-04", "--json"]
+    if times is not None:
+        args += ["--times", times]
+    if step is not None:
+        args += ["--step", step]
+    code, out, err = run(capsys, *args)
+    assert code in (0, 2), err
+    if code == 2:
+        assert err.startswith("error: ") and err.count("\n") == 1
+    else:
+        assert json.loads(out)["steps"]

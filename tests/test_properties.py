@@ -171,3 +171,25 @@ def test_no_plan_has_steps_shorter_than_five_half_lives(days):
         assert exc.rule in ("half-life", "step-length")
     else:
         raise AssertionError("steps shorter than 5 half-lives were accepted")
+
+
+@SETTINGS
+@given(
+    drug=st.sampled_from(sorted(catalogue().drugs)),
+    region=st.sampled_from(REGIONS),
+    method=st.sampled_from(["percent", "hyperbolic"]),
+    count=st.integers(1, 4),
+)
+def test_every_drug_either_plans_safely_or_says_what_would_help(drug, region, method, count):
+    products = catalogue().default_products(drug, region)
+    assume(products)
+    unit = max(p.strength_mg or D(0) for p in products)
+    try:
+        plan = build_plan(make_request(drug=drug, regimen=((time(22), unit * count),), region=region, method=method))
+    except DoseNotAchievable as exc:
+        text = str(exc)
+        assert exc.suggestion or "--method crossover" in text
+        assert "--method crossover" in text or "add the" in text
+        return
+    assert_safe(plan)
+    assert plan.stops

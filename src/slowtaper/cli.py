@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from slowtaper import taper
-from slowtaper.taper import InvalidInput, PlanRequest, TaperError
+from slowtaper.taper import PlanRequest, TaperError
 
 app = typer.Typer(
     add_completion=False,
@@ -297,11 +297,17 @@ def plan(
     tz: Annotated[str, typer.Option(help="Time zone for --ics, e.g. Europe/London.")] = "UTC",
     pdf: Annotated[Path | None, typer.Option("--pdf", help="Write a printable PDF.")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a plot (.png or .svg).")] = None,
+    fill: Annotated[str | None, typer.Option(help="Dispensing per fill period, e.g. 28d (and in --json).")] = None,
 ) -> None:
     """Example: slowtaper plan clonazepam 2mg --times 08:00=1,22:00=1 --hold 28d --start 2027-01-04"""
     request = request_from_options(locals())
+    fill_days = parse_days(fill, "--fill") if fill else None
+    if fill_days is not None and fill_days < 1:
+        raise BadInput("--fill must be at least 1 day")
     result = taper.build_plan(request)
-    _emit_plan(result, as_json=as_json, csv=csv, ics=ics, tz=tz, pdf=pdf, plot=plot)
+    _emit_plan(result, as_json=as_json, csv=csv, ics=ics, tz=tz, pdf=pdf, plot=plot, fill_days=fill_days)
+    if times is None:
+        err.print("note: no --times given, so the whole dose is taken at 08:00; give --times to match real life")
 
 
 def request_from_options(o: dict[str, Any]) -> PlanRequest:
@@ -379,6 +385,7 @@ def _emit_plan(
     tz: str,
     pdf: Path | None,
     plot: Path | None,
+    fill_days: int | None = None,
 ) -> None:
     from slowtaper import exports
 
@@ -399,9 +406,55 @@ def _emit_plan(
         _write(pdf, exports.to_pdf(result))
         wrote = True
     if as_json:
-        sys.stdout.write(json.dumps(taper.plan_to_dict(result), indent=2) + "\n")
+        data = taper.plan_to_dict(result)
+        if fill_days is not None:
+            data["dispensing"] = {
+                "fill_days": fill_days,
+                "fills": [_dispensing_dict(d) for d in taper.fill_periods(result, fill_days)],
+                "total": _dispensing_dict(taper.dispense(result, result.start, result.end)),
+            }
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
     elif not wrote:
         _print_plan(result)
+        _print_dispensing(result, fill_days)
+
+
+def _dispensing_dict(d: taper.Dispensing) -> dict[str, Any]:
+    lines = []
+    for line in d.lines:
+        row: dict[str, Any] = {"product": line.product.label, "supply": line.supply}
+        if line.tablets is not None:
+            row["count"] = _plain(line.tablets)
+        if line.ml is not None:
+            row["ml"] = _plain(line.ml)
+        if line.drops is not None:
+            row["drops"] = str(line.drops)
+        lines.append(row)
+    return {"start": d.start.isoformat(), "end": d.end.isoformat(), "lines": lines, "notes": list(d.notes)}
+
+
+def _print_dispensing(p: taper.Plan, fill_days: int | None) -> None:
+    periods = taper.fill_periods(p, fill_days) if fill_days else []
+    total = taper.dispense(p, p.start, p.end)
+    title = f"Dispensing per {fill_days}-day fill, with the whole plan's total" if fill_days else "Dispensing total"
+    table = Table(title=title)
+    for col in ("period", "product", "used", "supply"):
+        table.add_column(col)
+    for d in [*periods, total]:
+        label = "whole plan" if d is total else f"{d.start} to {d.end}"
+        for i, line in enumerate(d.lines):
+            used = (
+                f"{_plain(line.tablets)} tablets"
+                if line.tablets is not None
+                else f"{line.drops} drops"
+                if line.drops is not None
+                else f"{_plain(line.ml or Decimal(0))} mL"
+            )
+            table.add_row(label if i == 0 else "", line.product.describe(), used, line.supply)
+        for note in d.notes:
+            table.add_row("", note, "", "")
+    out.print(table)
+    out.print("Periods run from the first date up to, not including, the second.")
 
 
 def _print_plan(p: taper.Plan) -> None:
@@ -492,15 +545,12 @@ def _pct(v: dict[str, float]) -> str:
 def _run_population(result: taper.Plan, patients: int, seed: int, quiet: bool) -> taper.DailySummary:
     from rich.progress import Progress
 
+    for drug in result.drugs:
+        taper.typical_params(drug)  # fails here, before any progress bar, when a drug is not modelled
     days = (result.end - result.start).days + 14
     with Progress(console=err, transient=True, disable=quiet) as progress:
         task = progress.add_task("modelling", total=days)
-        try:
-            return taper.population_daily(result, patients, seed, progress=lambda n: progress.advance(task, n))
-        except InvalidInput:
-            raise
-        except taper.NotModelled:
-            raise
+        return taper.population_daily(result, patients, seed, progress=lambda n: progress.advance(task, n))
 
 
 def _simulation_rows(result: taper.Plan, summary: taper.DailySummary) -> list[dict[str, Any]]:

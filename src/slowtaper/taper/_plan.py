@@ -26,6 +26,8 @@ IMPLAUSIBLE_DE_MG = Decimal(300)
 # The 2025 joint guideline's ceiling: typically not more than 25% every 2 weeks.
 WINDOW_DAYS = 14
 WINDOW_MAX_PERCENT = Decimal(25)
+# A bound on any one step or hold, so that a typing slip cannot produce a decades-long plan.
+MAX_STEP_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -287,13 +289,17 @@ def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
         )
     if req.every_days < 1 or req.stabilise_days < 0 or req.min_step_days < 1:
         raise InvalidInput("step lengths must be whole days of at least 1 (and a hold 0 or more)")
+    if max(req.every_days, req.stabilise_days, req.min_step_days, req.crossover_stage_days) > MAX_STEP_DAYS:
+        raise InvalidInput(
+            f"steps and holds are at most {MAX_STEP_DAYS} days here; for a longer pause, plan a hold as a revision"
+        )
     if req.goal_mg < 0 or req.goal_mg >= total:
         raise InvalidInput(f"the goal dose must be at least 0 and below the current {_plain(total)} mg/day")
     if req.final_dose_mg is not None and req.final_dose_mg <= 0:
         raise InvalidInput("the final dose must be more than 0 mg")
     for n, d in req.holds:
-        if n < 1 or d < 1:
-            raise InvalidInput(f"a hold needs a reduction number from 1 and at least 1 day (got {n}:{d})")
+        if n < 1 or d < 1 or d > MAX_STEP_DAYS:
+            raise InvalidInput(f"a hold needs a reduction number from 1 and 1 to {MAX_STEP_DAYS} days (got {n}={d}d)")
     step = req.step
     if req.method == "percent":
         step = Decimal(10) if step is None else step
@@ -593,11 +599,13 @@ def _stuck(drug: Drug, req: PlanRequest, kit: Kit, total: Decimal) -> DoseNotAch
         return k.smallest_makeable_at_least(low, total) is not None or total <= k.smallest_positive()
 
     suggestion = _suggest(drug, req.region, kit, works)
-    hint = (
-        f"add the {suggestion}"
-        if suggestion
-        else "switch to diazepam with --method crossover, or ask the pharmacist about a liquid"
-    )
+    crossover = "switch to diazepam with --method crossover"
+    if suggestion and "(" not in suggestion:
+        hint = f"add the {suggestion}"
+    elif suggestion:
+        hint = f"ask the pharmacist about the {suggestion}, or {crossover}"
+    else:
+        hint = f"{crossover}, or ask the pharmacist about a liquid"
     return DoseNotAchievable(
         f"cannot cut {_plain(total)} mg/day of {drug.name.lower()} by at most "
         f"{_plain(req.max_step_percent)}% with {', '.join(p.label for p in kit.products)}, and "
@@ -614,29 +622,22 @@ def _micro(
     kit: Kit,
     kits: dict[str, Kit],
 ) -> None:
-    """Spread one cut over the step's days, one small makeable change a day (tapering-strip style)."""
+    """Spread one cut over the step's days, one small makeable change a day (tapering-strip style).
+
+    Each day is its own one-day step, following the straight line from the old dose to the new one,
+    rounded towards the previous day's dose (never a larger cut than the line asks for)."""
     changed = [k for k in new if new[k] != old.get(k)]
     assert len(changed) == 1
     key = changed[0]
     a0, a1 = old[key], new[key]
     day = dict(old)
     days = req.every_days
-    i = 0
-    while i < days:
-        # Day i+1 of the step: the straight line from a0 to a1, rounded towards the previous day's dose.
+    for i in range(days):
         line = a0 - (a0 - a1) * (i + 1) / days
         amount = a1 if i == days - 1 else kit.smallest_makeable_at_least(max(line, a1), day[key] + kit.quantum)
         assert amount is not None
-        run = 1
-        # Merge days with the same dose into one step so the plan stays readable.
-        while i + run < days - 1:
-            nxt = a0 - (a0 - a1) * (i + run + 1) / days
-            if kit.smallest_makeable_at_least(max(nxt, a1), amount + kit.quantum) != amount:
-                break
-            run += 1
         day[key] = amount
-        b.add(run, day, kits, "micro")
-        i += run
+        b.add(1, day, kits, "micro")
 
 
 def _crossover(
