@@ -212,7 +212,12 @@ def build_plan(request: PlanRequest) -> Plan:
     equivalence = req.equivalence or "ashton"
     products = _products(req.drug, req.region, req.products)
     regimen = {(t, drug.id): mg for t, mg in req.regimen}
-    kit = Kit(products, max(regimen.values()))
+    largest = max(regimen.values())
+    if req.method == "custom" and req.custom_csv:
+        # Size the kit for the custom rows too, so a rise is reported as a rise, not as unmakeable.
+        for _days, amounts in parse_custom_csv(req.custom_csv, [t for t, _ in req.regimen]):
+            largest = max(largest, *(amounts.values() if isinstance(amounts, dict) else (amounts,)))
+    kit = Kit(products, largest)
     for (t, _d), mg in regimen.items():
         if not kit.can_make(mg):
             raise _not_makeable(drug, req.region, kit, mg, f"the current {t:%H:%M} dose")
@@ -226,18 +231,15 @@ def build_plan(request: PlanRequest) -> Plan:
             "chosen by the clinician" if req.equivalence else "default for displays; choose with --equivalence",
         )
     ]
-    threshold = _final_threshold(req, drug, equivalence, assumptions)
-    kits = {drug.id: kit}
     if req.stabilise_days:
-        b.add(req.stabilise_days, regimen, kits, "stabilise")
-    stops = True
+        b.add(req.stabilise_days, regimen, {drug.id: kit}, "stabilise")
+    if req.method == "crossover":
+        # From here on the plan tapers diazepam: its products, its smallest practical dose.
+        regimen, kit, drug = _crossover(b, req, drug, kit, regimen, equivalence)
+    threshold = _final_threshold(req, drug, equivalence, assumptions)
     if req.method == "custom":
         stops = _custom(b, req, drug, kit, regimen)
     else:
-        if req.method == "crossover":
-            regimen, kit, drug = _crossover(b, req, drug, kit, regimen, equivalence)
-            kits = {kit.drug: kit}
-            threshold = _final_threshold(replace(req, drug=drug.id), drug, equivalence, assumptions)
         if req.method == "hyperbolic":
             assumptions += _hyperbolic_assumptions(req, drug, equivalence)
         stops = _reduce(b, req, drug, kit, regimen, equivalence, threshold)
@@ -375,18 +377,24 @@ def _products(drug: str, region: str, labels: tuple[str, ...] | None) -> tuple[P
 def _final_threshold(req: PlanRequest, drug: Drug, equivalence: str, assumptions: list[Assumption]) -> Decimal:
     """The daily dose from which the last cut, to zero, is allowed."""
     if req.final_dose_mg is not None:
-        assumptions.append(Assumption("smallest practical dose", f"{_plain(req.final_dose_mg)} mg", "clinician"))
+        assumptions.append(
+            Assumption(
+                "smallest practical dose", f"{_plain(req.final_dose_mg)} mg/day {drug.name.lower()}", "clinician"
+            )
+        )
         return req.final_dose_mg
     fig = drug.smallest_practical_mg
     if fig is not None and fig.value is not None:
         value = Decimal(str(fig.value))
-        assumptions.append(Assumption("smallest practical dose", f"{_plain(value)} mg", fig.source, fig.note))
+        assumptions.append(
+            Assumption("smallest practical dose", f"{_plain(value)} mg/day {drug.name.lower()}", fig.source, fig.note)
+        )
         return value
     value = drug.equivalent_mg(equivalence) / 10
     assumptions.append(
         Assumption(
             "smallest practical dose",
-            f"{_plain(value)} mg (1 mg diazepam-equivalent)",
+            f"{_plain(value)} mg/day {drug.name.lower()} (1 mg diazepam-equivalent)",
             "nhsscot2024",
             "NHS Scotland schedules reach zero in 1 mg diazepam steps",
         )
