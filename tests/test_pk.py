@@ -136,3 +136,12 @@ def test_crossover_occupancy_combines_both_drugs():
     stage_end = sum(s.days for s in plan.steps[:4])
     # The switch keeps modelled occupancy roughly level (both drugs at the same site).
     assert abs(occ[stage_end - 1] - occ[0]) < 5
+
+
+def test_occupancy_varies_with_each_patients_levels():
+    plan = build_plan(make_request(stabilise_days=28))
+    summary = population_daily(plan, 300, seed=5, horizon_days=60)
+    conc = summary.mean["clonazepam"][:, 10]
+    occ = summary.occupancy[:, 10]
+    assert occ.std() > 0
+    assert np.corrcoef(conc, occ)[0, 1] > 0.9

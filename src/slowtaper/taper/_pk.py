@@ -311,7 +311,10 @@ def _shifted(events: list[tuple[float, float]], lead_days: int) -> list[tuple[fl
 
 
 def ec50_ng_ml(params: PKParams, d50_mg_per_day: Decimal) -> Array:
-    """The concentration EC50 that matches a dose EC50: the steady-state mean at that daily dose."""
+    """The concentration EC50 that matches a dose EC50: the steady-state mean at that daily dose.
+
+    Computed from the typical patient, then held fixed for everyone: it is a property of the receptor, so
+    a virtual patient with higher levels has higher modelled occupancy."""
     return float(d50_mg_per_day) / (24.0 * params.clearance_over_f) * 1000.0
 
 
@@ -367,7 +370,7 @@ def simulate_plan(
         full = simulate(_shifted(dose_events(plan, drug, lead), lead), params, hours + 24 * lead)
         concs[drug] = full[:, 24 * lead :]
         d50 = plan.request.ec50_de_mg * cat.drug(drug).equivalent_mg(plan.equivalence) / 10
-        ec50s.append(ec50_ng_ml(params, d50))
+        ec50s.append(ec50_ng_ml(typical_params(drug, weight_kg), d50))
         notes += [f"{drug}: {n}" for n in params.notes]
         if progress:
             progress(1)
@@ -428,7 +431,7 @@ def population_daily(
                 u[int(te)] += amount
         gens[d] = _blocks(u, params[d], steps, 1.0)
         d50 = plan.request.ec50_de_mg * cat.drug(d).equivalent_mg(plan.equivalence) / 10
-        ec50[d] = ec50_ng_ml(params[d], d50)
+        ec50[d] = ec50_ng_ml(typical_params(d, weight_kg), d50)
         notes += [f"{d}: {n}" for n in params[d].notes]
     mean = {d: np.empty((days, patients)) for d in drugs}
     trough = {d: np.empty((days, patients)) for d in drugs}
