@@ -159,7 +159,7 @@ def drugs(
             table.add_row(
                 r["id"],
                 r["class"],
-                r["half_life_h"],
+                f"{r['half_life_h']['text']} ({r['half_life_h']['source']})",
                 *(eq.get(k, {}).get("text", "-") for k in ("ashton", "vadod", "nhsscot")),
             )
         out.print(table)
@@ -219,7 +219,7 @@ def _drug_summary(d: taper.Drug) -> dict[str, Any]:
         "id": d.id,
         "name": d.name,
         "class": d.drug_class,
-        "half_life_h": _figure_text(d.half_life_h),
+        "half_life_h": _fig(d.half_life_h),
         "equivalence": {k: _fig(f) for k, f in d.equivalence.items()},
     }
 
