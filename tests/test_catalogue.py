@@ -95,3 +95,10 @@ def test_unknown_names_say_what_exists():
         cat.find_products("clonazepam", "UK", ["0.125 mg ODT"])
     with pytest.raises(InvalidInput, match="unknown region"):
         cat.default_products("clonazepam", "MARS")
+
+
+def test_product_names_are_matched_loosely():
+    cat = catalogue()
+    (a,) = cat.find_products("clonazepam", "US", ["0.5mg Tablets"])
+    (b,) = cat.find_products("clonazepam", "US", ["0.125 mg orally disintegrating tablet"])
+    assert (a.label, b.label) == ("0.5 mg tablet", "0.125 mg ODT")

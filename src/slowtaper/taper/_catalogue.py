@@ -245,8 +245,9 @@ class Catalogue:
 
 
 def _normalise_label(text: str) -> str:
-    t = " ".join(text.lower().replace("micrograms", "mcg").split())
-    return t.replace("orally disintegrating tablet", "odt")
+    """Compare product names loosely: case, spaces and a plural do not matter ("0.5mg Tablets")."""
+    t = text.lower().replace("orally disintegrating tablet", "odt").replace(" ", "")
+    return t[:-1] if t.endswith("s") else t
 
 
 def _check_region(region: str) -> None:
