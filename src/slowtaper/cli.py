@@ -259,7 +259,10 @@ def _drug_detail(d: taper.Drug) -> dict[str, Any]:
     }
 
 
-PLAN_HELP = "Build a taper plan and print it, or write it as JSON, CSV, iCalendar, PDF or a plot."
+PLAN_HELP = (
+    "Build a taper plan and print it, or write it as JSON, CSV, iCalendar, PDF or a plot.\n\n"
+    "Example: slowtaper plan clonazepam 2mg --times 08:00=1,22:00=1 --hold 28d --start 2027-01-04"
+)
 
 
 @app.command(help=PLAN_HELP)
@@ -299,7 +302,6 @@ def plan(
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a plot (.png or .svg).")] = None,
     fill: Annotated[str | None, typer.Option(help="Dispensing per fill period, e.g. 28d (and in --json).")] = None,
 ) -> None:
-    """Example: slowtaper plan clonazepam 2mg --times 08:00=1,22:00=1 --hold 28d --start 2027-01-04"""
     request = request_from_options(locals())
     fill_days = parse_days(fill, "--fill") if fill else None
     if fill_days is not None and fill_days < 1:
