@@ -541,7 +541,7 @@ def _reduce(
     micro = req.micro_steps and any(p.is_liquid for p in kit.products)
     if req.micro_steps and not micro:
         b.warnings.append("Daily micro-steps need a liquid product; steps change once each.")
-    stop_at = req.final_dose_mg if req.final_dose_mg is not None else None
+    stop_at = req.final_dose_mg
     while True:
         total = sum(regimen.values(), Decimal(0))
         if req.goal_mg > 0 and total <= req.goal_mg:
