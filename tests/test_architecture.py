@@ -89,6 +89,7 @@ def test_public_surface_is_pinned():
             "insert_hold",
             "occupancy",
             "parse_custom_csv",
+            "plain",
             "plan_from_dict",
             "plan_to_dict",
             "population_daily",

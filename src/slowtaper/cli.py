@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from slowtaper import taper
-from slowtaper.taper import PlanRequest, TaperError
+from slowtaper.taper import PlanRequest, TaperError, plain
 
 app = typer.Typer(
     add_completion=False,
@@ -98,9 +98,7 @@ def parse_times(text: str | None, total: Decimal) -> tuple[tuple[time, Decimal],
         pairs.append((clock, parse_mg(mg, f"the {t.strip()} dose")))
     given = sum((mg for _, mg in pairs), Decimal(0))
     if given != total:
-        raise BadInput(
-            f"--times adds up to {_plain(given)} mg but the daily dose is {_plain(total)} mg: make them match"
-        )
+        raise BadInput(f"--times adds up to {plain(given)} mg but the daily dose is {plain(total)} mg: make them match")
     return tuple(sorted(pairs))
 
 
@@ -116,10 +114,6 @@ def parse_step(text: str | None, method: str) -> Decimal | None:
     return parse_percent(text, "--step")
 
 
-def _plain(d: Decimal) -> str:
-    return format(d.normalize(), "f")
-
-
 def _products(text: str | None) -> tuple[str, ...] | None:
     if text is None:
         return None
@@ -130,10 +124,6 @@ def _products(text: str | None) -> tuple[str, ...] | None:
 
 
 # --- commands ---------------------------------------------------------------------------------------------
-
-
-def _figure_text(fig: taper.Figure) -> str:
-    return str(fig)
 
 
 @app.command()
@@ -210,7 +200,7 @@ def _fig(f: taper.Figure) -> dict[str, Any]:
         "citation": cat.sources[f.source].citation,
         "verified": f.verified,
         "note": f.note,
-        "text": _figure_text(f),
+        "text": str(f),
     }
 
 
@@ -426,9 +416,9 @@ def _dispensing_dict(d: taper.Dispensing) -> dict[str, Any]:
     for line in d.lines:
         row: dict[str, Any] = {"product": line.product.label, "supply": line.supply}
         if line.tablets is not None:
-            row["count"] = _plain(line.tablets)
+            row["count"] = plain(line.tablets)
         if line.ml is not None:
-            row["ml"] = _plain(line.ml)
+            row["ml"] = plain(line.ml)
         if line.drops is not None:
             row["drops"] = str(line.drops)
         lines.append(row)
@@ -446,11 +436,11 @@ def _print_dispensing(p: taper.Plan, fill_days: int | None) -> None:
         label = "whole plan" if d is total else f"{d.start} to {d.end}"
         for i, line in enumerate(d.lines):
             used = (
-                f"{_plain(line.tablets)} tablets"
+                f"{plain(line.tablets)} tablets"
                 if line.tablets is not None
                 else f"{line.drops} drops"
                 if line.drops is not None
-                else f"{_plain(line.ml or Decimal(0))} mL"
+                else f"{plain(line.ml or Decimal(0))} mL"
             )
             table.add_row(label if i == 0 else "", line.product.describe(), used, line.supply)
         for note in d.notes:
@@ -464,8 +454,8 @@ def _print_plan(p: taper.Plan) -> None:
     for col in ("#", "from", "days", "daily", "doses"):
         table.add_column(col)
     for s in p.steps:
-        daily = ", ".join(f"{d} {_plain(mg)} mg" for d, mg in s.daily_mg().items())
-        doses = "\n".join(f"{d.time:%H:%M} {_plain(d.mg)} mg: {d.how()}" for d in s.doses)
+        daily = ", ".join(f"{d} {plain(mg)} mg" for d, mg in s.daily_mg().items())
+        doses = "\n".join(f"{d.time:%H:%M} {plain(d.mg)} mg: {d.how()}" for d in s.doses)
         label = str(s.number) if s.kind in ("reduce", "micro", "custom", "crossover") else s.kind
         table.add_row(label, s.start.isoformat(), str(s.days), daily, doses)
     out.print(table)
@@ -569,7 +559,7 @@ def _simulation_rows(result: taper.Plan, summary: taper.DailySummary) -> list[di
             {
                 "start": step.start.isoformat(),
                 "end": step.end.isoformat(),
-                "daily_mg": {k: _plain(v) for k, v in step.daily_mg().items()},
+                "daily_mg": {k: plain(v) for k, v in step.daily_mg().items()},
                 "mean_ng_ml": {d: pct(a) for d, a in summary.mean.items()},
                 "trough_ng_ml": {d: pct(a) for d, a in summary.trough.items()},
                 "occupancy_pct": pct(summary.occupancy),

@@ -23,6 +23,7 @@ from slowtaper.taper import (
     Plan,
     catalogue,
     fill_periods,
+    plain,
     plan_to_dict,
     simulate_plan,
 )
@@ -48,7 +49,7 @@ def to_csv(plan: Plan) -> str:
                     day.isoformat(),
                     dose.time.strftime("%H:%M"),
                     dose.drug,
-                    _plain(dose.mg),
+                    plain(dose.mg),
                     dose.how(),
                     step.number,
                     step.kind,
@@ -87,7 +88,7 @@ def to_ics(plan: Plan, tz: str = "UTC") -> bytes:
             ev.add("dtstart", datetime.combine(step.start, dose.time, tzinfo=zone))
             ev.add("duration", timedelta(minutes=15))
             ev.add("summary", "Dose time")
-            ev.add("description", f"{dose.how()} ({_plain(dose.mg)} mg)")
+            ev.add("description", f"{dose.how()} ({plain(dose.mg)} mg)")
             if step.days > 1:
                 ev.add("rrule", {"freq": "daily", "count": step.days})
             cal.add_component(ev)
@@ -143,15 +144,11 @@ def plot(plan: Plan, fmt: str = "png") -> bytes:
     return buf.getvalue()
 
 
-def _plain(d: Decimal) -> str:
-    return format(d.normalize(), "f")
-
-
 def _month_grids(plan: Plan) -> list[dict[str, Any]]:
     """Calendar months covering the plan: weeks of (day number, daily total text) cells."""
     totals: dict[date, str] = {}
     for day, step in plan.days():
-        totals[day] = " + ".join(f"{_plain(mg)}" for mg in step.daily_mg().values()) or "0"
+        totals[day] = " + ".join(f"{plain(mg)}" for mg in step.daily_mg().values()) or "0"
     months = []
     y, m = plan.start.year, plan.start.month
     while date(y, m, 1) <= plan.end:
@@ -188,7 +185,7 @@ def to_pdf(plan: Plan, fill_days: int = 28) -> bytes:
         "months": _month_grids(plan),
         "plot": "data:image/svg+xml;base64," + base64.b64encode(svg).decode(),
         "sources": cat.sources,
-        "plain": _plain,
+        "plain": plain,
     }
     html = env.get_template("plan.html").render(**context)
     pdf = HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")

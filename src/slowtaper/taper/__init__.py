@@ -4,7 +4,7 @@ Dates ("today", a plan's start) are always arguments. Amounts of drug are `Decim
 The names below are the engine's whole public surface; a test pins them.
 """
 
-from ._catalogue import REGIONS, Catalogue, Drug, Figure, Metabolite, Product, Source, catalogue
+from ._catalogue import REGIONS, Catalogue, Drug, Figure, Metabolite, Product, Source, catalogue, plain
 from ._dispense import DispenseLine, Dispensing, dispense, dispense_by_step, fill_periods
 from ._exceptions import (
     DoseNotAchievable,
@@ -87,6 +87,7 @@ __all__ = [
     "insert_hold",
     "occupancy",
     "parse_custom_csv",
+    "plain",
     "plan_from_dict",
     "plan_to_dict",
     "population_daily",

@@ -182,10 +182,12 @@ class Product:
         return f"Product({self.label!r}, regions={list(self.regions)})"
 
 
-def _plain(d: Decimal) -> str:
+def plain(d: Decimal) -> str:
     """A decimal without exponent or trailing zeros: 0.50 -> '0.5', 1E+1 -> '10'."""
-    text = format(d.normalize(), "f")
-    return text
+    return format(d.normalize(), "f")
+
+
+_plain = plain
 
 
 def _figure(raw: dict[str, Any] | None, sources: dict[str, Source]) -> Figure | None:

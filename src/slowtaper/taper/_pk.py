@@ -362,11 +362,11 @@ def simulate_plan(
     ec50s = []
     notes: list[str] = []
     cat = catalogue()
+    lead = lead_in_days(plan)
     for drug in plan.drugs:
         params = (
             typical_params(drug, weight_kg) if patients == 1 else sample_population(drug, patients, seed, weight_kg)
         )
-        lead = lead_in_days(plan)
         full = simulate(_shifted(dose_events(plan, drug, lead), lead), params, hours + 24 * lead)
         concs[drug] = full[:, 24 * lead :]
         d50 = plan.request.ec50_de_mg * cat.drug(drug).equivalent_mg(plan.equivalence) / 10

@@ -187,7 +187,6 @@ class Plan:
 class _Builder:
     """Mutable state while a plan is being built; the result is frozen into a Plan."""
 
-    request: PlanRequest
     steps: list[Step] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     day: date = date.min
@@ -222,7 +221,7 @@ def build_plan(request: PlanRequest) -> Plan:
         if not kit.can_make(mg):
             raise _not_makeable(drug, req.region, kit, mg, f"the current {t:%H:%M} dose")
 
-    b = _Builder(request=req, day=req.start)
+    b = _Builder(day=req.start)
     assumptions = [
         Assumption(
             "diazepam equivalence",
