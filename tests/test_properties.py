@@ -193,3 +193,43 @@ def test_every_drug_either_plans_safely_or_says_what_would_help(drug, region, me
         return
     assert_safe(plan)
     assert plan.stops
+
+
+@SETTINGS
+@given(day=st.integers(0, 400), days=st.integers(1, 60), back=st.booleans(), slower=st.sampled_from([1, 2, 3]))
+def test_revisions_keep_every_guardrail(day, days, back, slower):
+    from datetime import timedelta
+
+    from slowtaper.taper import InvalidInput, insert_hold, return_to_previous
+
+    plan = build_plan(make_request(stabilise_days=14))
+    on = plan.start + timedelta(days=day)
+    assume(on < plan.end)
+    try:
+        revised = return_to_previous(plan, on, D(slower)) if back else insert_hold(plan, on, days)
+    except InvalidInput:
+        assert back and on < plan.steps[1].start
+        return
+    assert check_plan(revised) == []
+    # Nothing before the revision date changes.
+    for d, step in plan.days():
+        if d >= on:
+            break
+        assert revised.step_on(d).daily_mg() == step.daily_mg()
+
+
+@SETTINGS
+@given(cuts=st.lists(st.integers(0, 10), min_size=1, max_size=12), days=st.sampled_from([14, 21]))
+def test_custom_plans_are_exact_or_refused_plainly(cuts, days):
+    total = D(2)
+    rows = ["days,daily_mg"]
+    for pct in cuts:
+        total = (total * (100 - pct) / 100).quantize(D("0.01"))
+        rows.append(f"{days},{total}")
+    try:
+        plan = build_plan(make_request(method="custom", custom_csv="\n".join(rows)))
+    except (DoseNotAchievable, GuardrailViolation) as exc:
+        assert str(exc)
+        return
+    assert check_plan(plan) == []
+    assert plan.steps[-1].daily_mg()["clonazepam"] == total
