@@ -455,7 +455,7 @@ def _print_plan(p: taper.Plan) -> None:
         table.add_column(col)
     for s in p.steps:
         daily = ", ".join(f"{d} {plain(mg)} mg" for d, mg in s.daily_mg().items())
-        doses = "\n".join(f"{d.time:%H:%M} {plain(d.mg)} mg: {d.how()}" for d in s.doses)
+        doses = "\n".join(f"{d.time:%H:%M} {d.drug} {plain(d.mg)} mg: {d.how()}" for d in s.doses)
         label = str(s.number) if s.kind in ("reduce", "micro", "custom", "crossover") else s.kind
         table.add_row(label, s.start.isoformat(), str(s.days), daily, doses)
     out.print(table)
