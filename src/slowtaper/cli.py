@@ -276,7 +276,9 @@ def plan(
     override: Annotated[str | None, typer.Option(help="Clinician's reason to exceed 25% in 14 days.")] = None,
     micro: Annotated[bool, typer.Option("--micro", help="Daily micro-steps (liquids).")] = False,
     cut_order: Annotated[str, typer.Option(help="evening-last or morning-last.")] = "evening-last",
-    final_dose: Annotated[str | None, typer.Option(help="Stop only from this daily dose or lower (mg).")] = None,
+    final_dose: Annotated[
+        str | None, typer.Option(help="Stop only from this daily dose or lower (mg; after a switch, diazepam).")
+    ] = None,
     goal: Annotated[str | None, typer.Option(help="End at this maintenance dose instead of zero (mg).")] = None,
     ec50: Annotated[str, typer.Option(help="Hyperbolic EC50, mg/day diazepam-equivalent (modelled).")] = "1mg",
     emax: Annotated[str, typer.Option(help="Hyperbolic Emax (modelled).")] = "100%",
