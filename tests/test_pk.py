@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from conftest import make_request
@@ -145,3 +147,17 @@ def test_occupancy_varies_with_each_patients_levels():
     occ = summary.occupancy[:, 10]
     assert occ.std() > 0
     assert np.corrcoef(conc, occ)[0, 1] > 0.9
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    doses=st.lists(st.tuples(st.integers(0, 95 * 4), st.decimals("0.01", "2", places=2)), min_size=1, max_size=12),
+    drug=st.sampled_from(["clonazepam", "diazepam", "lorazepam", "zopiclone"]),
+)
+def test_any_dosing_history_is_the_sum_of_single_doses(doses, drug):
+    """Linearity and exactness: quarter-hour doses anywhere give the sum of each dose alone."""
+    p = sample_population(drug, 3, seed=9)
+    events = [(q / 4, float(mg)) for q, mg in doses]
+    together = simulate(events, p, 96)
+    apart = sum(simulate([e], p, 96) for e in events)
+    np.testing.assert_allclose(together, apart, rtol=1e-9, atol=1e-12)
