@@ -98,7 +98,7 @@ def test_simulate_from_options_and_from_a_plan_file(capsys, tmp_path):
     code, out, err = run(capsys, "simulate", *PLAN[1:], "--patients", "50", "--seed", "2", "--json")
     assert code == 0, err
     data = json.loads(out)
-    assert data["patients"] == 50
+    assert data["patients"] == 50 and data["modelled"] is True
     row = data["steps"][0]
     assert row["mean_ng_ml"]["clonazepam"]["p5"] < row["mean_ng_ml"]["clonazepam"]["p95"]
     assert row["days_to_90pct"] is not None

@@ -511,7 +511,13 @@ def simulate(
     if plot is not None:
         _write(plot, _population_plot(result, summary, plot))
     if as_json:
-        body = {"patients": patients, "seed": seed, "drugs": list(result.drugs), "notes": list(summary.notes)}
+        body = {
+            "modelled": True,
+            "patients": patients,
+            "seed": seed,
+            "drugs": list(result.drugs),
+            "notes": [MODEL_NOTE, *summary.notes],
+        }
         sys.stdout.write(json.dumps({**body, "steps": rows}, indent=2) + "\n")
         return
     table = Table(title=f"Modelled levels, {patients} virtual patients (seed {seed}); percentiles 5/50/95")
@@ -529,7 +535,13 @@ def simulate(
     out.print(table)
     for n in summary.notes:
         out.print(f"• {n}")
-    out.print("Levels are modelled at the end of each step; occupancy depends on an uncertain EC50 (see `plan`).")
+    out.print(MODEL_NOTE)
+
+
+MODEL_NOTE = (
+    "Modelled, not measured: one-compartment model, values on each step's last day; occupancy depends on an "
+    "uncertain EC50 (see the plan's assumptions)."
+)
 
 
 def _pct(v: dict[str, float]) -> str:
