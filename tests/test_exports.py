@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
@@ -25,9 +25,7 @@ def test_csv_has_one_row_per_day_per_dose_time(plan):
     days = (plan.end - plan.start).days
     assert len(rows) == sum(len(s.doses) * s.days for s in plan.steps)
     assert rows[0]["date"] == "2027-02-01" and rows[0]["time"] == "08:00"
-    assert {r["date"] for r in rows} == {
-        (plan.start + (date(2000, 1, 2) - date(2000, 1, 1)) * i).isoformat() for i in range(days)
-    }
+    assert {r["date"] for r in rows} == {(plan.start + timedelta(days=i)).isoformat() for i in range(days)}
     assert (
         sum(D(r["mg"]) for r in rows if r["date"] == "2027-03-01")
         == plan.step_on(date(2027, 3, 1)).daily_mg()["clonazepam"]
@@ -45,8 +43,6 @@ def test_ics_keeps_local_times_across_daylight_saving_and_names_no_drug(plan):
         assert str(ev["SUMMARY"]) == "Dose time"
         start = ev["DTSTART"].dt
         count = ev["RRULE"]["COUNT"][0] if "RRULE" in ev else 1
-        from datetime import timedelta
-
         for k in range(count):
             local = datetime.combine(start.date() + timedelta(days=k), start.timetz().replace(tzinfo=None), tzinfo=zone)
             starts.append(local)
