@@ -106,3 +106,14 @@ def test_json_round_trip_and_tampering_is_caught():
         plan_from_dict(data)
     with pytest.raises(InvalidInput, match="not a slowtaper plan"):
         plan_from_dict({"steps": []})
+
+
+def test_a_stored_stopping_threshold_is_not_trusted():
+    plan = build_plan(make_request(method="custom", custom_csv="days,daily_mg\n14,1.8\n", final_dose_mg=None))
+    data = plan_to_dict(plan)
+    data["steps"].append({**data["steps"][-1], "start": plan.end.isoformat()})
+    data["stops"] = True
+    data["final_dose_mg"] = "5"
+    with pytest.raises(GuardrailViolation) as info:
+        plan_from_dict(data)
+    assert info.value.rule == "final-stop"

@@ -36,7 +36,14 @@ def check_plan(plan: Plan) -> list[GuardrailViolation]:
         out += _window(days, de)
     if plan.stops:
         last = plan.steps[-1].daily_mg()
-        if len(last) == 1:
+        if len(last) > 1:
+            out.append(
+                GuardrailViolation(
+                    f"the plan stops while still taking {' and '.join(last)}: finish the switch first",
+                    rule="final-stop",
+                )
+            )
+        elif len(last) == 1:
             ((drug, mg),) = last.items()
             if mg > plan.final_threshold_mg:
                 out.append(

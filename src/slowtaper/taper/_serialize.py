@@ -13,7 +13,7 @@ from typing import Any
 
 from ._catalogue import Product, _plain, catalogue
 from ._exceptions import InvalidInput, TaperError
-from ._plan import Assumption, Dose, Plan, PlanRequest, Step
+from ._plan import Assumption, Dose, Plan, PlanRequest, Step, _final_threshold
 from ._realise import Portion
 
 
@@ -116,9 +116,12 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
                 Assumption(a["name"], a["value"], a["source"], a.get("note", "")) for a in data.get("assumptions", [])
             ),
             equivalence=data.get("equivalence", "ashton"),
-            final_threshold_mg=Decimal(data.get("final_dose_mg", "0")),
             stops=bool(data.get("stops", True)),
         )
+        # The stopping threshold follows from the request and the catalogue; a stored value is not trusted.
+        last_drug = next((d for s in reversed(plan.steps) for d in s.daily_mg()), request.drug)
+        threshold = _final_threshold(request, catalogue().drug(last_drug), plan.equivalence, [])
+        plan = replace(plan, final_threshold_mg=threshold)
     except TaperError:
         raise
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
