@@ -117,3 +117,10 @@ def test_a_stored_stopping_threshold_is_not_trusted():
     with pytest.raises(GuardrailViolation) as info:
         plan_from_dict(data)
     assert info.value.rule == "final-stop"
+
+
+def test_loaded_inputs_are_validated_like_new_ones():
+    data = plan_to_dict(build_plan(make_request()))
+    data["request"]["max_step_percent"] = "40"
+    with pytest.raises(InvalidInput, match="at most 25%"):
+        plan_from_dict(data)

@@ -13,7 +13,7 @@ from typing import Any
 
 from ._catalogue import Product, _plain, catalogue
 from ._exceptions import InvalidInput, TaperError
-from ._plan import Assumption, Dose, Plan, PlanRequest, Step, _final_threshold
+from ._plan import Assumption, Dose, Plan, PlanRequest, Step, _final_threshold, _validate
 from ._realise import Portion
 
 
@@ -95,6 +95,8 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
 
     try:
         request = _request_from(data["request"])
+        # The inputs must be ones build_plan would accept (e.g. no maximum step above 25%).
+        request = _validate(request, catalogue().drug(request.drug))
         steps = []
         for raw in data["steps"]:
             start = date.fromisoformat(raw["start"])
