@@ -26,7 +26,7 @@ def check_plan(plan: Plan) -> list[GuardrailViolation]:
     req = plan.request
     # The person is on their current regimen before the plan starts: the first cut is judged against it.
     before = Step(start=plan.start - timedelta(days=WINDOW_DAYS), days=WINDOW_DAYS, doses=(), kind="baseline", number=0)
-    baseline = plan.diazepam_equivalent(_regimen_daily(plan))
+    baseline = plan.diazepam_equivalent(plan.current_daily_mg())
     days = [(before.start + timedelta(days=i), before) for i in range(WINDOW_DAYS)] + list(plan.days())
     de = [baseline] * WINDOW_DAYS + [plan.diazepam_equivalent(step.daily_mg()) for _day, step in days[WINDOW_DAYS:]]
     out += _rises(days, de)
@@ -54,11 +54,6 @@ def check_plan(plan: Plan) -> list[GuardrailViolation]:
                     )
                 )
     return out
-
-
-def _regimen_daily(plan: Plan) -> dict[str, Decimal]:
-    total = sum((mg for _t, mg in plan.request.regimen), Decimal(0))
-    return {plan.request.drug: total}
 
 
 def _exactness(plan: Plan) -> list[GuardrailViolation]:

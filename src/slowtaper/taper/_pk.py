@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from ._catalogue import Drug, Figure, catalogue
 from ._exceptions import InvalidInput, NotModelled
-from ._plan import Plan
+from ._plan import Plan, _d50
 
 Array = NDArray[np.float64]
 LN2 = math.log(2)
@@ -324,6 +324,12 @@ def occupancy(concs: Sequence[Array], ec50s: Sequence[Array], emax: float) -> Ar
     return emax * total / (1.0 + total)
 
 
+def _plan_ec50(plan: Plan, drug: str, weight_kg: float) -> Array:
+    """The plan's occupancy EC50 (a dose, in diazepam equivalents) as a concentration of `drug`."""
+    d50 = _d50(plan.request, catalogue().drug(drug), plan.equivalence)
+    return ec50_ng_ml(typical_params(drug, weight_kg), d50)
+
+
 @dataclass(frozen=True)
 class Simulation:
     """Modelled levels for a plan. `conc[drug]` and `occ` have shape (patients, hours + 1), hourly."""
@@ -361,7 +367,6 @@ def simulate_plan(
     concs: dict[str, Array] = {}
     ec50s = []
     notes: list[str] = []
-    cat = catalogue()
     lead = lead_in_days(plan)
     for drug in plan.drugs:
         params = (
@@ -369,8 +374,7 @@ def simulate_plan(
         )
         full = simulate(_shifted(dose_events(plan, drug, lead), lead), params, hours + 24 * lead)
         concs[drug] = full[:, 24 * lead :]
-        d50 = plan.request.ec50_de_mg * cat.drug(drug).equivalent_mg(plan.equivalence) / 10
-        ec50s.append(ec50_ng_ml(typical_params(drug, weight_kg), d50))
+        ec50s.append(_plan_ec50(plan, drug, weight_kg))
         notes += [f"{drug}: {n}" for n in params.notes]
         if progress:
             progress(1)
@@ -416,7 +420,6 @@ def population_daily(
         raise InvalidInput("the simulated horizon must be at least 1 day")
     lead = lead_in_days(plan)
     steps = (days + lead) * 24
-    cat = catalogue()
     drugs = plan.drugs
     params = {d: sample_population(d, patients, seed, weight_kg) for d in drugs}
     ec50 = {}
@@ -430,8 +433,7 @@ def population_daily(
             if te <= steps:
                 u[int(te)] += amount
         gens[d] = _blocks(u, params[d], steps, 1.0)
-        d50 = plan.request.ec50_de_mg * cat.drug(d).equivalent_mg(plan.equivalence) / 10
-        ec50[d] = ec50_ng_ml(typical_params(d, weight_kg), d50)
+        ec50[d] = _plan_ec50(plan, d, weight_kg)
         notes += [f"{d}: {n}" for n in params[d].notes]
     mean = {d: np.empty((days, patients)) for d in drugs}
     trough = {d: np.empty((days, patients)) for d in drugs}
@@ -489,11 +491,7 @@ def time_to_90(plan: Plan, sim: Simulation) -> list[int | None]:
     for step in plan.steps:
         target = float(plan.diazepam_equivalent(step.daily_mg()))
         i0 = (step.start - plan.start).days
-        if i0 > 0:
-            before = float(daily[i0 - 1])
-        else:
-            regimen = {plan.request.drug: sum((mg for _t, mg in plan.request.regimen), Decimal(0))}
-            before = float(plan.diazepam_equivalent(regimen))
+        before = float(daily[i0 - 1] if i0 > 0 else plan.diazepam_equivalent(plan.current_daily_mg()))
         change = abs(target - before)
         found = None
         if change > 1e-9:

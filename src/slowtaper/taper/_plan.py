@@ -168,6 +168,10 @@ class Plan:
                 return s
         return None
 
+    def current_daily_mg(self) -> dict[str, Decimal]:
+        """The person's daily dose before the plan starts (the request's regimen)."""
+        return {self.request.drug: sum((mg for _t, mg in self.request.regimen), Decimal(0))}
+
     def diazepam_equivalent(self, daily: dict[str, Decimal]) -> Decimal:
         """Total of a day's doses in mg of diazepam, with the plan's equivalence source."""
         cat = catalogue()
