@@ -437,14 +437,7 @@ def _print_dispensing(p: taper.Plan, fill_days: int | None) -> None:
     for d in [*periods, total]:
         label = "whole plan" if d is total else f"{d.start} to {d.end}"
         for i, line in enumerate(d.lines):
-            used = (
-                f"{plain(line.tablets)} tablets"
-                if line.tablets is not None
-                else f"{line.drops} drops"
-                if line.drops is not None
-                else f"{plain(line.ml or Decimal(0))} mL"
-            )
-            table.add_row(label if i == 0 else "", line.product.describe(), used, line.supply)
+            table.add_row(label if i == 0 else "", line.product.describe(), line.used, line.supply)
         for note in d.notes:
             table.add_row("", note, "", "")
     out.print(table)

@@ -185,7 +185,6 @@ def to_pdf(plan: Plan, fill_days: int = 28) -> bytes:
         "months": _month_grids(plan),
         "plot": "data:image/svg+xml;base64," + base64.b64encode(svg).decode(),
         "sources": cat.sources,
-        "plain": plain,
     }
     html = env.get_template("plan.html").render(**context)
     pdf = HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")

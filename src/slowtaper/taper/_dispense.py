@@ -23,6 +23,15 @@ class DispenseLine:
     drops: int | None = None
 
     @property
+    def used(self) -> str:
+        """The amount the days use: "10.5 tablets", "42 mL" or "120 drops"."""
+        if self.tablets is not None:
+            return f"{_plain(self.tablets)} tablets"
+        if self.drops is not None:
+            return f"{self.drops} drops"
+        return f"{_plain(self.ml or Decimal(0))} mL"
+
+    @property
     def supply(self) -> str:
         if self.tablets is not None:
             n = math.ceil(self.tablets)
