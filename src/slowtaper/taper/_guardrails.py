@@ -28,7 +28,9 @@ def check_plan(plan: Plan) -> list[GuardrailViolation]:
     before = Step(start=plan.start - timedelta(days=WINDOW_DAYS), days=WINDOW_DAYS, doses=(), kind="baseline", number=0)
     baseline = plan.diazepam_equivalent(plan.current_daily_mg())
     days = [(before.start + timedelta(days=i), before) for i in range(WINDOW_DAYS)] + list(plan.days())
-    de = [baseline] * WINDOW_DAYS + [plan.diazepam_equivalent(step.daily_mg()) for _day, step in days[WINDOW_DAYS:]]
+    de = [baseline] * WINDOW_DAYS
+    for step in plan.steps:  # one conversion per step, repeated for its days
+        de += [plan.diazepam_equivalent(step.daily_mg())] * step.days
     out += _rises(days, de)
     out += _step_sizes(plan, days, de)
     out += _lengths(plan)
