@@ -1,0 +1,367 @@
+"""Daily check-ins: the symptom diary, the red-flag questions and the triage of a check-in.
+
+A member tracks the symptoms they choose from the catalogue in `data/symptoms.toml`, each scored 0-4; a
+missing answer stays missing (None), never 0. The five red-flag questions are asked at every check-in and
+cannot be opted out of; any "yes" makes the check-in urgent, with emergency guidance for the member's region.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from ._catalogue import REGIONS, _read, catalogue
+from ._exceptions import InvalidInput
+from ._instruments import Score, instrument
+
+DOSE_STATUSES = ("taken", "late", "missed")
+SYMPTOM_LOW, SYMPTOM_HIGH = 0, 4
+MOOD_LOW, MOOD_HIGH = 0, 4
+
+
+@dataclass(frozen=True)
+class Symptom:
+    """A diary symptom: a plain label and description, the group it is shown in, and what it covers."""
+
+    id: str
+    label: str
+    description: str
+    group: str
+    covers: str
+    source: str
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """A danger sign asked about at every check-in, with guidance for the member and the clinician."""
+
+    id: str
+    label: str
+    question: str
+    member: str
+    clinician: str
+    source: str
+    aliases: tuple[str, ...] = ()
+    worse_with: tuple[str, ...] = ()
+    worse_note: str = ""
+
+
+@dataclass(frozen=True)
+class Emergency:
+    region: str
+    number: str
+    crisis: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Diary:
+    """The diary's vocabulary: symptom groups and symptoms, the red flags, the answer scales."""
+
+    groups: dict[str, str]
+    symptoms: dict[str, Symptom]
+    red_flags: dict[str, RedFlag]
+    anchors: tuple[str, ...]
+    mood_anchors: tuple[str, ...]
+    emergency: dict[str, Emergency]
+
+    def symptom(self, key: str) -> Symptom:
+        if key in self.symptoms:
+            return self.symptoms[key]
+        raise InvalidInput(_unknown_symptom(key, self))
+
+
+@cache
+def diary() -> Diary:
+    """The packaged symptom catalogue, red flags and emergency numbers."""
+    raw = _read("symptoms.toml")
+    sources = catalogue().sources
+
+    def src(key: str) -> str:
+        if key not in sources:
+            raise ValueError(f"symptoms.toml cites unknown source {key!r}")
+        return key
+
+    groups = dict(raw["groups"])
+    symptoms: dict[str, Symptom] = {}
+    for s in raw["symptom"]:
+        if s["group"] not in groups or s["id"] in symptoms:
+            raise ValueError(f"symptom {s['id']}: unknown group or duplicate id")
+        symptoms[s["id"]] = Symptom(s["id"], s["label"], s["description"], s["group"], s["from"], src(s["source"]))
+    flags = {
+        f["id"]: RedFlag(
+            id=f["id"],
+            label=f["label"],
+            question=f["question"],
+            member=f["member"],
+            clinician=f["clinician"],
+            source=src(f["source"]),
+            aliases=tuple(f.get("aliases", ())),
+            worse_with=tuple(f.get("with", ())),
+            worse_note=f.get("with_note", ""),
+        )
+        for f in raw["red_flag"]
+    }
+    if set(flags) & set(symptoms):
+        raise ValueError("a red flag shares an id with a diary symptom")
+    emergency = {r: Emergency(r, e["number"], e["crisis"], src(e["source"])) for r, e in raw["emergency"].items()}
+    if set(emergency) != set(REGIONS):
+        raise ValueError("symptoms.toml needs emergency numbers for every region")
+    return Diary(
+        groups=groups,
+        symptoms=symptoms,
+        red_flags=flags,
+        anchors=tuple(raw["scale"]["anchors"]),
+        mood_anchors=tuple(raw["mood"]["anchors"]),
+        emergency=emergency,
+    )
+
+
+@dataclass(frozen=True)
+class RedFlagHit:
+    """A red flag raised by a check-in, with what raised it."""
+
+    flag: RedFlag
+    evidence: str
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """One day's check-in. Every part is optional except the date; None means not answered.
+
+    `symptoms` maps diary symptom ids to 0-4 or None. `doses` maps dose times to taken / late / missed.
+    `red_flags` maps every red-flag id to True (yes), False (no) or None (not answered).
+    `ciwa_b` and `bwsq` are scored questionnaires, when one was filled in that day.
+    """
+
+    day: date
+    symptoms: dict[str, int | None] = field(default_factory=dict)
+    sleep_hours: Decimal | None = None
+    mood: int | None = None
+    doses: dict[time, str] = field(default_factory=dict)
+    red_flags: dict[str, bool | None] = field(default_factory=dict)
+    ciwa_b: Score | None = None
+    bwsq: Score | None = None
+
+    def burden(self) -> Decimal | None:
+        """The day's diary score: the mean of the symptoms answered (0-4), or None if none was answered."""
+        answered = [v for v in self.symptoms.values() if v is not None]
+        if not answered:
+            return None
+        return (Decimal(sum(answered)) / len(answered)).quantize(Decimal("0.01"))
+
+    def hits(self) -> tuple[RedFlagHit, ...]:
+        """Every red flag this check-in raises: a "yes" to a red-flag question, or a questionnaire item."""
+        flags = diary().red_flags
+        out = [RedFlagHit(flags[k], f"answered yes to: {flags[k].question}") for k, v in self.red_flags.items() if v]
+        for score in (self.ciwa_b, self.bwsq):
+            if score is not None:
+                out += [RedFlagHit(flags[k], evidence) for k, evidence in score.red_flags()]
+        return tuple(out)
+
+    def unanswered_flags(self) -> tuple[str, ...]:
+        """Red-flag questions with no answer (absent or None)."""
+        return tuple(k for k in diary().red_flags if self.red_flags.get(k) is None)
+
+    def missed(self) -> tuple[time, ...]:
+        return tuple(t for t, s in sorted(self.doses.items()) if s == "missed")
+
+    def __repr__(self) -> str:
+        return f"CheckIn({self.day.isoformat()}, burden={self.burden()}, flags={[h.flag.id for h in self.hits()]})"
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What a check-in calls for now. `level` is "urgent" (a red flag) or "routine".
+
+    `guidance` is for the member, in order: what to do, then where to call. `clinician` is the alert text.
+    """
+
+    level: str
+    hits: tuple[RedFlagHit, ...]
+    guidance: tuple[str, ...]
+    clinician: tuple[str, ...]
+    unanswered: tuple[str, ...]
+    emergency: Emergency
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(f"{h.flag.label}: {h.evidence}" for h in self.hits)
+
+
+def triage(checkin: CheckIn, *, region: str = "US", comedications: Iterable[str] = ()) -> Triage:
+    """Urgent if the check-in raises any red flag, with the guidance to show at once and the reasons."""
+    book = diary()
+    if region not in book.emergency:
+        raise InvalidInput(f"unknown region '{region}'; use one of: {', '.join(REGIONS)}")
+    help_ = book.emergency[region]
+    taking = set(comedications)
+    hits = checkin.hits()
+    guidance: list[str] = []
+    clinician: list[str] = []
+    seen: set[str] = set()
+    for h in hits:
+        if h.flag.id in seen:
+            continue
+        seen.add(h.flag.id)
+        text = h.flag.member
+        note = h.flag.clinician
+        if taking & set(h.flag.worse_with):
+            text += " " + h.flag.worse_note
+            note += f" Co-medications on record: {', '.join(sorted(taking & set(h.flag.worse_with)))}."
+        guidance.append(text)
+        clinician.append(f"{h.flag.label} ({checkin.day.isoformat()}): {h.evidence}. {note}")
+    if hits:
+        guidance.append(f"Emergency services: call {help_.number}.")
+        if "suicidal" in seen:
+            guidance.append(f"Crisis support, any hour: {help_.crisis}.")
+    return Triage(
+        level="urgent" if hits else "routine",
+        hits=hits,
+        guidance=tuple(guidance),
+        clinician=tuple(clinician),
+        unanswered=checkin.unanswered_flags(),
+        emergency=help_,
+    )
+
+
+# --- reading and writing check-ins ------------------------------------------------------------------------
+
+
+def checkin_from_dict(raw: object, *, tracked: Iterable[str] | None = None) -> CheckIn:
+    """A check-in from its JSON form, validated; every message names the day and the field to fix.
+
+    `tracked`, when given, is the member's chosen symptom ids: a symptom outside it is refused.
+    """
+    if not isinstance(raw, Mapping):
+        raise InvalidInput('a check-in must be an object with at least a "date"')
+    unknown = set(raw) - {"date", "symptoms", "sleep_hours", "mood", "doses", "red_flags", "ciwa_b", "bwsq"}
+    if unknown:
+        raise InvalidInput(
+            f"unknown check-in field '{sorted(unknown)[0]}'; fields are date, symptoms, sleep_hours, mood, "
+            "doses, red_flags, ciwa_b, bwsq"
+        )
+    if "date" not in raw or not isinstance(raw["date"], str):
+        raise InvalidInput('a check-in needs a "date" as YYYY-MM-DD')
+    try:
+        day = date.fromisoformat(raw["date"])
+    except ValueError:
+        raise InvalidInput(f"check-in date '{raw['date']}' is not a date as YYYY-MM-DD") from None
+    where = f"check-in {day.isoformat()}"
+    book = diary()
+    allowed = None if tracked is None else set(tracked)
+    symptoms: dict[str, int | None] = {}
+    for key, value in _mapping(raw.get("symptoms"), f"{where}: symptoms").items():
+        if key not in book.symptoms:
+            raise InvalidInput(f"{where}: {_unknown_symptom(key, book)}")
+        if allowed is not None and key not in allowed:
+            raise InvalidInput(f"{where}: '{key}' is not one of the symptoms this member tracks")
+        symptoms[key] = _whole(value, f"{where}: symptom '{key}'", SYMPTOM_LOW, SYMPTOM_HIGH)
+    sleep = raw.get("sleep_hours")
+    sleep_hours = None
+    if sleep is not None:
+        if isinstance(sleep, bool) or not isinstance(sleep, int | float | str):
+            raise InvalidInput(f"{where}: sleep_hours must be a number of hours from 0 to 24")
+        try:
+            sleep_hours = Decimal(str(sleep))
+        except InvalidOperation:
+            raise InvalidInput(f"{where}: sleep_hours must be a number of hours from 0 to 24, got {sleep!r}") from None
+        if not sleep_hours.is_finite() or not 0 <= sleep_hours <= 24:
+            raise InvalidInput(f"{where}: sleep_hours must be from 0 to 24, got {sleep}")
+    mood = _whole(raw.get("mood"), f"{where}: mood", MOOD_LOW, MOOD_HIGH)
+    doses: dict[time, str] = {}
+    for key, status in _mapping(raw.get("doses"), f"{where}: doses").items():
+        try:
+            at = time.fromisoformat(key)
+        except ValueError:
+            raise InvalidInput(f"{where}: dose time '{key}' is not a clock time like 08:00") from None
+        if status not in DOSE_STATUSES:
+            raise InvalidInput(f"{where}: the {key} dose must be one of {', '.join(DOSE_STATUSES)}, got {status!r}")
+        doses[at] = status
+    flags: dict[str, bool | None] = dict.fromkeys(book.red_flags)
+    for key, value in _mapping(raw.get("red_flags"), f"{where}: red_flags").items():
+        if key not in book.red_flags:
+            raise InvalidInput(f"{where}: '{key}' is not a red-flag question; they are: {', '.join(book.red_flags)}")
+        if value is not None and not isinstance(value, bool):
+            raise InvalidInput(f"{where}: red flag '{key}' must be true, false or null, got {value!r}")
+        flags[key] = value
+    return CheckIn(
+        day=day,
+        symptoms=symptoms,
+        sleep_hours=sleep_hours,
+        mood=mood,
+        doses=doses,
+        red_flags=flags,
+        ciwa_b=_questionnaire(raw.get("ciwa_b"), "ciwa-b", where),
+        bwsq=_questionnaire(raw.get("bwsq"), "bwsq", where),
+    )
+
+
+def checkin_to_dict(c: CheckIn) -> dict[str, Any]:
+    """The JSON form read by `checkin_from_dict` (questionnaires as their answers)."""
+    out: dict[str, Any] = {"date": c.day.isoformat()}
+    if c.symptoms:
+        out["symptoms"] = dict(c.symptoms)
+    if c.sleep_hours is not None:
+        out["sleep_hours"] = float(c.sleep_hours)
+    if c.mood is not None:
+        out["mood"] = c.mood
+    if c.doses:
+        out["doses"] = {t.strftime("%H:%M"): s for t, s in sorted(c.doses.items())}
+    out["red_flags"] = dict(c.red_flags)
+    for key, score in (("ciwa_b", c.ciwa_b), ("bwsq", c.bwsq)):
+        if score is not None:
+            out[key] = dict(score.answers)
+    return out
+
+
+def _questionnaire(raw: object, name: str, where: str) -> Score | None:
+    if raw is None:
+        return None
+    scale = instrument(name)
+    answers = _mapping(raw, f"{where}: {scale.name}")
+    observer = {i.id for i in scale.items if i.rater == "observer"}
+    # At home there is usually no observer: answers without any observer item are scored as the self-rated
+    # part. Answers with some observer items but not all are scored in full, which names the missing one.
+    part = "self" if observer and not observer & set(answers) else "all"
+    try:
+        return scale.score(answers, part=part)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc}") from None
+
+
+def _mapping(raw: object, what: str) -> Mapping[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(f"{what} must be an object mapping names to values")
+    return raw
+
+
+def _whole(value: object, what: str, low: int, high: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(
+            f"{what} must be a whole number from {low} to {high} (or null if not answered), got {value!r}"
+        )
+    return value
+
+
+def _unknown_symptom(key: str, book: Diary) -> str:
+    for flag in book.red_flags.values():
+        if key == flag.id or key in flag.aliases:
+            return (
+                f"'{key}' is asked at every check-in as the urgent question '{flag.id}' under red_flags "
+                "(true or false), not scored as a symptom"
+            )
+    close = difflib.get_close_matches(key, list(book.symptoms), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"'{key}' is not a diary symptom{hint}; known ids: {', '.join(book.symptoms)}"
