@@ -1,0 +1,391 @@
+"""Safety screening before a taper: findings, the physical-dependence risk band and a care setting.
+
+The conditions, co-medications and rules are data (`data/screening.toml`); this module only evaluates them.
+The dose in diazepam equivalents is computed with the catalogue's equivalence figures. When no equivalence
+source is chosen, every source with a single value is used and the highest dose counts, because sources
+disagree (clonazepam 1:10 or 1:20) and the cautious reading must not depend on an unmade choice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from ._catalogue import _read, catalogue, plain
+from ._exceptions import InvalidInput
+
+SEVERITIES = ("info", "caution", "refer", "urgent")
+SETTINGS = ("home", "specialist", "supervised")
+RISK_BANDS = ("rare", "lower", "likely")
+DOSE_BANDS = ("low", "moderate", "high")
+WHEN_KEYS = {
+    "conditions",
+    "comedications",
+    "comedications_all",
+    "drugs",
+    "drugs_except",
+    "age_min",
+    "age_max",
+    "pregnant",
+    "breastfeeding",
+    "dose_band",
+    "risk",
+}
+MAX_AGE = 120
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A condition or co-medication a member can report."""
+
+    id: str
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    when: dict[str, Any]
+    severity: str
+    setting: str
+    member: str
+    clinician: str
+    source: str
+    specialist: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule found: severity, plain reason for the member, clinical reason, source and setting."""
+
+    rule: str
+    severity: str
+    member: str
+    clinician: str
+    source: str
+    verified: bool
+    setting: str
+    specialist: str = ""
+
+
+@dataclass(frozen=True)
+class Use:
+    """How the drug is used. `equivalence` None means: consider every source and use the highest dose."""
+
+    drug: str
+    daily_dose_mg: Decimal
+    duration_weeks: Decimal
+    days_per_week: int
+    equivalence: str | None = None
+
+
+@dataclass(frozen=True)
+class ScreenAnswers:
+    age: int
+    pregnant: bool
+    use: Use
+    conditions: frozenset[str] = frozenset()
+    comedications: frozenset[str] = frozenset()
+    breastfeeding: bool = False
+
+
+@dataclass(frozen=True)
+class DoseBand:
+    """The daily dose in mg of diazepam per equivalence source, and the band of the one used."""
+
+    diazepam_mg: dict[str, Decimal]
+    used: str
+    band: str
+    source: str
+
+    @property
+    def mg(self) -> Decimal:
+        return self.diazepam_mg[self.used]
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    """The screening result. `blocks_self_service` is True when any finding is refer or urgent."""
+
+    answers: ScreenAnswers
+    findings: tuple[Finding, ...]
+    dose: DoseBand
+    risk: str
+    risk_text: str
+    risk_source: str
+    setting: str
+    setting_text: str
+    because: tuple[str, ...]
+
+    @property
+    def blocks_self_service(self) -> bool:
+        return any(f.severity in ("refer", "urgent") for f in self.findings)
+
+    @property
+    def urgent(self) -> bool:
+        return any(f.severity == "urgent" for f in self.findings)
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The screening vocabulary and rules, as loaded from data."""
+
+    conditions: dict[str, Choice]
+    comedications: dict[str, Choice]
+    rules: tuple[Rule, ...]
+    dose_limits: tuple[Decimal, Decimal]
+    dose_source: str
+    risk: dict[str, Any]
+    risk_labels: dict[str, str]
+    settings: dict[str, str]
+
+
+@cache
+def screening() -> Screening:
+    raw = _read("screening.toml")
+    sources = catalogue().sources
+    conditions = {c["id"]: Choice(c["id"], c["label"], "condition") for c in raw["condition"]}
+    comeds = {c["id"]: Choice(c["id"], c["label"], "comedication") for c in raw["comedication"]}
+    drugs = set(catalogue().drugs)
+    rules = []
+    for r in raw["rule"]:
+        when = dict(r["when"])
+        problems = set(when) - WHEN_KEYS
+        for key, known in (
+            ("conditions", conditions),
+            ("comedications", comeds),
+            ("comedications_all", comeds),
+            ("drugs", drugs),
+            ("drugs_except", drugs),
+            ("dose_band", DOSE_BANDS),
+            ("risk", RISK_BANDS),
+        ):
+            problems |= {f"{key}:{v}" for v in when.get(key, []) if v not in known}
+        if problems or r["severity"] not in SEVERITIES or r["setting"] not in SETTINGS or r["source"] not in sources:
+            raise ValueError(f"screening rule {r['id']} is malformed: {sorted(problems) or r}")
+        rules.append(
+            Rule(
+                id=r["id"],
+                when=when,
+                severity=r["severity"],
+                setting=r["setting"],
+                member=r["member"],
+                clinician=r["clinician"],
+                source=r["source"],
+                specialist=r.get("specialist", ""),
+            )
+        )
+    if len({r.id for r in rules}) != len(rules):
+        raise ValueError("screening rules need unique ids")
+    band = raw["dose_band"]
+    risk = raw["risk"]
+    return Screening(
+        conditions=conditions,
+        comedications=comeds,
+        rules=tuple(rules),
+        dose_limits=(Decimal(str(band["low_max_mg"])), Decimal(str(band["moderate_max_mg"]))),
+        dose_source=band["source"],
+        risk={k: v for k, v in risk.items() if k != "labels"},
+        risk_labels=dict(risk["labels"]),
+        settings=dict(raw["settings"]),
+    )
+
+
+def screen(answers: ScreenAnswers) -> ScreenResult:
+    """Evaluate every rule against `answers`; findings come most severe first."""
+    data = screening()
+    dose = dose_band(answers.use)
+    risk = _risk(answers.use, dose.band, data)
+    facts = {"dose_band": dose.band, "risk": risk}
+    findings = [
+        Finding(
+            rule=r.id,
+            severity=r.severity,
+            member=r.member,
+            clinician=r.clinician,
+            source=r.source,
+            verified=catalogue().sources[r.source].verified,
+            setting=r.setting,
+            specialist=r.specialist,
+        )
+        for r in data.rules
+        if _fires(r.when, answers, facts)
+    ]
+    findings.sort(key=lambda f: -SEVERITIES.index(f.severity))
+    setting = max((f.setting for f in findings), key=SETTINGS.index, default="home")
+    because = tuple(f.rule for f in findings if f.setting == setting and setting != "home")
+    text = data.settings[setting]
+    specialists = list(dict.fromkeys(f.specialist for f in findings if f.setting == setting and f.specialist))
+    if setting == "specialist" and specialists:
+        text += f" ({', '.join(specialists)})"
+    return ScreenResult(
+        answers=answers,
+        findings=tuple(findings),
+        dose=dose,
+        risk=risk,
+        risk_text=data.risk_labels[risk],
+        risk_source=data.risk["source"],
+        setting=setting,
+        setting_text=text,
+        because=because,
+    )
+
+
+def dose_band(use: Use) -> DoseBand:
+    """The daily dose in diazepam equivalents and its band (low / moderate / high, Joint guideline Table 2)."""
+    drug = catalogue().drug(use.drug)
+    if use.equivalence is not None:
+        sources = [use.equivalence]
+    else:
+        sources = [k for k, f in drug.equivalence.items() if f.value is not None]
+    mg = {s: use.daily_dose_mg * 10 / drug.equivalent_mg(s) for s in sources}
+    used = max(mg, key=lambda s: mg[s])
+    low_max, moderate_max = screening().dose_limits
+    value = mg[used]
+    band = "low" if value <= low_max else "moderate" if value <= moderate_max else "high"
+    return DoseBand(diazepam_mg=mg, used=used, band=band, source=screening().dose_source)
+
+
+def _risk(use: Use, band: str, data: Screening) -> str:
+    r = data.risk
+    if use.days_per_week <= r["occasional_max_days"]:
+        return "rare"
+    if use.duration_weeks < r["short_weeks"]:
+        return "lower"
+    if use.duration_weeks < r["long_weeks"]:
+        return "lower" if band == "low" else "likely"
+    return "likely"
+
+
+def _fires(when: Mapping[str, Any], a: ScreenAnswers, facts: Mapping[str, str]) -> bool:
+    return all(_holds(key, value, a, facts) for key, value in when.items())
+
+
+def _holds(key: str, v: Any, a: ScreenAnswers, facts: Mapping[str, str]) -> bool:
+    if key == "conditions":
+        return bool(a.conditions & set(v))
+    if key == "comedications":
+        return bool(a.comedications & set(v))
+    if key == "comedications_all":
+        return set(v) <= a.comedications
+    if key == "drugs":
+        return a.use.drug in v
+    if key == "drugs_except":
+        return a.use.drug not in v
+    if key == "age_min":
+        return bool(a.age >= v)
+    if key == "age_max":
+        return bool(a.age <= v)
+    if key in ("pregnant", "breastfeeding"):
+        return bool(getattr(a, key) is v)
+    return facts[key] in v  # dose_band, risk
+
+
+# --- reading answers ----------------------------------------------------------------------------------------
+
+
+def screen_answers_from_dict(raw: object) -> ScreenAnswers:
+    """Screening answers from their JSON form; every message names the field to fix."""
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("screening answers must be an object with age, pregnant, conditions, comedications, use")
+    allowed = {"age", "pregnant", "breastfeeding", "conditions", "comedications", "use"}
+    extra = sorted(set(raw) - allowed)
+    if extra:
+        raise InvalidInput(f"unknown field '{extra[0]}'; fields are: {', '.join(sorted(allowed))}")
+    for key in ("age", "pregnant", "conditions", "comedications", "use"):
+        if key not in raw:
+            raise InvalidInput(f"'{key}' is missing: give every field (slowtaper screen --example shows one)")
+    age = raw["age"]
+    if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE:
+        raise InvalidInput(f"age must be a whole number of years from 0 to {MAX_AGE}, got {age!r}")
+    flags = {}
+    for key in ("pregnant", "breastfeeding"):
+        value = raw.get(key, False)
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{key} must be true or false, got {value!r}")
+        flags[key] = value
+    data = screening()
+    conditions = _ids(raw["conditions"], "conditions", data.conditions)
+    comeds = _ids(raw["comedications"], "comedications", data.comedications)
+    return ScreenAnswers(
+        age=age,
+        pregnant=flags["pregnant"],
+        breastfeeding=flags["breastfeeding"],
+        conditions=conditions,
+        comedications=comeds,
+        use=_use(raw["use"]),
+    )
+
+
+def screen_answers_to_dict(a: ScreenAnswers) -> dict[str, Any]:
+    use: dict[str, Any] = {
+        "drug": a.use.drug,
+        "daily_dose_mg": float(a.use.daily_dose_mg),
+        "duration_weeks": float(a.use.duration_weeks),
+        "days_per_week": a.use.days_per_week,
+    }
+    if a.use.equivalence is not None:
+        use["equivalence"] = a.use.equivalence
+    return {
+        "age": a.age,
+        "pregnant": a.pregnant,
+        "breastfeeding": a.breastfeeding,
+        "conditions": sorted(a.conditions),
+        "comedications": sorted(a.comedications),
+        "use": use,
+    }
+
+
+def _ids(raw: object, what: str, known: Mapping[str, Choice]) -> frozenset[str]:
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise InvalidInput(f'{what} must be a list of ids, e.g. ["{next(iter(known))}"] (or [] for none)')
+    for x in raw:
+        if x not in known:
+            raise InvalidInput(f"'{x}' is not a known {what[:-1]} id; known ids: {', '.join(known)}")
+    return frozenset(raw)
+
+
+def _number(value: object, what: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise InvalidInput(f"use.{what} must be a number, got {value!r}")
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidInput(f"use.{what} must be a number, got {value!r}") from None
+    if not d.is_finite():
+        raise InvalidInput(f"use.{what} must be a finite number, got {value!r}")
+    return d
+
+
+def _use(raw: object) -> Use:
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("use must be an object with drug, daily_dose_mg, duration_weeks, days_per_week")
+    allowed = {"drug", "daily_dose_mg", "duration_weeks", "days_per_week", "equivalence"}
+    extra = sorted(set(raw) - allowed)
+    if extra:
+        raise InvalidInput(f"unknown field 'use.{extra[0]}'; use has: {', '.join(sorted(allowed))}")
+    for key in ("drug", "daily_dose_mg", "duration_weeks", "days_per_week"):
+        if key not in raw:
+            raise InvalidInput(f"use.{key} is missing")
+    if not isinstance(raw["drug"], str):
+        raise InvalidInput("use.drug must be a drug name, e.g. clonazepam")
+    drug = catalogue().drug(raw["drug"])
+    dose = _number(raw["daily_dose_mg"], "daily_dose_mg")
+    if dose <= 0:
+        raise InvalidInput(f"use.daily_dose_mg must be more than 0 mg, got {plain(dose)}")
+    weeks = _number(raw["duration_weeks"], "duration_weeks")
+    if weeks < 0 or weeks > 52 * 80:
+        raise InvalidInput(f"use.duration_weeks must be from 0 to {52 * 80}, got {plain(weeks)}")
+    days = raw["days_per_week"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 7:
+        raise InvalidInput(f"use.days_per_week must be a whole number from 1 to 7, got {days!r}")
+    equivalence = raw.get("equivalence")
+    if equivalence is not None:
+        if not isinstance(equivalence, str):
+            raise InvalidInput("use.equivalence must be a source name such as ashton")
+        drug.equivalent_mg(equivalence)  # refuses a source with no single value for this drug
+    return Use(drug.id, dose, weeks, days, equivalence)
