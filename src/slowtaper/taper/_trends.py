@@ -1,0 +1,533 @@
+"""Trend suggestions: given a plan and the check-ins so far, suggest what to do next. Never apply it.
+
+Four suggestions, in rising order of priority: continue, hold (stay on the current step), return (go back to
+the previous dose, then go slower) and contact (the clinician, now). Every rule that fires adds a reason;
+the highest-priority action wins and its first reason is the headline. Thresholds are data
+(`data/trends.toml`), each with its source and rationale, and a clinician can change them per member.
+
+Before the first cut the stabilisation gate applies: the first cut is suggested only after a run of
+consecutive days with check-ins, stable or falling scores, every red-flag question answered and none "yes".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import cache
+
+from ._catalogue import _read, catalogue, plain
+from ._checkin import CheckIn, diary
+from ._exceptions import InvalidInput
+from ._instruments import Score
+from ._plan import Plan, Step
+
+ACTIONS = ("continue", "hold", "return", "contact")
+PHASES = ("stabilisation", "taper", "maintenance", "after")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A setting with its unit, source and the reason for its value."""
+
+    name: str
+    value: int | Decimal
+    unit: str
+    source: str
+    why: str
+
+
+@dataclass(frozen=True)
+class TrendSettings:
+    """The thresholds the rules use; see `thresholds()` for each one's source and rationale."""
+
+    stable_days_required: int
+    stable_tolerance: Decimal
+    baseline_days: int
+    recent_days: int
+    onset_days: int
+    diary_rise_hold: Decimal
+    ciwa_rise_hold: int
+    ciwa_contact: int
+    diary_contact: Decimal
+    return_after_days: int
+    red_flag_days: int
+    missed_window_days: int
+    missed_hold: int
+    missed_contact: int
+    checkin_gap_days: int
+
+    def with_overrides(self, changes: Mapping[str, object]) -> TrendSettings:
+        """A copy with some thresholds changed; names and values are checked."""
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        values: dict[str, int | Decimal] = {}
+        for name, raw in changes.items():
+            if name not in fields:
+                raise InvalidInput(f"unknown threshold '{name}'; thresholds are: {', '.join(fields)}")
+            values[name] = _threshold_value(name, raw, int if fields[name].type in ("int", int) else Decimal)
+        return dataclasses.replace(self, **values)  # type: ignore[arg-type]
+
+
+def _threshold_value(name: str, raw: object, kind: type) -> int | Decimal:
+    try:
+        if isinstance(raw, bool):
+            raise ValueError
+        value: int | Decimal = int(str(raw)) if kind is int else Decimal(str(raw))
+    except (ValueError, InvalidOperation):
+        what = "a whole number" if kind is int else "a number"
+        raise InvalidInput(f"threshold '{name}' must be {what}, got {raw!r}") from None
+    if not (isinstance(value, int) or value.is_finite()) or value < 0 or (kind is int and value == 0):
+        raise InvalidInput(f"threshold '{name}' must be {'at least 1' if kind is int else '0 or more'}, got {raw!r}")
+    return value
+
+
+@cache
+def thresholds() -> dict[str, Threshold]:
+    """Every threshold as packaged, with its unit, source and rationale."""
+    sources = catalogue().sources
+    fields = {f.name: f for f in dataclasses.fields(TrendSettings)}
+    out = {}
+    raw = _read("trends.toml")
+    if set(raw) != set(fields):
+        raise ValueError(f"trends.toml must define exactly: {', '.join(fields)}")
+    for name, r in raw.items():
+        if r["source"] not in sources:
+            raise ValueError(f"trends.toml {name} cites unknown source {r['source']!r}")
+        kind = int if fields[name].type in ("int", int) else Decimal
+        out[name] = Threshold(name, _threshold_value(name, r["value"], kind), r["unit"], r["source"], r["why"])
+    return out
+
+
+def trend_settings() -> TrendSettings:
+    """The packaged default thresholds."""
+    return TrendSettings(**{k: t.value for k, t in thresholds().items()})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Reason:
+    action: str
+    rule: str
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A suggestion for the clinician and the member. Nothing in it has been applied to the plan.
+
+    `reason` is the headline (the first reason for `action`); `reasons` lists every rule that fired.
+    `member` says plainly what to do. `stable_days` is set before the first cut. `previous_daily_mg` is the
+    dose a "return" would go back to.
+    """
+
+    action: str
+    reason: str
+    reasons: tuple[Reason, ...]
+    member: str
+    phase: str
+    today: date
+    last_change: date | None = None
+    next_change: date | None = None
+    stable_days: int | None = None
+    stable_days_needed: int | None = None
+    previous_daily_mg: dict[str, Decimal] | None = None
+
+
+def suggest(
+    plan: Plan,
+    checkins: Iterable[CheckIn],
+    today: date,
+    settings: TrendSettings | None = None,
+) -> Suggestion:
+    """Suggest continue / hold / return / contact for `plan` on `today`, from the check-ins so far."""
+    s = settings or trend_settings()
+    days = _merge(plan, checkins, today)
+    changes = _changes(plan)
+    first = changes[0][1] if changes else None
+    past = [(i, st) for i, st in changes if st.start < today]
+    upcoming = [st for _i, st in changes if st.start > today]
+    if first is None:
+        phase = "maintenance"
+    elif today <= first.start:
+        phase = "stabilisation"
+    elif plan.stops and today >= plan.end:
+        phase = "after"
+    else:
+        phase = "taper"
+    reasons: list[Reason] = []
+    reasons += _urgent(days, today, s)
+    reasons += _missed(days, today, s, plan_continues=phase in ("stabilisation", "taper") and bool(upcoming))
+    stable = None
+    previous = None
+    last_change = past[-1][1].start if past else None
+    next_change = first.start if phase == "stabilisation" and first else (upcoming[0].start if upcoming else None)
+    if phase == "stabilisation":
+        stable, why_not = _stable_run(days, today, s)
+        if stable >= s.stable_days_required:
+            reasons.append(
+                Reason(
+                    "continue",
+                    "stable",
+                    f"{stable} days in a row with stable or falling scores and no red flag: the first cut "
+                    f"({_when(first, today)}) can go ahead once the clinician approves it.",
+                    "slowtaper_default",
+                )
+            )
+        else:
+            reasons.append(
+                Reason(
+                    "hold",
+                    "stabilising",
+                    f"{stable} of {s.stable_days_required} stable days so far{': ' + why_not if why_not else ''}. "
+                    "The first cut waits until scores have been stable or falling for "
+                    f"{s.stable_days_required} days in a row with no red flag.",
+                    "slowtaper_default",
+                )
+            )
+    elif phase == "after":
+        previous = plan.steps[-1].daily_mg()
+        last_change = plan.end
+        reasons += _after_change(days, plan.end, today, s, "stopping", phase)
+    elif past:
+        index, step = past[-1]
+        previous = plan.steps[index - 1].daily_mg() if index > 0 else plan.current_daily_mg()
+        what = "the last switch stage" if step.kind == "crossover" else "the last cut"
+        reasons += _after_change(days, step.start, today, s, what, phase)
+        if upcoming:
+            reasons += _gap(days, today, upcoming[0].start, s)
+    if not any(r.action == "continue" for r in reasons) and not any(r.action != "continue" for r in reasons):
+        reasons.append(Reason("continue", "no-data", "No check-ins to go on yet: keep checking in daily.", "joint2025"))
+    action = max((r.action for r in reasons), key=ACTIONS.index)
+    headline = next(r for r in reasons if r.action == action)
+    return Suggestion(
+        action=action,
+        reason=headline.text,
+        reasons=tuple(sorted(reasons, key=lambda r: -ACTIONS.index(r.action))),
+        member=_member_text(action, previous, plan.request.region),
+        phase=phase,
+        today=today,
+        last_change=last_change,
+        next_change=next_change,
+        stable_days=stable,
+        stable_days_needed=s.stable_days_required if phase == "stabilisation" else None,
+        previous_daily_mg=previous if action == "return" else None,
+    )
+
+
+# --- the rules ---------------------------------------------------------------------------------------------
+
+
+def _urgent(days: dict[date, CheckIn], today: date, s: TrendSettings) -> list[Reason]:
+    out = []
+    window = [c for d, c in days.items() if (today - d).days < s.red_flag_days]
+    for c in window:
+        for h in c.hits():
+            out.append(
+                Reason(
+                    "contact",
+                    f"red-flag:{h.flag.id}",
+                    f"On {c.day.isoformat()} the check-in reported a red flag: {h.flag.label.lower()}. "
+                    "Contact the clinician now.",
+                    h.flag.source,
+                )
+            )
+    ciwa = [c for c in window if c.ciwa_b is not None]
+    if ciwa:
+        latest = ciwa[-1]
+        assert latest.ciwa_b is not None
+        if latest.ciwa_b.total >= s.ciwa_contact:
+            out.append(
+                Reason(
+                    "contact",
+                    "ciwa-severe",
+                    f"{latest.ciwa_b.describe()} on {latest.day.isoformat()}: at {s.ciwa_contact} or more, "
+                    "withdrawal is severe. Contact the clinician now.",
+                    "ciwab_standard_form",
+                )
+            )
+    recent = _mean_burden(days, today - timedelta(days=s.recent_days - 1), today)
+    if recent is not None and recent >= s.diary_contact:
+        out.append(
+            Reason(
+                "contact",
+                "diary-severe",
+                f"The diary score has averaged {recent} (of 4) over the last {s.recent_days} days: symptoms are "
+                "severe. Contact the clinician now.",
+                "slowtaper_default",
+            )
+        )
+    return out
+
+
+def _missed(days: dict[date, CheckIn], today: date, s: TrendSettings, plan_continues: bool) -> list[Reason]:
+    missed = [
+        f"{c.day.isoformat()} {t:%H:%M}"
+        for d, c in days.items()
+        if (today - d).days < s.missed_window_days
+        for t in c.missed()
+    ]
+    n = len(missed)
+    listed = ", ".join(missed[:5]) + ("…" if n > 5 else "")
+    if n >= s.missed_contact:
+        return [
+            Reason(
+                "contact",
+                "missed-doses",
+                f"{n} doses missed in the last {s.missed_window_days} days ({listed}). Missed doses can bring on "
+                "withdrawal; talk with the clinician about what is getting in the way.",
+                "slowtaper_default",
+            )
+        ]
+    if n >= s.missed_hold and plan_continues:
+        return [
+            Reason(
+                "hold",
+                "missed-doses",
+                f"{n} dose{'s' if n > 1 else ''} missed in the last {s.missed_window_days} days ({listed}). "
+                "Keep taking the current dose as planned before the next cut.",
+                "program_symptoms",
+            )
+        ]
+    return []
+
+
+def _after_change(
+    days: dict[date, CheckIn], change: date, today: date, s: TrendSettings, what: str, phase: str
+) -> list[Reason]:
+    since = (today - change).days
+    before = _mean_burden(days, change - timedelta(days=s.baseline_days), change - timedelta(days=1))
+    now = _latest_burden(days, change, today, s.recent_days)
+    ciwa_before = _latest_ciwa(days, date.min, change - timedelta(days=1))
+    ciwa_now = _latest_ciwa(days, change, today)
+    rises = []
+    if before is not None and now is not None and now - before >= s.diary_rise_hold:
+        rises.append(f"the diary score rose from {before} to {now} (of 4) in the {since} days since {what}")
+    if ciwa_before is not None and ciwa_now is not None:
+        old, new, label = _comparable(ciwa_before, ciwa_now)
+        band_up = (
+            ciwa_before.band is not None and ciwa_now.band is not None and ciwa_now.band.low > ciwa_before.band.low
+        )
+        if new - old >= s.ciwa_rise_hold or band_up:
+            moved = f", into the {ciwa_now.band.label} band" if band_up and ciwa_now.band else ""
+            rises.append(f"{label} rose from {old} to {new}{moved} in the {since} days since {what}")
+    if rises:
+        text = "; ".join(rises)
+        text = text[0].upper() + text[1:] + f" ({change.isoformat()})."
+        if phase == "after":
+            return [Reason("contact", "rise-after-stop", f"{text} Talk with the clinician.", "joint2025")]
+        if since >= s.return_after_days:
+            return [
+                Reason(
+                    "return",
+                    "rise-persists",
+                    f"{text} Still raised after {since} days: return to the previous dose, then go slower.",
+                    "acute_phase_summary",
+                )
+            ]
+        return [Reason("hold", "rise-after-cut", f"{text} Hold the current step until it settles.", "joint2025")]
+    if now is None and ciwa_now is None:
+        return [
+            Reason(
+                "hold" if phase == "taper" else "continue",
+                "no-checkin-since-change",
+                f"No check-in since {what} on {change.isoformat()}: each change needs a symptom check.",
+                "joint2025",
+            )
+        ]
+    parts = []
+    if before is not None and now is not None:
+        parts.append(f"diary {before} → {now}")
+    if ciwa_before is not None and ciwa_now is not None:
+        old, new, label = _comparable(ciwa_before, ciwa_now)
+        parts.append(f"{label} {old} → {new}")
+    detail = f" ({'; '.join(parts)})" if parts else ""
+    text = f"Scores are steady since {what} on {change.isoformat()}{detail}."
+    if before is None and ciwa_before is None:
+        text = f"No scores from before {what} on {change.isoformat()} to compare with; keep checking in."
+    if since < s.onset_days:
+        text += (
+            f" It is {since} days since {what}; withdrawal after a change can start up to {s.onset_days} days "
+            "later, so keep checking in."
+        )
+    if phase == "after":
+        text += " Keep checking in: weekly, then monthly."
+    return [Reason("continue", "steady", text, "slowtaper_default")]
+
+
+def _gap(days: dict[date, CheckIn], today: date, next_change: date, s: TrendSettings) -> list[Reason]:
+    if (next_change - today).days > s.checkin_gap_days:
+        return []
+    if any((today - d).days < s.checkin_gap_days for d in days):
+        return []
+    return [
+        Reason(
+            "hold",
+            "checkin-gap",
+            f"No check-in in the last {s.checkin_gap_days} days and the next cut is on {next_change.isoformat()}: "
+            "check in first, because every cut needs a symptom check.",
+            "joint2025",
+        )
+    ]
+
+
+def _stable_run(days: dict[date, CheckIn], today: date, s: TrendSettings) -> tuple[int, str]:
+    """Consecutive qualifying days ending today (or yesterday, before today's check-in) and why the run stops.
+
+    A day qualifies with a check-in, a diary score, every red-flag question answered "no", and scores that are
+    stable or falling: no later day of the run is more than `stable_tolerance` above it, and no later CIWA-B
+    is `ciwa_rise_hold` points or more above its CIWA-B.
+    """
+    end = today if today in days else today - timedelta(days=1)
+    count = 0
+    highest: Decimal | None = None
+    highest_ciwa: int | None = None
+    day = end
+    while True:
+        c = days.get(day)
+        if c is None:
+            if not days:
+                return count, "no check-ins yet"
+            if day < min(days):
+                return count, f"check-ins began on {(day + timedelta(days=1)).isoformat()}"
+            return count, f"no check-in on {day.isoformat()}"
+        if c.hits():
+            return count, f"a red flag on {day.isoformat()}"
+        if c.unanswered_flags():
+            return count, f"the urgent questions were not all answered on {day.isoformat()}"
+        burden = c.burden()
+        if burden is None:
+            return count, f"no symptom scores on {day.isoformat()}"
+        if highest is not None and highest - burden > s.stable_tolerance:
+            return count, f"scores rose after {day.isoformat()} (diary {burden} → {highest})"
+        if c.ciwa_b is not None:
+            if highest_ciwa is not None and highest_ciwa - c.ciwa_b.self_total >= s.ciwa_rise_hold:
+                return count, f"the CIWA-B rose after {day.isoformat()}"
+            highest_ciwa = max(highest_ciwa or 0, c.ciwa_b.self_total)
+        highest = burden if highest is None else max(highest, burden)
+        count += 1
+        day -= timedelta(days=1)
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+
+def _merge(plan: Plan, checkins: Iterable[CheckIn], today: date) -> dict[date, CheckIn]:
+    """One check-in per day, in date order; later entries on the same day add to earlier ones.
+
+    A "yes" to a red-flag question is never overwritten. Dose times must be the plan's for that day.
+    """
+    out: dict[date, CheckIn] = {}
+    for c in sorted(checkins, key=lambda c: c.day):
+        if c.day > today:
+            raise InvalidInput(f"a check-in is dated {c.day.isoformat()}, after today ({today.isoformat()})")
+        expected = _dose_times(plan, c.day)
+        for t in c.doses:
+            if t not in expected:
+                times = ", ".join(f"{x:%H:%M}" for x in sorted(expected)) or "none"
+                raise InvalidInput(
+                    f"check-in {c.day.isoformat()} logs a dose at {t:%H:%M}, but the plan's dose times that day "
+                    f"are: {times}"
+                )
+        old = out.get(c.day)
+        out[c.day] = c if old is None else _combine(old, c)
+    return out
+
+
+def _combine(a: CheckIn, b: CheckIn) -> CheckIn:
+    flags: dict[str, bool | None] = {}
+    for k in diary().red_flags:
+        x, y = a.red_flags.get(k), b.red_flags.get(k)
+        flags[k] = True if (x or y) else (x if y is None else y)
+    return CheckIn(
+        day=a.day,
+        symptoms={**a.symptoms, **{k: v for k, v in b.symptoms.items() if v is not None}},
+        sleep_hours=b.sleep_hours if b.sleep_hours is not None else a.sleep_hours,
+        mood=b.mood if b.mood is not None else a.mood,
+        doses={**a.doses, **b.doses},
+        red_flags=flags,
+        ciwa_b=b.ciwa_b or a.ciwa_b,
+        bwsq=b.bwsq or a.bwsq,
+    )
+
+
+def _dose_times(plan: Plan, day: date) -> set[time]:
+    step = plan.step_on(day)
+    if step is not None:
+        return {d.time for d in step.doses}
+    if day < plan.start:
+        return {t for t, _mg in plan.request.regimen}
+    return set() if plan.stops else {d.time for d in plan.steps[-1].doses}
+
+
+def _de(plan: Plan, daily: dict[str, Decimal]) -> Decimal:
+    return plan.diazepam_equivalent(daily)
+
+
+def _changes(plan: Plan) -> list[tuple[int, Step]]:
+    """(index, step) for each step that starts a cut or a switch stage (not a hold, not a return)."""
+    out = []
+    before_number = 0
+    before_de = _de(plan, plan.current_daily_mg())
+    for i, step in enumerate(plan.steps):
+        de = _de(plan, step.daily_mg())
+        if step.number != before_number and step.kind != "return" and (de < before_de or step.kind == "crossover"):
+            out.append((i, step))
+        before_number, before_de = step.number, de
+    return out
+
+
+def _mean_burden(days: dict[date, CheckIn], first: date, last: date) -> Decimal | None:
+    values = [b for d, c in days.items() if first <= d <= last and (b := c.burden()) is not None]
+    if not values:
+        return None
+    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
+
+
+def _latest_burden(days: dict[date, CheckIn], first: date, last: date, n: int) -> Decimal | None:
+    """The mean diary score of the latest `n` days with one, between `first` and `last`."""
+    values = [b for d, c in days.items() if first <= d <= last and (b := c.burden()) is not None][-n:]
+    if not values:
+        return None
+    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
+
+
+def _latest_ciwa(days: dict[date, CheckIn], first: date, last: date) -> Score | None:
+    found = [c.ciwa_b for d, c in days.items() if first <= d <= last and c.ciwa_b is not None]
+    return found[-1] if found else None
+
+
+def _comparable(a: Score, b: Score) -> tuple[int, int, str]:
+    """Totals that can be compared: the full totals when both are complete, else the self-rated items."""
+    if a.part == "all" and b.part == "all":
+        return a.total, b.total, "CIWA-B"
+    return a.self_total, b.self_total, "CIWA-B (self-rated items)"
+
+
+def _when(step: Step | None, today: date) -> str:
+    if step is None:
+        return "not planned"
+    if step.start == today:
+        return "planned for today"
+    return f"planned for {step.start.isoformat()}"
+
+
+def _member_text(action: str, previous: dict[str, Decimal] | None, region: str) -> str:
+    number = diary().emergency[region].number if region in diary().emergency else "your emergency number"
+    if action == "contact":
+        return (
+            f"Contact your clinician now. If you are in danger, have had a seizure or someone cannot wake you, "
+            f"call {number}."
+        )
+    if action == "return":
+        dose = ", ".join(f"{plain(mg)} mg a day of {d}" for d, mg in (previous or {}).items())
+        return (
+            f"Talk with your clinician about going back to your previous dose ({dose}) and then going more "
+            "slowly. Do not change your dose until they agree."
+        )
+    if action == "hold":
+        return (
+            "Stay on the dose you take now and do not make the next cut yet. Your clinician will decide when to go on."
+        )
+    return "Carry on with the plan your clinician approved, and keep checking in."
