@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
@@ -608,6 +608,397 @@ def _population_plot(result: taper.Plan, summary: taper.DailySummary, path: Path
     fig.savefig(buf, format=fmt, dpi=110)
     plt.close(fig)
     return buf.getvalue()
+
+
+# --- assessment: screen, score, suggest, symptoms -----------------------------------------------------------
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(_read_text(path))
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+
+
+def _dump(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def _json_default(value: object) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _source_text(key: str) -> str:
+    src = taper.catalogue().sources[key]
+    return key if src.verified else f"{key} [unverified]"
+
+
+SCREEN_EXAMPLE: dict[str, Any] = {
+    "age": 58,
+    "pregnant": False,
+    "breastfeeding": False,
+    "conditions": ["sleep_apnoea"],
+    "comedications": ["opioid"],
+    "use": {"drug": "clonazepam", "daily_dose_mg": 2, "duration_weeks": 260, "days_per_week": 7},
+}
+
+
+@app.command("screen")
+def screen_command(
+    answers: Annotated[Path | None, typer.Argument(help="ANSWERS.json (see --example).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ids: Annotated[bool, typer.Option("--ids", help="List the condition and co-medication ids.")] = False,
+    example: Annotated[bool, typer.Option("--example", help="Print a complete ANSWERS file.")] = False,
+    equivalence: Annotated[
+        str | None, typer.Option(help="Diazepam equivalence source (default: every source, highest dose counts).")
+    ] = None,
+) -> None:
+    """Safety screen before a taper: findings with severity and source, dependence risk, and the care setting.
+
+    Example: slowtaper screen answers.json
+    """
+    data = taper.screening()
+    if ids:
+        lists = {
+            "conditions": [{"id": c.id, "label": c.label} for c in data.conditions.values()],
+            "comedications": [{"id": c.id, "label": c.label} for c in data.comedications.values()],
+        }
+        if as_json:
+            _dump(lists)
+            return
+        for kind, rows in lists.items():
+            table = Table(title=kind.capitalize())
+            table.add_column("id")
+            table.add_column("what it means")
+            for row in rows:
+                table.add_row(row["id"], row["label"])
+            out.print(table)
+        return
+    if example:
+        _dump(SCREEN_EXAMPLE)
+        return
+    if answers is None:
+        raise BadInput("give an ANSWERS.json file (slowtaper screen --example prints one), or --ids")
+    raw = _read_json(answers, "answers")
+    if equivalence is not None and isinstance(raw, dict) and isinstance(raw.get("use"), dict):
+        raw = {**raw, "use": {**raw["use"], "equivalence": equivalence}}
+    result = taper.screen(taper.screen_answers_from_dict(raw))
+    body = _screen_dict(result)
+    if as_json:
+        _dump(body)
+        return
+    d = result.dose
+    per_source = ", ".join(f"{plain(mg)} mg ({s})" for s, mg in d.diazepam_mg.items())
+    out.print(f"Dose: {plain(result.answers.use.daily_dose_mg)} mg/day {result.answers.use.drug}", style="bold")
+    out.print(f"  in diazepam equivalents: {per_source}; band {d.band} by {d.used} [source: {d.source}]")
+    if result.answers.use.equivalence is None and len(d.diazepam_mg) > 1:
+        out.print("  sources disagree, so the highest is used; choose one with --equivalence")
+    out.print(f"Physical-dependence risk: {result.risk_text} [source: {result.risk_source}]")
+    table = Table(title="Findings (most serious first)")
+    for col in ("severity", "for the member", "for the clinician", "source"):
+        table.add_column(col)
+    for f in result.findings:
+        table.add_row(f.severity.upper(), f.member, f.clinician, _source_text(f.source))
+    if result.findings:
+        out.print(table)
+    else:
+        out.print("No findings from the conditions and medicines given.")
+    out.print(f"Recommended setting: {result.setting_text}", style="bold")
+    if result.blocks_self_service:
+        out.print("A clinician must review the refer/urgent findings before anything else happens.")
+    out.print("The software proposes; the clinician decides.")
+
+
+def _screen_dict(r: taper.ScreenResult) -> dict[str, Any]:
+    cat = taper.catalogue()
+    return {
+        "setting": {"id": r.setting, "label": r.setting_text, "because": list(r.because)},
+        "blocks_self_service": r.blocks_self_service,
+        "urgent": r.urgent,
+        "risk": {"band": r.risk, "text": r.risk_text, "source": r.risk_source},
+        "dose": {
+            "diazepam_mg": {k: plain(v) for k, v in r.dose.diazepam_mg.items()},
+            "used": r.dose.used,
+            "band": r.dose.band,
+            "source": r.dose.source,
+        },
+        "findings": [
+            {
+                "id": f.rule,
+                "severity": f.severity,
+                "member": f.member,
+                "clinician": f.clinician,
+                "setting": f.setting,
+                "specialist": f.specialist or None,
+                "source": f.source,
+                "citation": cat.sources[f.source].citation,
+                "verified": f.verified,
+            }
+            for f in r.findings
+        ],
+        "answers": taper.screen_answers_to_dict(r.answers),
+    }
+
+
+@app.command("score")
+def score_command(
+    scale: Annotated[str, typer.Argument(help="ciwa-b or bwsq.")],
+    answers: Annotated[Path | None, typer.Argument(help="ANSWERS.json mapping item ids to values.")] = None,
+    items: Annotated[bool, typer.Option("--items", help="List the scale's items, ranges and labels.")] = False,
+    self_rated: Annotated[
+        bool, typer.Option("--self-rated", help="Score only the self-rated items (no observer); no band.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Score a withdrawal scale: the total and its band, each with its source.
+
+    Example: slowtaper score ciwa-b answers.json
+    """
+    inst = taper.instrument(scale)
+    if items:
+        body = {
+            "scale": inst.id,
+            "name": inst.name,
+            "title": inst.title,
+            "source": inst.source,
+            "anchors": list(inst.anchors),
+            "items": [
+                {
+                    "id": i.id,
+                    "label": i.text,
+                    "rater": i.rater,
+                    "min": i.low,
+                    "max": i.high,
+                    "source": i.source,
+                    "verified": i.verified,
+                }
+                for i in inst.items
+            ],
+            "bands": [
+                {"id": b.id, "label": b.label, "min": b.low, "max": b.high, "source": b.source, "verified": b.verified}
+                for b in inst.bands
+            ],
+            "note": inst.bands_note or inst.note,
+        }
+        if as_json:
+            _dump(body)
+            return
+        table = Table(
+            title=f"{inst.title} ({inst.name}); answers: "
+            + ", ".join(f"{n} {a}" for n, a in enumerate(inst.anchors, start=inst.items[0].low))
+        )
+        for col in ("id", "question", "rater", "range", "source"):
+            table.add_column(col)
+        for i in inst.items:
+            table.add_row(i.id, i.text, i.rater, f"{i.low}-{i.high}", _source_text(i.source))
+        out.print(table)
+        for b in inst.bands:
+            out.print(f"{b.low}-{b.high}: {b.label} [source: {_source_text(b.source)}]")
+        if inst.bands_note:
+            out.print(inst.bands_note)
+        return
+    if answers is None:
+        raise BadInput(f"give an ANSWERS.json file mapping item ids to values (slowtaper score {inst.id} --items)")
+    raw = _read_json(answers, "answers")
+    if not isinstance(raw, dict):
+        raise BadInput(f"{answers} must be a JSON object mapping item ids to values")
+    result = inst.score(raw, part="self" if self_rated else "all")
+    flags = result.red_flags()
+    body = {
+        "scale": inst.id,
+        "part": result.part,
+        "total": result.total,
+        "max": result.max_total,
+        "band": result.band.id if result.band else None,
+        "band_label": result.band.label if result.band else None,
+        "band_source": result.band.source if result.band else None,
+        "band_verified": result.band.verified if result.band else None,
+        "note": result.note,
+        "red_flags": [{"id": k, "evidence": e} for k, e in flags],
+    }
+    if as_json:
+        _dump(body)
+        return
+    out.print(result.describe(), style="bold")
+    if result.band is not None:
+        out.print(f"Band {result.band.low}-{result.band.high} [source: {_source_text(result.band.source)}]")
+    if result.note:
+        out.print(result.note)
+    for flag, evidence in flags:
+        out.print(f"RED FLAG ({flag}): {evidence}. This needs a clinician now.")
+    out.print(f"Scale: {inst.title} [source: {_source_text(inst.source)}]. {inst.note}")
+
+
+@app.command("symptoms")
+def symptoms_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the diary's symptoms (each scored 0-4) and the urgent questions asked at every check-in.
+
+    Example: slowtaper symptoms --json
+    """
+    book = taper.diary()
+    body = {
+        "scale": {"min": 0, "max": 4, "anchors": list(book.anchors)},
+        "mood": {"min": 0, "max": 4, "anchors": list(book.mood_anchors)},
+        "groups": book.groups,
+        "symptoms": [
+            {"id": s.id, "group": s.group, "label": s.label, "description": s.description, "source": s.source}
+            for s in book.symptoms.values()
+        ],
+        "red_flags": [
+            {"id": f.id, "label": f.label, "question": f.question, "source": f.source} for f in book.red_flags.values()
+        ],
+    }
+    if as_json:
+        _dump(body)
+        return
+    for group, title in book.groups.items():
+        table = Table(title=title)
+        table.add_column("id")
+        table.add_column("symptom")
+        for s in book.symptoms.values():
+            if s.group == group:
+                table.add_row(s.id, f"{s.label}: {s.description}")
+        out.print(table)
+    out.print("Asked at every check-in (true or false under red_flags); any yes is urgent:", style="bold")
+    for f in book.red_flags.values():
+        out.print(f"  {f.id}: {f.question}")
+
+
+def _example_checkins() -> list[dict[str, Any]]:
+    flags = dict.fromkeys(taper.diary().red_flags, False)
+    days = []
+    for i, (anxiety, sleep) in enumerate([(2, 3), (2, 2), (1, 2)]):
+        days.append(
+            {
+                "date": (date(2027, 1, 4) + timedelta(days=i)).isoformat(),
+                "symptoms": {"anxiety": anxiety, "insomnia": sleep, "tinnitus": None},
+                "sleep_hours": 6.5,
+                "mood": 2,
+                "doses": {"08:00": "taken", "22:00": "late" if i == 1 else "taken"},
+                "red_flags": flags,
+            }
+        )
+    ciwa = taper.instrument("ciwa-b")
+    days[-1]["ciwa_b"] = {i.id: 1 for i in ciwa.items if i.rater == "self"}
+    return days
+
+
+SUGGEST_HELP = (
+    "Suggest, never apply: continue, hold, return to the previous dose, or contact the clinician, with the reason.\n\n"
+    "PLAN is the output of `plan --json`; CHECKINS a JSON list of dated check-ins (--example prints one that "
+    "fits `slowtaper plan clonazepam 2mg --times 08:00=1,22:00=1 --start 2027-01-04 --hold 28d --json`).\n\n"
+    "Example: slowtaper suggest plan.json checkins.json --today 2027-01-20"
+)
+
+
+@app.command("suggest", help=SUGGEST_HELP)
+def suggest_command(
+    plan_file: Annotated[Path | None, typer.Argument(metavar="PLAN.json", help="A plan from `plan --json`.")] = None,
+    checkins_file: Annotated[Path | None, typer.Argument(metavar="CHECKINS.json", help="Dated check-ins.")] = None,
+    today: Annotated[str | None, typer.Option(help="The day to suggest for, YYYY-MM-DD (default: today).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    example: Annotated[bool, typer.Option("--example", help="Print an example CHECKINS file.")] = False,
+    thresholds: Annotated[
+        bool, typer.Option("--thresholds", help="List the thresholds with their source and rationale.")
+    ] = False,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Change a threshold, e.g. --set stable_days_required=10.")
+    ] = None,
+) -> None:
+    settings = taper.trend_settings()
+    if set_:
+        changes: dict[str, str] = {}
+        for item in set_:
+            if "=" not in item:
+                raise BadInput(f"--set takes NAME=VALUE, e.g. stable_days_required=10 (got '{item}')")
+            name, value = item.split("=", 1)
+            changes[name.strip()] = value.strip()
+        settings = settings.with_overrides(changes)
+    if thresholds:
+        rows = [
+            {
+                "name": t.name,
+                "value": getattr(settings, t.name),
+                "default": t.value,
+                "unit": t.unit,
+                "source": t.source,
+                "why": t.why,
+            }
+            for t in taper.thresholds().values()
+        ]
+        if as_json:
+            _dump(rows)
+            return
+        table = Table(title="Trend thresholds (settable with --set NAME=VALUE)")
+        for col in ("name", "value", "source", "why"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r["name"], f"{r['value']} {r['unit']}", _source_text(r["source"]), r["why"])
+        out.print(table)
+        return
+    if example:
+        _dump(_example_checkins())
+        return
+    if plan_file is None or checkins_file is None:
+        raise BadInput("give PLAN.json and CHECKINS.json (slowtaper suggest --example prints check-ins)")
+    raw_plan = _read_json(plan_file, "plan")
+    if not isinstance(raw_plan, dict):
+        raise BadInput(f"{plan_file} is not a slowtaper plan: use the output of `plan --json`")
+    the_plan = taper.plan_from_dict(raw_plan)
+    raw = _read_json(checkins_file, "check-ins")
+    if not isinstance(raw, list):
+        raise BadInput(f"{checkins_file} must be a JSON list of check-ins (slowtaper suggest --example)")
+    checkins = []
+    for n, entry in enumerate(raw, start=1):
+        try:
+            checkins.append(taper.checkin_from_dict(entry))
+        except TaperError as exc:
+            raise BadInput(f"{checkins_file}, check-in {n}: {exc}") from None
+    day = parse_date(today, "--today") if today else date.today()
+    result = taper.suggest(the_plan, checkins, day, settings)
+    urgent = [
+        tri
+        for c in checkins
+        if (day - c.day).days < settings.red_flag_days
+        and (tri := taper.triage(c, region=the_plan.request.region)).level == "urgent"
+    ]
+    if as_json:
+        _dump(
+            {
+                "action": result.action,
+                "reason": result.reason,
+                "member": result.member,
+                "phase": result.phase,
+                "today": result.today,
+                "last_change": result.last_change,
+                "next_change": result.next_change,
+                "stable_days": result.stable_days,
+                "stable_days_needed": result.stable_days_needed,
+                "previous_daily_mg": (
+                    {k: plain(v) for k, v in result.previous_daily_mg.items()} if result.previous_daily_mg else None
+                ),
+                "reasons": [
+                    {"action": r.action, "rule": r.rule, "text": r.text, "source": r.source} for r in result.reasons
+                ],
+                "urgent": [{"guidance": list(t.guidance), "clinician": list(t.clinician)} for t in urgent],
+                "applied": False,
+            }
+        )
+        return
+    for tri in urgent:
+        for line in tri.guidance:
+            out.print(f"URGENT: {line}", style="bold")
+    out.print(f"Suggestion: {result.action.upper()}", style="bold")
+    out.print(result.reason)
+    out.print(result.member)
+    others = [r for r in result.reasons if r.text != result.reason]
+    for r in others:
+        out.print(f"• also ({r.action}): {r.text}")
+    out.print("This is a suggestion: nothing in the plan has changed. The clinician decides.")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,10 +1,24 @@
-"""The taper engine: pure Python and numpy, no Django, no clock, no I/O beyond its packaged data.
+"""The taper engine and clinical assessment: pure Python and numpy, no Django, no clock, no I/O but packaged data.
 
 Dates ("today", a plan's start) are always arguments. Amounts of drug are `Decimal` milligrams.
 The names below are the engine's whole public surface; a test pins them.
 """
 
 from ._catalogue import REGIONS, Catalogue, Drug, Figure, Metabolite, Product, Source, catalogue, plain
+from ._checkin import (
+    DOSE_STATUSES,
+    CheckIn,
+    Diary,
+    Emergency,
+    RedFlag,
+    RedFlagHit,
+    Symptom,
+    Triage,
+    checkin_from_dict,
+    checkin_to_dict,
+    diary,
+    triage,
+)
 from ._dispense import DispenseLine, Dispensing, dispense, dispense_by_step, fill_periods
 from ._exceptions import (
     DoseNotAchievable,
@@ -16,6 +30,7 @@ from ._exceptions import (
     UnknownProduct,
 )
 from ._guardrails import check_plan
+from ._instruments import Band, Instrument, Item, Score, instrument, instruments
 from ._pk import (
     DailySummary,
     PKParams,
@@ -44,24 +59,54 @@ from ._plan import (
 )
 from ._realise import Kit, Portion, describe_portions
 from ._revise import insert_hold, return_to_previous
+from ._screen import (
+    SETTINGS,
+    SEVERITIES,
+    Choice,
+    DoseBand,
+    Finding,
+    ScreenAnswers,
+    Screening,
+    ScreenResult,
+    Use,
+    dose_band,
+    screen,
+    screen_answers_from_dict,
+    screen_answers_to_dict,
+    screening,
+)
 from ._serialize import plan_from_dict, plan_to_dict
+from ._trends import ACTIONS, Reason, Suggestion, Threshold, TrendSettings, suggest, thresholds, trend_settings
 
 __all__ = [
+    "ACTIONS",
     "CUT_ORDERS",
+    "DOSE_STATUSES",
     "EQUIVALENCE_SOURCES",
     "METHODS",
     "REGIONS",
+    "SETTINGS",
+    "SEVERITIES",
     "Assumption",
+    "Band",
     "Catalogue",
+    "CheckIn",
+    "Choice",
     "DailySummary",
+    "Diary",
     "DispenseLine",
     "Dispensing",
     "Dose",
+    "DoseBand",
     "DoseNotAchievable",
     "Drug",
+    "Emergency",
     "Figure",
+    "Finding",
     "GuardrailViolation",
+    "Instrument",
     "InvalidInput",
+    "Item",
     "Kit",
     "Metabolite",
     "NotModelled",
@@ -70,21 +115,40 @@ __all__ = [
     "PlanRequest",
     "Portion",
     "Product",
+    "Reason",
+    "RedFlag",
+    "RedFlagHit",
+    "Score",
+    "ScreenAnswers",
+    "ScreenResult",
+    "Screening",
     "Simulation",
     "Source",
     "Step",
+    "Suggestion",
+    "Symptom",
     "TaperError",
+    "Threshold",
+    "TrendSettings",
+    "Triage",
     "UnknownDrug",
     "UnknownProduct",
+    "Use",
     "build_plan",
     "catalogue",
     "check_plan",
+    "checkin_from_dict",
+    "checkin_to_dict",
     "describe_portions",
+    "diary",
     "dispense",
     "dispense_by_step",
+    "dose_band",
     "dose_events",
     "fill_periods",
     "insert_hold",
+    "instrument",
+    "instruments",
     "occupancy",
     "parse_custom_csv",
     "plain",
@@ -93,9 +157,17 @@ __all__ = [
     "population_daily",
     "return_to_previous",
     "sample_population",
+    "screen",
+    "screen_answers_from_dict",
+    "screen_answers_to_dict",
+    "screening",
     "simulate",
     "simulate_plan",
     "steady_state_mean",
+    "suggest",
+    "thresholds",
     "time_to_90",
+    "trend_settings",
+    "triage",
     "typical_params",
 ]
