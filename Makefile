@@ -26,6 +26,7 @@ run: $(STAMP)
 	$(BIN)/slowtaper plan $(DEMO) --pdf demo/clonazepam-2mg.pdf --plot demo/clonazepam-2mg.png
 	@echo "Printed above and written to demo/clonazepam-2mg.pdf and demo/clonazepam-2mg.png."
 	@echo "More: $(BIN)/slowtaper --help, $(BIN)/slowtaper drugs clonazepam, $(BIN)/slowtaper simulate $(DEMO)"
+	@echo "Assessment: $(BIN)/slowtaper screen --example, $(BIN)/slowtaper score ciwa-b --items, $(BIN)/slowtaper suggest --example"
 
 test: $(STAMP) lint typecheck pytest
 
