@@ -154,3 +154,8 @@ def test_bwsq_hallucinations_answer_is_a_red_flag_in_a_check_in():
 
 def test_check_in_day_is_a_date():
     assert checkin().day == date(2027, 1, 5)
+
+
+def test_unknown_co_medication_ids_are_refused_in_triage():
+    with pytest.raises(InvalidInput, match="'heroin' is not a co-medication id"):
+        triage(checkin(), comedications=["heroin"])

@@ -187,3 +187,10 @@ def test_bad_check_ins_and_dates_in_suggest(capsys, tmp_path):
         capsys, "suggest", plan, write(tmp_path, "o.json", {"date": "2027-01-04"}), "--today", "2027-01-06"
     )
     assert code == 2 and "must be a JSON list of check-ins" in err
+
+
+def test_score_without_observer_items_points_to_self_rated(capsys, tmp_path):
+    code, out, _ = run(capsys, "score", "ciwa-b", "--items", "--json")
+    answers = {i["id"]: 1 for i in json.loads(out)["items"] if i["rater"] == "self"}
+    code, _, err = run(capsys, "score", "ciwa-b", write(tmp_path, "s.json", answers))
+    assert code == 2 and "score the self-rated items only with --self-rated" in err

@@ -183,7 +183,7 @@ def test_a_gap_in_check_ins_just_before_the_next_cut_holds_it():
     history = STEADY_BEFORE + days(FIRST_CUT, 8, 1)  # last check-in 2027-02-08
     assert suggest(PLAN, history, date(2027, 2, 9)).action == "continue"
     s = suggest(PLAN, history, date(2027, 2, 12))
-    assert s.action == "hold" and "No check-in in the last 3 days and the next cut is on 2027-02-15" in s.reason
+    assert s.action == "hold" and "No symptom check-in in the last 3 days and the next cut is on 2027-02-15" in s.reason
 
 
 # --- red flags, severity and missed doses ---------------------------------------------------------------------

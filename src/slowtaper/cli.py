@@ -806,6 +806,17 @@ def score_command(
     raw = _read_json(answers, "answers")
     if not isinstance(raw, dict):
         raise BadInput(f"{answers} must be a JSON object mapping item ids to values")
+    observer = {i.id for i in inst.items if i.rater == "observer"}
+    if (
+        not self_rated
+        and observer
+        and not observer & set(raw)
+        and all(i.id in raw for i in inst.items if i.rater == "self")
+    ):
+        raise BadInput(
+            f"the observer items ({', '.join(sorted(observer))}) are not answered: add them, or score the "
+            "self-rated items only with --self-rated"
+        )
     result = inst.score(raw, part="self" if self_rated else "all")
     flags = result.red_flags()
     body = {

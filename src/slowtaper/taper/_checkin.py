@@ -18,6 +18,7 @@ from typing import Any
 from ._catalogue import REGIONS, _read, catalogue
 from ._exceptions import InvalidInput
 from ._instruments import Score, instrument
+from ._screen import screening
 
 DOSE_STATUSES = ("taken", "late", "missed")
 SYMPTOM_LOW, SYMPTOM_HIGH = 0, 4
@@ -109,6 +110,10 @@ def diary() -> Diary:
     }
     if set(flags) & set(symptoms):
         raise ValueError("a red flag shares an id with a diary symptom")
+    comedications = set(screening().comedications)
+    for f in flags.values():
+        if not set(f.worse_with) <= comedications:
+            raise ValueError(f"red flag {f.id} names an unknown co-medication in `with`")
     emergency = {r: Emergency(r, e["number"], e["crisis"], src(e["source"])) for r, e in raw["emergency"].items()}
     if set(emergency) != set(REGIONS):
         raise ValueError("symptoms.toml needs emergency numbers for every region")
@@ -201,6 +206,10 @@ def triage(checkin: CheckIn, *, region: str = "US", comedications: Iterable[str]
         raise InvalidInput(f"unknown region '{region}'; use one of: {', '.join(REGIONS)}")
     help_ = book.emergency[region]
     taking = set(comedications)
+    known = screening().comedications
+    unknown = sorted(taking - set(known))
+    if unknown:
+        raise InvalidInput(f"'{unknown[0]}' is not a co-medication id; known ids: {', '.join(known)}")
     hits = checkin.hits()
     guidance: list[str] = []
     clinician: list[str] = []

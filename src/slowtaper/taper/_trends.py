@@ -359,14 +359,15 @@ def _after_change(
 def _gap(days: dict[date, CheckIn], today: date, next_change: date, s: TrendSettings) -> list[Reason]:
     if (next_change - today).days > s.checkin_gap_days:
         return []
-    if any((today - d).days < s.checkin_gap_days for d in days):
+    scored = [d for d, c in days.items() if c.burden() is not None or c.ciwa_b is not None]
+    if any((today - d).days < s.checkin_gap_days for d in scored):
         return []
     return [
         Reason(
             "hold",
             "checkin-gap",
-            f"No check-in in the last {s.checkin_gap_days} days and the next cut is on {next_change.isoformat()}: "
-            "check in first, because every cut needs a symptom check.",
+            f"No symptom check-in in the last {s.checkin_gap_days} days and the next cut is on "
+            f"{next_change.isoformat()}: check in first, because every cut needs a symptom check.",
             "joint2025",
         )
     ]

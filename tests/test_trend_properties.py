@@ -1,0 +1,61 @@
+"""Properties of trend suggestions over random check-in histories."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import make_request
+from slowtaper.taper import ACTIONS, CheckIn, build_plan, suggest
+
+PLAN = build_plan(make_request(stabilise_days=28))
+NO = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False)
+FIRST = date(2026, 12, 20)
+SPAN = 90
+
+
+@st.composite
+def histories(draw):
+    offsets = draw(st.lists(st.integers(0, SPAN), unique=True, max_size=40))
+    out = []
+    for o in offsets:
+        d = FIRST + timedelta(days=o)
+        symptoms = draw(
+            st.dictionaries(st.sampled_from(["anxiety", "insomnia", "tremor"]), st.none() | st.integers(0, 4))
+        )
+        out.append(CheckIn(day=d, symptoms=symptoms, red_flags=dict(NO)))
+    today = FIRST + timedelta(days=draw(st.integers(max(offsets, default=0), SPAN + 10)))
+    return out, today
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories(), st.randoms())
+def test_order_of_check_ins_does_not_matter(history, rnd):
+    checkins, today = history
+    shuffled = list(checkins)
+    rnd.shuffle(shuffled)
+    a, b = suggest(PLAN, checkins, today), suggest(PLAN, shuffled, today)
+    assert a == b and a.action in ACTIONS and a.reason
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories(), st.sampled_from(sorted(NO)))
+def test_a_red_flag_today_always_means_contact(history, flag):
+    checkins, today = history
+    flagged = [*checkins, CheckIn(day=today, red_flags={**NO, flag: True})]
+    assert suggest(PLAN, flagged, today).action == "contact"
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories())
+def test_a_missed_dose_never_makes_the_suggestion_less_cautious(history):
+    checkins, today = history
+    step = PLAN.step_on(today) or PLAN.steps[-1]
+    if not step.doses or PLAN.step_on(today) is None:
+        return
+    missed = [*checkins, CheckIn(day=today, doses={step.doses[0].time: "missed"}, red_flags=dict(NO))]
+    before = ACTIONS.index(suggest(PLAN, checkins, today).action)
+    after = ACTIONS.index(suggest(PLAN, missed, today).action)
+    assert after >= before
