@@ -194,3 +194,16 @@ def test_score_without_observer_items_points_to_self_rated(capsys, tmp_path):
     answers = {i["id"]: 1 for i in json.loads(out)["items"] if i["rater"] == "self"}
     code, _, err = run(capsys, "score", "ciwa-b", write(tmp_path, "s.json", answers))
     assert code == 2 and "score the self-rated items only with --self-rated" in err
+
+
+def test_suggest_over_sedation_with_opioids_on_record(capsys, tmp_path):
+    code, out, _ = run(
+        capsys, "plan", "clonazepam", "2mg", "--times", "08:00=1,22:00=1", "--start", "2027-01-04", "--json"
+    )
+    plan = write(tmp_path, "plan.json", out)
+    flags = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal"), False) | {"oversedation": True}
+    checkins = write(tmp_path, "c.json", [{"date": "2027-01-05", "red_flags": flags}])
+    code, out, _ = run(capsys, "suggest", plan, checkins, "--today", "2027-01-05", "--comedications", "opioid")
+    assert code == 0 and "even more dangerous with opioids or alcohol" in out
+    code, _, err = run(capsys, "suggest", plan, checkins, "--today", "2027-01-05", "--comedications", "beer")
+    assert code == 2 and "'beer' is not a co-medication id" in err

@@ -919,8 +919,12 @@ def suggest_command(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Change a threshold, e.g. --set stable_days_required=10.")
     ] = None,
+    comedications: Annotated[
+        str | None, typer.Option(help="The member's co-medication ids, e.g. opioid,alcohol (see screen --ids).")
+    ] = None,
 ) -> None:
     settings = taper.trend_settings()
+    taking = [c.strip() for c in (comedications or "").split(",") if c.strip()]
     if set_:
         changes: dict[str, str] = {}
         for item in set_:
@@ -975,7 +979,7 @@ def suggest_command(
         tri
         for c in checkins
         if (day - c.day).days < settings.red_flag_days
-        and (tri := taper.triage(c, region=the_plan.request.region)).level == "urgent"
+        and (tri := taper.triage(c, region=the_plan.request.region, comedications=taking)).level == "urgent"
     ]
     if as_json:
         _dump(
@@ -1004,11 +1008,11 @@ def suggest_command(
         for line in tri.guidance:
             out.print(f"URGENT: {line}", style="bold")
     out.print(f"Suggestion: {result.action.upper()}", style="bold")
-    out.print(result.reason)
+    headline = result.reasons[0]
+    out.print(f"{result.reason} [source: {_source_text(headline.source)}]")
     out.print(result.member)
-    others = [r for r in result.reasons if r.text != result.reason]
-    for r in others:
-        out.print(f"• also ({r.action}): {r.text}")
+    for r in result.reasons[1:]:
+        out.print(f"• also ({r.action}): {r.text} [source: {_source_text(r.source)}]")
     out.print("This is a suggestion: nothing in the plan has changed. The clinician decides.")
 
 

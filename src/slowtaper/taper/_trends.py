@@ -117,7 +117,8 @@ class Reason:
 class Suggestion:
     """A suggestion for the clinician and the member. Nothing in it has been applied to the plan.
 
-    `reason` is the headline (the first reason for `action`); `reasons` lists every rule that fired.
+    `reason` is the headline; `reasons` lists every rule that fired, most cautious first (`reasons[0]` is the
+    headline).
     `member` says plainly what to do. `stable_days` is set before the first cut. `previous_daily_mg` is the
     dose a "return" would go back to.
     """
