@@ -207,3 +207,36 @@ def test_suggest_over_sedation_with_opioids_on_record(capsys, tmp_path):
     assert code == 0 and "even more dangerous with opioids or alcohol" in out
     code, _, err = run(capsys, "suggest", plan, checkins, "--today", "2027-01-05", "--comedications", "beer")
     assert code == 2 and "'beer' is not a co-medication id" in err
+
+
+def test_timeline_csv_and_due_in_suggest(capsys, tmp_path):
+    code, out, _ = run(
+        capsys,
+        "plan",
+        "clonazepam",
+        "2mg",
+        "--times",
+        "08:00=1,22:00=1",
+        "--start",
+        "2027-01-04",
+        "--hold",
+        "28d",
+        "--json",
+    )
+    plan = write(tmp_path, "plan.json", out)
+    checkins = write(tmp_path, "c.json", [{"date": "2027-01-04", "symptoms": {"anxiety": 2}}, {"date": "2027-01-06"}])
+    code, out, _ = run(capsys, "timeline", plan, checkins)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("date,daily_mg,diazepam_mg,diary")
+    assert lines[1].startswith("2027-01-04,") and ",2," in lines[1]
+    assert lines[2].startswith("2027-01-05,clonazepam 2,40,,") and len(lines) == 4
+    code, out, _ = run(capsys, "timeline", plan, checkins, "--json", "--to", "2027-01-04")
+    assert code == 0 and json.loads(out)[0]["diary"] == "2"
+    code, out, _ = run(capsys, "suggest", plan, checkins, "--today", "2027-01-06", "--json")
+    assert json.loads(out)["due"] == {
+        "diary": True,
+        "ciwa_b": True,
+        "reasons": ["Today's diary is not filled in yet.", "A first CIWA-B gives a baseline to compare with later."],
+    }
+    code, _, err = run(capsys, "timeline", plan, checkins, "--from", "2027-02-01", "--to", "2027-01-01")
+    assert code == 2 and "before its first" in err

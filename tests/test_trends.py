@@ -282,3 +282,63 @@ def test_thresholds_are_documented_data_with_sources():
 def test_bad_threshold_overrides_are_refused(change, message):
     with pytest.raises(InvalidInput, match=message):
         trend_settings().with_overrides(change)
+
+
+# --- what is due, and the timeline ----------------------------------------------------------------------------
+
+
+def test_diary_is_due_daily_and_a_ciwa_b_weekly():
+    from slowtaper.taper import due
+
+    nothing = due(PLAN, [], date(2027, 1, 10))
+    assert nothing.diary and nothing.ciwa_b and "baseline" in " ".join(nothing.reasons)
+    today = date(2027, 1, 10)
+    done = due(PLAN, [day(today, 1, ciwa_b=ciwa(10))], today)
+    assert not done.diary and not done.ciwa_b and done.reasons == ()
+    week_later = [day(date(2027, 1, 3), 1, ciwa_b=ciwa(10)), day(today, 1)]
+    assert due(PLAN, week_later, today).ciwa_b
+    six_days = [day(date(2027, 1, 4), 1, ciwa_b=ciwa(10)), day(today, 1)]
+    assert not due(PLAN, six_days, today).ciwa_b
+
+
+def test_a_ciwa_b_is_asked_for_from_the_third_day_after_a_cut():
+    from slowtaper.taper import due
+
+    history = [day(date(2027, 1, 31), 1, ciwa_b=ciwa(10)), *days(FIRST_CUT, 3, 1)]
+    assert not due(PLAN, history, date(2027, 2, 3)).ciwa_b
+    on_day_three = due(PLAN, [*history, day(date(2027, 2, 4), 1)], date(2027, 2, 4))
+    assert on_day_three.ciwa_b and "after the cut on 2027-02-01" in " ".join(on_day_three.reasons)
+    history.append(day(date(2027, 2, 4), 1, ciwa_b=ciwa(11)))
+    assert not due(PLAN, history, date(2027, 2, 5)).ciwa_b
+
+
+def test_after_the_last_dose_follow_up_is_weekly_then_every_four_weeks():
+    from slowtaper.taper import due
+
+    short = build_plan(make_request(regimen=((make_request().regimen[0][0], Decimal("0.25")),), every_days=14))
+    stop = short.end
+    first = due(short, [], stop + timedelta(days=2))
+    assert first.diary and first.ciwa_b and "weekly" in first.reasons[0]
+    checked = [day(stop + timedelta(days=2), 1)]
+    assert not due(short, checked, stop + timedelta(days=8)).diary
+    assert due(short, checked, stop + timedelta(days=9)).diary
+    late = stop + timedelta(weeks=13)
+    checked = [day(late - timedelta(days=20), 1)]
+    assert not due(short, checked, late).diary
+    assert "every 28 days" in due(short, checked, late + timedelta(days=8)).reasons[0]
+
+
+def test_timeline_puts_the_dose_beside_the_scores_and_leaves_gaps_empty():
+    from slowtaper.taper import timeline
+
+    history = [day(date(2027, 1, 30), 2, ciwa_b=ciwa(14)), day(FIRST_CUT, 1, doses={"22:00": "missed"})]
+    rows = timeline(PLAN, history, date(2027, 1, 30), date(2027, 2, 2))
+    assert [r.day for r in rows] == [date(2027, 1, 30) + timedelta(days=i) for i in range(4)]
+    assert rows[0].daily_mg == {"clonazepam": Decimal(2)} and rows[0].diazepam_mg == Decimal(40)
+    assert rows[0].diary == Decimal(2) and rows[0].ciwa_b == 14 and rows[0].ciwa_b_part == "all"
+    assert rows[1].diary is None and rows[1].ciwa_b is None  # no check-in: empty, not 0
+    assert rows[2].daily_mg == PLAN.steps[1].daily_mg() and rows[2].missed == 1
+    before = timeline(PLAN, [], date(2027, 1, 1), date(2027, 1, 1))
+    assert before[0].daily_mg == {"clonazepam": Decimal(2)}
+    with pytest.raises(InvalidInput, match="before its first"):
+        timeline(PLAN, [], date(2027, 2, 2), date(2027, 2, 1))

@@ -958,23 +958,10 @@ def suggest_command(
     if example:
         _dump(_example_checkins())
         return
-    if plan_file is None or checkins_file is None:
-        raise BadInput("give PLAN.json and CHECKINS.json (slowtaper suggest --example prints check-ins)")
-    raw_plan = _read_json(plan_file, "plan")
-    if not isinstance(raw_plan, dict):
-        raise BadInput(f"{plan_file} is not a slowtaper plan: use the output of `plan --json`")
-    the_plan = taper.plan_from_dict(raw_plan)
-    raw = _read_json(checkins_file, "check-ins")
-    if not isinstance(raw, list):
-        raise BadInput(f"{checkins_file} must be a JSON list of check-ins (slowtaper suggest --example)")
-    checkins = []
-    for n, entry in enumerate(raw, start=1):
-        try:
-            checkins.append(taper.checkin_from_dict(entry))
-        except TaperError as exc:
-            raise BadInput(f"{checkins_file}, check-in {n}: {exc}") from None
+    the_plan, checkins = _plan_and_checkins(plan_file, checkins_file)
     day = parse_date(today, "--today") if today else date.today()
     result = taper.suggest(the_plan, checkins, day, settings)
+    wanted = taper.due(the_plan, checkins, day, settings)
     urgent = [
         tri
         for c in checkins
@@ -1000,6 +987,7 @@ def suggest_command(
                     {"action": r.action, "rule": r.rule, "text": r.text, "source": r.source} for r in result.reasons
                 ],
                 "urgent": [{"guidance": list(t.guidance), "clinician": list(t.clinician)} for t in urgent],
+                "due": {"diary": wanted.diary, "ciwa_b": wanted.ciwa_b, "reasons": list(wanted.reasons)},
                 "applied": False,
             }
         )
@@ -1013,7 +1001,76 @@ def suggest_command(
     out.print(result.member)
     for r in result.reasons[1:]:
         out.print(f"• also ({r.action}): {r.text} [source: {_source_text(r.source)}]")
+    for line in wanted.reasons:
+        out.print(f"Due: {line}")
     out.print("This is a suggestion: nothing in the plan has changed. The clinician decides.")
+
+
+def _plan_and_checkins(plan_file: Path | None, checkins_file: Path | None) -> tuple[taper.Plan, list[taper.CheckIn]]:
+    if plan_file is None or checkins_file is None:
+        raise BadInput("give PLAN.json and CHECKINS.json (slowtaper suggest --example prints check-ins)")
+    raw_plan = _read_json(plan_file, "plan")
+    if not isinstance(raw_plan, dict):
+        raise BadInput(f"{plan_file} is not a slowtaper plan: use the output of `plan --json`")
+    the_plan = taper.plan_from_dict(raw_plan)
+    raw = _read_json(checkins_file, "check-ins")
+    if not isinstance(raw, list):
+        raise BadInput(f"{checkins_file} must be a JSON list of check-ins (slowtaper suggest --example)")
+    checkins = []
+    for n, entry in enumerate(raw, start=1):
+        try:
+            checkins.append(taper.checkin_from_dict(entry))
+        except TaperError as exc:
+            raise BadInput(f"{checkins_file}, check-in {n}: {exc}") from None
+    return the_plan, checkins
+
+
+TIMELINE_COLUMNS = ("date", "daily_mg", "diazepam_mg", "diary", "ciwa_b", "ciwa_b_part", "bwsq", "red_flags", "missed")
+
+
+@app.command("timeline")
+def timeline_command(
+    plan_file: Annotated[Path | None, typer.Argument(metavar="PLAN.json", help="A plan from `plan --json`.")] = None,
+    checkins_file: Annotated[Path | None, typer.Argument(metavar="CHECKINS.json", help="Dated check-ins.")] = None,
+    first: Annotated[str | None, typer.Option("--from", help="First day (default: the plan's start).")] = None,
+    last: Annotated[str | None, typer.Option("--to", help="Last day (default: the latest check-in).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of CSV.")] = False,
+) -> None:
+    """Day by day: the planned dose beside the scores reported (CSV), for charts of symptoms against the dose.
+
+    Days without a check-in have empty scores, never 0.
+
+    Example: slowtaper timeline plan.json checkins.json --from 2027-01-04 --to 2027-03-01
+    """
+    the_plan, checkins = _plan_and_checkins(plan_file, checkins_file)
+    start = parse_date(first, "--from") if first else the_plan.start
+    end = parse_date(last, "--to") if last else max((c.day for c in checkins), default=the_plan.start)
+    rows = taper.timeline(the_plan, checkins, start, end)
+    records = [
+        {
+            "date": r.day.isoformat(),
+            "daily_mg": {k: plain(v) for k, v in r.daily_mg.items()},
+            "diazepam_mg": plain(r.diazepam_mg),
+            "diary": None if r.diary is None else plain(r.diary),
+            "ciwa_b": r.ciwa_b,
+            "ciwa_b_part": r.ciwa_b_part,
+            "bwsq": r.bwsq,
+            "red_flags": list(r.red_flags),
+            "missed": r.missed,
+        }
+        for r in rows
+    ]
+    if as_json:
+        _dump(records)
+        return
+    import csv as csvlib
+
+    writer = csvlib.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(TIMELINE_COLUMNS)
+    for rec in records:
+        daily = "; ".join(f"{k} {v}" for k, v in rec["daily_mg"].items())
+        cells = [rec["date"], daily, rec["diazepam_mg"], rec["diary"], rec["ciwa_b"], rec["ciwa_b_part"], rec["bwsq"]]
+        writer.writerow([*("" if c is None else c for c in cells), " ".join(rec["red_flags"]), rec["missed"]])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -76,7 +76,20 @@ from ._screen import (
     screening,
 )
 from ._serialize import plan_from_dict, plan_to_dict
-from ._trends import ACTIONS, Reason, Suggestion, Threshold, TrendSettings, suggest, thresholds, trend_settings
+from ._trends import (
+    ACTIONS,
+    Due,
+    Reason,
+    Suggestion,
+    Threshold,
+    TimelineRow,
+    TrendSettings,
+    due,
+    suggest,
+    thresholds,
+    timeline,
+    trend_settings,
+)
 
 __all__ = [
     "ACTIONS",
@@ -100,6 +113,7 @@ __all__ = [
     "DoseBand",
     "DoseNotAchievable",
     "Drug",
+    "Due",
     "Emergency",
     "Figure",
     "Finding",
@@ -129,6 +143,7 @@ __all__ = [
     "Symptom",
     "TaperError",
     "Threshold",
+    "TimelineRow",
     "TrendSettings",
     "Triage",
     "UnknownDrug",
@@ -145,6 +160,7 @@ __all__ = [
     "dispense_by_step",
     "dose_band",
     "dose_events",
+    "due",
     "fill_periods",
     "insert_hold",
     "instrument",
@@ -167,6 +183,7 @@ __all__ = [
     "suggest",
     "thresholds",
     "time_to_90",
+    "timeline",
     "trend_settings",
     "triage",
     "typical_params",

@@ -58,6 +58,10 @@ class TrendSettings:
     missed_hold: int
     missed_contact: int
     checkin_gap_days: int
+    ciwa_every_days: int
+    ciwa_after_cut_days: int
+    followup_weekly_weeks: int
+    followup_monthly_days: int
 
     def with_overrides(self, changes: Mapping[str, object]) -> TrendSettings:
         """A copy with some thresholds changed; names and values are checked."""
@@ -533,3 +537,107 @@ def _member_text(action: str, previous: dict[str, Decimal] | None, region: str) 
             "Stay on the dose you take now and do not make the next cut yet. Your clinician will decide when to go on."
         )
     return "Carry on with the plan your clinician approved, and keep checking in."
+
+
+# --- what is due, and the timeline for charts ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    """What the member is asked for on a day: the diary and/or a CIWA-B, each with the reason."""
+
+    diary: bool
+    ciwa_b: bool
+    reasons: tuple[str, ...]
+    next_followup: date | None = None
+
+
+def due(plan: Plan, checkins: Iterable[CheckIn], today: date, settings: TrendSettings | None = None) -> Due:
+    """The check-ins due on `today`: the diary daily until the last dose; a CIWA-B weekly and from a few days
+    after each cut; after the last dose, follow-up check-ins weekly, then every four weeks."""
+    s = settings or trend_settings()
+    days = _merge(plan, checkins, today)
+    scored = [d for d, c in days.items() if c.burden() is not None]
+    ciwa_days = [d for d, c in days.items() if c.ciwa_b is not None]
+    last_ciwa = ciwa_days[-1] if ciwa_days else None
+    reasons = []
+    if plan.stops and today >= plan.end:
+        weeks_after = (today - plan.end).days // 7
+        period = 7 if weeks_after < s.followup_weekly_weeks else s.followup_monthly_days
+        last = scored[-1] if scored else None
+        if last is not None and last >= plan.end and (today - last).days < period:
+            return Due(False, False, (), next_followup=last + timedelta(days=period))
+        cadence = "weekly" if period == 7 else f"every {period} days"
+        reasons.append(f"Follow-up after the last dose ({cadence}): how have you been?")
+        return Due(True, True, tuple(reasons), next_followup=today + timedelta(days=period))
+    diary_due = today not in scored
+    if diary_due:
+        reasons.append("Today's diary is not filled in yet.")
+    ciwa_due = False
+    if last_ciwa is None or (today - last_ciwa).days >= s.ciwa_every_days:
+        ciwa_due = True
+        reasons.append(
+            "A weekly CIWA-B is due." if last_ciwa else "A first CIWA-B gives a baseline to compare with later."
+        )
+    cuts = [st.start for _i, st in _changes(plan) if st.start <= today]
+    if cuts and not ciwa_due:
+        cut = cuts[-1]
+        asked_from = cut + timedelta(days=s.ciwa_after_cut_days)
+        if today >= asked_from and (last_ciwa is None or last_ciwa < asked_from):
+            ciwa_due = True
+            reasons.append(f"A CIWA-B is due after the cut on {cut.isoformat()}.")
+    return Due(diary_due, ciwa_due, tuple(reasons))
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One day of the plan with what was reported: for charts of symptoms against the dose."""
+
+    day: date
+    daily_mg: dict[str, Decimal]
+    diazepam_mg: Decimal
+    diary: Decimal | None
+    ciwa_b: int | None
+    ciwa_b_part: str | None
+    bwsq: int | None
+    red_flags: tuple[str, ...]
+    missed: int
+
+
+def timeline(plan: Plan, checkins: Iterable[CheckIn], first: date, last: date) -> tuple[TimelineRow, ...]:
+    """Every day from `first` to `last` (inclusive): the planned dose and the scores reported that day.
+
+    Days before the plan carry the current regimen; days after its end carry no dose (or the maintenance
+    dose when the plan does not stop). A day without a check-in has None scores, never 0.
+    """
+    if last < first:
+        raise InvalidInput(f"the timeline's last day ({last.isoformat()}) is before its first ({first.isoformat()})")
+    if (last - first).days > 366 * 10:
+        raise InvalidInput("a timeline covers at most ten years")
+    days = _merge(plan, [c for c in checkins if first <= c.day <= last], last)
+    rows = []
+    d = first
+    while d <= last:
+        step = plan.step_on(d)
+        if step is not None:
+            daily = step.daily_mg()
+        elif d < plan.start:
+            daily = plan.current_daily_mg()
+        else:
+            daily = {} if plan.stops else plan.steps[-1].daily_mg()
+        c = days.get(d)
+        rows.append(
+            TimelineRow(
+                day=d,
+                daily_mg=daily,
+                diazepam_mg=_de(plan, daily).quantize(Decimal("0.01")),
+                diary=c.burden() if c else None,
+                ciwa_b=c.ciwa_b.total if c and c.ciwa_b else None,
+                ciwa_b_part=c.ciwa_b.part if c and c.ciwa_b else None,
+                bwsq=c.bwsq.total if c and c.bwsq else None,
+                red_flags=tuple(dict.fromkeys(h.flag.id for h in c.hits())) if c else (),
+                missed=len(c.missed()) if c else 0,
+            )
+        )
+        d += timedelta(days=1)
+    return tuple(rows)
