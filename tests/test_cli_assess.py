@@ -22,6 +22,14 @@ def write(tmp_path, name, data):
     return str(path)
 
 
+def plan_file(capsys, tmp_path, *extra):
+    """The clonazepam 2 mg/day plan (08:00 and 22:00, from 2027-01-04) as `plan --json` writes it."""
+    args = ["plan", "clonazepam", "2mg", "--times", "08:00=1,22:00=1", "--start", "2027-01-04", *extra, "--json"]
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    return write(tmp_path, "plan.json", out)
+
+
 def test_screen_ids_json_contract(capsys):
     code, out, _ = run(capsys, "screen", "--ids", "--json")
     assert code == 0
@@ -101,20 +109,7 @@ def test_score_self_rated_part(capsys, tmp_path):
 
 
 def test_suggest_with_the_example_and_a_plan(capsys, tmp_path):
-    code, out, _ = run(
-        capsys,
-        "plan",
-        "clonazepam",
-        "2mg",
-        "--times",
-        "08:00=1,22:00=1",
-        "--start",
-        "2027-01-04",
-        "--hold",
-        "28d",
-        "--json",
-    )
-    plan = write(tmp_path, "plan.json", out)
+    plan = plan_file(capsys, tmp_path, "--hold", "28d")
     code, out, _ = run(capsys, "suggest", "--example")
     assert code == 0
     checkins = json.loads(out)
@@ -173,10 +168,7 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, args, files, message
 
 
 def test_bad_check_ins_and_dates_in_suggest(capsys, tmp_path):
-    code, out, _ = run(
-        capsys, "plan", "clonazepam", "2mg", "--times", "08:00=1,22:00=1", "--start", "2027-01-04", "--json"
-    )
-    plan = write(tmp_path, "plan.json", out)
+    plan = plan_file(capsys, tmp_path)
     bad = write(tmp_path, "c.json", [{"date": "2027-01-04"}, {"date": "2027-01-05", "symptoms": {"anxiety": 9}}])
     code, _, err = run(capsys, "suggest", plan, bad, "--today", "2027-01-06")
     assert code == 2 and "check-in 2: check-in 2027-01-05: symptom 'anxiety' must be" in err
@@ -197,10 +189,7 @@ def test_score_without_observer_items_points_to_self_rated(capsys, tmp_path):
 
 
 def test_suggest_over_sedation_with_opioids_on_record(capsys, tmp_path):
-    code, out, _ = run(
-        capsys, "plan", "clonazepam", "2mg", "--times", "08:00=1,22:00=1", "--start", "2027-01-04", "--json"
-    )
-    plan = write(tmp_path, "plan.json", out)
+    plan = plan_file(capsys, tmp_path)
     flags = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal"), False) | {"oversedation": True}
     checkins = write(tmp_path, "c.json", [{"date": "2027-01-05", "red_flags": flags}])
     code, out, _ = run(capsys, "suggest", plan, checkins, "--today", "2027-01-05", "--comedications", "opioid")
@@ -210,20 +199,7 @@ def test_suggest_over_sedation_with_opioids_on_record(capsys, tmp_path):
 
 
 def test_timeline_csv_and_due_in_suggest(capsys, tmp_path):
-    code, out, _ = run(
-        capsys,
-        "plan",
-        "clonazepam",
-        "2mg",
-        "--times",
-        "08:00=1,22:00=1",
-        "--start",
-        "2027-01-04",
-        "--hold",
-        "28d",
-        "--json",
-    )
-    plan = write(tmp_path, "plan.json", out)
+    plan = plan_file(capsys, tmp_path, "--hold", "28d")
     checkins = write(tmp_path, "c.json", [{"date": "2027-01-04", "symptoms": {"anxiety": 2}}, {"date": "2027-01-06"}])
     code, out, _ = run(capsys, "timeline", plan, checkins)
     lines = out.splitlines()

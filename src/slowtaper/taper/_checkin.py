@@ -127,6 +127,13 @@ def diary() -> Diary:
     )
 
 
+def mean(values: list[Decimal]) -> Decimal | None:
+    """The mean to two decimal places, or None for no values (missing is not zero)."""
+    if not values:
+        return None
+    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
+
+
 @dataclass(frozen=True)
 class RedFlagHit:
     """A red flag raised by a check-in, with what raised it."""
@@ -155,10 +162,7 @@ class CheckIn:
 
     def burden(self) -> Decimal | None:
         """The day's diary score: the mean of the symptoms answered (0-4), or None if none was answered."""
-        answered = [v for v in self.symptoms.values() if v is not None]
-        if not answered:
-            return None
-        return (Decimal(sum(answered)) / len(answered)).quantize(Decimal("0.01"))
+        return mean([Decimal(v) for v in self.symptoms.values() if v is not None])
 
     def hits(self) -> tuple[RedFlagHit, ...]:
         """Every red flag this check-in raises: a "yes" to a red-flag question, or a questionnaire item."""

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 
 from ._catalogue import _read, catalogue, plain
-from ._checkin import CheckIn, diary
+from ._checkin import CheckIn, diary, mean
 from ._exceptions import InvalidInput
 from ._instruments import Score
 from ._plan import Plan, Step
@@ -485,18 +485,12 @@ def _changes(plan: Plan) -> list[tuple[int, Step]]:
 
 
 def _mean_burden(days: dict[date, CheckIn], first: date, last: date) -> Decimal | None:
-    values = [b for d, c in days.items() if first <= d <= last and (b := c.burden()) is not None]
-    if not values:
-        return None
-    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
+    return mean([b for d, c in days.items() if first <= d <= last and (b := c.burden()) is not None])
 
 
 def _latest_burden(days: dict[date, CheckIn], first: date, last: date, n: int) -> Decimal | None:
     """The mean diary score of the latest `n` days with one, between `first` and `last`."""
-    values = [b for d, c in days.items() if first <= d <= last and (b := c.burden()) is not None][-n:]
-    if not values:
-        return None
-    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
+    return mean([b for d, c in days.items() if first <= d <= last and (b := c.burden()) is not None][-n:])
 
 
 def _latest_ciwa(days: dict[date, CheckIn], first: date, last: date) -> Score | None:
