@@ -342,3 +342,11 @@ def test_timeline_puts_the_dose_beside_the_scores_and_leaves_gaps_empty():
     assert before[0].daily_mg == {"clonazepam": Decimal(2)}
     with pytest.raises(InvalidInput, match="before its first"):
         timeline(PLAN, [], date(2027, 2, 2), date(2027, 2, 1))
+
+
+def test_a_plan_with_no_cut_is_maintenance_and_red_flags_still_count():
+    hold_only = build_plan(make_request(method="custom", custom_csv="days,daily_mg\n28,2\n"))
+    s = suggest(hold_only, [day(date(2027, 1, 9), 1)], date(2027, 1, 10))
+    assert (s.phase, s.action) == ("maintenance", "continue") and "No cut is planned" in s.reason
+    flagged = [day(date(2027, 1, 9), 1, red_flags={**NO_FLAGS, "confusion": True})]
+    assert suggest(hold_only, flagged, date(2027, 1, 10)).action == "contact"

@@ -25,7 +25,6 @@ from ._instruments import Score
 from ._plan import Plan, Step
 
 ACTIONS = ("continue", "hold", "return", "contact")
-PHASES = ("stabilisation", "taper", "maintenance", "after")
 
 
 @dataclass(frozen=True)
@@ -123,8 +122,9 @@ class Suggestion:
 
     `reason` is the headline; `reasons` lists every rule that fired, most cautious first (`reasons[0]` is the
     headline).
-    `member` says plainly what to do. `stable_days` is set before the first cut. `previous_daily_mg` is the
-    dose a "return" would go back to.
+    `member` says plainly what to do. `phase` is stabilisation (up to the first cut), taper, maintenance (a
+    plan with no cut) or after (the last dose has been taken). `stable_days` is set before the first cut.
+    `previous_daily_mg` is the dose a "return" would go back to.
     """
 
     action: str
@@ -202,8 +202,10 @@ def suggest(
         reasons += _after_change(days, step.start, today, s, what, phase)
         if upcoming:
             reasons += _gap(days, today, upcoming[0].start, s)
-    if not any(r.action == "continue" for r in reasons) and not any(r.action != "continue" for r in reasons):
-        reasons.append(Reason("continue", "no-data", "No check-ins to go on yet: keep checking in daily.", "joint2025"))
+    if not reasons:  # a plan with no cut (maintenance only) and nothing urgent
+        reasons.append(
+            Reason("continue", "nothing-to-compare", "No cut is planned and nothing calls for a change.", "derived")
+        )
     action = max((r.action for r in reasons), key=ACTIONS.index)
     headline = next(r for r in reasons if r.action == action)
     return Suggestion(
