@@ -350,3 +350,17 @@ def test_a_plan_with_no_cut_is_maintenance_and_red_flags_still_count():
     assert (s.phase, s.action) == ("maintenance", "continue") and "No cut is planned" in s.reason
     flagged = [day(date(2027, 1, 9), 1, red_flags={**NO_FLAGS, "confusion": True})]
     assert suggest(hold_only, flagged, date(2027, 1, 10)).action == "contact"
+
+
+def test_during_a_switch_to_diazepam_a_rise_holds_the_stage_and_a_return_names_both_drugs():
+    switch = build_plan(make_request(method="crossover", equivalence="ashton", stabilise_days=14))
+    stage2 = switch.steps[2]  # clonazepam 1 mg + diazepam 20 mg from 2027-01-25
+    history = days(date(2027, 1, 18), 7, 1) + days(stage2.start, 4, 2)
+    s = suggest(switch, history, stage2.start + timedelta(days=3))
+    assert s.action == "hold" and "since the last switch stage" in s.reason
+    history = days(date(2027, 1, 18), 7, 1) + days(stage2.start, 7, 1)
+    assert suggest(switch, history, stage2.start + timedelta(days=6)).action == "continue"
+    later = days(switch.steps[4].start - timedelta(days=7), 7, 1) + days(switch.steps[4].start, 15, 2)
+    s = suggest(switch, later, switch.steps[4].start + timedelta(days=14))
+    assert s.action == "return" and s.previous_daily_mg == switch.steps[3].daily_mg()
+    assert "diazepam" in s.member and "clonazepam" in s.member
