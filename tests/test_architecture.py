@@ -98,6 +98,7 @@ def test_public_surface_is_pinned():
             "Step",
             "Suggestion",
             "Symptom",
+            "SymptomGroup",
             "TaperError",
             "Threshold",
             "TimelineRow",

@@ -22,8 +22,10 @@ def test_catalogue_has_about_fifty_symptoms_in_plain_words():
     assert set(book.red_flags) == set(NO_FLAGS)
     for s in book.symptoms.values():
         assert s.group in book.groups and s.label and s.description.endswith(".")
-    # Every group is used, so no heading shows empty.
+    # Every group is used, so no heading shows empty; both kinds of symptom are there.
     assert {s.group for s in book.symptoms.values()} == set(book.groups)
+    kinds = [book.groups[s.group].kind for s in book.symptoms.values()]
+    assert kinds.count("physical") >= 20 and kinds.count("psychological") >= 10
 
 
 def test_red_flag_symptoms_are_questions_not_optional_symptoms():

@@ -854,7 +854,7 @@ def symptoms_command(as_json: Annotated[bool, typer.Option("--json", help="Print
     body = {
         "scale": {"min": 0, "max": 4, "anchors": list(book.anchors)},
         "mood": {"min": 0, "max": 4, "anchors": list(book.mood_anchors)},
-        "groups": book.groups,
+        "groups": {k: {"label": g.label, "kind": g.kind} for k, g in book.groups.items()},
         "symptoms": [
             {"id": s.id, "group": s.group, "label": s.label, "description": s.description, "source": s.source}
             for s in book.symptoms.values()
@@ -866,8 +866,8 @@ def symptoms_command(as_json: Annotated[bool, typer.Option("--json", help="Print
     if as_json:
         _dump(body)
         return
-    for group, title in book.groups.items():
-        table = Table(title=title)
+    for group, g in book.groups.items():
+        table = Table(title=f"{g.label} ({g.kind})")
         table.add_column("id")
         table.add_column("symptom")
         for s in book.symptoms.values():

@@ -53,6 +53,15 @@ class RedFlag:
 
 
 @dataclass(frozen=True)
+class SymptomGroup:
+    """A heading the diary's symptoms are shown under; `kind` is "physical" or "psychological"."""
+
+    id: str
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True)
 class Emergency:
     region: str
     number: str
@@ -64,7 +73,7 @@ class Emergency:
 class Diary:
     """The diary's vocabulary: symptom groups and symptoms, the red flags, the answer scales."""
 
-    groups: dict[str, str]
+    groups: dict[str, SymptomGroup]
     symptoms: dict[str, Symptom]
     red_flags: dict[str, RedFlag]
     anchors: tuple[str, ...]
@@ -88,7 +97,9 @@ def diary() -> Diary:
             raise ValueError(f"symptoms.toml cites unknown source {key!r}")
         return key
 
-    groups = dict(raw["groups"])
+    groups = {k: SymptomGroup(k, g["label"], g["kind"]) for k, g in raw["groups"].items()}
+    if any(g.kind not in ("physical", "psychological") for g in groups.values()):
+        raise ValueError("a symptom group's kind must be physical or psychological")
     symptoms: dict[str, Symptom] = {}
     for s in raw["symptom"]:
         if s["group"] not in groups or s["id"] in symptoms:
