@@ -146,7 +146,7 @@ def test_symptoms_lists_the_diary_and_the_urgent_questions(capsys):
     [
         (["screen"], {}, "give an ANSWERS.json file"),
         (["screen", "{missing}"], {}, "cannot read"),
-        (["screen", "{a}"], {"a": "not json"}, "is not valid JSON"),
+        (["screen", "{a}"], {"a": "not json"}, "is not JSON (line 1"),
         (["screen", "{a}"], {"a": {"age": 40}}, "'pregnant' is missing"),
         (["score", "ciwa-ar", "--items"], {}, "unknown scale 'ciwa-ar'"),
         (["score", "ciwa-b", "{a}"], {"a": {"tense": 9}}, "CIWA-B item 'tense' must be from 0 to 4"),

@@ -487,13 +487,7 @@ def simulate(
     if args[0].lower().endswith(".json"):
         if len(args) > 1:
             raise BadInput(f"unexpected arguments after the plan file: {' '.join(args[1:])}")
-        try:
-            data = json.loads(_read_text(Path(args[0])))
-        except json.JSONDecodeError as exc:
-            raise BadInput(f"{args[0]} is not JSON (line {exc.lineno}): use the output of `plan --json`") from None
-        if not isinstance(data, dict):
-            raise BadInput(f"{args[0]} is not a slowtaper plan: use the output of `plan --json`")
-        result = taper.plan_from_dict(data)
+        result = _read_plan(Path(args[0]))
     else:
         command = typer.main.get_command(app)
         assert isinstance(command, click.Group)
@@ -613,11 +607,19 @@ def _population_plot(result: taper.Plan, summary: taper.DailySummary, path: Path
 # --- assessment: screen, score, suggest, symptoms -----------------------------------------------------------
 
 
-def _read_json(path: Path, what: str) -> Any:
+def _read_json(path: Path, hint: str = "") -> Any:
     try:
         return json.loads(_read_text(path))
     except json.JSONDecodeError as exc:
-        raise BadInput(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+        raise BadInput(f"{path} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}){hint}") from None
+
+
+def _read_plan(path: Path) -> taper.Plan:
+    """A plan file as written by `plan --json`, validated and re-checked by the engine."""
+    data = _read_json(path, "; use the output of `plan --json`")
+    if not isinstance(data, dict):
+        raise BadInput(f"{path} is not a slowtaper plan: use the output of `plan --json`")
+    return taper.plan_from_dict(data)
 
 
 def _dump(data: Any) -> None:
@@ -683,7 +685,7 @@ def screen_command(
         return
     if answers is None:
         raise BadInput("give an ANSWERS.json file (slowtaper screen --example prints one), or --ids")
-    raw = _read_json(answers, "answers")
+    raw = _read_json(answers)
     if equivalence is not None and isinstance(raw, dict) and isinstance(raw.get("use"), dict):
         raw = {**raw, "use": {**raw["use"], "equivalence": equivalence}}
     result = taper.screen(taper.screen_answers_from_dict(raw))
@@ -803,7 +805,7 @@ def score_command(
         return
     if answers is None:
         raise BadInput(f"give an ANSWERS.json file mapping item ids to values (slowtaper score {inst.id} --items)")
-    raw = _read_json(answers, "answers")
+    raw = _read_json(answers)
     if not isinstance(raw, dict):
         raise BadInput(f"{answers} must be a JSON object mapping item ids to values")
     observer = {i.id for i in inst.items if i.rater == "observer"}
@@ -1009,11 +1011,8 @@ def suggest_command(
 def _plan_and_checkins(plan_file: Path | None, checkins_file: Path | None) -> tuple[taper.Plan, list[taper.CheckIn]]:
     if plan_file is None or checkins_file is None:
         raise BadInput("give PLAN.json and CHECKINS.json (slowtaper suggest --example prints check-ins)")
-    raw_plan = _read_json(plan_file, "plan")
-    if not isinstance(raw_plan, dict):
-        raise BadInput(f"{plan_file} is not a slowtaper plan: use the output of `plan --json`")
-    the_plan = taper.plan_from_dict(raw_plan)
-    raw = _read_json(checkins_file, "check-ins")
+    the_plan = _read_plan(plan_file)
+    raw = _read_json(checkins_file)
     if not isinstance(raw, list):
         raise BadInput(f"{checkins_file} must be a JSON list of check-ins (slowtaper suggest --example)")
     checkins = []

@@ -80,11 +80,6 @@ class Diary:
     mood_anchors: tuple[str, ...]
     emergency: dict[str, Emergency]
 
-    def symptom(self, key: str) -> Symptom:
-        if key in self.symptoms:
-            return self.symptoms[key]
-        raise InvalidInput(_unknown_symptom(key, self))
-
 
 @cache
 def diary() -> Diary:

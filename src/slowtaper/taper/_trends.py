@@ -469,17 +469,13 @@ def _dose_times(plan: Plan, day: date) -> set[time]:
     return set() if plan.stops else {d.time for d in plan.steps[-1].doses}
 
 
-def _de(plan: Plan, daily: dict[str, Decimal]) -> Decimal:
-    return plan.diazepam_equivalent(daily)
-
-
 def _changes(plan: Plan) -> list[tuple[int, Step]]:
     """(index, step) for each step that starts a cut or a switch stage (not a hold, not a return)."""
     out = []
     before_number = 0
-    before_de = _de(plan, plan.current_daily_mg())
+    before_de = plan.diazepam_equivalent(plan.current_daily_mg())
     for i, step in enumerate(plan.steps):
-        de = _de(plan, step.daily_mg())
+        de = plan.diazepam_equivalent(step.daily_mg())
         if step.number != before_number and step.kind != "return" and (de < before_de or step.kind == "crossover"):
             out.append((i, step))
         before_number, before_de = step.number, de
@@ -626,7 +622,7 @@ def timeline(plan: Plan, checkins: Iterable[CheckIn], first: date, last: date) -
             TimelineRow(
                 day=d,
                 daily_mg=daily,
-                diazepam_mg=_de(plan, daily).quantize(Decimal("0.01")),
+                diazepam_mg=plan.diazepam_equivalent(daily).quantize(Decimal("0.01")),
                 diary=c.burden() if c else None,
                 ciwa_b=c.ciwa_b.total if c and c.ciwa_b else None,
                 ciwa_b_part=c.ciwa_b.part if c and c.ciwa_b else None,
