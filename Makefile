@@ -19,14 +19,17 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# Until the web app exists: a demonstration of the command line.
+# The web app on SQLite with demo data, the reminder worker and its once-a-minute tick. Ctrl-C stops all three.
 run: $(STAMP)
-	mkdir -p demo
-	$(BIN)/slowtaper plan $(DEMO)
-	$(BIN)/slowtaper plan $(DEMO) --pdf demo/clonazepam-2mg.pdf --plot demo/clonazepam-2mg.png
-	@echo "Printed above and written to demo/clonazepam-2mg.pdf and demo/clonazepam-2mg.png."
-	@echo "More: $(BIN)/slowtaper --help, $(BIN)/slowtaper drugs clonazepam, $(BIN)/slowtaper simulate $(DEMO)"
-	@echo "Assessment: $(BIN)/slowtaper screen --example, $(BIN)/slowtaper score ciwa-b --items, $(BIN)/slowtaper suggest --example"
+	$(BIN)/python manage.py migrate --noinput -v0
+	@echo "Demo logins (role  username  password):"
+	@$(BIN)/python manage.py demo
+	@echo "Serving on http://127.0.0.1:8000 - log in with one of the names above. Emails print here."
+	@echo "Command line too: $(BIN)/slowtaper --help (e.g. $(BIN)/slowtaper plan $(DEMO))"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python manage.py db_worker --no-startup-delay >/dev/null 2>&1 & \
+	$(BIN)/python manage.py tick --loop & \
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP) lint typecheck pytest
 

@@ -27,3 +27,117 @@ def make_request(**kw: Any) -> PlanRequest:
 @pytest.fixture
 def req():
     return make_request
+
+
+# --- the web app's shared cast -------------------------------------------------------------------------------
+# member, other_member, clinician (linked), pharmacist (linked), mentor (linked), stranger (a clinician with no
+# link to anyone here), staff. Time is frozen at NOW (noon in New York), so "today" is TODAY for the members.
+
+NOW = "2027-02-10 17:00:00+00:00"
+TODAY = date(2027, 2, 10)
+PASSWORD = "a long enough test passphrase"
+
+
+@pytest.fixture
+def frozen():
+    import time_machine
+
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def cast(db, frozen):
+    from types import SimpleNamespace
+
+    from slowtaper.accounts.models import CareLink, Role, User
+
+    def user(name: str, role: str) -> User:
+        return User.objects.create_user(
+            username=name,
+            password=PASSWORD,
+            email=f"{name}@example.org",
+            first_name=name.capitalize(),
+            role=role,
+            time_zone="America/New_York",
+        )
+
+    people = SimpleNamespace(
+        member=user("member", Role.MEMBER),
+        other_member=user("other", Role.MEMBER),
+        clinician=user("clinician", Role.CLINICIAN),
+        pharmacist=user("pharmacist", Role.PHARMACIST),
+        mentor=user("mentor", Role.MENTOR),
+        stranger=user("stranger", Role.CLINICIAN),
+        staff=user("staff", Role.STAFF),
+        other_clinician=user("otherdoc", Role.CLINICIAN),
+    )
+    for kind, carer in (
+        (Role.CLINICIAN, people.clinician),
+        (Role.PHARMACIST, people.pharmacist),
+        (Role.MENTOR, people.mentor),
+    ):
+        CareLink.objects.create(member=people.member, carer=carer, kind=kind)
+    CareLink.objects.create(member=people.other_member, carer=people.other_clinician, kind=Role.CLINICIAN)
+    return people
+
+
+def give_intake(member, regimen=None, **answers):
+    """An intake for clonazepam 0.5 mg at 08:00 and 1 mg at 22:00 (the default products), no risks."""
+    from slowtaper.programs.models import Intake, Program
+    from slowtaper.taper import screen_answers_from_dict
+
+    regimen = regimen or {time(8): Decimal("0.5"), time(22): Decimal(1)}
+    raw = {
+        "age": 45,
+        "pregnant": False,
+        "conditions": [],
+        "comedications": [],
+        "use": {
+            "drug": "clonazepam",
+            "daily_dose_mg": float(sum(regimen.values())),
+            "duration_weeks": 104,
+            "days_per_week": 7,
+        },
+    }
+    raw.update(answers)
+    Program.objects.get_or_create(member=member)
+    return Intake.record(member, screen_answers_from_dict(raw), regimen, [])
+
+
+def give_plan(member, by, start=date(2027, 1, 27), stabilise_days=7, first_cut=True, **kw):
+    """An approved plan for the member's intake regimen; by default the first cut (2027-02-03) is approved, so
+    on TODAY the member is on step 1 (a cut)."""
+    from slowtaper.programs.models import PlanRevision, Program
+    from slowtaper.taper import build_plan
+
+    intake = member.intakes.first() or give_intake(member)
+    plan = build_plan(
+        PlanRequest(drug=intake.drug, regimen=intake.regimen_pairs(), start=start, stabilise_days=stabilise_days, **kw)
+    )
+    rev = PlanRevision.propose(member, plan, by=by)
+    rev.approve(by, "test approval")
+    if first_cut:
+        Program.objects.get(member=member).approve_first_cut(by, "stable")
+    return rev
+
+
+@pytest.fixture
+def approved(cast):
+    give_intake(cast.member)
+    give_intake(cast.other_member)
+    give_plan(cast.other_member, cast.other_clinician)
+    return give_plan(cast.member, cast.clinician)
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(request):
+    """Web tests hash with a fast hasher (Argon2 is deliberately slow); one test checks Argon2 is the default."""
+    if "settings" in request.fixturenames or "db" in request.fixturenames or "cast" in request.fixturenames:
+        settings = request.getfixturevalue("settings")
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slowtaper.taper import (
+    Dispensing,
     InvalidInput,
     NotModelled,
     Plan,
@@ -165,17 +166,46 @@ def _month_grids(plan: Plan) -> list[dict[str, Any]]:
     return months
 
 
-def to_pdf(plan: Plan, fill_days: int = 28) -> bytes:
-    """A printable plan: warnings and assumptions with sources, how to take every dose, a dose calendar,
-    dispensing per fill and the plot. Rendered from an HTML template by WeasyPrint."""
+def _render_pdf(template: str, context: dict[str, Any]) -> bytes:
     import jinja2
     from weasyprint import HTML
 
-    cat = catalogue()
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("slowtaper", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
     )
+    html = env.get_template(template).render(**context)
+    pdf = HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+    assert pdf is not None
+    return bytes(pdf)
+
+
+def dispensing_pdf(plan: Plan, period: Dispensing, member_name: str, revision: int) -> bytes:
+    """The pharmacist's sheet for one fill period: what to hand over, and every dose in the period with how it
+    is measured, so the labels can be written from it."""
+    days = [(d, s) for d, s in plan.days() if period.start <= d < period.end]
+    steps = []
+    for _d, step in days:
+        if not steps or steps[-1] is not step:
+            steps.append(step)
+    context = {
+        "plan": plan,
+        "period": period,
+        "member": member_name,
+        "revision": revision,
+        "steps": [
+            {"step": s, "first": max(s.start, period.start), "last": min(s.end, period.end) - timedelta(days=1)}
+            for s in steps
+        ],
+        "digest": plan_digest(plan),
+    }
+    return _render_pdf("dispensing.html", context)
+
+
+def to_pdf(plan: Plan, fill_days: int = 28) -> bytes:
+    """A printable plan: warnings and assumptions with sources, how to take every dose, a dose calendar,
+    dispensing per fill and the plot. Rendered from an HTML template by WeasyPrint."""
+    cat = catalogue()
     svg = plot(plan, "svg")
     context = {
         "plan": plan,
@@ -186,7 +216,4 @@ def to_pdf(plan: Plan, fill_days: int = 28) -> bytes:
         "plot": "data:image/svg+xml;base64," + base64.b64encode(svg).decode(),
         "sources": cat.sources,
     }
-    html = env.get_template("plan.html").render(**context)
-    pdf = HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
-    assert pdf is not None
-    return bytes(pdf)
+    return _render_pdf("plan.html", context)

@@ -168,6 +168,16 @@ class Plan:
                 return s
         return None
 
+    def dose_times(self, day: date) -> frozenset[time]:
+        """The dose times on `day`: the step's; before the plan, the current regimen's; after it, none (or the
+        last step's when the plan does not stop)."""
+        step = self.step_on(day)
+        if step is not None:
+            return frozenset(d.time for d in step.doses)
+        if day < self.start:
+            return frozenset(t for t, _mg in self.request.regimen)
+        return frozenset() if self.stops else frozenset(d.time for d in self.steps[-1].doses)
+
     def current_daily_mg(self) -> dict[str, Decimal]:
         """The person's daily dose before the plan starts (the request's regimen)."""
         return {self.request.drug: sum((mg for _t, mg in self.request.regimen), Decimal(0))}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cache
 
@@ -430,7 +430,7 @@ def _merge(plan: Plan, checkins: Iterable[CheckIn], today: date) -> dict[date, C
     for c in sorted(checkins, key=lambda c: c.day):
         if c.day > today:
             raise InvalidInput(f"a check-in is dated {c.day.isoformat()}, after today ({today.isoformat()})")
-        expected = _dose_times(plan, c.day)
+        expected = plan.dose_times(c.day)
         for t in c.doses:
             if t not in expected:
                 times = ", ".join(f"{x:%H:%M}" for x in sorted(expected)) or "none"
@@ -458,15 +458,6 @@ def _combine(a: CheckIn, b: CheckIn) -> CheckIn:
         ciwa_b=b.ciwa_b or a.ciwa_b,
         bwsq=b.bwsq or a.bwsq,
     )
-
-
-def _dose_times(plan: Plan, day: date) -> set[time]:
-    step = plan.step_on(day)
-    if step is not None:
-        return {d.time for d in step.doses}
-    if day < plan.start:
-        return {t for t, _mg in plan.request.regimen}
-    return set() if plan.stops else {d.time for d in plan.steps[-1].doses}
 
 
 def _changes(plan: Plan) -> list[tuple[int, Step]]:

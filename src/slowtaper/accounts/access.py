@@ -1,0 +1,78 @@
+"""Who may see and change what: the one place that decides.
+
+Actions on a member's record, and who may take them:
+
+    view_health     the member; their linked clinician          check-ins, dose log, scores, timeline, intake
+    view_plan       the member; linked clinician, pharmacist    approved plans (drafts: clinician, and the member
+                                                                for drafts they proposed)
+    write_checkin   the member                                   check-ins, dose log, hold requests, intake
+    propose_plan    the member; linked clinician                 a draft plan revision
+    decide          linked clinician                             approve plans and first cuts, decide holds, tasks
+    dispense        linked pharmacist                            dispensing sheets, mark fills dispensed
+    export          the member; linked clinician                 PDF, CSV, ICS, FHIR of the member's record
+
+Mentors see nothing of a member's health record here (sharing with a mentor is the member's choice, built with
+the community features). Staff see who is blocked from self-service and why, not check-ins.
+
+Views never test roles themselves: they call `member_for(request.user, member_id, action)`, which returns the
+member or raises Http404, so another member's record looks exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from .models import Role, User
+
+ACTIONS = ("view_health", "view_plan", "write_checkin", "propose_plan", "decide", "dispense", "export")
+
+# Which carer kinds may take each action for a member they are linked to; the member may take those in SELF.
+LINKED: dict[str, tuple[str, ...]] = {
+    "view_health": (Role.CLINICIAN,),
+    "view_plan": (Role.CLINICIAN, Role.PHARMACIST),
+    "write_checkin": (),
+    "propose_plan": (Role.CLINICIAN,),
+    "decide": (Role.CLINICIAN,),
+    "dispense": (Role.PHARMACIST,),
+    "export": (Role.CLINICIAN,),
+}
+SELF = {"view_health", "view_plan", "write_checkin", "propose_plan", "export"}
+
+
+def can(user: User, action: str, member: User) -> bool:
+    """May `user` take `action` on `member`'s record?"""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if not user.is_authenticated or not user.is_active or member.role != Role.MEMBER:
+        return False
+    if user.pk == member.pk:
+        return action in SELF
+    kinds = LINKED[action]
+    return user.role in kinds and member.carers.filter(carer=user, kind=user.role).exists()
+
+
+def members_for(user: User, action: str) -> QuerySet[User]:
+    """The members on whose record `user` may take `action` (agrees with `can`; a test checks both)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    members = User.objects.filter(role=Role.MEMBER, is_active=True)
+    if not user.is_authenticated or not user.is_active:
+        return members.none()
+    if user.role == Role.MEMBER:
+        return members.filter(pk=user.pk) if action in SELF else members.none()
+    if user.role not in LINKED[action]:
+        return members.none()
+    return members.filter(carers__carer=user, carers__kind=user.role)
+
+
+def member_for(user: User, member_id: int | str, action: str) -> User:
+    """The member `member_id` if `user` may take `action` on their record; otherwise 404."""
+    try:
+        pk = int(member_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    member = User.objects.filter(pk=pk, role=Role.MEMBER, is_active=True).first()
+    if member is None or not can(user, action, member):
+        raise Http404
+    return member

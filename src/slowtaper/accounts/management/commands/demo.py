@@ -1,0 +1,177 @@
+"""Demo people and plans for `make run`: a member stabilising, one mid-taper with a hold, one finished; their
+clinician, pharmacist and mentor; and staff. Dates are relative to the day the demo is first loaded. Running it
+again keeps what is there and prints the same logins.
+
+Demo passwords are printed on purpose: this is a local demonstration database, never a production one.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from slowtaper.accounts.models import CareLink, Role, User
+from slowtaper.checkins.models import CheckInRecord, DoseLog
+from slowtaper.programs.models import HoldRequest, Intake, PlanRevision, Program, local_today
+from slowtaper.taper import PlanRequest, build_plan, insert_hold, screen_answers_from_dict
+
+PEOPLE = [
+    # role, username, password, first name, time zone
+    (Role.MEMBER, "maria", "maria-slow-and-steady", "Maria", "America/New_York"),
+    (Role.MEMBER, "james", "james-slow-and-steady", "James", "Europe/London"),
+    (Role.MEMBER, "lena", "lena-slow-and-steady", "Lena", "America/Chicago"),
+    (Role.CLINICIAN, "drchen", "chen-slow-and-steady", "Dr Chen", "America/New_York"),
+    (Role.PHARMACIST, "pat", "pat-slow-and-steady", "Pat", "America/New_York"),
+    (Role.MENTOR, "morgan", "morgan-slow-and-steady", "Morgan", "America/New_York"),
+    (Role.STAFF, "sam", "sam-slow-and-steady", "Sam", "America/New_York"),
+]
+
+# A gentle, deterministic wobble for demo diary scores.
+WOBBLE = [0, 1, 0, 0, 1, 1, 0, 1, 0, 0, 0, 1]
+
+
+class Command(BaseCommand):
+    help = "Load demo people, plans and check-ins (kept if already there) and print the demo logins."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not User.objects.filter(username="maria").exists():
+            self._load()
+        for role, username, password, *_rest in PEOPLE:
+            self.stdout.write(f"{role.value:<11} {username:<8} {password}")
+
+    @transaction.atomic
+    def _load(self) -> None:
+        users = {}
+        for role, username, password, name, tz in PEOPLE:
+            user = User.objects.create_user(
+                username=username,
+                password=password,
+                email=f"{username}@example.org",
+                first_name=name,
+                role=role,
+                time_zone=tz,
+                region="UK" if username == "james" else "US",
+                locale="en-gb" if username == "james" else "en",
+            )
+            users[username] = user
+        for m in ("maria", "james", "lena"):
+            for kind, carer in ((Role.CLINICIAN, "drchen"), (Role.PHARMACIST, "pat"), (Role.MENTOR, "morgan")):
+                CareLink.objects.create(member=users[m], carer=users[carer], kind=kind)
+        chen = users["drchen"]
+        self._maria(users["maria"], chen)
+        self._james(users["james"], chen)
+        self._lena(users["lena"], chen)
+
+    def _intake(self, member: User, drug: str, regimen: dict[str, str], products: list[str], weeks: int) -> Intake:
+        daily = sum((Decimal(v) for v in regimen.values()), Decimal(0))
+        answers = {
+            "age": 52,
+            "pregnant": False,
+            "breastfeeding": False,
+            "conditions": [],
+            "comedications": [],
+            "use": {"drug": drug, "daily_dose_mg": float(daily), "duration_weeks": weeks, "days_per_week": 7},
+        }
+        pairs = {time.fromisoformat(t): Decimal(mg) for t, mg in regimen.items()}
+        return Intake.record(member, screen_answers_from_dict(answers), pairs, products)
+
+    def _approve(self, member: User, request: PlanRequest, by: User, reason: str) -> PlanRevision:
+        rev = PlanRevision.propose(member, build_plan(request), by=by)
+        rev.approve(by, reason)
+        return rev
+
+    def _checkins(self, member: User, first: date, last: date, base: int, doses: list[time]) -> None:
+        day = first
+        i = 0
+        while day <= last:
+            score = base + WOBBLE[i % len(WOBBLE)]
+            CheckInRecord.objects.create(
+                member=member,
+                day=day,
+                data={
+                    "date": day.isoformat(),
+                    "symptoms": {"anxiety": score, "insomnia": max(score - 1, 0), "tremor": max(score - 1, 0)},
+                    "sleep_hours": 6.5,
+                    "mood": 2,
+                    "red_flags": dict.fromkeys(
+                        ("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False
+                    ),
+                },
+            )
+            for t in doses:
+                DoseLog.objects.create(member=member, day=day, time=t, status="taken")
+            day += timedelta(days=1)
+            i += 1
+
+    def _maria(self, maria: User, chen: User) -> None:
+        today = local_today(maria)
+        self._intake(maria, "clonazepam", {"08:00": "0.5", "22:00": "1"}, [], 260)
+        start = today - timedelta(days=10)
+        self._approve(
+            maria,
+            PlanRequest(
+                drug="clonazepam",
+                regimen=((time(8), Decimal("0.5")), (time(22), Decimal(1))),
+                start=start,
+                stabilise_days=28,
+                region="US",
+            ),
+            chen,
+            "Stabilise four weeks, then 10% cuts every two weeks; first cut once stable.",
+        )
+        Program.objects.get_or_create(member=maria)
+        self._checkins(maria, start, today - timedelta(days=1), 2, [time(8), time(22)])
+
+    def _james(self, james: User, chen: User) -> None:
+        today = local_today(james)
+        self._intake(james, "clonazepam", {"08:00": "0.5", "22:00": "0.5"}, [], 156)
+        start = today - timedelta(days=70)
+        rev = self._approve(
+            james,
+            PlanRequest(
+                drug="clonazepam",
+                regimen=((time(8), Decimal("0.5")), (time(22), Decimal("0.5"))),
+                start=start,
+                stabilise_days=14,
+                region="UK",
+            ),
+            chen,
+            "Two weeks' stabilisation, then 10% cuts every 14 days.",
+        )
+        program, _ = Program.objects.get_or_create(member=james)
+        program.approve_first_cut(chen, "Stable for 14 days with no red flags.")
+        Program.objects.filter(pk=program.pk).update(first_cut_approved_at=timezone.now() - timedelta(days=56))
+        times = [time(8), time(22)]
+        self._checkins(james, start, today - timedelta(days=1), 1, times)
+        hold = HoldRequest.objects.create(
+            member=james, days=14, message="The last cut has been hard; I am not sleeping.", created=timezone.now()
+        )
+        held = insert_hold(rev.plan(), today, 14)
+        new = PlanRevision.propose(james, held, by=chen, note="Hold on James's request.")
+        new.approve(chen, "Hold for 14 days on the member's request; sleep has been poor since the last cut.")
+        HoldRequest.objects.filter(pk=hold.pk).update(
+            status=HoldRequest.Status.APPROVED,
+            decided_by=chen,
+            decided_at=timezone.now(),
+            response="Yes, let's hold for two weeks and see how your sleep settles.",
+            revision=new,
+        )
+
+    def _lena(self, lena: User, chen: User) -> None:
+        today = local_today(lena)
+        self._intake(lena, "clonazepam", {"22:00": "0.25"}, [], 104)
+        start = today - timedelta(days=200)
+        self._approve(
+            lena,
+            PlanRequest(drug="clonazepam", regimen=((time(22), Decimal("0.25")),), start=start, region="US"),
+            chen,
+            "Low starting dose; 10% cuts every 14 days.",
+        )
+        program, _ = Program.objects.get_or_create(member=lena)
+        program.approve_first_cut(chen, "Already stable at intake.")
+        self._checkins(lena, today - timedelta(days=30), today - timedelta(days=1), 0, [])

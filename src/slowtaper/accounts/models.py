@@ -1,0 +1,117 @@
+"""People, their roles, who cares for whom, and invitations."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from zoneinfo import available_timezones
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from slowtaper.taper import REGIONS
+
+INVITATION_DAYS = 14
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(_("Unknown time zone “%(tz)s”: use a name like Europe/London."), params={"tz": value})
+
+
+class Role(models.TextChoices):
+    MEMBER = "member", _("member")
+    CLINICIAN = "clinician", _("clinician")
+    PHARMACIST = "pharmacist", _("pharmacist")
+    MENTOR = "mentor", _("mentor")
+    STAFF = "staff", _("staff")
+
+
+class User(AbstractUser):
+    """Everyone who logs in. `role` decides what they can do; `time_zone` and `locale` how things are shown;
+    `region` picks the member's products and emergency numbers."""
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    locale = models.CharField(max_length=16, choices=settings.LANGUAGES, default="en")
+    region = models.CharField(max_length=4, choices=[(r, r) for r in REGIONS], default="US")
+    reminders = models.BooleanField(_("email me at dose times"), default=True)
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_member(self) -> bool:
+        return self.role == Role.MEMBER
+
+    def carer(self, kind: str) -> User | None:
+        """This member's linked clinician, pharmacist or mentor, if any."""
+        link = self.carers.filter(kind=kind).select_related("carer").first()
+        return link.carer if link else None
+
+
+class CareLink(models.Model):
+    """A clinician, pharmacist or mentor linked to a member. One of each kind per member."""
+
+    KINDS = (Role.CLINICIAN, Role.PHARMACIST, Role.MENTOR)
+
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="carers")
+    carer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="cared_for")
+    kind = models.CharField(max_length=16, choices=[(k.value, k.label) for k in KINDS])
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "kind"], name="one_carer_of_each_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.carer} is {self.member}'s {self.kind}"
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Invitation(models.Model):
+    """An invitation to join with a role. Staff invite anyone; a member invites their own clinician or
+    pharmacist (`for_member` set), which links them once accepted."""
+
+    token = models.CharField(max_length=64, unique=True, default=_token)
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices)
+    invited_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations_sent")
+    for_member = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self) -> str:
+        return f"invitation for {self.email} as {self.role}"
+
+    @property
+    def expired(self) -> bool:
+        return timezone.now() > self.created + timedelta(days=INVITATION_DAYS)
+
+    @property
+    def usable(self) -> bool:
+        return self.accepted_at is None and not self.expired
+
+    @transaction.atomic
+    def accept(self, user: User) -> None:
+        """Mark accepted by `user` and, for a member's invitation, link them (replacing an earlier carer of
+        the same kind)."""
+        if not self.usable:
+            raise ValidationError(_("This invitation has been used or has expired. Ask for a new one."))
+        if user.role != self.role:
+            raise ValidationError(
+                _("This invitation is for a %(role)s account; you are logged in as a %(mine)s."),
+                params={"role": self.get_role_display(), "mine": user.get_role_display()},
+            )
+        self.accepted_at = timezone.now()
+        self.accepted_by = user
+        self.save(update_fields=["accepted_at", "accepted_by"])
+        if self.for_member is not None:
+            CareLink.objects.update_or_create(member=self.for_member, kind=self.role, defaults={"carer": user})

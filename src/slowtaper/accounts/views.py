@@ -1,0 +1,139 @@
+"""Invitations, joining, linking carers, settings, and the staff page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from slowtaper.programs.alerts import send
+
+from .forms import CareInviteForm, InviteForm, JoinForm, SettingsForm
+from .models import Invitation, Role, User
+
+
+def _invite_link(invitation: Invitation) -> str:
+    return settings.SITE_URL + reverse("join", args=[invitation.token])
+
+
+def _send_invitation(invitation: Invitation) -> None:
+    stranger = User(email=invitation.email, is_active=True)
+    send(
+        [stranger],
+        _("You are invited to slowtaper"),
+        _("%(who)s invited you to join slowtaper as a %(role)s. Accept within 14 days: %(link)s")
+        % {"who": invitation.invited_by, "role": invitation.get_role_display(), "link": _invite_link(invitation)},
+    )
+
+
+@login_required
+def staff(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if user.role != Role.STAFF:
+        raise PermissionDenied
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        invitation = Invitation.objects.create(
+            email=form.cleaned_data["email"], role=form.cleaned_data["role"], invited_by=user
+        )
+        _send_invitation(invitation)
+        messages.success(request, _("Invitation sent. The link: %(link)s") % {"link": _invite_link(invitation)})
+        return redirect("staff")
+    blocked = (
+        User.objects.filter(role=Role.MEMBER, tasks__kind="screen", tasks__done_at__isnull=True)
+        .distinct()
+        .order_by("pk")
+    )
+    invitations = Invitation.objects.order_by("-created")[:50]
+    return render(
+        request,
+        "accounts/staff.html",
+        {"form": form, "invitations": invitations, "blocked": blocked},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def care(request: HttpRequest) -> HttpResponse:
+    """A member invites their own clinician or pharmacist; accepting links them."""
+    member: User = request.user  # type: ignore[assignment]
+    if member.role != Role.MEMBER:
+        raise PermissionDenied
+    form = CareInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        invitation = Invitation.objects.create(
+            email=form.cleaned_data["email"], role=form.cleaned_data["role"], invited_by=member, for_member=member
+        )
+        _send_invitation(invitation)
+        messages.success(request, _("Invitation sent to %(e)s.") % {"e": invitation.email})
+        return redirect("care")
+    links = member.carers.select_related("carer")
+    pending = Invitation.objects.filter(for_member=member, accepted_at__isnull=True)
+    return render(
+        request,
+        "accounts/care.html",
+        {"form": form, "links": links, "pending": pending},
+        status=400 if form.errors else 200,
+    )
+
+
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    """Accept an invitation: a logged-in person of the right role is linked; a visitor creates an account."""
+    invitation = get_object_or_404(Invitation, token=token)
+    if not invitation.usable:
+        return render(request, "accounts/join.html", {"invitation": invitation, "unusable": True}, status=410)
+    if request.user.is_authenticated:
+        if request.method == "POST":
+            try:
+                invitation.accept(request.user)  # type: ignore[arg-type]
+            except ValidationError as exc:
+                messages.error(request, exc.messages[0])
+                return redirect("join", token)
+            messages.success(request, _("Invitation accepted."))
+            return redirect("home")
+        return render(request, "accounts/join.html", {"invitation": invitation})
+    form = JoinForm(request.POST or None, initial={"time_zone": "America/New_York"})
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            user = form.save(commit=False)
+            user.role = invitation.role
+            user.email = invitation.email
+            user.time_zone = form.cleaned_data["time_zone"]
+            user.region = form.cleaned_data["region"]
+            user.locale = form.cleaned_data["locale"]
+            user.save()
+            invitation.accept(user)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("home")
+    return render(
+        request, "accounts/join.html", {"invitation": invitation, "form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+def account_settings(request: HttpRequest) -> HttpResponse:
+    form = SettingsForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Settings saved."))
+        return redirect("settings")
+    return render(request, "accounts/settings.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def end_link(request: HttpRequest, kind: str) -> HttpResponse:
+    member: User = request.user  # type: ignore[assignment]
+    if member.role != Role.MEMBER:
+        raise PermissionDenied
+    member.carers.filter(kind=kind).delete()
+    messages.success(request, _("Unlinked."))
+    return redirect("care")

@@ -1,0 +1,113 @@
+"""Symptom scores against the dose, as a small server-rendered SVG with a text alternative.
+
+Hand-built rather than matplotlib: it is a few lines and rectangles, it must be light on a phone, and every
+element can carry accessible text. The dose is the planned daily dose in mg of diazepam equivalent (so a switch
+between drugs stays one line); diary scores are 0-4, CIWA-B totals 0-80 on their own scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from xml.sax.saxutils import escape
+
+from django.utils.translation import gettext as _
+
+from slowtaper.taper import TimelineRow, plain
+
+WIDTH, HEIGHT = 640, 260
+LEFT, RIGHT, TOP, BOTTOM = 48, 48, 16, 36
+
+
+@dataclass(frozen=True)
+class Chart:
+    svg: str
+    summary: str
+    rows: Sequence[TimelineRow]
+
+
+def _x(i: int, n: int) -> float:
+    return LEFT + (WIDTH - LEFT - RIGHT) * (i / max(n - 1, 1))
+
+
+def _y(value: float, top: float) -> float:
+    return TOP + (HEIGHT - TOP - BOTTOM) * (1 - value / top if top else 1)
+
+
+def render(rows: Sequence[TimelineRow], title: str) -> Chart:
+    n = len(rows)
+    dose_top = float(max((r.diazepam_mg for r in rows), default=Decimal(1))) or 1.0
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="chart-title chart-desc" class="chart">',
+        f'<title id="chart-title">{escape(title)}</title>',
+    ]
+    summary = _summary(rows)
+    parts.append(f'<desc id="chart-desc">{escape(summary)}</desc>')
+    # axes
+    parts.append(f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" y2="{HEIGHT - BOTTOM}" class="axis"/>')
+    parts.append(f'<text x="4" y="{TOP + 10}" class="label dose">{escape(_("dose"))}</text>')
+    parts.append(f'<text x="{WIDTH - RIGHT + 4}" y="{TOP + 10}" class="label score">{escape(_("diary 0-4"))}</text>')
+    if n:
+        parts.append(f'<text x="{LEFT}" y="{HEIGHT - 12}" class="label">{rows[0].day.isoformat()}</text>')
+        parts.append(
+            f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 12}" text-anchor="end" class="label">'
+            f"{rows[-1].day.isoformat()}</text>"
+        )
+        # dose as a step line
+        points = []
+        for i, r in enumerate(rows):
+            y = _y(float(r.diazepam_mg), dose_top)
+            if i:
+                points.append(f"{_x(i, n):.1f},{_y(float(rows[i - 1].diazepam_mg), dose_top):.1f}")
+            points.append(f"{_x(i, n):.1f},{y:.1f}")
+        parts.append(f'<polyline points="{" ".join(points)}" class="dose-line" fill="none"/>')
+        # diary scores as dots joined where days are consecutive
+        for i, r in enumerate(rows):
+            if r.diary is not None:
+                parts.append(
+                    f'<circle cx="{_x(i, n):.1f}" cy="{_y(float(r.diary), 4):.1f}" r="4" class="diary-dot">'
+                    f"<title>{r.day.isoformat()}: {escape(_('diary'))} {plain(r.diary)}</title></circle>"
+                )
+            if r.ciwa_b is not None:
+                parts.append(
+                    f'<rect x="{_x(i, n) - 4:.1f}" y="{_y(r.ciwa_b, 80) - 4:.1f}" width="8" height="8" '
+                    f'class="ciwa-dot"><title>{r.day.isoformat()}: CIWA-B {r.ciwa_b}</title></rect>'
+                )
+            if r.red_flags:
+                parts.append(
+                    f'<text x="{_x(i, n):.1f}" y="{TOP + 12}" text-anchor="middle" class="flag">!'
+                    f"<title>{r.day.isoformat()}: {escape(', '.join(r.red_flags))}</title></text>"
+                )
+    parts.append("</svg>")
+    return Chart("".join(parts), summary, rows)
+
+
+def _summary(rows: Sequence[TimelineRow]) -> str:
+    if not rows:
+        return _("No days to show yet.")
+    scored = [r for r in rows if r.diary is not None]
+    first, last = rows[0], rows[-1]
+    text = _("From %(a)s to %(b)s the planned dose went from %(d1)s to %(d2)s mg a day (diazepam equivalent).") % {
+        "a": first.day.isoformat(),
+        "b": last.day.isoformat(),
+        "d1": plain(first.diazepam_mg),
+        "d2": plain(last.diazepam_mg),
+    }
+    if scored:
+        text += " " + _("Diary scores on %(n)s days, from %(lo)s to %(hi)s (0-4), the latest %(last)s.") % {
+            "n": len(scored),
+            "lo": plain(min(r.diary for r in scored if r.diary is not None)),
+            "hi": plain(max(r.diary for r in scored if r.diary is not None)),
+            "last": plain(scored[-1].diary or Decimal(0)),
+        }
+    else:
+        text += " " + _("No diary scores yet.")
+    ciwa = [r for r in rows if r.ciwa_b is not None]
+    if ciwa:
+        text += " " + _("CIWA-B: %(v)s.") % {"v": ", ".join(f"{r.day.isoformat()} {r.ciwa_b}" for r in ciwa[-5:])}
+    flags = [r for r in rows if r.red_flags]
+    if flags:
+        text += " " + _("Red flags reported on %(n)s days.") % {"n": len(flags)}
+    return text

@@ -1,0 +1,152 @@
+"""The member's check-ins, dose log and chart."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from slowtaper.accounts.models import Role, User
+from slowtaper.programs import alerts
+from slowtaper.programs.models import Program, local_today
+from slowtaper.programs.status import member_day
+from slowtaper.taper import TaperError, checkin_from_dict, checkin_to_dict, diary, timeline, triage
+
+from .chart import render as render_chart
+from .forms import CheckInForm, CiwaForm, DoseLogForm
+from .models import CheckInRecord, DoseLog, engine_checkins
+
+CHART_DAYS = 60
+
+
+def _member(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if user.role != Role.MEMBER:
+        raise PermissionDenied
+    return user
+
+
+def _save(member: User, raw: dict[str, object], tracked: list[str] | None) -> CheckInRecord:
+    """Validate with the engine, store, and tell the clinician about anything urgent, in one transaction."""
+    checkin = checkin_from_dict(raw, tracked=tracked)
+    intake = member.intakes.first()
+    result = triage(checkin, region=member.region, comedications=intake.comedications if intake else ())
+    with transaction.atomic():
+        data = checkin_to_dict(checkin)
+        data.pop("doses", None)
+        record = CheckInRecord.objects.create(
+            member=member, day=checkin.day, data=data, urgent=result.level == "urgent"
+        )
+        if result.level == "urgent":
+            alerts.red_flag(member, checkin.day.isoformat(), result)
+        day = member_day(member, local_today(member))
+        if day.suggestion is not None:
+            alerts.suggestion(member, day.suggestion)
+    return record
+
+
+@login_required
+def checkin(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    today = local_today(member)
+    program, _created = Program.objects.get_or_create(member=member)
+    form = CheckInForm(request.POST or None, tracked=program.tracked, today=today, initial={"day": today})
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = _save(member, form.checkin_dict(), program.tracked)
+        except TaperError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("checkin_saved", record.pk)
+    groups = diary().groups
+    return render(
+        request, "checkins/checkin.html", {"form": form, "groups": groups}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+def ciwa(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    today = local_today(member)
+    form = CiwaForm(request.POST or None, today=today, initial={"day": today})
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = _save(member, form.checkin_dict(), None)
+        except TaperError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("checkin_saved", record.pk)
+    return render(request, "checkins/ciwa.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def checkin_saved(request: HttpRequest, pk: int) -> HttpResponse:
+    member = _member(request)
+    record = get_object_or_404(CheckInRecord, pk=pk, member=member)
+    c = record.checkin()
+    intake = member.intakes.first()
+    result = triage(c, region=member.region, comedications=intake.comedications if intake else ())
+    day = member_day(member, local_today(member))
+    return render(request, "checkins/saved.html", {"record": record, "checkin": c, "triage": result, "day": day})
+
+
+@login_required
+@require_POST
+def log_dose(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    today = local_today(member)
+    form = DoseLogForm(request.POST, today=today)
+    error = None
+    if form.is_valid():
+        d = form.cleaned_data
+        day = member_day(member, d["day"]) if d["day"] != today else member_day(member, today)
+        times = {dose.time for dose in day.doses}
+        if d["time"] not in times:
+            error = _("There is no dose at %(t)s on %(d)s in your plan.") % {
+                "t": d["time"].strftime("%H:%M"),
+                "d": d["day"],
+            }
+        else:
+            DoseLog.objects.update_or_create(
+                member=member, day=d["day"], time=d["time"], defaults={"status": d["status"]}
+            )
+    else:
+        error = "; ".join(e for errs in form.errors.values() for e in errs)
+    if request.htmx:  # type: ignore[attr-defined]
+        day = member_day(member, today)
+        return render(
+            request,
+            "programs/member_home.html#doses",
+            {"day": day, "today": today, "dose_error": error},
+            status=400 if error else 200,
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Dose logged."))
+    return redirect("member_home")
+
+
+@login_required
+def chart(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    today = local_today(member)
+    day = member_day(member, today)
+    basis = day.plan
+    first = today - timedelta(days=CHART_DAYS)
+    result = None
+    if basis is not None:
+        try:
+            rows = timeline(basis, engine_checkins(member, basis, first=first), first, today)
+        except TaperError as exc:
+            messages.error(request, str(exc))
+        else:
+            result = render_chart(rows, _("Your symptoms and your dose over the last %(n)s days") % {"n": CHART_DAYS})
+    return render(request, "checkins/chart.html", {"chart": result, "day": day})

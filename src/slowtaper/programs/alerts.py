@@ -1,0 +1,114 @@
+"""Telling people: a task on the clinician's dashboard and an email, through one seam (`send`).
+
+Emails carry no drug names and no health details in their subject lines; the body points to the app, where the
+detail is shown after login. Tests read Django's in-memory outbox; production sets an SMTP backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from slowtaper.accounts.models import Role, User
+from slowtaper.taper import Suggestion, Triage
+
+from .models import HoldRequest, Intake, PlanRevision, Task
+
+
+def send(to: Iterable[User], subject: str, body: str) -> int:
+    """Email each person with an address; returns how many were sent."""
+    sent = 0
+    for user in to:
+        if user.email and user.is_active:
+            sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], fail_silently=False)
+    return sent
+
+
+def _member_link(member: User) -> str:
+    return settings.SITE_URL + reverse("clinic_member", args=[member.pk])
+
+
+def _tell_clinician(member: User, task: Task, new: bool) -> None:
+    clinician = member.carer(Role.CLINICIAN)
+    if new and clinician is not None:
+        send(
+            [clinician],
+            _("slowtaper: a member needs your attention"),
+            _("%(kind)s for %(member)s. Details after you log in: %(link)s")
+            % {"kind": task.get_kind_display().capitalize(), "member": member, "link": _member_link(member)},
+        )
+
+
+def red_flag(member: User, day: str, triage: Triage) -> Task:
+    task, new = Task.raise_(member, Task.Kind.RED_FLAG, f"{day}", "\n".join(triage.clinician))
+    if not new and task.done_at is not None:
+        # A new "yes" on a day whose alert was already dealt with opens it again.
+        task.done_at = None
+        task.text = "\n".join(triage.clinician)
+        task.save(update_fields=["done_at", "text"])
+        new = True
+    _tell_clinician(member, task, new)
+    return task
+
+
+def screen_blocked(member: User, intake: Intake) -> Task:
+    text = "; ".join(
+        f"{f['severity']}: {f['clinician']}" for f in intake.findings if f["severity"] in ("refer", "urgent")
+    )
+    task, new = Task.raise_(member, Task.Kind.SCREEN, f"intake-{intake.pk}", text)
+    _tell_clinician(member, task, new)
+    if new:
+        staff = User.objects.filter(role=Role.STAFF, is_active=True)
+        send(
+            staff,
+            _("slowtaper: an intake needs review"),
+            _("A new member's safety screen asks for a specialist or supervised setting. Log in to see who."),
+        )
+    return task
+
+
+def hold_requested(member: User, hold: HoldRequest) -> Task:
+    text = _("Asks to stay on the current dose for %(d)s more days.") % {"d": hold.days}
+    if hold.message:
+        text += " " + _("They wrote: “%(m)s”") % {"m": hold.message}
+    task, new = Task.raise_(member, Task.Kind.HOLD, f"hold-{hold.pk}", text)
+    _tell_clinician(member, task, new)
+    return task
+
+
+def approval_needed(member: User, revision: PlanRevision) -> Task:
+    text = _("Revision %(n)s is a draft waiting for approval: %(s)s") % {"n": revision.number, "s": revision.summary}
+    task, new = Task.raise_(member, Task.Kind.APPROVAL, f"revision-{revision.pk}", text)
+    _tell_clinician(member, task, new)
+    return task
+
+
+def suggestion(member: User, s: Suggestion) -> Task | None:
+    """A hold, return or contact suggestion becomes one task per member, day and action. Before the first cut,
+    "still stabilising" is not a task, but reaching the stable days needed asks for the first-cut approval."""
+    if s.phase == "stabilisation" and s.action != "contact":
+        if s.stable_days is not None and s.stable_days_needed and s.stable_days >= s.stable_days_needed:
+            return first_cut_due(member, "first-cut", s.reason)
+        return None
+    if s.action == "continue":
+        return None
+    text = f"{s.action}: {s.reason}"
+    task, new = Task.raise_(member, Task.Kind.SUGGESTION, f"{s.today.isoformat()}-{s.action}", text)
+    _tell_clinician(member, task, new)
+    return task
+
+
+def first_cut_due(member: User, on: str, text: str) -> Task:
+    task, new = Task.raise_(member, Task.Kind.FIRST_CUT, on, text)
+    _tell_clinician(member, task, new)
+    return task
+
+
+def close_tasks(member: User, kind: str, by: User, key: str | None = None) -> None:
+    for task in Task.objects.filter(member=member, kind=kind, done_at__isnull=True):
+        if key is None or task.key == key:
+            task.close(by)

@@ -1,0 +1,152 @@
+"""The member's record as a FHIR R5 Bundle, built and validated with fhir.resources.
+
+- one MedicationRequest per drug in the approved plan, with a dosageInstruction per step and dose time,
+  `sequence` = the step's number (steps follow one another), bounded by the step's dates;
+- a QuestionnaireResponse per CIWA-B answered, and an Observation per CIWA-B total and diary score.
+
+Identifiers are name-based UUIDs (uuid5) so the same record exports the same ids.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from fhir.resources.bundle import Bundle
+
+from slowtaper.accounts.models import User
+from slowtaper.checkins.models import CheckInRecord
+from slowtaper.taper import Plan, instrument
+
+from .models import PlanRevision
+
+NAMESPACE = uuid.UUID("6f1d3a52-7a0e-4c39-9d5c-5b2d6c1f0a11")
+UCUM = "http://unitsofmeasure.org"
+CIWA_B_QUESTIONNAIRE = "https://slowtaper.invalid/fhir/Questionnaire/ciwa-b"
+
+
+def _urn(*parts: object) -> str:
+    return "urn:uuid:" + str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
+
+
+def _patient(member: User) -> dict[str, Any]:
+    return {
+        "resourceType": "Patient",
+        "identifier": [{"system": "https://slowtaper.invalid/member", "value": str(member.pk)}],
+        "name": [{"text": str(member)}],
+    }
+
+
+def _medication_requests(member: User, rev: PlanRevision, plan: Plan, patient: str) -> list[dict[str, Any]]:
+    out = []
+    for drug in plan.drugs:
+        instructions = []
+        for step in plan.steps:
+            for dose in step.doses:
+                if dose.drug != drug:
+                    continue
+                instructions.append(
+                    {
+                        "sequence": step.number,
+                        "text": f"{dose.how()} at {dose.time:%H:%M}",
+                        "timing": {
+                            "repeat": {
+                                "boundsPeriod": {
+                                    "start": step.start.isoformat(),
+                                    "end": (step.end - timedelta(days=1)).isoformat(),
+                                },
+                                "frequency": 1,
+                                "period": 1,
+                                "periodUnit": "d",
+                                "timeOfDay": [dose.time.strftime("%H:%M:%S")],
+                            }
+                        },
+                        "doseAndRate": [
+                            {"doseQuantity": {"value": float(dose.mg), "unit": "mg", "system": UCUM, "code": "mg"}}
+                        ],
+                    }
+                )
+        out.append(
+            {
+                "resourceType": "MedicationRequest",
+                "identifier": [{"system": "https://slowtaper.invalid/plan-revision", "value": f"{rev.pk}-{drug}"}],
+                "status": "active",
+                "intent": "plan",
+                "medication": {"concept": {"text": drug}},
+                "subject": {"reference": patient},
+                "authoredOn": (rev.approved_at or rev.created).isoformat(),
+                "note": [{"text": f"Approved revision {rev.number}: {rev.approval_reason}"}],
+                "dosageInstruction": instructions,
+            }
+        )
+    return out
+
+
+def _scores(member: User, patient: str) -> list[tuple[str, dict[str, Any]]]:
+    out: list[tuple[str, dict[str, Any]]] = []
+    scale = instrument("ciwa-b")
+    texts = {i.id: i.text for i in scale.items}
+    for record in CheckInRecord.objects.filter(member=member).order_by("day", "created"):
+        c = record.checkin()
+        when = record.created.isoformat()
+        if c.ciwa_b is not None:
+            qr = _urn("qr", record.pk)
+            out.append(
+                (
+                    qr,
+                    {
+                        "resourceType": "QuestionnaireResponse",
+                        "questionnaire": CIWA_B_QUESTIONNAIRE,
+                        "status": "completed",
+                        "subject": {"reference": patient},
+                        "authored": when,
+                        "item": [
+                            {"linkId": k, "text": texts.get(k, k), "answer": [{"valueInteger": v}]}
+                            for k, v in c.ciwa_b.answers.items()
+                        ],
+                    },
+                )
+            )
+            out.append(
+                (
+                    _urn("ciwa", record.pk),
+                    {
+                        "resourceType": "Observation",
+                        "status": "final",
+                        "code": {
+                            "text": f"CIWA-B total ({'self-rated items' if c.ciwa_b.part == 'self' else 'all items'})"
+                        },
+                        "subject": {"reference": patient},
+                        "effectiveDateTime": c.day.isoformat(),
+                        "valueInteger": c.ciwa_b.total,
+                        "derivedFrom": [{"reference": qr}],
+                    },
+                )
+            )
+        burden = c.burden()
+        if burden is not None:
+            out.append(
+                (
+                    _urn("diary", record.pk),
+                    {
+                        "resourceType": "Observation",
+                        "status": "final",
+                        "code": {"text": "Withdrawal symptom diary, mean of tracked symptoms (0-4)"},
+                        "subject": {"reference": patient},
+                        "effectiveDateTime": c.day.isoformat(),
+                        "valueQuantity": {"value": float(burden), "unit": "score"},
+                    },
+                )
+            )
+    return out
+
+
+def bundle(member: User, rev: PlanRevision, plan: Plan) -> Bundle:
+    """A collection Bundle of the member, their approved plan and their scores; validated on construction."""
+    patient = _urn("patient", member.pk)
+    entries = [{"fullUrl": patient, "resource": _patient(member)}]
+    for mr in _medication_requests(member, rev, plan, patient):
+        entries.append({"fullUrl": _urn("mr", rev.pk, mr["medication"]["concept"]["text"]), "resource": mr})
+    entries += [{"fullUrl": url, "resource": res} for url, res in _scores(member, patient)]
+    return Bundle.model_validate({"resourceType": "Bundle", "type": "collection", "entry": entries})

@@ -1,0 +1,245 @@
+"""Forms for intake, the plan builder, approvals and holds. Each validates and converts to what the engine takes;
+messages say what to fix, next to the field."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from slowtaper.taper import (
+    CUT_ORDERS,
+    EQUIVALENCE_SOURCES,
+    METHODS,
+    PlanRequest,
+    ScreenAnswers,
+    Use,
+    catalogue,
+    screening,
+)
+
+DOSE_ROWS = 4
+MAX_DAILY_MG = Decimal(200)
+
+
+def _drug_choices() -> list[tuple[str, str]]:
+    return [(d, d.capitalize()) for d in catalogue().drugs]
+
+
+def product_choices(region: str, drug: str | None = None) -> list[tuple[str, str]]:
+    cat = catalogue()
+    drugs = [drug] if drug else list(cat.drugs)
+    return [
+        (p.id, f"{d.capitalize()}: {p.label}" if drug is None else p.label)
+        for d in drugs
+        for p in cat.products_for(d, region)
+    ]
+
+
+class IntakeForm(forms.Form):
+    """How the member takes their drug now, what they have at home, and the safety questions."""
+
+    drug = forms.ChoiceField(label=_("Which medicine do you take?"), choices=_drug_choices)
+    products = forms.MultipleChoiceField(
+        label=_("Which forms do you have at home?"),
+        help_text=_("Tick every tablet, wafer or liquid you have now. Your plan only uses these."),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    duration_weeks = forms.IntegerField(
+        label=_("For how many weeks have you taken it?"), min_value=0, max_value=52 * 80, help_text=_("1 year = 52")
+    )
+    days_per_week = forms.IntegerField(label=_("On how many days a week?"), min_value=1, max_value=7, initial=7)
+    age = forms.IntegerField(label=_("Your age in years"), min_value=16, max_value=120)
+    pregnant = forms.BooleanField(label=_("I am pregnant or may be"), required=False)
+    breastfeeding = forms.BooleanField(label=_("I am breastfeeding"), required=False)
+    conditions = forms.MultipleChoiceField(
+        label=_("Do any of these apply to you?"), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    comedications = forms.MultipleChoiceField(
+        label=_("Do you take or use any of these?"), widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def __init__(self, *args: Any, region: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.region = region
+        self.fields["products"].choices = product_choices(region)
+        data = screening()
+        self.fields["conditions"].choices = [(c.id, c.label) for c in data.conditions.values()]
+        self.fields["comedications"].choices = [(c.id, c.label) for c in data.comedications.values()]
+        for i in range(1, DOSE_ROWS + 1):
+            self.fields[f"time_{i}"] = forms.TimeField(
+                label=_("Dose %(n)s: time") % {"n": i}, required=i == 1, widget=forms.TimeInput(attrs={"type": "time"})
+            )
+            self.fields[f"mg_{i}"] = forms.DecimalField(
+                label=_("Dose %(n)s: mg") % {"n": i},
+                required=i == 1,
+                min_value=Decimal("0.001"),
+                max_value=MAX_DAILY_MG,
+                decimal_places=3,
+            )
+
+    def dose_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[f"time_{i}"], self[f"mg_{i}"]) for i in range(1, DOSE_ROWS + 1)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        regimen: dict[time, Decimal] = {}
+        for i in range(1, DOSE_ROWS + 1):
+            t, mg = data.get(f"time_{i}"), data.get(f"mg_{i}")
+            if t is None and mg is None:
+                continue
+            if t is None:
+                self.add_error(f"time_{i}", _("Give the time you take this dose."))
+                continue
+            if mg is None:
+                self.add_error(f"mg_{i}", _("Give how many mg you take at this time."))
+                continue
+            if t in regimen:
+                self.add_error(f"time_{i}", _("This time is already listed: put both amounts in one row."))
+                continue
+            regimen[t] = mg
+        data["regimen"] = dict(sorted(regimen.items()))
+        drug = data.get("drug")
+        products = data.get("products") or []
+        if drug:
+            mine = {p.id for p in catalogue().products_for(drug, self.region)}
+            wrong = [p for p in products if p not in mine]
+            if wrong:
+                self.add_error("products", _("Tick only forms of the medicine you chose above."))
+        if data.get("pregnant") and data.get("breastfeeding") is None:
+            data["breastfeeding"] = False
+        return data
+
+    def answers(self) -> ScreenAnswers:
+        d = self.cleaned_data
+        return ScreenAnswers(
+            age=d["age"],
+            pregnant=d["pregnant"],
+            breastfeeding=d["breastfeeding"],
+            conditions=frozenset(d["conditions"]),
+            comedications=frozenset(d["comedications"]),
+            use=Use(
+                drug=d["drug"],
+                daily_dose_mg=sum(d["regimen"].values(), Decimal(0)),
+                duration_weeks=Decimal(d["duration_weeks"]),
+                days_per_week=d["days_per_week"],
+            ),
+        )
+
+
+class PlanBuilderForm(forms.Form):
+    """The plan's parameters; the member's drug and current doses come from their record, not from this form."""
+
+    method = forms.ChoiceField(choices=[(m, m) for m in METHODS if m != "custom"], initial="percent")
+    step = forms.DecimalField(
+        label=_("Cut size"),
+        required=False,
+        min_value=Decimal("0.1"),
+        max_value=Decimal(100),
+        help_text=_("percent: % of the current dose per cut (default 10); linear: mg per cut; hyperbolic: ignored"),
+    )
+    every_days = forms.IntegerField(label=_("Days between cuts"), min_value=1, max_value=365, initial=14)
+    start = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
+    stabilise_days = forms.IntegerField(
+        label=_("Stabilisation before the first cut (days)"), min_value=0, max_value=365, initial=14
+    )
+    products = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple, required=False, help_text=_("Empty: the region's default products.")
+    )
+    cut_order = forms.ChoiceField(choices=[(c, c) for c in CUT_ORDERS], initial="evening-last")
+    micro_steps = forms.BooleanField(required=False, label=_("Daily micro-steps (liquids)"))
+    equivalence = forms.ChoiceField(
+        choices=[("", _("plan default"))] + [(e, e) for e in EQUIVALENCE_SOURCES], required=False
+    )
+    max_step_percent = forms.DecimalField(
+        label=_("Largest cut allowed (%)"), min_value=Decimal(1), max_value=Decimal(25), initial=Decimal(10)
+    )
+    min_step_days = forms.IntegerField(label=_("Shortest step allowed (days)"), min_value=1, max_value=365, initial=14)
+    override = forms.CharField(
+        label=_("Override reason"),
+        required=False,
+        max_length=500,
+        help_text=_("Only to go past a default guardrail; recorded with the plan."),
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, region: str, drug: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["products"].choices = product_choices(region, drug)
+
+    def clean_start(self) -> date:
+        start: date = self.cleaned_data["start"]
+        if start.year < 2000 or start.year > 2100:
+            raise ValidationError(_("Give a start date between 2000 and 2100."))
+        return start
+
+    def request(self, drug: str, regimen: tuple[tuple[time, Decimal], ...], region: str) -> PlanRequest:
+        d = self.cleaned_data
+        return PlanRequest(
+            drug=drug,
+            regimen=regimen,
+            start=d["start"],
+            method=d["method"],
+            step=d.get("step"),
+            every_days=d["every_days"],
+            max_step_percent=d["max_step_percent"],
+            min_step_days=d["min_step_days"],
+            region=region,
+            products=tuple(d["products"]) or None,
+            stabilise_days=d["stabilise_days"],
+            cut_order=d["cut_order"],
+            micro_steps=d["micro_steps"],
+            equivalence=d["equivalence"] or None,
+            override=d["override"].strip() or None,
+        )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (recorded)"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), strip=True
+    )
+
+
+class ApproveForm(ReasonForm):
+    first_cut = forms.BooleanField(label=_("The first cut can go ahead too"), required=False)
+
+
+class HoldRequestForm(forms.Form):
+    days = forms.IntegerField(
+        label=_("How many more days would you like to stay on your current dose?"),
+        min_value=3,
+        max_value=90,
+        initial=14,
+    )
+    message = forms.CharField(
+        label=_("Anything you want your clinician to know (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class HoldDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve: add the hold to the plan")), ("discuss", _("Discuss first"))],
+        widget=forms.RadioSelect,
+    )
+    days = forms.IntegerField(min_value=1, max_value=90, required=False)
+    response = forms.CharField(
+        label=_("Message to the member"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("decision") == "approve" and not data.get("days"):
+            self.add_error("days", _("Give the number of days to hold."))
+        return data
+
+
+class FillForm(forms.Form):
+    start = forms.DateField()

@@ -1,0 +1,332 @@
+"""What was decided about a member's taper: intake and screening, plan revisions and their approvals, holds,
+first-cut approval, the clinician's tasks and the pharmacist's fills. The engine computes; these rows record.
+
+A plan revision stores the engine's inputs and output (`plan_to_dict`), so a plan shown years later is the plan
+that was approved; `plan()` re-reads it through the engine, which re-checks every guardrail.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from slowtaper.accounts.models import User
+from slowtaper.taper import (
+    Plan,
+    ScreenAnswers,
+    ScreenResult,
+    plan_from_dict,
+    plan_to_dict,
+    screen,
+    screen_answers_from_dict,
+    screen_answers_to_dict,
+)
+
+
+class Intake(models.Model):
+    """A member's answers at intake: how they take their drug today, what they have at home, their conditions
+    and co-medications, and the safety screen's result at the time."""
+
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="intakes")
+    created = models.DateTimeField(default=timezone.now)
+    drug = models.CharField(max_length=32)
+    # {"08:00": "0.5", "22:00": "1"}: mg per dose time, as text so no float ever touches a dose.
+    regimen = models.JSONField()
+    products = models.JSONField(default=list)
+    answers = models.JSONField()  # screen_answers_to_dict
+    setting = models.CharField(max_length=16)
+    risk = models.CharField(max_length=16)
+    blocks_self_service = models.BooleanField(default=False)
+    findings = models.JSONField(default=list)  # [{"id", "severity", "member", "clinician", "source"}]
+
+    class Meta:
+        ordering = ["-created"]
+
+    @classmethod
+    def record(cls, member: User, answers: ScreenAnswers, regimen: dict[time, Decimal], products: list[str]) -> Intake:
+        """Screen the answers and store them with the result. Raises TaperError for answers the engine refuses."""
+        result = screen(answers)
+        return cls.objects.create(
+            member=member,
+            drug=answers.use.drug,
+            regimen={t.strftime("%H:%M"): str(mg) for t, mg in sorted(regimen.items())},
+            products=products,
+            answers=screen_answers_to_dict(answers),
+            setting=result.setting,
+            risk=result.risk,
+            blocks_self_service=result.blocks_self_service,
+            findings=[
+                {
+                    "id": f.rule,
+                    "severity": f.severity,
+                    "member": f.member,
+                    "clinician": f.clinician,
+                    "source": f.source,
+                    "verified": f.verified,
+                }
+                for f in result.findings
+            ],
+        )
+
+    def screen_answers(self) -> ScreenAnswers:
+        return screen_answers_from_dict(self.answers)
+
+    def result(self) -> ScreenResult:
+        return screen(self.screen_answers())
+
+    def regimen_pairs(self) -> tuple[tuple[time, Decimal], ...]:
+        return tuple(sorted((time.fromisoformat(t), Decimal(mg)) for t, mg in self.regimen.items()))
+
+    @property
+    def comedications(self) -> list[str]:
+        return list(self.answers.get("comedications", []))
+
+
+class PlanRevision(models.Model):
+    """One version of a member's plan. Drafts are proposals; an approved revision is what the member follows
+    until a later one is approved. Revisions are never edited after approval: every change is a new one."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        APPROVED = "approved", _("approved")
+        SUPERSEDED = "superseded", _("superseded")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    data = models.JSONField()  # plan_to_dict: the engine's inputs and its output
+    summary = models.CharField(max_length=300)
+    created = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    approved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_reason = models.TextField(blank=True)
+    digest = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["member", "number"], name="revision_number_per_member")]
+
+    def __str__(self) -> str:
+        return f"revision {self.number} ({self.status})"
+
+    def plan(self) -> Plan:
+        return plan_from_dict(self.data)
+
+    @staticmethod
+    def digest_of(data: dict[str, Any]) -> str:
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+    @classmethod
+    @transaction.atomic
+    def propose(cls, member: User, plan: Plan, by: User, note: str = "", summary: str = "") -> PlanRevision:
+        """A new draft revision, numbered after the member's latest, its parent the approved one."""
+        last = cls.objects.select_for_update().filter(member=member).order_by("-number").first()
+        current = cls.objects.filter(member=member, status=cls.Status.APPROVED).first()
+        data = plan_to_dict(plan)
+        return cls.objects.create(
+            member=member,
+            number=(last.number + 1) if last else 1,
+            parent=current,
+            data=data,
+            summary=(summary or describe(plan))[:300],
+            created_by=by,
+            note=note,
+        )
+
+    @transaction.atomic
+    def approve(self, by: User, reason: str) -> None:
+        """Approve this draft: record who, when and why; the previously approved revision is superseded."""
+        me = type(self).objects.select_for_update().get(pk=self.pk)
+        if me.status != self.Status.DRAFT:
+            raise ValidationError(_("Only a draft can be approved; this revision is %(s)s."), params={"s": me.status})
+        if not reason.strip():
+            raise ValidationError(_("Say why this plan is approved."))
+        self.plan()  # re-checks every guardrail; raises TaperError if the stored plan is not sound
+        type(self).objects.filter(member=self.member, status=self.Status.APPROVED).update(status=self.Status.SUPERSEDED)
+        self.status = self.Status.APPROVED
+        self.approved_by = by
+        self.approved_at = timezone.now()
+        self.approval_reason = reason.strip()
+        self.digest = self.digest_of(self.data)
+        self.save(update_fields=["status", "approved_by", "approved_at", "approval_reason", "digest"])
+
+    @transaction.atomic
+    def withdraw(self) -> None:
+        if self.status != self.Status.DRAFT:
+            raise ValidationError(_("Only a draft can be withdrawn."))
+        self.status = self.Status.WITHDRAWN
+        self.save(update_fields=["status"])
+
+    def steps_text(self) -> list[str]:
+        """One line per step, for diffs between revisions."""
+        return [
+            f"{s['start']} {s['days']:>3} d  {s['kind']:<10} "
+            + ", ".join(f"{d['time']} {d['drug']} {d['mg']} mg" for d in s["doses"])
+            for s in self.data["steps"]
+        ]
+
+    def diff(self, other: PlanRevision | None) -> list[str]:
+        """A unified diff of the steps against `other` (empty when there is nothing to compare)."""
+        if other is None:
+            return []
+        return list(
+            difflib.unified_diff(
+                other.steps_text(),
+                self.steps_text(),
+                f"revision {other.number}",
+                f"revision {self.number}",
+                lineterm="",
+            )
+        )
+
+
+def describe(plan: Plan) -> str:
+    daily = " + ".join(f"{mg} mg {drug}" for drug, mg in plan.current_daily_mg().items())
+    return (
+        f"{plan.request.method} from {daily}/day, {len(plan.steps)} steps, "
+        f"{plan.start.isoformat()} to {plan.end.isoformat()}"
+    )
+
+
+# What a new member's diary asks about until they choose their own symptoms: the commonest, in plain words.
+DEFAULT_TRACKED = [
+    "anxiety",
+    "insomnia",
+    "irritability",
+    "concentration",
+    "tremor",
+    "muscle_pain",
+    "dizziness",
+    "heart",
+]
+
+
+def _default_tracked() -> list[str]:
+    return list(DEFAULT_TRACKED)
+
+
+class Program(models.Model):
+    """The member's place in the program: whether self-service is open, and the clinician's approval of the
+    first cut (the first reduction needs it even when the plan is approved)."""
+
+    member = models.OneToOneField(User, on_delete=models.CASCADE, related_name="program")
+    first_cut_approved_at = models.DateTimeField(null=True, blank=True)
+    first_cut_approved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    first_cut_reason = models.TextField(blank=True)
+    tracked = models.JSONField(default=_default_tracked)  # the diary symptoms this member tracks
+
+    def approved(self) -> PlanRevision | None:
+        return self.member.revisions.filter(status=PlanRevision.Status.APPROVED).first()
+
+    def intake(self) -> Intake | None:
+        return self.member.intakes.first()
+
+    @property
+    def blocked(self) -> bool:
+        intake = self.intake()
+        return intake is not None and intake.blocks_self_service
+
+    @transaction.atomic
+    def approve_first_cut(self, by: User, reason: str) -> None:
+        if not reason.strip():
+            raise ValidationError(_("Say why the first cut can go ahead."))
+        self.first_cut_approved_at = timezone.now()
+        self.first_cut_approved_by = by
+        self.first_cut_reason = reason.strip()
+        self.save(update_fields=["first_cut_approved_at", "first_cut_approved_by", "first_cut_reason"])
+
+
+class HoldRequest(models.Model):
+    """A member saying "I am not ready": the clinician approves (a new revision with a hold) or discusses."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("waiting for your clinician")
+        APPROVED = "approved", _("approved")
+        DISCUSS = "discuss", _("your clinician wants to talk")
+
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="hold_requests")
+    created = models.DateTimeField(default=timezone.now)
+    days = models.PositiveIntegerField()
+    message = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    response = models.TextField(blank=True)
+    revision = models.ForeignKey(PlanRevision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created"]
+
+
+class Task(models.Model):
+    """Something a clinician (or staff) should look at. `key` makes repeated alerts about the same thing one
+    task: a red flag on 3 March is one task however many times the check-in is saved."""
+
+    class Kind(models.TextChoices):
+        RED_FLAG = "red_flag", _("red flag")
+        SCREEN = "screen", _("screening needs review")
+        APPROVAL = "approval", _("plan waiting for approval")
+        HOLD = "hold", _("hold request")
+        SUGGESTION = "suggestion", _("trend suggestion")
+        FIRST_CUT = "first_cut", _("first cut needs approval")
+
+    # Lower sorts first on the dashboard.
+    PRIORITY = {"red_flag": 0, "screen": 1, "hold": 2, "suggestion": 3, "approval": 4, "first_cut": 5}
+
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tasks")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=64)
+    text = models.TextField()
+    created = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created"]
+        constraints = [models.UniqueConstraint(fields=["member", "kind", "key"], name="one_task_per_thing")]
+
+    @classmethod
+    def raise_(cls, member: User, kind: str, key: str, text: str) -> tuple[Task, bool]:
+        """Open a task unless one for the same thing exists; returns it and whether it is new."""
+        return cls.objects.get_or_create(member=member, kind=kind, key=key, defaults={"text": text})
+
+    def close(self, by: User) -> None:
+        self.done_at = timezone.now()
+        self.done_by = by
+        self.save(update_fields=["done_at", "done_by"])
+
+
+class Fill(models.Model):
+    """A fill period of an approved revision marked as dispensed by the pharmacist."""
+
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="fills")
+    revision = models.ForeignKey(PlanRevision, on_delete=models.PROTECT, related_name="fills")
+    start = models.DateField()
+    end = models.DateField()
+    lines = models.JSONField()  # [{"product", "used", "supply"}] as dispensed
+    dispensed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    dispensed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-start"]
+        constraints = [models.UniqueConstraint(fields=["revision", "start"], name="one_fill_per_period")]
+
+
+def local_today(user: User) -> date:
+    """Today's date in the member's time zone."""
+    import zoneinfo
+
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(user.time_zone)).date()

@@ -1,0 +1,610 @@
+"""Member, clinician and pharmacist pages for intake, plans, approvals, holds and dispensing.
+
+Every view that touches a member's record gets the member through `access.member_for`, which 404s for anyone
+without the right; role pages (the clinician's dashboard, the pharmacy list) answer 403 to other roles.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from slowtaper import exports
+from slowtaper.accounts.access import member_for, members_for
+from slowtaper.accounts.models import Role, User
+from slowtaper.checkins.chart import render as render_chart
+from slowtaper.checkins.models import engine_checkins
+from slowtaper.taper import (
+    Plan,
+    TaperError,
+    build_plan,
+    check_plan,
+    fill_periods,
+    insert_hold,
+    plain,
+    timeline,
+)
+
+from . import alerts, fhir
+from .forms import ApproveForm, HoldDecisionForm, HoldRequestForm, IntakeForm, PlanBuilderForm, ReasonForm
+from .models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, local_today
+from .status import member_day
+
+FILL_DAYS = 28
+
+
+def _role(request: HttpRequest, *roles: str) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if user.role not in roles:
+        raise PermissionDenied
+    return user
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each role to its own start page."""
+    role = request.user.role  # type: ignore[union-attr]
+    target = {
+        Role.MEMBER: "member_home",
+        Role.CLINICIAN: "clinic",
+        Role.PHARMACIST: "pharmacy",
+        Role.MENTOR: "mentor",
+        Role.STAFF: "staff",
+    }[role]
+    return redirect(target)
+
+
+# --- member ---------------------------------------------------------------------------------------------------
+
+
+@login_required
+def member_home(request: HttpRequest) -> HttpResponse:
+    member = _role(request, Role.MEMBER)
+    today = local_today(member)
+    day = member_day(member, today)
+    urgent_today = member.checkins.filter(day=today, urgent=True).exists()
+    holds = member.hold_requests.all()[:3]
+    return render(
+        request,
+        "programs/member_home.html",
+        {"day": day, "today": today, "urgent_today": urgent_today, "holds": holds, "member": member},
+    )
+
+
+@login_required
+def intake(request: HttpRequest) -> HttpResponse:
+    member = _role(request, Role.MEMBER)
+    form = IntakeForm(request.POST or None, region=member.region)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                record = Intake.record(
+                    member, form.answers(), form.cleaned_data["regimen"], form.cleaned_data["products"]
+                )
+                Program.objects.get_or_create(member=member)
+                if record.blocks_self_service:
+                    alerts.screen_blocked(member, record)
+        except TaperError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("intake_result")
+    return render(request, "programs/intake.html", {"form": form})
+
+
+@login_required
+def intake_result(request: HttpRequest) -> HttpResponse:
+    member = _role(request, Role.MEMBER)
+    record = member.intakes.first()
+    if record is None:
+        return redirect("intake")
+    return render(request, "programs/intake_result.html", {"intake": record, "result": record.result()})
+
+
+@login_required
+@require_POST
+def hold_request(request: HttpRequest) -> HttpResponse:
+    member = _role(request, Role.MEMBER)
+    form = HoldRequestForm(request.POST)
+    if not form.is_valid():
+        day = member_day(member, local_today(member))
+        return render(request, "programs/hold_form.html", {"form": form, "day": day}, status=400)
+    with transaction.atomic():
+        hold = HoldRequest.objects.create(
+            member=member, days=form.cleaned_data["days"], message=form.cleaned_data["message"]
+        )
+        alerts.hold_requested(member, hold)
+    messages.success(request, _("Your clinician has been asked. Until they answer, follow your plan as it is shown."))
+    return redirect("member_home")
+
+
+@login_required
+def hold_form(request: HttpRequest) -> HttpResponse:
+    member = _role(request, Role.MEMBER)
+    return render(
+        request, "programs/hold_form.html", {"form": HoldRequestForm(), "day": member_day(member, local_today(member))}
+    )
+
+
+# --- plans, for everyone who may see them ------------------------------------------------------------------
+
+
+def _visible_revisions(user: User, member: User) -> Any:
+    """Members and pharmacists see approved plans (current and earlier) and a member their own proposals;
+    the clinician sees everything."""
+    revisions = member.revisions.all()
+    if user.role == Role.CLINICIAN:
+        return revisions
+    shown = revisions.filter(status__in=[PlanRevision.Status.APPROVED, PlanRevision.Status.SUPERSEDED])
+    if user.pk == member.pk:
+        shown = shown | revisions.filter(created_by=member)
+    return shown
+
+
+@login_required
+def plans(request: HttpRequest, member_id: int) -> HttpResponse:
+    member = member_for(request.user, member_id, "view_plan")  # type: ignore[arg-type]
+    revisions = _visible_revisions(request.user, member)  # type: ignore[arg-type]
+    current = revisions.filter(status=PlanRevision.Status.APPROVED).first()
+    return render(request, "programs/plans.html", {"member": member, "revisions": revisions, "current": current})
+
+
+@login_required
+def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    member = member_for(user, member_id, "view_plan")
+    rev = _visible_revisions(user, member).filter(number=number).first()
+    if rev is None:
+        raise Http404
+    try:
+        plan = rev.plan()
+        problem = None
+    except TaperError as exc:
+        plan, problem = None, str(exc)
+    verified = rev.digest == "" or rev.digest == PlanRevision.digest_of(rev.data)
+    earlier = (
+        member.revisions.filter(number__lt=rev.number, status__in=["approved", "superseded"])
+        .order_by("-number")
+        .first()
+    )
+    return render(
+        request,
+        "programs/revision.html",
+        {
+            "member": member,
+            "rev": rev,
+            "plan": plan,
+            "problem": problem,
+            "digest_ok": verified,
+            "diff": rev.diff(earlier),
+            "earlier": earlier,
+            "approve_form": ApproveForm(),
+            "can_decide": user.role == Role.CLINICIAN,
+        },
+    )
+
+
+def _current_regimen(member: User, today: date) -> tuple[str, tuple[tuple[time, Decimal], ...]]:
+    """The drug and doses a new revision starts from: today's approved step, or the intake's regimen."""
+    program, _created = Program.objects.get_or_create(member=member)
+    rev = program.approved()
+    if rev is not None:
+        try:
+            plan = rev.plan()
+        except TaperError:
+            plan = None
+        step = plan.step_on(today) if plan is not None else None
+        if step is not None:
+            drugs = {d.drug for d in step.doses}
+            if len(drugs) != 1:
+                raise ValidationError(
+                    _("Today's step uses more than one drug (a switch is under way): finish or stop the switch first.")
+                )
+            return step.doses[0].drug, tuple((d.time, d.mg) for d in step.doses)
+        if plan is not None and plan.stops and today >= plan.end:
+            raise ValidationError(_("This member has finished their taper: there is no dose to plan from."))
+    intake_row = program.intake()
+    if intake_row is None:
+        raise ValidationError(_("The member has not completed intake yet: their current doses are not known."))
+    return intake_row.drug, intake_row.regimen_pairs()
+
+
+@login_required
+def builder(request: HttpRequest, member_id: int) -> HttpResponse:
+    """The plan builder: parameters on the left, a live preview (HTMX) of steps, chart and guardrails."""
+    user: User = request.user  # type: ignore[assignment]
+    member = member_for(user, member_id, "propose_plan")
+    today = local_today(member)
+    try:
+        drug, regimen = _current_regimen(member, today)
+    except ValidationError as exc:
+        return render(request, "programs/builder.html", {"member": member, "blocked": exc.messages[0]}, status=200)
+    initial = {"start": today + timedelta(days=1), "method": "percent", "every_days": 14, "stabilise_days": 14}
+    form = PlanBuilderForm(request.POST or None, initial=initial, region=member.region, drug=drug)
+    preview = None
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                plan = build_plan(form.request(drug, regimen, member.region))
+                check_plan(plan)
+            except TaperError as exc:
+                form.add_error(None, str(exc))
+            else:
+                preview = _preview(plan)
+                if "save" in request.POST:
+                    with transaction.atomic():
+                        rev = PlanRevision.propose(member, plan, by=user, note=form.cleaned_data["note"])
+                        alerts.approval_needed(member, rev)
+                    messages.success(request, _("Saved as draft revision %(n)s.") % {"n": rev.number})
+                    url = reverse("revision", args=[member.pk, rev.number])
+                    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)  # type: ignore[attr-defined]
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(
+                request, "programs/builder.html#preview", {"form": form, "preview": preview, "member": member}
+            )
+    context = {
+        "member": member,
+        "form": form,
+        "preview": preview,
+        "drug": drug,
+        "regimen": [(t, plain(mg)) for t, mg in regimen],
+    }
+    return render(request, "programs/builder.html", context, status=400 if form.errors else 200)
+
+
+def _preview(plan: Plan) -> dict[str, Any]:
+    try:
+        svg = exports.plot(plan, "svg").decode()
+        svg = svg[svg.index("<svg") :]
+    except TaperError:
+        svg = ""
+    first = plan.steps[0]
+    last = plan.steps[-1]
+    return {
+        "plan": plan,
+        "svg": svg,
+        "summary": _(
+            "%(n)s steps from %(start)s to %(end)s; the daily dose goes from %(a)s to %(b)s mg, then stops."
+            if plan.stops
+            else "%(n)s steps from %(start)s to %(end)s; the daily dose goes from %(a)s to %(b)s mg."
+        )
+        % {
+            "n": len(plan.steps),
+            "start": plan.start.isoformat(),
+            "end": plan.end.isoformat(),
+            "a": plain(sum(first.daily_mg().values(), Decimal(0))),
+            "b": plain(sum(last.daily_mg().values(), Decimal(0))),
+        },
+    }
+
+
+@login_required
+@require_POST
+def approve(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    member = member_for(user, member_id, "decide")
+    rev = get_object_or_404(PlanRevision, member=member, number=number)
+    form = ApproveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why this plan is approved: the reason is recorded with the approval."))
+        return redirect("revision", member.pk, number)
+    program, _created = Program.objects.get_or_create(member=member)
+    try:
+        starts_with_cut = rev.plan().steps[0].kind not in ("stabilise", "hold")
+    except TaperError as exc:
+        messages.error(request, _("This plan cannot be approved: %(e)s") % {"e": exc})
+        return redirect("revision", member.pk, number)
+    if starts_with_cut and program.first_cut_approved_at is None and not form.cleaned_data["first_cut"]:
+        messages.error(
+            request,
+            _(
+                "This plan cuts on its first day but the first cut is not approved: tick “The first cut can go "
+                "ahead”, or build the plan with stabilisation days first."
+            ),
+        )
+        return redirect("revision", member.pk, number)
+    try:
+        with transaction.atomic():
+            rev.approve(user, form.cleaned_data["reason"])
+            if form.cleaned_data["first_cut"]:
+                program.approve_first_cut(user, form.cleaned_data["reason"])
+                alerts.close_tasks(member, Task.Kind.FIRST_CUT, user)
+            alerts.close_tasks(member, Task.Kind.APPROVAL, user, key=f"revision-{rev.pk}")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    except TaperError as exc:
+        messages.error(request, _("This plan cannot be approved: %(e)s") % {"e": exc})
+    else:
+        messages.success(request, _("Revision %(n)s approved.") % {"n": number})
+    return redirect("revision", member.pk, number)
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    member = member_for(user, member_id, "decide")
+    rev = get_object_or_404(PlanRevision, member=member, number=number)
+    try:
+        rev.withdraw()
+        alerts.close_tasks(member, Task.Kind.APPROVAL, user, key=f"revision-{rev.pk}")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("revision", member.pk, number)
+
+
+# --- clinician -----------------------------------------------------------------------------------------------
+
+
+def _attention(member: User) -> tuple[int, int, str]:
+    """Sort key: the most urgent open task first, then the oldest."""
+    tasks = [t for t in member.tasks.all() if t.done_at is None]
+    if not tasks:
+        return (99, 0, member.username)
+    best = min(Task.PRIORITY[t.kind] for t in tasks)
+    return (best, -len(tasks), member.username)
+
+
+@login_required
+def clinic(request: HttpRequest) -> HttpResponse:
+    _role(request, Role.CLINICIAN)
+    members = list(members_for(request.user, "decide").prefetch_related("tasks"))  # type: ignore[arg-type]
+    rows = []
+    for m in sorted(members, key=_attention):
+        open_tasks = sorted((t for t in m.tasks.all() if t.done_at is None), key=lambda t: Task.PRIORITY[t.kind])
+        rows.append({"member": m, "tasks": open_tasks})
+    return render(request, "programs/clinic.html", {"rows": rows})
+
+
+@login_required
+def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    member = member_for(user, member_id, "decide")
+    today = local_today(member)
+    day = member_day(member, today)
+    if day.suggestion is not None:
+        alerts.suggestion(member, day.suggestion)
+    chart = None
+    basis = day.plan
+    if basis is not None:
+        first = max(today - timedelta(days=90), min(basis.start, today) - timedelta(days=14))
+        rows = timeline(basis, engine_checkins(member, basis, first=first), first, today)
+        chart = render_chart(rows, _("Symptoms and dose, %(a)s to %(b)s") % {"a": first, "b": today})
+    return render(
+        request,
+        "programs/clinic_member.html",
+        {
+            "member": member,
+            "day": day,
+            "chart": chart,
+            "tasks": member.tasks.filter(done_at__isnull=True).order_by("created"),
+            "holds": member.hold_requests.all()[:10],
+            "revisions": member.revisions.all()[:10],
+            "intake": member.intakes.first(),
+            "program": Program.objects.get(member=member),
+            "hold_form": HoldDecisionForm(),
+            "reason_form": ReasonForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    member = member_for(user, member_id, "decide")
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the first cut can go ahead: the reason is recorded."))
+        return redirect("clinic_member", member.pk)
+    program, _created = Program.objects.get_or_create(member=member)
+    program.approve_first_cut(user, form.cleaned_data["reason"])
+    alerts.close_tasks(member, Task.Kind.FIRST_CUT, user)
+    messages.success(request, _("First cut approved."))
+    return redirect("clinic_member", member.pk)
+
+
+@login_required
+@require_POST
+def hold_decide(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    member = member_for(user, member_id, "decide")
+    hold = get_object_or_404(HoldRequest, member=member, pk=pk)
+    form = HoldDecisionForm(request.POST)
+    if hold.status != HoldRequest.Status.OPEN:
+        messages.error(request, _("This request has already been answered."))
+        return redirect("clinic_member", member.pk)
+    if not form.is_valid():
+        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("clinic_member", member.pk)
+    d = form.cleaned_data
+    try:
+        with transaction.atomic():
+            if d["decision"] == "approve":
+                rev = Program.objects.get(member=member).approved()
+                if rev is None:
+                    raise ValidationError(_("There is no approved plan to add a hold to."))
+                held = insert_hold(rev.plan(), local_today(member), d["days"])
+                new = PlanRevision.propose(member, held, by=user, note=d["response"])
+                new.approve(
+                    user, _("Hold of %(n)s days on the member's request: %(r)s") % {"n": d["days"], "r": d["response"]}
+                )
+                hold.revision = new
+                hold.status = HoldRequest.Status.APPROVED
+            else:
+                hold.status = HoldRequest.Status.DISCUSS
+            hold.decided_by = user
+            hold.decided_at = timezone.now()
+            hold.response = d["response"]
+            hold.save()
+            alerts.close_tasks(member, Task.Kind.HOLD, user, key=f"hold-{hold.pk}")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    except TaperError as exc:
+        messages.error(request, _("The hold could not be added: %(e)s") % {"e": exc})
+    else:
+        messages.success(request, _("Answer recorded."))
+    return redirect("clinic_member", member.pk)
+
+
+@login_required
+@require_POST
+def task_done(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    member = member_for(user, member_id, "decide")
+    task = get_object_or_404(Task, member=member, pk=pk, done_at__isnull=True)
+    task.close(user)
+    return redirect("clinic_member", member.pk)
+
+
+# --- pharmacist ----------------------------------------------------------------------------------------------
+
+
+@login_required
+def pharmacy(request: HttpRequest) -> HttpResponse:
+    _role(request, Role.PHARMACIST)
+    members = members_for(request.user, "dispense")  # type: ignore[arg-type]
+    return render(request, "programs/pharmacy.html", {"members": members})
+
+
+def _fills(member: User) -> tuple[PlanRevision | None, list[dict[str, Any]]]:
+    rev = Program.objects.get_or_create(member=member)[0].approved()
+    if rev is None:
+        return None, []
+    plan = rev.plan()
+    done = {f.start: f for f in Fill.objects.filter(member=member)}
+    previous_lines: dict[str, str] = {}
+    last = Fill.objects.filter(member=member).order_by("-start").first()
+    if last is not None:
+        previous_lines = {line["product"]: line["used"] for line in last.lines}
+    periods = []
+    for period in fill_periods(plan, FILL_DAYS):
+        lines = [{"product": ln.product.label, "used": ln.used, "supply": ln.supply} for ln in period.lines]
+        fill = done.get(period.start)
+        changes = [
+            _("%(p)s: %(a)s last fill, %(b)s now")
+            % {"p": ln["product"], "a": previous_lines.get(ln["product"], _("none")), "b": ln["used"]}
+            for ln in lines
+            if previous_lines.get(ln["product"]) != ln["used"]
+        ] + [_("%(p)s: no longer used") % {"p": p} for p in previous_lines if p not in {ln["product"] for ln in lines}]
+        steps = [s for s in plan.steps if period.start <= s.start < period.end and s.start != plan.start]
+        periods.append(
+            {"period": period, "lines": lines, "fill": fill, "changes": changes if last else [], "steps": steps}
+        )
+    return rev, periods
+
+
+@login_required
+def pharmacy_member(request: HttpRequest, member_id: int) -> HttpResponse:
+    member = member_for(request.user, member_id, "dispense")  # type: ignore[arg-type]
+    try:
+        rev, periods = _fills(member)
+    except TaperError as exc:
+        return render(request, "programs/pharmacy_member.html", {"member": member, "problem": str(exc)})
+    return render(request, "programs/pharmacy_member.html", {"member": member, "rev": rev, "periods": periods})
+
+
+@login_required
+def fill_pdf(request: HttpRequest, member_id: int, start: str) -> HttpResponse:
+    member = member_for(request.user, member_id, "dispense")  # type: ignore[arg-type]
+    rev = Program.objects.get_or_create(member=member)[0].approved()
+    if rev is None:
+        raise Http404
+    try:
+        on = date.fromisoformat(start)
+    except ValueError:
+        raise Http404 from None
+    plan = rev.plan()
+    period = next((p for p in fill_periods(plan, FILL_DAYS) if p.start == on), None)
+    if period is None:
+        raise Http404
+    pdf = exports.dispensing_pdf(plan, period, member_name=str(member), revision=rev.number)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="dispensing-{on.isoformat()}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def fill_dispense(request: HttpRequest, member_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    member = member_for(user, member_id, "dispense")
+    rev = Program.objects.get_or_create(member=member)[0].approved()
+    try:
+        on = date.fromisoformat(request.POST.get("start", ""))
+    except ValueError:
+        messages.error(request, _("Choose a fill period from the list."))
+        return redirect("pharmacy_member", member.pk)
+    if rev is None:
+        raise Http404
+    period = next((p for p in fill_periods(rev.plan(), FILL_DAYS) if p.start == on), None)
+    if period is None:
+        messages.error(request, _("That is not a fill period of the approved plan."))
+        return redirect("pharmacy_member", member.pk)
+    lines = [{"product": ln.product.label, "used": ln.used, "supply": ln.supply} for ln in period.lines]
+    _fill, created = Fill.objects.get_or_create(
+        revision=rev,
+        start=period.start,
+        defaults={"member": member, "end": period.end, "lines": lines, "dispensed_by": user},
+    )
+    if created:
+        messages.success(request, _("Marked as dispensed."))
+    else:
+        messages.info(request, _("This fill was already marked as dispensed."))
+    return redirect("pharmacy_member", member.pk)
+
+
+# --- exports -------------------------------------------------------------------------------------------------
+
+EXPORTS = {
+    "pdf": ("application/pdf", "plan.pdf"),
+    "csv": ("text/csv; charset=utf-8", "plan.csv"),
+    "ics": ("text/calendar; charset=utf-8", "doses.ics"),
+    "fhir": ("application/fhir+json", "record.fhir.json"),
+}
+
+
+@login_required
+def export(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
+    member = member_for(request.user, member_id, "export")  # type: ignore[arg-type]
+    if fmt not in EXPORTS:
+        raise Http404
+    rev = Program.objects.get_or_create(member=member)[0].approved()
+    if rev is None:
+        messages.error(request, _("There is no approved plan to export yet."))
+        return redirect("plans", member.pk)
+    if rev.digest != PlanRevision.digest_of(rev.data):
+        messages.error(request, _("This plan's stored digest does not match its content; it is not exported."))
+        return redirect("plans", member.pk)
+    plan = rev.plan()
+    if fmt == "pdf":
+        body: bytes | str = exports.to_pdf(plan, FILL_DAYS)
+    elif fmt == "csv":
+        body = exports.to_csv(plan)
+    elif fmt == "ics":
+        body = exports.to_ics(plan, member.time_zone)
+    else:
+        body = fhir.bundle(member, rev, plan).model_dump_json(indent=2, exclude_none=True)
+    content_type, filename = EXPORTS[fmt]
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def mentor(request: HttpRequest) -> HttpResponse:
+    user = _role(request, Role.MENTOR)
+    mentees = User.objects.filter(carers__carer=user, carers__kind=Role.MENTOR)
+    return render(request, "programs/mentor.html", {"mentees": mentees})

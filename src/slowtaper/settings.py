@@ -1,0 +1,182 @@
+"""The one settings module. Every value that differs between machines comes from the environment, read here
+through a few strict readers that stop with a clear message on a bad value.
+
+With no environment at all (a fresh clone) this is a development setup: DEBUG on, SQLite in the checkout, email
+printed to the console. Production sets SLOWTAPER_ENV=production, which turns DEBUG off and then needs
+SLOWTAPER_SECRET_KEY, SLOWTAPER_ALLOWED_HOSTS and usually DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}")
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}") from None
+
+
+def _env_list(name: str, default: str) -> list[str]:
+    return [x.strip() for x in _env(name, default).split(",") if x.strip()]
+
+
+ENVIRONMENT = _env("SLOWTAPER_ENV", "development")
+if ENVIRONMENT not in ("development", "production"):
+    raise ImproperlyConfigured(f"SLOWTAPER_ENV must be development or production; got {ENVIRONMENT!r}")
+PRODUCTION = ENVIRONMENT == "production"
+DEBUG = _env_bool("SLOWTAPER_DEBUG", not PRODUCTION)
+
+SECRET_KEY = _env("SLOWTAPER_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SLOWTAPER_SECRET_KEY must be set when DEBUG is off (50+ random characters)")
+    SECRET_KEY = "development-only-key-never-used-with-debug-off-" + "x" * 20
+
+ALLOWED_HOSTS = _env_list("SLOWTAPER_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
+SITE_URL = _env("SLOWTAPER_SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "js_lib_htmx",
+    "template_partials",
+    "django_tasks",
+    "django_tasks_db",
+    "slowtaper.accounts",
+    "slowtaper.programs",
+    "slowtaper.checkins",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "slowtaper.accounts.middleware.member_locale_and_zone",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "slowtaper.urls"
+WSGI_APPLICATION = "slowtaper.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates" / "web"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "slowtaper.accounts.context.crisis",
+            ],
+        },
+    }
+]
+
+# SQLite by default, in WAL mode so readers never wait for a writer, with a busy timeout and transactions that
+# take the write lock when they begin (no "database is locked" on upgrading a read to a write).
+_sqlite_path = Path(_env("SLOWTAPER_SQLITE", str(BASE_DIR.parent.parent / "slowtaper.sqlite3")))
+DATABASE_URL = _env("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": _sqlite_path,
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("en-gb", _("English (UK)"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(_env("SLOWTAPER_STATIC_ROOT", str(BASE_DIR.parent.parent / "staticfiles")))
+
+EMAIL_BACKEND = _env("SLOWTAPER_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = _env("SLOWTAPER_FROM_EMAIL", "slowtaper <no-reply@slowtaper.invalid>")
+EMAIL_HOST = _env("SLOWTAPER_EMAIL_HOST", "localhost")
+EMAIL_PORT = _env_int("SLOWTAPER_EMAIL_PORT", 25)
+
+TASKS = {"default": {"BACKEND": _env("SLOWTAPER_TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
+
+# How early and how late a dose reminder may go out around its dose time, in minutes (the tick runs every
+# minute; a late tick still sends, a very late one does not, so nobody is told to take a dose hours late).
+REMINDER_WINDOW_MINUTES = _env_int("SLOWTAPER_REMINDER_WINDOW_MINUTES", 30)
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": _env("SLOWTAPER_LOG_LEVEL", "WARNING")},
+}

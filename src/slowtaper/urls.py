@@ -1,0 +1,51 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from slowtaper.accounts import views as accounts
+from slowtaper.checkins import views as checkins
+from slowtaper.programs import views as programs
+
+urlpatterns = [
+    path("", programs.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("accounts/settings/", accounts.account_settings, name="settings"),
+    path("join/<str:token>/", accounts.join, name="join"),
+    path("staff/", accounts.staff, name="staff"),
+    path("me/", programs.member_home, name="member_home"),
+    path("me/care/", accounts.care, name="care"),
+    path("me/care/<str:kind>/end/", accounts.end_link, name="end_link"),
+    path("me/intake/", programs.intake, name="intake"),
+    path("me/intake/result/", programs.intake_result, name="intake_result"),
+    path("me/hold/", programs.hold_form, name="hold_form"),
+    path("me/hold/request/", programs.hold_request, name="hold_request"),
+    path("me/checkin/", checkins.checkin, name="checkin"),
+    path("me/checkin/ciwa-b/", checkins.ciwa, name="ciwa"),
+    path("me/checkin/<int:pk>/", checkins.checkin_saved, name="checkin_saved"),
+    path("me/doses/", checkins.log_dose, name="log_dose"),
+    path("me/chart/", checkins.chart, name="chart"),
+    path("members/<int:member_id>/plans/", programs.plans, name="plans"),
+    path("members/<int:member_id>/plans/new/", programs.builder, name="builder"),
+    path("members/<int:member_id>/plans/<int:number>/", programs.revision, name="revision"),
+    path("members/<int:member_id>/plans/<int:number>/approve/", programs.approve, name="approve"),
+    path("members/<int:member_id>/plans/<int:number>/withdraw/", programs.withdraw, name="withdraw"),
+    path("members/<int:member_id>/export/<str:fmt>/", programs.export, name="export"),
+    path("clinic/", programs.clinic, name="clinic"),
+    path("clinic/<int:member_id>/", programs.clinic_member, name="clinic_member"),
+    path("clinic/<int:member_id>/first-cut/", programs.first_cut, name="first_cut"),
+    path("clinic/<int:member_id>/holds/<int:pk>/", programs.hold_decide, name="hold_decide"),
+    path("clinic/<int:member_id>/tasks/<int:pk>/done/", programs.task_done, name="task_done"),
+    path("pharmacy/", programs.pharmacy, name="pharmacy"),
+    path("pharmacy/<int:member_id>/", programs.pharmacy_member, name="pharmacy_member"),
+    path("pharmacy/<int:member_id>/fills/<str:start>.pdf", programs.fill_pdf, name="fill_pdf"),
+    path("pharmacy/<int:member_id>/dispensed/", programs.fill_dispense, name="fill_dispense"),
+    path("mentor/", programs.mentor, name="mentor"),
+]
