@@ -168,6 +168,9 @@ TASKS = {"default": {"BACKEND": _env("SLOWTAPER_TASK_BACKEND", "django_tasks_db.
 # minute; a late tick still sends, a very late one does not, so nobody is told to take a dose hours late).
 REMINDER_WINDOW_MINUTES = _env_int("SLOWTAPER_REMINDER_WINDOW_MINUTES", 30)
 
+# Messages live in the session, which is flushed when someone else logs in on the same device: one person's
+# "saved" notes never show to the next (a cookie would outlive the logout).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION

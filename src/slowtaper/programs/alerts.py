@@ -88,16 +88,22 @@ def approval_needed(member: User, revision: PlanRevision) -> Task:
 
 
 def suggestion(member: User, s: Suggestion) -> Task | None:
-    """A hold, return or contact suggestion becomes one task per member, day and action. Before the first cut,
-    "still stabilising" is not a task, but reaching the stable days needed asks for the first-cut approval."""
-    if s.phase == "stabilisation" and s.action != "contact":
-        if s.stable_days is not None and s.stable_days_needed and s.stable_days >= s.stable_days_needed:
-            return first_cut_due(member, "first-cut", s.reason)
+    """A hold, return or contact suggestion becomes one task per member, day and action. Red flags are left
+    out (each already has its own task and alert). Before the first cut, "still stabilising" is not a task, but
+    reaching the stable days needed asks for the first-cut approval."""
+    reasons = [r for r in s.reasons if r.action != "continue" and not r.rule.startswith("red-flag:")]
+    if s.phase == "stabilisation":
+        reasons = [r for r in reasons if r.rule != "stabilising"]
+        if not reasons:
+            if s.stable_days is not None and s.stable_days_needed and s.stable_days >= s.stable_days_needed:
+                return first_cut_due(member, "first-cut", s.reason)
+            return None
+    if not reasons:
         return None
-    if s.action == "continue":
-        return None
-    text = f"{s.action}: {s.reason}"
-    task, new = Task.raise_(member, Task.Kind.SUGGESTION, f"{s.today.isoformat()}-{s.action}", text)
+    top = reasons[0]  # most cautious first
+    task, new = Task.raise_(
+        member, Task.Kind.SUGGESTION, f"{s.today.isoformat()}-{top.action}", f"{top.action}: {top.text}"
+    )
     _tell_clinician(member, task, new)
     return task
 

@@ -103,7 +103,7 @@ def _scores(member: User, patient: str) -> list[tuple[str, dict[str, Any]]]:
                         "authored": when,
                         "item": [
                             {"linkId": k, "text": texts.get(k, k), "answer": [{"valueInteger": v}]}
-                            for k, v in c.ciwa_b.answers.items()
+                            for k, v in dict(c.ciwa_b.answers).items()
                         ],
                     },
                 )

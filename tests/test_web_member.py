@@ -1,0 +1,239 @@
+"""The member's day: today's doses and how to measure them, the dose log, check-ins, red flags, hold requests,
+intake and screening, the stabilisation gate, charts and follow-up after the last dose."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import pytest
+from django.core import mail
+
+from conftest import TODAY, give_intake, give_plan, login
+from slowtaper.checkins.models import CheckInRecord, DoseLog
+from slowtaper.programs.models import HoldRequest, Intake, Task
+
+NO_FLAGS = {f"f_{k}": "no" for k in ("seizure", "confusion", "psychosis", "suicidal", "oversedation")}
+
+
+def checkin_post(**kw):
+    data = {"day": TODAY.isoformat(), "s_anxiety": "2", "s_insomnia": "1", "mood": "2", "sleep_hours": "6", **NO_FLAGS}
+    data.update(kw)
+    return data
+
+
+def test_home_shows_todays_doses_with_how_to_measure_them(client, cast, approved):
+    plan = approved.plan()
+    step = plan.step_on(TODAY)
+    assert step.kind == "reduce"
+    body = login(client, cast.member).get("/me/").content.decode()
+    for dose in step.doses:
+        assert dose.how() in body
+    assert "Day 8 of 14 on this dose" in body
+    nxt = plan.steps[plan.steps.index(step) + 1]
+    assert f"Next change on {nxt.start:%A} {nxt.start.day} {nxt.start:%B}" in body
+    assert "Through your plan" in body
+
+
+def test_logging_a_dose_without_javascript_redirects_home(client, cast, approved):
+    login(client, cast.member)
+    response = client.post("/me/doses/", {"day": "2027-02-10", "time": "08:00", "status": "taken"})
+    assert response.status_code == 302
+    log = DoseLog.objects.get(member=cast.member)
+    assert (log.day, log.time, log.status) == (TODAY, time(8), "taken")
+    # Logging again changes the answer rather than adding a second one.
+    client.post("/me/doses/", {"day": "2027-02-10", "time": "08:00", "status": "late"})
+    log.refresh_from_db()
+    assert log.status == "late"
+    assert DoseLog.objects.count() == 1
+
+
+def test_logging_a_dose_with_htmx_returns_the_dose_list(client, cast, approved):
+    login(client, cast.member)
+    response = client.post(
+        "/me/doses/", {"day": "2027-02-10", "time": "22:00", "status": "missed"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="doses"')
+    assert "missed" in body
+
+
+@pytest.mark.parametrize(
+    ("post", "message"),
+    [
+        ({"day": "2027-02-10", "time": "09:00", "status": "taken"}, "There is no dose at 09:00"),
+        ({"day": "2027-02-11", "time": "08:00", "status": "taken"}, "has not come yet"),
+        ({"day": "2027-01-01", "time": "08:00", "status": "taken"}, "last 7 days"),
+        ({"day": "2027-02-10", "time": "08:00", "status": "swallowed"}, "Select a valid choice"),
+        ({"day": "yesterday", "time": "08:00", "status": "taken"}, "Enter a valid date"),
+    ],
+)
+def test_a_dose_log_that_does_not_fit_the_plan_is_refused(client, cast, approved, post, message):
+    login(client, cast.member)
+    response = client.post("/me/doses/", post, headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert DoseLog.objects.count() == 0
+
+
+def test_a_checkin_is_saved_and_counts_in_the_chart(client, cast, approved):
+    login(client, cast.member)
+    response = client.post("/me/checkin/", checkin_post())
+    assert response.status_code == 302
+    record = CheckInRecord.objects.get(member=cast.member)
+    assert record.data["symptoms"] == {"anxiety": 2, "insomnia": 1}
+    assert record.urgent is False
+    saved = client.get(response["Location"]).content.decode()
+    assert "your check-in is saved" in saved
+    chart = client.get("/me/chart/").content.decode()
+    assert "<svg" in chart and "diary 1.5" in chart
+    assert "Diary scores on 1 days, from 1.5 to 1.5" in chart
+
+
+def test_a_blank_symptom_stays_blank(client, cast, approved):
+    login(client, cast.member)
+    client.post("/me/checkin/", checkin_post(s_insomnia=""))
+    assert CheckInRecord.objects.get().data["symptoms"] == {"anxiety": 2}
+
+
+def test_a_red_flag_shows_emergency_guidance_and_alerts_the_clinician(client, cast, approved):
+    login(client, cast.member)
+    response = client.post("/me/checkin/", checkin_post(f_seizure="yes"), follow=True)
+    body = response.content.decode()
+    assert "Get help now" in body
+    assert "Call 911" in body
+    assert "Your clinician has been alerted" in body
+    task = Task.objects.get(member=cast.member, kind="red_flag")
+    assert "Seizure" in task.text
+    alert = [m for m in mail.outbox if m.to == [cast.clinician.email]]
+    assert len(alert) == 1
+    assert "clonazepam" not in alert[0].subject.lower() and "seizure" not in alert[0].subject.lower()
+    # The home page keeps the guidance visible for the rest of the day.
+    assert "You told us about a danger sign today" in client.get("/me/").content.decode()
+    # Saving a second check-in that day does not alert twice.
+    client.post("/me/checkin/", checkin_post(f_seizure="yes"))
+    assert len([m for m in mail.outbox if m.to == [cast.clinician.email]]) == 1
+
+
+def test_every_red_flag_question_must_be_answered(client, cast, approved):
+    login(client, cast.member)
+    data = checkin_post()
+    del data["f_suicidal"]
+    response = client.post("/me/checkin/", data)
+    assert response.status_code == 400
+    assert "Please answer this question" in response.content.decode()
+    assert CheckInRecord.objects.count() == 0
+
+
+def test_the_ciwa_b_scores_the_self_rated_items(client, cast, approved):
+    from slowtaper.taper import instrument
+
+    items = [i for i in instrument("ciwa-b").items if i.rater == "self"]
+    login(client, cast.member)
+    data = {"day": TODAY.isoformat(), **{f"q_{i.id}": "1" for i in items}}
+    response = client.post("/me/checkin/ciwa-b/", data, follow=True)
+    assert response.status_code == 200
+    record = CheckInRecord.objects.get()
+    assert record.checkin().ciwa_b.total == len(items)
+    assert record.checkin().ciwa_b.part == "self"
+    # Missing one item: refused, nothing saved.
+    del data[f"q_{items[0].id}"]
+    assert client.post("/me/checkin/ciwa-b/", data).status_code == 400
+    assert CheckInRecord.objects.count() == 1
+
+
+def test_a_hold_request_reaches_the_clinician(client, cast, approved):
+    login(client, cast.member)
+    response = client.post("/me/hold/request/", {"days": "14", "message": "Not sleeping"})
+    assert response.status_code == 302
+    hold = HoldRequest.objects.get(member=cast.member)
+    assert (hold.days, hold.status) == (14, "open")
+    assert Task.objects.filter(member=cast.member, kind="hold").exists()
+    assert "waiting for your clinician" in client.get("/me/").content.decode()
+
+
+def test_intake_screens_and_a_refer_finding_blocks_self_service(client, cast):
+    login(client, cast.member)
+    data = {
+        "drug": "clonazepam",
+        "time_1": "08:00",
+        "mg_1": "1",
+        "time_2": "22:00",
+        "mg_2": "1",
+        "products": ["clonazepam-tablet-0.5-1"],
+        "duration_weeks": "260",
+        "days_per_week": "7",
+        "age": "58",
+        "conditions": ["epilepsy"],
+        "comedications": ["opioid"],
+    }
+    response = client.post("/me/intake/", data)
+    assert response.status_code == 302
+    intake = Intake.objects.get(member=cast.member)
+    assert intake.regimen == {"08:00": "1", "22:00": "1"}
+    assert intake.blocks_self_service
+    result = client.get("/me/intake/result/").content.decode()
+    assert "does not start a taper at home on its own" in result
+    assert Task.objects.filter(member=cast.member, kind="screen").exists()
+    assert {m.to[0] for m in mail.outbox} >= {cast.clinician.email, cast.staff.email}
+    assert "Please talk to your clinician before any change" in client.get("/me/").content.decode()
+    login(client, cast.staff)
+    assert "Member" in client.get("/staff/").content.decode()
+
+
+def test_intake_without_risks_does_not_block(client, cast):
+    login(client, cast.member)
+    data = {
+        "drug": "clonazepam",
+        "time_1": "22:00",
+        "mg_1": "0.5",
+        "duration_weeks": "30",
+        "days_per_week": "7",
+        "age": "40",
+    }
+    assert client.post("/me/intake/", data).status_code == 302
+    assert not Intake.objects.get().blocks_self_service
+    assert not mail.outbox
+
+
+def test_stabilisation_counts_steady_days_and_the_first_cut_waits_for_approval(client, cast):
+    give_intake(cast.member)
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=20), stabilise_days=14, first_cut=False)
+    for i in range(1, 6):
+        CheckInRecord.objects.create(
+            member=cast.member,
+            day=TODAY - timedelta(days=i),
+            data={
+                "date": (TODAY - timedelta(days=i)).isoformat(),
+                "symptoms": {"anxiety": 1},
+                "red_flags": dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False),
+            },
+        )
+    login(client, cast.member)
+    body = client.get("/me/").content.decode()
+    # The plan's first cut was 6 days ago, but the clinician has not approved it: keep the current dose.
+    assert "Stay on your current dose for now" in body
+    assert "1 tablet of 0.5 mg" in body  # the 08:00 stabilisation dose, not the cut
+    login(client, cast.clinician)
+    assert client.post(f"/clinic/{cast.member.pk}/first-cut/", {"reason": "Stable for five days"}).status_code == 302
+    login(client, cast.member)
+    assert "Stay on your current dose for now" not in client.get("/me/").content.decode()
+
+
+def test_a_member_without_a_plan_sees_their_current_doses_and_stable_days(client, cast):
+    give_intake(cast.member)
+    login(client, cast.member)
+    body = client.get("/me/").content.decode()
+    assert "Keep taking your medicine exactly as you do now" in body
+    assert "08:00: 0.5 mg clonazepam" in body
+    assert "0 of 7 steady days so far" in body
+
+
+def test_after_the_last_dose_follow_up_continues(client, cast):
+    give_intake(cast.member, regimen={time(22): __import__("decimal").Decimal("0.25")})
+    rev = give_plan(cast.member, cast.clinician, start=date(2026, 7, 1), stabilise_days=0)
+    assert rev.plan().end < TODAY
+    login(client, cast.member)
+    body = client.get("/me/").content.decode()
+    assert "You have taken your last dose" in body
+    assert "Follow-up after the last dose" in body

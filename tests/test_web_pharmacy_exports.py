@@ -1,0 +1,102 @@
+"""The pharmacist's fills and sheets, and the member's exports: PDF, CSV, iCalendar and a FHIR Bundle."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from pypdf import PdfReader
+
+from conftest import TODAY, login
+from slowtaper.checkins.models import CheckInRecord
+from slowtaper.programs.models import Fill
+from slowtaper.taper import fill_periods, instrument
+
+
+def test_fill_periods_list_supplies_and_can_be_marked_dispensed_once(client, cast, approved):
+    periods = fill_periods(approved.plan(), 28)
+    login(client, cast.pharmacist)
+    body = client.get(f"/pharmacy/{cast.member.pk}/").content.decode()
+    for line in periods[0].lines:
+        assert line.supply in body
+    start = periods[0].start.isoformat()
+    assert client.post(f"/pharmacy/{cast.member.pk}/dispensed/", {"start": start}).status_code == 302
+    assert client.post(f"/pharmacy/{cast.member.pk}/dispensed/", {"start": start}).status_code == 302
+    fill = Fill.objects.get()
+    assert fill.dispensed_by == cast.pharmacist and fill.revision == approved
+    assert "Dispensed by Pharmacist" in client.get(f"/pharmacy/{cast.member.pk}/").content.decode()
+
+
+def test_the_next_fill_says_what_changed_since_the_last(client, cast, approved):
+    periods = fill_periods(approved.plan(), 28)
+    login(client, cast.pharmacist)
+    client.post(f"/pharmacy/{cast.member.pk}/dispensed/", {"start": periods[0].start.isoformat()})
+    body = client.get(f"/pharmacy/{cast.member.pk}/").content.decode()
+    assert "Changed since the last fill" in body
+    assert "last fill," in body
+
+
+def test_a_fill_that_is_not_in_the_plan_is_refused(client, cast, approved):
+    login(client, cast.pharmacist)
+    client.post(f"/pharmacy/{cast.member.pk}/dispensed/", {"start": "2027-01-28"})
+    client.post(f"/pharmacy/{cast.member.pk}/dispensed/", {"start": "not a date"})
+    assert Fill.objects.count() == 0
+    assert client.get(f"/pharmacy/{cast.member.pk}/fills/2027-01-28.pdf").status_code == 404
+
+
+def test_the_dispensing_sheet_pdf_lists_supplies_and_doses(client, cast, approved):
+    period = fill_periods(approved.plan(), 28)[0]
+    login(client, cast.pharmacist)
+    response = client.get(f"/pharmacy/{cast.member.pk}/fills/{period.start.isoformat()}.pdf")
+    assert response["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Dispensing sheet" in text and "Member" in text
+    for line in period.lines:
+        assert line.supply in text
+
+
+def test_csv_and_ics_exports(client, cast, approved):
+    login(client, cast.member)
+    csv = client.get(f"/members/{cast.member.pk}/export/csv/").content.decode()
+    assert csv.startswith("date,time,drug,mg,how,step,kind")
+    assert "2027-02-10,08:00,clonazepam" in csv
+    ics = client.get(f"/members/{cast.member.pk}/export/ics/").content.decode()
+    assert "BEGIN:VCALENDAR" in ics and "TZID=America/New_York" in ics
+    assert "SUMMARY:Dose time" in ics and "clonazepam" not in ics.split("DESCRIPTION")[0]
+
+
+def test_pdf_export(client, cast, approved):
+    login(client, cast.member)
+    response = client.get(f"/members/{cast.member.pk}/export/pdf/")
+    assert response["Content-Type"] == "application/pdf"
+    assert "taper plan" in PdfReader(io.BytesIO(response.content)).pages[0].extract_text().lower()
+
+
+def test_fhir_bundle_validates_and_carries_steps_and_scores(client, cast, approved):
+    from fhir.resources.bundle import Bundle
+
+    items = [i for i in instrument("ciwa-b").items if i.rater == "self"]
+    CheckInRecord.objects.create(
+        member=cast.member,
+        day=TODAY,
+        data={"date": TODAY.isoformat(), "symptoms": {"anxiety": 2}, "ciwa_b": {i.id: 1 for i in items}},
+    )
+    login(client, cast.clinician)
+    response = client.get(f"/members/{cast.member.pk}/export/fhir/")
+    assert response["Content-Type"] == "application/fhir+json"
+    raw = json.loads(response.content)
+    bundle = Bundle.model_validate(raw)
+    kinds = [e.resource.get_resource_type() for e in bundle.entry]
+    assert kinds.count("MedicationRequest") == 1
+    assert kinds.count("QuestionnaireResponse") == 1
+    assert kinds.count("Observation") == 2
+    mr = next(e.resource for e in bundle.entry if e.resource.get_resource_type() == "MedicationRequest")
+    plan = approved.plan()
+    assert sorted({d.sequence for d in mr.dosageInstruction}) == [s.number for s in plan.steps]
+    first = mr.dosageInstruction[0]
+    assert first.timing.repeat.timeOfDay[0].isoformat() == "08:00:00"
+    assert str(first.timing.repeat.boundsPeriod.start)[:10] == plan.steps[0].start.isoformat()
+    ciwa = next(
+        e.resource for e in bundle.entry if e.resource.get_resource_type() == "Observation" and e.resource.valueInteger
+    )
+    assert ciwa.valueInteger == len(items)
