@@ -155,6 +155,7 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(_env("SLOWTAPER_STATIC_ROOT", str(BASE_DIR.parent.parent / "staticfiles")))
 
 EMAIL_BACKEND = _env("SLOWTAPER_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

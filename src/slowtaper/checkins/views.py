@@ -114,9 +114,15 @@ def log_dose(request: HttpRequest) -> HttpResponse:
                 "d": d["day"],
             }
         else:
-            DoseLog.objects.update_or_create(
-                member=member, day=d["day"], time=d["time"], defaults={"status": d["status"]}
-            )
+            with transaction.atomic():
+                DoseLog.objects.update_or_create(
+                    member=member, day=d["day"], time=d["time"], defaults={"status": d["status"]}
+                )
+                if d["status"] == DoseLog.Status.MISSED:
+                    # Missed doses feed the trend rules: the clinician's task list hears about them now.
+                    now = member_day(member, today)
+                    if now.suggestion is not None:
+                        alerts.suggestion(member, now.suggestion)
     else:
         error = "; ".join(e for errs in form.errors.values() for e in errs)
     if request.htmx:  # type: ignore[attr-defined]

@@ -1,0 +1,144 @@
+"""The member's day in a real browser (Playwright driving Debian's Chromium), and axe on the main pages.
+
+Under CI these tests fail rather than skip when Chromium is missing (`.ci/run` installs it); on a developer's
+machine without Chromium they skip with a message saying how to install it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import timedelta
+
+import pytest
+
+from conftest import PASSWORD, give_intake, give_plan
+from slowtaper.checkins.models import CheckInRecord, DoseLog
+
+pytestmark = pytest.mark.browser
+
+# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing under CI: .ci/run should have installed Debian's chromium package")
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium); browser tests skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def people(transactional_db):
+    """The cast without frozen time: the live server and the browser run on the real clock."""
+    from slowtaper.accounts.models import CareLink, Role, User
+    from slowtaper.programs.models import local_today
+
+    def user(name, role):
+        return User.objects.create_user(
+            username=name,
+            password=PASSWORD,
+            email=f"{name}@example.org",
+            first_name=name.capitalize(),
+            role=role,
+            time_zone="America/New_York",
+        )
+
+    member, clinician = user("member", Role.MEMBER), user("clinician", Role.CLINICIAN)
+    CareLink.objects.create(member=member, carer=clinician, kind=Role.CLINICIAN)
+    give_intake(member)
+    today = local_today(member)
+    rev = give_plan(member, clinician, start=today - timedelta(days=10), stabilise_days=3)
+    return member, clinician, rev
+
+
+def log_in(page, base, username):
+    page.goto(base + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_the_members_day(live_server, page, people):
+    member, _clinician, rev = people
+    log_in(page, live_server.url, "member")
+    page.wait_for_url("**/me/")
+    step = rev.plan().steps[1]
+    first = step.doses[0]
+    page.get_by_role("heading", name="Today's doses").wait_for()
+    assert page.get_by_text(first.how(), exact=False).first.is_visible()
+
+    # One tap logs the dose; HTMX swaps the list in place.
+    page.get_by_role("button", name=f"Taken: the {first.time:%H:%M} dose").click()
+    page.locator("#doses .logged").first.wait_for()
+    assert "taken" in page.locator("#doses .logged").first.inner_text()
+    assert DoseLog.objects.get(member=member, time=first.time).status == "taken"
+
+    # The check-in: every safety question answered "No", one symptom scored.
+    page.get_by_role("link", name="Check in now").first.click()
+    for group in page.locator("fieldset").all():
+        no = group.get_by_label("No", exact=True)
+        if no.count():
+            no.check()
+    page.locator("fieldset", has_text="Anxiety").get_by_label("3 – severe").check()
+    page.get_by_role("button", name="Save my check-in").click()
+    page.get_by_text("your check-in is saved").wait_for()
+    assert CheckInRecord.objects.get(member=member).data["symptoms"] == {"anxiety": 3}
+
+    # ...and the chart shows it.
+    page.get_by_role("link", name="See your chart").click()
+    page.locator("svg.chart circle.diary-dot").first.wait_for(state="attached")
+    assert page.locator("svg.chart circle.diary-dot").count() == 1
+    assert "Diary scores on 1 days" in page.locator("figcaption").inner_text()
+
+
+def serious(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page)
+    return [
+        (v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
+        for v in result.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_axe_finds_nothing_serious_on_the_main_pages(live_server, page, people):
+    member, _clinician, rev = people
+    log_in(page, live_server.url, "member")
+    page.wait_for_url("**/me/")
+    for path in ("/me/", "/me/checkin/", f"/members/{member.pk}/plans/{rev.number}/", "/me/chart/"):
+        page.goto(live_server.url + path)
+        assert serious(page) == [], path
+    page.context.clear_cookies()
+    log_in(page, live_server.url, "clinician")
+    page.wait_for_url("**/clinic/")
+    for path in ("/clinic/", f"/clinic/{member.pk}/"):
+        page.goto(live_server.url + path)
+        assert serious(page) == [], path
