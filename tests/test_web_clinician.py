@@ -181,3 +181,43 @@ def test_closing_a_task(client, cast, approved):
 def test_a_plan_for_another_clinicians_member_cannot_be_built(client, cast, approved):
     login(client, cast.clinician)
     assert client.post(f"/members/{cast.other_member.pk}/plans/new/", {**BUILD, "save": "1"}).status_code == 404
+
+
+def test_a_return_suggestion_can_be_drafted_as_a_revision(client, cast, approved):
+    # Scores rose after the cut on 2027-02-03 and stayed up for over two weeks: the rules suggest a return.
+    from conftest import give_plan
+
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=30), stabilise_days=7, every_days=28)
+    plan = PlanRevision.objects.get(member=cast.member, status="approved").plan()
+    cut = [s for s in plan.steps if s.kind == "reduce" and s.start <= TODAY][-1]
+    assert (TODAY - cut.start).days == 23
+    for i in range((TODAY - cut.start).days + 7):
+        day = cut.start - timedelta(days=7) + timedelta(days=i)
+        CheckInRecord.objects.create(
+            member=cast.member,
+            day=day,
+            data={"date": day.isoformat(), "symptoms": {"anxiety": 1 if day < cut.start else 2}},
+        )
+    login(client, cast.clinician)
+    page = client.get(f"/clinic/{cast.member.pk}/").content.decode()
+    assert "Draft a return to the previous dose" in page
+    response = client.post(f"/clinic/{cast.member.pk}/return/")
+    assert response.status_code == 302
+    draft = PlanRevision.objects.filter(member=cast.member).order_by("-number").first()
+    assert draft.status == "draft"
+    today_step = draft.plan().step_on(TODAY)
+    assert sum(today_step.daily_mg().values()) > sum(plan.step_on(TODAY).daily_mg().values())
+
+
+def test_the_clinician_looking_at_a_member_is_not_emailed_about_it(client, cast, approved):
+    from django.core import mail
+
+    for i in range(1, 8):
+        day = TODAY - timedelta(days=i)
+        CheckInRecord.objects.create(
+            member=cast.member, day=day, data={"date": day.isoformat(), "symptoms": {"anxiety": 4}}
+        )
+    login(client, cast.clinician)
+    client.get(f"/clinic/{cast.member.pk}/")
+    assert Task.objects.filter(member=cast.member, kind="suggestion").exists()
+    assert [m.subject for m in mail.outbox] == []

@@ -39,7 +39,7 @@ INTAKE = {
 def test_intake(client, cast, changes, message):
     login(client, cast.member)
     response = client.post("/me/intake/", {**INTAKE, **changes})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert Intake.objects.count() == 0
 

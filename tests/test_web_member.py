@@ -237,3 +237,24 @@ def test_after_the_last_dose_follow_up_continues(client, cast):
     body = client.get("/me/").content.decode()
     assert "You have taken your last dose" in body
     assert "Follow-up after the last dose" in body
+
+
+def test_a_blocked_member_cannot_reopen_self_service(client, cast):
+    give_intake(cast.member, conditions=["epilepsy"], comedications=["opioid"])
+    assert Intake.objects.get().blocks_self_service
+    login(client, cast.member)
+    assert client.get("/me/intake/").status_code == 302
+    clean = {
+        "drug": "clonazepam",
+        "time_1": "22:00",
+        "mg_1": "0.5",
+        "duration_weeks": "30",
+        "days_per_week": "7",
+        "age": "40",
+    }
+    client.post("/me/intake/", clean)
+    assert Intake.objects.count() == 1
+    page = client.get(f"/members/{cast.member.pk}/plans/new/").content.decode()
+    assert "asks your clinician to plan with you first" in page
+    assert client.post(f"/members/{cast.member.pk}/plans/new/", {"save": "1"}).status_code == 200
+    assert not cast.member.revisions.exists()

@@ -87,7 +87,7 @@ def approval_needed(member: User, revision: PlanRevision) -> Task:
     return task
 
 
-def suggestion(member: User, s: Suggestion) -> Task | None:
+def suggestion(member: User, s: Suggestion, notify: bool = True) -> Task | None:
     """A hold, return or contact suggestion becomes one task per member, day and action. Red flags are left
     out (each already has its own task and alert). Before the first cut, "still stabilising" is not a task, but
     reaching the stable days needed asks for the first-cut approval."""
@@ -96,7 +96,7 @@ def suggestion(member: User, s: Suggestion) -> Task | None:
         reasons = [r for r in reasons if r.rule != "stabilising"]
         if not reasons:
             if s.stable_days is not None and s.stable_days_needed and s.stable_days >= s.stable_days_needed:
-                return first_cut_due(member, "first-cut", s.reason)
+                return first_cut_due(member, "first-cut", s.reason, notify)
             return None
     if not reasons:
         return None
@@ -104,13 +104,13 @@ def suggestion(member: User, s: Suggestion) -> Task | None:
     task, new = Task.raise_(
         member, Task.Kind.SUGGESTION, f"{s.today.isoformat()}-{top.action}", f"{top.action}: {top.text}"
     )
-    _tell_clinician(member, task, new)
+    _tell_clinician(member, task, new and notify)
     return task
 
 
-def first_cut_due(member: User, on: str, text: str) -> Task:
+def first_cut_due(member: User, on: str, text: str, notify: bool = True) -> Task:
     task, new = Task.raise_(member, Task.Kind.FIRST_CUT, on, text)
-    _tell_clinician(member, task, new)
+    _tell_clinician(member, task, new and notify)
     return task
 
 

@@ -35,6 +35,7 @@ from slowtaper.taper import (
     fill_periods,
     insert_hold,
     plain,
+    return_to_previous,
     timeline,
 )
 
@@ -87,6 +88,11 @@ def member_home(request: HttpRequest) -> HttpResponse:
 @login_required
 def intake(request: HttpRequest) -> HttpResponse:
     member = _role(request, Role.MEMBER)
+    latest = member.intakes.first()
+    if latest is not None and latest.blocks_self_service:
+        # Answering again differently must not reopen self-service: the clinician reviews first.
+        messages.info(request, _("Your clinician is reviewing your answers; talk to them before changing them."))
+        return redirect("intake_result")
     form = IntakeForm(request.POST or None, region=member.region)
     if request.method == "POST" and form.is_valid():
         try:
@@ -101,7 +107,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             return redirect("intake_result")
-    return render(request, "programs/intake.html", {"form": form})
+    return render(request, "programs/intake.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required
@@ -227,6 +233,12 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     member = member_for(user, member_id, "propose_plan")
     today = local_today(member)
+    if user.pk == member.pk and Program.objects.get_or_create(member=member)[0].blocked:
+        return render(
+            request,
+            "programs/builder.html",
+            {"member": member, "blocked": _("Your safety check asks your clinician to plan with you first.")},
+        )
     try:
         drug, regimen = _current_regimen(member, today)
     except ValidationError as exc:
@@ -375,7 +387,7 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
     today = local_today(member)
     day = member_day(member, today)
     if day.suggestion is not None:
-        alerts.suggestion(member, day.suggestion)
+        alerts.suggestion(member, day.suggestion, notify=False)  # the clinician is looking at it now
     chart = None
     basis = day.plan
     if basis is not None:
@@ -388,6 +400,7 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
         {
             "member": member,
             "day": day,
+            "suggests_return": day.suggestion is not None and any(r.action == "return" for r in day.suggestion.reasons),
             "chart": chart,
             "tasks": member.tasks.filter(done_at__isnull=True).order_by("created"),
             "holds": member.hold_requests.all()[:10],
@@ -414,6 +427,26 @@ def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
     alerts.close_tasks(member, Task.Kind.FIRST_CUT, user)
     messages.success(request, _("First cut approved."))
     return redirect("clinic_member", member.pk)
+
+
+@login_required
+@require_POST
+def draft_return(request: HttpRequest, member_id: int) -> HttpResponse:
+    """A draft revision that goes back to the previous dose from today, then tapers at half the step size."""
+    user: User = request.user  # type: ignore[assignment]
+    member = member_for(user, member_id, "decide")
+    rev = Program.objects.get_or_create(member=member)[0].approved()
+    if rev is None:
+        raise Http404
+    try:
+        with transaction.atomic():
+            plan = return_to_previous(rev.plan(), local_today(member))
+            new = PlanRevision.propose(member, plan, by=user, note=_("Return to the previous dose, then slower."))
+    except TaperError as exc:
+        messages.error(request, _("A return cannot be drafted: %(e)s") % {"e": exc})
+        return redirect("clinic_member", member.pk)
+    messages.success(request, _("Draft revision %(n)s: review it, then approve.") % {"n": new.number})
+    return redirect("revision", member.pk, new.number)
 
 
 @login_required
