@@ -1,8 +1,9 @@
 """Symptom scores against the dose, as a small server-rendered SVG with a text alternative.
 
 Hand-built rather than matplotlib: it is a few lines and rectangles, it must be light on a phone, and every
-element can carry accessible text. The dose is the planned daily dose in mg of diazepam equivalent (so a switch
-between drugs stays one line); diary scores are 0-4, CIWA-B totals 0-80 on their own scale.
+element can carry accessible text. The dose is the planned daily dose in mg of the member's drug, or in mg of
+diazepam equivalent when the plan switches between drugs (so a switch stays one line); diary scores are 0-4,
+CIWA-B totals 0-80 on their own scale.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from django.utils.translation import gettext as _
 
 from slowtaper.taper import TimelineRow, plain
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 48, 48, 16, 36
+# A phone-sized canvas: the SVG scales to the page width, so text sizes here are close to what is read.
+WIDTH, HEIGHT = 400, 250
+LEFT, RIGHT, TOP, BOTTOM = 44, 40, 24, 40
 
 
 @dataclass(frozen=True)
@@ -35,32 +37,50 @@ def _y(value: float, top: float) -> float:
     return TOP + (HEIGHT - TOP - BOTTOM) * (1 - value / top if top else 1)
 
 
+def _dose_scale(rows: Sequence[TimelineRow]) -> tuple[list[Decimal], str]:
+    """Each day's dose in mg of the one drug taken, or in diazepam equivalents if more than one appears."""
+    drugs = {d for r in rows for d in r.daily_mg}
+    if len(drugs) == 1:
+        (drug,) = drugs
+        return [r.daily_mg.get(drug, Decimal(0)) for r in rows], drug
+    return [r.diazepam_mg for r in rows], _("diazepam equivalent")
+
+
 def render(rows: Sequence[TimelineRow], title: str) -> Chart:
     n = len(rows)
-    dose_top = float(max((r.diazepam_mg for r in rows), default=Decimal(1))) or 1.0
+    doses, unit = _dose_scale(rows)
+    dose_top = float(max(doses, default=Decimal(1))) or 1.0
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="chart-title chart-desc" class="chart">',
         f'<title id="chart-title">{escape(title)}</title>',
     ]
-    summary = _summary(rows)
+    summary = _summary(rows, doses, unit)
     parts.append(f'<desc id="chart-desc">{escape(summary)}</desc>')
-    # axes
-    parts.append(f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" y2="{HEIGHT - BOTTOM}" class="axis"/>')
-    parts.append(f'<text x="4" y="{TOP + 10}" class="label dose">{escape(_("dose"))}</text>')
-    parts.append(f'<text x="{WIDTH - RIGHT + 4}" y="{TOP + 10}" class="label score">{escape(_("diary 0-4"))}</text>')
+    # axes, with the dose scale on the left and the diary scale (0-4) on the right
+    bottom = HEIGHT - BOTTOM
+    parts.append(f'<line x1="{LEFT}" y1="{bottom}" x2="{WIDTH - RIGHT}" y2="{bottom}" class="axis"/>')
+    for score in (0, 2, 4):
+        y = _y(score, 4)
+        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" class="grid"/>')
+        parts.append(f'<text x="{WIDTH - RIGHT + 6}" y="{y + 4:.1f}" class="label score">{score}</text>')
+    parts.append(f'<text x="{LEFT - 6}" y="{_y(dose_top, dose_top) + 4:.1f}" text-anchor="end" class="label dose">')
+    parts.append(f"{plain(Decimal(str(dose_top)).normalize())}</text>")
+    parts.append(f'<text x="{LEFT - 6}" y="{bottom + 4}" text-anchor="end" class="label dose">0</text>')
+    parts.append(f'<text x="{LEFT - 6}" y="{TOP - 8}" text-anchor="end" class="label dose">{escape(_("mg"))}</text>')
+    parts.append(f'<text x="{WIDTH - RIGHT + 6}" y="{TOP - 8}" class="label score">{escape(_("diary"))}</text>')
     if n:
-        parts.append(f'<text x="{LEFT}" y="{HEIGHT - 12}" class="label">{rows[0].day.isoformat()}</text>')
+        parts.append(f'<text x="{LEFT}" y="{HEIGHT - 14}" class="label">{rows[0].day.isoformat()}</text>')
         parts.append(
-            f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 12}" text-anchor="end" class="label">'
+            f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 14}" text-anchor="end" class="label">'
             f"{rows[-1].day.isoformat()}</text>"
         )
         # dose as a step line
         points = []
-        for i, r in enumerate(rows):
-            y = _y(float(r.diazepam_mg), dose_top)
+        for i, dose in enumerate(doses):
+            y = _y(float(dose), dose_top)
             if i:
-                points.append(f"{_x(i, n):.1f},{_y(float(rows[i - 1].diazepam_mg), dose_top):.1f}")
+                points.append(f"{_x(i, n):.1f},{_y(float(doses[i - 1]), dose_top):.1f}")
             points.append(f"{_x(i, n):.1f},{y:.1f}")
         parts.append(f'<polyline points="{" ".join(points)}" class="dose-line" fill="none"/>')
         # diary scores as dots joined where days are consecutive
@@ -84,16 +104,17 @@ def render(rows: Sequence[TimelineRow], title: str) -> Chart:
     return Chart("".join(parts), summary, rows)
 
 
-def _summary(rows: Sequence[TimelineRow]) -> str:
+def _summary(rows: Sequence[TimelineRow], doses: list[Decimal], unit: str) -> str:
     if not rows:
         return _("No days to show yet.")
     scored = [r for r in rows if r.diary is not None]
     first, last = rows[0], rows[-1]
-    text = _("From %(a)s to %(b)s the planned dose went from %(d1)s to %(d2)s mg a day (diazepam equivalent).") % {
+    text = _("From %(a)s to %(b)s the planned dose went from %(d1)s to %(d2)s mg a day (%(unit)s).") % {
         "a": first.day.isoformat(),
         "b": last.day.isoformat(),
-        "d1": plain(first.diazepam_mg),
-        "d2": plain(last.diazepam_mg),
+        "d1": plain(doses[0]),
+        "d2": plain(doses[-1]),
+        "unit": unit,
     }
     if scored:
         text += " " + _("Diary scores on %(n)s days, from %(lo)s to %(hi)s (0-4), the latest %(last)s.") % {

@@ -146,13 +146,15 @@ def chart(request: HttpRequest) -> HttpResponse:
     today = local_today(member)
     day = member_day(member, today)
     basis = day.plan
-    first = today - timedelta(days=CHART_DAYS)
     result = None
     if basis is not None:
+        # From a week before the plan (or the first check-in) up to today, at most CHART_DAYS back.
+        earliest = member.checkins.order_by("day").values_list("day", flat=True).first() or basis.start
+        first = max(today - timedelta(days=CHART_DAYS), min(basis.start, earliest) - timedelta(days=7))
         try:
             rows = timeline(basis, engine_checkins(member, basis, first=first), first, today)
         except TaperError as exc:
             messages.error(request, str(exc))
         else:
-            result = render_chart(rows, _("Your symptoms and your dose over the last %(n)s days") % {"n": CHART_DAYS})
+            result = render_chart(rows, _("Your symptoms and your dose since %(d)s") % {"d": first.isoformat()})
     return render(request, "checkins/chart.html", {"chart": result, "day": day})
