@@ -27,7 +27,7 @@ run: $(STAMP)
 	@echo "Serving on http://127.0.0.1:8000 - log in with one of the names above. Emails print here."
 	@echo "Command line too: $(BIN)/slowtaper --help (e.g. $(BIN)/slowtaper plan $(DEMO))"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/python manage.py db_worker --no-startup-delay >/dev/null 2>&1 & \
+	$(BIN)/python manage.py db_worker --no-startup-delay & \
 	$(BIN)/python manage.py tick --loop & \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 

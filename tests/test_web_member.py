@@ -258,3 +258,22 @@ def test_a_blocked_member_cannot_reopen_self_service(client, cast):
     assert "asks your clinician to plan with you first" in page
     assert client.post(f"/members/{cast.member.pk}/plans/new/", {"save": "1"}).status_code == 200
     assert not cast.member.revisions.exists()
+
+
+def test_today_is_the_members_own_day(client, cast, approved):
+    # At 17:00 UTC on 10 February it is already 11 February on Kiritimati (UTC+14).
+    cast.member.time_zone = "Pacific/Kiritimati"
+    cast.member.save()
+    body = login(client, cast.member).get("/me/").content.decode()
+    assert "Today, Thursday 11 February" in body
+
+
+def test_pages_follow_the_members_language_and_dose_times_are_24_hour(client, cast, approved):
+    login(client, cast.member)
+    assert '<html lang="en">' in client.get("/me/").content.decode()
+    cast.member.locale = "en-gb"
+    cast.member.save()
+    body = client.get("/me/").content.decode()
+    assert '<html lang="en-gb">' in body
+    # Dose times are shown as on the label and in the plan: 24-hour, never "10 p.m." vs "10 a.m." mix-ups.
+    assert 'class="time">08:00<' in body and 'class="time">22:00<' in body
