@@ -46,21 +46,27 @@ def frozen():
         yield traveller
 
 
+def make_user(name: str, role: str):
+    """A person of the cast: username `name`, password PASSWORD, in New York."""
+    from slowtaper.accounts.models import User
+
+    return User.objects.create_user(
+        username=name,
+        password=PASSWORD,
+        email=f"{name}@example.org",
+        first_name=name.capitalize(),
+        role=role,
+        time_zone="America/New_York",
+    )
+
+
 @pytest.fixture
 def cast(db, frozen):
     from types import SimpleNamespace
 
-    from slowtaper.accounts.models import CareLink, Role, User
+    from slowtaper.accounts.models import CareLink, Role
 
-    def user(name: str, role: str) -> User:
-        return User.objects.create_user(
-            username=name,
-            password=PASSWORD,
-            email=f"{name}@example.org",
-            first_name=name.capitalize(),
-            role=role,
-            time_zone="America/New_York",
-        )
+    user = make_user
 
     people = SimpleNamespace(
         member=user("member", Role.MEMBER),

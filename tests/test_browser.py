@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import PASSWORD, give_intake, give_plan
+from conftest import PASSWORD, give_intake, give_plan, make_user
 from slowtaper.checkins.models import CheckInRecord, DoseLog
 
 pytestmark = pytest.mark.browser
@@ -57,20 +57,10 @@ def page(browser):
 @pytest.fixture
 def people(transactional_db):
     """The cast without frozen time: the live server and the browser run on the real clock."""
-    from slowtaper.accounts.models import CareLink, Role, User
+    from slowtaper.accounts.models import CareLink, Role
     from slowtaper.programs.models import local_today
 
-    def user(name, role):
-        return User.objects.create_user(
-            username=name,
-            password=PASSWORD,
-            email=f"{name}@example.org",
-            first_name=name.capitalize(),
-            role=role,
-            time_zone="America/New_York",
-        )
-
-    member, clinician = user("member", Role.MEMBER), user("clinician", Role.CLINICIAN)
+    member, clinician = make_user("member", Role.MEMBER), make_user("clinician", Role.CLINICIAN)
     CareLink.objects.create(member=member, carer=clinician, kind=Role.CLINICIAN)
     give_intake(member)
     today = local_today(member)

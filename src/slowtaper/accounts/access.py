@@ -15,13 +15,15 @@ Mentors see nothing of a member's health record here (sharing with a mentor is t
 the community features). Staff see who is blocked from self-service and why, not check-ins.
 
 Views never test roles themselves: they call `member_for(request.user, member_id, action)`, which returns the
-member or raises Http404, so another member's record looks exactly like one that does not exist.
+member or raises Http404, so another member's record looks exactly like one that does not exist; pages for one
+role (the clinician's dashboard, the pharmacy list, the member's own pages) call `require_role`, which 403s.
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from .models import Role, User
 
@@ -76,3 +78,11 @@ def member_for(user: User, member_id: int | str, action: str) -> User:
     if member is None or not can(user, action, member):
         raise Http404
     return member
+
+
+def require_role(request: HttpRequest, *roles: str) -> User:
+    """The logged-in user if their role is one of `roles`; otherwise 403 (role pages, not member records)."""
+    user = request.user
+    if not isinstance(user, User) or user.role not in roles:
+        raise PermissionDenied
+    return user

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from slowtaper.programs.alerts import send
 
+from .access import require_role
 from .forms import CareInviteForm, InviteForm, JoinForm, SettingsForm
 from .models import Invitation, Role, User
 
@@ -36,9 +37,7 @@ def _send_invitation(invitation: Invitation) -> None:
 
 @login_required
 def staff(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    if user.role != Role.STAFF:
-        raise PermissionDenied
+    user = require_role(request, Role.STAFF)
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         invitation = Invitation.objects.create(
@@ -64,9 +63,7 @@ def staff(request: HttpRequest) -> HttpResponse:
 @login_required
 def care(request: HttpRequest) -> HttpResponse:
     """A member invites their own clinician or pharmacist; accepting links them."""
-    member: User = request.user  # type: ignore[assignment]
-    if member.role != Role.MEMBER:
-        raise PermissionDenied
+    member = require_role(request, Role.MEMBER)
     form = CareInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         invitation = Invitation.objects.create(
@@ -131,9 +128,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def end_link(request: HttpRequest, kind: str) -> HttpResponse:
-    member: User = request.user  # type: ignore[assignment]
-    if member.role != Role.MEMBER:
-        raise PermissionDenied
+    member = require_role(request, Role.MEMBER)
     member.carers.filter(kind=kind).delete()
     messages.success(request, _("Unlinked."))
     return redirect("care")

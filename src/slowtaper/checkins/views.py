@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from slowtaper.accounts.access import require_role
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs import alerts
 from slowtaper.programs.models import Program, local_today
@@ -24,13 +24,6 @@ from .forms import CheckInForm, CiwaForm, DoseLogForm
 from .models import CheckInRecord, DoseLog, engine_checkins
 
 CHART_DAYS = 60
-
-
-def _member(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    if user.role != Role.MEMBER:
-        raise PermissionDenied
-    return user
 
 
 def _save(member: User, raw: dict[str, object], tracked: list[str] | None) -> CheckInRecord:
@@ -54,7 +47,7 @@ def _save(member: User, raw: dict[str, object], tracked: list[str] | None) -> Ch
 
 @login_required
 def checkin(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+    member = require_role(request, Role.MEMBER)
     today = local_today(member)
     program, _created = Program.objects.get_or_create(member=member)
     form = CheckInForm(request.POST or None, tracked=program.tracked, today=today, initial={"day": today})
@@ -73,7 +66,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def ciwa(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+    member = require_role(request, Role.MEMBER)
     today = local_today(member)
     form = CiwaForm(request.POST or None, today=today, initial={"day": today})
     if request.method == "POST" and form.is_valid():
@@ -88,7 +81,7 @@ def ciwa(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def checkin_saved(request: HttpRequest, pk: int) -> HttpResponse:
-    member = _member(request)
+    member = require_role(request, Role.MEMBER)
     record = get_object_or_404(CheckInRecord, pk=pk, member=member)
     c = record.checkin()
     intake = member.intakes.first()
@@ -100,7 +93,7 @@ def checkin_saved(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def log_dose(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+    member = require_role(request, Role.MEMBER)
     today = local_today(member)
     form = DoseLogForm(request.POST, today=today)
     error = None
@@ -142,7 +135,7 @@ def log_dose(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def chart(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+    member = require_role(request, Role.MEMBER)
     today = local_today(member)
     day = member_day(member, today)
     basis = day.plan

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from slowtaper import exports
-from slowtaper.accounts.access import member_for, members_for
+from slowtaper.accounts.access import member_for, members_for, require_role
 from slowtaper.accounts.models import Role, User
 from slowtaper.checkins.chart import render as render_chart
 from slowtaper.checkins.models import engine_checkins
@@ -47,13 +47,6 @@ from .status import member_day
 FILL_DAYS = 28
 
 
-def _role(request: HttpRequest, *roles: str) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    if user.role not in roles:
-        raise PermissionDenied
-    return user
-
-
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Send each role to its own start page."""
@@ -73,7 +66,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def member_home(request: HttpRequest) -> HttpResponse:
-    member = _role(request, Role.MEMBER)
+    member = require_role(request, Role.MEMBER)
     today = local_today(member)
     day = member_day(member, today)
     urgent_today = member.checkins.filter(day=today, urgent=True).exists()
@@ -87,7 +80,7 @@ def member_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def intake(request: HttpRequest) -> HttpResponse:
-    member = _role(request, Role.MEMBER)
+    member = require_role(request, Role.MEMBER)
     latest = member.intakes.first()
     if latest is not None and latest.blocks_self_service:
         # Answering again differently must not reopen self-service: the clinician reviews first.
@@ -112,7 +105,7 @@ def intake(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def intake_result(request: HttpRequest) -> HttpResponse:
-    member = _role(request, Role.MEMBER)
+    member = require_role(request, Role.MEMBER)
     record = member.intakes.first()
     if record is None:
         return redirect("intake")
@@ -122,7 +115,7 @@ def intake_result(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def hold_request(request: HttpRequest) -> HttpResponse:
-    member = _role(request, Role.MEMBER)
+    member = require_role(request, Role.MEMBER)
     form = HoldRequestForm(request.POST)
     if not form.is_valid():
         day = member_day(member, local_today(member))
@@ -138,7 +131,7 @@ def hold_request(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def hold_form(request: HttpRequest) -> HttpResponse:
-    member = _role(request, Role.MEMBER)
+    member = require_role(request, Role.MEMBER)
     return render(
         request, "programs/hold_form.html", {"form": HoldRequestForm(), "day": member_day(member, local_today(member))}
     )
@@ -371,7 +364,7 @@ def _attention(member: User) -> tuple[int, int, str]:
 
 @login_required
 def clinic(request: HttpRequest) -> HttpResponse:
-    _role(request, Role.CLINICIAN)
+    require_role(request, Role.CLINICIAN)
     members = list(members_for(request.user, "decide").prefetch_related("tasks"))  # type: ignore[arg-type]
     rows = []
     for m in sorted(members, key=_attention):
@@ -507,7 +500,7 @@ def task_done(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
 
 @login_required
 def pharmacy(request: HttpRequest) -> HttpResponse:
-    _role(request, Role.PHARMACIST)
+    require_role(request, Role.PHARMACIST)
     members = members_for(request.user, "dispense")  # type: ignore[arg-type]
     return render(request, "programs/pharmacy.html", {"members": members})
 
@@ -638,6 +631,6 @@ def export(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
 
 @login_required
 def mentor(request: HttpRequest) -> HttpResponse:
-    user = _role(request, Role.MENTOR)
+    user = require_role(request, Role.MENTOR)
     mentees = User.objects.filter(carers__carer=user, carers__kind=Role.MENTOR)
     return render(request, "programs/mentor.html", {"mentees": mentees})
