@@ -14,7 +14,16 @@ from slowtaper.accounts.access import ACTIONS, can, members_for
 from slowtaper.programs.models import Fill, PlanRevision
 
 ROLES = ("member", "other_member", "clinician", "pharmacist", "mentor", "stranger", "staff")
-SELF_PAGES = ("/me/", "/me/checkin/", "/me/checkin/ciwa-b/", "/me/chart/", "/me/intake/", "/me/hold/", "/me/care/")
+SELF_PAGES = (
+    "/me/",
+    "/me/checkin/",
+    "/me/checkin/ciwa-b/",
+    "/me/symptoms/",
+    "/me/chart/",
+    "/me/intake/",
+    "/me/hold/",
+    "/me/care/",
+)
 
 
 def expected_get(url: str, role: str) -> int:
@@ -85,6 +94,7 @@ def test_the_table_covers_every_page():
         "member_home",
         "checkin",
         "ciwa",
+        "tracked",
         "chart",
         "intake",
         "hold_form",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core import mail
+
 from conftest import TODAY, give_intake, login
 from slowtaper.checkins.models import CheckInRecord
 from slowtaper.programs.models import HoldRequest, PlanRevision, Program, Task
@@ -75,6 +77,8 @@ def test_draft_then_approval_records_who_when_and_why_and_supersedes(client, cas
     assert draft.approved_by == cast.clinician and draft.approval_reason == "Slower pace agreed"
     assert draft.approved_at is not None and draft.digest == PlanRevision.digest_of(draft.data)
     assert not Task.objects.filter(member=cast.member, kind="approval", done_at__isnull=True).exists()
+    told = [m for m in mail.outbox if m.to == [cast.member.email]]
+    assert [m.subject for m in told] == ["slowtaper: news from your clinician"]
     # Earlier revisions stay viewable, with a diff.
     login(client, cast.member)
     page = client.get(f"/members/{cast.member.pk}/plans/2/").content.decode()
@@ -221,3 +225,13 @@ def test_the_clinician_looking_at_a_member_is_not_emailed_about_it(client, cast,
     client.get(f"/clinic/{cast.member.pk}/")
     assert Task.objects.filter(member=cast.member, kind="suggestion").exists()
     assert [m.subject for m in mail.outbox] == []
+
+
+def test_a_members_proposal_cannot_loosen_the_guardrails(client, cast, approved):
+    login(client, cast.member)
+    page = client.get(f"/members/{cast.member.pk}/plans/new/").content.decode()
+    assert 'name="override"' not in page and 'name="max_step_percent"' not in page
+    loose = {**BUILD, "step": "25", "max_step_percent": "25", "override": "I want it faster", "save": "1"}
+    response = client.post(f"/members/{cast.member.pk}/plans/new/", loose)
+    assert response.status_code == 400  # 25% cuts break the default 10% guardrail
+    assert PlanRevision.objects.filter(member=cast.member).count() == 1

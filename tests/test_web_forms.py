@@ -108,3 +108,23 @@ def test_junk_in_every_field_never_gives_a_server_error(client, cast, approved, 
     login(client, cast.pharmacist)
     assert client.post(f"/pharmacy/{m}/dispensed/", {"start": junk}).status_code < 500
     assert client.get(f"/pharmacy/{m}/fills/{junk.strip() or 'x'}.pdf").status_code in (404, 200)
+
+
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [
+        ("member", "/me/intake/"),
+        ("member", "/me/checkin/"),
+        ("member", "/me/checkin/ciwa-b/"),
+        ("member", "/me/symptoms/"),
+        ("member", "/me/care/"),
+        ("member", "/accounts/settings/"),
+        ("staff", "/staff/"),
+        ("clinician", "/members/{m}/plans/new/"),
+    ],
+)
+def test_an_empty_form_says_what_is_missing(client, cast, approved, who, url):
+    login(client, getattr(cast, who))
+    response = client.post(url.format(m=cast.member.pk), {})
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode() or "Please answer" in response.content.decode()

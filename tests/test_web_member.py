@@ -277,3 +277,19 @@ def test_pages_follow_the_members_language_and_dose_times_are_24_hour(client, ca
     assert '<html lang="en-gb">' in body
     # Dose times are shown as on the label and in the plan: 24-hour, never "10 p.m." vs "10 a.m." mix-ups.
     assert 'class="time">08:00<' in body and 'class="time">22:00<' in body
+
+
+def test_a_member_chooses_the_symptoms_they_track(client, cast, approved):
+    from slowtaper.programs.models import Program
+
+    login(client, cast.member)
+    assert client.post("/me/symptoms/", {"tracked": ["tinnitus", "headache"]}).status_code == 302
+    assert Program.objects.get(member=cast.member).tracked == ["tinnitus", "headache"]
+    page = client.get("/me/checkin/").content.decode()
+    assert "Ringing" in page or "tinnitus" in page.lower()
+    # A symptom no longer tracked is refused by the engine check, not silently stored.
+    client.post("/me/checkin/", checkin_post(s_anxiety="3"))
+    assert CheckInRecord.objects.get().data.get("symptoms", {}) == {}
+    assert client.post("/me/symptoms/", {"tracked": ["made_up"]}).status_code == 400
+    assert client.post("/me/symptoms/", {}).status_code == 400
+    assert Program.objects.get(member=cast.member).tracked == ["tinnitus", "headache"]

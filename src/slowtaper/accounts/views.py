@@ -38,7 +38,7 @@ def _send_invitation(invitation: Invitation) -> None:
 @login_required
 def staff(request: HttpRequest) -> HttpResponse:
     user = require_role(request, Role.STAFF)
-    form = InviteForm(request.POST or None)
+    form = InviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         invitation = Invitation.objects.create(
             email=form.cleaned_data["email"], role=form.cleaned_data["role"], invited_by=user
@@ -64,7 +64,7 @@ def staff(request: HttpRequest) -> HttpResponse:
 def care(request: HttpRequest) -> HttpResponse:
     """A member invites their own clinician or pharmacist; accepting links them."""
     member = require_role(request, Role.MEMBER)
-    form = CareInviteForm(request.POST or None)
+    form = CareInviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         invitation = Invitation.objects.create(
             email=form.cleaned_data["email"], role=form.cleaned_data["role"], invited_by=member, for_member=member
@@ -97,7 +97,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, _("Invitation accepted."))
             return redirect("home")
         return render(request, "accounts/join.html", {"invitation": invitation})
-    form = JoinForm(request.POST or None, initial={"time_zone": "America/New_York"})
+    form = JoinForm(request.POST if request.method == "POST" else None, initial={"time_zone": "America/New_York"})
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             user = form.save(commit=False)
@@ -117,7 +117,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 def account_settings(request: HttpRequest) -> HttpResponse:
-    form = SettingsForm(request.POST or None, instance=request.user)
+    form = SettingsForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Settings saved."))

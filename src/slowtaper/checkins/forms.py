@@ -84,6 +84,36 @@ class CheckInForm(forms.Form):
         return out
 
 
+MAX_TRACKED = 20
+
+
+class TrackedForm(forms.Form):
+    """Which diary symptoms the member tracks, shown under the catalogue's groups."""
+
+    tracked = forms.MultipleChoiceField(
+        label=_("The symptoms you want to track each day"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Choose the ones that matter to you, up to %(n)s. The safety questions are always asked.")
+        % {"n": MAX_TRACKED},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        book = diary()
+        self.fields["tracked"].choices = [
+            (g.label, [(s.id, s.label) for s in book.symptoms.values() if s.group == g.id])
+            for g in book.groups.values()
+        ]
+
+    def clean_tracked(self) -> list[str]:
+        chosen: list[str] = self.cleaned_data["tracked"]
+        if len(chosen) > MAX_TRACKED:
+            raise forms.ValidationError(
+                _("Choose at most %(n)s symptoms: a long list each day is hard to keep up."), params={"n": MAX_TRACKED}
+            )
+        return chosen
+
+
 class CiwaForm(forms.Form):
     """The CIWA-B's self-rated items, every one required (a partial questionnaire has no valid total)."""
 

@@ -20,7 +20,7 @@ from slowtaper.programs.status import member_day
 from slowtaper.taper import TaperError, checkin_from_dict, checkin_to_dict, diary, timeline, triage
 
 from .chart import render as render_chart
-from .forms import CheckInForm, CiwaForm, DoseLogForm
+from .forms import CheckInForm, CiwaForm, DoseLogForm, TrackedForm
 from .models import CheckInRecord, DoseLog, engine_checkins
 
 CHART_DAYS = 60
@@ -50,7 +50,9 @@ def checkin(request: HttpRequest) -> HttpResponse:
     member = require_role(request, Role.MEMBER)
     today = local_today(member)
     program, _created = Program.objects.get_or_create(member=member)
-    form = CheckInForm(request.POST or None, tracked=program.tracked, today=today, initial={"day": today})
+    form = CheckInForm(
+        request.POST if request.method == "POST" else None, tracked=program.tracked, today=today, initial={"day": today}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             record = _save(member, form.checkin_dict(), program.tracked)
@@ -65,10 +67,23 @@ def checkin(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def tracked(request: HttpRequest) -> HttpResponse:
+    member = require_role(request, Role.MEMBER)
+    program, _created = Program.objects.get_or_create(member=member)
+    form = TrackedForm(request.POST if request.method == "POST" else None, initial={"tracked": program.tracked})
+    if request.method == "POST" and form.is_valid():
+        program.tracked = form.cleaned_data["tracked"]
+        program.save(update_fields=["tracked"])
+        messages.success(request, _("Your diary now asks about %(n)s symptoms.") % {"n": len(program.tracked)})
+        return redirect("checkin")
+    return render(request, "checkins/tracked.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
 def ciwa(request: HttpRequest) -> HttpResponse:
     member = require_role(request, Role.MEMBER)
     today = local_today(member)
-    form = CiwaForm(request.POST or None, today=today, initial={"day": today})
+    form = CiwaForm(request.POST if request.method == "POST" else None, today=today, initial={"day": today})
     if request.method == "POST" and form.is_valid():
         try:
             record = _save(member, form.checkin_dict(), None)

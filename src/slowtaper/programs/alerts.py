@@ -118,3 +118,15 @@ def close_tasks(member: User, kind: str, by: User, key: str | None = None) -> No
     for task in Task.objects.filter(member=member, kind=kind, done_at__isnull=True):
         if key is None or task.key == key:
             task.close(by)
+
+
+def tell_member(member: User, what: str) -> int:
+    """A short email to the member that something changed; the detail is in the app after login."""
+    from django.utils.translation import override
+
+    with override(member.locale):
+        return send(
+            [member],
+            _("slowtaper: news from your clinician"),
+            _("%(what)s See the details when you log in: %(link)s") % {"what": what, "link": settings.SITE_URL},
+        )

@@ -168,9 +168,15 @@ class PlanBuilderForm(forms.Form):
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, region: str, drug: str, **kwargs: Any) -> None:
+    # Guardrail settings only a clinician may change; a member's proposal always uses the defaults.
+    CLINICIAN_ONLY = ("max_step_percent", "min_step_days", "override", "equivalence")
+
+    def __init__(self, *args: Any, region: str, drug: str, clinician: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["products"].choices = product_choices(region, drug)
+        if not clinician:
+            for name in self.CLINICIAN_ONLY:
+                del self.fields[name]
 
     def clean_start(self) -> date:
         start: date = self.cleaned_data["start"]
@@ -180,6 +186,7 @@ class PlanBuilderForm(forms.Form):
 
     def request(self, drug: str, regimen: tuple[tuple[time, Decimal], ...], region: str) -> PlanRequest:
         d = self.cleaned_data
+        defaults = PlanRequest(drug=drug, regimen=regimen, start=d["start"])
         return PlanRequest(
             drug=drug,
             regimen=regimen,
@@ -187,15 +194,15 @@ class PlanBuilderForm(forms.Form):
             method=d["method"],
             step=d.get("step"),
             every_days=d["every_days"],
-            max_step_percent=d["max_step_percent"],
-            min_step_days=d["min_step_days"],
+            max_step_percent=d.get("max_step_percent", defaults.max_step_percent),
+            min_step_days=d.get("min_step_days", defaults.min_step_days),
             region=region,
             products=tuple(d["products"]) or None,
             stabilise_days=d["stabilise_days"],
             cut_order=d["cut_order"],
             micro_steps=d["micro_steps"],
-            equivalence=d["equivalence"] or None,
-            override=d["override"].strip() or None,
+            equivalence=d.get("equivalence") or None,
+            override=(d.get("override") or "").strip() or None,
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import zoneinfo
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
@@ -327,6 +328,4 @@ class Fill(models.Model):
 
 def local_today(user: User) -> date:
     """Today's date in the member's time zone."""
-    import zoneinfo
-
     return timezone.now().astimezone(zoneinfo.ZoneInfo(user.time_zone)).date()

@@ -86,7 +86,7 @@ def intake(request: HttpRequest) -> HttpResponse:
         # Answering again differently must not reopen self-service: the clinician reviews first.
         messages.info(request, _("Your clinician is reviewing your answers; talk to them before changing them."))
         return redirect("intake_result")
-    form = IntakeForm(request.POST or None, region=member.region)
+    form = IntakeForm(request.POST if request.method == "POST" else None, region=member.region)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -237,7 +237,13 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
     except ValidationError as exc:
         return render(request, "programs/builder.html", {"member": member, "blocked": exc.messages[0]}, status=200)
     initial = {"start": today + timedelta(days=1), "method": "percent", "every_days": 14, "stabilise_days": 14}
-    form = PlanBuilderForm(request.POST or None, initial=initial, region=member.region, drug=drug)
+    form = PlanBuilderForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        region=member.region,
+        drug=drug,
+        clinician=user.role == Role.CLINICIAN,
+    )
     preview = None
     if request.method == "POST":
         if form.is_valid():
@@ -333,6 +339,7 @@ def approve(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
         messages.error(request, _("This plan cannot be approved: %(e)s") % {"e": exc})
     else:
         messages.success(request, _("Revision %(n)s approved.") % {"n": number})
+        alerts.tell_member(member, _("Your clinician has approved a new version of your plan."))
     return redirect("revision", member.pk, number)
 
 
@@ -419,6 +426,7 @@ def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
     program.approve_first_cut(user, form.cleaned_data["reason"])
     alerts.close_tasks(member, Task.Kind.FIRST_CUT, user)
     messages.success(request, _("First cut approved."))
+    alerts.tell_member(member, _("Your clinician says your first reduction can go ahead as planned."))
     return redirect("clinic_member", member.pk)
 
 
@@ -482,6 +490,7 @@ def hold_decide(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
         messages.error(request, _("The hold could not be added: %(e)s") % {"e": exc})
     else:
         messages.success(request, _("Answer recorded."))
+        alerts.tell_member(member, _("Your clinician has answered your request to hold."))
     return redirect("clinic_member", member.pk)
 
 
