@@ -100,3 +100,22 @@ def test_fhir_bundle_validates_and_carries_steps_and_scores(client, cast, approv
         e.resource for e in bundle.entry if e.resource.get_resource_type() == "Observation" and e.resource.valueInteger
     )
     assert ciwa.valueInteger == len(items)
+
+
+def test_a_fill_dispensed_before_a_hold_is_flagged_when_the_plan_changes(client, cast, approved):
+    from slowtaper.programs.models import HoldRequest, PlanRevision
+
+    periods = fill_periods(approved.plan(), 28)
+    current = next(p for p in periods if p.start <= TODAY < p.end)
+    login(client, cast.pharmacist)
+    client.post(f"/pharmacy/{cast.member.pk}/dispensed/", {"start": current.start.isoformat()})
+    assert "The plan changed after this fill" not in client.get(f"/pharmacy/{cast.member.pk}/").content.decode()
+    hold = HoldRequest.objects.create(member=cast.member, days=14)
+    login(client, cast.clinician)
+    client.post(f"/clinic/{cast.member.pk}/holds/{hold.pk}/", {"decision": "approve", "days": "14", "response": "ok"})
+    assert PlanRevision.objects.get(member=cast.member, status="approved").number == 2
+    login(client, cast.pharmacist)
+    assert "The plan changed after this fill" in client.get(f"/pharmacy/{cast.member.pk}/").content.decode()
+    client.post(f"/pharmacy/{cast.member.pk}/dispensed/", {"start": current.start.isoformat()})
+    assert Fill.objects.count() == 2
+    assert "The plan changed after this fill" not in client.get(f"/pharmacy/{cast.member.pk}/").content.decode()

@@ -31,7 +31,6 @@ from slowtaper.taper import (
     Plan,
     TaperError,
     build_plan,
-    check_plan,
     fill_periods,
     insert_hold,
     plain,
@@ -248,8 +247,7 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                plan = build_plan(form.request(drug, regimen, member.region))
-                check_plan(plan)
+                plan = build_plan(form.request(drug, regimen, member.region))  # builds and checks guardrails
             except TaperError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -514,29 +512,44 @@ def pharmacy(request: HttpRequest) -> HttpResponse:
     return render(request, "programs/pharmacy.html", {"members": members})
 
 
+def _lines(period: Any) -> list[dict[str, str]]:
+    return [{"product": ln.product.label, "used": ln.used, "supply": ln.supply} for ln in period.lines]
+
+
 def _fills(member: User) -> tuple[PlanRevision | None, list[dict[str, Any]]]:
+    """The approved plan's fill periods, each with its lines, the fill recorded for it (under any revision:
+    a hold does not undo what was handed over), whether that fill differs from what this revision needs, and
+    what changed against the last fill dispensed."""
     rev = Program.objects.get_or_create(member=member)[0].approved()
     if rev is None:
         return None, []
     plan = rev.plan()
-    done = {f.start: f for f in Fill.objects.filter(member=member)}
-    previous_lines: dict[str, str] = {}
-    last = Fill.objects.filter(member=member).order_by("-start").first()
-    if last is not None:
-        previous_lines = {line["product"]: line["used"] for line in last.lines}
+    fills = list(Fill.objects.filter(member=member).select_related("revision").order_by("start", "dispensed_at"))
+    done = {f.start: f for f in fills}
+    last = fills[-1] if fills else None
+    previous = {line["product"]: line["used"] for line in last.lines} if last else {}
     periods = []
     for period in fill_periods(plan, FILL_DAYS):
-        lines = [{"product": ln.product.label, "used": ln.used, "supply": ln.supply} for ln in period.lines]
+        lines = _lines(period)
         fill = done.get(period.start)
-        changes = [
-            _("%(p)s: %(a)s last fill, %(b)s now")
-            % {"p": ln["product"], "a": previous_lines.get(ln["product"], _("none")), "b": ln["used"]}
-            for ln in lines
-            if previous_lines.get(ln["product"]) != ln["used"]
-        ] + [_("%(p)s: no longer used") % {"p": p} for p in previous_lines if p not in {ln["product"] for ln in lines}]
-        steps = [s for s in plan.steps if period.start <= s.start < period.end and s.start != plan.start]
+        changes = []
+        if last is not None and fill is None:
+            now = {ln["product"] for ln in lines}
+            changes = [
+                _("%(p)s: %(a)s last fill, %(b)s now")
+                % {"p": ln["product"], "a": previous.get(ln["product"], _("none")), "b": ln["used"]}
+                for ln in lines
+                if previous.get(ln["product"]) != ln["used"]
+            ] + [_("%(p)s: no longer used") % {"p": p} for p in previous if p not in now]
         periods.append(
-            {"period": period, "lines": lines, "fill": fill, "changes": changes if last else [], "steps": steps}
+            {
+                "period": period,
+                "lines": lines,
+                "fill": fill,
+                "differs": fill is not None and (fill.lines != lines or fill.end != period.end),
+                "changes": changes,
+                "steps": [s for s in plan.steps if period.start <= s.start < period.end and s.start != plan.start],
+            }
         )
     return rev, periods
 
@@ -588,7 +601,7 @@ def fill_dispense(request: HttpRequest, member_id: int) -> HttpResponse:
     if period is None:
         messages.error(request, _("That is not a fill period of the approved plan."))
         return redirect("pharmacy_member", member.pk)
-    lines = [{"product": ln.product.label, "used": ln.used, "supply": ln.supply} for ln in period.lines]
+    lines = _lines(period)
     _fill, created = Fill.objects.get_or_create(
         revision=rev,
         start=period.start,
