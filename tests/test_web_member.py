@@ -293,3 +293,15 @@ def test_a_member_chooses_the_symptoms_they_track(client, cast, approved):
     assert client.post("/me/symptoms/", {"tracked": ["made_up"]}).status_code == 400
     assert client.post("/me/symptoms/", {}).status_code == 400
     assert Program.objects.get(member=cast.member).tracked == ["tinnitus", "headache"]
+
+
+def test_a_check_in_from_a_zone_ahead_does_not_break_the_day_after_moving_back(client, cast, approved):
+    cast.member.time_zone = "Pacific/Kiritimati"  # already 11 February there
+    cast.member.save()
+    login(client, cast.member)
+    assert client.post("/me/checkin/", checkin_post(day="2027-02-11")).status_code == 302
+    cast.member.time_zone = "America/New_York"  # back to 10 February
+    cast.member.save()
+    body = client.get("/me/").content.decode()
+    assert "needs your clinician's attention" not in body
+    assert "Today's doses" in body

@@ -66,14 +66,12 @@ class Reminder(models.Model):
         constraints = [models.UniqueConstraint(fields=["member", "day", "time"], name="one_reminder_per_slot")]
 
 
-def engine_checkins(member: User, plan: Plan | None, first: date | None = None) -> list[CheckIn]:
-    """The member's check-ins as the engine sees them: each record, plus one per day carrying the dose log
-    for the plan's dose times that day (a log for a time the plan no longer has is left out)."""
-    records = member.checkins.all()
-    logs = member.dose_logs.all()
-    if first is not None:
-        records = records.filter(day__gte=first)
-        logs = logs.filter(day__gte=first)
+def engine_checkins(member: User, plan: Plan | None, first: date, last: date) -> list[CheckIn]:
+    """The member's check-ins from `first` to `last` as the engine sees them: each record, plus one per day
+    carrying the dose log for the plan's dose times that day (a log for a time the plan no longer has is left
+    out). `last` is the member's today: a day already begun elsewhere (after a time-zone change) waits."""
+    records = member.checkins.filter(day__gte=first, day__lte=last)
+    logs = member.dose_logs.filter(day__gte=first, day__lte=last)
     out = [r.checkin() for r in records]
     by_day: dict[date, dict[str, str]] = {}
     for log in logs:

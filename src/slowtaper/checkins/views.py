@@ -160,7 +160,7 @@ def chart(request: HttpRequest) -> HttpResponse:
         earliest = member.checkins.order_by("day").values_list("day", flat=True).first() or basis.start
         first = max(today - timedelta(days=CHART_DAYS), min(basis.start, earliest) - timedelta(days=7))
         try:
-            rows = timeline(basis, engine_checkins(member, basis, first=first), first, today)
+            rows = timeline(basis, engine_checkins(member, basis, first=first, last=today), first, today)
         except TaperError as exc:
             messages.error(request, str(exc))
         else:

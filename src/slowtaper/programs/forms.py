@@ -30,14 +30,12 @@ def _drug_choices() -> list[tuple[str, str]]:
     return [(d, d.capitalize()) for d in catalogue().drugs]
 
 
-def product_choices(region: str, drug: str | None = None) -> list[tuple[str, str]]:
+def product_choices(region: str, drug: str | None = None) -> list[Any]:
+    """The region's products: flat for one drug, grouped under each drug's name for all of them."""
     cat = catalogue()
-    drugs = [drug] if drug else list(cat.drugs)
-    return [
-        (p.id, f"{d.capitalize()}: {p.label}" if drug is None else p.label)
-        for d in drugs
-        for p in cat.products_for(d, region)
-    ]
+    if drug is not None:
+        return [(p.id, p.label) for p in cat.products_for(drug, region)]
+    return [(d.capitalize(), [(p.id, p.label) for p in cat.products_for(d, region)]) for d in cat.drugs]
 
 
 class IntakeForm(forms.Form):

@@ -131,7 +131,7 @@ def member_day(member: User, today: date) -> MemberDay:
         day.provisional = basis is not None
     if basis is None:
         return day
-    checkins = engine_checkins(member, basis, first=today - timedelta(days=400))
+    checkins = engine_checkins(member, basis, first=today - timedelta(days=400), last=today)
     try:
         day.suggestion = suggest(basis, checkins, today)
         day.due = due(basis, checkins, today)

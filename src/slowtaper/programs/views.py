@@ -390,7 +390,7 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
     basis = day.plan
     if basis is not None:
         first = max(today - timedelta(days=90), min(basis.start, today) - timedelta(days=14))
-        rows = timeline(basis, engine_checkins(member, basis, first=first), first, today)
+        rows = timeline(basis, engine_checkins(member, basis, first=first, last=today), first, today)
         chart = render_chart(rows, _("Symptoms and dose, %(a)s to %(b)s") % {"a": first, "b": today})
     return render(
         request,
