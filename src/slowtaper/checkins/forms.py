@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from slowtaper.i18n import data_text
 from slowtaper.taper import diary, instrument
 
 from .models import DoseLog
@@ -19,7 +20,7 @@ BACKFILL_DAYS = 7
 
 
 def _anchored(anchors: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [(str(i), f"{i} – {a}") for i, a in enumerate(anchors)]
+    return [(str(i), f"{i} – {data_text(a)}") for i, a in enumerate(anchors)]
 
 
 class CheckInForm(forms.Form):
@@ -39,8 +40,8 @@ class CheckInForm(forms.Form):
         for sid in self.tracked:
             s = book.symptoms[sid]
             self.fields[f"s_{sid}"] = forms.TypedChoiceField(
-                label=s.label,
-                help_text=s.description,
+                label=data_text(s.label),
+                help_text=data_text(s.description),
                 choices=_anchored(book.anchors),
                 coerce=int,
                 required=False,
@@ -55,7 +56,7 @@ class CheckInForm(forms.Form):
         )
         for fid, flag in book.red_flags.items():
             self.fields[f"f_{fid}"] = forms.ChoiceField(
-                label=flag.question,
+                label=data_text(flag.question),
                 choices=YES_NO,
                 widget=forms.RadioSelect,
                 error_messages={"required": _("Please answer this question: it keeps you safe.")},
@@ -101,7 +102,7 @@ class TrackedForm(forms.Form):
         super().__init__(*args, **kwargs)
         book = diary()
         self.fields["tracked"].choices = [
-            (g.label, [(s.id, s.label) for s in book.symptoms.values() if s.group == g.id])
+            (data_text(g.label), [(s.id, data_text(s.label)) for s in book.symptoms.values() if s.group == g.id])
             for g in book.groups.values()
         ]
 
@@ -126,7 +127,7 @@ class CiwaForm(forms.Form):
         self.items = [i for i in scale.items if i.rater == "self"]
         for item in self.items:
             self.fields[f"q_{item.id}"] = forms.TypedChoiceField(
-                label=item.text,
+                label=data_text(item.text),
                 choices=[(str(v), str(v)) for v in range(item.low, item.high + 1)],
                 coerce=int,
                 widget=forms.RadioSelect,

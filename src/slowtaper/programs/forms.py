@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from slowtaper.i18n import data_text
 from slowtaper.taper import (
     CUT_ORDERS,
     EQUIVALENCE_SOURCES,
@@ -67,8 +68,8 @@ class IntakeForm(forms.Form):
         self.region = region
         self.fields["products"].choices = product_choices(region)
         data = screening()
-        self.fields["conditions"].choices = [(c.id, c.label) for c in data.conditions.values()]
-        self.fields["comedications"].choices = [(c.id, c.label) for c in data.comedications.values()]
+        self.fields["conditions"].choices = [(c.id, data_text(c.label)) for c in data.conditions.values()]
+        self.fields["comedications"].choices = [(c.id, data_text(c.label)) for c in data.comedications.values()]
         for i in range(1, DOSE_ROWS + 1):
             self.fields[f"time_{i}"] = forms.TimeField(
                 label=_("Dose %(n)s: time") % {"n": i}, required=i == 1, widget=forms.TimeInput(attrs={"type": "time"})

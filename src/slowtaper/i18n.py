@@ -1,0 +1,44 @@
+"""Texts that come from the engine's data files (symptom names, questions, guidance, screening findings) are
+translated when shown, like the web app's own strings.
+
+The engine keeps one language in its TOML files; the web layer passes each such text through gettext, so a
+translator adds it to a `.po` file like any other message. `manage.py datamessages` prints every such text as a
+`gettext_noop` call, for `makemessages` to collect. Sentences the engine composes with numbers in them (trend
+reasons, "1 tablet of 0.5 mg") are not covered: they stay in the engine's language until the engine returns
+message ids with parameters.
+"""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
+
+from slowtaper.taper import diary, instrument, screening
+
+
+def data_text(text: str) -> str:
+    """`text` in the active language when a translation exists, else as it is."""
+    return gettext(text) if text else text
+
+
+def data_lazy(text: str) -> Promise:
+    """The lazy form, for form labels and choices built at import or form-creation time."""
+    return gettext_lazy(text) if text else text  # type: ignore[return-value]
+
+
+def data_strings() -> list[str]:
+    """Every fixed text of the data files that the web app shows, once each, in a stable order."""
+    out: list[str] = []
+    book = diary()
+    out += [g.label for g in book.groups.values()]
+    for s in book.symptoms.values():
+        out += [s.label, s.description]
+    for f in book.red_flags.values():
+        out += [f.label, f.question, f.member, f.worse_note]
+    out += [*book.anchors, *book.mood_anchors]
+    data = screening()
+    out += [c.label for c in (*data.conditions.values(), *data.comedications.values())]
+    out += [r.member for r in data.rules]
+    out += [*data.settings.values(), *data.risk_labels.values()]
+    out += [i.text for i in instrument("ciwa-b").items]
+    return list(dict.fromkeys(t for t in out if t))
