@@ -305,3 +305,13 @@ def test_a_check_in_from_a_zone_ahead_does_not_break_the_day_after_moving_back(c
     body = client.get("/me/").content.decode()
     assert "needs your clinician's attention" not in body
     assert "Today's doses" in body
+
+
+def test_a_plan_the_clinician_approves_after_a_blocking_screen_is_followed(client, cast):
+    give_intake(cast.member, conditions=["epilepsy"], comedications=["opioid"])
+    login(client, cast.member)
+    assert "Please talk to your clinician before any change" in client.get("/me/").content.decode()
+    give_plan(cast.member, cast.clinician)  # planned with the clinician (and their specialist)
+    body = client.get("/me/").content.decode()
+    assert "Please talk to your clinician before any change" not in body
+    assert "Today's doses" in body and "Taken" in body
