@@ -147,3 +147,25 @@ def _fast_passwords(request):
     if "settings" in request.fixturenames or "db" in request.fixturenames or "cast" in request.fixturenames:
         settings = request.getfixturevalue("settings")
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _emails_at_once(request, monkeypatch):
+    """Alerts email on commit; a test inside one rolled-back transaction never commits, so there they go at
+    once. Tests with real transactions (transactional_db, live_server) keep the real behaviour."""
+    names = request.fixturenames
+    if "transactional_db" in names or "live_server" in names:
+        return
+    from slowtaper.programs import alerts
+
+    monkeypatch.setattr(alerts.transaction, "on_commit", lambda func, robust=False: func())
+
+
+class FailingMailBackend:
+    """An email backend whose server is always down, for tests of what must survive a failed email."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("the mail server is down")

@@ -315,3 +315,13 @@ def test_a_plan_the_clinician_approves_after_a_blocking_screen_is_followed(clien
     body = client.get("/me/").content.decode()
     assert "Please talk to your clinician before any change" not in body
     assert "Today's doses" in body and "Taken" in body
+
+
+def test_a_mail_server_that_is_down_loses_no_check_in_and_no_alert(transactional_db, client, cast, approved, settings):
+    """With real commits: the check-in and the clinician's task are saved; the email failure is only logged."""
+    settings.EMAIL_BACKEND = "conftest.FailingMailBackend"
+    login(client, cast.member)
+    response = client.post("/me/checkin/", checkin_post(f_seizure="yes"), follow=True)
+    assert response.status_code == 200 and "Get help now" in response.content.decode()
+    assert CheckInRecord.objects.get(member=cast.member).urgent
+    assert Task.objects.filter(member=cast.member, kind="red_flag").exists()

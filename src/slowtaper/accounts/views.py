@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from slowtaper.programs.alerts import send
+from slowtaper.programs.alerts import notify
 
 from .access import require_role
 from .forms import CareInviteForm, InviteForm, JoinForm, SettingsForm
@@ -27,7 +27,7 @@ def _invite_link(invitation: Invitation) -> str:
 
 def _send_invitation(invitation: Invitation) -> None:
     stranger = User(email=invitation.email, is_active=True)
-    send(
+    notify(
         [stranger],
         _("You are invited to slowtaper"),
         _("%(who)s invited you to join slowtaper as a %(role)s. Accept within 14 days: %(link)s")

@@ -16,7 +16,7 @@ from slowtaper.accounts.access import require_role
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs import alerts
 from slowtaper.programs.models import Program, local_today
-from slowtaper.programs.status import member_day
+from slowtaper.programs.status import doses_on, member_day
 from slowtaper.taper import TaperError, checkin_from_dict, checkin_to_dict, diary, timeline, triage
 
 from .chart import render as render_chart
@@ -114,8 +114,7 @@ def log_dose(request: HttpRequest) -> HttpResponse:
     error = None
     if form.is_valid():
         d = form.cleaned_data
-        day = member_day(member, d["day"]) if d["day"] != today else member_day(member, today)
-        times = {dose.time for dose in day.doses}
+        times = {dose.time for dose in doses_on(member, d["day"])}
         if d["time"] not in times:
             error = _("There is no dose at %(t)s on %(d)s in your plan.") % {
                 "t": d["time"].strftime("%H:%M"),

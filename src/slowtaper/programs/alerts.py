@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -20,12 +21,19 @@ from .models import HoldRequest, Intake, PlanRevision, Task
 
 
 def send(to: Iterable[User], subject: str, body: str) -> int:
-    """Email each person with an address; returns how many were sent."""
+    """Email each person with an address, now; returns how many were sent. Raises if the mail server fails."""
     sent = 0
     for user in to:
         if user.email and user.is_active:
             sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], fail_silently=False)
     return sent
+
+
+def notify(to: Iterable[User], subject: str, body: str) -> None:
+    """Email after the current transaction commits, so a mail server that is down never undoes what the
+    person just saved (the task on the dashboard is already recorded); a failure is logged, not raised."""
+    people = list(to)
+    transaction.on_commit(lambda: send(people, subject, body), robust=True)
 
 
 def _member_link(member: User) -> str:
@@ -35,7 +43,7 @@ def _member_link(member: User) -> str:
 def _tell_clinician(member: User, task: Task, new: bool) -> None:
     clinician = member.carer(Role.CLINICIAN)
     if new and clinician is not None:
-        send(
+        notify(
             [clinician],
             _("slowtaper: a member needs your attention"),
             _("%(kind)s for %(member)s. Details after you log in: %(link)s")
@@ -63,7 +71,7 @@ def screen_blocked(member: User, intake: Intake) -> Task:
     _tell_clinician(member, task, new)
     if new:
         staff = User.objects.filter(role=Role.STAFF, is_active=True)
-        send(
+        notify(
             staff,
             _("slowtaper: an intake needs review"),
             _("A new member's safety screen asks for a specialist or supervised setting. Log in to see who."),
@@ -120,12 +128,12 @@ def close_tasks(member: User, kind: str, by: User, key: str | None = None) -> No
             task.close(by)
 
 
-def tell_member(member: User, what: str) -> int:
+def tell_member(member: User, what: str) -> None:
     """A short email to the member that something changed; the detail is in the app after login."""
     from django.utils.translation import override
 
     with override(member.locale):
-        return send(
+        notify(
             [member],
             _("slowtaper: news from your clinician"),
             _("%(what)s See the details when you log in: %(link)s") % {"what": what, "link": settings.SITE_URL},

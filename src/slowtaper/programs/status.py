@@ -11,6 +11,7 @@ from decimal import Decimal
 from slowtaper.accounts.models import User
 from slowtaper.checkins.models import engine_checkins
 from slowtaper.taper import (
+    Dose,
     Due,
     Plan,
     PlanRequest,
@@ -110,6 +111,20 @@ def scheduled_step(program: Program, plan: Plan, day: date) -> tuple[Step | None
         return step, False
     index = plan.steps.index(first)
     return (plan.steps[index - 1] if index > 0 else None), True
+
+
+def doses_on(member: User, day: date) -> tuple[Dose, ...]:
+    """The doses the member's approved plan gives them on `day` (none without an approved, sound plan)."""
+    program, _ = Program.objects.get_or_create(member=member)
+    revision = program.approved()
+    if revision is None:
+        return ()
+    try:
+        plan = revision.plan()
+    except TaperError:
+        return ()
+    step, _waiting = scheduled_step(program, plan, day)
+    return step.doses if step is not None else ()
 
 
 def member_day(member: User, today: date) -> MemberDay:
