@@ -235,3 +235,13 @@ def test_a_members_proposal_cannot_loosen_the_guardrails(client, cast, approved)
     response = client.post(f"/members/{cast.member.pk}/plans/new/", loose)
     assert response.status_code == 400  # 25% cuts break the default 10% guardrail
     assert PlanRevision.objects.filter(member=cast.member).count() == 1
+
+
+def test_a_new_revision_starts_from_what_the_member_takes_before_an_unapproved_first_cut(client, cast):
+    from conftest import give_plan
+
+    give_intake(cast.member)
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=20), stabilise_days=14, first_cut=False)
+    login(client, cast.clinician)
+    page = client.get(f"/members/{cast.member.pk}/plans/new/").content.decode()
+    assert "08:00 0.5 mg, 22:00 1 mg" in page  # the stabilisation doses, not the planned first cut

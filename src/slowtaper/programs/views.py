@@ -41,7 +41,7 @@ from slowtaper.taper import (
 from . import alerts, fhir
 from .forms import ApproveForm, HoldDecisionForm, HoldRequestForm, IntakeForm, PlanBuilderForm, ReasonForm
 from .models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, local_today
-from .status import member_day
+from .status import member_day, scheduled_step
 
 FILL_DAYS = 28
 
@@ -203,7 +203,8 @@ def _current_regimen(member: User, today: date) -> tuple[str, tuple[tuple[time, 
             plan = rev.plan()
         except TaperError:
             plan = None
-        step = plan.step_on(today) if plan is not None else None
+        # What the member actually takes today: before an approved first cut, that is the pre-cut dose.
+        step = scheduled_step(program, plan, today)[0] if plan is not None else None
         if step is not None:
             drugs = {d.drug for d in step.doses}
             if len(drugs) != 1:
