@@ -325,3 +325,13 @@ def test_a_mail_server_that_is_down_loses_no_check_in_and_no_alert(transactional
     assert response.status_code == 200 and "Get help now" in response.content.decode()
     assert CheckInRecord.objects.get(member=cast.member).urgent
     assert Task.objects.filter(member=cast.member, kind="red_flag").exists()
+
+
+def test_yesterdays_unlogged_doses_can_be_logged_from_home(client, cast, approved):
+    login(client, cast.member)
+    body = client.get("/me/").content.decode()
+    assert "Yesterday: not logged yet" in body
+    client.post("/me/doses/", {"day": "2027-02-09", "time": "08:00", "status": "taken"})
+    client.post("/me/doses/", {"day": "2027-02-09", "time": "22:00", "status": "late"})
+    assert DoseLog.objects.filter(member=cast.member, day=date(2027, 2, 9)).count() == 2
+    assert "Yesterday: not logged yet" not in client.get("/me/").content.decode()

@@ -58,6 +58,7 @@ class MemberDay:
     intake: Intake | None
     step: Step | None = None
     doses: list[DoseToday] = field(default_factory=list)
+    yesterday_unlogged: list[DoseToday] = field(default_factory=list)  # so a forgotten log can be filled in
     waiting_first_cut: bool = False  # the plan says cut, but the clinician has not approved the first cut
     day_on_step: int | None = None
     next_change: Change | None = None
@@ -66,6 +67,10 @@ class MemberDay:
     due: Due | None = None
     problem: str | None = None  # why something could not be computed, in plain words
     provisional: bool = False  # no approved plan: stabilisation counted against the intake regimen
+
+    @property
+    def yesterday(self) -> date:
+        return self.today - timedelta(days=1)
 
     @property
     def finished(self) -> bool:
@@ -156,6 +161,13 @@ def member_day(member: User, today: date) -> MemberDay:
         return day
     step, day.waiting_first_cut = scheduled_step(program, plan, today)
     day.step = step
+    yesterday = today - timedelta(days=1)
+    logged = set(member.dose_logs.filter(day=yesterday).values_list("time", flat=True))
+    earlier, _held = scheduled_step(program, plan, yesterday)
+    if earlier is not None:
+        day.yesterday_unlogged = [
+            DoseToday(d.time, d.drug, d.mg, d.how(), None) for d in earlier.doses if d.time not in logged
+        ]
     if step is not None:
         logs = {log.time: log.status for log in member.dose_logs.filter(day=today)}
         day.doses = [DoseToday(d.time, d.drug, d.mg, d.how(), logs.get(d.time)) for d in step.doses]

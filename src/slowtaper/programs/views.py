@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -371,11 +372,15 @@ def _attention(member: User) -> tuple[int, int, str]:
 @login_required
 def clinic(request: HttpRequest) -> HttpResponse:
     require_role(request, Role.CLINICIAN)
-    members = list(members_for(request.user, "decide").prefetch_related("tasks"))  # type: ignore[arg-type]
+    members = list(
+        members_for(request.user, "decide")  # type: ignore[arg-type]
+        .prefetch_related("tasks")
+        .annotate(last_checkin=Max("checkins__day"))
+    )
     rows = []
     for m in sorted(members, key=_attention):
         open_tasks = sorted((t for t in m.tasks.all() if t.done_at is None), key=lambda t: Task.PRIORITY[t.kind])
-        rows.append({"member": m, "tasks": open_tasks})
+        rows.append({"member": m, "tasks": open_tasks, "last_checkin": m.last_checkin})
     return render(request, "programs/clinic.html", {"rows": rows})
 
 
