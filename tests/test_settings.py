@@ -67,3 +67,9 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_immediate_transactions(
     )
     result = run_django(code, SLOWTAPER_SQLITE=str(tmp_path / "db.sqlite3"))
     assert result.stdout.split() == ["wal", "20000", "IMMEDIATE"], result.stderr
+
+
+def test_models_and_migrations_agree(db):
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)  # exits non-zero if a migration is missing
