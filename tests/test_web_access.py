@@ -60,6 +60,7 @@ GET_PAGES = [
     "/members/{m}/export/fhir/",
     "/clinic/",
     "/clinic/{m}/",
+    "/clinic/{m}/thresholds/",
     "/pharmacy/",
     "/pharmacy/{m}/",
     "/pharmacy/{m}/fills/2027-01-27.pdf",
@@ -89,7 +90,7 @@ def test_the_table_covers_every_page():
     covered = {"home", "login", "logout", "password_reset", "password_reset_done", "password_reset_confirm"}
     covered |= {"password_reset_complete", "join", "checkin_saved", "end_link", "intake_result", "export"}
     covered |= {"approve", "withdraw", "first_cut", "hold_decide", "task_done", "fill_dispense", "hold_request"}
-    covered |= {"log_dose", "revision", "builder", "plans", "fill_pdf", "draft_return"}
+    covered |= {"log_dose", "revision", "builder", "plans", "fill_pdf", "draft_return", "thresholds"}
     pages = {
         "member_home",
         "checkin",

@@ -245,3 +245,34 @@ def test_a_new_revision_starts_from_what_the_member_takes_before_an_unapproved_f
     login(client, cast.clinician)
     page = client.get(f"/members/{cast.member.pk}/plans/new/").content.decode()
     assert "08:00 0.5 mg, 22:00 1 mg" in page  # the stabilisation doses, not the planned first cut
+
+
+def test_per_member_thresholds_change_the_suggestions_and_are_recorded(client, cast):
+    from conftest import give_plan
+
+    give_intake(cast.member)
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=20), stabilise_days=30, first_cut=False)
+    for i in range(1, 6):
+        day = TODAY - timedelta(days=i)
+        flags = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False)
+        data = {"date": day.isoformat(), "symptoms": {"anxiety": 1}, "red_flags": flags}
+        CheckInRecord.objects.create(member=cast.member, day=day, data=data)
+    login(client, cast.member)
+    assert "5 of 7 steady days so far" in client.get("/me/").content.decode()
+    login(client, cast.clinician)
+    page = client.get(f"/clinic/{cast.member.pk}/thresholds/").content.decode()
+    assert "stable days required (days)" in page and "Source: slowtaper_default" in page
+    # No reason, nothing saved; a value the engine refuses, nothing saved.
+    assert client.post(f"/clinic/{cast.member.pk}/thresholds/", {"stable_days_required": "5"}).status_code == 400
+    bad = client.post(f"/clinic/{cast.member.pk}/thresholds/", {"stable_days_required": "0", "reason": "x"})
+    assert bad.status_code == 400
+    assert Program.objects.get(member=cast.member).threshold_overrides == {}
+    ok = client.post(f"/clinic/{cast.member.pk}/thresholds/", {"stable_days_required": "5", "reason": "Long history"})
+    assert ok.status_code == 302
+    program = Program.objects.get(member=cast.member)
+    assert program.threshold_overrides == {"stable_days_required": "5"}
+    assert program.thresholds_changed_by == cast.clinician and program.thresholds_reason == "Long history"
+    client.get(f"/clinic/{cast.member.pk}/")
+    assert Task.objects.filter(member=cast.member, kind="first_cut").exists()  # stable enough, by this member's rule
+    login(client, cast.member)
+    assert "5 of 5 steady days so far" in client.get("/me/").content.decode()

@@ -21,6 +21,7 @@ from slowtaper.taper import (
     Use,
     catalogue,
     screening,
+    thresholds,
 )
 
 DOSE_ROWS = 4
@@ -249,3 +250,34 @@ class HoldDecisionForm(forms.Form):
 
 class FillForm(forms.Form):
     start = forms.DateField()
+
+
+class ThresholdsForm(forms.Form):
+    """Every trend threshold for one member, with its unit, source and why; blank = the packaged default."""
+
+    reason = forms.CharField(label=_("Reason (recorded)"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, current: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, t in thresholds().items():
+            whole = isinstance(t.value, int)
+            field: forms.Field = (
+                forms.IntegerField(min_value=1, max_value=3650)
+                if whole
+                else forms.DecimalField(min_value=0, max_value=80, decimal_places=2)
+            )
+            field.required = False
+            field.label = f"{name.replace('_', ' ')} ({t.unit})"
+            field.help_text = _("Default %(v)s. %(why)s Source: %(s)s.") % {"v": t.value, "why": t.why, "s": t.source}
+            field.initial = current.get(name)
+            self.fields[name] = field
+        self.order_fields([*thresholds(), "reason"])
+
+    def overrides(self) -> dict[str, str]:
+        """Only the values that differ from the packaged defaults, as text."""
+        out = {}
+        for name, t in thresholds().items():
+            value = self.cleaned_data.get(name)
+            if value is not None and Decimal(value) != Decimal(t.value):
+                out[name] = str(value)
+        return out

@@ -25,11 +25,13 @@ from slowtaper.taper import (
     Plan,
     ScreenAnswers,
     ScreenResult,
+    TrendSettings,
     plan_from_dict,
     plan_to_dict,
     screen,
     screen_answers_from_dict,
     screen_answers_to_dict,
+    trend_settings,
 )
 
 
@@ -228,6 +230,29 @@ class Program(models.Model):
     first_cut_approved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     first_cut_reason = models.TextField(blank=True)
     tracked = models.JSONField(default=_default_tracked)  # the diary symptoms this member tracks
+    # The clinician's changes to the trend thresholds for this member ({name: value as text}); empty = defaults.
+    threshold_overrides = models.JSONField(default=dict)
+    thresholds_changed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    thresholds_changed_at = models.DateTimeField(null=True, blank=True)
+    thresholds_reason = models.TextField(blank=True)
+
+    def trend_settings(self) -> TrendSettings:
+        """The packaged thresholds with this member's overrides (checked again by the engine)."""
+        return trend_settings().with_overrides(self.threshold_overrides)
+
+    @transaction.atomic
+    def set_thresholds(self, overrides: dict[str, str], by: User, reason: str) -> None:
+        """Record the clinician's thresholds for this member; raises TaperError for a value the engine refuses."""
+        if not reason.strip():
+            raise ValidationError(_("Say why the thresholds change for this member."))
+        trend_settings().with_overrides(overrides)
+        self.threshold_overrides = overrides
+        self.thresholds_changed_by = by
+        self.thresholds_changed_at = timezone.now()
+        self.thresholds_reason = reason.strip()
+        self.save(
+            update_fields=["threshold_overrides", "thresholds_changed_by", "thresholds_changed_at", "thresholds_reason"]
+        )
 
     def approved(self) -> PlanRevision | None:
         return self.member.revisions.filter(status=PlanRevision.Status.APPROVED).first()

@@ -153,8 +153,9 @@ def member_day(member: User, today: date) -> MemberDay:
         return day
     checkins = engine_checkins(member, basis, first=today - timedelta(days=400), last=today)
     try:
-        day.suggestion = suggest(basis, checkins, today)
-        day.due = due(basis, checkins, today)
+        settings = program.trend_settings()
+        day.suggestion = suggest(basis, checkins, today, settings)
+        day.due = due(basis, checkins, today, settings)
     except TaperError as exc:
         day.problem = str(exc)
     if plan is None:

@@ -40,7 +40,15 @@ from slowtaper.taper import (
 )
 
 from . import alerts, fhir
-from .forms import ApproveForm, HoldDecisionForm, HoldRequestForm, IntakeForm, PlanBuilderForm, ReasonForm
+from .forms import (
+    ApproveForm,
+    HoldDecisionForm,
+    HoldRequestForm,
+    IntakeForm,
+    PlanBuilderForm,
+    ReasonForm,
+    ThresholdsForm,
+)
 from .models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, local_today
 from .status import member_day, scheduled_step
 
@@ -432,6 +440,29 @@ def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
     messages.success(request, _("First cut approved."))
     alerts.tell_member(member, _("Your clinician says your first reduction can go ahead as planned."))
     return redirect("clinic_member", member.pk)
+
+
+@login_required
+def member_thresholds(request: HttpRequest, member_id: int) -> HttpResponse:
+    """The clinician sets this member's trend thresholds (blank = default), with a recorded reason."""
+    user: User = request.user  # type: ignore[assignment]
+    member = member_for(user, member_id, "decide")
+    program, _created = Program.objects.get_or_create(member=member)
+    form = ThresholdsForm(request.POST if request.method == "POST" else None, current=program.threshold_overrides)
+    if request.method == "POST" and form.is_valid():
+        try:
+            program.set_thresholds(form.overrides(), user, form.cleaned_data["reason"])
+        except TaperError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Thresholds saved for %(m)s.") % {"m": member})
+            return redirect("clinic_member", member.pk)
+    return render(
+        request,
+        "programs/thresholds.html",
+        {"member": member, "form": form, "program": program},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
