@@ -10,8 +10,7 @@ message ids with parameters.
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
 
 from slowtaper.taper import diary, instrument, screening
 
@@ -19,11 +18,6 @@ from slowtaper.taper import diary, instrument, screening
 def data_text(text: str) -> str:
     """`text` in the active language when a translation exists, else as it is."""
     return gettext(text) if text else text
-
-
-def data_lazy(text: str) -> Promise:
-    """The lazy form, for form labels and choices built at import or form-creation time."""
-    return gettext_lazy(text) if text else text  # type: ignore[return-value]
 
 
 def data_strings() -> list[str]:

@@ -44,10 +44,6 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
-    @property
-    def is_member(self) -> bool:
-        return self.role == Role.MEMBER
-
     def carer(self, kind: str) -> User | None:
         """This member's linked clinician, pharmacist or mentor, if any."""
         link = self.carers.filter(kind=kind).select_related("carer").first()

@@ -248,10 +248,6 @@ class HoldDecisionForm(forms.Form):
         return data
 
 
-class FillForm(forms.Form):
-    start = forms.DateField()
-
-
 class ThresholdsForm(forms.Form):
     """Every trend threshold for one member, with its unit, source and why; blank = the packaged default."""
 

@@ -255,7 +255,7 @@ class Program(models.Model):
         )
 
     def approved(self) -> PlanRevision | None:
-        return self.member.revisions.filter(status=PlanRevision.Status.APPROVED).first()
+        return approved_revision(self.member)
 
     def intake(self) -> Intake | None:
         return self.member.intakes.first()
@@ -349,6 +349,11 @@ class Fill(models.Model):
     class Meta:
         ordering = ["-start"]
         constraints = [models.UniqueConstraint(fields=["revision", "start"], name="one_fill_per_period")]
+
+
+def approved_revision(member: User) -> PlanRevision | None:
+    """The revision the member follows now, if any."""
+    return member.revisions.filter(status=PlanRevision.Status.APPROVED).first()
 
 
 def local_today(user: User) -> date:

@@ -49,7 +49,7 @@ from .forms import (
     ReasonForm,
     ThresholdsForm,
 )
-from .models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, local_today
+from .models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, approved_revision, local_today
 from .status import member_day, scheduled_step
 
 FILL_DAYS = 28
@@ -471,7 +471,7 @@ def draft_return(request: HttpRequest, member_id: int) -> HttpResponse:
     """A draft revision that goes back to the previous dose from today, then tapers at half the step size."""
     user: User = request.user  # type: ignore[assignment]
     member = member_for(user, member_id, "decide")
-    rev = Program.objects.get_or_create(member=member)[0].approved()
+    rev = approved_revision(member)
     if rev is None:
         raise Http404
     try:
@@ -502,7 +502,7 @@ def hold_decide(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
     try:
         with transaction.atomic():
             if d["decision"] == "approve":
-                rev = Program.objects.get(member=member).approved()
+                rev = approved_revision(member)
                 if rev is None:
                     raise ValidationError(_("There is no approved plan to add a hold to."))
                 held = insert_hold(rev.plan(), local_today(member), d["days"])
@@ -557,7 +557,7 @@ def _fills(member: User) -> tuple[PlanRevision | None, list[dict[str, Any]]]:
     """The approved plan's fill periods, each with its lines, the fill recorded for it (under any revision:
     a hold does not undo what was handed over), whether that fill differs from what this revision needs, and
     what changed against the last fill dispensed."""
-    rev = Program.objects.get_or_create(member=member)[0].approved()
+    rev = approved_revision(member)
     if rev is None:
         return None, []
     plan = rev.plan()
@@ -604,7 +604,7 @@ def pharmacy_member(request: HttpRequest, member_id: int) -> HttpResponse:
 @login_required
 def fill_pdf(request: HttpRequest, member_id: int, start: str) -> HttpResponse:
     member = member_for(request.user, member_id, "dispense")  # type: ignore[arg-type]
-    rev = Program.objects.get_or_create(member=member)[0].approved()
+    rev = approved_revision(member)
     if rev is None:
         raise Http404
     try:
@@ -626,7 +626,7 @@ def fill_pdf(request: HttpRequest, member_id: int, start: str) -> HttpResponse:
 def fill_dispense(request: HttpRequest, member_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     member = member_for(user, member_id, "dispense")
-    rev = Program.objects.get_or_create(member=member)[0].approved()
+    rev = approved_revision(member)
     try:
         on = date.fromisoformat(request.POST.get("start", ""))
     except ValueError:
@@ -666,7 +666,7 @@ def export(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
     member = member_for(request.user, member_id, "export")  # type: ignore[arg-type]
     if fmt not in EXPORTS:
         raise Http404
-    rev = Program.objects.get_or_create(member=member)[0].approved()
+    rev = approved_revision(member)
     if rev is None:
         messages.error(request, _("There is no approved plan to export yet."))
         return redirect("plans", member.pk)
