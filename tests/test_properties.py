@@ -12,6 +12,7 @@ from slowtaper.taper import (
     REGIONS,
     DoseNotAchievable,
     GuardrailViolation,
+    InvalidInput,
     build_plan,
     catalogue,
     check_plan,
@@ -107,6 +108,10 @@ def test_direct_tapers_with_default_products_are_safe_and_reach_zero(
         # Only when the starting dose itself cannot be made from the region's products; it says which helps.
         assert "current" in str(exc)
         return
+    except InvalidInput as exc:
+        # A very small step from a large dose (1% of 53 mg diazepam) would take years; the engine says so.
+        assert "more than 400 steps" in str(exc)
+        assume(False)
     assert_safe(plan)
     assert plan.stops
     assert plan.steps[-1].daily_mg()[plan.steps[-1].doses[0].drug] <= plan.final_threshold_mg
@@ -200,7 +205,7 @@ def test_every_drug_either_plans_safely_or_says_what_would_help(drug, region, me
 def test_revisions_keep_every_guardrail(day, days, back, slower):
     from datetime import timedelta
 
-    from slowtaper.taper import InvalidInput, insert_hold, return_to_previous
+    from slowtaper.taper import insert_hold, return_to_previous
 
     plan = build_plan(make_request(stabilise_days=14))
     on = plan.start + timedelta(days=day)

@@ -14,7 +14,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_django(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("SLOWTAPER_", "DATABASE_URL"))}
+    full = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLOWTAPER_", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"))
+    }
     full.update(env, DJANGO_SETTINGS_MODULE="slowtaper.settings")
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); " + code],

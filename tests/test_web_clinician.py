@@ -29,7 +29,7 @@ def test_the_preview_is_an_htmx_fragment_with_steps_chart_and_guardrail_notes(cl
     assert response.status_code == 200
     body = response.content.decode()
     assert body.lstrip().startswith('<section id="preview"')
-    assert "<svg" in body and "modelled" in body.lower()
+    assert '<img class="plot"' in body and "modelled" in body.lower()
     assert "1 tablet of 0.5 mg" in body
     assert PlanRevision.objects.filter(member=cast.member).count() == 1  # a preview saves nothing
 

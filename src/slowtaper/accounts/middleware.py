@@ -1,4 +1,4 @@
-"""Show every page in the logged-in person's language and time zone."""
+"""Per-request middleware: the person's language and time zone, and no caching of anything we render."""
 
 from __future__ import annotations
 
@@ -22,5 +22,18 @@ def member_locale_and_zone(get_response: Callable[[HttpRequest], HttpResponse]) 
         else:
             timezone.deactivate()
         return get_response(request)
+
+    return middleware
+
+
+def no_store(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[..., HttpResponse]:
+    """Nothing the app renders may be kept by a browser or a proxy: pages hold health data, and a shared
+    phone's back button or cache must not show them to the next person. Static files are served elsewhere."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store, private"
+        return response
 
     return middleware
