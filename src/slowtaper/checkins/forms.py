@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from slowtaper.i18n import data_text
 from slowtaper.taper import diary, instrument
 
-from .models import DoseLog
+from .models import DoseLog, new_key
 
 YES_NO = [("no", _("No")), ("yes", _("Yes"))]
 # How far back a member may fill in a missed check-in or dose log.
@@ -23,11 +23,17 @@ def _anchored(anchors: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(str(i), f"{i} – {data_text(a)}") for i, a in enumerate(anchors)]
 
 
+def key_field() -> forms.UUIDField:
+    """The hidden idempotency key: fresh on each blank form, kept when a form comes back with errors."""
+    return forms.UUIDField(required=False, initial=new_key, widget=forms.HiddenInput)
+
+
 class CheckInForm(forms.Form):
     """Today's diary: the tracked symptoms (each optional: a blank stays blank, never 0), sleep and mood, and
     the red-flag questions, which must all be answered."""
 
     day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    key = key_field()
     sleep_hours = forms.DecimalField(
         label=_("Hours slept last night"), min_value=0, max_value=24, decimal_places=1, required=False
     )
@@ -119,6 +125,7 @@ class CiwaForm(forms.Form):
     """The CIWA-B's self-rated items, every one required (a partial questionnaire has no valid total)."""
 
     day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    key = key_field()
 
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -143,6 +150,7 @@ class CiwaForm(forms.Form):
 
 
 class DoseLogForm(forms.Form):
+    key = key_field()
     day = forms.DateField()
     time = forms.TimeField()
     status = forms.ChoiceField(choices=DoseLog.Status.choices)

@@ -3,9 +3,11 @@ sent to them. Rows keep the engine's JSON form so the engine reads them back exa
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from datetime import date
 
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -64,6 +66,51 @@ class Reminder(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["member", "day", "time"], name="one_reminder_per_slot")]
+
+
+class Submission(models.Model):
+    """An idempotency key already used by a member's write (a check-in, a dose log) and what it stored. Every
+    form carries a fresh key; a retried or double-tapped submission brings the same key again and finds its
+    row here, so it is stored once and answered with the first result."""
+
+    class Kind(models.TextChoices):
+        CHECKIN = "checkin"
+        DOSE = "dose"
+
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.UUIDField()
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "key"], name="one_write_per_key")]
+
+
+def once(member: User, key: uuid.UUID | None, kind: str, write: Callable[[], models.Model]) -> tuple[int, bool]:
+    """Run `write` (in a transaction) unless `key` was already used; return the stored row's id and whether it
+    was written now. Two requests racing with one key: the unique constraint lets one commit and rolls the
+    other back whole, which then answers with the winner's row. No key (an old page) means no protection."""
+    if key is None:
+        with transaction.atomic():
+            return write().pk, True
+    try:
+        with transaction.atomic():
+            done = Submission.objects.filter(member=member, key=key, kind=kind).first()
+            if done is not None:
+                return done.object_id, False
+            obj = write()
+            Submission.objects.create(member=member, key=key, kind=kind, object_id=obj.pk)
+            return obj.pk, True
+    except IntegrityError:
+        done = Submission.objects.filter(member=member, key=key, kind=kind).first()
+        if done is None:
+            raise
+        return done.object_id, False
+
+
+def new_key() -> uuid.UUID:
+    return uuid.uuid4()
 
 
 def engine_checkins(member: User, plan: Plan | None, first: date, last: date) -> list[CheckIn]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -21,17 +21,19 @@ from slowtaper.taper import TaperError, checkin_from_dict, checkin_to_dict, diar
 
 from .chart import render as render_chart
 from .forms import CheckInForm, CiwaForm, DoseLogForm, TrackedForm
-from .models import CheckInRecord, DoseLog, engine_checkins
+from .models import CheckInRecord, DoseLog, Submission, engine_checkins, once
 
 CHART_DAYS = 60
 
 
-def _save(member: User, raw: dict[str, object], tracked: list[str] | None) -> CheckInRecord:
-    """Validate with the engine, store, and tell the clinician about anything urgent, in one transaction."""
+def _save(member: User, raw: dict[str, object], tracked: list[str] | None, key: UUID | None) -> CheckInRecord:
+    """Validate with the engine, store, and tell the clinician about anything urgent, in one transaction;
+    once per idempotency key (a double tap or a retry answers with the first record)."""
     checkin = checkin_from_dict(raw, tracked=tracked)
     intake = member.intakes.first()
     result = triage(checkin, region=member.region, comedications=intake.comedications if intake else ())
-    with transaction.atomic():
+
+    def write() -> CheckInRecord:
         data = checkin_to_dict(checkin)
         data.pop("doses", None)
         record = CheckInRecord.objects.create(
@@ -42,7 +44,10 @@ def _save(member: User, raw: dict[str, object], tracked: list[str] | None) -> Ch
         day = member_day(member, local_today(member))
         if day.suggestion is not None:
             alerts.suggestion(member, day.suggestion)
-    return record
+        return record
+
+    pk, _fresh = once(member, key, Submission.Kind.CHECKIN, write)
+    return CheckInRecord.objects.get(pk=pk)
 
 
 @login_required
@@ -55,7 +60,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            record = _save(member, form.checkin_dict(), program.tracked)
+            record = _save(member, form.checkin_dict(), program.tracked, form.cleaned_data["key"])
         except TaperError as exc:
             form.add_error(None, str(exc))
         else:
@@ -86,7 +91,7 @@ def ciwa(request: HttpRequest) -> HttpResponse:
     form = CiwaForm(request.POST if request.method == "POST" else None, today=today, initial={"day": today})
     if request.method == "POST" and form.is_valid():
         try:
-            record = _save(member, form.checkin_dict(), None)
+            record = _save(member, form.checkin_dict(), None, form.cleaned_data["key"])
         except TaperError as exc:
             form.add_error(None, str(exc))
         else:
@@ -121,8 +126,9 @@ def log_dose(request: HttpRequest) -> HttpResponse:
                 "d": d["day"],
             }
         else:
-            with transaction.atomic():
-                DoseLog.objects.update_or_create(
+
+            def write() -> DoseLog:
+                log, _created = DoseLog.objects.update_or_create(
                     member=member, day=d["day"], time=d["time"], defaults={"status": d["status"]}
                 )
                 if d["status"] == DoseLog.Status.MISSED:
@@ -130,6 +136,9 @@ def log_dose(request: HttpRequest) -> HttpResponse:
                     now = member_day(member, today)
                     if now.suggestion is not None:
                         alerts.suggestion(member, now.suggestion)
+                return log
+
+            once(member, d["key"], Submission.Kind.DOSE, write)
     else:
         error = "; ".join(e for errs in form.errors.values() for e in errs)
     if request.htmx:  # type: ignore[attr-defined]
