@@ -14,102 +14,120 @@ from slowtaper.accounts.access import ACTIONS, can, members_for
 from slowtaper.programs.models import Fill, PlanRevision
 
 ROLES = ("member", "other_member", "clinician", "pharmacist", "mentor", "stranger", "staff")
-SELF_PAGES = (
-    "/me/",
-    "/me/checkin/",
-    "/me/checkin/ciwa-b/",
-    "/me/symptoms/",
-    "/me/chart/",
-    "/me/intake/",
-    "/me/hold/",
-    "/me/care/",
-)
+
+# Every route, with how to call it and what each role gets: a new route without a row fails the suite.
+# (method, path, data, {role: status} for roles that differ from `default`, default, anonymous status)
+MEMBER_ONLY = {"member": 200, "other_member": 200}
+ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
+    "home": ("GET", "/", {}, {}, 302, 302),
+    "login": ("GET", "/accounts/login/", {}, {}, 200, 200),
+    "logout": ("POST", "/accounts/logout/", {}, {}, 302, 302),
+    "password_reset": ("GET", "/accounts/password-reset/", {}, {}, 200, 200),
+    "password_reset_done": ("GET", "/accounts/password-reset/sent/", {}, {}, 200, 200),
+    "password_reset_confirm": ("GET", "/accounts/reset/MQ/not-a-token/", {}, {}, 200, 200),
+    "password_reset_complete": ("GET", "/accounts/reset/done/", {}, {}, 200, 200),
+    "settings": ("GET", "/accounts/settings/", {}, {}, 200, 302),
+    "join": ("GET", "/join/{token}/", {}, {}, 200, 200),
+    "staff": ("GET", "/staff/", {}, {"staff": 200}, 403, 302),
+    "staff_member": ("GET", "/staff/members/{m}/", {}, {"staff": 200}, 403, 302),
+    "member_home": ("GET", "/me/", {}, MEMBER_ONLY, 403, 302),
+    "care": ("GET", "/me/care/", {}, MEMBER_ONLY, 403, 302),
+    "access_log": ("GET", "/me/access/", {}, MEMBER_ONLY, 403, 302),
+    "end_link": ("POST", "/me/care/pharmacist/end/", {}, {"member": 302, "other_member": 302}, 403, 302),
+    "intake": ("GET", "/me/intake/", {}, MEMBER_ONLY, 403, 302),
+    "intake_result": ("GET", "/me/intake/result/", {}, MEMBER_ONLY, 403, 302),
+    "hold_form": ("GET", "/me/hold/", {}, MEMBER_ONLY, 403, 302),
+    "hold_request": (
+        "POST",
+        "/me/hold/request/",
+        {"days": "14"},
+        {"member": 302, "other_member": 302},
+        403,
+        302,
+    ),
+    "checkin": ("GET", "/me/checkin/", {}, MEMBER_ONLY, 403, 302),
+    "ciwa": ("GET", "/me/checkin/ciwa-b/", {}, MEMBER_ONLY, 403, 302),
+    "tracked": ("GET", "/me/symptoms/", {}, MEMBER_ONLY, 403, 302),
+    "checkin_saved": ("GET", "/me/checkin/{record}/", {}, {"member": 200, "other_member": 404}, 403, 302),
+    "log_dose": (
+        "POST",
+        "/me/doses/",
+        {"day": "2027-02-10", "time": "08:00", "status": "taken"},
+        {"member": 302, "other_member": 302},
+        403,
+        302,
+    ),
+    "chart": ("GET", "/me/chart/", {}, MEMBER_ONLY, 403, 302),
+    "plans": ("GET", "/members/{m}/plans/", {}, {"member": 200, "clinician": 200, "pharmacist": 200}, 404, 302),
+    "builder": ("GET", "/members/{m}/plans/new/", {}, {"member": 200, "clinician": 200}, 404, 302),
+    "revision": ("GET", "/members/{m}/plans/1/", {}, {"member": 200, "clinician": 200, "pharmacist": 200}, 404, 302),
+    "approve": ("POST", "/members/{m}/plans/{draft}/approve/", {"reason": "fine"}, {"clinician": 302}, 404, 302),
+    "withdraw": ("POST", "/members/{m}/plans/{draft}/withdraw/", {"reason": "not now"}, {"clinician": 302}, 404, 302),
+    "export": ("GET", "/members/{m}/export/csv/", {}, {"member": 200, "clinician": 200}, 404, 302),
+    "clinic": ("GET", "/clinic/", {}, {"clinician": 200, "stranger": 200}, 403, 302),
+    "clinic_member": ("GET", "/clinic/{m}/", {}, {"clinician": 200}, 404, 302),
+    "first_cut": ("POST", "/clinic/{m}/first-cut/", {"reason": "stable"}, {"clinician": 302}, 404, 302),
+    "draft_return": ("POST", "/clinic/{m}/return/", {}, {"clinician": 302}, 404, 302),
+    "thresholds": ("GET", "/clinic/{m}/thresholds/", {}, {"clinician": 200}, 404, 302),
+    "hold_decide": (
+        "POST",
+        "/clinic/{m}/holds/{hold}/",
+        {"decision": "discuss", "response": "call me"},
+        {"clinician": 302},
+        404,
+        302,
+    ),
+    "task_done": ("POST", "/clinic/{m}/tasks/{task}/done/", {}, {"clinician": 302}, 404, 302),
+    "pharmacy": ("GET", "/pharmacy/", {}, {"pharmacist": 200}, 403, 302),
+    "pharmacy_member": ("GET", "/pharmacy/{m}/", {}, {"pharmacist": 200}, 404, 302),
+    "fill_pdf": ("GET", "/pharmacy/{m}/fills/2027-01-27.pdf", {}, {"pharmacist": 200}, 404, 302),
+    "fill_dispense": ("POST", "/pharmacy/{m}/dispensed/", {"start": "2027-01-27"}, {"pharmacist": 302}, 404, 302),
+    "mentor": ("GET", "/mentor/", {}, {"mentor": 200}, 403, 302),
+}
 
 
-def expected_get(url: str, role: str) -> int:
-    if url in SELF_PAGES:
-        return 200 if role in ("member", "other_member") else 403
-    if url.startswith(("/members/{m}/plans/new/", "/members/{m}/export/")):
-        return 200 if role in ("member", "clinician") else 404
-    if url.startswith("/members/{m}/plans/"):
-        return 200 if role in ("member", "clinician", "pharmacist") else 404
-    if url == "/clinic/":
-        return 200 if role in ("clinician", "stranger") else 403
-    if url.startswith("/clinic/"):
-        return 200 if role == "clinician" else 404
-    if url == "/pharmacy/":
-        return 200 if role == "pharmacist" else 403
-    if url.startswith("/pharmacy/"):
-        return 200 if role == "pharmacist" else 404
-    if url == "/mentor/":
-        return 200 if role == "mentor" else 403
-    if url == "/staff/":
-        return 200 if role == "staff" else 403
-    if url == "/accounts/settings/":
-        return 200
-    raise AssertionError(url)
-
-
-GET_PAGES = [
-    *SELF_PAGES,
-    "/members/{m}/plans/",
-    "/members/{m}/plans/1/",
-    "/members/{m}/plans/new/",
-    "/members/{m}/export/csv/",
-    "/members/{m}/export/ics/",
-    "/members/{m}/export/fhir/",
-    "/clinic/",
-    "/clinic/{m}/",
-    "/clinic/{m}/thresholds/",
-    "/pharmacy/",
-    "/pharmacy/{m}/",
-    "/pharmacy/{m}/fills/2027-01-27.pdf",
-    "/mentor/",
-    "/staff/",
-    "/accounts/settings/",
-]
-
-
-@pytest.mark.parametrize("url", GET_PAGES)
-def test_anonymous_visitors_are_sent_to_log_in(client, approved, cast, url):
-    response = client.get(url.format(m=cast.member.pk))
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/")
-
-
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("url", GET_PAGES)
-def test_who_may_open_each_page(client, approved, cast, role, url):
-    login(client, getattr(cast, role))
-    response = client.get(url.format(m=cast.member.pk))
-    assert response.status_code == expected_get(url, role), (role, url)
-
-
-def test_the_table_covers_every_page():
-    """A new page without a row above fails here (auth pages and write-only endpoints are covered elsewhere)."""
-    covered = {"home", "login", "logout", "password_reset", "password_reset_done", "password_reset_confirm"}
-    covered |= {"password_reset_complete", "join", "checkin_saved", "end_link", "intake_result", "export"}
-    covered |= {"approve", "withdraw", "first_cut", "hold_decide", "task_done", "fill_dispense", "hold_request"}
-    covered |= {"log_dose", "revision", "builder", "plans", "fill_pdf", "draft_return", "thresholds"}
-    pages = {
-        "member_home",
-        "checkin",
-        "ciwa",
-        "tracked",
-        "chart",
-        "intake",
-        "hold_form",
-        "care",
-        "clinic",
-        "clinic_member",
-        "pharmacy",
-        "pharmacy_member",
-        "mentor",
-        "staff",
-        "settings",
-    }
+def test_every_route_has_a_row():
+    """A new route without a row above fails here."""
     names = {p.name for p in get_resolver().url_patterns}
-    assert names - covered - pages == set()
+    assert names - set(ROUTES) == set(), "add a row to ROUTES for each new route"
+    assert set(ROUTES) - names == set()
+
+
+@pytest.fixture
+def world(cast, approved):
+    """Everything the routes above point at: a check-in, a draft, a hold request, an open task, an invitation."""
+    from conftest import give_plan
+    from slowtaper.accounts.models import Invitation
+    from slowtaper.checkins.models import CheckInRecord
+    from slowtaper.programs.models import HoldRequest, Task
+
+    draft = PlanRevision.propose(cast.member, give_plan(cast.member, cast.clinician).plan(), by=cast.clinician)
+    record = CheckInRecord.objects.create(member=cast.member, day="2027-02-10", data={"date": "2027-02-10"})
+    hold = HoldRequest.objects.create(member=cast.member, days=14, message="not ready")
+    task = Task.objects.create(member=cast.member, kind="screen", key="k", text="look")
+    token = Invitation.objects.create(email="new@example.org", role="member", invited_by=cast.staff).token
+    return {
+        "m": cast.member.pk,
+        "draft": draft.number,
+        "record": record.pk,
+        "hold": hold.pk,
+        "task": task.pk,
+        "token": token,
+    }
+
+
+@pytest.mark.parametrize("role", [*ROLES, "anonymous"])
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_who_gets_what_on_every_route(client, cast, world, name, role):
+    method, path, data, allowed, default, anonymous = ROUTES[name]
+    if role != "anonymous":
+        login(client, getattr(cast, role))
+    url = path.format(**world)
+    response = client.post(url, data) if method == "POST" else client.get(url)
+    expected = anonymous if role == "anonymous" else allowed.get(role, default)
+    assert response.status_code == expected, (name, role, response.status_code)
+    if role == "anonymous" and expected == 302 and name not in ("home", "logout"):
+        assert response["Location"].startswith("/accounts/login/")
 
 
 @pytest.mark.parametrize(

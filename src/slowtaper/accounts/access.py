@@ -12,20 +12,29 @@ Actions on a member's record, and who may take them:
     export          the member; linked clinician                 PDF, CSV, ICS, FHIR of the member's record
 
 Mentors see nothing of a member's health record here (sharing with a mentor is the member's choice, built with
-the community features). Staff see who is blocked from self-service and why, not check-ins.
+the community features). Staff see who is blocked from self-service, not check-ins, except by break-glass: a
+stated reason opens one member's record (view_health, view_plan) for BREAK_GLASS_MINUTES, recorded and told.
 
-Views never test roles themselves: they call `member_for(request.user, member_id, action)`, which returns the
-member or raises Http404, so another member's record looks exactly like one that does not exist; pages for one
-role (the clinician's dashboard, the pharmacy list, the member's own pages) call `require_role`, which 403s.
+Views never test roles themselves: they call `member_for(request, member_id, action)`, which returns the member
+or raises Http404, so another member's record looks exactly like one that does not exist, and records the
+access in the audit trail when it is not the member's own; pages for one role (the clinician's dashboard, the
+pharmacy list, the member's own pages) call `require_role`, which 403s.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
-from .models import Role, User
+from . import audit
+from .models import BreakGlass, Role, User
+
+BREAK_GLASS_MINUTES = 60
+BREAK_GLASS = ("view_health", "view_plan")
 
 ACTIONS = ("view_health", "view_plan", "write_checkin", "propose_plan", "decide", "dispense", "export")
 
@@ -50,8 +59,27 @@ def can(user: User, action: str, member: User) -> bool:
         return False
     if user.pk == member.pk:
         return action in SELF
+    if user.role == Role.STAFF:
+        return action in BREAK_GLASS and glass_for(user, member) is not None
     kinds = LINKED[action]
     return user.role in kinds and member.carers.filter(carer=user, kind=user.role).exists()
+
+
+def glass_for(user: User, member: User) -> BreakGlass | None:
+    """The staff member's open break-glass grant on this member's record, if any."""
+    return BreakGlass.objects.filter(actor=user, member=member, until__gt=timezone.now()).order_by("-at").first()
+
+
+def break_glass(user: User, member: User, reason: str) -> BreakGlass:
+    """Open `member`'s record to staff `user` for a short time; the reason goes into the audit trail."""
+    if user.role != Role.STAFF or member.role != Role.MEMBER:
+        raise PermissionDenied
+    now = timezone.now()
+    grant = BreakGlass.objects.create(
+        actor=user, member=member, reason=reason, at=now, until=now + timedelta(minutes=BREAK_GLASS_MINUTES)
+    )
+    audit.record(user, [member], "break_glass", "POST break_glass", why=reason)
+    return grant
 
 
 def members_for(user: User, action: str) -> QuerySet[User]:
@@ -63,13 +91,19 @@ def members_for(user: User, action: str) -> QuerySet[User]:
         return members.none()
     if user.role == Role.MEMBER:
         return members.filter(pk=user.pk) if action in SELF else members.none()
+    if user.role == Role.STAFF:
+        if action not in BREAK_GLASS:
+            return members.none()
+        return members.filter(break_glass__actor=user, break_glass__until__gt=timezone.now()).distinct()
     if user.role not in LINKED[action]:
         return members.none()
     return members.filter(carers__carer=user, carers__kind=user.role)
 
 
-def member_for(user: User, member_id: int | str, action: str) -> User:
-    """The member `member_id` if `user` may take `action` on their record; otherwise 404."""
+def member_for(request: HttpRequest, member_id: int | str, action: str) -> User:
+    """The member `member_id` if the logged-in user may take `action` on their record; otherwise 404.
+    Anyone but the member is recorded in the audit trail (with the break-glass reason for staff)."""
+    user: User = request.user  # type: ignore[assignment]
     try:
         pk = int(member_id)
     except (TypeError, ValueError):
@@ -77,6 +111,9 @@ def member_for(user: User, member_id: int | str, action: str) -> User:
     member = User.objects.filter(pk=pk, role=Role.MEMBER, is_active=True).first()
     if member is None or not can(user, action, member):
         raise Http404
+    if user.pk != member.pk:
+        grant = glass_for(user, member) if user.role == Role.STAFF else None
+        audit.record(user, [member], action, audit.what(request), why=grant.reason if grant else "")
     return member
 
 

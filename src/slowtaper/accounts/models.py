@@ -111,3 +111,62 @@ class Invitation(models.Model):
         self.save(update_fields=["accepted_at", "accepted_by"])
         if self.for_member is not None:
             CareLink.objects.update_or_create(member=self.for_member, kind=self.role, defaults={"carer": user})
+
+
+class AuditQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("the audit trail is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the audit trail is append-only")
+
+
+class AuditEvent(models.Model):
+    """One access to a member's record by someone else: who, what, when and, for break-glass access, why.
+
+    Append-only and hash-chained: each row's `hash` covers its own fields and the previous row's hash, so a
+    changed, removed or inserted row breaks the chain where it happened (`manage.py audit verify`). People are
+    kept as plain ids, not foreign keys, so erasing an account never rewrites the trail; rows name pages and
+    actions, never health content."""
+
+    at = models.DateTimeField(default=timezone.now)
+    actor_id = models.BigIntegerField()
+    actor = models.CharField(max_length=150)  # the username at the time
+    actor_role = models.CharField(max_length=16)
+    member_id = models.BigIntegerField(db_index=True)
+    action = models.CharField(max_length=32)
+    what = models.CharField(max_length=200)
+    why = models.TextField(blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("the audit trail is append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the audit trail is append-only")
+
+
+class AuditHead(models.Model):
+    """The chain's last hash, one row, locked while an event is appended so appends are strictly ordered."""
+
+    last_hash = models.CharField(max_length=64)
+    count = models.BigIntegerField(default=0)
+
+
+class BreakGlass(models.Model):
+    """Emergency access by staff to one member's record for a short time, with the reason, recorded in the
+    audit trail and told to the member and their clinician."""
+
+    actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="break_glass_grants")
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="break_glass")
+    reason = models.TextField()
+    at = models.DateTimeField(default=timezone.now)
+    until = models.DateTimeField()

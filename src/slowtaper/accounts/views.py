@@ -7,7 +7,9 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,9 +18,10 @@ from django.views.decorators.http import require_POST
 
 from slowtaper.programs.alerts import notify
 
+from . import audit
 from .access import require_role
 from .forms import CareInviteForm, InviteForm, JoinForm, SettingsForm
-from .models import Invitation, Role, User
+from .models import AuditEvent, Invitation, Role, User
 
 
 def _invite_link(invitation: Invitation) -> str:
@@ -51,11 +54,20 @@ def staff(request: HttpRequest) -> HttpResponse:
         .distinct()
         .order_by("pk")
     )
+    audit.record(user, blocked, "view_screen", audit.what(request))
     invitations = Invitation.objects.order_by("-created")[:50]
+    q = request.GET.get("q", "").strip()[:150]
+    found = (
+        User.objects.filter(role=Role.MEMBER, is_active=True)
+        .filter(Q(username__iexact=q) | Q(email__iexact=q))
+        .order_by("pk")[:20]
+        if q
+        else []
+    )
     return render(
         request,
         "accounts/staff.html",
-        {"form": form, "invitations": invitations, "blocked": blocked},
+        {"form": form, "invitations": invitations, "blocked": blocked, "q": q, "found": found},
         status=400 if form.errors else 200,
     )
 
@@ -132,3 +144,31 @@ def end_link(request: HttpRequest, kind: str) -> HttpResponse:
     member.carers.filter(kind=kind).delete()
     messages.success(request, _("Unlinked."))
     return redirect("care")
+
+
+# What each recorded action means to the member whose record it is.
+ACCESS_LABELS = {
+    "view_health": _("looked at your check-ins and symptoms"),
+    "view_plan": _("looked at your plan"),
+    "propose_plan": _("worked on a plan for you"),
+    "decide": _("reviewed your record and made a decision"),
+    "dispense": _("looked at your plan to dispense it"),
+    "export": _("downloaded your record"),
+    "view_screen": _("saw that your safety screen needs review"),
+    "break_glass": _("opened your record in an emergency"),
+}
+
+
+@login_required
+def access_log(request: HttpRequest) -> HttpResponse:
+    """The member's own view of the audit trail: everyone else who opened or changed their record."""
+    member = require_role(request, Role.MEMBER)
+    events = AuditEvent.objects.filter(member_id=member.pk).order_by("-pk")
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    people = {u.pk: u for u in User.objects.filter(pk__in={e.actor_id for e in page.object_list})}
+    for e in page.object_list:
+        person = people.get(e.actor_id)
+        e.who = str(person) if person else e.actor
+        e.role = Role(e.actor_role).label if e.actor_role in Role.values else e.actor_role
+        e.label = ACCESS_LABELS.get(e.action, e.action)
+    return render(request, "accounts/access_log.html", {"page": page})

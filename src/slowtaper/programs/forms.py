@@ -277,3 +277,13 @@ class ThresholdsForm(forms.Form):
             if value is not None and Decimal(value) != Decimal(t.value):
                 out[name] = str(value)
         return out
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why you must see this record now"),
+        help_text=_("At least 20 characters. The member and their clinician will read this."),
+        min_length=20,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

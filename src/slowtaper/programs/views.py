@@ -25,7 +25,8 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from slowtaper import exports
-from slowtaper.accounts.access import member_for, members_for, require_role
+from slowtaper.accounts import audit
+from slowtaper.accounts.access import break_glass, glass_for, member_for, members_for, require_role
 from slowtaper.accounts.models import Role, User
 from slowtaper.checkins.chart import render as render_chart
 from slowtaper.checkins.models import engine_checkins
@@ -43,6 +44,7 @@ from slowtaper.taper import (
 from . import alerts, fhir
 from .forms import (
     ApproveForm,
+    BreakGlassForm,
     HoldDecisionForm,
     HoldRequestForm,
     IntakeForm,
@@ -163,7 +165,7 @@ def _visible_revisions(user: User, member: User) -> Any:
 
 @login_required
 def plans(request: HttpRequest, member_id: int) -> HttpResponse:
-    member = member_for(request.user, member_id, "view_plan")  # type: ignore[arg-type]
+    member = member_for(request, member_id, "view_plan")
     revisions = _visible_revisions(request.user, member)  # type: ignore[arg-type]
     current = revisions.filter(status=PlanRevision.Status.APPROVED).first()
     return render(request, "programs/plans.html", {"member": member, "revisions": revisions, "current": current})
@@ -172,7 +174,7 @@ def plans(request: HttpRequest, member_id: int) -> HttpResponse:
 @login_required
 def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    member = member_for(user, member_id, "view_plan")
+    member = member_for(request, member_id, "view_plan")
     rev = _visible_revisions(user, member).filter(number=number).first()
     if rev is None:
         raise Http404
@@ -234,7 +236,7 @@ def _current_regimen(member: User, today: date) -> tuple[str, tuple[tuple[time, 
 def builder(request: HttpRequest, member_id: int) -> HttpResponse:
     """The plan builder: parameters on the left, a live preview (HTMX) of steps, chart and guardrails."""
     user: User = request.user  # type: ignore[assignment]
-    member = member_for(user, member_id, "propose_plan")
+    member = member_for(request, member_id, "propose_plan")
     today = local_today(member)
     if user.pk == member.pk and Program.objects.get_or_create(member=member)[0].blocked:
         return render(
@@ -314,7 +316,7 @@ def _preview(plan: Plan) -> dict[str, Any]:
 @require_POST
 def approve(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    member = member_for(user, member_id, "decide")
+    member = member_for(request, member_id, "decide")
     rev = get_object_or_404(PlanRevision, member=member, number=number)
     form = ApproveForm(request.POST)
     if not form.is_valid():
@@ -356,7 +358,7 @@ def approve(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
 @require_POST
 def withdraw(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    member = member_for(user, member_id, "decide")
+    member = member_for(request, member_id, "decide")
     rev = get_object_or_404(PlanRevision, member=member, number=number)
     try:
         rev.withdraw()
@@ -386,6 +388,7 @@ def clinic(request: HttpRequest) -> HttpResponse:
         .prefetch_related("tasks")
         .annotate(last_checkin=Max("checkins__day"))
     )
+    audit.record(request.user, members, "view_health", audit.what(request))  # type: ignore[arg-type]
     rows = []
     for m in sorted(members, key=_attention):
         open_tasks = sorted((t for t in m.tasks.all() if t.done_at is None), key=lambda t: Task.PRIORITY[t.kind])
@@ -395,18 +398,12 @@ def clinic(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    member = member_for(user, member_id, "decide")
+    member = member_for(request, member_id, "decide")
     today = local_today(member)
     day = member_day(member, today)
     if day.suggestion is not None:
         alerts.suggestion(member, day.suggestion, notify=False)  # the clinician is looking at it now
-    chart = None
-    basis = day.plan
-    if basis is not None:
-        first = max(today - timedelta(days=90), min(basis.start, today) - timedelta(days=14))
-        rows = timeline(basis, engine_checkins(member, basis, first=first, last=today), first, today)
-        chart = render_chart(rows, _("Symptoms and dose, %(a)s to %(b)s") % {"a": first, "b": today})
+    chart = _record_chart(member, day.plan, today)
     return render(
         request,
         "programs/clinic_member.html",
@@ -426,11 +423,59 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
     )
 
 
+def _record_chart(member: User, basis: Plan | None, today: date) -> Any:
+    """The last 90 days of symptoms and dose, as a carer sees them."""
+    if basis is None:
+        return None
+    first = max(today - timedelta(days=90), min(basis.start, today) - timedelta(days=14))
+    rows = timeline(basis, engine_checkins(member, basis, first=first, last=today), first, today)
+    return render_chart(rows, _("Symptoms and dose, %(a)s to %(b)s") % {"a": first, "b": today})
+
+
+@login_required
+def staff_member(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Break-glass: staff state why they must see a member's record now; it opens for an hour, the reason is
+    in the audit trail, and the member and their clinician are told. Without a grant: the form only."""
+    user = require_role(request, Role.STAFF)
+    member = get_object_or_404(User, pk=member_id, role=Role.MEMBER, is_active=True)
+    form = BreakGlassForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            break_glass(user, member, form.cleaned_data["reason"])
+            alerts.notify(
+                [member, *filter(None, [member.carer(Role.CLINICIAN)])],
+                _("slowtaper: emergency access to a record"),
+                _(
+                    "%(who)s (slowtaper staff) opened %(member)s's record at %(at)s for one hour, giving this "
+                    "reason: %(why)s\nEvery page they open is listed under “Who has seen my record”."
+                )
+                % {
+                    "who": user,
+                    "member": member,
+                    "at": timezone.now().strftime("%Y-%m-%d %H:%M UTC"),
+                    "why": form.cleaned_data["reason"],
+                },
+            )
+        return redirect("staff_member", member.pk)
+    grant = glass_for(user, member)
+    context: dict[str, Any] = {"member": member, "form": form, "grant": grant}
+    if grant is not None:
+        member = member_for(request, member_id, "view_health")
+        today = local_today(member)
+        day = member_day(member, today)
+        context |= {
+            "day": day,
+            "chart": _record_chart(member, day.plan, today),
+            "tasks": member.tasks.filter(done_at__isnull=True).order_by("created"),
+        }
+    return render(request, "programs/staff_member.html", context, status=400 if form.errors else 200)
+
+
 @login_required
 @require_POST
 def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    member = member_for(user, member_id, "decide")
+    member = member_for(request, member_id, "decide")
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why the first cut can go ahead: the reason is recorded."))
@@ -447,7 +492,7 @@ def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
 def member_thresholds(request: HttpRequest, member_id: int) -> HttpResponse:
     """The clinician sets this member's trend thresholds (blank = default), with a recorded reason."""
     user: User = request.user  # type: ignore[assignment]
-    member = member_for(user, member_id, "decide")
+    member = member_for(request, member_id, "decide")
     program, _created = Program.objects.get_or_create(member=member)
     form = ThresholdsForm(request.POST if request.method == "POST" else None, current=program.threshold_overrides)
     if request.method == "POST" and form.is_valid():
@@ -471,7 +516,7 @@ def member_thresholds(request: HttpRequest, member_id: int) -> HttpResponse:
 def draft_return(request: HttpRequest, member_id: int) -> HttpResponse:
     """A draft revision that goes back to the previous dose from today, then tapers at half the step size."""
     user: User = request.user  # type: ignore[assignment]
-    member = member_for(user, member_id, "decide")
+    member = member_for(request, member_id, "decide")
     rev = approved_revision(member)
     if rev is None:
         raise Http404
@@ -490,7 +535,7 @@ def draft_return(request: HttpRequest, member_id: int) -> HttpResponse:
 @require_POST
 def hold_decide(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    member = member_for(user, member_id, "decide")
+    member = member_for(request, member_id, "decide")
     hold = get_object_or_404(HoldRequest, member=member, pk=pk)
     form = HoldDecisionForm(request.POST)
     if hold.status != HoldRequest.Status.OPEN:
@@ -534,7 +579,7 @@ def hold_decide(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
 @require_POST
 def task_done(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    member = member_for(user, member_id, "decide")
+    member = member_for(request, member_id, "decide")
     task = get_object_or_404(Task, member=member, pk=pk, done_at__isnull=True)
     task.close(user)
     return redirect("clinic_member", member.pk)
@@ -594,7 +639,7 @@ def _fills(member: User) -> tuple[PlanRevision | None, list[dict[str, Any]]]:
 
 @login_required
 def pharmacy_member(request: HttpRequest, member_id: int) -> HttpResponse:
-    member = member_for(request.user, member_id, "dispense")  # type: ignore[arg-type]
+    member = member_for(request, member_id, "dispense")
     try:
         rev, periods = _fills(member)
     except TaperError as exc:
@@ -604,7 +649,7 @@ def pharmacy_member(request: HttpRequest, member_id: int) -> HttpResponse:
 
 @login_required
 def fill_pdf(request: HttpRequest, member_id: int, start: str) -> HttpResponse:
-    member = member_for(request.user, member_id, "dispense")  # type: ignore[arg-type]
+    member = member_for(request, member_id, "dispense")
     rev = approved_revision(member)
     if rev is None:
         raise Http404
@@ -626,7 +671,7 @@ def fill_pdf(request: HttpRequest, member_id: int, start: str) -> HttpResponse:
 @require_POST
 def fill_dispense(request: HttpRequest, member_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    member = member_for(user, member_id, "dispense")
+    member = member_for(request, member_id, "dispense")
     rev = approved_revision(member)
     try:
         on = date.fromisoformat(request.POST.get("start", ""))
@@ -664,7 +709,7 @@ EXPORTS = {
 
 @login_required
 def export(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
-    member = member_for(request.user, member_id, "export")  # type: ignore[arg-type]
+    member = member_for(request, member_id, "export")
     if fmt not in EXPORTS:
         raise Http404
     rev = approved_revision(member)
