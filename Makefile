@@ -24,6 +24,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput -v0
 	@echo "Demo logins (role  username  password):"
 	@$(BIN)/python manage.py demo
+	@echo "Carers then need a two-step code: $(BIN)/python manage.py demo --code drchen (or pat, morgan, sam)."
 	@echo "Serving on http://127.0.0.1:8000 - log in with one of the names above. Emails print here."
 	@echo "Command line too: $(BIN)/slowtaper --help (e.g. $(BIN)/slowtaper plan $(DEMO))"
 	@trap 'kill 0' INT TERM EXIT; \

@@ -137,7 +137,16 @@ def approved(cast):
 
 
 def login(client, user):
+    """Log `user` in; a carer (whose role requires MFA) is also given a confirmed authenticator and a session
+    that passed it, as after a real login with a code. MFA itself is tested in test_mfa_sessions.py."""
     client.force_login(user)
+    if user.role != "member":
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device, _created = TOTPDevice.objects.get_or_create(user=user, name="authenticator", confirmed=True)
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
     return client
 
 

@@ -135,6 +135,7 @@ def test_staff_see_a_record_only_by_break_glass_with_a_reason(client, cast, appr
     whys = {e[3] for e in events_for(cast.member)}
     assert whys == {reason}
     frozen.shift(timedelta(minutes=61))
+    login(client, cast.staff)  # (the idle timeout logged them out meanwhile)
     assert client.get(f"/members/{m}/plans/").status_code == 404
     login(client, cast.member)
     assert "opened your record in an emergency" in client.get("/me/access/").content.decode()

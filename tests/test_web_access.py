@@ -18,6 +18,7 @@ ROLES = ("member", "other_member", "clinician", "pharmacist", "mentor", "strange
 # Every route, with how to call it and what each role gets: a new route without a row fails the suite.
 # (method, path, data, {role: status} for roles that differ from `default`, default, anonymous status)
 MEMBER_ONLY = {"member": 200, "other_member": 200}
+MEMBER_ONLY_REDIRECTED = {"member": 302, "other_member": 302}  # members without MFA are sent to turn it on
 ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "home": ("GET", "/", {}, {}, 302, 302),
     "login": ("GET", "/accounts/login/", {}, {}, 200, 200),
@@ -27,6 +28,12 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "password_reset_confirm": ("GET", "/accounts/reset/MQ/not-a-token/", {}, {}, 200, 200),
     "password_reset_complete": ("GET", "/accounts/reset/done/", {}, {}, 200, 200),
     "settings": ("GET", "/accounts/settings/", {}, {}, 200, 302),
+    "end_session": ("POST", "/accounts/sessions/{session}/end/", {}, {"member": 302}, 404, 302),
+    "end_other_sessions": ("POST", "/accounts/sessions/end-others/", {}, {}, 302, 302),
+    "mfa_verify": ("GET", "/accounts/mfa/", {}, {}, 200, 302),
+    "mfa_setup": ("GET", "/accounts/mfa/setup/", {}, {}, 200, 302),
+    "mfa_recovery": ("POST", "/accounts/mfa/recovery/", {}, MEMBER_ONLY_REDIRECTED, 200, 302),
+    "mfa_disable": ("POST", "/accounts/mfa/off/", {}, {}, 302, 302),
     "join": ("GET", "/join/{token}/", {}, {}, 200, 200),
     "staff": ("GET", "/staff/", {}, {"staff": 200}, 403, 302),
     "staff_member": ("GET", "/staff/members/{m}/", {}, {"staff": 200}, 403, 302),
@@ -97,7 +104,7 @@ def test_every_route_has_a_row():
 def world(cast, approved):
     """Everything the routes above point at: a check-in, a draft, a hold request, an open task, an invitation."""
     from conftest import give_plan
-    from slowtaper.accounts.models import Invitation
+    from slowtaper.accounts.models import Invitation, SessionRecord
     from slowtaper.checkins.models import CheckInRecord
     from slowtaper.programs.models import HoldRequest, Task
 
@@ -105,6 +112,7 @@ def world(cast, approved):
     record = CheckInRecord.objects.create(member=cast.member, day="2027-02-10", data={"date": "2027-02-10"})
     hold = HoldRequest.objects.create(member=cast.member, days=14, message="not ready")
     task = Task.objects.create(member=cast.member, kind="screen", key="k", text="look")
+    session = SessionRecord.objects.create(user=cast.member, session_key="elsewhere" * 4)
     token = Invitation.objects.create(email="new@example.org", role="member", invited_by=cast.staff).token
     return {
         "m": cast.member.pk,
@@ -112,6 +120,7 @@ def world(cast, approved):
         "record": record.pk,
         "hold": hold.pk,
         "task": task.pk,
+        "session": session.pk,
         "token": token,
     }
 

@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
+from django.test import Client
 
 from conftest import PASSWORD, login
 from slowtaper.accounts.models import CareLink, Invitation, User
@@ -37,6 +38,9 @@ def test_staff_invite_and_the_invited_person_joins_with_that_role(client, cast):
     assert client.post(path, data).status_code == 302
     user = User.objects.get(username="newdoc")
     assert (user.role, user.email, user.time_zone) == ("clinician", "new.doc@example.org", "Europe/Berlin")
+    # A clinician's first stop is setting up two-step login: nothing else opens before it.
+    assert client.get("/clinic/")["Location"] == "/accounts/mfa/setup/"
+    client.logout()
     assert client.get(path).status_code == 410  # used
 
 
@@ -159,6 +163,12 @@ def test_demo_loads_once_and_prints_the_logins(db, capsys):
     from slowtaper.programs.status import member_day
 
     assert member_day(maria, local_today(maria)).phase == "stabilisation"
+    # Demo carers pass two-step login with the code the command prints.
+    call_command("demo", code="drchen")
+    code = capsys.readouterr().out.strip()
+    client = Client()
+    client.post("/accounts/login/", {"username": "drchen", "password": "chen-slow-and-steady"})
+    assert client.post("/accounts/mfa/", {"code": code, "next": "/clinic/"})["Location"] == "/clinic/"
     jd = member_day(james, local_today(james))
     assert jd.step is not None and jd.step.kind == "hold"
     assert member_day(lena, local_today(lena)).finished

@@ -9,6 +9,7 @@ SLOWTAPER_SECRET_KEY, SLOWTAPER_ALLOWED_HOSTS and usually DATABASE_URL.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -76,6 +77,10 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "slowtaper.accounts",
     "slowtaper.programs",
     "slowtaper.checkins",
@@ -90,10 +95,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "slowtaper.accounts.middleware.member_locale_and_zone",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "slowtaper.accounts.security.sessions_and_mfa",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "slowtaper.urls"
@@ -145,7 +154,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "slowtaper.accounts.security.PatternPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+
+# Lockout (django-axes, in the database): 5 wrong passwords for one username from one address lock that pair
+# for 15 minutes. Keyed on the pair, so one address cannot lock everyone out and a username stays usable from
+# its owner's own device. Rate limits (django-ratelimit, counted in the database cache) slow whole addresses.
+AXES_FAILURE_LIMIT = _env_int("SLOWTAPER_LOCKOUT_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_env_int("SLOWTAPER_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_VERBOSE = False
+RATELIMIT_VIEW = "slowtaper.accounts.views.rate_limited"
+LOGIN_RATE = _env("SLOWTAPER_LOGIN_RATE", "30/10m")
+RESET_RATE = _env("SLOWTAPER_RESET_RATE", "5/h")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "slowtaper_cache"}}
+
+# Sessions: logged out after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS after logging in
+# whatever happens (both checked on the server against the session's record; see accounts/security.py).
+SESSION_IDLE_MINUTES = _env_int("SLOWTAPER_SESSION_IDLE_MINUTES", 30)
+SESSION_MAX_HOURS = _env_int("SLOWTAPER_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+OTP_TOTP_ISSUER = "slowtaper"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

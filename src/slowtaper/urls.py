@@ -1,15 +1,33 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django_ratelimit.decorators import ratelimit
 
+from slowtaper.accounts import mfa
 from slowtaper.accounts import views as accounts
 from slowtaper.checkins import views as checkins
 from slowtaper.programs import views as programs
 
+
+# Whole addresses are slowed on login and reset; a reset is also limited per email address asked for.
+def _login_rate(group: str, request: object) -> str:
+    return str(settings.LOGIN_RATE)
+
+
+def _reset_rate(group: str, request: object) -> str:
+    return str(settings.RESET_RATE)
+
+
+login_view = ratelimit(key="ip", rate=_login_rate, method="POST")(auth_views.LoginView.as_view())
+reset_view = ratelimit(key="ip", rate=_reset_rate, method="POST")(
+    ratelimit(key="post:email", rate=_reset_rate, method="POST")(auth_views.PasswordResetView.as_view())
+)
+
 urlpatterns = [
     path("", programs.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password-reset/", reset_view, name="password_reset"),
     path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "accounts/reset/<uidb64>/<token>/",
@@ -18,6 +36,12 @@ urlpatterns = [
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("accounts/settings/", accounts.account_settings, name="settings"),
+    path("accounts/sessions/<int:pk>/end/", accounts.end_session, name="end_session"),
+    path("accounts/sessions/end-others/", accounts.end_other_sessions, name="end_other_sessions"),
+    path("accounts/mfa/", mfa.verify, name="mfa_verify"),
+    path("accounts/mfa/setup/", mfa.setup, name="mfa_setup"),
+    path("accounts/mfa/recovery/", mfa.recovery, name="mfa_recovery"),
+    path("accounts/mfa/off/", mfa.disable, name="mfa_disable"),
     path("join/<str:token>/", accounts.join, name="join"),
     path("staff/", accounts.staff, name="staff"),
     path("staff/members/<int:member_id>/", programs.staff_member, name="staff_member"),

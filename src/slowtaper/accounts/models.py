@@ -170,3 +170,18 @@ class BreakGlass(models.Model):
     reason = models.TextField()
     at = models.DateTimeField(default=timezone.now)
     until = models.DateTimeField()
+
+
+class SessionRecord(models.Model):
+    """One logged-in session, so a person can see where they are logged in and end any of it, and so idle and
+    absolute lifetimes are enforced on the server. A session without its record is over."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="session_records")
+    session_key = models.CharField(max_length=40, unique=True)
+    created = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen"]

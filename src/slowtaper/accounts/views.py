@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from slowtaper.programs.alerts import notify
@@ -21,7 +22,8 @@ from slowtaper.programs.alerts import notify
 from . import audit
 from .access import require_role
 from .forms import CareInviteForm, InviteForm, JoinForm, SettingsForm
-from .models import AuditEvent, Invitation, Role, User
+from .models import AuditEvent, Invitation, Role, SessionRecord, User
+from .security import confirmed_devices, end_sessions, mfa_required
 
 
 def _invite_link(invitation: Invitation) -> str:
@@ -134,7 +136,41 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("Settings saved."))
         return redirect("settings")
-    return render(request, "accounts/settings.html", {"form": form}, status=400 if form.errors else 200)
+    user: User = request.user  # type: ignore[assignment]
+    context = {
+        "form": form,
+        "sessions": user.session_records.all(),
+        "this_session": request.session.session_key,
+        "mfa_on": bool(confirmed_devices(user)),
+        "mfa_required": mfa_required(user),
+    }
+    return render(request, "accounts/settings.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def end_session(request: HttpRequest, pk: int) -> HttpResponse:
+    """End one of your own sessions (another phone, a shared computer); someone else's is a 404."""
+    record = get_object_or_404(SessionRecord, pk=pk, user=request.user)
+    if record.session_key == request.session.session_key:
+        logout(request)
+        return redirect("login")
+    end_sessions(SessionRecord.objects.filter(pk=record.pk))
+    messages.success(request, _("That session has ended."))
+    return redirect("settings")
+
+
+@login_required
+@require_POST
+def end_other_sessions(request: HttpRequest) -> HttpResponse:
+    n = end_sessions(SessionRecord.objects.filter(user=request.user).exclude(session_key=request.session.session_key))
+    messages.success(request, _("Logged out everywhere else (%(n)s sessions).") % {"n": n})
+    return redirect("settings")
+
+
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Too many tries from one place: a plain page with status 429, and the crisis footer as on every page."""
+    return render(request, "registration/rate_limited.html", status=429)
 
 
 @login_required
@@ -147,15 +183,16 @@ def end_link(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 # What each recorded action means to the member whose record it is.
+_lazy = gettext_lazy
 ACCESS_LABELS = {
-    "view_health": _("looked at your check-ins and symptoms"),
-    "view_plan": _("looked at your plan"),
-    "propose_plan": _("worked on a plan for you"),
-    "decide": _("reviewed your record and made a decision"),
-    "dispense": _("looked at your plan to dispense it"),
-    "export": _("downloaded your record"),
-    "view_screen": _("saw that your safety screen needs review"),
-    "break_glass": _("opened your record in an emergency"),
+    "view_health": _lazy("looked at your check-ins and symptoms"),
+    "view_plan": _lazy("looked at your plan"),
+    "propose_plan": _lazy("worked on a plan for you"),
+    "decide": _lazy("reviewed your record and made a decision"),
+    "dispense": _lazy("looked at your plan to dispense it"),
+    "export": _lazy("downloaded your record"),
+    "view_screen": _lazy("saw that your safety screen needs review"),
+    "break_glass": _lazy("opened your record in an emergency"),
 }
 
 

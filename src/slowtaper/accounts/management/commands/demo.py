@@ -7,13 +7,16 @@ Demo passwords are printed on purpose: this is a local demonstration database, n
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from slowtaper.accounts.models import CareLink, Role, User
 from slowtaper.checkins.models import CheckInRecord, DoseLog
@@ -31,6 +34,8 @@ PEOPLE = [
     (Role.STAFF, "sam", "sam-slow-and-steady", "Sam", "America/New_York"),
 ]
 
+DEMO_DEVICE = "demo authenticator"
+
 # A gentle, deterministic wobble for demo diary scores.
 WOBBLE = [0, 1, 0, 0, 1, 1, 0, 1, 0, 0, 0, 1]
 
@@ -38,11 +43,29 @@ WOBBLE = [0, 1, 0, 0, 1, 1, 0, 1, 0, 0, 0, 1]
 class Command(BaseCommand):
     help = "Load demo people, plans and check-ins (kept if already there) and print the demo logins."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--code", metavar="USERNAME", help="print the demo carer's current two-step login code instead"
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options.get("code"):
+            device = TOTPDevice.objects.filter(user__username=options["code"], name=DEMO_DEVICE).first()
+            if device is None:
+                raise CommandError(f"{options['code']} is not a demo carer; carers are drchen, pat, morgan and sam")
+            self.stdout.write(f"{totp(device.bin_key, device.step, device.t0, device.digits):06d}")
+            return
         if not User.objects.filter(username="maria").exists():
             self._load()
         for role, username, password, *_rest in PEOPLE:
             self.stdout.write(f"{role.value:<11} {username:<8} {password}")
+            if role != Role.MEMBER:
+                # Carers need a second factor; the demo gives each a known authenticator key so that
+                # `manage.py demo --code USERNAME` can print the code an app would show.
+                key = hashlib.sha256(f"slowtaper-demo-{username}".encode()).hexdigest()[:40]
+                TOTPDevice.objects.get_or_create(
+                    user=User.objects.get(username=username), name=DEMO_DEVICE, defaults={"key": key, "confirmed": True}
+                )
 
     @transaction.atomic
     def _load(self) -> None:
