@@ -6,6 +6,7 @@ from django_ratelimit.decorators import ratelimit
 from slowtaper.accounts import mfa
 from slowtaper.accounts import views as accounts
 from slowtaper.checkins import views as checkins
+from slowtaper.programs import data_views
 from slowtaper.programs import views as programs
 
 
@@ -48,6 +49,9 @@ urlpatterns = [
     path("me/", programs.member_home, name="member_home"),
     path("me/care/", accounts.care, name="care"),
     path("me/access/", accounts.access_log, name="access_log"),
+    path("me/data/", data_views.my_data, name="my_data"),
+    path("me/data/download/", data_views.my_data_download, name="my_data_download"),
+    path("me/data/erase/", data_views.erase_account, name="erase_account"),
     path("me/care/<str:kind>/end/", accounts.end_link, name="end_link"),
     path("me/intake/", programs.intake, name="intake"),
     path("me/intake/result/", programs.intake_result, name="intake_result"),

@@ -32,7 +32,7 @@ def _digest(event: AuditEvent) -> str:
         "member_id": event.member_id,
         "action": event.action,
         "what": event.what,
-        "why": event.why,
+        "why": event.why_digest,
         "prev": event.prev_hash,
     }
     text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -63,6 +63,7 @@ def record(actor: User, members: Iterable[User | int], action: str, what: str, w
                 action=action,
                 what=what[:200],
                 why=why,
+                why_digest=hashlib.sha256(why.encode()).hexdigest() if why else "",
                 prev_hash=head.last_hash,
             )
             event.hash = _digest(event)
@@ -93,7 +94,9 @@ def verify() -> Verdict:
     for event in AuditEvent.objects.order_by("pk").iterator(chunk_size=2000):
         if event.prev_hash != prev:
             return Verdict(False, count, prev, f"event {event.pk}: does not follow the event before it")
-        if _digest(event) != event.hash:
+        if _digest(event) != event.hash or (
+            event.why and hashlib.sha256(event.why.encode()).hexdigest() != event.why_digest
+        ):
             return Verdict(False, count, prev, f"event {event.pk}: its contents were changed after it was written")
         prev = event.hash
         count += 1

@@ -120,12 +120,19 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise PermissionError("the audit trail is append-only")
 
+    def redact_why(self, member_id: int) -> int:
+        """Blank the free-text reasons on a member's events when their account is erased (a break-glass
+        reason may describe their health). The chain covers each reason's digest, not its text, so it still
+        verifies; nothing else about an event can change."""
+        return models.QuerySet.update(self.filter(member_id=member_id).exclude(why=""), why="")
+
 
 class AuditEvent(models.Model):
     """One access to a member's record by someone else: who, what, when and, for break-glass access, why.
 
     Append-only and hash-chained: each row's `hash` covers its own fields and the previous row's hash, so a
-    changed, removed or inserted row breaks the chain where it happened (`manage.py audit verify`). People are
+    changed, removed or inserted row breaks the chain where it happened (`manage.py audit verify`); a free-text
+    reason is chained by its digest, so erasing a member can blank it without breaking the chain. People are
     kept as plain ids, not foreign keys, so erasing an account never rewrites the trail; rows name pages and
     actions, never health content."""
 
@@ -137,6 +144,7 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=32)
     what = models.CharField(max_length=200)
     why = models.TextField(blank=True)
+    why_digest = models.CharField(max_length=64, blank=True)  # sha256 of `why`, kept when `why` is redacted
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 

@@ -193,6 +193,7 @@ ACCESS_LABELS = {
     "export": _lazy("downloaded your record"),
     "view_screen": _lazy("saw that your safety screen needs review"),
     "break_glass": _lazy("opened your record in an emergency"),
+    "erase": _lazy("erased the account"),
 }
 
 

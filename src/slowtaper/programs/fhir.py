@@ -142,11 +142,13 @@ def _scores(member: User, patient: str) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def bundle(member: User, rev: PlanRevision, plan: Plan) -> Bundle:
-    """A collection Bundle of the member, their approved plan and their scores; validated on construction."""
+def bundle(member: User, rev: PlanRevision | None = None, plan: Plan | None = None) -> Bundle:
+    """A collection Bundle of the member, their approved plan (if any) and their scores; validated on
+    construction."""
     patient = _urn("patient", member.pk)
     entries = [{"fullUrl": patient, "resource": _patient(member)}]
-    for mr in _medication_requests(member, rev, plan, patient):
-        entries.append({"fullUrl": _urn("mr", rev.pk, mr["medication"]["concept"]["text"]), "resource": mr})
+    if rev is not None and plan is not None:
+        for mr in _medication_requests(member, rev, plan, patient):
+            entries.append({"fullUrl": _urn("mr", rev.pk, mr["medication"]["concept"]["text"]), "resource": mr})
     entries += [{"fullUrl": url, "resource": res} for url, res in _scores(member, patient)]
     return Bundle.model_validate({"resourceType": "Bundle", "type": "collection", "entry": entries})
