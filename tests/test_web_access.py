@@ -197,3 +197,15 @@ def test_the_filtered_query_agrees_with_the_per_object_check(cast, approved, act
         listed = set(members_for(user, action))
         for member in members:
             assert (member in listed) == can(user, action, member), (user, action, member)
+
+
+def test_break_glass_access_agrees_in_the_query_and_the_check(cast, approved):
+    from slowtaper.accounts.access import break_glass
+
+    break_glass(cast.staff, cast.member, "Member in danger, clinician unreachable by phone")
+    for action in ACTIONS:
+        listed = set(members_for(cast.staff, action))
+        for member in (cast.member, cast.other_member):
+            assert (member in listed) == can(cast.staff, action, member), (action, member)
+    assert set(members_for(cast.staff, "view_health")) == {cast.member}
+    assert not can(cast.staff, "decide", cast.member) and not can(cast.staff, "export", cast.member)

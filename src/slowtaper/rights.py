@@ -30,6 +30,7 @@ from slowtaper.accounts.models import AuditEvent, BreakGlass, CareLink, Invitati
 from slowtaper.checkins.models import CheckInRecord, DoseLog, Reminder, Submission
 from slowtaper.programs import fhir
 from slowtaper.programs.models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, approved_revision
+from slowtaper.taper import TaperError
 
 FORMAT = "slowtaper-member-export/1"
 FILL_DAYS = 28
@@ -117,7 +118,10 @@ def archive(member: User) -> bytes:
         z.writestr("checkins.csv", _csv(data["checkins"], ["day", "created", "urgent", "data"]))
         z.writestr("dose-log.csv", _csv(data["dose_log"], ["day", "time", "status", "logged_at"]))
         rev = approved_revision(member)
-        plan = rev.plan() if rev is not None else None
+        try:
+            plan = rev.plan() if rev is not None else None
+        except TaperError:
+            rev, plan = None, None  # a plan that fails its checks is not exported as something to follow
         z.writestr("record.fhir.json", fhir.bundle(member, rev, plan).model_dump_json(indent=2, exclude_none=True))
         if plan is not None:
             z.writestr("plan.csv", exports.to_csv(plan))

@@ -25,6 +25,7 @@ from slowtaper.taper import (
     Plan,
     ScreenAnswers,
     ScreenResult,
+    TaperError,
     TrendSettings,
     plan_from_dict,
     plan_to_dict,
@@ -94,6 +95,10 @@ class Intake(models.Model):
         return list(self.answers.get("comedications", []))
 
 
+class PlanTampered(TaperError):
+    """An approved plan whose stored content no longer matches the digest taken at approval."""
+
+
 class PlanRevision(models.Model):
     """One version of a member's plan. Drafts are proposals; an approved revision is what the member follows
     until a later one is approved. Revisions are never edited after approval: every change is a new one."""
@@ -126,6 +131,12 @@ class PlanRevision(models.Model):
         return f"revision {self.number} ({self.status})"
 
     def plan(self) -> Plan:
+        """The stored plan, re-checked by the engine; an approved plan must also still match its digest."""
+        if self.digest and self.digest != self.digest_of(self.data):
+            raise PlanTampered(
+                "this plan was changed after it was approved (its digest does not match): it is not shown, "
+                "dispensed or exported; the clinician must approve a plan again"
+            )
         return plan_from_dict(self.data)
 
     @staticmethod

@@ -657,7 +657,11 @@ def fill_pdf(request: HttpRequest, member_id: int, start: str) -> HttpResponse:
         on = date.fromisoformat(start)
     except ValueError:
         raise Http404 from None
-    plan = rev.plan()
+    try:
+        plan = rev.plan()
+    except TaperError as exc:
+        messages.error(request, _("Nothing can be dispensed from this plan: %(e)s") % {"e": exc})
+        return redirect("pharmacy_member", member.pk)
     period = next((p for p in fill_periods(plan, FILL_DAYS) if p.start == on), None)
     if period is None:
         raise Http404
@@ -680,7 +684,12 @@ def fill_dispense(request: HttpRequest, member_id: int) -> HttpResponse:
         return redirect("pharmacy_member", member.pk)
     if rev is None:
         raise Http404
-    period = next((p for p in fill_periods(rev.plan(), FILL_DAYS) if p.start == on), None)
+    try:
+        plan = rev.plan()
+    except TaperError as exc:
+        messages.error(request, _("Nothing can be dispensed from this plan: %(e)s") % {"e": exc})
+        return redirect("pharmacy_member", member.pk)
+    period = next((p for p in fill_periods(plan, FILL_DAYS) if p.start == on), None)
     if period is None:
         messages.error(request, _("That is not a fill period of the approved plan."))
         return redirect("pharmacy_member", member.pk)

@@ -1,0 +1,71 @@
+"""An approved plan changed in the database after approval (its digest no longer matches) is never shown as
+something to take, dispensed or exported, on any page, and no page fails with a server error."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from conftest import login
+from slowtaper.checkins.reminders import tick
+from slowtaper.programs.models import Fill, PlanRevision
+
+
+@pytest.fixture
+def tampered(cast, approved):
+    data = dict(approved.data)
+    data["note"] = "edited behind the clinician's back"
+    PlanRevision.objects.filter(pk=approved.pk).update(data=data)
+    return approved
+
+
+PAGES = {
+    "member": ["/me/", "/me/chart/", "/members/{m}/plans/", "/members/{m}/plans/{n}/", "/me/checkin/"],
+    "clinician": ["/clinic/", "/clinic/{m}/", "/members/{m}/plans/{n}/"],
+    "pharmacist": ["/pharmacy/{m}/", "/pharmacy/{m}/fills/2027-01-27.pdf"],
+}
+
+
+@pytest.mark.parametrize("role", sorted(PAGES))
+def test_no_page_fails_and_none_shows_the_changed_plan_as_doses(client, cast, tampered, role):
+    login(client, getattr(cast, role))
+    for url in PAGES[role]:
+        response = client.get(url.format(m=cast.member.pk, n=tampered.number), follow=True)
+        assert response.status_code < 500, url
+        body = response.content.decode()
+        assert "Taken: the" not in body, url  # no dose buttons from the changed plan
+        if url.endswith(".pdf"):
+            assert not response.content.startswith(b"%PDF")
+
+
+def test_the_member_home_says_what_to_do(client, cast, tampered):
+    login(client, cast.member)
+    body = client.get("/me/").content.decode()
+    assert "needs your clinician's attention, so it is not shown" in body
+
+
+def test_nothing_is_exported_or_dispensed_from_it(client, cast, tampered):
+    login(client, cast.member)
+    for fmt in ("pdf", "csv", "ics", "fhir"):
+        response = client.get(f"/members/{cast.member.pk}/export/{fmt}/")
+        assert response.status_code == 302, fmt
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/me/data/download/").content))
+    assert "plan.pdf" not in archive.namelist()  # the rest of the member's data still comes
+    login(client, cast.pharmacist)
+    response = client.post(f"/pharmacy/{cast.member.pk}/dispensed/", {"start": "2027-01-27"})
+    assert response.status_code == 302
+    assert Fill.objects.count() == 0
+
+
+def test_clinician_actions_on_it_refuse_plainly(client, cast, tampered):
+    login(client, cast.clinician)
+    response = client.post(f"/clinic/{cast.member.pk}/return/", follow=True)
+    assert response.status_code == 200 and "changed after it was approved" in response.content.decode()
+
+
+def test_no_reminder_is_sent_from_it(cast, tampered, frozen):
+    frozen.move_to("2027-02-10 13:05:00+00:00")
+    sent = tick()
+    assert all(r.member_id != cast.member.pk for r in sent)
