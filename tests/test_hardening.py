@@ -75,3 +75,19 @@ def test_bandit_finds_nothing_of_medium_severity_or_worse():
         [bandit, "-q", "-r", str(ROOT / "src"), "-ll", "-f", "txt"], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_logs_carry_no_health_data_even_when_mail_fails(transactional_db, client, cast, approved, settings, caplog):
+    """What production logs (WARNING and up) when a red-flag alert cannot be emailed and a page is refused:
+    paths and errors, never the drug, the dose or the symptom. Dose data is in the URL of nothing."""
+    from test_web_member import checkin_post
+
+    settings.EMAIL_BACKEND = "conftest.FailingMailBackend"
+    caplog.set_level("WARNING")
+    login(client, cast.member)
+    client.post("/me/checkin/", checkin_post(f_seizure="yes", s_anxiety="4"))
+    client.get(f"/members/{cast.other_member.pk}/plans/")  # a 404 is logged with its path
+    logged = " ".join(r.getMessage() + " " + str(r.exc_info or "") for r in caplog.records).lower()
+    assert caplog.records  # the failed email and the 404 were logged...
+    for secret in ("seizure", "clonazepam", "anxiety", " mg"):
+        assert secret not in logged  # ...without health content

@@ -647,6 +647,15 @@ def pharmacy_member(request: HttpRequest, member_id: int) -> HttpResponse:
     return render(request, "programs/pharmacy_member.html", {"member": member, "rev": rev, "periods": periods})
 
 
+def _dispensable(request: HttpRequest, rev: PlanRevision) -> Plan | None:
+    """The approved plan to dispense from, or None with the reason put in front of the pharmacist."""
+    try:
+        return rev.plan()
+    except TaperError as exc:
+        messages.error(request, _("Nothing can be dispensed from this plan: %(e)s") % {"e": exc})
+        return None
+
+
 @login_required
 def fill_pdf(request: HttpRequest, member_id: int, start: str) -> HttpResponse:
     member = member_for(request, member_id, "dispense")
@@ -657,10 +666,8 @@ def fill_pdf(request: HttpRequest, member_id: int, start: str) -> HttpResponse:
         on = date.fromisoformat(start)
     except ValueError:
         raise Http404 from None
-    try:
-        plan = rev.plan()
-    except TaperError as exc:
-        messages.error(request, _("Nothing can be dispensed from this plan: %(e)s") % {"e": exc})
+    plan = _dispensable(request, rev)
+    if plan is None:
         return redirect("pharmacy_member", member.pk)
     period = next((p for p in fill_periods(plan, FILL_DAYS) if p.start == on), None)
     if period is None:
@@ -684,10 +691,8 @@ def fill_dispense(request: HttpRequest, member_id: int) -> HttpResponse:
         return redirect("pharmacy_member", member.pk)
     if rev is None:
         raise Http404
-    try:
-        plan = rev.plan()
-    except TaperError as exc:
-        messages.error(request, _("Nothing can be dispensed from this plan: %(e)s") % {"e": exc})
+    plan = _dispensable(request, rev)
+    if plan is None:
         return redirect("pharmacy_member", member.pk)
     period = next((p for p in fill_periods(plan, FILL_DAYS) if p.start == on), None)
     if period is None:
