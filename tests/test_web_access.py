@@ -43,6 +43,14 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "my_data": ("GET", "/me/data/", {}, MEMBER_ONLY, 403, 302),
     "my_data_download": ("GET", "/me/data/download/", {}, MEMBER_ONLY, 403, 302),
     "erase_account": ("POST", "/me/data/erase/", {}, {"member": 400, "other_member": 400}, 403, 302),
+    "mentor_sharing": (
+        "POST",
+        "/me/care/mentor/sharing/",
+        {"share_plan": "on"},
+        {"member": 302, "other_member": 404},
+        403,
+        302,
+    ),
     "end_link": ("POST", "/me/care/pharmacist/end/", {}, {"member": 302, "other_member": 302}, 403, 302),
     "intake": ("GET", "/me/intake/", {}, MEMBER_ONLY, 403, 302),
     "intake_result": ("GET", "/me/intake/result/", {}, MEMBER_ONLY, 403, 302),
@@ -93,6 +101,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "fill_pdf": ("GET", "/pharmacy/{m}/fills/2027-01-27.pdf", {}, {"pharmacist": 200}, 404, 302),
     "fill_dispense": ("POST", "/pharmacy/{m}/dispensed/", {"start": "2027-01-27"}, {"pharmacist": 302}, 404, 302),
     "mentor": ("GET", "/mentor/", {}, {"mentor": 200}, 403, 302),
+    "mentee": ("GET", "/mentor/{m}/", {}, {"mentor": 404}, 403, 302),  # nothing shared yet
 }
 
 

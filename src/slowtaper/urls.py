@@ -53,6 +53,7 @@ urlpatterns = [
     path("me/data/download/", data_views.my_data_download, name="my_data_download"),
     path("me/data/erase/", data_views.erase_account, name="erase_account"),
     path("me/care/<str:kind>/end/", accounts.end_link, name="end_link"),
+    path("me/care/mentor/sharing/", accounts.mentor_sharing, name="mentor_sharing"),
     path("me/intake/", programs.intake, name="intake"),
     path("me/intake/result/", programs.intake_result, name="intake_result"),
     path("me/hold/", programs.hold_form, name="hold_form"),
@@ -81,4 +82,5 @@ urlpatterns = [
     path("pharmacy/<int:member_id>/fills/<str:start>.pdf", programs.fill_pdf, name="fill_pdf"),
     path("pharmacy/<int:member_id>/dispensed/", programs.fill_dispense, name="fill_dispense"),
     path("mentor/", programs.mentor, name="mentor"),
+    path("mentor/<int:member_id>/", programs.mentee, name="mentee"),
 ]

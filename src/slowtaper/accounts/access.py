@@ -2,18 +2,20 @@
 
 Actions on a member's record, and who may take them:
 
-    view_health     the member; their linked clinician          check-ins, dose log, scores, timeline, intake
-    view_plan       the member; linked clinician, pharmacist    approved plans (drafts: clinician, and the member
-                                                                for drafts they proposed)
+    view_health     the member; their linked clinician;         check-ins, dose log, scores, timeline, intake
+                    their mentor if the member shares check-ins
+    view_plan       the member; linked clinician, pharmacist;   approved plans (drafts: clinician, and the member
+                    their mentor if the member shares the plan  for drafts they proposed)
     write_checkin   the member                                   check-ins, dose log, hold requests, intake
     propose_plan    the member; linked clinician                 a draft plan revision
     decide          linked clinician                             approve plans and first cuts, decide holds, tasks
     dispense        linked pharmacist                            dispensing sheets, mark fills dispensed
     export          the member; linked clinician                 PDF, CSV, ICS, FHIR of the member's record
 
-Mentors see nothing of a member's health record here (sharing with a mentor is the member's choice, built with
-the community features). Staff see who is blocked from self-service, not check-ins, except by break-glass: a
-stated reason opens one member's record (view_health, view_plan) for BREAK_GLASS_MINUTES, recorded and told.
+A mentor sees nothing of a member's record until the member chooses to share (MENTOR_CONSENT): their plan
+(view_plan), their check-ins and chart (view_health), or both; the member can take it back at any time.
+Staff see who is blocked from self-service, not check-ins, except by break-glass: a stated reason opens one
+member's record (view_health, view_plan) for BREAK_GLASS_MINUTES, recorded and told.
 
 Views never test roles themselves: they call `member_for(request, member_id, action)`, which returns the member
 or raises Http404, so another member's record looks exactly like one that does not exist, and records the
@@ -49,6 +51,8 @@ LINKED: dict[str, tuple[str, ...]] = {
     "export": (Role.CLINICIAN,),
 }
 SELF = {"view_health", "view_plan", "write_checkin", "propose_plan", "export"}
+# What a linked mentor may do, each only while the member's care link says they share it.
+MENTOR_CONSENT = {"view_plan": "share_plan", "view_health": "share_checkins"}
 
 
 def can(user: User, action: str, member: User) -> bool:
@@ -61,6 +65,9 @@ def can(user: User, action: str, member: User) -> bool:
         return action in SELF
     if user.role == Role.STAFF:
         return action in BREAK_GLASS and glass_for(user, member) is not None
+    if user.role == Role.MENTOR:
+        consent = MENTOR_CONSENT.get(action)
+        return consent is not None and member.carers.filter(carer=user, kind=Role.MENTOR, **{consent: True}).exists()
     kinds = LINKED[action]
     return user.role in kinds and member.carers.filter(carer=user, kind=user.role).exists()
 
@@ -95,6 +102,11 @@ def members_for(user: User, action: str) -> QuerySet[User]:
         if action not in BREAK_GLASS:
             return members.none()
         return members.filter(break_glass__actor=user, break_glass__until__gt=timezone.now()).distinct()
+    if user.role == Role.MENTOR:
+        consent = MENTOR_CONSENT.get(action)
+        if consent is None:
+            return members.none()
+        return members.filter(carers__carer=user, carers__kind=Role.MENTOR, **{f"carers__{consent}": True})
     if user.role not in LINKED[action]:
         return members.none()
     return members.filter(carers__carer=user, carers__kind=user.role)

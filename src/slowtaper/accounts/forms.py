@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from slowtaper.taper import REGIONS
 
-from .models import Role, User
+from .models import CareLink, Role, User
 
 
 def _zones() -> list[tuple[str, str]]:
@@ -57,3 +57,11 @@ class JoinForm(UserCreationForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["locale"] = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+
+class MentorSharingForm(forms.ModelForm):
+    """What the member's mentor may see; both off until the member turns them on."""
+
+    class Meta:
+        model = CareLink
+        fields = ["share_plan", "share_checkins"]

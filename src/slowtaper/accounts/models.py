@@ -59,6 +59,10 @@ class CareLink(models.Model):
     carer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="cared_for")
     kind = models.CharField(max_length=16, choices=[(k.value, k.label) for k in KINDS])
     created = models.DateTimeField(default=timezone.now)
+    # What a mentor may see, by the member's choice (nothing until they choose; clinicians and pharmacists see
+    # what their role needs regardless).
+    share_plan = models.BooleanField(_("my mentor may see my plan"), default=False)
+    share_checkins = models.BooleanField(_("my mentor may see my check-ins and symptom chart"), default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["member", "kind"], name="one_carer_of_each_kind")]

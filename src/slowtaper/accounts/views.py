@@ -21,8 +21,8 @@ from slowtaper.programs.alerts import notify
 
 from . import audit
 from .access import require_role
-from .forms import CareInviteForm, InviteForm, JoinForm, SettingsForm
-from .models import AuditEvent, Invitation, Role, SessionRecord, User
+from .forms import CareInviteForm, InviteForm, JoinForm, MentorSharingForm, SettingsForm
+from .models import AuditEvent, CareLink, Invitation, Role, SessionRecord, User
 from .security import confirmed_devices, end_sessions, mfa_required
 
 
@@ -88,10 +88,12 @@ def care(request: HttpRequest) -> HttpResponse:
         return redirect("care")
     links = member.carers.select_related("carer")
     pending = Invitation.objects.filter(for_member=member, accepted_at__isnull=True)
+    mentor = next((link for link in links if link.kind == Role.MENTOR), None)
+    sharing = MentorSharingForm(instance=mentor) if mentor else None
     return render(
         request,
         "accounts/care.html",
-        {"form": form, "links": links, "pending": pending},
+        {"form": form, "links": links, "pending": pending, "sharing": sharing},
         status=400 if form.errors else 200,
     )
 
@@ -171,6 +173,25 @@ def end_other_sessions(request: HttpRequest) -> HttpResponse:
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Too many tries from one place: a plain page with status 429, and the crisis footer as on every page."""
     return render(request, "registration/rate_limited.html", status=429)
+
+
+@login_required
+@require_POST
+def mentor_sharing(request: HttpRequest) -> HttpResponse:
+    """The member decides what their mentor may see; saved at once, and taken back the same way."""
+    member = require_role(request, Role.MEMBER)
+    link = get_object_or_404(CareLink, member=member, kind=Role.MENTOR)
+    form = MentorSharingForm(request.POST, instance=link)
+    if form.is_valid():
+        form.save()
+        shared = [str(f.label) for name, f in form.fields.items() if form.cleaned_data[name]]
+        messages.success(
+            request,
+            _("Saved. Your mentor can now see: %(what)s.") % {"what": "; ".join(shared)}
+            if shared
+            else _("Saved. Your mentor sees nothing of your plan or check-ins."),
+        )
+    return redirect("care")
 
 
 @login_required

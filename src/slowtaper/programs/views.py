@@ -27,7 +27,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from slowtaper import exports
 from slowtaper.accounts import audit
 from slowtaper.accounts.access import break_glass, glass_for, member_for, members_for, require_role
-from slowtaper.accounts.models import Role, User
+from slowtaper.accounts.models import CareLink, Role, User
 from slowtaper.checkins.chart import render as render_chart
 from slowtaper.checkins.models import engine_checkins
 from slowtaper.taper import (
@@ -751,5 +751,25 @@ def export(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
 @login_required
 def mentor(request: HttpRequest) -> HttpResponse:
     user = require_role(request, Role.MENTOR)
-    mentees = User.objects.filter(carers__carer=user, carers__kind=Role.MENTOR)
-    return render(request, "programs/mentor.html", {"mentees": mentees})
+    links = CareLink.objects.filter(carer=user, kind=Role.MENTOR, member__is_active=True).select_related("member")
+    return render(request, "programs/mentor.html", {"links": links})
+
+
+@login_required
+def mentee(request: HttpRequest, member_id: int) -> HttpResponse:
+    """What a mentee chose to share: their plan's progress and/or their symptom chart. Nothing shared: 404."""
+    user = require_role(request, Role.MENTOR)
+    may_plan = members_for(user, "view_plan").filter(pk=member_id).exists()
+    may_health = members_for(user, "view_health").filter(pk=member_id).exists()
+    if not (may_plan or may_health):
+        raise Http404
+    member = member_for(request, member_id, "view_health" if may_health else "view_plan")
+    today = local_today(member)
+    day = member_day(member, today)
+    context = {
+        "member": member,
+        "day": day if may_plan else None,
+        "chart": _record_chart(member, day.plan, today) if may_health else None,
+        "may_plan": may_plan,
+    }
+    return render(request, "programs/mentee.html", context)
