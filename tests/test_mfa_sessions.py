@@ -147,6 +147,16 @@ def test_an_idle_session_ends_after_30_minutes(client, cast, approved, frozen):
     assert not SessionRecord.objects.filter(user=cast.member).exists()
 
 
+def test_an_expired_session_sends_an_htmx_tap_to_the_login_page_not_into_the_list(client, cast, approved, frozen):
+    password_login(client, cast.member)
+    frozen.shift(timedelta(minutes=31))
+    response = client.post(
+        "/me/doses/", {"day": "2027-02-10", "time": "08:00", "status": "taken"}, headers={"HX-Request": "true"}
+    )
+    assert response["HX-Redirect"] == "/accounts/login/"
+    assert not cast.member.dose_logs.exists()
+
+
 def test_a_session_ends_after_12_hours_however_busy(client, cast, approved, frozen):
     password_login(client, cast.member)
     for _ in range(12 * 3 - 1):

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -29,6 +30,7 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 from django_otp import devices_for_user
 
 from .models import Role, SessionRecord, User
@@ -104,7 +106,10 @@ def sessions_and_mfa(get_response: Callable[[HttpRequest], HttpResponse]) -> Cal
                 record.delete()
             logout(request)
             messages.info(request, _("You were logged out to keep your record safe. Please log in again."))
-            return redirect(f"{reverse('login')}?next={request.path}" if request.method == "GET" else "login")
+            target = f"{reverse('login')}?next={quote(request.path)}" if request.method == "GET" else reverse("login")
+            if request.headers.get("HX-Request"):
+                return HttpResponseClientRedirect(reverse("login"))  # a whole page, not the login form in a list
+            return redirect(target)
         if now - record.last_seen > SEEN_EVERY:
             SessionRecord.objects.filter(pk=record.pk).update(last_seen=now)
         if not user.is_verified():  # type: ignore[union-attr]
@@ -114,7 +119,7 @@ def sessions_and_mfa(get_response: Callable[[HttpRequest], HttpResponse]) -> Cal
                 name = None
             if name not in MFA_OPEN:
                 if confirmed_devices(user):  # type: ignore[arg-type]
-                    return redirect(f"{reverse('mfa_verify')}?next={request.path}")
+                    return redirect(f"{reverse('mfa_verify')}?next={quote(request.path)}")
                 if mfa_required(user):  # type: ignore[arg-type]
                     return redirect("mfa_setup")
         return get_response(request)
