@@ -178,3 +178,13 @@ class FailingMailBackend:
 
     def send_messages(self, email_messages):
         raise ConnectionRefusedError("the mail server is down")
+
+
+def board_categories():
+    """The board's starting categories (a data migration), again: a transactional test's flush removes them."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("slowtaper.community.migrations.0002_categories")
+    migration.add(apps, None)

@@ -142,3 +142,80 @@ def test_axe_finds_nothing_serious_on_the_main_pages(live_server, page, people):
     for path in ("/clinic/", f"/clinic/{member.pk}/", "/accounts/settings/"):
         page.goto(live_server.url + path)
         assert serious(page) == [], path
+
+
+def pass_mfa_setup(page, user):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    page.wait_for_url("**/accounts/mfa/setup/")
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    page.get_by_label("Code").fill(f"{totp(device.bin_key, device.step, device.t0, device.digits):06d}")
+    page.get_by_role("button", name="Turn on").click()
+    page.get_by_role("heading", name="Your recovery codes").wait_for()
+
+
+def test_posting_reporting_and_moderating_on_the_board(live_server, page, transactional_db):
+    from conftest import board_categories
+    from slowtaper.accounts.models import Role
+    from slowtaper.community.models import Post, Report
+
+    board_categories()
+    make_user("member", Role.MEMBER)
+    make_user("other", Role.MEMBER)
+    mentor = make_user("mentor", Role.MENTOR)
+    base = live_server.url
+
+    # A new member starts a topic: their first post waits for a mentor.
+    log_in(page, base, "member")
+    page.wait_for_url("**/me/")
+    page.get_by_role("link", name="Board").click()
+    assert serious(page) == [], "board home"
+    page.get_by_role("link", name="Tapering").click()
+    page.get_by_role("link", name="Start a topic").click()
+    page.get_by_label("Title").fill("Week one on the liquid")
+    page.get_by_label("Your message").fill("Measuring **0.4 mL** with the syringe. Any tips?")
+    page.get_by_role("button", name="Post").click()
+    page.get_by_text("first posts are read by a mentor").wait_for()
+    assert serious(page) == [], "topic page"
+    post = Post.objects.get()
+    assert post.status == "held"
+
+    # The mentor (two-step login first) approves it from the queue.
+    page.context.clear_cookies()
+    log_in(page, base, "mentor")
+    pass_mfa_setup(page, mentor)
+    page.goto(base + "/board/moderation/")
+    assert serious(page) == [], "moderation queue"
+    page.get_by_label("Action").select_option("approve")
+    page.get_by_role("button", name="Do it").click()
+    page.get_by_text("Done: Approve").wait_for()
+    post.refresh_from_db()
+    assert post.status == "visible"
+
+    # Another member reports it; the mentor hides it.
+    page.context.clear_cookies()
+    log_in(page, base, "other")
+    page.goto(base + f"/board/t/{post.topic_id}/")
+    assert page.locator("strong", has_text="0.4 mL").count() == 1  # Markdown rendered
+    page.get_by_role("link", name="report").click()
+    page.get_by_label("What is wrong with this post?").fill("Dose advice should come from a clinician")
+    page.get_by_role("button", name="Send the report").click()
+    page.get_by_text("A moderator will look at it").wait_for()
+    assert Report.objects.count() == 1
+
+    page.context.clear_cookies()
+    log_in(page, base, "mentor")
+    page.wait_for_url("**/accounts/mfa/**")
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=mentor, confirmed=True)
+    page.get_by_label("Code").fill(f"{totp(device.bin_key, device.step, device.t0, device.digits, 1):06d}")
+    page.get_by_role("button", name="Continue").click()
+    page.goto(base + "/board/moderation/")
+    page.get_by_label("Action").select_option("hide")
+    page.get_by_role("button", name="Do it").click()
+    page.get_by_text("Done: Hide").wait_for()
+    post.refresh_from_db()
+    assert post.status == "hidden" and Report.objects.get().resolved is not None

@@ -18,6 +18,9 @@ ROLES = ("member", "other_member", "clinician", "pharmacist", "mentor", "strange
 # Every route, with how to call it and what each role gets: a new route without a row fails the suite.
 # (method, path, data, {role: status} for roles that differ from `default`, default, anonymous status)
 MEMBER_ONLY = {"member": 200, "other_member": 200}
+BOARD = {"member": 200, "other_member": 200, "mentor": 200, "staff": 200}
+BOARD_404 = {"member": 404, "other_member": 404, "mentor": 404, "staff": 404}
+MODERATORS_302 = {"member": 403, "other_member": 403, "mentor": 302, "staff": 302}
 MEMBER_ONLY_REDIRECTED = {"member": 302, "other_member": 302}  # members without MFA are sent to turn it on
 ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "home": ("GET", "/", {}, {}, 302, 302),
@@ -101,6 +104,17 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "fill_pdf": ("GET", "/pharmacy/{m}/fills/2027-01-27.pdf", {}, {"pharmacist": 200}, 404, 302),
     "fill_dispense": ("POST", "/pharmacy/{m}/dispensed/", {"start": "2027-01-27"}, {"pharmacist": 302}, 404, 302),
     "mentor": ("GET", "/mentor/", {}, {"mentor": 200}, 403, 302),
+    # The board: members, mentors and staff; mentors and staff moderate; one's own posts only are editable.
+    "board_home": ("GET", "/board/", {}, BOARD, 403, 302),
+    "board_category": ("GET", "/board/c/tapering/", {}, BOARD, 403, 302),
+    "board_new_topic": ("GET", "/board/c/tapering/new/", {}, BOARD, 403, 302),
+    "board_topic": ("GET", "/board/t/{topic}/", {}, BOARD, 403, 302),
+    "board_edit": ("GET", "/board/p/{post}/edit/", {}, {**BOARD_404, "member": 200}, 403, 302),
+    "board_delete": ("POST", "/board/p/{post}/delete/", {}, {**BOARD_404, "member": 302}, 403, 302),
+    "board_report": ("GET", "/board/p/{post}/report/", {}, BOARD, 403, 302),
+    "board_moderate": ("POST", "/board/p/{post}/moderate/", {"action": "lock"}, MODERATORS_302, 403, 302),
+    "board_search": ("GET", "/board/search/?q=taper", {}, BOARD, 403, 302),
+    "board_queue": ("GET", "/board/moderation/", {}, {"mentor": 200, "staff": 200}, 403, 302),
     "mentee": ("GET", "/mentor/{m}/", {}, {"mentor": 404}, 403, 302),  # nothing shared yet
 }
 
@@ -124,6 +138,14 @@ def world(cast, approved):
     record = CheckInRecord.objects.create(member=cast.member, day="2027-02-10", data={"date": "2027-02-10"})
     hold = HoldRequest.objects.create(member=cast.member, days=14, message="not ready")
     task = Task.objects.create(member=cast.member, kind="screen", key="k", text="look")
+    from slowtaper.community import board
+    from slowtaper.community.models import Category, Topic
+
+    first = Topic.objects.create(category=Category.objects.get(slug="tapering"), title="My taper", author=cast.staff)
+    board.write(cast.staff, first, "Welcome, everyone.")
+    mine = board.write(cast.member, first, "Thank you, week two now.")
+    mine.status = "visible"
+    mine.save()
     session = SessionRecord.objects.create(user=cast.member, session_key="elsewhere" * 4)
     token = Invitation.objects.create(email="new@example.org", role="member", invited_by=cast.staff).token
     return {
@@ -133,6 +155,8 @@ def world(cast, approved):
         "hold": hold.pk,
         "task": task.pk,
         "session": session.pk,
+        "topic": first.pk,
+        "post": mine.pk,
         "token": token,
     }
 

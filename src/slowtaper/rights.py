@@ -28,6 +28,7 @@ from slowtaper import exports
 from slowtaper.accounts import audit
 from slowtaper.accounts.models import AuditEvent, BreakGlass, CareLink, Invitation, SessionRecord, User
 from slowtaper.checkins.models import CheckInRecord, DoseLog, Reminder, Submission
+from slowtaper.community.models import ModerationAction, Post, Report, Shift, Topic
 from slowtaper.programs import fhir
 from slowtaper.programs.models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, approved_revision
 from slowtaper.taper import TaperError
@@ -61,6 +62,12 @@ def holdings(member: User) -> dict[str, QuerySet[Any]]:
         "logins": AccessLog.objects.filter(username=member.username),
         "two_step_devices": TOTPDevice.objects.filter(user=member),
         "recovery_devices": StaticDevice.objects.filter(user=member),
+        "board_posts": Post.objects.filter(author=member),
+        "board_topics_started": Topic.objects.filter(author=member),
+        "board_topics_followed": Topic.objects.filter(followers=member),
+        "board_reports_made": Report.objects.filter(by=member),
+        "board_moderation_of_me": ModerationAction.objects.filter(member=member),
+        "mentor_shifts": Shift.objects.filter(mentor=member),
     }
 
 
@@ -145,12 +152,16 @@ def erase(member: User) -> None:
         keys = list(SessionRecord.objects.filter(user=member).values_list("session_key", flat=True))
         Session.objects.filter(session_key__in=keys).delete()
         # Children first: a fill or revision the member's own rows protect goes with them.
-        order = ["fills", "hold_requests", "tasks", "plan_revisions"]
+        order = ["fills", "hold_requests", "tasks", "plan_revisions", "board_posts"]
         rows = holdings(member)
         for name in order:
             rows[name].delete()
+        # Topics they started: gone if nobody else wrote in them, otherwise kept without their name.
+        Topic.objects.filter(author=member, posts__isnull=True).delete()
+        Topic.objects.filter(author=member).update(author=None)
+        member.followed_topics.clear()
         for name, qs in rows.items():
-            if name not in order:
+            if name not in order and not name.startswith("board_topics"):
                 qs.delete()
         AuditEvent.objects.redact_why(member.pk)
         member.delete()

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "slowtaper.accounts",
     "slowtaper.programs",
     "slowtaper.checkins",
+    "slowtaper.community",
 ]
 
 MIDDLEWARE = [

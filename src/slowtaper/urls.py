@@ -6,6 +6,7 @@ from django_ratelimit.decorators import ratelimit
 from slowtaper.accounts import mfa
 from slowtaper.accounts import views as accounts
 from slowtaper.checkins import views as checkins
+from slowtaper.community import views as board
 from slowtaper.programs import data_views
 from slowtaper.programs import views as programs
 
@@ -81,6 +82,16 @@ urlpatterns = [
     path("pharmacy/<int:member_id>/", programs.pharmacy_member, name="pharmacy_member"),
     path("pharmacy/<int:member_id>/fills/<str:start>.pdf", programs.fill_pdf, name="fill_pdf"),
     path("pharmacy/<int:member_id>/dispensed/", programs.fill_dispense, name="fill_dispense"),
+    path("board/", board.home, name="board_home"),
+    path("board/c/<slug:slug>/", board.category, name="board_category"),
+    path("board/c/<slug:slug>/new/", board.new_topic, name="board_new_topic"),
+    path("board/t/<int:pk>/", board.topic, name="board_topic"),
+    path("board/p/<int:pk>/edit/", board.edit, name="board_edit"),
+    path("board/p/<int:pk>/delete/", board.delete, name="board_delete"),
+    path("board/p/<int:pk>/report/", board.report, name="board_report"),
+    path("board/p/<int:pk>/moderate/", board.moderate, name="board_moderate"),
+    path("board/search/", board.search, name="board_search"),
+    path("board/moderation/", board.queue, name="board_queue"),
     path("mentor/", programs.mentor, name="mentor"),
     path("mentor/<int:member_id>/", programs.mentee, name="mentee"),
 ]

@@ -1,0 +1,131 @@
+"""The board's rules: who may read, write and moderate; what is held for a moderator; who is told.
+
+- The board is for members, mentors and staff. Mentors and staff moderate.
+- A member's first FIRST_POSTS_HELD posts wait for a moderator (spam, and a first post is often a cry for help).
+- A post that speaks of a crisis (data/crisis.toml) is held whoever wrote it; its author is shown the crisis
+  resources at once, and the mentors on duty (or, with nobody on duty, staff) are emailed without the post's
+  words (they read it on the board).
+- A suspended member reads but cannot post until the suspension ends.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from slowtaper.accounts.models import Role, User
+from slowtaper.programs.alerts import notify
+
+from .models import ModerationAction, Post, Shift, Topic
+from .text import crisis_in, render
+
+ON_BOARD = {Role.MEMBER, Role.MENTOR, Role.STAFF}
+MODERATORS = {Role.MENTOR, Role.STAFF}
+FIRST_POSTS_HELD = 2
+
+
+def on_board(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.role in ON_BOARD
+
+
+def moderates(user: User) -> bool:
+    return on_board(user) and user.role in MODERATORS
+
+
+def suspended_until(user: User) -> datetime | None:
+    last = (
+        ModerationAction.objects.filter(member=user, kind=ModerationAction.Kind.SUSPEND, until__gt=timezone.now())
+        .order_by("-until")
+        .first()
+    )
+    return last.until if last else None
+
+
+def on_duty(now: datetime | None = None) -> list[User]:
+    """The mentors whose shift covers `now`; with nobody on duty, the staff."""
+    moment = now or timezone.now()
+    mentors = {s.mentor for s in Shift.objects.select_related("mentor") if s.mentor.is_active and s.covers(moment)}
+    if mentors:
+        return sorted(mentors, key=lambda u: u.pk)
+    return list(User.objects.filter(role=Role.STAFF, is_active=True).order_by("pk"))
+
+
+def visible_posts(user: User, topic: Topic) -> QuerySet[Post]:
+    """Everyone sees visible posts; authors also see their own held ones; moderators see everything."""
+    posts = topic.posts.select_related("author")
+    if moderates(user):
+        return posts
+    return posts.filter(Q(status=Post.Status.VISIBLE) | Q(author=user, status=Post.Status.HELD))
+
+
+def visible_topics(user: User) -> QuerySet[Topic]:
+    topics = Topic.objects.select_related("category", "author")
+    if moderates(user):
+        return topics
+    # A topic shows once its first post is visible (or to its author), and never when hidden.
+    return topics.filter(hidden=False).filter(Q(posts__status=Post.Status.VISIBLE) | Q(author=user)).distinct()
+
+
+def _held_for(author: User, kinds: list[str]) -> str:
+    if kinds:
+        return Post.Held.CRISIS
+    if author.role == Role.MEMBER:
+        approved = Post.objects.filter(author=author, status=Post.Status.VISIBLE).count()
+        if approved < FIRST_POSTS_HELD:
+            return Post.Held.FIRST_POSTS
+    return ""
+
+
+def write(author: User, topic: Topic, body: str, title: str = "") -> Post:
+    """Store a post (the first of a new topic when `title` is its title); held when the rules say so."""
+    kinds = [k.id for k in crisis_in(title, body)]
+    held = _held_for(author, kinds)
+    with transaction.atomic():
+        post = Post.objects.create(
+            topic=topic,
+            author=author,
+            body=body,
+            html=render(body),
+            status=Post.Status.HELD if held else Post.Status.VISIBLE,
+            held_for=held,
+            crisis_kinds=kinds,
+        )
+        if not held:
+            Topic.objects.filter(pk=topic.pk).update(last_activity=post.created)
+        topic.followers.add(author)
+        if held == Post.Held.CRISIS:
+            _alert_crisis(post)
+    return post
+
+
+def edit(post: Post, body: str) -> Post:
+    """The author's new words; checked again, so an edit cannot slip a crisis past the hold."""
+    kinds = [k.id for k in crisis_in(post.topic.title if post.topic.posts.first() == post else "", body)]
+    post.body, post.html, post.edited = body, render(body), timezone.now()
+    post.crisis_kinds = kinds
+    if kinds and post.status == Post.Status.VISIBLE:
+        post.status, post.held_for = Post.Status.HELD, Post.Held.CRISIS
+    with transaction.atomic():
+        post.save()
+        if post.held_for == Post.Held.CRISIS and kinds:
+            _alert_crisis(post)
+    return post
+
+
+def _alert_crisis(post: Post) -> None:
+    link = settings.SITE_URL + reverse("board_queue")
+    notify(
+        on_duty(),
+        _("slowtaper: a board post needs a mentor now"),
+        _(
+            "A post on the board may describe a crisis and is held until a mentor reads it. "
+            "Its author has been shown the crisis lines. Please read it now: %(link)s"
+        )
+        % {"link": link},
+    )

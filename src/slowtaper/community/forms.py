@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Category
+
+BODY_HELP = _("Plain text; *italics*, **bold**, lists and links work. No pictures.")
+
+
+class PostForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your message"), help_text=BODY_HELP, max_length=10_000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+
+    def clean_body(self) -> str:
+        body: str = self.cleaned_data["body"]
+        if not body.strip():
+            raise forms.ValidationError(_("Write something first."))
+        return body
+
+
+class TopicForm(PostForm):
+    title = forms.CharField(label=_("Title"), max_length=140, min_length=3)
+    field_order = ["title", "body"]
+
+
+class ReportForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What is wrong with this post?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("A moderator reads every report. If someone is in danger now, call the numbers below."),
+    )
+
+
+class ModerateForm(forms.Form):
+    ACTIONS = [
+        ("approve", _("Approve")),
+        ("hide", _("Hide")),
+        ("restore", _("Restore")),
+        ("lock", _("Lock the topic")),
+        ("unlock", _("Unlock the topic")),
+        ("move", _("Move the topic")),
+        ("warn", _("Warn the author")),
+        ("suspend", _("Suspend the author from posting")),
+        ("dismiss", _("Dismiss the reports")),
+    ]
+    action = forms.ChoiceField(choices=ACTIONS)
+    note = forms.CharField(
+        label=_("Note (the author sees it for warnings and suspensions)"), max_length=500, required=False
+    )
+    category = forms.ModelChoiceField(queryset=Category.objects.all(), required=False, label=_("Move to"))
+    days = forms.IntegerField(min_value=1, max_value=90, required=False, label=_("Suspend for how many days"))
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("action") == "move" and not data.get("category"):
+            self.add_error("category", _("Choose where to move the topic."))
+        if data.get("action") == "suspend" and not data.get("days"):
+            self.add_error("days", _("Say for how many days."))
+        if data.get("action") in ("warn", "suspend") and not data.get("note"):
+            self.add_error("note", _("Tell the member why, in a sentence."))
+        return data

@@ -1,0 +1,144 @@
+"""The private support board: categories, topics and posts, reports, moderation, and the mentor rota."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from slowtaper.accounts.models import User
+
+
+class Category(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=80)
+    description = models.CharField(max_length=300, blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Topic(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="topics")
+    title = models.CharField(max_length=140)
+    # Null once the author erased their account: the conversation others joined stays.
+    author = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="topics")
+    created = models.DateTimeField(default=timezone.now)
+    last_activity = models.DateTimeField(default=timezone.now, db_index=True)
+    locked = models.BooleanField(default=False)
+    hidden = models.BooleanField(default=False)
+    followers = models.ManyToManyField(User, blank=True, related_name="followed_topics")
+    # When the "no reply yet" escalation went to the mentor on duty, and then to staff.
+    escalated_mentor_at = models.DateTimeField(null=True, blank=True)
+    escalated_staff_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_activity"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        VISIBLE = "visible", _("visible")
+        HELD = "held", _("waiting for a moderator")
+        HIDDEN = "hidden", _("hidden by a moderator")
+
+    class Held(models.TextChoices):
+        FIRST_POSTS = "first_posts", _("a new member's first posts")
+        CRISIS = "crisis", _("it may describe a crisis")
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="posts")
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="posts")
+    body = models.TextField()  # the author's Markdown, kept for editing
+    html = models.TextField()  # rendered and sanitised once, when written
+    created = models.DateTimeField(default=timezone.now)
+    edited = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.VISIBLE)
+    held_for = models.CharField(max_length=16, choices=Held.choices, blank=True)
+    crisis_kinds = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["created", "pk"]
+
+    def __str__(self) -> str:
+        return f"post {self.pk} in {self.topic_id}"
+
+
+class Report(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reports")
+    by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reports_made")
+    reason = models.CharField(max_length=500)
+    created = models.DateTimeField(default=timezone.now)
+    resolved = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["created"]
+        constraints = [models.UniqueConstraint(fields=["post", "by"], name="one_report_per_person_per_post")]
+
+
+class ModerationAction(models.Model):
+    """What a moderator did and why, for the record and for the member it concerns."""
+
+    class Kind(models.TextChoices):
+        APPROVE = "approve", _("approved a held post")
+        HIDE = "hide", _("hid a post")
+        RESTORE = "restore", _("restored a post")
+        LOCK = "lock", _("locked a topic")
+        UNLOCK = "unlock", _("unlocked a topic")
+        MOVE = "move", _("moved a topic")
+        WARN = "warn", _("warned a member")
+        SUSPEND = "suspend", _("suspended a member from the board")
+        DISMISS = "dismiss", _("dismissed a report")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    member = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="moderation")
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    until = models.DateTimeField(null=True, blank=True)  # for suspensions
+
+    class Meta:
+        ordering = ["-at"]
+
+
+class Shift(models.Model):
+    """A mentor on duty: each week on `weekday` (0 = Monday) from `start` to `end`, in the mentor's own time
+    zone (a shift past midnight ends the next day). Shown to members in their own time zone."""
+
+    mentor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="shifts")
+    weekday = models.PositiveSmallIntegerField(
+        choices=[
+            (i, d)
+            for i, d in enumerate(
+                [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
+            )
+        ]
+    )
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "start"]
+
+    def covers(self, moment: datetime) -> bool:
+        import zoneinfo
+
+        local = moment.astimezone(zoneinfo.ZoneInfo(self.mentor.time_zone))
+        clock: time = local.time()
+        if self.start < self.end:
+            return local.weekday() == self.weekday and self.start <= clock < self.end
+        # Past midnight: the evening part on `weekday`, the morning part on the day after.
+        return (local.weekday() == self.weekday and clock >= self.start) or (
+            local.weekday() == (self.weekday + 1) % 7 and clock < self.end
+        )

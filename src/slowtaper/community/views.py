@@ -1,0 +1,266 @@
+"""The board's pages. Every view starts from `_reader` (members, mentors, staff) or `_moderator`; other roles
+get 403, and anything the reader may not see is a 404, exactly like something that does not exist."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from slowtaper.accounts.models import User
+from slowtaper.programs.alerts import notify
+
+from . import board
+from .forms import ModerateForm, PostForm, ReportForm, TopicForm
+from .models import Category, ModerationAction, Post, Report, Topic
+
+PAGE = 20
+
+
+def _reader(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User) or not board.on_board(user):
+        raise PermissionDenied
+    return user
+
+
+def _moderator(request: HttpRequest) -> User:
+    user = _reader(request)
+    if not board.moderates(user):
+        raise PermissionDenied
+    return user
+
+
+def _topic_for(user: User, pk: int) -> Topic:
+    topic = board.visible_topics(user).filter(pk=pk).first()
+    if topic is None:
+        raise Http404
+    return topic
+
+
+def _may_write(request: HttpRequest, user: User) -> bool:
+    until = board.suspended_until(user)
+    if until is not None:
+        messages.error(
+            request,
+            _("You cannot post until %(d)s: a moderator suspended posting.")
+            % {"d": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")},
+        )
+        return False
+    return True
+
+
+def _after_write(request: HttpRequest, post: Post) -> HttpResponse:
+    if post.held_for == Post.Held.CRISIS:
+        return render(request, "community/held_crisis.html", {"post": post})
+    if post.status == Post.Status.HELD:
+        messages.info(
+            request,
+            _("Thank you. New members' first posts are read by a mentor before others see them; it is usually quick."),
+        )
+    return redirect("board_topic", post.topic_id)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = _reader(request)
+    visible = board.visible_topics(user).values("pk")
+    categories = Category.objects.annotate(n=Count("topics", filter=Q(topics__in=visible), distinct=True))
+    queue = board.moderates(user) and (
+        Post.objects.filter(status=Post.Status.HELD).exists() or Report.objects.filter(resolved=None).exists()
+    )
+    return render(request, "community/home.html", {"categories": categories, "queue": queue})
+
+
+@login_required
+def category(request: HttpRequest, slug: str) -> HttpResponse:
+    user = _reader(request)
+    cat = get_object_or_404(Category, slug=slug)
+    topics = (
+        board.visible_topics(user)
+        .filter(category=cat)
+        .annotate(posts_shown=Count("posts", filter=Q(posts__status=Post.Status.VISIBLE), distinct=True))
+        .order_by("-last_activity", "-pk")
+    )
+    page = Paginator(topics, PAGE).get_page(request.GET.get("page"))
+    return render(request, "community/category.html", {"category": cat, "page": page})
+
+
+@login_required
+def new_topic(request: HttpRequest, slug: str) -> HttpResponse:
+    user = _reader(request)
+    cat = get_object_or_404(Category, slug=slug)
+    form = TopicForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid() and _may_write(request, user):
+        with transaction.atomic():
+            topic = Topic.objects.create(category=cat, title=form.cleaned_data["title"], author=user)
+            post = board.write(user, topic, form.cleaned_data["body"], title=topic.title)
+        return _after_write(request, post)
+    return render(
+        request, "community/new_topic.html", {"category": cat, "form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+def topic(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    t = _topic_for(user, pk)
+    form = PostForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if t.locked and not board.moderates(user):
+            messages.error(request, _("This topic is locked: no new replies."))
+            return redirect("board_topic", t.pk)
+        if form.is_valid() and _may_write(request, user):
+            return _after_write(request, board.write(user, t, form.cleaned_data["body"]))
+    page = Paginator(board.visible_posts(user, t), PAGE).get_page(request.GET.get("page"))
+    context = {"topic": t, "page": page, "form": form, "moderates": board.moderates(user)}
+    return render(request, "community/topic.html", context, status=400 if form.errors else 200)
+
+
+def _own_post(user: User, pk: int) -> Post:
+    post = Post.objects.filter(pk=pk, author=user).select_related("topic").first()
+    if post is None:
+        raise Http404
+    return post
+
+
+@login_required
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    post = _own_post(user, pk)
+    form = PostForm(request.POST if request.method == "POST" else None, initial={"body": post.body})
+    if request.method == "POST" and form.is_valid():
+        board.edit(post, form.cleaned_data["body"])
+        if post.held_for == Post.Held.CRISIS and post.status == Post.Status.HELD:
+            return render(request, "community/held_crisis.html", {"post": post})
+        messages.success(request, _("Your post is updated."))
+        return redirect("board_topic", post.topic_id)
+    return render(request, "community/edit.html", {"post": post, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    post = _own_post(user, pk)
+    topic_id = post.topic_id
+    with transaction.atomic():
+        post.delete()
+        if not Post.objects.filter(topic_id=topic_id).exists():
+            Topic.objects.filter(pk=topic_id).delete()
+            messages.success(request, _("Your post and its topic are deleted."))
+            return redirect("board_home")
+    messages.success(request, _("Your post is deleted."))
+    return redirect("board_topic", topic_id)
+
+
+@login_required
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    post = Post.objects.filter(pk=pk, status=Post.Status.VISIBLE, topic__in=board.visible_topics(user)).first()
+    if post is None:
+        raise Http404
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        Report.objects.get_or_create(post=post, by=user, defaults={"reason": form.cleaned_data["reason"]})
+        messages.success(request, _("Thank you. A moderator will look at it."))
+        return redirect("board_topic", post.topic_id)
+    return render(request, "community/report.html", {"post": post, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    user = _reader(request)
+    q = " ".join(request.GET.get("q", "").split())[:100]
+    results = Post.objects.none()
+    if len(q) >= 2:
+        results = (
+            Post.objects.filter(status=Post.Status.VISIBLE, topic__in=board.visible_topics(user).filter(hidden=False))
+            .filter(Q(body__icontains=q) | Q(topic__title__icontains=q))
+            .select_related("topic", "author")
+            .order_by("-created")
+        )
+    page = Paginator(results, PAGE).get_page(request.GET.get("page"))
+    return render(request, "community/search.html", {"q": q, "page": page})
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    _moderator(request)
+    held = (
+        Post.objects.filter(status=Post.Status.HELD)
+        .select_related("topic", "author")
+        .order_by(
+            "-held_for",
+            "created",  # crisis before first posts, oldest first
+        )
+    )
+    reported = (
+        Post.objects.filter(reports__isnull=False, reports__resolved__isnull=True)
+        .distinct()
+        .select_related("topic", "author")
+        .prefetch_related("reports")
+    )
+    return render(request, "community/queue.html", {"held": held, "reported": reported, "form": ModerateForm()})
+
+
+@login_required
+@require_POST
+def moderate(request: HttpRequest, pk: int) -> HttpResponse:
+    moderator = _moderator(request)
+    post = get_object_or_404(Post.objects.select_related("topic", "author"), pk=pk)
+    form = ModerateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("board_queue")
+    d = form.cleaned_data
+    action, note, t = d["action"], d["note"], post.topic
+    until = None
+    with transaction.atomic():
+        if action == "approve":
+            post.status, post.held_for = Post.Status.VISIBLE, ""
+            post.save(update_fields=["status", "held_for"])
+            Topic.objects.filter(pk=t.pk).update(last_activity=timezone.now())
+        elif action == "hide":
+            post.status = Post.Status.HIDDEN
+            post.save(update_fields=["status"])
+        elif action == "restore":
+            post.status = Post.Status.VISIBLE
+            post.save(update_fields=["status"])
+        elif action in ("lock", "unlock"):
+            t.locked = action == "lock"
+            t.save(update_fields=["locked"])
+        elif action == "move":
+            t.category = d["category"]
+            t.save(update_fields=["category"])
+        elif action == "suspend":
+            until = timezone.now() + timedelta(days=d["days"])
+        if action in ("approve", "hide", "restore", "dismiss"):
+            post.reports.filter(resolved=None).update(resolved=timezone.now(), resolved_by=moderator)
+        ModerationAction.objects.create(
+            kind=action, by=moderator, member=post.author, post=post, topic=t, note=note, until=until
+        )
+        if action in ("warn", "suspend"):
+            notify(
+                [post.author],
+                _("slowtaper: a note from the board's moderators"),
+                (
+                    _("A moderator suspended your posting on the board until %(d)s.") % {"d": f"{until:%Y-%m-%d}"}
+                    if until
+                    else _("A moderator asks you to take care with a post on the board.")
+                )
+                + "\n\n"
+                + note,
+            )
+    messages.success(request, _("Done: %(a)s.") % {"a": dict(ModerateForm.ACTIONS)[action]})
+    return redirect("board_queue")

@@ -1,0 +1,282 @@
+"""The support board: safe Markdown, the crisis hold, first posts held, moderation, permissions, search."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from html.parser import HTMLParser
+
+import pytest
+from django.core import mail
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import login
+from slowtaper.community import board
+from slowtaper.community.models import Category, ModerationAction, Post, Report, Shift, Topic
+from slowtaper.community.text import ATTRIBUTES, TAGS, crisis_in, render
+
+# --- the sanitiser ------------------------------------------------------------------------------------------
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<iframe src='https://evil.example'></iframe>",
+    "[click](javascript:alert(1))",
+    "[x](JaVaScRiPt:alert(1))",
+    "[x](vbscript:msgbox(1))",
+    "[x](data:text/html;base64,PHNjcmlwdD4=)",
+    "![pic](https://evil.example/a.png)",
+    "<javascript:alert(1)>",
+    '<a href="javascript:alert(1)" onclick="alert(1)">x</a>',
+    "<style>body{display:none}</style>",
+    "<svg onload=alert(1)>",
+    '<form action="https://evil.example"><input name=x></form>',
+    "<object data=x>",
+    "[x](  javascript:alert(1))",
+    "[x](java\tscript:alert(1))",
+    "<<script>script>alert(1)<</script>/script>",
+    '"><script>alert(1)</script>',
+    "`<script>`",
+    "**bold** _it_ [ok](https://example.org)",
+    "\n\n> quote\n",
+    "- a\n- b\n\n1. c",
+    "```\n<script>x</script>\n```",
+    "<!-- comment -->",
+    "&lt;script&gt;",
+    "# heading",
+]
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, attrs))
+
+
+def assert_inert(html: str) -> None:
+    parser = Tags()
+    parser.feed(html)
+    for tag, attrs in parser.found:
+        assert tag in TAGS, (tag, html)
+        for name, value in attrs:
+            assert name in ATTRIBUTES.get(tag, set()) | ({"rel"} if tag == "a" else set()), (tag, name, html)
+            if name == "href":
+                scheme = re.match(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):", value or "")
+                assert scheme is None or scheme.group(1).lower() in ("http", "https", "mailto"), html
+    lowered = html.lower()
+    assert "<script" not in lowered and "<iframe" not in lowered and "<img" not in lowered
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(PAYLOADS), st.text(max_size=40)), max_size=8).map("".join))
+def test_nothing_executable_survives_rendering(source):
+    assert_inert(render(source))
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_each_known_attack_is_inert(payload):
+    assert_inert(render(payload))
+
+
+def test_ordinary_formatting_survives():
+    html = render("**Week 3** of my taper. _Hard_ days, but [this page](https://example.org/help) helped.\n\n- sleep")
+    assert "<strong>Week 3</strong>" in html and "<em>Hard</em>" in html and "<li>sleep</li>" in html
+    assert 'href="https://example.org/help"' in html and 'rel="nofollow noopener noreferrer ugc"' in html
+
+
+# --- crisis phrases -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("I had a seizure last night", ["seizure"]),
+        ("Some days I want to die", ["suicide"]),
+        ("I think I took too many of them", ["overdose"]),
+        ("I keep  Hearing   Voices at night", ["psychosis"]),
+        ("I don’t want to be here anymore", ["suicide"]),  # a curly apostrophe from a phone keyboard
+        ("thinking about self-harm again", ["suicide"]),
+        ("I killed it at the gym today", []),
+        ("my anti-seizure medicine was changed", []),
+        ("slept well, cut went fine", []),
+    ],
+)
+def test_crisis_phrases(text, kinds):
+    assert [k.id for k in crisis_in(text)] == kinds
+
+
+# --- posting, holding and moderating ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tapering(db):
+    return Category.objects.get(slug="tapering")
+
+
+def start(client, user, category, title="Week two", body="Going fine so far."):
+    login(client, user)
+    return client.post(f"/board/c/{category.slug}/new/", {"title": title, "body": body})
+
+
+def test_a_crisis_post_is_held_shows_help_at_once_and_alerts_the_mentor_on_duty(client, cast, tapering):
+    Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(9), end=time(17))  # Wed 09-17 New York
+    response = start(client, cast.member, tapering, body="Bad night. I had a seizure and I am scared.")
+    body = response.content.decode()
+    assert response.status_code == 200 and "Are you safe right now?" in body and "call <strong>911</strong>" in body
+    post = Post.objects.get()
+    assert (post.status, post.held_for, post.crisis_kinds) == ("held", "crisis", ["seizure"])
+    assert [m.to for m in mail.outbox] == [[cast.mentor.email]]
+    assert "seizure" not in (mail.outbox[0].subject + mail.outbox[0].body).lower()
+    login(client, cast.other_member)
+    assert client.get(f"/board/t/{post.topic_id}/").status_code == 404  # nobody else sees it yet
+    login(client, cast.mentor)
+    assert "Bad night" in client.get("/board/moderation/").content.decode()
+    client.post(f"/board/p/{post.pk}/moderate/", {"action": "approve"})
+    login(client, cast.other_member)
+    assert "Bad night" in client.get(f"/board/t/{post.topic_id}/").content.decode()
+
+
+def test_with_nobody_on_duty_staff_are_alerted(client, cast, tapering, frozen):
+    Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(9), end=time(17))
+    frozen.move_to("2027-02-10 23:30:00+00:00")  # 18:30 in New York: the shift is over
+    start(client, cast.member, tapering, body="I want to die")
+    assert [m.to for m in mail.outbox] == [[cast.staff.email]]
+
+
+def test_a_shift_past_midnight_covers_the_early_hours(cast, frozen):
+    shift = Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(22), end=time(6))
+    frozen.move_to("2027-02-11 08:00:00+00:00")  # Thursday 03:00 in New York
+    assert shift.covers(board.timezone.now())
+    assert board.on_duty() == [cast.mentor]
+
+
+def test_a_new_members_first_posts_wait_then_theirs_go_straight_up(client, cast, tapering):
+    start(client, cast.member, tapering)
+    topic = Topic.objects.get()
+    client.post(f"/board/t/{topic.pk}/", {"body": "And a second thought."})
+    assert list(Post.objects.values_list("status", "held_for")) == [("held", "first_posts")] * 2
+    login(client, cast.other_member)
+    assert client.get(f"/board/t/{topic.pk}/").status_code == 404
+    login(client, cast.staff)
+    for post in Post.objects.all():
+        client.post(f"/board/p/{post.pk}/moderate/", {"action": "approve"})
+    login(client, cast.member)
+    client.post(f"/board/t/{topic.pk}/", {"body": "Third one."})
+    assert Post.objects.order_by("pk").last().status == "visible"
+
+
+def test_mentors_posts_are_not_held(client, cast, tapering):
+    start(client, cast.mentor, tapering, title="Welcome", body="Glad you are here.")
+    assert Post.objects.get().status == "visible"
+
+
+def test_an_edit_that_adds_a_crisis_is_held_again(client, cast, tapering):
+    start(client, cast.mentor, tapering)
+    post = Post.objects.get()
+    response = client.post(f"/board/p/{post.pk}/edit/", {"body": "Honestly I have been thinking of suicide"})
+    assert "Are you safe right now?" in response.content.decode()
+    post.refresh_from_db()
+    assert post.status == "held" and post.held_for == "crisis" and post.edited is not None
+
+
+def test_only_the_author_edits_or_deletes(client, cast, tapering):
+    start(client, cast.mentor, tapering)
+    post = Post.objects.get()
+    for who in (cast.member, cast.staff):
+        login(client, who)
+        assert client.get(f"/board/p/{post.pk}/edit/").status_code == 404
+        assert client.post(f"/board/p/{post.pk}/delete/").status_code == 404
+    login(client, cast.mentor)
+    assert client.post(f"/board/p/{post.pk}/delete/")["Location"] == "/board/"
+    assert not Topic.objects.exists()  # the only post went, and its topic with it
+
+
+@pytest.mark.parametrize("role", ["clinician", "pharmacist", "stranger"])
+def test_the_board_is_for_members_mentors_and_staff_only(client, cast, tapering, role):
+    start(client, cast.mentor, tapering)
+    post = Post.objects.get()
+    login(client, getattr(cast, role))
+    assert client.get("/board/").status_code == 403
+    assert client.get(f"/board/t/{post.topic_id}/").status_code == 403
+    assert client.post(f"/board/t/{post.topic_id}/", {"body": "hi"}).status_code == 403
+    assert Post.objects.count() == 1
+
+
+def test_reports_reach_the_queue_and_a_moderator_hides_the_post(client, cast, tapering):
+    start(client, cast.mentor, tapering, title="Hello", body="Welcome, all of you.")
+    start(client, cast.mentor, tapering, body="Buy cheap pills at example.com")
+    post = Post.objects.get(body__startswith="Buy")
+    login(client, cast.member)
+    client.post(f"/board/p/{post.pk}/report/", {"reason": "spam"})
+    client.post(f"/board/p/{post.pk}/report/", {"reason": "spam again"})  # one report per person per post
+    assert Report.objects.count() == 1
+    assert client.post(f"/board/p/{post.pk}/moderate/", {"action": "hide"}).status_code == 403
+    login(client, cast.staff)
+    queue = client.get("/board/moderation/").content.decode()
+    assert "Buy cheap pills" in queue and "spam" in queue
+    assert queue.count('name="action"') == 1 and "Welcome, all" not in queue  # unreported posts stay out
+    client.post(f"/board/p/{post.pk}/moderate/", {"action": "hide"})
+    post.refresh_from_db()
+    assert post.status == "hidden" and Report.objects.get().resolved is not None
+    login(client, cast.member)
+    assert "Buy cheap pills" not in client.get(f"/board/t/{post.topic_id}/").content.decode()
+
+
+def test_lock_move_warn_and_suspend(client, cast, tapering):
+    start(client, cast.mentor, tapering)
+    post = Post.objects.get()
+    Post.objects.filter(author=cast.member).update(status="visible")
+    login(client, cast.staff)
+    client.post(f"/board/p/{post.pk}/moderate/", {"action": "lock"})
+    login(client, cast.member)
+    client.post(f"/board/t/{post.topic_id}/", {"body": "me too"})
+    assert Post.objects.count() == 1  # locked
+    login(client, cast.staff)
+    coping = Category.objects.get(slug="coping")
+    client.post(f"/board/p/{post.pk}/moderate/", {"action": "move", "category": coping.pk})
+    assert Topic.objects.get().category == coping
+    refused = client.post(f"/board/p/{post.pk}/moderate/", {"action": "suspend"}, follow=True)
+    assert "Say for how many days" in refused.content.decode()
+    member_post = board.write(cast.member, Topic.objects.get(), "hello")
+    client.post(f"/board/p/{member_post.pk}/moderate/", {"action": "warn", "note": "Please be kind."})
+    client.post(f"/board/p/{member_post.pk}/moderate/", {"action": "suspend", "days": "3", "note": "Cool off."})
+    assert [m.to for m in mail.outbox][-2:] == [[cast.member.email]] * 2
+    assert ModerationAction.objects.filter(member=cast.member).count() == 2
+    login(client, cast.member)
+    response = client.post("/board/c/tapering/new/", {"title": "Again", "body": "text"}, follow=True)
+    assert "You cannot post until" in response.content.decode()
+    assert Topic.objects.count() == 1
+
+
+def test_search_finds_visible_posts_only(client, cast, tapering):
+    start(client, cast.mentor, tapering, title="Liquid tapering", body="Using a 1 mg/mL solution worked for me.")
+    start(client, cast.member, tapering, title="Held one", body="Solution questions from a new member.")
+    login(client, cast.other_member)
+    body = client.get("/board/search/?q=solution").content.decode()
+    assert "Liquid tapering" in body and "Held one" not in body
+
+
+def test_topics_and_posts_are_paginated(client, cast, tapering):
+    start(client, cast.mentor, tapering)
+    topic = Topic.objects.get()
+    for i in range(24):
+        board.write(cast.mentor, topic, f"reply number {i}")
+    login(client, cast.other_member)
+    first = client.get(f"/board/t/{topic.pk}/").content.decode()
+    second = client.get(f"/board/t/{topic.pk}/?page=2").content.decode()
+    assert "Page 1 of 2" in first and "reply number 23" in second and "reply number 23" not in first
+
+
+def test_erasing_a_member_keeps_others_replies_in_their_topic(client, cast, tapering):
+    from slowtaper.rights import erase
+
+    start(client, cast.member, tapering)
+    topic = Topic.objects.get()
+    board.write(cast.mentor, topic, "Welcome!")
+    erase(cast.member)
+    topic.refresh_from_db()
+    assert topic.author is None and list(topic.posts.values_list("body", flat=True)) == ["Welcome!"]
