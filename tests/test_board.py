@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -280,3 +280,70 @@ def test_erasing_a_member_keeps_others_replies_in_their_topic(client, cast, tape
     erase(cast.member)
     topic.refresh_from_db()
     assert topic.author is None and list(topic.posts.values_list("body", flat=True)) == ["Welcome!"]
+
+
+# --- 24/7: the rota and escalation of unanswered topics -----------------------------------------------------
+
+
+def test_an_unanswered_topic_goes_to_the_mentor_on_duty_then_to_staff(client, cast, tapering, frozen):
+    from slowtaper.community.board import escalate
+
+    Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(8), end=time(23))
+    start(client, cast.other_member, tapering, title="Nobody answers", body="Day 3 after my cut, is this normal?")
+    Post.objects.update(status="visible", held_for="")
+    frozen.shift(timedelta(minutes=119))
+    assert escalate() == []
+    frozen.shift(timedelta(minutes=2))
+    assert [kind for _t, kind in escalate()] == ["mentor"]
+    assert [m.to for m in mail.outbox] == [[cast.mentor.email]]
+    assert escalate() == []  # once
+    frozen.shift(timedelta(hours=4))
+    assert [kind for _t, kind in escalate()] == ["staff"]
+    assert mail.outbox[-1].to == [cast.staff.email]
+    assert escalate() == []
+
+
+def test_a_reply_from_someone_else_stops_the_escalation(client, cast, tapering, frozen):
+    from slowtaper.community.board import escalate
+
+    start(client, cast.other_member, tapering)
+    topic = Topic.objects.get()
+    Post.objects.update(status="visible", held_for="")
+    board.write(cast.other_member, topic, "Bumping my own topic")  # the author alone does not count
+    frozen.shift(timedelta(minutes=30))
+    board.write(cast.mentor, topic, "Hello, yes, that is common after a cut.")
+    frozen.shift(timedelta(hours=8))
+    assert escalate() == []
+
+
+def test_the_rota_shows_each_reader_their_own_time(client, cast, tapering):
+    Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(22), end=time(6))  # mentor in New York
+    cast.other_member.time_zone = "Europe/London"
+    cast.other_member.save()
+    login(client, cast.other_member)
+    page = client.get("/board/rota/").content.decode()
+    assert "Thursday 03:00 – Thursday 11:00" in page  # Wed 22:00-06:00 New York is Thu 03:00-11:00 London
+    assert 'name="weekday"' not in page  # only staff edit the rota
+
+
+def test_staff_add_and_remove_shifts_and_bad_shifts_are_refused(client, cast, tapering):
+    login(client, cast.staff)
+    bad = client.post("/board/rota/", {"mentor": cast.mentor.pk, "weekday": "1", "start": "09:00", "end": "09:00"})
+    assert bad.status_code == 400 and Shift.objects.count() == 0
+    not_a_mentor = client.post(
+        "/board/rota/", {"mentor": cast.member.pk, "weekday": "1", "start": "9:00", "end": "17:00"}
+    )
+    assert not_a_mentor.status_code == 400
+    client.post("/board/rota/", {"mentor": cast.mentor.pk, "weekday": "1", "start": "09:00", "end": "17:00"})
+    shift = Shift.objects.get()
+    login(client, cast.mentor)
+    assert (
+        client.post(
+            "/board/rota/", {"mentor": cast.mentor.pk, "weekday": "1", "start": "1:00", "end": "2:00"}
+        ).status_code
+        == 403
+    )
+    assert client.post(f"/board/rota/{shift.pk}/remove/").status_code == 403
+    login(client, cast.staff)
+    client.post(f"/board/rota/{shift.pk}/remove/")
+    assert not Shift.objects.exists()

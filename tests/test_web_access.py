@@ -115,6 +115,8 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "board_moderate": ("POST", "/board/p/{post}/moderate/", {"action": "lock"}, MODERATORS_302, 403, 302),
     "board_search": ("GET", "/board/search/?q=taper", {}, BOARD, 403, 302),
     "board_queue": ("GET", "/board/moderation/", {}, {"mentor": 200, "staff": 200}, 403, 302),
+    "board_rota": ("GET", "/board/rota/", {}, BOARD, 403, 302),
+    "board_rota_remove": ("POST", "/board/rota/{shift}/remove/", {}, {"staff": 302}, 403, 302),
     "mentee": ("GET", "/mentor/{m}/", {}, {"mentor": 404}, 403, 302),  # nothing shared yet
 }
 
@@ -146,6 +148,11 @@ def world(cast, approved):
     mine = board.write(cast.member, first, "Thank you, week two now.")
     mine.status = "visible"
     mine.save()
+    from datetime import time as clock
+
+    from slowtaper.community.models import Shift
+
+    shift = Shift.objects.create(mentor=cast.mentor, weekday=0, start=clock(9), end=clock(17))
     session = SessionRecord.objects.create(user=cast.member, session_key="elsewhere" * 4)
     token = Invitation.objects.create(email="new@example.org", role="member", invited_by=cast.staff).token
     return {
@@ -156,6 +163,7 @@ def world(cast, approved):
         "task": task.pk,
         "session": session.pk,
         "topic": first.pk,
+        "shift": shift.pk,
         "post": mine.pk,
         "token": token,
     }

@@ -205,6 +205,11 @@ TASKS = {"default": {"BACKEND": _env("SLOWTAPER_TASK_BACKEND", "django_tasks_db.
 # minute; a late tick still sends, a very late one does not, so nobody is told to take a dose hours late).
 REMINDER_WINDOW_MINUTES = _env_int("SLOWTAPER_REMINDER_WINDOW_MINUTES", 30)
 
+# The board: a topic nobody has answered goes to the mentor on duty after this many minutes, and to staff after
+# this many minutes from when it was started.
+BOARD_NO_REPLY_MINUTES = _env_int("SLOWTAPER_BOARD_NO_REPLY_MINUTES", 120)
+BOARD_STAFF_MINUTES = _env_int("SLOWTAPER_BOARD_STAFF_MINUTES", 360)
+
 # Messages live in the session, which is flushed when someone else logs in on the same device: one person's
 # "saved" notes never show to the next (a cookie would outlive the logout).
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -92,6 +92,8 @@ urlpatterns = [
     path("board/p/<int:pk>/moderate/", board.moderate, name="board_moderate"),
     path("board/search/", board.search, name="board_search"),
     path("board/moderation/", board.queue, name="board_queue"),
+    path("board/rota/", board.rota, name="board_rota"),
+    path("board/rota/<int:pk>/remove/", board.rota_remove, name="board_rota_remove"),
     path("mentor/", programs.mentor, name="mentor"),
     path("mentor/<int:member_id>/", programs.mentee, name="mentee"),
 ]

@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -116,6 +116,50 @@ def edit(post: Post, body: str) -> Post:
         if post.held_for == Post.Held.CRISIS and kinds:
             _alert_crisis(post)
     return post
+
+
+def unanswered() -> QuerySet[Topic]:
+    """Open topics whose visible posts are all by their author (nobody has answered yet)."""
+    answered = Post.objects.filter(status=Post.Status.VISIBLE).exclude(author_id=models.OuterRef("author_id"))
+    return (
+        Topic.objects.filter(hidden=False, locked=False, author__isnull=False, posts__status=Post.Status.VISIBLE)
+        .exclude(models.Exists(answered.filter(topic=models.OuterRef("pk"))))
+        .distinct()
+    )
+
+
+def escalate(now: datetime | None = None) -> list[tuple[Topic, str]]:
+    """Tell the mentor on duty about topics nobody has answered for BOARD_NO_REPLY_MINUTES, and staff about
+    those still unanswered BOARD_STAFF_MINUTES after they were started. Each step happens once per topic."""
+    moment = now or timezone.now()
+    done: list[tuple[Topic, str]] = []
+    to_mentor = moment - timedelta(minutes=settings.BOARD_NO_REPLY_MINUTES)
+    to_staff = moment - timedelta(minutes=settings.BOARD_STAFF_MINUTES)
+    link = settings.SITE_URL + reverse("board_home")
+    for topic in unanswered().filter(escalated_mentor_at__isnull=True, created__lte=to_mentor):
+        with transaction.atomic():
+            if Topic.objects.filter(pk=topic.pk, escalated_mentor_at__isnull=True).update(escalated_mentor_at=moment):
+                notify(
+                    on_duty(moment),
+                    _("slowtaper: a board topic is waiting for an answer"),
+                    _("A member's topic has had no reply for a while. Could you answer it? %(link)s")
+                    % {"link": settings.SITE_URL + reverse("board_topic", args=[topic.pk])},
+                )
+                done.append((topic, "mentor"))
+    staff = list(User.objects.filter(role=Role.STAFF, is_active=True))
+    for topic in unanswered().filter(
+        escalated_staff_at__isnull=True, escalated_mentor_at__isnull=False, created__lte=to_staff
+    ):
+        with transaction.atomic():
+            if Topic.objects.filter(pk=topic.pk, escalated_staff_at__isnull=True).update(escalated_staff_at=moment):
+                notify(
+                    staff,
+                    _("slowtaper: a board topic is still unanswered"),
+                    _("A member's topic has had no reply even after the mentor on duty was told. %(link)s")
+                    % {"link": link},
+                )
+                done.append((topic, "staff"))
+    return done
 
 
 def _alert_crisis(post: Post) -> None:

@@ -3,7 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category
+from slowtaper.accounts.models import Role, User
+
+from .models import Category, Shift
 
 BODY_HELP = _("Plain text; *italics*, **bold**, lists and links work. No pictures.")
 
@@ -61,4 +63,24 @@ class ModerateForm(forms.Form):
             self.add_error("days", _("Say for how many days."))
         if data.get("action") in ("warn", "suspend") and not data.get("note"):
             self.add_error("note", _("Tell the member why, in a sentence."))
+        return data
+
+
+class ShiftForm(forms.ModelForm):
+    """A weekly shift, in the mentor's own time zone."""
+
+    class Meta:
+        model = Shift
+        fields = ["mentor", "weekday", "start", "end"]
+        widgets = {"start": forms.TimeInput(attrs={"type": "time"}), "end": forms.TimeInput(attrs={"type": "time"})}
+        labels = {"start": _("From (mentor's time)"), "end": _("To (mentor's time; past midnight is fine)")}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["mentor"].queryset = User.objects.filter(role=Role.MENTOR, is_active=True)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("start") is not None and data.get("start") == data.get("end"):
+            self.add_error("end", _("A shift must end at a different time than it starts."))
         return data

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+import zoneinfo
+from datetime import datetime, time, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -131,9 +132,18 @@ class Shift(models.Model):
     class Meta:
         ordering = ["weekday", "start"]
 
-    def covers(self, moment: datetime) -> bool:
-        import zoneinfo
+    def next_times(self, after: datetime) -> tuple[datetime, datetime]:
+        """The shift's next (or current) start and end as aware datetimes, for showing in any time zone."""
+        zone = zoneinfo.ZoneInfo(self.mentor.time_zone)
+        local = after.astimezone(zone)
+        day = local.date() + timedelta(days=(self.weekday - local.weekday()) % 7)
+        start = datetime.combine(day, self.start, tzinfo=zone)
+        end = datetime.combine(day if self.end > self.start else day + timedelta(days=1), self.end, tzinfo=zone)
+        if end <= after:
+            start, end = start + timedelta(days=7), end + timedelta(days=7)
+        return start, end
 
+    def covers(self, moment: datetime) -> bool:
         local = moment.astimezone(zoneinfo.ZoneInfo(self.mentor.time_zone))
         clock: time = local.time()
         if self.start < self.end:

@@ -17,12 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from slowtaper.accounts.models import User
+from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import notify
 
 from . import board
-from .forms import ModerateForm, PostForm, ReportForm, TopicForm
-from .models import Category, ModerationAction, Post, Report, Topic
+from .forms import ModerateForm, PostForm, ReportForm, ShiftForm, TopicForm
+from .models import Category, ModerationAction, Post, Report, Shift, Topic
 
 PAGE = 20
 
@@ -264,3 +264,49 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
             )
     messages.success(request, _("Done: %(a)s.") % {"a": dict(ModerateForm.ACTIONS)[action]})
     return redirect("board_queue")
+
+
+@login_required
+def rota(request: HttpRequest) -> HttpResponse:
+    """Who is on duty when, shown in the reader's own time zone; staff add and remove shifts."""
+    user = _reader(request)
+    staff = user.role == Role.STAFF
+    form = ShiftForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not staff:
+            raise PermissionDenied
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Shift added."))
+            return redirect("board_rota")
+    now = timezone.now()
+    rows = []
+    for shift in Shift.objects.select_related("mentor").filter(mentor__is_active=True):
+        start, end = shift.next_times(now)
+        rows.append(
+            {
+                "shift": shift,
+                "start": timezone.localtime(start),
+                "end": timezone.localtime(end),
+                "now": shift.covers(now),
+            }
+        )
+    rows.sort(key=lambda r: r["start"])
+    context = {
+        "rows": rows,
+        "form": form if staff else None,
+        "on_duty": board.on_duty(now),
+        "zone": timezone.get_current_timezone_name(),
+    }
+    return render(request, "community/rota.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def rota_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    if user.role != Role.STAFF:
+        raise PermissionDenied
+    get_object_or_404(Shift, pk=pk).delete()
+    messages.success(request, _("Shift removed."))
+    return redirect("board_rota")

@@ -1,4 +1,5 @@
-"""Run the reminder tick once, or every minute with --loop (for `make run` and simple deployments)."""
+"""Run the minute's work once, or every minute with --loop (for `make run` and simple deployments): dose
+reminders, and board topics nobody has answered."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from slowtaper.checkins.reminders import tick
+from slowtaper.community.board import escalate
 
 
 class Command(BaseCommand):
@@ -21,6 +23,9 @@ class Command(BaseCommand):
             claimed = tick()
             if claimed:
                 self.stdout.write(f"{len(claimed)} reminder(s) enqueued")
+            escalated = escalate()
+            if escalated:
+                self.stdout.write(f"{len(escalated)} unanswered topic(s) escalated")
             if not options["loop"]:
                 return
             time.sleep(60)
