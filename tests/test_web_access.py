@@ -39,6 +39,10 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "mfa_disable": ("POST", "/accounts/mfa/off/", {}, {}, 302, 302),
     "join": ("GET", "/join/{token}/", {}, {}, 200, 200),
     "staff": ("GET", "/staff/", {}, {"staff": 200}, 403, 302),
+    "contact": ("GET", "/contact/", {}, {}, 200, 200),
+    "contact_requests": ("GET", "/staff/requests/", {}, {"staff": 200}, 403, 302),
+    "contact_request": ("GET", "/staff/requests/{request}/", {}, {"staff": 200}, 403, 302),
+    "contact_invite": ("POST", "/staff/requests/{request}/invite/", {}, {"staff": 302}, 403, 302),
     "staff_member": ("GET", "/staff/members/{m}/", {}, {"staff": 200}, 403, 302),
     "member_home": ("GET", "/me/", {}, MEMBER_ONLY, 403, 302),
     "care": ("GET", "/me/care/", {}, MEMBER_ONLY, 403, 302),
@@ -150,8 +154,9 @@ def world(cast, approved):
     mine.save()
     from datetime import time as clock
 
-    from slowtaper.community.models import Shift
+    from slowtaper.community.models import ContactRequest, Shift
 
+    request = ContactRequest.objects.create(name="Ana", email="ana@example.org", message="Hello", consent=True)
     shift = Shift.objects.create(mentor=cast.mentor, weekday=0, start=clock(9), end=clock(17))
     session = SessionRecord.objects.create(user=cast.member, session_key="elsewhere" * 4)
     token = Invitation.objects.create(email="new@example.org", role="member", invited_by=cast.staff).token
@@ -164,6 +169,7 @@ def world(cast, approved):
         "session": session.pk,
         "topic": first.pk,
         "shift": shift.pk,
+        "request": request.pk,
         "post": mine.pk,
         "token": token,
     }

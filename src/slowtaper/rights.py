@@ -28,7 +28,7 @@ from slowtaper import exports
 from slowtaper.accounts import audit
 from slowtaper.accounts.models import AuditEvent, BreakGlass, CareLink, Invitation, SessionRecord, User
 from slowtaper.checkins.models import CheckInRecord, DoseLog, Reminder, Submission
-from slowtaper.community.models import ModerationAction, Post, Report, Shift, Topic
+from slowtaper.community.models import ContactRequest, ModerationAction, Post, Report, Shift, Topic
 from slowtaper.programs import fhir
 from slowtaper.programs.models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, approved_revision
 from slowtaper.taper import TaperError
@@ -68,6 +68,9 @@ def holdings(member: User) -> dict[str, QuerySet[Any]]:
         "board_reports_made": Report.objects.filter(by=member),
         "board_moderation_of_me": ModerationAction.objects.filter(member=member),
         "mentor_shifts": Shift.objects.filter(mentor=member),
+        "contact_requests": ContactRequest.objects.filter(Q(member=member) | Q(email__iexact=member.email))
+        if member.email
+        else ContactRequest.objects.filter(member=member),
     }
 
 

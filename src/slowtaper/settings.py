@@ -171,6 +171,7 @@ AXES_VERBOSE = False
 RATELIMIT_VIEW = "slowtaper.accounts.views.rate_limited"
 LOGIN_RATE = _env("SLOWTAPER_LOGIN_RATE", "30/10m")
 RESET_RATE = _env("SLOWTAPER_RESET_RATE", "5/h")
+CONTACT_RATE = _env("SLOWTAPER_CONTACT_RATE", "5/h")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "slowtaper_cache"}}
 
 # Sessions: logged out after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS after logging in

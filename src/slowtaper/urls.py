@@ -6,6 +6,7 @@ from django_ratelimit.decorators import ratelimit
 from slowtaper.accounts import mfa
 from slowtaper.accounts import views as accounts
 from slowtaper.checkins import views as checkins
+from slowtaper.community import contact
 from slowtaper.community import views as board
 from slowtaper.programs import data_views
 from slowtaper.programs import views as programs
@@ -45,7 +46,11 @@ urlpatterns = [
     path("accounts/mfa/recovery/", mfa.recovery, name="mfa_recovery"),
     path("accounts/mfa/off/", mfa.disable, name="mfa_disable"),
     path("join/<str:token>/", accounts.join, name="join"),
+    path("contact/", contact.contact, name="contact"),
     path("staff/", accounts.staff, name="staff"),
+    path("staff/requests/", contact.requests, name="contact_requests"),
+    path("staff/requests/<int:pk>/", contact.request_detail, name="contact_request"),
+    path("staff/requests/<int:pk>/invite/", contact.invite, name="contact_invite"),
     path("staff/members/<int:member_id>/", programs.staff_member, name="staff_member"),
     path("me/", programs.member_home, name="member_home"),
     path("me/care/", accounts.care, name="care"),

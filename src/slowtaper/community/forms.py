@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from slowtaper.accounts.models import Role, User
 
-from .models import Category, Shift
+from .models import Category, ContactRequest, Shift
 
 BODY_HELP = _("Plain text; *italics*, **bold**, lists and links work. No pictures.")
 
@@ -84,3 +84,37 @@ class ShiftForm(forms.ModelForm):
         if data.get("start") is not None and data.get("start") == data.get("end"):
             self.add_error("end", _("A shift must end at a different time than it starts."))
         return data
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=120)
+    email = forms.EmailField(label=_("Email"), help_text=_("We reply here. We never share it."))
+    phone = forms.CharField(label=_("Phone (optional)"), max_length=40, required=False)
+    medication = forms.CharField(
+        label=_("Which medicine, and how much (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("For example: clonazepam 0.5 mg twice a day."),
+    )
+    message = forms.CharField(label=_("Your message"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5}))
+    consent = forms.BooleanField(
+        label=_("You may contact me about joining the program."),
+        error_messages={"required": _("Tick this so we may answer you; we contact nobody without it.")},
+    )
+    # A field people never see (hidden by CSS and from screen readers); bots fill it in.
+    website = forms.CharField(
+        required=False,
+        label=_("Leave this empty"),
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+
+class TriageForm(forms.ModelForm):
+    class Meta:
+        model = ContactRequest
+        fields = ["status", "owner", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["owner"].queryset = User.objects.filter(role=Role.STAFF, is_active=True)  # type: ignore[attr-defined]

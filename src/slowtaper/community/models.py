@@ -152,3 +152,37 @@ class Shift(models.Model):
         return (local.weekday() == self.weekday and clock >= self.start) or (
             local.weekday() == (self.weekday + 1) % 7 and clock < self.end
         )
+
+
+class ContactRequest(models.Model):
+    """Someone asking to join or for help through the public contact form, and how staff answered it."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("new")
+        CONTACTED = "contacted", _("contacted")
+        INVITED = "invited", _("invited")
+        CLOSED = "closed", _("closed")
+
+    name = models.CharField(max_length=120)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    medication = models.CharField(max_length=200, blank=True)
+    message = models.TextField(max_length=4000)
+    consent = models.BooleanField()
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact_requests")
+    notes = models.TextField(blank=True)
+    first_response = models.DateTimeField(null=True, blank=True)
+    member = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"contact request {self.pk} from {self.name}"
+
+    @property
+    def waited(self) -> timedelta | None:
+        """Time to first response (None while nobody has answered)."""
+        return self.first_response - self.created if self.first_response else None

@@ -1,0 +1,155 @@
+"""The public contact form, and the staff's triage queue for what comes in.
+
+Spam: a honeypot field (a filled one gets the same thank-you page and stores nothing) and rate limits per
+address and per email (django-ratelimit, in the database cache). Everyone who writes sees the crisis numbers on
+the form and again on the thank-you page: people in trouble use contact forms.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
+
+from slowtaper.accounts.access import require_role
+from slowtaper.accounts.models import Role, User
+from slowtaper.programs.alerts import notify
+
+from .forms import ContactForm, TriageForm
+from .models import ContactRequest
+
+
+def _rate(group: str, request: HttpRequest) -> str:
+    return str(settings.CONTACT_RATE)
+
+
+@ratelimit(key="ip", rate=_rate, method="POST")
+@ratelimit(key="post:email", rate=_rate, method="POST")
+def contact(request: HttpRequest) -> HttpResponse:
+    form = ContactForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        if d["website"]:  # the honeypot: a person never sees this field
+            return render(request, "community/contact_thanks.html")
+        with transaction.atomic():
+            ContactRequest.objects.create(
+                name=d["name"],
+                email=d["email"],
+                phone=d["phone"],
+                medication=d["medication"],
+                message=d["message"],
+                consent=True,
+            )
+            notify(
+                [User(email=d["email"], is_active=True)],
+                _("slowtaper: we received your message"),
+                _(
+                    "Thank you for writing to us, %(name)s. A member of our team will answer you by email. "
+                    "If you are in danger or thinking of harming yourself, do not wait for us: call your local "
+                    "emergency number now."
+                )
+                % {"name": d["name"]},
+            )
+            notify(
+                User.objects.filter(role=Role.STAFF, is_active=True),
+                _("slowtaper: a new contact request"),
+                settings.SITE_URL + reverse("contact_requests"),
+            )
+        return render(request, "community/contact_thanks.html")
+    return render(request, "community/contact.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def requests(request: HttpRequest) -> HttpResponse:
+    require_role(request, Role.STAFF)
+    status = request.GET.get("status", "open")
+    items = ContactRequest.objects.select_related("owner")
+    if status == "open":
+        items = items.exclude(status=ContactRequest.Status.CLOSED)
+    elif status in ContactRequest.Status.values:
+        items = items.filter(status=status)
+    waits = [r.waited.total_seconds() / 3600 for r in ContactRequest.objects.exclude(first_response=None)]
+    median = statistics.median(waits) if waits else None
+    return render(
+        request,
+        "community/requests.html",
+        {"items": items[:200], "status": status, "median_hours": median, "statuses": ContactRequest.Status.choices},
+    )
+
+
+@login_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    staff = require_role(request, Role.STAFF)
+    item = get_object_or_404(ContactRequest, pk=pk)
+    form = TriageForm(request.POST if request.method == "POST" else None, instance=item)
+    if request.method == "POST" and form.is_valid():
+        updated = form.save(commit=False)
+        if updated.status != ContactRequest.Status.NEW and updated.first_response is None:
+            updated.first_response = timezone.now()
+        if updated.owner is None:
+            updated.owner = staff
+        updated.save()
+        messages.success(request, _("Saved."))
+        return redirect("contact_request", item.pk)
+    return render(request, "community/request.html", {"item": item, "form": form}, status=400 if form.errors else 200)
+
+
+def _username_for(email: str) -> str:
+    base = re.sub(r"[^a-z0-9]+", "", email.split("@")[0].lower())[:20] or "member"
+    name, n = base, 1
+    while User.objects.filter(username=name).exists():
+        n += 1
+        name = f"{base}{n}"
+    return name
+
+
+@login_required
+@require_POST
+def invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """Create the requester's member account and email them a link to choose their password."""
+    staff = require_role(request, Role.STAFF)
+    item = get_object_or_404(ContactRequest, pk=pk)
+    if item.member_id is not None or User.objects.filter(email__iexact=item.email).exists():
+        messages.error(request, _("An account with this email already exists; nothing was created."))
+        return redirect("contact_request", item.pk)
+    with transaction.atomic():
+        member = User(
+            username=_username_for(item.email), email=item.email, first_name=item.name[:150], role=Role.MEMBER
+        )
+        member.set_unusable_password()
+        member.save()
+        item.member, item.status = member, ContactRequest.Status.INVITED
+        item.owner = item.owner or staff
+        item.first_response = item.first_response or timezone.now()
+        item.save()
+        link = settings.SITE_URL + reverse(
+            "password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(member.pk)),
+                "token": default_token_generator.make_token(member),
+            },
+        )
+        notify(
+            [member],
+            _("slowtaper: your account is ready"),
+            _("Welcome, %(name)s. Your username is %(user)s. Choose your password here: %(link)s")
+            % {"name": item.name, "user": member.username, "link": link},
+        )
+    messages.success(
+        request, _("Account %(user)s created; the requester was emailed a link.") % {"user": member.username}
+    )
+    return redirect("contact_request", item.pk)

@@ -1,0 +1,110 @@
+"""The public contact form (spam, bad input, crisis numbers, acknowledgement) and the staff triage queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+
+from conftest import login
+from slowtaper.accounts.models import User
+from slowtaper.community.models import ContactRequest
+
+GOOD = {
+    "name": "Ana Lopez",
+    "email": "ana@example.org",
+    "medication": "clonazepam 0.5 mg twice a day",
+    "message": "I have been on it for six years and want to come off slowly.",
+    "consent": "on",
+}
+
+
+def test_the_form_shows_crisis_numbers_and_a_request_is_acknowledged(client, cast):
+    page = client.get("/contact/").content.decode()
+    assert "In danger now?" in page and "911" in page
+    response = client.post("/contact/", GOOD)
+    assert response.status_code == 200 and "we have your message" in response.content.decode()
+    assert "911" in response.content.decode()
+    item = ContactRequest.objects.get()
+    assert (item.status, item.email, item.consent) == ("new", "ana@example.org", True)
+    to = sorted(m.to[0] for m in mail.outbox)
+    assert to == sorted(["ana@example.org", cast.staff.email])
+    assert all("clonazepam" not in (m.subject + m.body).lower() for m in mail.outbox)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"email": "not an email"}, "Enter a valid email address"),
+        ({"consent": ""}, "we contact nobody without it"),
+        ({"message": ""}, "This field is required"),
+        ({"name": "x" * 200}, "at most 120 characters"),
+    ],
+)
+def test_bad_input_is_refused_with_a_message_and_nothing_saved(client, db, change, message):
+    response = client.post("/contact/", {**GOOD, **change})
+    assert response.status_code == 400 and message in response.content.decode()
+    assert ContactRequest.objects.count() == 0 and not mail.outbox
+
+
+def test_the_honeypot_looks_like_success_and_stores_nothing(client, db):
+    response = client.post("/contact/", {**GOOD, "website": "http://spam.example"})
+    assert response.status_code == 200 and "we have your message" in response.content.decode()
+    assert ContactRequest.objects.count() == 0 and not mail.outbox
+
+
+def test_one_address_and_one_email_are_rate_limited(client, db, settings):
+    settings.CONTACT_RATE = "2/h"
+    for i in range(2):
+        assert (
+            client.post("/contact/", {**GOOD, "email": f"a{i}@example.org"}, REMOTE_ADDR="10.0.0.1").status_code == 200
+        )
+    assert client.post("/contact/", {**GOOD, "email": "a9@example.org"}, REMOTE_ADDR="10.0.0.1").status_code == 429
+    for addr in ("10.0.0.2", "10.0.0.3"):
+        client.post("/contact/", GOOD, REMOTE_ADDR=addr)
+    assert client.post("/contact/", GOOD, REMOTE_ADDR="10.0.0.4").status_code == 429  # the same email again
+    assert ContactRequest.objects.count() == 4
+
+
+def test_staff_triage_records_owner_notes_and_time_to_first_response(client, cast, frozen):
+    client.post("/contact/", GOOD)
+    item = ContactRequest.objects.get()
+    frozen.shift(timedelta(hours=3))
+    login(client, cast.staff)
+    assert "Ana Lopez" in client.get("/staff/requests/").content.decode()
+    client.post(f"/staff/requests/{item.pk}/", {"status": "contacted", "owner": "", "notes": "Emailed back."})
+    item.refresh_from_db()
+    assert (item.status, item.owner, item.notes) == ("contacted", cast.staff, "Emailed back.")
+    assert item.waited == timedelta(hours=3)
+    assert "Median time to first response: 3.0 hours" in client.get("/staff/requests/").content.decode()
+    # Only staff see requests.
+    login(client, cast.mentor)
+    assert client.get(f"/staff/requests/{item.pk}/").status_code == 403
+
+
+def test_inviting_a_requester_creates_their_member_account(client, cast):
+    client.post("/contact/", GOOD)
+    item = ContactRequest.objects.get()
+    mail.outbox.clear()
+    login(client, cast.staff)
+    client.post(f"/staff/requests/{item.pk}/invite/")
+    member = User.objects.get(email="ana@example.org")
+    item.refresh_from_db()
+    assert (member.role, member.has_usable_password(), item.status, item.member) == ("member", False, "invited", member)
+    link = mail.outbox[0].body.split("here: ")[1].strip()
+    path = link.split("8000", 1)[1]
+    client.logout()
+    form = client.get(path, follow=True)
+    assert form.status_code == 200
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "quiet river under old bridges", "new_password2": "quiet river under old bridges"},
+    )
+    assert done.status_code == 302
+    member.refresh_from_db()
+    assert member.check_password("quiet river under old bridges")
+    # A second invitation creates nothing.
+    login(client, cast.staff)
+    client.post(f"/staff/requests/{item.pk}/invite/")
+    assert User.objects.filter(email="ana@example.org").count() == 1
