@@ -6,7 +6,7 @@ from django_ratelimit.decorators import ratelimit
 from slowtaper.accounts import mfa
 from slowtaper.accounts import views as accounts
 from slowtaper.checkins import views as checkins
-from slowtaper.community import contact
+from slowtaper.community import contact, learn
 from slowtaper.community import views as board
 from slowtaper.programs import data_views
 from slowtaper.programs import views as programs
@@ -47,6 +47,9 @@ urlpatterns = [
     path("accounts/mfa/off/", mfa.disable, name="mfa_disable"),
     path("join/<str:token>/", accounts.join, name="join"),
     path("contact/", contact.contact, name="contact"),
+    path("learn/", learn.index, name="learn"),
+    path("learn/drugs/<str:drug_id>/", learn.drug, name="learn_drug"),
+    path("learn/<slug:slug>/", learn.page, name="learn_page"),
     path("staff/", accounts.staff, name="staff"),
     path("staff/requests/", contact.requests, name="contact_requests"),
     path("staff/requests/<int:pk>/", contact.request_detail, name="contact_request"),

@@ -1,0 +1,67 @@
+"""The education library: pages from Markdown files with front matter, and a page per drug from the catalogue,
+public, every figure with its source."""
+
+from __future__ import annotations
+
+import pytest
+
+from slowtaper.community import library
+from slowtaper.taper import catalogue
+
+
+def test_every_page_loads_and_cites_only_known_sources():
+    pages = library.pages()
+    assert {"program", "withdrawal"} <= set(pages)
+    for page in pages.values():
+        assert page.title and page.summary and page.citations, page.slug
+        known = catalogue().sources
+        assert all(c.key in known for c in page.citations)
+
+
+def test_a_page_that_cites_an_unknown_source_or_lacks_front_matter_is_refused():
+    with pytest.raises(ValueError, match="unknown source 'made_up'"):
+        library.parse("x", '+++\ntitle = "x"\nsummary = "y"\norder = 1\n+++\nA claim {cite:made_up}.')
+    with pytest.raises(ValueError, match="front matter needs summary"):
+        library.parse("x", '+++\ntitle = "x"\norder = 1\n+++\nText')
+    with pytest.raises(ValueError, match="starts with"):
+        library.parse("x", "No front matter")
+
+
+def test_the_withdrawal_page_is_public_and_links_each_figure_to_its_source(client, db):
+    body = client.get("/learn/withdrawal/").content.decode()
+    assert "5 to 10 percent" in body and '<a href="#source-joint2025">[1]</a>' in body
+    assert 'id="source-joint2025"' in body and "Brunner E" in body
+    for heading in ("Why slow tapering", "What a hold is", "The symptoms", "The timeline", "When to get help"):
+        assert heading in body
+    assert "style=" not in body and "<script>" not in body  # the strict CSP holds (htmx is an external file)
+
+
+def test_the_library_says_it_does_not_replace_a_doctor(client, db):
+    assert "not a substitute" in client.get("/learn/").content.decode()
+    assert "your own physician decides" in client.get("/learn/program/").content.decode()
+
+
+@pytest.mark.parametrize("drug", sorted(catalogue().drugs))
+def test_each_drug_has_a_page_with_sourced_figures(client, db, drug):
+    d = catalogue().drug(drug)
+    body = client.get(f"/learn/drugs/{drug}/").content.decode()
+    assert d.name.capitalize() in body
+    half = d.half_life_h
+    assert (
+        f"{half.value} h" in body and f'href="#source-{half.source}"' in body and f'id="source-{half.source}"' in body
+    )
+    for name, figure in d.equivalence.items():
+        assert f"{name}: {figure.value} mg" in body
+    if any(not f.verified for f in d.equivalence.values()) or not half.verified:
+        assert "[unverified]" in body
+
+
+def test_clonazepam_lists_interactions_and_warnings_from_the_screening_data(client, db):
+    body = client.get("/learn/drugs/clonazepam/").content.decode()
+    assert "Opioids and these medicines together can slow breathing" in body
+    assert "0.5 mg tablet" in body and "<h3>US</h3>" in body
+
+
+def test_an_unknown_drug_or_page_is_404(client, db):
+    assert client.get("/learn/drugs/heroin/").status_code == 404
+    assert client.get("/learn/nothing-here/").status_code == 404
