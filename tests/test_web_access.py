@@ -123,6 +123,11 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "board_search": ("GET", "/board/search/?q=taper", {}, BOARD, 403, 302),
     "board_queue": ("GET", "/board/moderation/", {}, {"mentor": 200, "staff": 200}, 403, 302),
     "board_rota": ("GET", "/board/rota/", {}, BOARD, 403, 302),
+    "board_follow": ("POST", "/board/t/{topic}/follow/", {}, dict.fromkeys(BOARD, 302), 403, 302),
+    "board_notifications": ("GET", "/board/notifications/", {}, BOARD, 403, 302),
+    # Private messages: a member and their own mentor only.
+    "inbox": ("GET", "/messages/", {}, {"member": 200, "other_member": 200, "mentor": 200}, 403, 302),
+    "conversation": ("GET", "/messages/{mentor}/", {}, {"member": 200, "other_member": 404, "mentor": 404}, 403, 302),
     "board_rota_remove": ("POST", "/board/rota/{shift}/remove/", {}, {"staff": 302}, 403, 302),
     "mentee": ("GET", "/mentor/{m}/", {}, {"mentor": 404}, 403, 302),  # nothing shared yet
 }
@@ -172,6 +177,7 @@ def world(cast, approved):
         "session": session.pk,
         "topic": first.pk,
         "shift": shift.pk,
+        "mentor": cast.mentor.pk,
         "request": request.pk,
         "post": mine.pk,
         "token": token,

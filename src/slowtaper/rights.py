@@ -28,7 +28,17 @@ from slowtaper import exports
 from slowtaper.accounts import audit
 from slowtaper.accounts.models import AuditEvent, BreakGlass, CareLink, Invitation, SessionRecord, User
 from slowtaper.checkins.models import CheckInRecord, DoseLog, Reminder, Submission
-from slowtaper.community.models import ContactRequest, ModerationAction, Post, Report, Shift, Topic
+from slowtaper.community.models import (
+    BoardSettings,
+    ContactRequest,
+    Message,
+    ModerationAction,
+    Notification,
+    Post,
+    Report,
+    Shift,
+    Topic,
+)
 from slowtaper.programs import fhir
 from slowtaper.programs.models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, approved_revision
 from slowtaper.taper import TaperError
@@ -68,6 +78,9 @@ def holdings(member: User) -> dict[str, QuerySet[Any]]:
         "board_reports_made": Report.objects.filter(by=member),
         "board_moderation_of_me": ModerationAction.objects.filter(member=member),
         "mentor_shifts": Shift.objects.filter(mentor=member),
+        "messages": Message.objects.filter(Q(sender=member) | Q(recipient=member)),
+        "notifications": Notification.objects.filter(Q(user=member) | Q(sender=member)),
+        "board_settings": BoardSettings.objects.filter(user=member),
         "contact_requests": ContactRequest.objects.filter(Q(member=member) | Q(email__iexact=member.email))
         if member.email
         else ContactRequest.objects.filter(member=member),
@@ -155,7 +168,7 @@ def erase(member: User) -> None:
         keys = list(SessionRecord.objects.filter(user=member).values_list("session_key", flat=True))
         Session.objects.filter(session_key__in=keys).delete()
         # Children first: a fill or revision the member's own rows protect goes with them.
-        order = ["fills", "hold_requests", "tasks", "plan_revisions", "board_posts"]
+        order = ["fills", "hold_requests", "tasks", "plan_revisions", "notifications", "board_posts"]
         rows = holdings(member)
         for name in order:
             rows[name].delete()

@@ -120,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "slowtaper.accounts.context.crisis",
+                "slowtaper.community.context.unread",
             ],
         },
     }

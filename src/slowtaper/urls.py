@@ -6,7 +6,7 @@ from django_ratelimit.decorators import ratelimit
 from slowtaper.accounts import mfa
 from slowtaper.accounts import views as accounts
 from slowtaper.checkins import views as checkins
-from slowtaper.community import contact, learn
+from slowtaper.community import contact, learn, messages_views
 from slowtaper.community import views as board
 from slowtaper.programs import data_views
 from slowtaper.programs import views as programs
@@ -101,7 +101,11 @@ urlpatterns = [
     path("board/search/", board.search, name="board_search"),
     path("board/moderation/", board.queue, name="board_queue"),
     path("board/rota/", board.rota, name="board_rota"),
+    path("board/t/<int:pk>/follow/", board.follow, name="board_follow"),
+    path("board/notifications/", board.notifications, name="board_notifications"),
     path("board/rota/<int:pk>/remove/", board.rota_remove, name="board_rota_remove"),
+    path("messages/", messages_views.inbox, name="inbox"),
+    path("messages/<int:user_id>/", messages_views.conversation, name="conversation"),
     path("mentor/", programs.mentor, name="mentor"),
     path("mentor/<int:member_id>/", programs.mentee, name="mentee"),
 ]

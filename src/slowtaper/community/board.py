@@ -96,12 +96,20 @@ def write(author: User, topic: Topic, body: str, title: str = "") -> Post:
             held_for=held,
             crisis_kinds=kinds,
         )
+        topic.followers.add(author)
         if not held:
             Topic.objects.filter(pk=topic.pk).update(last_activity=post.created)
-        topic.followers.add(author)
+            became_visible(post)
         if held == Post.Held.CRISIS:
             _alert_crisis(post)
     return post
+
+
+def became_visible(post: Post) -> None:
+    """A post others can now read: followers and anyone it @mentions hear of it."""
+    from .notices import post_visible  # notices reads the rules above
+
+    post_visible(post)
 
 
 def edit(post: Post, body: str) -> Post:
@@ -163,13 +171,18 @@ def escalate(now: datetime | None = None) -> list[tuple[Topic, str]]:
 
 
 def _alert_crisis(post: Post) -> None:
+    alert_on_duty()
+
+
+def alert_on_duty() -> None:
+    """Tell the mentors on duty (or staff) that someone wrote of a crisis, without what they wrote."""
     link = settings.SITE_URL + reverse("board_queue")
     notify(
         on_duty(),
         _("slowtaper: a board post needs a mentor now"),
         _(
-            "A post on the board may describe a crisis and is held until a mentor reads it. "
-            "Its author has been shown the crisis lines. Please read it now: %(link)s"
+            "A post or message on the board may describe a crisis (a post is held until a mentor reads it). "
+            "Its author has been shown the crisis lines. Please look now: %(link)s"
         )
         % {"link": link},
     )

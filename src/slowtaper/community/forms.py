@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from slowtaper.accounts.models import Role, User
 
-from .models import Category, ContactRequest, Shift
+from .models import BoardSettings, Category, ContactRequest, Shift
 
 BODY_HELP = _("Plain text; *italics*, **bold**, lists and links work. No pictures.")
 
@@ -118,3 +118,10 @@ class TriageForm(forms.ModelForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["owner"].queryset = User.objects.filter(role=Role.STAFF, is_active=True)  # type: ignore[attr-defined]
+
+
+class BoardSettingsForm(forms.ModelForm):
+    class Meta:
+        model = BoardSettings
+        fields = ["email"]
+        widgets = {"email": forms.RadioSelect}

@@ -186,3 +186,52 @@ class ContactRequest(models.Model):
     def waited(self) -> timedelta | None:
         """Time to first response (None while nobody has answered)."""
         return self.first_response - self.created if self.first_response else None
+
+
+class BoardSettings(models.Model):
+    """How a person hears about board activity by email (in-app notifications always appear)."""
+
+    class Email(models.TextChoices):
+        EACH = "each", _("an email for each")
+        DAILY = "daily", _("one email a day at most")
+        OFF = "off", _("no emails")
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="board_settings")
+    email = models.CharField(
+        _("Email me about replies, mentions and messages"), max_length=8, choices=Email.choices, default=Email.DAILY
+    )
+    last_digest = models.DateTimeField(null=True, blank=True)
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("a new reply in a topic you follow")
+        MENTION = "mention", _("someone mentioned you")
+        MESSAGE = "message", _("a private message")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    sender = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+    read = models.DateTimeField(null=True, blank=True)
+    emailed = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+
+class Message(models.Model):
+    """A private message between a member and their own mentor (nobody else can send or read them)."""
+
+    sender = models.ForeignKey(User, on_delete=models.CASCADE, related_name="messages_sent")
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="messages_received")
+    body = models.TextField(max_length=5000)
+    html = models.TextField()
+    created = models.DateTimeField(default=timezone.now)
+    read = models.DateTimeField(null=True, blank=True)
+    crisis_kinds = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["created", "pk"]

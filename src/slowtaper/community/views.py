@@ -21,8 +21,8 @@ from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import notify
 
 from . import board
-from .forms import ModerateForm, PostForm, ReportForm, ShiftForm, TopicForm
-from .models import Category, ModerationAction, Post, Report, Shift, Topic
+from .forms import BoardSettingsForm, ModerateForm, PostForm, ReportForm, ShiftForm, TopicForm
+from .models import BoardSettings, Category, ModerationAction, Notification, Post, Report, Shift, Topic
 
 PAGE = 20
 
@@ -123,7 +123,13 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid() and _may_write(request, user):
             return _after_write(request, board.write(user, t, form.cleaned_data["body"]))
     page = Paginator(board.visible_posts(user, t), PAGE).get_page(request.GET.get("page"))
-    context = {"topic": t, "page": page, "form": form, "moderates": board.moderates(user)}
+    context = {
+        "topic": t,
+        "page": page,
+        "form": form,
+        "moderates": board.moderates(user),
+        "following": t.followers.filter(pk=user.pk).exists(),
+    }
     return render(request, "community/topic.html", context, status=400 if form.errors else 200)
 
 
@@ -231,6 +237,7 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
             post.status, post.held_for = Post.Status.VISIBLE, ""
             post.save(update_fields=["status", "held_for"])
             Topic.objects.filter(pk=t.pk).update(last_activity=timezone.now())
+            board.became_visible(post)
         elif action == "hide":
             post.status = Post.Status.HIDDEN
             post.save(update_fields=["status"])
@@ -310,3 +317,34 @@ def rota_remove(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(Shift, pk=pk).delete()
     messages.success(request, _("Shift removed."))
     return redirect("board_rota")
+
+
+@login_required
+@require_POST
+def follow(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    t = _topic_for(user, pk)
+    if t.followers.filter(pk=user.pk).exists():
+        t.followers.remove(user)
+        messages.success(request, _("You no longer follow this topic."))
+    else:
+        t.followers.add(user)
+        messages.success(request, _("You follow this topic: you will hear about new replies."))
+    return redirect("board_topic", t.pk)
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """What is new for you, and how you hear about it by email; opening the page marks everything read."""
+    user: User = request.user  # type: ignore[assignment]
+    if not board.on_board(user):
+        raise PermissionDenied
+    prefs, _created = BoardSettings.objects.get_or_create(user=user)
+    form = BoardSettingsForm(request.POST if request.method == "POST" else None, instance=prefs)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Saved."))
+        return redirect("board_notifications")
+    items = list(Notification.objects.filter(user=user).select_related("topic", "sender")[:100])
+    Notification.objects.filter(user=user, read__isnull=True).update(read=timezone.now())
+    return render(request, "community/notifications.html", {"items": items, "form": form})

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from slowtaper.checkins.reminders import tick
 from slowtaper.community.board import escalate
+from slowtaper.community.notices import digests
 
 
 class Command(BaseCommand):
@@ -23,6 +24,7 @@ class Command(BaseCommand):
             claimed = tick()
             if claimed:
                 self.stdout.write(f"{len(claimed)} reminder(s) enqueued")
+            digests()
             escalated = escalate()
             if escalated:
                 self.stdout.write(f"{len(escalated)} unanswered topic(s) escalated")

@@ -1,0 +1,84 @@
+"""Private messages between a member and their own mentor. The pair comes from the member's care link; anyone
+else gets a 404 for a conversation, exactly as if it did not exist. A member's message that speaks of a crisis
+still reaches their mentor, shows the member the crisis numbers at once, and alerts whoever is on duty."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from slowtaper.accounts.models import CareLink, Role, User
+
+from . import board, notices
+from .forms import PostForm
+from .models import Message
+from .text import crisis_in
+from .text import render as render_md
+
+
+def partners(user: User) -> list[User]:
+    if user.role == Role.MEMBER:
+        link = CareLink.objects.filter(member=user, kind=Role.MENTOR).select_related("carer").first()
+        return [link.carer] if link and link.carer.is_active else []
+    if user.role == Role.MENTOR:
+        return [
+            link.member
+            for link in CareLink.objects.filter(carer=user, kind=Role.MENTOR, member__is_active=True).select_related(
+                "member"
+            )
+        ]
+    return []
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User) or user.role not in (Role.MEMBER, Role.MENTOR):
+        raise PermissionDenied
+    return user
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    rows = []
+    for other in partners(user):
+        unread = Message.objects.filter(sender=other, recipient=user, read__isnull=True).count()
+        rows.append({"other": other, "unread": unread})
+    return render(request, "community/inbox.html", {"rows": rows})
+
+
+@login_required
+def conversation(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = _user(request)
+    other = next((p for p in partners(user) if p.pk == user_id), None)
+    if other is None:
+        raise Http404
+    form = PostForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        body = form.cleaned_data["body"]
+        kinds = [k.id for k in crisis_in(body)] if user.role == Role.MEMBER else []
+        with transaction.atomic():
+            message = Message.objects.create(
+                sender=user, recipient=other, body=body, html=render_md(body), crisis_kinds=kinds
+            )
+            notices.message_sent(message, other, user)
+            if kinds:
+                board.alert_on_duty()
+        if kinds:
+            return render(request, "community/held_crisis.html", {"message": message})
+        return redirect("conversation", other.pk)
+    thread = Message.objects.filter(Q(sender=user, recipient=other) | Q(sender=other, recipient=user)).select_related(
+        "sender"
+    )
+    Message.objects.filter(sender=other, recipient=user, read__isnull=True).update(read=timezone.now())
+    return render(
+        request,
+        "community/conversation.html",
+        {"other": other, "thread": thread, "form": form},
+        status=400 if form.errors else 200,
+    )
