@@ -40,6 +40,12 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "join": ("GET", "/join/{token}/", {}, {}, 200, 200),
     "staff": ("GET", "/staff/", {}, {"staff": 200}, 403, 302),
     "contact": ("GET", "/contact/", {}, {}, 200, 200),
+    "stories": ("GET", "/stories/", {}, {}, 200, 200),
+    "story": ("GET", "/stories/{story}/", {}, {}, 404, 404),  # waiting for review: not public yet
+    "my_stories": ("GET", "/me/stories/", {}, MEMBER_ONLY, 403, 302),
+    "withdraw_story": ("POST", "/me/stories/{story}/withdraw/", {}, {"member": 302, "other_member": 404}, 403, 302),
+    "review_stories": ("GET", "/staff/stories/", {}, {"staff": 200}, 403, 302),
+    "decide_story": ("POST", "/staff/stories/{story}/decide/", {"decision": "publish"}, {"staff": 302}, 403, 302),
     "learn": ("GET", "/learn/", {}, {}, 200, 200),
     "learn_page": ("GET", "/learn/withdrawal/", {}, {}, 200, 200),
     "learn_drug": ("GET", "/learn/drugs/clonazepam/", {}, {}, 200, 200),
@@ -162,9 +168,12 @@ def world(cast, approved):
     mine.save()
     from datetime import time as clock
 
-    from slowtaper.community.models import ContactRequest, Shift
+    from django.utils import timezone
+
+    from slowtaper.community.models import ContactRequest, Shift, Story
 
     request = ContactRequest.objects.create(name="Ana", email="ana@example.org", message="Hello", consent=True)
+    story = Story.objects.create(author=cast.member, title="Me", body="b", html="<p>b</p>", consent=timezone.now())
     shift = Shift.objects.create(mentor=cast.mentor, weekday=0, start=clock(9), end=clock(17))
     session = SessionRecord.objects.create(user=cast.member, session_key="elsewhere" * 4)
     token = Invitation.objects.create(email="new@example.org", role="member", invited_by=cast.staff).token
@@ -178,6 +187,7 @@ def world(cast, approved):
         "topic": first.pk,
         "shift": shift.pk,
         "mentor": cast.mentor.pk,
+        "story": story.pk,
         "request": request.pk,
         "post": mine.pk,
         "token": token,

@@ -37,6 +37,7 @@ from slowtaper.community.models import (
     Post,
     Report,
     Shift,
+    Story,
     Topic,
 )
 from slowtaper.programs import fhir
@@ -81,6 +82,7 @@ def holdings(member: User) -> dict[str, QuerySet[Any]]:
         "messages": Message.objects.filter(Q(sender=member) | Q(recipient=member)),
         "notifications": Notification.objects.filter(Q(user=member) | Q(sender=member)),
         "board_settings": BoardSettings.objects.filter(user=member),
+        "stories": Story.objects.filter(author=member),
         "contact_requests": ContactRequest.objects.filter(Q(member=member) | Q(email__iexact=member.email))
         if member.email
         else ContactRequest.objects.filter(member=member),

@@ -6,7 +6,7 @@ from django_ratelimit.decorators import ratelimit
 from slowtaper.accounts import mfa
 from slowtaper.accounts import views as accounts
 from slowtaper.checkins import views as checkins
-from slowtaper.community import contact, learn, messages_views
+from slowtaper.community import contact, learn, messages_views, stories
 from slowtaper.community import views as board
 from slowtaper.programs import data_views
 from slowtaper.programs import views as programs
@@ -47,6 +47,12 @@ urlpatterns = [
     path("accounts/mfa/off/", mfa.disable, name="mfa_disable"),
     path("join/<str:token>/", accounts.join, name="join"),
     path("contact/", contact.contact, name="contact"),
+    path("stories/", stories.public_list, name="stories"),
+    path("stories/<int:pk>/", stories.public_story, name="story"),
+    path("me/stories/", stories.mine, name="my_stories"),
+    path("me/stories/<int:pk>/withdraw/", stories.withdraw, name="withdraw_story"),
+    path("staff/stories/", stories.review, name="review_stories"),
+    path("staff/stories/<int:pk>/decide/", stories.decide, name="decide_story"),
     path("learn/", learn.index, name="learn"),
     path("learn/drugs/<str:drug_id>/", learn.drug, name="learn_drug"),
     path("learn/<slug:slug>/", learn.page, name="learn_page"),

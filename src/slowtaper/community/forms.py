@@ -125,3 +125,26 @@ class BoardSettingsForm(forms.ModelForm):
         model = BoardSettings
         fields = ["email"]
         widgets = {"email": forms.RadioSelect}
+
+
+class StoryForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=140)
+    body = forms.CharField(
+        label=_("Your story"), max_length=20_000, help_text=BODY_HELP, widget=forms.Textarea(attrs={"rows": 12})
+    )
+    anonymous = forms.BooleanField(label=_("Publish without my name"), required=False, initial=True)
+    consent = forms.BooleanField(
+        label=_("I agree that slowtaper may publish this story on its public website. I can withdraw it at any time."),
+        error_messages={"required": _("We publish nothing without your agreement: tick the box to send it.")},
+    )
+
+
+class StoryDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("publish", _("Publish")), ("decline", _("Do not publish"))])
+    note = forms.CharField(label=_("Note to the author"), max_length=500, required=False)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("decision") == "decline" and not data.get("note"):
+            self.add_error("note", _("Tell the author why, in a sentence."))
+        return data

@@ -235,3 +235,33 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created", "pk"]
+
+
+class Story(models.Model):
+    """A member's story of their taper: published only with their explicit consent and a staff approval, and
+    withdrawn by them at any time."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("waiting for review")
+        PUBLISHED = "published", _("published")
+        DECLINED = "declined", _("not published")
+        WITHDRAWN = "withdrawn", _("withdrawn by you")
+
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="stories")
+    title = models.CharField(max_length=140)
+    body = models.TextField(max_length=20_000)
+    html = models.TextField()
+    anonymous = models.BooleanField(default=True)
+    consent = models.DateTimeField()  # when the author agreed to publication
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    created = models.DateTimeField(default=timezone.now)
+    published = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-published", "-created"]
+
+    @property
+    def byline(self) -> str:
+        return str(_("A member")) if self.anonymous else (self.author.first_name or str(_("A member")))
