@@ -219,3 +219,12 @@ def test_posting_reporting_and_moderating_on_the_board(live_server, page, transa
     page.get_by_text("Done: Hide").wait_for()
     post.refresh_from_db()
     assert post.status == "hidden" and Report.objects.get().resolved is not None
+
+
+def test_axe_finds_nothing_serious_on_the_public_pages(live_server, page, transactional_db):
+    from conftest import board_categories
+
+    board_categories()
+    for path in ("/contact/", "/learn/", "/learn/withdrawal/", "/learn/drugs/clonazepam/", "/stories/"):
+        page.goto(live_server.url + path)
+        assert serious(page) == [], path

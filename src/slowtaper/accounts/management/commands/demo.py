@@ -89,6 +89,40 @@ class Command(BaseCommand):
         self._maria(users["maria"], chen)
         self._james(users["james"], chen)
         self._lena(users["lena"], chen)
+        self._board(users)
+
+    def _board(self, users: dict[str, User]) -> None:
+        """A little life on the support board: a mentor's welcome, a member's question answered, a rota, a
+        published story (the board's rules apply: a new member's first post is approved by the mentor)."""
+        from slowtaper.community import board
+        from slowtaper.community.models import Category, Shift, Story, Topic
+        from slowtaper.community.text import render
+
+        morgan, james, lena, sam = users["morgan"], users["james"], users["lena"], users["sam"]
+        for weekday in range(7):
+            Shift.objects.create(mentor=morgan, weekday=weekday, start=time(8), end=time(22))
+        welcome = Topic.objects.create(
+            category=Category.objects.get(slug="introductions"), title="Welcome to the board", author=morgan
+        )
+        board.write(morgan, welcome, "I'm Morgan, one of the mentors. Say hello and tell us where you are.")
+        question = Topic.objects.create(
+            category=Category.objects.get(slug="tapering"), title="Is a hold a step back?", author=james
+        )
+        first = board.write(james, question, "My clinician agreed a **two-week hold**. It feels like failing.")
+        first.status, first.held_for = "visible", ""
+        first.save(update_fields=["status", "held_for"])
+        board.write(morgan, question, "Not at all. Holds are part of a safe taper. Well done for asking.")
+        Story.objects.create(
+            author=lena,
+            title="Slow was right for me",
+            body="It took longer than I hoped, and that was fine.",
+            html=render("It took longer than I hoped, and that was fine."),
+            anonymous=True,
+            consent=timezone.now(),
+            status=Story.Status.PUBLISHED,
+            published=timezone.now(),
+            decided_by=sam,
+        )
 
     def _intake(self, member: User, drug: str, regimen: dict[str, str], products: list[str], weeks: int) -> Intake:
         daily = sum((Decimal(v) for v in regimen.values()), Decimal(0))
