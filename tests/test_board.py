@@ -183,6 +183,68 @@ def test_an_edit_that_adds_a_crisis_is_held_again(client, cast, tapering):
     assert post.status == "held" and post.held_for == "crisis" and post.edited is not None
 
 
+def test_an_edit_to_a_waiting_first_post_that_adds_a_crisis_becomes_a_crisis_hold(client, cast, tapering):
+    Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(9), end=time(17))
+    start(client, cast.member, tapering)
+    post = Post.objects.get()
+    assert post.held_for == "first_posts" and mail.outbox == []
+    response = client.post(f"/board/p/{post.pk}/edit/", {"body": "I keep thinking about ending my life"})
+    assert "Are you safe right now?" in response.content.decode()
+    post.refresh_from_db()
+    assert (post.status, post.held_for) == ("held", "crisis")
+    assert [m.to for m in mail.outbox] == [[cast.mentor.email]]
+
+
+def test_a_suspended_member_cannot_edit_and_nobody_edits_in_a_locked_topic(client, cast, tapering):
+    start(client, cast.mentor, tapering)
+    topic = Topic.objects.get()
+    mine = board.write(cast.member, topic, "first words")
+    ModerationAction.objects.create(
+        kind="suspend",
+        by=cast.staff,
+        member=cast.member,
+        post=mine,
+        topic=topic,
+        until=board.timezone.now() + timedelta(days=2),
+    )
+    login(client, cast.member)
+    response = client.post(f"/board/p/{mine.pk}/edit/", {"body": "changed while suspended"}, follow=True)
+    assert "You cannot post until" in response.content.decode()
+    mine.refresh_from_db()
+    assert mine.body == "first words"
+    ModerationAction.objects.all().delete()
+    Topic.objects.filter(pk=topic.pk).update(locked=True)
+    response = client.post(f"/board/p/{mine.pk}/edit/", {"body": "changed after the lock"}, follow=True)
+    assert "This topic is locked" in response.content.decode()
+    mine.refresh_from_db()
+    assert mine.body == "first words"
+
+
+@pytest.mark.parametrize(
+    ("moderator", "author", "allowed"),
+    [
+        ("mentor", "member", True),
+        ("staff", "member", True),
+        ("staff", "mentor", True),
+        ("mentor", "mentor", False),  # themselves
+        ("mentor", "staff", False),
+        ("staff", "staff", False),
+    ],
+)
+def test_who_may_warn_and_suspend_whom(client, cast, tapering, moderator, author, allowed):
+    start(client, cast.mentor, tapering)
+    post = board.write(getattr(cast, author), Topic.objects.get(), "some words")
+    login(client, getattr(cast, moderator))
+    for action in ("warn", "suspend"):
+        response = client.post(
+            f"/board/p/{post.pk}/moderate/", {"action": action, "days": "2", "note": "Please."}, follow=True
+        )
+        assert response.status_code == 200
+        assert ("Nobody warns or suspends staff" in response.content.decode()) is not allowed
+    assert ModerationAction.objects.filter(member=getattr(cast, author)).count() == (2 if allowed else 0)
+    assert (board.suspended_until(getattr(cast, author)) is not None) is allowed
+
+
 def test_only_the_author_edits_or_deletes(client, cast, tapering):
     start(client, cast.mentor, tapering)
     post = Post.objects.get()
@@ -300,6 +362,8 @@ def test_an_unanswered_topic_goes_to_the_mentor_on_duty_then_to_staff(client, ca
     frozen.shift(timedelta(hours=4))
     assert [kind for _t, kind in escalate()] == ["staff"]
     assert mail.outbox[-1].to == [cast.staff.email]
+    topic_link = f"/board/t/{Topic.objects.get().pk}/"
+    assert all(topic_link in m.body for m in mail.outbox)  # each email opens the topic itself
     assert escalate() == []
 
 

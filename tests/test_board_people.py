@@ -111,6 +111,17 @@ def test_a_crisis_message_reaches_the_mentor_shows_help_and_alerts_the_duty(clie
     assert all("pills" not in (m.subject + m.body) for m in mail.outbox)
 
 
+def test_a_crisis_message_emails_the_mentor_at_once_even_with_email_off(client, cast):
+    BoardSettings.objects.create(user=cast.mentor, email="off")
+    login(client, cast.member)
+    client.post(f"/messages/{cast.mentor.pk}/", {"body": "hello"})
+    assert mail.outbox == []  # an ordinary message follows the mentor's choice
+    client.post(f"/messages/{cast.mentor.pk}/", {"body": "I want to die"})
+    to_mentor = [m for m in mail.outbox if m.to == [cast.mentor.email]]
+    assert len(to_mentor) == 1 and f"/messages/{cast.member.pk}/" in to_mentor[0].body
+    assert "die" not in to_mentor[0].subject + to_mentor[0].body
+
+
 def test_erasure_takes_messages_and_notifications(client, cast, topic):
     from slowtaper.rights import erase
 

@@ -117,13 +117,22 @@ def edit(post: Post, body: str) -> Post:
     kinds = [k.id for k in crisis_in(post.topic.title if post.topic.posts.first() == post else "", body)]
     post.body, post.html, post.edited = body, render(body), timezone.now()
     post.crisis_kinds = kinds
-    if kinds and post.status == Post.Status.VISIBLE:
+    # A crisis outranks every other hold (a first post waiting for approval included); a hidden post stays hidden.
+    if kinds and post.status in (Post.Status.VISIBLE, Post.Status.HELD):
         post.status, post.held_for = Post.Status.HELD, Post.Held.CRISIS
     with transaction.atomic():
         post.save()
         if post.held_for == Post.Held.CRISIS and kinds:
             _alert_crisis(post)
     return post
+
+
+def may_discipline(moderator: User, author: User) -> bool:
+    """Warnings and suspensions: mentors act on members; staff on members and mentors; nobody on themselves or
+    on staff (a staff member's conduct is a matter for the program, not the board)."""
+    if author.pk == moderator.pk or author.role == Role.STAFF:
+        return False
+    return author.role == Role.MEMBER or moderator.role == Role.STAFF
 
 
 def unanswered() -> QuerySet[Topic]:
@@ -143,7 +152,6 @@ def escalate(now: datetime | None = None) -> list[tuple[Topic, str]]:
     done: list[tuple[Topic, str]] = []
     to_mentor = moment - timedelta(minutes=settings.BOARD_NO_REPLY_MINUTES)
     to_staff = moment - timedelta(minutes=settings.BOARD_STAFF_MINUTES)
-    link = settings.SITE_URL + reverse("board_home")
     for topic in unanswered().filter(escalated_mentor_at__isnull=True, created__lte=to_mentor):
         with transaction.atomic():
             if Topic.objects.filter(pk=topic.pk, escalated_mentor_at__isnull=True).update(escalated_mentor_at=moment):
@@ -164,7 +172,7 @@ def escalate(now: datetime | None = None) -> list[tuple[Topic, str]]:
                     staff,
                     _("slowtaper: a board topic is still unanswered"),
                     _("A member's topic has had no reply even after the mentor on duty was told. %(link)s")
-                    % {"link": link},
+                    % {"link": settings.SITE_URL + reverse("board_topic", args=[topic.pk])},
                 )
                 done.append((topic, "staff"))
     return done

@@ -4,15 +4,19 @@ still reaches their mentor, shows the member the crisis numbers at once, and ale
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from slowtaper.accounts.models import CareLink, Role, User
+from slowtaper.programs.alerts import notify
 
 from . import board, notices
 from .forms import PostForm
@@ -68,6 +72,14 @@ def conversation(request: HttpRequest, user_id: int) -> HttpResponse:
             )
             notices.message_sent(message, other, user)
             if kinds:
+                # Their own mentor hears at once, whatever their email choice; the duty rota covers the hours
+                # their mentor is away (without the words: a private message stays between the two of them).
+                notify(
+                    [other],
+                    _("slowtaper: a message needs you now"),
+                    _("%(member)s wrote to you about something that may be a crisis. Please read it now: %(link)s")
+                    % {"member": user, "link": settings.SITE_URL + reverse("conversation", args=[user.pk])},
+                )
                 board.alert_on_duty()
         if kinds:
             return render(request, "community/held_crisis.html", {"message": message})

@@ -145,7 +145,10 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _reader(request)
     post = _own_post(user, pk)
     form = PostForm(request.POST if request.method == "POST" else None, initial={"body": post.body})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and post.topic.locked and not board.moderates(user):
+        messages.error(request, _("This topic is locked: its posts can no longer be changed."))
+        return redirect("board_topic", post.topic_id)
+    if request.method == "POST" and form.is_valid() and _may_write(request, user):
         board.edit(post, form.cleaned_data["body"])
         if post.held_for == Post.Held.CRISIS and post.status == Post.Status.HELD:
             return render(request, "community/held_crisis.html", {"post": post})
@@ -231,6 +234,12 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("board_queue")
     d = form.cleaned_data
     action, note, t = d["action"], d["note"], post.topic
+    if action in ("warn", "suspend") and not board.may_discipline(moderator, post.author):
+        messages.error(
+            request,
+            _("Mentors warn and suspend members; staff also mentors. Nobody warns or suspends staff or themselves."),
+        )
+        return redirect("board_queue")
     until = None
     with transaction.atomic():
         if action == "approve":
