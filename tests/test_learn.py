@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from slowtaper.community import library
-from slowtaper.taper import catalogue
+from slowtaper.taper import catalogue, screening
 
 
 def test_every_page_loads_and_cites_only_known_sources():
@@ -51,14 +51,27 @@ def test_each_drug_has_a_page_with_sourced_figures(client, db, drug):
         f"{half.value} h" in body and f'href="#source-{half.source}"' in body and f'id="source-{half.source}"' in body
     )
     for name, figure in d.equivalence.items():
-        assert f"{name}: {figure.value} mg" in body
+        if figure.value is None:  # a published range (Medscape): shown as a range, never as one number
+            assert f"{name}: {figure.low:g}–{figure.high:g} mg (a range only" in body
+        else:
+            assert f"{name}: {figure.value} mg" in body
+    assert "None mg" not in body
+    assert "You told us" not in body and "your answers" not in body  # a reader who was never screened
     if any(not f.verified for f in d.equivalence.values()) or not half.verified:
         assert "[unverified]" in body
 
 
 def test_clonazepam_lists_interactions_and_warnings_from_the_screening_data(client, db):
     body = client.get("/learn/drugs/clonazepam/").content.decode()
-    assert "Opioids and these medicines together can slow breathing" in body
+    rules = {r.id: r for r in screening().rules}
+    opioid = screening().comedications["opioid"].label
+    assert f"<strong>{opioid}</strong>" in body and rules["opioid"].clinician in body
+    assert "Valproate" in body and rules["valproate"].clinician in body  # clonazepam only
+    epilepsy = screening().conditions["epilepsy"].label
+    assert f"<strong>{epilepsy}</strong>" in body and "at home, with a specialist involved" in body
+    assert "<strong>Age 65 or over</strong>" in body and "<strong>Pregnancy</strong>" in body
+    alprazolam = client.get("/learn/drugs/alprazolam/").content.decode()
+    assert "Valproate" not in alprazolam and rules["cyp3a_inhibitor_alprazolam"].clinician in alprazolam
     assert "0.5 mg tablet" in body and "<h3>US</h3>" in body
 
 

@@ -16,6 +16,8 @@ from importlib.resources import files
 from typing import Any
 
 import nh3
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from markdown_it import MarkdownIt
 
 from slowtaper.taper import catalogue, screening
@@ -88,23 +90,75 @@ def pages() -> dict[str, Page]:
     return {p.slug: p for p in sorted(found, key=lambda p: (p.order, p.slug))}
 
 
+@dataclass(frozen=True)
+class Caution:
+    """A screening rule told to a reader who has not been screened: whom it concerns (from the rule's
+    conditions, co-medications, age or pregnancy), how much care it asks for, and the guideline's words."""
+
+    who: str
+    care: str
+    setting: str
+    clinician: str
+    source: str
+
+
+# How much care each severity asks for, in words for the public (the severities are the screening's own).
+CARE = {
+    "info": gettext_lazy("Good to know"),
+    "caution": gettext_lazy("Take extra care"),
+    "refer": gettext_lazy("A clinician reviews this before the taper"),
+    "urgent": gettext_lazy("Get help before any change"),
+}
+
+
 def _applies(when: dict[str, Any], drug: str) -> bool:
     if "drugs" in when and drug not in when["drugs"]:
         return False
     return not ("drugs_except" in when and drug in when["drugs_except"])
 
 
+def _who(when: dict[str, Any]) -> str:
+    """Whom a rule concerns, in the screening's own labels; "" for rules about a member's dose or history of
+    use, which mean nothing without their answers."""
+    data = screening()
+    parts = [data.conditions[c].label for c in when.get("conditions", [])]
+    taken = [data.comedications[c].label for c in when.get("comedications", [])]
+    if taken:
+        parts.append(_(" or ").join(taken))
+    if "comedications_all" in when:
+        parts.append(_(", together with ").join(data.comedications[c].label for c in when["comedications_all"]))
+    if "age_min" in when:
+        parts.append(_("Age %(n)s or over") % {"n": when["age_min"]})
+    if "age_max" in when:
+        parts.append(_("Age %(n)s or under") % {"n": when["age_max"]})
+    if when.get("pregnant"):
+        parts.append(_("Pregnancy"))
+    if when.get("breastfeeding"):
+        parts.append(_("Breastfeeding"))
+    if "dose_band" in when or "risk" in when:
+        return ""
+    return _("; and ").join(parts)
+
+
+def _cautions(drug: str, medicines: bool) -> list[Caution]:
+    data = screening()
+    out = []
+    for r in data.rules:
+        about_medicines = "comedications" in r.when or "comedications_all" in r.when
+        who = _who(r.when)
+        if who and about_medicines == medicines and _applies(r.when, drug):
+            out.append(Caution(who, str(CARE[r.severity]), data.settings[r.setting], r.clinician, r.source))
+    return out
+
+
 def drug_page(drug_id: str) -> dict[str, Any]:
-    """Everything the drug's page shows, each figure with its source key (resolved by the template)."""
+    """Everything the drug's page shows, each figure with its source key (resolved by the template). Warnings
+    and interactions come from the screening rules, told generally (the rules' own texts speak to a member
+    about their answers)."""
     cat = catalogue()
     drug = cat.drug(drug_id)
-    rules = screening().rules
-    interactions = [
-        r for r in rules if ("comedications" in r.when or "comedications_all" in r.when) and _applies(r.when, drug.id)
-    ]
-    warnings = [
-        r for r in rules if "conditions" in r.when and "comedications" not in r.when and _applies(r.when, drug.id)
-    ]
+    interactions = _cautions(drug.id, medicines=True)
+    warnings = _cautions(drug.id, medicines=False)
     by_region: dict[str, list[Any]] = {}
     for product in cat.products:
         if product.drug == drug.id:
