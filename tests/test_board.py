@@ -253,6 +253,8 @@ def test_only_the_author_edits_or_deletes(client, cast, tapering):
         assert client.get(f"/board/p/{post.pk}/edit/").status_code == 404
         assert client.post(f"/board/p/{post.pk}/delete/").status_code == 404
     login(client, cast.mentor)
+    asked = client.get(f"/board/p/{post.pk}/delete/").content.decode()
+    assert "the topic goes too" in asked and Post.objects.filter(pk=post.pk).exists()  # asking deletes nothing
     assert client.post(f"/board/p/{post.pk}/delete/")["Location"] == "/board/"
     assert not Topic.objects.exists()  # the only post went, and its topic with it
 

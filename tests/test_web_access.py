@@ -124,6 +124,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "board_topic": ("GET", "/board/t/{topic}/", {}, BOARD, 403, 302),
     "board_edit": ("GET", "/board/p/{post}/edit/", {}, {**BOARD_404, "member": 200}, 403, 302),
     "board_delete": ("POST", "/board/p/{post}/delete/", {}, {**BOARD_404, "member": 302}, 403, 302),
+    "board_delete:ask": ("GET", "/board/p/{post}/delete/", {}, {**BOARD_404, "member": 200}, 403, 302),
     "board_report": ("GET", "/board/p/{post}/report/", {}, BOARD, 403, 302),
     "board_moderate": ("POST", "/board/p/{post}/moderate/", {"action": "lock"}, MODERATORS_302, 403, 302),
     "board_search": ("GET", "/board/search/?q=taper", {}, BOARD, 403, 302),
@@ -142,8 +143,9 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
 def test_every_route_has_a_row():
     """A new route without a row above fails here."""
     names = {p.name for p in get_resolver().url_patterns}
-    assert names - set(ROUTES) == set(), "add a row to ROUTES for each new route"
-    assert set(ROUTES) - names == set()
+    rows = {key.split(":")[0] for key in ROUTES}  # "name:what" is a second row for one route (GET beside POST)
+    assert names - rows == set(), "add a row to ROUTES for each new route"
+    assert rows - names == set()
 
 
 @pytest.fixture

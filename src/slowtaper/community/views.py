@@ -158,11 +158,14 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Asks first (a tap on a phone is easily a slip); the POST deletes."""
     user = _reader(request)
     post = _own_post(user, pk)
     topic_id = post.topic_id
+    if request.method != "POST":
+        last = not Post.objects.filter(topic_id=topic_id).exclude(pk=post.pk).exists()
+        return render(request, "community/delete.html", {"post": post, "whole_topic": last})
     with transaction.atomic():
         post.delete()
         if not Post.objects.filter(topic_id=topic_id).exists():
