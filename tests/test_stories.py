@@ -3,7 +3,7 @@ withdrawable by the author at any time; program outcomes shown only as aggregate
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core import mail
 
@@ -75,3 +75,16 @@ def test_outcomes_stay_hidden_until_the_group_is_big_enough(cast):
     result = outcomes()
     assert result["shown"] is True and result["finished"] == MIN_GROUP
     assert result["median_weeks"] > 0 and 0 <= result["still_tapering_percent"] <= 100
+
+
+def test_the_public_page_counts_outcomes_at_most_once_an_hour(client, cast, frozen, monkeypatch):
+    from slowtaper.community import stories
+
+    calls = []
+    monkeypatch.setattr(stories, "outcomes", lambda: calls.append(1) or {"shown": False, "min_group": MIN_GROUP})
+    for _visit in range(3):
+        assert client.get("/stories/").status_code == 200
+    assert len(calls) == 1
+    frozen.shift(timedelta(seconds=stories.OUTCOMES_CACHE_SECONDS + 1))
+    client.get("/stories/")
+    assert len(calls) == 2

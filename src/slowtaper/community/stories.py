@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -58,9 +59,15 @@ def outcomes() -> dict[str, Any]:
     }
 
 
+# The public page reads every approved plan to count outcomes; an hour-old count is fine, and an anonymous
+# visitor reloading the page must not make the server re-check every plan each time.
+OUTCOMES_CACHE_SECONDS = 3600
+
+
 def public_list(request: HttpRequest) -> HttpResponse:
     stories = Story.objects.filter(status=Story.Status.PUBLISHED).select_related("author")
-    return render(request, "community/stories.html", {"stories": stories, "outcomes": outcomes()})
+    counts = cache.get_or_set("stories:outcomes", outcomes, OUTCOMES_CACHE_SECONDS)
+    return render(request, "community/stories.html", {"stories": stories, "outcomes": counts})
 
 
 def public_story(request: HttpRequest, pk: int) -> HttpResponse:
