@@ -4,12 +4,14 @@ withdrawable by the author at any time; program outcomes shown only as aggregate
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.core import mail
 
 from conftest import give_intake, give_plan, login, make_user
 from slowtaper.community.models import Story
 from slowtaper.community.stories import MIN_GROUP, outcomes
+from slowtaper.programs.models import PlanRevision
 
 STORY = {
     "title": "Off after four years",
@@ -75,6 +77,16 @@ def test_outcomes_stay_hidden_until_the_group_is_big_enough(cast):
     result = outcomes()
     assert result["shown"] is True and result["finished"] == MIN_GROUP
     assert result["median_weeks"] > 0 and 0 <= result["still_tapering_percent"] <= 100
+    lengths = sorted((r.plan().end - r.plan().start).days for r in PlanRevision.objects.filter(status="approved"))
+    assert result["median_weeks"] == round(lengths[len(lengths) // 2] / 7)
+    assert result["still_tapering_percent"] == 0
+    # One still tapering, one whose plan ended at a maintenance dose: 1 of 7 is tapering.
+    give_plan(make_user("now", "member"), clinician)
+    kept = make_user("kept", "member")
+    give_intake(kept)
+    give_plan(kept, clinician, start=date(2025, 1, 6), stabilise_days=0, goal_mg=Decimal("0.5"))
+    result = outcomes()
+    assert (result["finished"], result["still_tapering_percent"]) == (MIN_GROUP, round(100 / 7))
 
 
 def test_the_public_page_counts_outcomes_at_most_once_an_hour(client, cast, frozen, monkeypatch):

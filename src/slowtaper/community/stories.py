@@ -36,7 +36,7 @@ def outcomes() -> dict[str, Any]:
     """Members who finished, the median length of their tapers, and the share still tapering; or `shown`
     False while the group is too small."""
     finished_days: list[int] = []
-    tapering = 0
+    tapering = at_goal = 0  # at_goal: a plan to a maintenance dose that has reached it (neither finished nor tapering)
     for rev in PlanRevision.objects.filter(status=PlanRevision.Status.APPROVED, member__is_active=True).select_related(
         "member"
     ):
@@ -44,11 +44,13 @@ def outcomes() -> dict[str, Any]:
             plan = rev.plan()
         except TaperError:
             continue
-        if plan.stops and local_today(rev.member) >= plan.end:
+        if local_today(rev.member) < plan.end:
+            tapering += 1
+        elif plan.stops:
             finished_days.append((plan.end - plan.start).days)
         else:
-            tapering += 1
-    total = len(finished_days) + tapering
+            at_goal += 1
+    total = len(finished_days) + tapering + at_goal
     if len(finished_days) < MIN_GROUP:
         return {"shown": False, "min_group": MIN_GROUP}
     return {
