@@ -42,6 +42,13 @@ def test_a_held_post_notifies_only_when_approved(client, cast, topic):
     assert list(Notification.objects.values_list("user__username", flat=True)) == ["mentor"]
 
 
+def test_followers_of_a_hidden_topic_hear_nothing_of_it(cast, topic):
+    topic.followers.add(cast.member)
+    Topic.objects.filter(pk=topic.pk).update(hidden=True)
+    board.write(cast.staff, topic, "A reply in a topic a moderator hid.")
+    assert list(Notification.objects.values_list("user__username", flat=True)) == ["mentor"]  # moderators see it
+
+
 def test_follow_and_unfollow(client, cast, topic):
     login(client, cast.other_member)
     client.post(f"/board/t/{topic.pk}/follow/")

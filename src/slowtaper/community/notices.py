@@ -58,7 +58,7 @@ def post_visible(post: Post) -> list[Notification]:
                 out.append(_add(user, Notification.Kind.MENTION, topic=topic, post=post, sender=post.author))
                 told.add(user.pk)
     for user in topic.followers.filter(is_active=True).exclude(pk__in=told):
-        if board.on_board(user):
+        if board.on_board(user) and board.visible_topics(user).filter(pk=topic.pk).exists():
             out.append(_add(user, Notification.Kind.REPLY, topic=topic, post=post, sender=post.author))
     return out
 
