@@ -316,6 +316,28 @@ def test_lock_move_warn_and_suspend(client, cast, tapering):
     assert Topic.objects.count() == 1
 
 
+def test_a_moderator_hides_a_whole_topic_from_its_page_and_shows_it_again(client, cast, tapering):
+    start(client, cast.mentor, tapering, title="Spam topic", body="Cheap pills here")
+    topic = Topic.objects.get()
+    board.write(cast.staff, topic, "A reply.")
+    login(client, cast.mentor)
+    page = client.get(f"/board/t/{topic.pk}/").content.decode()
+    assert "Moderate this topic" in page and 'name="back" value="topic"' in page
+    done = client.post(f"/board/p/{topic.posts.first().pk}/moderate/", {"action": "hide_topic", "back": "topic"})
+    assert done["Location"] == f"/board/t/{topic.pk}/"
+    assert "only moderators see it" in client.get(done["Location"]).content.decode()
+    login(client, cast.member)
+    assert client.get(f"/board/t/{topic.pk}/").status_code == 404
+    assert "Spam topic" not in client.get("/board/c/tapering/").content.decode()
+    assert "Spam topic" not in client.get("/board/search/?q=pills").content.decode()
+    assert ModerationAction.objects.get().kind == "hide_topic"
+    login(client, cast.staff)
+    client.post(f"/board/p/{topic.posts.first().pk}/moderate/", {"action": "show_topic"})
+    login(client, cast.member)
+    page = client.get(f"/board/t/{topic.pk}/").content.decode()
+    assert "Cheap pills" in page and "Moderate this topic" not in page  # members get no moderation form
+
+
 def test_search_finds_visible_posts_only(client, cast, tapering):
     start(client, cast.mentor, tapering, title="Liquid tapering", body="Using a 1 mg/mL solution worked for me.")
     start(client, cast.member, tapering, title="Held one", body="Solution questions from a new member.")

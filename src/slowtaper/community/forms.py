@@ -44,6 +44,8 @@ class ModerateForm(forms.Form):
         ("lock", _("Lock the topic")),
         ("unlock", _("Unlock the topic")),
         ("move", _("Move the topic")),
+        ("hide_topic", _("Hide the whole topic")),
+        ("show_topic", _("Show the topic again")),
         ("warn", _("Warn the author")),
         ("suspend", _("Suspend the author from posting")),
         ("dismiss", _("Dismiss the reports")),

@@ -129,7 +129,10 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "moderates": board.moderates(user),
         "following": t.followers.filter(pk=user.pk).exists(),
+        "first_post": t.posts.first() if board.moderates(user) else None,
     }
+    if board.moderates(user):
+        context["form_moderate"] = ModerateForm()
     return render(request, "community/topic.html", context, status=400 if form.errors else 200)
 
 
@@ -232,9 +235,11 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
     moderator = _moderator(request)
     post = get_object_or_404(Post.objects.select_related("topic", "author"), pk=pk)
     form = ModerateForm(request.POST)
+    # Back to where the moderator was: the topic's page, or the queue.
+    back = redirect("board_topic", post.topic_id) if request.POST.get("back") == "topic" else redirect("board_queue")
     if not form.is_valid():
         messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
-        return redirect("board_queue")
+        return back
     d = form.cleaned_data
     action, note, t = d["action"], d["note"], post.topic
     if action in ("warn", "suspend") and not board.may_discipline(moderator, post.author):
@@ -242,7 +247,7 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             _("Mentors warn and suspend members; staff also mentors. Nobody warns or suspends staff or themselves."),
         )
-        return redirect("board_queue")
+        return back
     until = None
     with transaction.atomic():
         if action == "approve":
@@ -259,6 +264,9 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
         elif action in ("lock", "unlock"):
             t.locked = action == "lock"
             t.save(update_fields=["locked"])
+        elif action in ("hide_topic", "show_topic"):
+            t.hidden = action == "hide_topic"
+            t.save(update_fields=["hidden"])
         elif action == "move":
             t.category = d["category"]
             t.save(update_fields=["category"])
@@ -282,7 +290,7 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
                 + note,
             )
     messages.success(request, _("Done: %(a)s.") % {"a": dict(ModerateForm.ACTIONS)[action]})
-    return redirect("board_queue")
+    return back
 
 
 @login_required
