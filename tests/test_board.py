@@ -310,6 +310,13 @@ def test_lock_move_warn_and_suspend(client, cast, tapering):
     client.post(f"/board/p/{member_post.pk}/moderate/", {"action": "suspend", "days": "3", "note": "Cool off."})
     assert [m.to for m in mail.outbox][-2:] == [[cast.member.email]] * 2
     assert ModerationAction.objects.filter(member=cast.member).count() == 2
+    board.write(cast.member, Topic.objects.get(), "and again")
+    Report.objects.create(post=member_post, by=cast.other_member, reason="rude")
+    queue = client.get("/board/moderation/").content.decode()
+    assert "has had 1 warning(s) and 1 suspension(s) before" in queue
+    recent = queue[queue.index("Recent moderation") :]
+    assert recent.index("suspended a member from the board (Member)") < recent.index("warned a member (Member)")
+    assert "Cool off." in recent and "locked a topic ·" in recent  # newest first; a lock names no member
     login(client, cast.member)
     response = client.post("/board/c/tapering/new/", {"title": "Again", "body": "text"}, follow=True)
     assert "You cannot post until" in response.content.decode()

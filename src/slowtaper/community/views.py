@@ -226,7 +226,18 @@ def queue(request: HttpRequest) -> HttpResponse:
         .select_related("topic", "author")
         .prefetch_related("reports")
     )
-    return render(request, "community/queue.html", {"held": held, "reported": reported, "form": ModerateForm()})
+    held, reported = list(held), list(reported)
+    authors = {p.author_id for p in (*held, *reported)}
+    record: dict[int, dict[str, int]] = {}
+    for member_id, kind in ModerationAction.objects.filter(
+        member_id__in=authors, kind__in=("warn", "suspend")
+    ).values_list("member_id", "kind"):
+        record.setdefault(member_id, {"warn": 0, "suspend": 0})[kind] += 1
+    for post in (*held, *reported):
+        post.record = record.get(post.author_id)  # type: ignore[attr-defined]
+    recent = ModerationAction.objects.select_related("by", "member", "topic").order_by("-at", "-pk")[:30]
+    context = {"held": held, "reported": reported, "form": ModerateForm(), "recent": recent}
+    return render(request, "community/queue.html", context)
 
 
 @login_required
