@@ -100,6 +100,9 @@ def test_ordinary_formatting_survives():
         ("I keep  Hearing   Voices at night", ["psychosis"]),
         ("I don’t want to be here anymore", ["suicide"]),  # a curly apostrophe from a phone keyboard
         ("thinking about self-harm again", ["suicide"]),
+        ("honestly i dont want to live like this", ["suicide"]),  # no apostrophe, typed fast
+        ("I can’t go on", ["suicide"]),
+        ("cant breathe properly since the cut", ["overdose"]),
         ("I killed it at the gym today", []),
         ("my anti-seizure medicine was changed", []),
         ("slept well, cut went fine", []),
