@@ -47,6 +47,7 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/population.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/board.py
 
 # Regenerate the lock from pyproject.toml's ranges (needs the `uv` tool; not part of run or test).
 lock:

@@ -41,6 +41,8 @@ class Topic(models.Model):
 
     class Meta:
         ordering = ["-last_activity"]
+        # A category's page: its topics, newest activity first.
+        indexes = [models.Index(fields=["category", "-last_activity", "-id"], name="topic_category_activity")]
 
     def __str__(self) -> str:
         return self.title

@@ -86,13 +86,17 @@ def home(request: HttpRequest) -> HttpResponse:
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     user = _reader(request)
     cat = get_object_or_404(Category, slug=slug)
-    topics = (
-        board.visible_topics(user)
-        .filter(category=cat)
-        .annotate(posts_shown=Count("posts", filter=Q(posts__status=Post.Status.VISIBLE), distinct=True))
-        .order_by("-last_activity", "-pk")
-    )
+    topics = board.visible_topics(user).filter(category=cat).order_by("-last_activity", "-pk")
     page = Paginator(topics, PAGE).get_page(request.GET.get("page"))
+    # Counted for this page's topics only, after paging.
+    counts = dict(
+        Post.objects.filter(topic__in=[t.pk for t in page], status=Post.Status.VISIBLE)
+        .values("topic")
+        .annotate(n=Count("pk"))
+        .values_list("topic", "n")
+    )
+    for t in page:
+        t.posts_shown = counts.get(t.pk, 0)  # type: ignore[attr-defined]
     return render(request, "community/category.html", {"category": cat, "page": page})
 
 
