@@ -219,6 +219,18 @@ def test_posting_reporting_and_moderating_on_the_board(live_server, page, transa
     page.get_by_text("Done: Hide").wait_for()
     post.refresh_from_db()
     assert post.status == "hidden" and Report.objects.get().resolved is not None
+    assert serious(page) == [], "moderation queue with its log"
+
+    # From the topic's own page the mentor locks it, and lands back there.
+    page.goto(base + f"/board/t/{post.topic_id}/")
+    page.get_by_text("Moderate this topic").click()
+    assert serious(page) == [], "topic page, moderating"
+    page.locator("details").get_by_label("Action").select_option("lock")
+    page.locator("details").get_by_role("button", name="Do it").click()
+    page.get_by_text("Done: Lock the topic").wait_for()
+    assert page.url.endswith(f"/board/t/{post.topic_id}/")
+    post.topic.refresh_from_db()
+    assert post.topic.locked
 
 
 def test_axe_finds_nothing_serious_on_the_public_pages(live_server, page, transactional_db):
