@@ -78,3 +78,10 @@ def test_clonazepam_lists_interactions_and_warnings_from_the_screening_data(clie
 def test_an_unknown_drug_or_page_is_404(client, db):
     assert client.get("/learn/drugs/heroin/").status_code == 404
     assert client.get("/learn/nothing-here/").status_code == 404
+
+
+def test_a_visitor_finds_stories_contact_and_log_in_from_every_public_page(client, db):
+    for path in ("/learn/", "/stories/", "/contact/", "/learn/drugs/diazepam/"):
+        body = client.get(path).content.decode()
+        for href in ('href="/stories/"', 'href="/contact/"', 'href="/accounts/login/"', 'href="/learn/"'):
+            assert href in body, (path, href)
