@@ -150,6 +150,15 @@ def test_with_nobody_on_duty_staff_are_alerted(client, cast, tapering, frozen):
     assert [m.to for m in mail.outbox] == [[cast.staff.email]]
 
 
+def test_the_board_says_who_is_on_duty_now(client, cast, tapering, frozen):
+    Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(9), end=time(17))  # Wed 09-17 New York
+    login(client, cast.member)
+    assert "On duty now: Mentor." in client.get("/board/").content.decode()
+    frozen.move_to("2027-02-10 23:30:00+00:00")  # 18:30 in New York: the shift is over
+    login(client, cast.member)  # hours later: a new session
+    assert "No mentor is on duty right now" in client.get("/board/").content.decode()
+
+
 def test_a_shift_past_midnight_covers_the_early_hours(cast, frozen):
     shift = Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(22), end=time(6))
     frozen.move_to("2027-02-11 08:00:00+00:00")  # Thursday 03:00 in New York

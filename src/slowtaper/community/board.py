@@ -47,13 +47,16 @@ def suspended_until(user: User) -> datetime | None:
     return last.until if last else None
 
 
-def on_duty(now: datetime | None = None) -> list[User]:
-    """The mentors whose shift covers `now`; with nobody on duty, the staff."""
+def mentors_on_duty(now: datetime | None = None) -> list[User]:
+    """The mentors whose shift covers `now`."""
     moment = now or timezone.now()
     mentors = {s.mentor for s in Shift.objects.select_related("mentor") if s.mentor.is_active and s.covers(moment)}
-    if mentors:
-        return sorted(mentors, key=lambda u: u.pk)
-    return list(User.objects.filter(role=Role.STAFF, is_active=True).order_by("pk"))
+    return sorted(mentors, key=lambda u: u.pk)
+
+
+def on_duty(now: datetime | None = None) -> list[User]:
+    """The mentors whose shift covers `now`; with nobody on duty, the staff."""
+    return mentors_on_duty(now) or list(User.objects.filter(role=Role.STAFF, is_active=True).order_by("pk"))
 
 
 def visible_posts(user: User, topic: Topic) -> QuerySet[Post]:

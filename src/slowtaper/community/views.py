@@ -79,7 +79,8 @@ def home(request: HttpRequest) -> HttpResponse:
     queue = board.moderates(user) and (
         Post.objects.filter(status=Post.Status.HELD).exists() or Report.objects.filter(resolved=None).exists()
     )
-    return render(request, "community/home.html", {"categories": categories, "queue": queue})
+    context = {"categories": categories, "queue": queue, "mentors_now": board.mentors_on_duty()}
+    return render(request, "community/home.html", context)
 
 
 @login_required
