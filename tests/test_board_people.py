@@ -39,7 +39,10 @@ def test_a_held_post_notifies_only_when_approved(client, cast, topic):
     assert post.status == "held" and not Notification.objects.exists()
     login(client, cast.staff)
     client.post(f"/board/p/{post.pk}/moderate/", {"action": "approve"})
-    assert list(Notification.objects.values_list("user__username", flat=True)) == ["mentor"]
+    told = sorted(Notification.objects.values_list("user__username", "kind"))
+    assert told == [("member", "approved"), ("mentor", "reply")]  # the author hears their post is up
+    login(client, cast.member)
+    assert "others can read it now" in client.get("/board/notifications/").content.decode()
 
 
 def test_followers_of_a_hidden_topic_hear_nothing_of_it(cast, topic):

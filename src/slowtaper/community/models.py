@@ -212,6 +212,7 @@ class Notification(models.Model):
         REPLY = "reply", _("a new reply in a topic you follow")
         MENTION = "mention", _("someone mentioned you")
         MESSAGE = "message", _("a private message")
+        APPROVED = "approved", _("a moderator approved your post: others can read it now")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=8, choices=Kind.choices)

@@ -63,6 +63,11 @@ def post_visible(post: Post) -> list[Notification]:
     return out
 
 
+def approved(post: Post) -> Notification:
+    """A held post is on the board now: its author hears so (a first post can feel like shouting into a void)."""
+    return _add(post.author, Notification.Kind.APPROVED, topic=post.topic, post=post)
+
+
 def message_sent(message: object, recipient: User, sender: User) -> Notification:
     return _add(recipient, Notification.Kind.MESSAGE, sender=sender)
 

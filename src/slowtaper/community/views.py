@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import notify
 
-from . import board
+from . import board, notices
 from .forms import BoardSettingsForm, ModerateForm, PostForm, ReportForm, ShiftForm, TopicForm
 from .models import BoardSettings, Category, ModerationAction, Notification, Post, Report, Shift, Topic
 
@@ -271,6 +271,8 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
             post.save(update_fields=["status", "held_for"])
             Topic.objects.filter(pk=t.pk).update(last_activity=timezone.now())
             board.became_visible(post)
+            if post.author_id != moderator.pk:
+                notices.approved(post)
         elif action == "hide":
             post.status = Post.Status.HIDDEN
             post.save(update_fields=["status"])
