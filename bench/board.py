@@ -92,7 +92,7 @@ def main() -> None:
     total = 2 * (args.big - 1) + args.big + 2 * (args.small - 1) + args.small
     print(
         f"  search over {total} posts: {search * 1000:.1f} ms, {search / category:.2f}x the category page "
-        "(icontains: a full scan; full-text search is the mend when this grows)"
+        "(SQLite: icontains per word, a scan; PostgreSQL uses full-text search)"
     )
     sys.stdout.flush()
 

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
+from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -363,6 +364,26 @@ def test_search_finds_visible_posts_only(client, cast, tapering):
     login(client, cast.other_member)
     body = client.get("/board/search/?q=solution").content.decode()
     assert "Liquid tapering" in body and "Held one" not in body
+
+
+def test_search_wants_every_word_not_the_exact_phrase(client, cast, tapering):
+    start(client, cast.mentor, tapering, title="Sleep on a hold", body="During the hold my sleep came back slowly.")
+    start(client, cast.mentor, tapering, title="Only sleep", body="Sleep is hard this week.")
+    login(client, cast.other_member)
+    body = client.get("/board/search/?q=hold+sleep").content.decode()
+    assert "Sleep on a hold" in body and "Only sleep" not in body
+    assert "Only sleep" in client.get("/board/search/?q=SLEEP").content.decode()
+    assert client.get("/board/search/?q=" + "x" * 300).status_code == 200  # a long query is cut, not an error
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text search is PostgreSQL's")
+def test_on_postgresql_search_stems_words_and_ranks_titles_first(client, cast, tapering):
+    start(client, cast.mentor, tapering, title="Small steps", body="I am tapering by 5% a month.")
+    start(client, cast.mentor, tapering, title="Tapers that worked", body="Share yours.")
+    login(client, cast.other_member)
+    body = client.get("/board/search/?q=taper").content.decode()
+    assert body.index("Tapers that worked") < body.index("Small steps")  # a title match weighs more
+    assert "Small steps" not in client.get("/board/search/?q=taper+-month").content.decode()
 
 
 def test_topics_and_posts_are_paginated(client, cast, tapering):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -75,6 +75,33 @@ def visible_topics(user: User) -> QuerySet[Topic]:
     # with DISTINCT: a category page then costs about the same whatever the number of posts (bench/board.py).
     shown = Post.objects.filter(topic=models.OuterRef("pk"), status=Post.Status.VISIBLE)
     return topics.filter(hidden=False).filter(models.Exists(shown) | Q(author=user))
+
+
+SEARCH_WORDS = 8
+
+
+def search(user: User, q: str) -> QuerySet[Post]:
+    """The visible posts this reader may see that match `q`, best first. On PostgreSQL: full-text search
+    (English stemming, so "tapering" finds "taper"; web-search syntax: "quoted phrases", -excluded words), titles
+    weighing more than bodies. Elsewhere (SQLite): every word must appear in the post or its topic's title."""
+    posts = Post.objects.filter(status=Post.Status.VISIBLE, topic__in=visible_topics(user)).select_related(
+        "topic", "author"
+    )
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = SearchVector("topic__title", weight="A", config="english") + SearchVector(
+            "body", weight="B", config="english"
+        )
+        query = SearchQuery(q, search_type="websearch", config="english")
+        return (
+            posts.annotate(document=vector, rank=SearchRank(vector, query))
+            .filter(document=query)
+            .order_by("-rank", "-created", "-pk")
+        )
+    for word in q.split()[:SEARCH_WORDS]:
+        posts = posts.filter(Q(body__icontains=word) | Q(topic__title__icontains=word))
+    return posts.order_by("-created", "-pk")
 
 
 def _held_for(author: User, kinds: list[str]) -> str:

@@ -202,14 +202,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
     q = " ".join(request.GET.get("q", "").split())[:100]
-    results = Post.objects.none()
-    if len(q) >= 2:
-        results = (
-            Post.objects.filter(status=Post.Status.VISIBLE, topic__in=board.visible_topics(user).filter(hidden=False))
-            .filter(Q(body__icontains=q) | Q(topic__title__icontains=q))
-            .select_related("topic", "author")
-            .order_by("-created")
-        )
+    results = board.search(user, q) if len(q) >= 2 else Post.objects.none()
     page = Paginator(results, PAGE).get_page(request.GET.get("page"))
     return render(request, "community/search.html", {"q": q, "page": page})
 
