@@ -77,10 +77,37 @@ def test_staff_triage_records_owner_notes_and_time_to_first_response(client, cas
     item.refresh_from_db()
     assert (item.status, item.owner, item.notes) == ("contacted", cast.staff, "Emailed back.")
     assert item.waited == timedelta(hours=3)
-    assert "Median time to first response: 3.0 hours" in client.get("/staff/requests/").content.decode()
+    queue = client.get("/staff/requests/").content.decode()
+    assert "Median time to first response: 3.0 hours" in queue and "<td>3 h 0 min</td>" in queue
     # Only staff see requests.
     login(client, cast.mentor)
     assert client.get(f"/staff/requests/{item.pk}/").status_code == 403
+
+
+def test_a_request_that_speaks_of_a_crisis_goes_first_and_staff_are_told_to_answer_today(client, cast, frozen):
+    client.post("/contact/", GOOD)
+    frozen.shift(timedelta(minutes=5))
+    mail.outbox.clear()
+    worried = {**GOOD, "name": "Sam Doe", "email": "sam@example.org", "message": "Honestly I want to die some days."}
+    response = client.post("/contact/", worried).content.decode()
+    assert "Are you safe right now?" in response and "<strong>911</strong>" in response
+    staff_mail = next(m for m in mail.outbox if m.to == [cast.staff.email])
+    assert "answer today" in staff_mail.subject and "die" not in staff_mail.subject + staff_mail.body
+    assert ContactRequest.objects.get(name="Sam Doe").crisis_kinds == ["suicide"]
+    frozen.shift(timedelta(minutes=5))
+    client.post("/contact/", {**GOOD, "name": "Newest Person", "email": "new@example.org"})
+    login(client, cast.staff)
+    queue = client.get("/staff/requests/").content.decode()
+    assert queue.index("Crisis: answer today") < queue.index("Sam Doe") < queue.index("Newest Person")
+    sam = ContactRequest.objects.get(name="Sam Doe")
+    assert "The message may describe a crisis" in client.get(f"/staff/requests/{sam.pk}/").content.decode()
+    client.post(f"/staff/requests/{sam.pk}/", {"status": "contacted", "owner": "", "notes": "Called."})
+    assert "Crisis: answer today" not in client.get("/staff/requests/").content.decode()  # answered
+
+
+def test_an_ordinary_request_shows_no_crisis_alarm(client, db):
+    response = client.post("/contact/", GOOD).content.decode()
+    assert "Are you safe right now?" not in response and "911" in response  # the numbers, calmly
 
 
 def test_inviting_a_requester_creates_their_member_account(client, cast):

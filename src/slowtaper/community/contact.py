@@ -31,6 +31,7 @@ from slowtaper.programs.alerts import notify
 
 from .forms import ContactForm, TriageForm
 from .models import ContactRequest
+from .text import crisis_in
 
 
 def _rate(group: str, request: HttpRequest) -> str:
@@ -45,14 +46,16 @@ def contact(request: HttpRequest) -> HttpResponse:
         d = form.cleaned_data
         if d["website"]:  # the honeypot: a person never sees this field
             return render(request, "community/contact_thanks.html")
+        kinds = [k.id for k in crisis_in(d["message"], d["medication"])]
         with transaction.atomic():
-            ContactRequest.objects.create(
+            item = ContactRequest.objects.create(
                 name=d["name"],
                 email=d["email"],
                 phone=d["phone"],
                 medication=d["medication"],
                 message=d["message"],
                 consent=True,
+                crisis_kinds=kinds,
             )
             notify(
                 [User(email=d["email"], is_active=True)],
@@ -64,12 +67,20 @@ def contact(request: HttpRequest) -> HttpResponse:
                 )
                 % {"name": d["name"]},
             )
+            link = settings.SITE_URL + reverse("contact_request", args=[item.pk])
             notify(
                 User.objects.filter(role=Role.STAFF, is_active=True),
-                _("slowtaper: a new contact request"),
-                settings.SITE_URL + reverse("contact_requests"),
+                _("slowtaper: a contact request needs an answer today")
+                if kinds
+                else _("slowtaper: a new contact request"),
+                (
+                    _("The message may describe a crisis (it is first in the queue). Please answer today: %(link)s")
+                    if kinds
+                    else "%(link)s"
+                )
+                % {"link": link},
             )
-        return render(request, "community/contact_thanks.html")
+        return render(request, "community/contact_thanks.html", {"crisis": bool(kinds)})
     return render(request, "community/contact.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -82,12 +93,14 @@ def requests(request: HttpRequest) -> HttpResponse:
         items = items.exclude(status=ContactRequest.Status.CLOSED)
     elif status in ContactRequest.Status.values:
         items = items.filter(status=status)
+    # Crisis requests nobody has answered first, then the newest.
+    items = sorted(items[:200], key=lambda r: not r.urgent)
     waits = [r.waited.total_seconds() / 3600 for r in ContactRequest.objects.exclude(first_response=None)]
     median = statistics.median(waits) if waits else None
     return render(
         request,
         "community/requests.html",
-        {"items": items[:200], "status": status, "median_hours": median, "statuses": ContactRequest.Status.choices},
+        {"items": items, "status": status, "median_hours": median, "statuses": ContactRequest.Status.choices},
     )
 
 

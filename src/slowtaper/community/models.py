@@ -179,6 +179,8 @@ class ContactRequest(models.Model):
     notes = models.TextField(blank=True)
     first_response = models.DateTimeField(null=True, blank=True)
     member = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The kinds of danger the message speaks of (data/crisis.toml): such a request goes to the top of the queue.
+    crisis_kinds = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created"]
@@ -187,9 +189,24 @@ class ContactRequest(models.Model):
         return f"contact request {self.pk} from {self.name}"
 
     @property
+    def urgent(self) -> bool:
+        return bool(self.crisis_kinds) and self.status == self.Status.NEW
+
+    @property
     def waited(self) -> timedelta | None:
         """Time to first response (None while nobody has answered)."""
         return self.first_response - self.created if self.first_response else None
+
+    @property
+    def waited_text(self) -> str:
+        """The wait, as staff read it: "2 d 3 h", "3 h 5 min", "12 min"."""
+        if self.waited is None:
+            return ""
+        minutes = int(self.waited.total_seconds() // 60)
+        days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+        if days:
+            return f"{days} d {hours} h"
+        return f"{hours} h {mins} min" if hours else f"{mins} min"
 
 
 class BoardSettings(models.Model):
