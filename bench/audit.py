@@ -12,33 +12,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import tempfile
-import time
-from pathlib import Path
+
+from common import django_on_fresh_sqlite, timed
 
 
 def setup(members: int) -> tuple[object, object]:
-    from django.core.management import call_command
-
     from slowtaper.accounts.models import CareLink, Role, User
 
-    call_command("migrate", verbosity=0)
     clinician = User.objects.create_user("bench-doc", role=Role.CLINICIAN)
     people = User.objects.bulk_create([User(username=f"bench-member-{i}", role=Role.MEMBER) for i in range(members)])
     CareLink.objects.bulk_create([CareLink(member=m, carer=clinician, kind=Role.CLINICIAN) for m in people])
     return clinician, people
-
-
-def timed(fn, repeat: int) -> float:
-    fn()  # warm up
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def main() -> None:
@@ -47,12 +32,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
 
-    folder = tempfile.mkdtemp(prefix="slowtaper-bench-")
-    os.environ["SLOWTAPER_SQLITE"] = str(Path(folder) / "bench.sqlite3")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "slowtaper.settings")
-    import django
-
-    django.setup()
+    django_on_fresh_sqlite()
     from django.test import Client
     from django_otp.plugins.otp_totp.models import TOTPDevice
 

@@ -12,22 +12,9 @@ Run: make bench   (or .venv/bin/python bench/board.py --big 2000 --repeat 20)
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-
-def timed(fn, repeat: int) -> float:
-    fn()  # warm up
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+from common import django_on_fresh_sqlite, timed
 
 
 def fill(category, author, topics: int, posts_in_first: int) -> int:
@@ -53,19 +40,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
 
-    folder = tempfile.mkdtemp(prefix="slowtaper-bench-")
-    os.environ["SLOWTAPER_SQLITE"] = str(Path(folder) / "bench.sqlite3")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "slowtaper.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_on_fresh_sqlite()
     from django.test import Client
 
     from slowtaper.accounts.models import Role, User
     from slowtaper.community.models import Category
 
-    call_command("migrate", verbosity=0)
     member = User.objects.create_user("bench-member", role=Role.MEMBER)
     small_cat, big_cat = Category.objects.order_by("pk")[:2]
     small_topic = fill(small_cat, member, args.small, args.small)
