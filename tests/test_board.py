@@ -187,6 +187,14 @@ def test_mentors_posts_are_not_held(client, cast, tapering):
     assert Post.objects.get().status == "visible"
 
 
+def test_staff_guidance_that_names_a_danger_is_not_held_but_a_mentors_words_are(client, cast, tapering):
+    Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(9), end=time(17))
+    start(client, cast.staff, tapering, title="Safety", body="A seizure during a taper means calling 911.")
+    assert Post.objects.get().status == "visible" and mail.outbox == []
+    start(client, cast.mentor, tapering, title="Rough night", body="Honestly I want to die tonight.")
+    assert Post.objects.get(author=cast.mentor).held_for == "crisis"
+
+
 def test_an_edit_that_adds_a_crisis_is_held_again(client, cast, tapering):
     start(client, cast.mentor, tapering)
     post = Post.objects.get()

@@ -2,9 +2,9 @@
 
 - The board is for members, mentors and staff. Mentors and staff moderate.
 - A member's first FIRST_POSTS_HELD posts wait for a moderator (spam, and a first post is often a cry for help).
-- A post that speaks of a crisis (data/crisis.toml) is held whoever wrote it; its author is shown the crisis
-  resources at once, and the mentors on duty (or, with nobody on duty, staff) are emailed without the post's
-  words (they read it on the board).
+- A post that speaks of a crisis (data/crisis.toml) is held whoever wrote it, staff excepted (they write the
+  board's safety guidance); its author is shown the crisis resources at once, and the mentors on duty (or,
+  with nobody on duty, staff) are emailed without the post's words (they read it on the board).
 - A suspended member reads but cannot post until the suspension ends.
 """
 
@@ -105,7 +105,9 @@ def search(user: User, q: str) -> QuerySet[Post]:
 
 
 def _held_for(author: User, kinds: list[str]) -> str:
-    if kinds:
+    # Staff write the board's guidance ("a seizure means calling 911"): their words are not held. Mentors are
+    # peers, often in recovery themselves, so their crisis words are held like anyone's.
+    if kinds and author.role != Role.STAFF:
         return Post.Held.CRISIS
     if author.role == Role.MEMBER:
         approved = Post.objects.filter(author=author, status=Post.Status.VISIBLE).count()
@@ -150,7 +152,7 @@ def edit(post: Post, body: str) -> Post:
     post.body, post.html, post.edited = body, render(body), timezone.now()
     post.crisis_kinds = kinds
     # A crisis outranks every other hold (a first post waiting for approval included); a hidden post stays hidden.
-    if kinds and post.status in (Post.Status.VISIBLE, Post.Status.HELD):
+    if kinds and post.author.role != Role.STAFF and post.status in (Post.Status.VISIBLE, Post.Status.HELD):
         post.status, post.held_for = Post.Status.HELD, Post.Held.CRISIS
     with transaction.atomic():
         post.save()
