@@ -84,9 +84,8 @@ def search(user: User, q: str) -> QuerySet[Post]:
     """The visible posts this reader may see that match `q`, best first. On PostgreSQL: full-text search
     (English stemming, so "tapering" finds "taper"; web-search syntax: "quoted phrases", -excluded words), titles
     weighing more than bodies. Elsewhere (SQLite): every word must appear in the post or its topic's title."""
-    posts = Post.objects.filter(status=Post.Status.VISIBLE, topic__in=visible_topics(user)).select_related(
-        "topic", "author"
-    )
+    topics = visible_topics(user).filter(hidden=False)  # a hidden topic stays out of search, for moderators too
+    posts = Post.objects.filter(status=Post.Status.VISIBLE, topic__in=topics).select_related("topic", "author")
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 

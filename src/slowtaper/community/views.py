@@ -120,9 +120,10 @@ def new_topic(request: HttpRequest, slug: str) -> HttpResponse:
 def topic(request: HttpRequest, pk: int) -> HttpResponse:
     user = _reader(request)
     t = _topic_for(user, pk)
+    moderates = board.moderates(user)
     form = PostForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        if t.locked and not board.moderates(user):
+        if t.locked and not moderates:
             messages.error(request, _("This topic is locked: no new replies."))
             return redirect("board_topic", t.pk)
         if form.is_valid() and _may_write(request, user):
@@ -132,12 +133,11 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         "topic": t,
         "page": page,
         "form": form,
-        "moderates": board.moderates(user),
+        "moderates": moderates,
         "following": t.followers.filter(pk=user.pk).exists(),
-        "first_post": t.posts.first() if board.moderates(user) else None,
+        "first_post": t.posts.first() if moderates else None,
+        "form_moderate": ModerateForm() if moderates else None,
     }
-    if board.moderates(user):
-        context["form_moderate"] = ModerateForm()
     return render(request, "community/topic.html", context, status=400 if form.errors else 200)
 
 
@@ -227,10 +227,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     held, reported = list(held), list(reported)
     authors = {p.author_id for p in (*held, *reported)}
     record: dict[int, dict[str, int]] = {}
-    for member_id, kind in ModerationAction.objects.filter(
-        member_id__in=authors, kind__in=("warn", "suspend")
-    ).values_list("member_id", "kind"):
-        record.setdefault(member_id, {"warn": 0, "suspend": 0})[kind] += 1
+    earlier = (
+        ModerationAction.objects.filter(member_id__in=authors, kind__in=("warn", "suspend"))
+        .values("member_id", "kind")
+        .annotate(n=Count("pk"))
+    )
+    for row in earlier:
+        record.setdefault(row["member_id"], {"warn": 0, "suspend": 0})[row["kind"]] = row["n"]
     for post in (*held, *reported):
         post.record = record.get(post.author_id)  # type: ignore[attr-defined]
     recent = ModerationAction.objects.select_related("by", "member", "topic").order_by("-at", "-pk")[:30]
