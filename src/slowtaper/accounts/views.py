@@ -57,6 +57,16 @@ def staff(request: HttpRequest) -> HttpResponse:
         .order_by("pk")
     )
     audit.record(user, blocked, "view_screen", audit.what(request))
+    # Alerts about members with no clinician come to staff (programs/alerts.recipients): listed here until done.
+    from slowtaper.programs.models import Task
+
+    alerts = (
+        Task.objects.filter(done_at__isnull=True, member__is_active=True)
+        .exclude(member__carers__kind=Role.CLINICIAN)
+        .select_related("member")
+        .order_by("created")
+    )
+    audit.record(user, sorted({t.member_id for t in alerts}), "view_alert", audit.what(request))
     invitations = Invitation.objects.order_by("-created")[:50]
     q = request.GET.get("q", "").strip()[:150]
     found = (
@@ -69,7 +79,7 @@ def staff(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/staff.html",
-        {"form": form, "invitations": invitations, "blocked": blocked, "q": q, "found": found},
+        {"form": form, "invitations": invitations, "blocked": blocked, "alerts": alerts, "q": q, "found": found},
         status=400 if form.errors else 200,
     )
 
@@ -213,6 +223,7 @@ ACCESS_LABELS = {
     "dispense": _lazy("looked at your plan to dispense it"),
     "export": _lazy("downloaded your record"),
     "view_screen": _lazy("saw that your safety screen needs review"),
+    "view_alert": _lazy("saw that you need to be contacted (you have no clinician linked)"),
     "break_glass": _lazy("opened your record in an emergency"),
     "erase": _lazy("erased the account"),
 }

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from slowtaper.accounts.access import require_role
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs import alerts
-from slowtaper.programs.models import Program, local_today
+from slowtaper.programs.models import Program, Task, local_today
 from slowtaper.programs.status import doses_on, member_day
 from slowtaper.taper import TaperError, checkin_from_dict, checkin_to_dict, diary, timeline, triage
 
@@ -107,7 +107,9 @@ def checkin_saved(request: HttpRequest, pk: int) -> HttpResponse:
     intake = member.intakes.first()
     result = triage(c, region=member.region, comedications=intake.comedications if intake else ())
     day = member_day(member, local_today(member))
-    return render(request, "checkins/saved.html", {"record": record, "checkin": c, "triage": result, "day": day})
+    alert = Task.objects.filter(member=member, kind=Task.Kind.RED_FLAG, key=record.day.isoformat()).first()
+    context = {"record": record, "checkin": c, "triage": result, "day": day, "alert": alert}
+    return render(request, "checkins/saved.html", context)
 
 
 @login_required

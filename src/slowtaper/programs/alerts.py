@@ -40,15 +40,56 @@ def _member_link(member: User) -> str:
     return settings.SITE_URL + reverse("clinic_member", args=[member.pk])
 
 
-def _tell_clinician(member: User, task: Task, new: bool) -> None:
+# Kinds of task that ask someone to reach the member now: with no clinician linked, the mentors on duty hear of
+# them as well as staff. The other kinds are decisions (holds, approvals, first cuts) that only staff can route.
+REACH_NOW = {Task.Kind.RED_FLAG, Task.Kind.SCREEN, Task.Kind.SUGGESTION}
+
+
+def recipients(member: User, kind: str) -> list[tuple[User, str]]:
+    """Who hears of an alert about `member`, each with the capacity in which they are told: the member's
+    clinician; without an active clinician, the mentors on duty (for kinds in REACH_NOW) and every active staff
+    member. An alert never waits for a clinician to join."""
     clinician = member.carer(Role.CLINICIAN)
-    if new and clinician is not None:
+    if clinician is not None and clinician.is_active:
+        return [(clinician, "clinician")]
+    from slowtaper.community.board import mentors_on_duty  # the board imports this module: import when needed
+
+    people: list[tuple[User, str]] = []
+    if kind in REACH_NOW:
+        people += [(m, "mentor") for m in mentors_on_duty()]
+    people += [(s, "staff") for s in User.objects.filter(role=Role.STAFF, is_active=True).order_by("pk")]
+    return people
+
+
+def _tell_clinician(member: User, task: Task, new: bool) -> None:
+    """Tell whoever must hear of a new task (see `recipients`), and record on the task who that was, so what
+    the member is told names the people actually alerted."""
+    if not new:
+        return
+    people = recipients(member, task.kind)
+    kind = task.get_kind_display().capitalize()
+    for person, capacity in people:
+        if capacity == "clinician":
+            link = _member_link(member)
+            body = _("%(kind)s for %(member)s. Details after you log in: %(link)s")
+        elif capacity == "mentor":
+            link = settings.SITE_URL + reverse("inbox")
+            body = _(
+                "A member without a clinician needs someone to reach them now (%(kind)s): %(member)s. "
+                "You can write to them from your messages: %(link)s"
+            )
+        else:
+            link = settings.SITE_URL + reverse("staff")
+            body = _(
+                "%(kind)s for %(member)s, who has no clinician linked. Contact them and find them a clinician: %(link)s"
+            )
         notify(
-            [clinician],
+            [person],
             _("slowtaper: a member needs your attention"),
-            _("%(kind)s for %(member)s. Details after you log in: %(link)s")
-            % {"kind": task.get_kind_display().capitalize(), "member": member, "link": _member_link(member)},
+            body % {"kind": kind, "member": member, "link": link},
         )
+    task.told = [{"pk": p.pk, "name": str(p), "as": capacity} for p, capacity in people]
+    task.save(update_fields=["told"])
 
 
 def red_flag(member: User, day: str, triage: Triage) -> Task:
@@ -69,13 +110,26 @@ def screen_blocked(member: User, intake: Intake) -> Task:
     )
     task, new = Task.raise_(member, Task.Kind.SCREEN, f"intake-{intake.pk}", text)
     _tell_clinician(member, task, new)
-    if new:
-        staff = User.objects.filter(role=Role.STAFF, is_active=True)
+    if new and any(t["as"] == "clinician" for t in task.told):
+        # Staff find such members a setting that fits, so they hear of it even when a clinician is linked.
+        staff = list(User.objects.filter(role=Role.STAFF, is_active=True).order_by("pk"))
         notify(
             staff,
             _("slowtaper: an intake needs review"),
             _("A new member's safety screen asks for a specialist or supervised setting. Log in to see who."),
         )
+        task.told += [{"pk": s.pk, "name": str(s), "as": "staff"} for s in staff]
+        task.save(update_fields=["told"])
+    return task
+
+
+def intake_changed(member: User, intake: Intake, changes: list[str], plan_daily_mg: str | None) -> Task:
+    """The member answered the intake again and something that matters changed: the clinician sees what."""
+    lines = list(changes)
+    if plan_daily_mg is not None:
+        lines.append(f"The approved plan starts from {plan_daily_mg} mg a day; it has not been changed.")
+    task, new = Task.raise_(member, Task.Kind.INTAKE, f"intake-{intake.pk}", "\n".join(lines))
+    _tell_clinician(member, task, new)
     return task
 
 
