@@ -258,7 +258,7 @@ def test_per_member_thresholds_change_the_suggestions_and_are_recorded(client, c
         data = {"date": day.isoformat(), "symptoms": {"anxiety": 1}, "red_flags": flags}
         CheckInRecord.objects.create(member=cast.member, day=day, data=data)
     login(client, cast.member)
-    assert "5 of 7 steady days so far" in client.get("/me/").content.decode()
+    assert "Steady days so far: 5 of 7." in client.get("/me/").content.decode()
     login(client, cast.clinician)
     page = client.get(f"/clinic/{cast.member.pk}/thresholds/").content.decode()
     assert "stable days required (days)" in page and "Source: slowtaper_default" in page
@@ -275,4 +275,4 @@ def test_per_member_thresholds_change_the_suggestions_and_are_recorded(client, c
     client.get(f"/clinic/{cast.member.pk}/")
     assert Task.objects.filter(member=cast.member, kind="first_cut").exists()  # stable enough, by this member's rule
     login(client, cast.member)
-    assert "5 of 5 steady days so far" in client.get("/me/").content.decode()
+    assert "Steady days so far: 5 of 5." in client.get("/me/").content.decode()

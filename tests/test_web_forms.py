@@ -13,7 +13,8 @@ INTAKE = {
     "drug": "clonazepam",
     "time_1": "08:00",
     "mg_1": "0.5",
-    "duration_weeks": "52",
+    "duration": "1",
+    "duration_unit": "years",
     "days_per_week": "7",
     "age": "40",
 }

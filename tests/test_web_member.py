@@ -30,7 +30,7 @@ def test_home_shows_todays_doses_with_how_to_measure_them(client, cast, approved
         assert dose.how() in body
     assert "Day 8 of 14 on this dose" in body
     nxt = plan.steps[plan.steps.index(step) + 1]
-    assert f"Next change on {nxt.start:%A} {nxt.start.day} {nxt.start:%B}" in body
+    assert f"Planned for {nxt.start:%A} {nxt.start.day} {nxt.start:%B}" in body
     assert "Through your plan" in body
 
 
@@ -102,8 +102,10 @@ def test_a_red_flag_shows_emergency_guidance_and_alerts_the_clinician(client, ca
     body = response.content.decode()
     assert "Get help now" in body
     assert "Call 911" in body
-    assert "Your clinician has been alerted" in body
+    # The page names who was actually alerted, read from the task.
+    assert "We have alerted your clinician, Clinician, by email" in body
     task = Task.objects.get(member=cast.member, kind="red_flag")
+    assert task.told == [{"pk": cast.clinician.pk, "name": "Clinician", "as": "clinician"}]
     assert "Seizure" in task.text
     alert = [m for m in mail.outbox if m.to == [cast.clinician.email]]
     assert len(alert) == 1
@@ -161,7 +163,8 @@ def test_intake_screens_and_a_refer_finding_blocks_self_service(client, cast):
         "time_2": "22:00",
         "mg_2": "1",
         "products": ["clonazepam-tablet-0.5-1"],
-        "duration_weeks": "260",
+        "duration": "5",
+        "duration_unit": "years",
         "days_per_week": "7",
         "age": "58",
         "conditions": ["epilepsy"],
@@ -187,7 +190,8 @@ def test_intake_without_risks_does_not_block(client, cast):
         "drug": "clonazepam",
         "time_1": "22:00",
         "mg_1": "0.5",
-        "duration_weeks": "30",
+        "duration": "30",
+        "duration_unit": "weeks",
         "days_per_week": "7",
         "age": "40",
     }
@@ -212,21 +216,26 @@ def test_stabilisation_counts_steady_days_and_the_first_cut_waits_for_approval(c
     login(client, cast.member)
     body = client.get("/me/").content.decode()
     # The plan's first cut was 6 days ago, but the clinician has not approved it: keep the current dose.
-    assert "Stay on your current dose for now" in body
+    assert "Your plan is approved: stay on your current dose for now" in body
+    assert "It goes ahead only when your clinician says so." in body
+    assert "Steady days so far: 5 of 7." in body
     assert "1 tablet of 0.5 mg" in body  # the 08:00 stabilisation dose, not the cut
     login(client, cast.clinician)
     assert client.post(f"/clinic/{cast.member.pk}/first-cut/", {"reason": "Stable for five days"}).status_code == 302
     login(client, cast.member)
-    assert "Stay on your current dose for now" not in client.get("/me/").content.decode()
+    body = client.get("/me/").content.decode()
+    assert "stay on your current dose for now" not in body
+    assert 'data-state="on_step"' in body
 
 
 def test_a_member_without_a_plan_sees_their_current_doses_and_stable_days(client, cast):
     give_intake(cast.member)
     login(client, cast.member)
     body = client.get("/me/").content.decode()
-    assert "Keep taking your medicine exactly as you do now" in body
+    assert "keep taking your medicine exactly as you do now" in body
     assert "08:00: 0.5 mg clonazepam" in body
-    assert "0 of 7 steady days so far" in body
+    assert "Steady days so far: 0 of 7." in body
+    assert "has not approved a plan yet" in body
 
 
 def test_after_the_last_dose_follow_up_continues(client, cast):
@@ -236,7 +245,7 @@ def test_after_the_last_dose_follow_up_continues(client, cast):
     login(client, cast.member)
     body = client.get("/me/").content.decode()
     assert "You have taken your last dose" in body
-    assert "Follow-up after the last dose" in body
+    assert "A follow-up check-in: how have you been?" in body
 
 
 def test_a_blocked_member_cannot_reopen_self_service(client, cast):
@@ -248,7 +257,8 @@ def test_a_blocked_member_cannot_reopen_self_service(client, cast):
         "drug": "clonazepam",
         "time_1": "22:00",
         "mg_1": "0.5",
-        "duration_weeks": "30",
+        "duration": "30",
+        "duration_unit": "weeks",
         "days_per_week": "7",
         "age": "40",
     }

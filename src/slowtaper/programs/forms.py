@@ -40,6 +40,51 @@ def product_choices(region: str, drug: str | None = None) -> list[Any]:
     return [(d.capitalize(), [(p.id, p.label) for p in cat.products_for(d, region)]) for d in cat.drugs]
 
 
+MAX_WEEKS = 52 * 80
+WEEKS_PER = {"weeks": Decimal(1), "months": Decimal(52) / 12, "years": Decimal(52)}
+
+
+def weeks_of(amount: int, unit: str) -> Decimal:
+    """A duration in weeks, rounded up to whole weeks: months count as 52/12 weeks, so a month is never taken
+    as shorter than it is (the dependence risk bands grow with duration; rounding down would understate it)."""
+    return (amount * WEEKS_PER[unit]).to_integral_value(rounding="ROUND_CEILING")
+
+
+def duration_initial(weeks: float) -> tuple[int, str]:
+    """How to show a stored duration again: in whole years or months when it is one, otherwise in weeks."""
+    whole = Decimal(str(weeks))
+    for unit in ("years", "months"):
+        amount = int(whole / WEEKS_PER[unit])
+        if amount and weeks_of(amount, unit) == whole:
+            return amount, unit
+    return int(whole), "weeks"
+
+
+def intake_initial(intake: Any) -> dict[str, Any]:
+    """The form's starting values from an earlier intake, so answering again starts from what was said."""
+    answers = intake.answers
+    use = answers.get("use", {})
+    amount, unit = duration_initial(use.get("duration_weeks", 0))
+    initial: dict[str, Any] = {
+        "drug": intake.drug,
+        "products": list(intake.products),
+        "duration": amount,
+        "duration_unit": unit,
+        "days_per_week": use.get("days_per_week", 7),
+        "age": answers.get("age"),
+        "pregnant": answers.get("pregnant", False),
+        "breastfeeding": answers.get("breastfeeding", False),
+        "conditions": list(answers.get("conditions", [])),
+        "comedications": list(answers.get("comedications", [])),
+    }
+    for i, (t, mg) in enumerate(sorted(intake.regimen.items()), start=1):
+        if i > DOSE_ROWS:
+            break
+        initial[f"time_{i}"] = t
+        initial[f"mg_{i}"] = mg
+    return initial
+
+
 class IntakeForm(forms.Form):
     """How the member takes their drug now, what they have at home, and the safety questions."""
 
@@ -50,8 +95,11 @@ class IntakeForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    duration_weeks = forms.IntegerField(
-        label=_("For how many weeks have you taken it?"), min_value=0, max_value=52 * 80, help_text=_("1 year = 52")
+    duration = forms.IntegerField(label=_("How long have you taken it?"), min_value=0, max_value=999)
+    duration_unit = forms.ChoiceField(
+        label=_("Weeks, months or years"),
+        choices=[("weeks", _("weeks")), ("months", _("months")), ("years", _("years"))],
+        initial="years",
     )
     days_per_week = forms.IntegerField(label=_("On how many days a week?"), min_value=1, max_value=7, initial=7)
     age = forms.IntegerField(label=_("Your age in years"), min_value=16, max_value=120)
@@ -104,6 +152,12 @@ class IntakeForm(forms.Form):
                 continue
             regimen[t] = mg
         data["regimen"] = dict(sorted(regimen.items()))
+        amount, unit = data.get("duration"), data.get("duration_unit")
+        if amount is not None and unit:
+            weeks = weeks_of(amount, unit)
+            if weeks > MAX_WEEKS:
+                self.add_error("duration", _("That is more than 80 years: check the number and the unit."))
+            data["duration_weeks"] = weeks
         drug = data.get("drug")
         products = data.get("products") or []
         if drug:

@@ -53,7 +53,7 @@ class Intake(models.Model):
     findings = models.JSONField(default=list)  # [{"id", "severity", "member", "clinician", "source"}]
 
     class Meta:
-        ordering = ["-created"]
+        ordering = ["-created", "-pk"]  # the latest first, even for two answers in the same instant
 
     @classmethod
     def record(cls, member: User, answers: ScreenAnswers, regimen: dict[time, Decimal], products: list[str]) -> Intake:
@@ -93,6 +93,41 @@ class Intake(models.Model):
     @property
     def comedications(self) -> list[str]:
         return list(self.answers.get("comedications", []))
+
+    def daily_mg(self) -> Decimal:
+        return sum((Decimal(mg) for mg in self.regimen.values()), Decimal(0))
+
+    def changes_since(self, earlier: Intake) -> list[str]:
+        """What differs from an earlier intake, one line each, for the clinician (doses, products, findings,
+        conditions, co-medications, pregnancy). Empty when nothing that matters changed."""
+        out = []
+        if self.drug != earlier.drug:
+            out.append(f"Medicine: {earlier.drug} → {self.drug}.")
+        if self.regimen != earlier.regimen:
+
+            def doses(i: Intake) -> str:
+                return ", ".join(f"{t} {mg} mg" for t, mg in sorted(i.regimen.items()))
+
+            out.append(
+                f"Doses: {doses(earlier)} ({earlier.daily_mg()} mg a day) → {doses(self)} ({self.daily_mg()} mg a day)."
+            )
+        if sorted(self.products) != sorted(earlier.products):
+            out.append("Products at home changed.")
+        before = {f["id"] for f in earlier.findings}
+        for f in self.findings:
+            if f["id"] not in before:
+                out.append(f"New finding ({f['severity']}): {f['clinician']}")
+        for key, label in (("conditions", "Conditions"), ("comedications", "Co-medications")):
+            old, new = set(earlier.answers.get(key, [])), set(self.answers.get(key, []))
+            if new - old:
+                out.append(f"{label} added: {', '.join(sorted(new - old))}.")
+            if old - new:
+                out.append(f"{label} no longer reported: {', '.join(sorted(old - new))}.")
+        for key, label in (("pregnant", "Pregnant"), ("breastfeeding", "Breastfeeding")):
+            now, was = bool(self.answers.get(key)), bool(earlier.answers.get(key))
+            if now != was:
+                out.append(f"{label}: {'yes' if now else 'no'} (was {'yes' if was else 'no'}).")
+        return out
 
 
 class PlanTampered(TaperError):
@@ -319,9 +354,10 @@ class Task(models.Model):
         HOLD = "hold", _("hold request")
         SUGGESTION = "suggestion", _("trend suggestion")
         FIRST_CUT = "first_cut", _("first cut needs approval")
+        INTAKE = "intake", _("intake answers changed")
 
     # Lower sorts first on the dashboard.
-    PRIORITY = {"red_flag": 0, "screen": 1, "hold": 2, "suggestion": 3, "approval": 4, "first_cut": 5}
+    PRIORITY = {"red_flag": 0, "screen": 1, "intake": 2, "hold": 3, "suggestion": 4, "approval": 5, "first_cut": 6}
 
     member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tasks")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -330,6 +366,9 @@ class Task(models.Model):
     created = models.DateTimeField(default=timezone.now)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Who was alerted when the task opened: [{"pk", "name", "as": clinician | mentor | staff}]. What the member
+    # is told ("we have told …") is read from here, never assumed.
+    told = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["created"]
@@ -339,6 +378,10 @@ class Task(models.Model):
     def raise_(cls, member: User, kind: str, key: str, text: str) -> tuple[Task, bool]:
         """Open a task unless one for the same thing exists; returns it and whether it is new."""
         return cls.objects.get_or_create(member=member, kind=kind, key=key, defaults={"text": text})
+
+    @property
+    def told_clinician(self) -> bool:
+        return any(t.get("as") == "clinician" for t in self.told)
 
     def close(self, by: User) -> None:
         self.done_at = timezone.now()

@@ -15,15 +15,17 @@ from slowtaper.taper import (
     Due,
     Plan,
     PlanRequest,
+    Reason,
     Step,
     Suggestion,
     TaperError,
     build_plan,
     due,
     suggest,
+    trend_settings,
 )
 
-from .models import Intake, PlanRevision, Program
+from .models import Intake, PlanRevision, Program, Task
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,33 @@ class DoseToday:
     mg: Decimal
     how: str
     status: str | None  # taken / late / missed / None (not logged yet)
+
+
+# Every state of the member home, in the order a member passes through them.
+STATES = (
+    "no_intake",  # nothing known yet: start the intake
+    "screening_blocks",  # the safety screen asks for a specialist or supervised setting: no self-service
+    "stabilising",  # intake done, no approved plan: stay on the current doses, steady days are counted
+    "approved_waiting",  # a plan is approved; the first reduction has not happened yet
+    "cut_day",  # today a dose goes down
+    "on_step",  # on a lower dose, between changes
+    "on_hold",  # an approved hold: the dose stays the same for now
+    "maintenance",  # the plan ends on a dose the member keeps taking
+    "finished",  # the last dose has been taken: weekly follow-up
+    "follow_up",  # after the weekly follow-up: a check-in every four weeks
+    "plan_problem",  # the stored plan failed its checks: not shown, the clinician must act
+)
+
+
+@dataclass(frozen=True)
+class DoseChange:
+    """One dose time whose amount differs between yesterday's step and today's."""
+
+    time: time
+    drug: str
+    before_mg: Decimal
+    after_mg: Decimal
+    how: str  # how to make the new dose ("" when it stops)
 
 
 @dataclass(frozen=True)
@@ -67,6 +96,15 @@ class MemberDay:
     due: Due | None = None
     problem: str | None = None  # why something could not be computed, in plain words
     provisional: bool = False  # no approved plan: stabilisation counted against the intake regimen
+    changes_today: list[DoseChange] = field(default_factory=list)  # dose times that change today
+    first_cut: Change | None = None  # the plan's first reduction, while it is still ahead
+    first_cut_asked: bool = False  # the clinician has an open task to approve the first cut
+    first_cut_approved: bool = False  # the clinician has approved the first cut (it goes ahead on its day)
+    # The stabilisation count before the first cut: the suggestion's own before the plan's first cut date; after
+    # that date, while the cut waits for the clinician, counted against the current doses as before a plan.
+    steady: Suggestion | None = None
+    # Weekly follow-up after the last dose lasts this many weeks (the member's trend settings); then monthly.
+    followup_weekly_weeks: int = field(default_factory=lambda: trend_settings().followup_weekly_weeks)
 
     @property
     def yesterday(self) -> date:
@@ -81,6 +119,63 @@ class MemberDay:
         if self.suggestion is not None:
             return self.suggestion.phase
         return "intake" if self.intake is None else "stabilisation"
+
+    @property
+    def state(self) -> str:
+        """Where the member is, as one state from which the member home is drawn (see STATES)."""
+        if self.intake is None and self.revision is None:
+            return "no_intake"
+        if self.problem is not None and self.plan is None and self.revision is not None:
+            return "plan_problem"
+        if self.plan is None:
+            if self.intake is not None and self.intake.blocks_self_service:
+                return "screening_blocks"
+            return "stabilising"
+        if self.plan.stops and self.today >= self.plan.end:
+            weeks_after = (self.today - self.plan.end).days // 7
+            return "finished" if weeks_after < self.followup_weekly_weeks else "follow_up"
+        step = self.step
+        if step is None:
+            # Before the plan's first day, or past the end of a plan that holds a dose.
+            return "approved_waiting" if self.today < self.plan.start else "maintenance"
+        if self.waiting_first_cut or step.kind == "stabilise":
+            return "approved_waiting"
+        if step.kind == "hold":
+            return "on_hold"
+        if step.kind == "maintain" or (not self.plan.stops and self.next_change is None):
+            return "maintenance"
+        if self.today == step.start and self.cut_today:
+            return "cut_day"
+        return "on_step"
+
+    @property
+    def cut_today(self) -> list[DoseChange]:
+        """The dose times that go down today (empty unless today is the first day of a lower step)."""
+        return [c for c in self.changes_today if c.after_mg < c.before_mg]
+
+    @property
+    def usual_doses(self) -> list[tuple[time, Decimal, str]]:
+        """The doses the member takes before any plan applies: the plan's starting regimen, else the intake's."""
+        if self.plan is not None:
+            drug = self.plan.request.drug
+            return [(t, mg, drug) for t, mg in self.plan.request.regimen]
+        if self.intake is not None:
+            return [(t, mg, self.intake.drug) for t, mg in self.intake.regimen_pairs()]
+        return []
+
+    @property
+    def concern(self) -> Reason | None:
+        """The trend rule to show the member as its own card: the most cautious one that asks for more than
+        counting steady days before the first cut (that count has its own place on the page)."""
+        s = self.suggestion
+        if s is None or s.action == "continue":
+            return None
+        return next((r for r in s.reasons if r.action == s.action and r.rule != "stabilising"), None)
+
+    @property
+    def careful(self) -> bool:
+        """The trend rules say not to make the next change yet (hold, return, or contact the clinician)."""
+        return self.concern is not None
 
 
 def _first_cut(plan: Plan) -> Step | None:
@@ -152,15 +247,24 @@ def member_day(member: User, today: date) -> MemberDay:
     if basis is None:
         return day
     checkins = engine_checkins(member, basis, first=today - timedelta(days=400), last=today)
+    settings = None
     try:
         settings = program.trend_settings()
+        day.followup_weekly_weeks = settings.followup_weekly_weeks
         day.suggestion = suggest(basis, checkins, today, settings)
         day.due = due(basis, checkins, today, settings)
     except TaperError as exc:
         day.problem = str(exc)
+    if day.suggestion is not None and day.suggestion.phase == "stabilisation":
+        day.steady = day.suggestion
     if plan is None:
         return day
     step, day.waiting_first_cut = scheduled_step(program, plan, today)
+    if day.waiting_first_cut and day.steady is None and intake is not None and settings is not None:
+        stand_in = _provisional_plan(intake, today)
+        if stand_in is not None:
+            day.steady = suggest(stand_in, checkins, today, settings)
+    day.first_cut_approved = program.first_cut_approved_at is not None
     day.step = step
     yesterday = today - timedelta(days=1)
     logged = set(member.dose_logs.filter(day=yesterday).values_list("time", flat=True))
@@ -176,7 +280,33 @@ def member_day(member: User, today: date) -> MemberDay:
         total = (plan.end - plan.start).days
         day.progress_percent = max(0, min(100, round(100 * (today - plan.start).days / total))) if total else 100
         day.next_change = _next_change(plan, step, today, day.waiting_first_cut)
+        if not day.waiting_first_cut and step.start == today:
+            day.changes_today = _dose_changes(plan, step)
+    first = _first_cut(plan)
+    if first is not None and (day.waiting_first_cut or today < first.start):
+        before = sum((step.daily_mg() if step is not None else plan.current_daily_mg()).values(), Decimal(0))
+        after = sum(first.daily_mg().values(), Decimal(0))
+        day.first_cut = Change(max(first.start, today), before, after, ", ".join(first.daily_mg()))
+        day.first_cut_asked = Task.objects.filter(
+            member=member, kind=Task.Kind.FIRST_CUT, done_at__isnull=True
+        ).exists()
     return day
+
+
+def _dose_changes(plan: Plan, step: Step) -> list[DoseChange]:
+    """What changes at each dose time from the step before `step` to `step` (nothing for the first step)."""
+    index = plan.steps.index(step)
+    if index == 0:
+        return []
+    before = {(d.time, d.drug): d.mg for d in plan.steps[index - 1].doses}
+    after = {(d.time, d.drug): d for d in step.doses}
+    out = []
+    for key in sorted(set(before) | set(after)):
+        old = before.get(key, Decimal(0))
+        new = after[key].mg if key in after else Decimal(0)
+        if old != new:
+            out.append(DoseChange(key[0], key[1], old, new, after[key].how() if key in after else ""))
+    return out
 
 
 def _next_change(plan: Plan, step: Step, today: date, waiting: bool) -> Change | None:

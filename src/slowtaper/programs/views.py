@@ -30,6 +30,7 @@ from slowtaper.accounts.access import break_glass, glass_for, member_for, member
 from slowtaper.accounts.models import CareLink, Role, User
 from slowtaper.checkins.chart import render as render_chart
 from slowtaper.checkins.models import engine_checkins
+from slowtaper.community.library import footnotes
 from slowtaper.taper import (
     Plan,
     TaperError,
@@ -51,6 +52,7 @@ from .forms import (
     PlanBuilderForm,
     ReasonForm,
     ThresholdsForm,
+    intake_initial,
 )
 from .models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, approved_revision, local_today
 from .status import member_day, scheduled_step
@@ -82,11 +84,18 @@ def member_home(request: HttpRequest) -> HttpResponse:
     day = member_day(member, today)
     urgent_today = member.checkins.filter(day=today, urgent=True).exists()
     holds = member.hold_requests.all()[:3]
-    return render(
-        request,
-        "programs/member_home.html",
-        {"day": day, "today": today, "urgent_today": urgent_today, "holds": holds, "member": member},
-    )
+    tasks = member.tasks.order_by("-created")
+    context = {
+        "day": day,
+        "today": today,
+        "urgent_today": urgent_today,
+        "urgent_task": tasks.filter(kind=Task.Kind.RED_FLAG, key=today.isoformat()).first(),
+        "screen_task": tasks.filter(kind=Task.Kind.SCREEN).first(),
+        "clinician": member.carer(Role.CLINICIAN),
+        "holds": holds,
+        "member": member,
+    }
+    return render(request, "programs/member_home.html", context)
 
 
 @login_required
@@ -95,9 +104,11 @@ def intake(request: HttpRequest) -> HttpResponse:
     latest = member.intakes.first()
     if latest is not None and latest.blocks_self_service:
         # Answering again differently must not reopen self-service: the clinician reviews first.
-        messages.info(request, _("Your clinician is reviewing your answers; talk to them before changing them."))
+        messages.info(request, _("Your answers are waiting for a review; talk to your clinician before changing them."))
         return redirect("intake_result")
-    form = IntakeForm(request.POST if request.method == "POST" else None, region=member.region)
+    # Answering again starts from the earlier answers, so nothing said before is dropped by accident.
+    initial = intake_initial(latest) if latest is not None else None
+    form = IntakeForm(request.POST if request.method == "POST" else None, region=member.region, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -107,11 +118,28 @@ def intake(request: HttpRequest) -> HttpResponse:
                 Program.objects.get_or_create(member=member)
                 if record.blocks_self_service:
                     alerts.screen_blocked(member, record)
+                changes = record.changes_since(latest) if latest is not None else []
+                if changes:
+                    alerts.intake_changed(member, record, changes, _plan_daily_mg(member))
         except TaperError as exc:
             form.add_error(None, str(exc))
         else:
             return redirect("intake_result")
-    return render(request, "programs/intake.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "again": latest is not None}
+    return render(request, "programs/intake.html", context, status=400 if form.errors else 200)
+
+
+def _plan_daily_mg(member: User) -> str | None:
+    """The daily dose the member's approved plan starts from, as text (None without an approved plan)."""
+    revision = approved_revision(member)
+    if revision is None:
+        return None
+    try:
+        plan = revision.plan()
+    except TaperError:
+        return None
+    total = sum((mg for _t, mg in plan.request.regimen), Decimal(0))
+    return format(total.normalize(), "f")
 
 
 @login_required
@@ -120,7 +148,20 @@ def intake_result(request: HttpRequest) -> HttpResponse:
     record = member.intakes.first()
     if record is None:
         return redirect("intake")
-    return render(request, "programs/intake_result.html", {"intake": record, "result": record.result()})
+    changed = member.tasks.filter(kind=Task.Kind.INTAKE, key=f"intake-{record.pk}").first()
+    result = record.result()
+    citations, numbers = footnotes([f.source for f in result.findings] + [result.risk_source])
+    findings = [(f, numbers.get(f.source)) for f in result.findings]
+    context = {
+        "intake": record,
+        "result": result,
+        "findings": findings,
+        "citations": citations,
+        "risk_note": numbers.get(result.risk_source),
+        "changed": changed,
+        "screen_task": member.tasks.filter(kind=Task.Kind.SCREEN, key=f"intake-{record.pk}").first(),
+    }
+    return render(request, "programs/intake_result.html", context)
 
 
 @login_required
@@ -135,8 +176,14 @@ def hold_request(request: HttpRequest) -> HttpResponse:
         hold = HoldRequest.objects.create(
             member=member, days=form.cleaned_data["days"], message=form.cleaned_data["message"]
         )
-        alerts.hold_requested(member, hold)
-    messages.success(request, _("Your clinician has been asked. Until they answer, follow your plan as it is shown."))
+        task = alerts.hold_requested(member, hold)
+    if task.told_clinician:
+        told = _("Your clinician has been asked.")
+    elif task.told:
+        told = _("You have no clinician linked yet, so our staff have been asked to arrange an answer.")
+    else:
+        told = _("Nobody in the program could be reached just now; our team will see it when they next log in.")
+    messages.success(request, told + " " + _("Until there is an answer, follow your plan as it is shown."))
     return redirect("member_home")
 
 

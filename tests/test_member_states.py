@@ -1,0 +1,324 @@
+"""The member home is drawn from one state (programs/status.py, STATES): each state's page says one coherent
+thing, and nothing on it contradicts it. Also: every alert names who was actually told."""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+
+from conftest import TODAY, give_intake, give_plan, login
+from slowtaper.checkins.models import CheckInRecord
+from slowtaper.programs.models import PlanRevision, Task
+from slowtaper.programs.status import STATES, member_day
+
+pytestmark = pytest.mark.django_db
+
+CONTRADICTIONS = ("has not approved a plan yet", "Start intake")
+
+
+def home(client, member) -> str:
+    return login(client, member).get("/me/").content.decode()
+
+
+def state_of(body: str) -> str:
+    found = re.findall(r'data-state="([a-z_]+)"', body)
+    assert len(found) == 1, f"the page must show exactly one state card, found {found}"
+    return found[0]
+
+
+def steady_checkins(member, days, **symptoms):
+    no = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False)
+    for i in range(1, days + 1):
+        day = TODAY - timedelta(days=i)
+        CheckInRecord.objects.create(
+            member=member,
+            day=day,
+            data={"date": day.isoformat(), "symptoms": symptoms or {"anxiety": 1}, "red_flags": no},
+        )
+
+
+def test_no_intake(client, cast):
+    body = home(client, cast.member)
+    assert state_of(body) == "no_intake"
+    assert "Start intake" in body
+
+
+def test_screening_blocks_names_who_was_told(client, cast):
+    give_intake(cast.member, conditions=["epilepsy"], comedications=["opioid"])
+    from slowtaper.programs import alerts
+
+    alerts.screen_blocked(cast.member, cast.member.intakes.first())
+    body = home(client, cast.member)
+    assert state_of(body) == "screening_blocks"
+    assert "We have alerted your clinician, Clinician, by email" in body
+
+
+def test_stabilising_without_a_plan(client, cast):
+    give_intake(cast.member)
+    body = home(client, cast.member)
+    assert state_of(body) == "stabilising"
+    assert "Your clinician has not approved a plan yet" in body
+    assert "Steady days so far: 0 of 7." in body
+    assert "Next change" not in body
+
+
+def test_a_plan_approved_to_start_tomorrow_is_not_called_unapproved(client, cast):
+    give_intake(cast.member)
+    give_plan(cast.member, cast.clinician, start=TODAY + timedelta(days=1), stabilise_days=14, first_cut=False)
+    body = home(client, cast.member)
+    assert state_of(body) == "approved_waiting"
+    assert "has not approved a plan yet" not in body
+    first = TODAY + timedelta(days=15)
+    assert f"Your first reduction is planned for {first:%A} {first.day} {first:%B}" in body
+    assert "It goes ahead only when your clinician says so." in body
+    assert "They will be asked once you have had enough steady days." in body
+    # Today the member takes what they take now: listed, and no "Day 1 of 14" or next-change card beside it.
+    assert "08:00: 0.5 mg clonazepam" in body
+    assert "Day 1 of" not in body and "Next change" not in body
+
+
+def test_approved_waiting_in_the_stabilisation_step_counts_steady_days_once(client, cast):
+    give_intake(cast.member)
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=3), stabilise_days=14, first_cut=False)
+    steady_checkins(cast.member, 3)
+    body = home(client, cast.member)
+    assert state_of(body) == "approved_waiting"
+    assert body.count("Steady days so far") == 1
+    assert "Day 4 of 14" not in body  # the stabilisation step is not presented as a dose step
+
+
+def test_first_cut_already_approved_says_so(client, cast):
+    give_intake(cast.member)
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=3), stabilise_days=14, first_cut=True)
+    body = home(client, cast.member)
+    assert state_of(body) == "approved_waiting"
+    assert "Your clinician has agreed that it can go ahead on that day." in body
+    assert "Steady days so far" not in body
+
+
+def test_first_cut_waiting_for_the_clinician_after_its_date(client, cast):
+    give_intake(cast.member)
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=20), stabilise_days=14, first_cut=False)
+    steady_checkins(cast.member, 7)
+    from slowtaper.programs import alerts
+
+    alerts.first_cut_due(cast.member, "first-cut", "stable")
+    body = home(client, cast.member)
+    assert state_of(body) == "approved_waiting"
+    assert "They have been asked." in body
+    assert "Steady days so far: 7 of 7." in body
+
+
+def test_cut_day_says_which_dose_goes_down_today(client, cast):
+    give_intake(cast.member)
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=7), stabilise_days=7)
+    body = home(client, cast.member)
+    assert state_of(body) == "cut_day"
+    day = member_day(cast.member, TODAY)
+    assert day.cut_today
+    for change in day.cut_today:
+        assert f"Your {change.time:%H:%M} dose goes down today: from" in body
+    assert "Next change" in body
+
+
+def test_on_step(client, cast, approved):
+    body = home(client, cast.member)
+    assert state_of(body) == "on_step"
+    assert "Day 8 of 14 on this dose." in body
+    for text in CONTRADICTIONS:
+        assert text not in body
+
+
+def test_rising_scores_say_do_not_cut_once_and_the_next_change_defers_to_it(client, cast, approved):
+    # Quiet before the cut on 3 February, anxiety 4 every day since: the trend rules ask to hold or go back.
+    no = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False)
+    for i in range(1, 15):
+        d = TODAY - timedelta(days=i)
+        level = 4 if d >= TODAY - timedelta(days=7) else 0
+        CheckInRecord.objects.create(
+            member=cast.member, day=d, data={"date": d.isoformat(), "symptoms": {"anxiety": level}, "red_flags": no}
+        )
+    day = member_day(cast.member, TODAY)
+    assert day.suggestion.action in ("hold", "return", "contact")
+    assert day.careful
+    body = home(client, cast.member)
+    assert state_of(body) == "on_step"
+    assert body.count("data-concern=") == 1
+    assert body.count(day.concern.text.split(" (")[0]) == 1  # the reason is said once
+    assert "talk to your clinician before making it" in body
+
+
+def test_on_hold(client, cast):
+    give_intake(cast.member)
+    # The hold after the first cut (reduction 1) lasts 28 extra days: on TODAY the member is in it.
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=30), stabilise_days=0, holds=((1, 28),))
+    day = member_day(cast.member, TODAY)
+    assert day.step is not None and day.step.kind == "hold", day.step
+    body = home(client, cast.member)
+    assert state_of(body) == "on_hold"
+    assert "of your hold: your dose stays the same." in body
+
+
+def test_maintenance(client, cast):
+    give_intake(cast.member, regimen={time(22): Decimal("0.5")})
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=400), stabilise_days=0, goal_mg=Decimal("0.25"))
+    body = home(client, cast.member)
+    assert state_of(body) == "maintenance"
+    assert "You are on the dose you and your clinician aimed for" in body
+
+
+def test_finished_then_follow_up(client, cast):
+    give_intake(cast.member, regimen={time(22): Decimal("0.25")})
+    rev = give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=200), stabilise_days=0)
+    end = rev.plan().end
+    assert end <= TODAY and (TODAY - end).days < 12 * 7, end
+    body = home(client, cast.member)
+    assert state_of(body) == "finished"
+    assert "You have taken your last dose" in body
+    give_intake(cast.other_member, regimen={time(22): Decimal("0.25")})
+    rev = give_plan(cast.other_member, cast.other_clinician, start=TODAY - timedelta(days=500), stabilise_days=0)
+    assert (TODAY - rev.plan().end).days >= 12 * 7
+    body = home(client, cast.other_member)
+    assert state_of(body) == "follow_up"
+    assert "every four weeks" in body
+
+
+def test_a_tampered_plan_is_a_plan_problem_not_a_dose(client, cast, approved):
+    PlanRevision.objects.filter(pk=approved.pk).update(data={**approved.data, "steps": approved.data["steps"][:-1]})
+    body = home(client, cast.member)
+    assert state_of(body) == "plan_problem"
+    assert "Taken" not in body
+
+
+def test_every_state_has_a_test_here():
+    names = {n for n in globals() if n.startswith("test_")}
+    for state in STATES:
+        assert any(state in n or state.replace("_", " ") in n.replace("_", " ") for n in names), state
+
+
+# --- who is told -----------------------------------------------------------------------------------------------
+
+
+def test_a_red_flag_without_a_clinician_reaches_the_mentor_on_duty_and_staff(client, cast):
+    from slowtaper.accounts.models import CareLink, Role
+    from slowtaper.community.models import Shift
+
+    CareLink.objects.filter(member=cast.member, kind=Role.CLINICIAN).delete()
+    give_intake(cast.member)
+    Shift.objects.create(mentor=cast.mentor, weekday=TODAY.weekday(), start=time(0), end=time(23, 59))
+    login(client, cast.member)
+    from test_web_member import checkin_post
+
+    body = client.post("/me/checkin/", checkin_post(f_suicidal="yes"), follow=True).content.decode()
+    assert "You have no clinician linked yet, so we alerted:" in body
+    assert "Mentor, the peer mentor on duty" in body
+    assert "Staff, of the program&#x27;s staff" in body or "Staff, of the program's staff" in body
+    assert "Your clinician has been alerted" not in body
+    told = {m.to[0] for m in mail.outbox}
+    assert told == {cast.mentor.email, cast.staff.email}
+    assert all("suicid" not in m.subject.lower() and "suicid" not in m.body.lower() for m in mail.outbox)
+    task = Task.objects.get(member=cast.member, kind=Task.Kind.RED_FLAG)
+    assert {t["as"] for t in task.told} == {"mentor", "staff"}
+    # The staff page lists the alert for a member with no clinician, with how to reach them.
+    staff_page = login(client, cast.staff).get("/staff/").content.decode()
+    assert "Alerts for members with no clinician" in staff_page
+    assert cast.member.email in staff_page
+
+
+def test_when_nobody_can_be_told_the_member_is_not_told_otherwise(client, cast):
+    from slowtaper.accounts.models import CareLink, Role, User
+
+    CareLink.objects.filter(member=cast.member, kind=Role.CLINICIAN).delete()
+    User.objects.filter(role=Role.STAFF).update(is_active=False)
+    give_intake(cast.member)
+    login(client, cast.member)
+    from test_web_member import checkin_post
+
+    body = client.post("/me/checkin/", checkin_post(f_seizure="yes"), follow=True).content.decode()
+    assert "Nobody in the program could be alerted just now." in body
+    assert "we alerted" not in body and "We have alerted" not in body
+
+
+# --- answering the intake again ---------------------------------------------------------------------------------
+
+INTAKE = {
+    "drug": "clonazepam",
+    "time_1": "08:00",
+    "mg_1": "0.5",
+    "time_2": "22:00",
+    "mg_2": "1",
+    "duration": "2",
+    "duration_unit": "years",
+    "days_per_week": "7",
+    "age": "45",
+    "comedications": ["alcohol"],
+}
+
+
+def test_answering_again_starts_from_the_earlier_answers_and_tells_the_clinician_what_changed(client, cast):
+    login(client, cast.member)
+    assert client.post("/me/intake/", INTAKE).status_code == 302
+    first = cast.member.intakes.first()
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=3), stabilise_days=14)
+    mail.outbox.clear()
+    form = client.get("/me/intake/").content.decode()
+    # The form shows what was said before, the alcohol answer included.
+    assert "These are your earlier answers" in form
+    assert re.search(r'name="mg_1" value="0.5"', form)
+    assert re.search(r'value="alcohol"[^>]*checked', form) or re.search(r'checked[^>]*value="alcohol"', form)
+    assert re.search(r'name="duration"[^>]*value="2"', form)
+    # A lower dose now (1.25 mg against the plan's 1.5 mg) is not accepted silently.
+    assert client.post("/me/intake/", {**INTAKE, "mg_2": "0.75"}).status_code == 302
+    task = Task.objects.get(member=cast.member, kind=Task.Kind.INTAKE)
+    assert "1.5 mg a day" in task.text and "1.25 mg a day" in task.text
+    assert "The approved plan starts from 1.5 mg a day" in task.text
+    assert [m.to for m in mail.outbox] == [[cast.clinician.email]]
+    result = client.get("/me/intake/result/").content.decode()
+    assert "Your answers changed" in result
+    assert "We have alerted your clinician, Clinician, by email" in result
+    # The alcohol answer was kept, not dropped.
+    assert "alcohol" in cast.member.intakes.first().comedications
+    assert cast.member.intakes.first().pk != first.pk
+
+
+def test_answering_again_with_nothing_changed_alerts_nobody(client, cast):
+    login(client, cast.member)
+    client.post("/me/intake/", INTAKE)
+    mail.outbox.clear()
+    client.post("/me/intake/", INTAKE)
+    assert not Task.objects.filter(member=cast.member, kind=Task.Kind.INTAKE).exists()
+    assert not mail.outbox
+    assert "Your answers changed" not in client.get("/me/intake/result/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit", "weeks"), [("2", "years", 104), ("3", "months", 13), ("1", "months", 5), ("30", "weeks", 30)]
+)
+def test_duration_is_asked_in_plain_units_and_months_never_shrink(client, cast, amount, unit, weeks):
+    login(client, cast.member)
+    assert client.post("/me/intake/", {**INTAKE, "duration": amount, "duration_unit": unit}).status_code == 302
+    assert cast.member.intakes.first().answers["use"]["duration_weeks"] == weeks
+
+
+def test_a_duration_past_eighty_years_is_refused_with_a_message(client, cast):
+    login(client, cast.member)
+    response = client.post("/me/intake/", {**INTAKE, "duration": "900", "duration_unit": "years"})
+    assert response.status_code == 400
+    assert "more than 80 years" in response.content.decode()
+    assert not cast.member.intakes.exists()
+
+
+def test_a_hold_request_says_who_was_asked(client, cast, approved):
+    from slowtaper.accounts.models import CareLink, Role
+
+    login(client, cast.member)
+    body = client.post("/me/hold/request/", {"days": "14"}, follow=True).content.decode()
+    assert "Your clinician has been asked." in body
+    CareLink.objects.filter(member=cast.member, kind=Role.CLINICIAN).delete()
+    body = client.post("/me/hold/request/", {"days": "14"}, follow=True).content.decode()
+    assert "our staff have been asked" in body and "Your clinician has been asked." not in body
+    assert mail.outbox[-1].to == [cast.staff.email]
