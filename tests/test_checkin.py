@@ -161,3 +161,12 @@ def test_check_in_day_is_a_date():
 def test_unknown_co_medication_ids_are_refused_in_triage():
     with pytest.raises(InvalidInput, match="'heroin' is not a co-medication id"):
         triage(checkin(), comedications=["heroin"])
+
+
+@pytest.mark.parametrize("flag", ["seizure", "confusion", "psychosis", "suicidal", "oversedation"])
+def test_the_clinicians_alert_reads_as_sentences(flag):
+    """The quoted question keeps its own question mark (no "yourself?."), and nothing assumes a cut was made:
+    a red flag can come before the first reduction."""
+    text = triage(checkin(red_flags={**NO_FLAGS, flag: True}), region="US").clinician[0]
+    assert "?." not in text and ".." not in text
+    assert "during reduction" not in text

@@ -66,6 +66,20 @@ def _citations(html: str) -> tuple[str, tuple[Citation, ...]]:
     return html, cites
 
 
+def footnotes(keys: list[str]) -> tuple[tuple[Citation, ...], dict[str, int]]:
+    """Numbered sources for a page that cites the catalogue's source keys, in order of first use: the list to
+    show at the foot of the page and each key's number (pages show "[1]", never a key like "joint2025")."""
+    sources = catalogue().sources
+    numbers: dict[str, int] = {}
+    for key in keys:
+        if key in sources:
+            numbers.setdefault(key, len(numbers) + 1)
+    cites = tuple(
+        Citation(n, key, sources[key].citation, sources[key].url, sources[key].verified) for key, n in numbers.items()
+    )
+    return cites, numbers
+
+
 def parse(slug: str, text: str) -> Page:
     if not text.startswith("+++\n"):
         raise ValueError(f"{slug}: a page starts with +++ front matter")

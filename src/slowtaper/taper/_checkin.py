@@ -234,7 +234,8 @@ def triage(checkin: CheckIn, *, region: str = "US", comedications: Iterable[str]
             text += " " + h.flag.worse_note
             note += f" Co-medications on record: {', '.join(sorted(taking & set(h.flag.worse_with)))}."
         guidance.append(text)
-        clinician.append(f"{h.flag.label} ({checkin.day.isoformat()}): {h.evidence}. {note}")
+        stop = "" if h.evidence.endswith(("?", ".", "!")) else "."  # a question quoted as evidence keeps its "?"
+        clinician.append(f"{h.flag.label} ({checkin.day.isoformat()}): {h.evidence}{stop} {note}")
     if hits:
         guidance.append(f"Emergency services: call {help_.number}.")
         if "suicidal" in seen:
