@@ -154,21 +154,25 @@ def test_demo_loads_once_and_prints_the_logins(db, capsys):
     call_command("demo")
     second = capsys.readouterr().out.splitlines()
     assert first == second
-    assert first[0].split() == ["member", "maria", "maria-slow-and-steady"]
+    assert first[0].split()[:3] == ["member", "maria", "maria-slow-and-steady"]
     roles = {line.split()[0] for line in first}
     assert roles == {"member", "clinician", "pharmacist", "mentor", "staff"}
     assert User.objects.count() == len(first)
-    maria, james, lena = (User.objects.get(username=n) for n in ("maria", "james", "lena"))
     from slowtaper.programs.models import local_today
-    from slowtaper.programs.status import member_day
+    from slowtaper.programs.status import STATES, member_day
 
+    maria = User.objects.get(username="maria")
     assert member_day(maria, local_today(maria)).phase == "stabilisation"
+    # A demo member shows every state of the member home but the error state (a plan that failed its checks).
+    shown = {member_day(m, local_today(m)).state for m in User.objects.filter(role="member")}
+    assert shown == set(STATES) - {"plan_problem"}
     # Demo carers pass two-step login with the code the command prints.
     call_command("demo", code="drchen")
     code = capsys.readouterr().out.strip()
     client = Client()
     client.post("/accounts/login/", {"username": "drchen", "password": "chen-slow-and-steady"})
     assert client.post("/accounts/mfa/", {"code": code, "next": "/clinic/"})["Location"] == "/clinic/"
+    james, lena = (User.objects.get(username=n) for n in ("james", "lena"))
     jd = member_day(james, local_today(james))
     assert jd.step is not None and jd.step.kind == "hold"
     assert member_day(lena, local_today(lena)).finished

@@ -1,5 +1,7 @@
-"""Demo people and plans for `make run`: a member stabilising, one mid-taper with a hold, one finished; their
-clinician, pharmacist and mentor; and staff. Dates are relative to the day the demo is first loaded. Running it
+"""Demo people and plans for `make run`: a member at every state of the member home (see STATES in
+programs/status.py: a newcomer, a blocked screen, stabilising without a plan, a plan approved and waiting for its
+first cut, a cut day, mid-step, a hold, maintenance, finished, monthly follow-up); their clinician, pharmacist and
+mentor; and staff. Dates are relative to the day the demo is first loaded. Running it
 again keeps what is there and prints the same logins.
 
 Demo passwords are printed on purpose: this is a local demonstration database, never a production one.
@@ -28,6 +30,13 @@ PEOPLE = [
     (Role.MEMBER, "maria", "maria-slow-and-steady", "Maria", "America/New_York"),
     (Role.MEMBER, "james", "james-slow-and-steady", "James", "Europe/London"),
     (Role.MEMBER, "lena", "lena-slow-and-steady", "Lena", "America/Chicago"),
+    (Role.MEMBER, "nina", "nina-slow-and-steady", "Nina", "Australia/Sydney"),
+    (Role.MEMBER, "omar", "omar-slow-and-steady", "Omar", "Europe/Berlin"),
+    (Role.MEMBER, "tom", "tom-slow-and-steady", "Tom", "Europe/London"),
+    (Role.MEMBER, "ada", "ada-slow-and-steady", "Ada", "Australia/Sydney"),
+    (Role.MEMBER, "ben", "ben-slow-and-steady", "Ben", "America/Denver"),
+    (Role.MEMBER, "kim", "kim-slow-and-steady", "Kim", "America/Los_Angeles"),
+    (Role.MEMBER, "ruth", "ruth-slow-and-steady", "Ruth", "Europe/Dublin"),
     (Role.CLINICIAN, "drchen", "chen-slow-and-steady", "Dr Chen", "America/New_York"),
     (Role.PHARMACIST, "pat", "pat-slow-and-steady", "Pat", "America/New_York"),
     (Role.MENTOR, "morgan", "morgan-slow-and-steady", "Morgan", "America/New_York"),
@@ -35,6 +44,21 @@ PEOPLE = [
 ]
 
 DEMO_DEVICE = "demo authenticator"
+
+# Each demo member's region (the others are in the US) and the state of the home page they show.
+REGIONS = {"james": "UK", "tom": "UK", "ruth": "EU", "omar": "EU", "nina": "AU", "ada": "AU"}
+STATE = {
+    "nina": "new: no intake yet",
+    "omar": "safety screen blocks self-service",
+    "tom": "stabilising, no plan yet",
+    "maria": "plan approved, waiting for the first cut",
+    "ada": "cut day today",
+    "ben": "on a step",
+    "james": "on a hold",
+    "kim": "maintenance dose",
+    "lena": "finished: weekly follow-up",
+    "ruth": "monthly follow-up",
+}
 
 # A gentle, deterministic wobble for demo diary scores.
 WOBBLE = [0, 1, 0, 0, 1, 1, 0, 1, 0, 0, 0, 1]
@@ -57,8 +81,11 @@ class Command(BaseCommand):
             return
         if not User.objects.filter(username="maria").exists():
             self._load()
+        if not User.objects.filter(username="nina").exists():
+            self._load_states()  # a database from before these demo people gets them too
         for role, username, password, *_rest in PEOPLE:
-            self.stdout.write(f"{role.value:<11} {username:<8} {password}")
+            state = f"  ({STATE[username]})" if username in STATE else ""
+            self.stdout.write(f"{role.value:<11} {username:<8} {password}{state}")
             if role != Role.MEMBER:
                 # Carers need a second factor; the demo gives each a known authenticator key so that
                 # `manage.py demo --code USERNAME` can print the code an app would show.
@@ -67,10 +94,13 @@ class Command(BaseCommand):
                     user=User.objects.get(username=username), name=DEMO_DEVICE, defaults={"key": key, "confirmed": True}
                 )
 
-    @transaction.atomic
-    def _load(self) -> None:
+    @staticmethod
+    def _people(names: tuple[str, ...]) -> dict[str, User]:
         users = {}
         for role, username, password, name, tz in PEOPLE:
+            if username not in names:
+                continue
+            region = REGIONS.get(username, "US")
             user = User.objects.create_user(
                 username=username,
                 password=password,
@@ -78,10 +108,15 @@ class Command(BaseCommand):
                 first_name=name,
                 role=role,
                 time_zone=tz,
-                region="UK" if username == "james" else "US",
-                locale="en-gb" if username == "james" else "en",
+                region=region,
+                locale="en" if region == "US" else "en-gb",
             )
             users[username] = user
+        return users
+
+    @transaction.atomic
+    def _load(self) -> None:
+        users = self._people(("maria", "james", "lena", "drchen", "pat", "morgan", "sam"))
         for m in ("maria", "james", "lena"):
             for kind, carer in ((Role.CLINICIAN, "drchen"), (Role.PHARMACIST, "pat"), (Role.MENTOR, "morgan")):
                 CareLink.objects.create(member=users[m], carer=users[carer], kind=kind)
@@ -90,6 +125,72 @@ class Command(BaseCommand):
         self._james(users["james"], chen)
         self._lena(users["lena"], chen)
         self._board(users)
+
+    @transaction.atomic
+    def _load_states(self) -> None:
+        """The members who show the remaining states of the home page."""
+        users = self._people(("nina", "omar", "tom", "ada", "ben", "kim", "ruth"))
+        chen, pat, morgan = (User.objects.get(username=n) for n in ("drchen", "pat", "morgan"))
+        for m in users.values():
+            for kind, carer in ((Role.CLINICIAN, chen), (Role.PHARMACIST, pat), (Role.MENTOR, morgan)):
+                CareLink.objects.create(member=m, carer=carer, kind=kind)
+            Program.objects.get_or_create(member=m)
+        from slowtaper.programs import alerts
+
+        omar = users["omar"]
+        blocked = self._intake(omar, "clonazepam", {"22:00": "2"}, [], 520, conditions=["epilepsy"])
+        alerts.screen_blocked(omar, blocked)
+        tom = users["tom"]
+        self._intake(tom, "clonazepam", {"08:00": "0.5", "22:00": "0.5"}, [], 104)
+        self._checkins(tom, local_today(tom) - timedelta(days=4), local_today(tom) - timedelta(days=1), 1, [])
+        for name, days_ago, stabilise in (("ada", 14, 14), ("ben", 20, 14)):
+            member = users[name]
+            today = local_today(member)
+            self._intake(member, "clonazepam", {"08:00": "0.5", "22:00": "1"}, [], 156)
+            self._approve(
+                member,
+                PlanRequest(
+                    drug="clonazepam",
+                    regimen=((time(8), Decimal("0.5")), (time(22), Decimal(1))),
+                    start=today - timedelta(days=days_ago),
+                    stabilise_days=stabilise,
+                    region=member.region,
+                ),
+                chen,
+                "Two weeks' stabilisation, then 10% cuts every 14 days.",
+            )
+            Program.objects.get(member=member).approve_first_cut(chen, "Stable for 14 days with no red flags.")
+            times = [time(8), time(22)]
+            self._checkins(member, today - timedelta(days=days_ago), today - timedelta(days=1), 1, times)
+        kim = users["kim"]
+        self._intake(kim, "clonazepam", {"22:00": "0.5"}, [], 300)
+        self._approve(
+            kim,
+            PlanRequest(
+                drug="clonazepam",
+                regimen=((time(22), Decimal("0.5")),),
+                start=local_today(kim) - timedelta(days=200),
+                goal_mg=Decimal("0.25"),
+                region="US",
+            ),
+            chen,
+            "Kim chose to stay on a lower dose for now; 10% cuts every 14 days down to 0.25 mg.",
+        )
+        Program.objects.get(member=kim).approve_first_cut(chen, "Stable at intake.")
+        ruth = users["ruth"]
+        self._intake(ruth, "clonazepam", {"22:00": "0.25"}, [], 104)
+        self._approve(
+            ruth,
+            PlanRequest(
+                drug="clonazepam",
+                regimen=((time(22), Decimal("0.25")),),
+                start=local_today(ruth) - timedelta(days=500),
+                region="EU",
+            ),
+            chen,
+            "Low starting dose; 10% cuts every 14 days.",
+        )
+        Program.objects.get(member=ruth).approve_first_cut(chen, "Already stable at intake.")
 
     def _board(self, users: dict[str, User]) -> None:
         """A little life on the support board: a mentor's welcome, a member's question answered, a rota, a
@@ -124,13 +225,21 @@ class Command(BaseCommand):
             decided_by=sam,
         )
 
-    def _intake(self, member: User, drug: str, regimen: dict[str, str], products: list[str], weeks: int) -> Intake:
+    def _intake(
+        self,
+        member: User,
+        drug: str,
+        regimen: dict[str, str],
+        products: list[str],
+        weeks: int,
+        conditions: list[str] | None = None,
+    ) -> Intake:
         daily = sum((Decimal(v) for v in regimen.values()), Decimal(0))
         answers = {
             "age": 52,
             "pregnant": False,
             "breastfeeding": False,
-            "conditions": [],
+            "conditions": conditions or [],
             "comedications": [],
             "use": {"drug": drug, "daily_dose_mg": float(daily), "duration_weeks": weeks, "days_per_week": 7},
         }
