@@ -129,6 +129,7 @@ def test_public_surface_is_pinned():
             "plan_from_dict",
             "plan_to_dict",
             "population_daily",
+            "postpone_first_cut",
             "return_to_previous",
             "sample_population",
             "screen",

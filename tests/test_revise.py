@@ -14,6 +14,7 @@ from slowtaper.taper import (
     insert_hold,
     plan_from_dict,
     plan_to_dict,
+    postpone_first_cut,
     return_to_previous,
 )
 
@@ -65,3 +66,32 @@ def test_revisions_refuse_dates_outside_the_plan(plan):
         insert_hold(plan, plan.end + timedelta(days=1), 7)
     with pytest.raises(InvalidInput, match="no earlier dose"):
         return_to_previous(plan, plan.start)
+
+
+@pytest.mark.parametrize("stabilise", [0, 14])
+def test_postponing_the_first_cut_keeps_every_step_length(req, stabilise):
+    plan = build_plan(req(stabilise_days=stabilise))
+    first = next(s for s in plan.steps if s.kind not in ("stabilise", "hold"))
+    later = postpone_first_cut(plan, first.start + timedelta(days=9))
+    moved = next(s for s in later.steps if s.kind not in ("stabilise", "hold"))
+    assert moved.start == first.start + timedelta(days=9)
+    assert moved.doses == first.doses
+    index = plan.steps.index(first)
+    # From the first cut on, every step is the same length and dose, 9 days later.
+    assert [(s.days, s.doses) for s in later.steps[index:]] == [(s.days, s.doses) for s in plan.steps[index:]]
+    assert later.end == plan.end + timedelta(days=9)
+    if stabilise:
+        assert later.steps[index - 1].days == plan.steps[index - 1].days + 9
+        assert later.start == plan.start
+    else:
+        assert later.start == plan.start + timedelta(days=9)
+    assert not check_plan(later)
+    assert any("first cut moved" in w for w in later.warnings)
+
+
+def test_the_first_cut_only_moves_later(req):
+    plan = build_plan(req(stabilise_days=14))
+    first = next(s for s in plan.steps if s.kind == "reduce")
+    assert postpone_first_cut(plan, first.start) is plan
+    with pytest.raises(InvalidInput, match="can only move later"):
+        postpone_first_cut(plan, first.start - timedelta(days=1))

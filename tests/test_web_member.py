@@ -224,8 +224,14 @@ def test_stabilisation_counts_steady_days_and_the_first_cut_waits_for_approval(c
     assert client.post(f"/clinic/{cast.member.pk}/first-cut/", {"reason": "Stable for five days"}).status_code == 302
     login(client, cast.member)
     body = client.get("/me/").content.decode()
-    assert "stay on your current dose for now" not in body
-    assert 'data-state="on_step"' in body
+    # Approved six days after its planned day, the first cut moves to tomorrow with every later step (a new
+    # approved revision), so no step is shortened.
+    tomorrow = TODAY + timedelta(days=1)
+    assert 'data-state="approved_waiting"' in body
+    assert f"Your first reduction is planned for {tomorrow:%A} {tomorrow.day} {tomorrow:%B}" in body
+    assert "Your clinician has agreed that it can go ahead on that day." in body
+    revision = cast.member.revisions.get(status="approved")
+    assert revision.number == 2 and "after its planned day" in revision.approval_reason
 
 
 def test_a_member_without_a_plan_sees_their_current_doses_and_stable_days(client, cast):

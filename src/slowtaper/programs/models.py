@@ -11,7 +11,7 @@ import difflib
 import hashlib
 import json
 import zoneinfo
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +29,7 @@ from slowtaper.taper import (
     TrendSettings,
     plan_from_dict,
     plan_to_dict,
+    postpone_first_cut,
     screen,
     screen_answers_from_dict,
     screen_answers_to_dict,
@@ -312,13 +313,32 @@ class Program(models.Model):
         return intake is not None and intake.blocks_self_service
 
     @transaction.atomic
-    def approve_first_cut(self, by: User, reason: str) -> None:
+    def approve_first_cut(self, by: User, reason: str, today: date | None = None) -> PlanRevision | None:
+        """Record the clinician's go-ahead for the first cut. Given the member's `today`, a first cut whose
+        planned day has passed moves to tomorrow with every later step (a new approved revision, returned):
+        taken on the old dates, the next cut would follow sooner than the step length the plan was checked
+        against."""
         if not reason.strip():
             raise ValidationError(_("Say why the first cut can go ahead."))
         self.first_cut_approved_at = timezone.now()
         self.first_cut_approved_by = by
         self.first_cut_reason = reason.strip()
         self.save(update_fields=["first_cut_approved_at", "first_cut_approved_by", "first_cut_reason"])
+        current = self.approved()
+        if today is None or current is None:
+            return None
+        plan = current.plan()
+        first = next((s for s in plan.steps if s.kind not in ("stabilise", "hold")), None)
+        if first is None or first.start >= today:
+            return None
+        moved = postpone_first_cut(plan, today + timedelta(days=1))
+        revision = PlanRevision.propose(
+            self.member, moved, by=by, note=f"First cut approved on {today}, after its planned day ({first.start})."
+        )
+        revision.approve(
+            by, f"First cut approved after its planned day; moved to {today + timedelta(days=1)}. {reason.strip()}"
+        )
+        return revision
 
 
 class HoldRequest(models.Model):

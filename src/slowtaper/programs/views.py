@@ -528,10 +528,24 @@ def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
         messages.error(request, _("Say why the first cut can go ahead: the reason is recorded."))
         return redirect("clinic_member", member.pk)
     program, _created = Program.objects.get_or_create(member=member)
-    program.approve_first_cut(user, form.cleaned_data["reason"])
+    try:
+        moved = program.approve_first_cut(user, form.cleaned_data["reason"], today=local_today(member))
+    except TaperError as exc:
+        messages.error(request, str(exc))
+        return redirect("clinic_member", member.pk)
     alerts.close_tasks(member, Task.Kind.FIRST_CUT, user)
-    messages.success(request, _("First cut approved."))
-    alerts.tell_member(member, _("Your clinician says your first reduction can go ahead as planned."))
+    if moved is None:
+        messages.success(request, _("First cut approved."))
+        alerts.tell_member(member, _("Your clinician says your first reduction can go ahead as planned."))
+    else:
+        day = local_today(member) + timedelta(days=1)
+        messages.success(
+            request,
+            _("First cut approved. Its planned day had passed, so it moves to %(d)s and every later step with it ")
+            % {"d": day.isoformat()}
+            + _("(revision %(n)s).") % {"n": moved.number},
+        )
+        alerts.tell_member(member, _("Your clinician says your first reduction can go ahead: it starts tomorrow."))
     return redirect("clinic_member", member.pk)
 
 

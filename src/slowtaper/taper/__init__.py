@@ -59,7 +59,7 @@ from ._plan import (
     parse_custom_csv,
 )
 from ._realise import Kit, Portion, describe_portions
-from ._revise import insert_hold, return_to_previous
+from ._revise import insert_hold, postpone_first_cut, return_to_previous
 from ._screen import (
     SETTINGS,
     SEVERITIES,
@@ -173,6 +173,7 @@ __all__ = [
     "plan_from_dict",
     "plan_to_dict",
     "population_daily",
+    "postpone_first_cut",
     "return_to_previous",
     "sample_population",
     "screen",

@@ -50,6 +50,29 @@ def insert_hold(plan: Plan, on: date, days: int) -> Plan:
     return _checked(replace(plan, steps=tuple(pieces), warnings=(*plan.warnings, note)))
 
 
+def postpone_first_cut(plan: Plan, on: date) -> Plan:
+    """Move the first cut to `on` (and every later step by as many days), keeping each step's length: the step
+    before the first cut is lengthened, or, when the plan starts with its first cut, the whole plan moves. For a
+    first cut approved after its planned day: taken on the old dates, the next cut would come sooner than the
+    step length the plan was checked against."""
+    first = next((i for i, s in enumerate(plan.steps) if s.kind not in ("stabilise", "hold")), None)
+    if first is None:
+        raise InvalidInput("this plan has no cut to postpone")
+    delay = (on - plan.steps[first].start).days
+    if delay < 0:
+        raise InvalidInput(f"the first cut is planned for {plan.steps[first].start}: it can only move later")
+    if delay == 0:
+        return plan
+    shift = timedelta(days=delay)
+    pieces = list(plan.steps[: first - 1]) if first else []
+    if first:
+        before = plan.steps[first - 1]
+        pieces.append(replace(before, days=before.days + delay))
+    pieces += [replace(s, start=s.start + shift) for s in plan.steps[first:]]
+    note = f"Revised: the first cut moved from {plan.steps[first].start} to {on}; every later step moved with it."
+    return _checked(replace(plan, steps=tuple(pieces), warnings=(*plan.warnings, note)))
+
+
 def return_to_previous(plan: Plan, on: date, slower: Decimal = Decimal(2)) -> Plan:
     """From `on`, go back to the dose before the one in force, hold it for a step, then taper again from it
     with the step size divided by `slower` (the 2025 joint guideline: after a pause, consider a slower taper)."""
