@@ -36,6 +36,8 @@ def test_odt_is_never_split():
     assert k.can_make(D("0.375"))
     assert not k.can_make(D("0.0625"))
     assert all(p.count == p.count.to_integral_value() for p in k.make(D("0.375")))
+    # Said as a person would say it: "ODT" is pharmacy shorthand a member may not know.
+    assert describe_portions(k.make(D("0.375"))) == "3 melt-in-the-mouth tablets of 0.125 mg"
 
 
 def test_liquid_in_whole_syringe_steps_and_drops_whole():

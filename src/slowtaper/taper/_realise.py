@@ -47,7 +47,8 @@ class Portion:
 
 
 def _count_words(count: Decimal, form: str) -> str:
-    noun = {"odt": "ODT", "capsule": "capsule"}.get(form, "tablet")
+    # An orally disintegrating tablet is named as a person would say it ("ODT" is pharmacy shorthand).
+    noun = {"odt": "melt-in-the-mouth tablet", "capsule": "capsule"}.get(form, "tablet")
     whole = int(count)
     sign = {Decimal("0.25"): "¼", Decimal("0.5"): "½", Decimal("0.75"): "¾"}.get(count - whole, "")
     number = f"{whole or ''}{sign}"
