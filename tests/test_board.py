@@ -129,9 +129,15 @@ def start(client, user, category, title="Week two", body="Going fine so far."):
 def test_a_crisis_post_is_held_shows_help_at_once_and_alerts_the_mentor_on_duty(client, cast, tapering):
     Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(9), end=time(17))  # Wed 09-17 New York
     response = start(client, cast.member, tapering, body="Bad night. I had a seizure and I am scared.")
-    body = response.content.decode()
-    assert response.status_code == 200 and "Are you safe right now?" in body and "call <strong>911</strong>" in body
     post = Post.objects.get()
+    # Post, redirect, get: a refresh of the crisis page neither posts again nor alerts again.
+    assert response.status_code == 302 and response["Location"] == f"/board/p/{post.pk}/held/"
+    for _refresh in range(2):
+        body = client.get(response["Location"]).content.decode()
+        assert "Are you safe right now?" in body and "call <strong>911</strong>" in body
+    assert "We read your post" not in body  # no person has read it yet
+    assert "Mentor, the peer mentor on duty" in body
+    assert Post.objects.count() == 1
     assert (post.status, post.held_for, post.crisis_kinds) == ("held", "crisis", ["seizure"])
     assert [m.to for m in mail.outbox] == [[cast.mentor.email]]
     assert "seizure" not in (mail.outbox[0].subject + mail.outbox[0].body).lower()
@@ -147,8 +153,10 @@ def test_a_crisis_post_is_held_shows_help_at_once_and_alerts_the_mentor_on_duty(
 def test_with_nobody_on_duty_staff_are_alerted(client, cast, tapering, frozen):
     Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(9), end=time(17))
     frozen.move_to("2027-02-10 23:30:00+00:00")  # 18:30 in New York: the shift is over
-    start(client, cast.member, tapering, body="I want to die")
+    response = start(client, cast.member, tapering, body="I want to die")
     assert [m.to for m in mail.outbox] == [[cast.staff.email]]
+    body = client.get(response["Location"]).content.decode()
+    assert "Staff, of the program" in body and "peer mentor on duty" not in body
 
 
 def test_the_board_says_who_is_on_duty_now(client, cast, tapering, frozen):
@@ -198,7 +206,9 @@ def test_staff_guidance_that_names_a_danger_is_not_held_but_a_mentors_words_are(
 def test_an_edit_that_adds_a_crisis_is_held_again(client, cast, tapering):
     start(client, cast.mentor, tapering)
     post = Post.objects.get()
-    response = client.post(f"/board/p/{post.pk}/edit/", {"body": "Honestly I have been thinking of suicide"})
+    response = client.post(
+        f"/board/p/{post.pk}/edit/", {"body": "Honestly I have been thinking of suicide"}, follow=True
+    )
     assert "Are you safe right now?" in response.content.decode()
     post.refresh_from_db()
     assert post.status == "held" and post.held_for == "crisis" and post.edited is not None
@@ -209,7 +219,7 @@ def test_an_edit_to_a_waiting_first_post_that_adds_a_crisis_becomes_a_crisis_hol
     start(client, cast.member, tapering)
     post = Post.objects.get()
     assert post.held_for == "first_posts" and mail.outbox == []
-    response = client.post(f"/board/p/{post.pk}/edit/", {"body": "I keep thinking about ending my life"})
+    response = client.post(f"/board/p/{post.pk}/edit/", {"body": "I keep thinking about ending my life"}, follow=True)
     assert "Are you safe right now?" in response.content.decode()
     post.refresh_from_db()
     assert (post.status, post.held_for) == ("held", "crisis")
@@ -483,3 +493,51 @@ def test_staff_add_and_remove_shifts_and_bad_shifts_are_refused(client, cast, ta
     login(client, cast.staff)
     client.post(f"/board/rota/{shift.pk}/remove/")
     assert not Shift.objects.exists()
+
+
+def test_a_crisis_post_heads_a_queue_of_ten_and_nothing_is_preselected(client, cast, tapering, frozen):
+    from django.contrib.auth import get_user_model
+
+    for i in range(10):  # ten routine first posts, all older than the crisis post
+        newcomer = get_user_model().objects.create_user(f"new{i}", password="x" * 20, role="member")
+        frozen.shift(60)
+        board.write(newcomer, Topic.objects.create(category=tapering, title=f"Hello {i}", author=newcomer), "Hi all")
+    frozen.shift(60)
+    crisis = board.write(
+        cast.member, Topic.objects.create(category=tapering, title="Tonight", author=cast.member), "I want to die"
+    )
+    login(client, cast.mentor)
+    page = client.get("/board/moderation/").content.decode()
+    order = re.findall(r'action="/board/p/(\d+)/moderate/"', page)
+    assert order[0] == str(crisis.pk) and len(order) == 11
+    # The oldest routine post comes next: crisis first, then the longest waiting.
+    first_routine = Post.objects.filter(held_for="first_posts").order_by("created").first()
+    assert order[1] == str(first_routine.pk)
+    # No action is preselected: "approve" is never one tap away on a crisis post.
+    assert '<option value="" selected>Choose what to do</option>' in page
+    response = client.post(f"/board/p/{crisis.pk}/moderate/", {"note": ""}, follow=True)
+    assert "Choose what to do with the post." in response.content.decode()
+    crisis.refresh_from_db()
+    assert crisis.status == "held"
+
+
+def test_a_suspended_members_crisis_post_is_kept_held_and_alerted(client, cast, tapering):
+    from django.utils import timezone
+
+    Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(9), end=time(17))
+    ModerationAction.objects.create(
+        kind="suspend", by=cast.mentor, member=cast.member, until=timezone.now() + timedelta(days=3)
+    )
+    # An ordinary post is refused while suspended...
+    start(client, cast.member, tapering, body="Just saying hello")
+    assert not Post.objects.exists()
+    # ...but words of crisis are never thrown away.
+    response = start(client, cast.member, tapering, title="Tonight", body="I want to die tonight")
+    post = Post.objects.get()
+    assert (post.status, post.held_for, post.body) == ("held", "crisis", "I want to die tonight")
+    assert response["Location"] == f"/board/p/{post.pk}/held/"
+    assert "Are you safe right now?" in client.get(response["Location"]).content.decode()
+    assert [m.to for m in mail.outbox] == [[cast.mentor.email]]
+    # A reply in an existing topic too.
+    client.post(f"/board/t/{post.topic_id}/", {"body": "I took all my pills"})
+    assert Post.objects.filter(author=cast.member, held_for="crisis").count() == 2

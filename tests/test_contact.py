@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -135,3 +136,24 @@ def test_inviting_a_requester_creates_their_member_account(client, cast):
     login(client, cast.staff)
     client.post(f"/staff/requests/{item.pk}/invite/")
     assert User.objects.filter(email="ana@example.org").count() == 1
+
+
+def test_an_old_crisis_request_is_never_cut_off_behind_newer_ones(client, cast, frozen):
+    from django.utils import timezone
+
+    from slowtaper.community.contact import SHOWN
+    from slowtaper.community.models import ContactRequest
+
+    old = ContactRequest.objects.create(
+        name="Old crisis", email="o@example.org", message="I want to die", consent=True, crisis_kinds=["suicide"]
+    )
+    ContactRequest.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(days=3))
+    ContactRequest.objects.bulk_create(
+        ContactRequest(name=f"Routine {i}", email=f"r{i}@example.org", message="Hello", consent=True)
+        for i in range(SHOWN + 5)
+    )
+    body = login(client, cast.staff).get("/staff/requests/").content.decode()
+    names = re.findall(r'/staff/requests/\d+/">([^<]+)</a>', body)
+    assert names[0] == "Old crisis"
+    assert names[1] == "Routine 0"  # then the longest waiting
+    assert f"Showing {SHOWN} of {SHOWN + 6}" in body

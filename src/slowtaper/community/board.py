@@ -212,14 +212,17 @@ def escalate(now: datetime | None = None) -> list[tuple[Topic, str]]:
 
 
 def _alert_crisis(post: Post) -> None:
-    alert_on_duty()
+    told = alert_on_duty()
+    post.alerted = [{"pk": u.pk, "name": str(u), "as": u.role} for u in told]
+    post.save(update_fields=["alerted"])
 
 
-def alert_on_duty() -> None:
-    """Tell the mentors on duty (or staff) that someone wrote of a crisis, without what they wrote."""
+def alert_on_duty() -> list[User]:
+    """Tell the mentors on duty (or staff) that someone wrote of a crisis, without what they wrote; returns who."""
     link = settings.SITE_URL + reverse("board_queue")
+    people = on_duty()
     notify(
-        on_duty(),
+        people,
         _("slowtaper: a board post needs a mentor now"),
         _(
             "A post or message on the board may describe a crisis (a post is held until a mentor reads it). "
@@ -227,3 +230,4 @@ def alert_on_duty() -> None:
         )
         % {"link": link},
     )
+    return people

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.db.models import Case, Q, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -36,6 +37,9 @@ from .text import crisis_in
 
 def _rate(group: str, request: HttpRequest) -> str:
     return str(settings.CONTACT_RATE)
+
+
+SHOWN = 200  # requests listed at once; crisis requests come first, so none is ever cut off behind routine ones
 
 
 @ratelimit(key="ip", rate=_rate, method="POST")
@@ -93,14 +97,25 @@ def requests(request: HttpRequest) -> HttpResponse:
         items = items.exclude(status=ContactRequest.Status.CLOSED)
     elif status in ContactRequest.Status.values:
         items = items.filter(status=status)
-    # Crisis requests nobody has answered first, then the newest.
-    items = sorted(items[:200], key=lambda r: not r.urgent)
+    # Crisis requests nobody has answered first, in the database, before any limit: an old crisis request must never
+    # fall off the list. Then the oldest waiting first (newest first among closed ones).
+    unanswered_crisis = Q(status=ContactRequest.Status.NEW) & ~Q(crisis_kinds=[])
+    items = items.annotate(crisis_first=Case(When(unanswered_crisis, then=0), default=1))
+    items = items.order_by("crisis_first", "-created" if status == ContactRequest.Status.CLOSED else "created", "pk")
+    total = items.count()
+    items = list(items[:SHOWN])
     waits = [r.waited.total_seconds() / 3600 for r in ContactRequest.objects.exclude(first_response=None)]
     median = statistics.median(waits) if waits else None
     return render(
         request,
         "community/requests.html",
-        {"items": items, "status": status, "median_hours": median, "statuses": ContactRequest.Status.choices},
+        {
+            "items": items,
+            "total": total,
+            "status": status,
+            "median_hours": median,
+            "statuses": ContactRequest.Status.choices,
+        },
     )
 
 

@@ -50,7 +50,9 @@ class ModerateForm(forms.Form):
         ("suspend", _("Suspend the author from posting")),
         ("dismiss", _("Dismiss the reports")),
     ]
-    action = forms.ChoiceField(choices=ACTIONS)
+    # No action is preselected (the form starts on "Choose what to do"): a crisis post must never be one tap from
+    # "approve".
+    action = forms.ChoiceField(choices=ACTIONS, error_messages={"required": _("Choose what to do with the post.")})
     note = forms.CharField(
         label=_("Note (the author sees it for warnings and suspensions)"), max_length=500, required=False
     )

@@ -80,9 +80,13 @@ def conversation(request: HttpRequest, user_id: int) -> HttpResponse:
                     _("%(member)s wrote to you about something that may be a crisis. Please read it now: %(link)s")
                     % {"member": user, "link": settings.SITE_URL + reverse("conversation", args=[user.pk])},
                 )
-                board.alert_on_duty()
+                on_duty = board.alert_on_duty()
+                message.alerted = [{"pk": other.pk, "name": str(other), "as": "own_mentor"}] + [
+                    {"pk": u.pk, "name": str(u), "as": u.role} for u in on_duty if u.pk != other.pk
+                ]
+                message.save(update_fields=["alerted"])
         if kinds:
-            return render(request, "community/held_crisis.html", {"message": message})
+            return render(request, "community/held_crisis.html", {"message": message, "told": message.alerted})
         return redirect("conversation", other.pk)
     thread = Message.objects.filter(Q(sender=user, recipient=other) | Q(sender=other, recipient=user)).select_related(
         "sender"

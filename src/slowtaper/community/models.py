@@ -67,6 +67,9 @@ class Post(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.VISIBLE)
     held_for = models.CharField(max_length=16, choices=Held.choices, blank=True)
     crisis_kinds = models.JSONField(default=list, blank=True)
+    # Who was emailed when the post was held for crisis words ([{"pk", "name", "as": role}]): its author is told
+    # exactly who, never "a mentor" when it was staff, or nobody.
+    alerted = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["created", "pk"]
@@ -254,6 +257,8 @@ class Message(models.Model):
     created = models.DateTimeField(default=timezone.now)
     read = models.DateTimeField(null=True, blank=True)
     crisis_kinds = models.JSONField(default=list, blank=True)
+    # Who on duty was emailed when the message spoke of a crisis ([{"pk", "name", "as": role}]), as for posts.
+    alerted = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["created", "pk"]

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,6 +23,7 @@ from slowtaper.programs.alerts import notify
 from . import board, notices
 from .forms import BoardSettingsForm, ModerateForm, PostForm, ReportForm, ShiftForm, TopicForm
 from .models import BoardSettings, Category, ModerationAction, Notification, Post, Report, Shift, Topic
+from .text import crisis_in
 
 PAGE = 20
 
@@ -48,9 +49,11 @@ def _topic_for(user: User, pk: int) -> Topic:
     return topic
 
 
-def _may_write(request: HttpRequest, user: User) -> bool:
+def _may_write(request: HttpRequest, user: User, *texts: str) -> bool:
+    """Whether `user` may post now. A suspended member's words of crisis are still taken: kept, held, screened
+    and alerted like anyone's (a suspension stops posting, never being heard)."""
     until = board.suspended_until(user)
-    if until is not None:
+    if until is not None and not crisis_in(*texts):
         messages.error(
             request,
             _("You cannot post until %(d)s: a moderator suspended posting.")
@@ -62,7 +65,8 @@ def _may_write(request: HttpRequest, user: User) -> bool:
 
 def _after_write(request: HttpRequest, post: Post) -> HttpResponse:
     if post.held_for == Post.Held.CRISIS:
-        return render(request, "community/held_crisis.html", {"post": post})
+        # Redirect, then show: a refresh must not post (and alert) a second time.
+        return redirect("board_held", post.pk)
     if post.status == Post.Status.HELD:
         messages.info(
             request,
@@ -106,7 +110,11 @@ def new_topic(request: HttpRequest, slug: str) -> HttpResponse:
     user = _reader(request)
     cat = get_object_or_404(Category, slug=slug)
     form = TopicForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid() and _may_write(request, user):
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _may_write(request, user, form.cleaned_data["title"], form.cleaned_data["body"])
+    ):
         with transaction.atomic():
             topic = Topic.objects.create(category=cat, title=form.cleaned_data["title"], author=user)
             post = board.write(user, topic, form.cleaned_data["body"], title=topic.title)
@@ -126,7 +134,7 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         if t.locked and not moderates:
             messages.error(request, _("This topic is locked: no new replies."))
             return redirect("board_topic", t.pk)
-        if form.is_valid() and _may_write(request, user):
+        if form.is_valid() and _may_write(request, user, form.cleaned_data["body"]):
             return _after_write(request, board.write(user, t, form.cleaned_data["body"]))
     page = Paginator(board.visible_posts(user, t), PAGE).get_page(request.GET.get("page"))
     context = {
@@ -156,13 +164,23 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and post.topic.locked and not board.moderates(user):
         messages.error(request, _("This topic is locked: its posts can no longer be changed."))
         return redirect("board_topic", post.topic_id)
-    if request.method == "POST" and form.is_valid() and _may_write(request, user):
+    if request.method == "POST" and form.is_valid() and _may_write(request, user, form.cleaned_data["body"]):
         board.edit(post, form.cleaned_data["body"])
         if post.held_for == Post.Held.CRISIS and post.status == Post.Status.HELD:
-            return render(request, "community/held_crisis.html", {"post": post})
+            return redirect("board_held", post.pk)
         messages.success(request, _("Your post is updated."))
         return redirect("board_topic", post.topic_id)
     return render(request, "community/edit.html", {"post": post, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def held(request: HttpRequest, pk: int) -> HttpResponse:
+    """What the author of a post held for crisis words sees: are you safe, the numbers, and who was told."""
+    user = _reader(request)
+    post = _own_post(user, pk)
+    if post.held_for != Post.Held.CRISIS:
+        return redirect("board_topic", post.topic_id)
+    return render(request, "community/held_crisis.html", {"post": post, "told": post.alerted})
 
 
 @login_required
@@ -213,10 +231,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     held = (
         Post.objects.filter(status=Post.Status.HELD)
         .select_related("topic", "author")
-        .order_by(
-            "-held_for",
-            "created",  # crisis before first posts, oldest first
-        )
+        # Crisis before everything else, then the oldest waiting first ("-held_for" sorted the reasons
+        # alphabetically, which put a new member's first post above a suicide post).
+        .annotate(crisis_first=Case(When(held_for=Post.Held.CRISIS, then=0), default=1))
+        .order_by("crisis_first", "created", "pk")
     )
     reported = (
         Post.objects.filter(reports__isnull=False, reports__resolved__isnull=True)
