@@ -103,6 +103,12 @@ def search(user: User, q: str) -> QuerySet[Post]:
     return posts.order_by("-created", "-pk")
 
 
+def _guides(author: User) -> bool:
+    """Mentors and staff write safety guidance ("if you feel suicidal, call 988"): such a sentence of theirs is
+    not a crisis. Their own words of crisis still are (see text.crisis_in)."""
+    return author.role in (Role.MENTOR, Role.STAFF)
+
+
 def _held_for(author: User, kinds: list[str]) -> str:
     # Staff write the board's guidance ("a seizure means calling 911"): their words are not held. Mentors are
     # peers, often in recovery themselves, so their crisis words are held like anyone's.
@@ -117,7 +123,7 @@ def _held_for(author: User, kinds: list[str]) -> str:
 
 def write(author: User, topic: Topic, body: str, title: str = "") -> Post:
     """Store a post (the first of a new topic when `title` is its title); held when the rules say so."""
-    kinds = [k.id for k in crisis_in(title, body)]
+    kinds = [k.id for k in crisis_in(title, body, guidance_ok=_guides(author))]
     held = _held_for(author, kinds)
     with transaction.atomic():
         post = Post.objects.create(
@@ -147,7 +153,8 @@ def became_visible(post: Post) -> None:
 
 def edit(post: Post, body: str) -> Post:
     """The author's new words; checked again, so an edit cannot slip a crisis past the hold."""
-    kinds = [k.id for k in crisis_in(post.topic.title if post.topic.posts.first() == post else "", body)]
+    title = post.topic.title if post.topic.posts.first() == post else ""
+    kinds = [k.id for k in crisis_in(title, body, guidance_ok=_guides(post.author))]
     post.body, post.html, post.edited = body, render(body), timezone.now()
     post.crisis_kinds = kinds
     # A crisis outranks every other hold (a first post waiting for approval included); a hidden post stays hidden.

@@ -42,21 +42,76 @@ def render(source: str) -> str:
 class CrisisKind:
     id: str
     label: str
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str]  # every phrase and pattern of the kind, as one alternation
+    unnegatable: re.Pattern[str] | None = None  # phrases a "not" before them does not excuse
+
+
+def _phrase(text: str) -> str:
+    """A literal phrase as a regular expression: any run of spaces matches, and an apostrophe may be left out
+    ("dont", "cant") or typed as a curly one (curly ones are straightened before matching)."""
+    words = " ".join(text.lower().split())
+    return re.escape(words).replace(r"\ ", r"\s+").replace("'", "'?")
+
+
+def _alternation(phrases: list[str], patterns: list[str]) -> str:
+    literal = sorted(phrases, key=len, reverse=True)
+    return "|".join([*(_phrase(p) for p in literal), *patterns])
+
+
+@dataclass(frozen=True)
+class CrisisRules:
+    kinds: tuple[CrisisKind, ...]
+    negation: re.Pattern[str]  # matched against the text just before a phrase
+    guidance: re.Pattern[str]  # matched against the sentence holding a phrase
 
 
 @cache
-def crisis_kinds() -> tuple[CrisisKind, ...]:
+def crisis_rules() -> CrisisRules:
     raw = tomllib.loads(files("slowtaper.community").joinpath("data/crisis.toml").read_text(encoding="utf-8"))
-    out = []
+    kinds = []
     for kid, kind in raw["kinds"].items():
-        words = sorted((" ".join(p.lower().split()) for p in kind["phrases"]), key=len, reverse=True)
-        alternatives = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
-        out.append(CrisisKind(kid, kind["label"], re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.I)))
-    return tuple(out)
+        body = _alternation(kind["phrases"], kind.get("patterns", []))
+        whole = re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.I)
+        never = kind.get("unnegatable", [])
+        unneg = re.compile(rf"(?:{_alternation(never, [])})\Z", re.I) if never else None
+        kinds.append(CrisisKind(kid, kind["label"], whole, unneg))
+    neg = raw["negation"]
+    negators = "|".join(_phrase(w) for w in sorted(neg["words"], key=len, reverse=True))
+    # The negator, then at most `gap` plain words (no punctuation: a comma ends the clause), then the phrase.
+    negation = re.compile(rf"(?<![\w'])(?:{negators})(?:\s+[\w']+){{0,{int(neg['gap'])}}}\s+\Z", re.I)
+    guidance = re.compile("|".join(raw["guidance"]["patterns"]), re.I)
+    return CrisisRules(tuple(kinds), negation, guidance)
 
 
-def crisis_in(*texts: str) -> list[CrisisKind]:
-    """The kinds of danger these texts speak of (empty when none). Curly apostrophes count as straight ones."""
-    text = " ".join(texts).replace("\u2019", "'")
-    return [k for k in crisis_kinds() if k.pattern.search(text)]
+def crisis_kinds() -> tuple[CrisisKind, ...]:
+    return crisis_rules().kinds
+
+
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    before = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
+    after = _SENTENCE_END.search(text, end)
+    return text[(before[-1] if before else 0) : (after.start() if after else len(text))]
+
+
+def _counts(kind: CrisisKind, rules: CrisisRules, text: str, guidance_ok: bool) -> bool:
+    for match in kind.pattern.finditer(text):
+        phrase = match.group(0)
+        negatable = kind.unnegatable is None or not kind.unnegatable.search(phrase)
+        if negatable and rules.negation.search(text[: match.start()]):
+            continue  # "not suicidal", "never had a seizure"
+        if guidance_ok and rules.guidance.search(_sentence(text, match.start(), match.end())):
+            continue  # "If you ever feel suicidal, call 988" from a mentor or staff member
+        return True
+    return False
+
+
+def crisis_in(*texts: str, guidance_ok: bool = False) -> list[CrisisKind]:
+    """The kinds of danger these texts speak of (empty when none). Curly apostrophes count as straight ones; a
+    phrase right after a negation does not count ("I am not suicidal"); with `guidance_ok` (a mentor's or staff
+    member's post), nor does one in a sentence of safety guidance ("if you feel suicidal, call 988")."""
+    text = " ".join(texts).replace("\u2019", "'").replace("\u2018", "'")
+    rules = crisis_rules()
+    return [k for k in rules.kinds if _counts(k, rules, text, guidance_ok)]
