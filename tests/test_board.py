@@ -137,10 +137,11 @@ def test_a_crisis_post_is_held_shows_help_at_once_and_alerts_the_mentor_on_duty(
         assert "Are you safe right now?" in body and "call <strong>911</strong>" in body
     assert "We read your post" not in body  # no person has read it yet
     assert "Mentor, the peer mentor on duty" in body
+    assert "Clinician, your clinician" in body  # a seizure reaches the clinician too
     assert Post.objects.count() == 1
     assert (post.status, post.held_for, post.crisis_kinds) == ("held", "crisis", ["seizure"])
-    assert [m.to for m in mail.outbox] == [[cast.mentor.email]]
-    assert "seizure" not in (mail.outbox[0].subject + mail.outbox[0].body).lower()
+    assert [m.to for m in mail.outbox] == [[cast.mentor.email], [cast.clinician.email]]
+    assert all("seizure" not in (m.subject + m.body).lower() for m in mail.outbox)
     login(client, cast.other_member)
     assert client.get(f"/board/t/{post.topic_id}/").status_code == 404  # nobody else sees it yet
     login(client, cast.mentor)
@@ -154,7 +155,7 @@ def test_with_nobody_on_duty_staff_are_alerted(client, cast, tapering, frozen):
     Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(9), end=time(17))
     frozen.move_to("2027-02-10 23:30:00+00:00")  # 18:30 in New York: the shift is over
     response = start(client, cast.member, tapering, body="I want to die")
-    assert [m.to for m in mail.outbox] == [[cast.staff.email]]
+    assert [m.to for m in mail.outbox] == [[cast.staff.email], [cast.clinician.email]]
     body = client.get(response["Location"]).content.decode()
     assert "Staff, of the program" in body and "peer mentor on duty" not in body
 
@@ -223,7 +224,7 @@ def test_an_edit_to_a_waiting_first_post_that_adds_a_crisis_becomes_a_crisis_hol
     assert "Are you safe right now?" in response.content.decode()
     post.refresh_from_db()
     assert (post.status, post.held_for) == ("held", "crisis")
-    assert [m.to for m in mail.outbox] == [[cast.mentor.email]]
+    assert [m.to for m in mail.outbox] == [[cast.mentor.email], [cast.clinician.email]]
 
 
 def test_a_suspended_member_cannot_edit_and_nobody_edits_in_a_locked_topic(client, cast, tapering):
@@ -537,7 +538,7 @@ def test_a_suspended_members_crisis_post_is_kept_held_and_alerted(client, cast, 
     assert (post.status, post.held_for, post.body) == ("held", "crisis", "I want to die tonight")
     assert response["Location"] == f"/board/p/{post.pk}/held/"
     assert "Are you safe right now?" in client.get(response["Location"]).content.decode()
-    assert [m.to for m in mail.outbox] == [[cast.mentor.email]]
+    assert [m.to for m in mail.outbox] == [[cast.mentor.email], [cast.clinician.email]]
     # A reply in an existing topic too.
     client.post(f"/board/t/{post.topic_id}/", {"body": "I took all my pills"})
     assert Post.objects.filter(author=cast.member, held_for="crisis").count() == 2

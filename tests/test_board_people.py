@@ -3,7 +3,7 @@ digest, off), and private messages between a member and their own mentor."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.core import mail
@@ -141,3 +141,53 @@ def test_erasure_takes_messages_and_notifications(client, cast, topic):
     erase(cast.member)
     assert not Message.objects.exists()
     assert not Notification.objects.filter(user_id=cast.member.pk).exists()
+
+
+def test_a_crisis_reaches_the_person_from_the_queue(client, cast):
+    """A mentor on duty who is not the member's own mentor, and staff, can write to a member whose post was held
+    for crisis words, from the queue item; the member can answer; staff see how to reach them."""
+    from slowtaper.accounts.models import Role, User
+    from slowtaper.community.models import Shift
+    from slowtaper.programs.models import Task
+
+    duty = User.objects.create_user("duty", password="x" * 20, role=Role.MENTOR, time_zone="America/New_York")
+    Shift.objects.create(mentor=duty, weekday=2, start=time(0), end=time(23, 59))
+    login(client, cast.member)
+    tapering = Category.objects.get(slug="tapering")
+    client.post(f"/board/c/{tapering.slug}/new/", {"title": "Tonight", "body": "I want to end it all tonight"})
+    # The clinician hears of suicide words on the board, as a red flag.
+    task = Task.objects.get(member=cast.member, kind="red_flag")
+    assert "suicide" in task.text and task.told_clinician
+    # A stranger mentor on duty, not the member's: the queue offers to write to them.
+    queue = login(client, duty).get("/board/moderation/").content.decode()
+    assert f'href="/messages/{cast.member.pk}/"' in queue
+    assert cast.member.email not in queue  # contact details are for staff
+    assert client.get(f"/messages/{cast.member.pk}/").status_code == 200
+    client.post(f"/messages/{cast.member.pk}/", {"body": "I saw your post. I'm here. Are you safe?"})
+    # Staff see the member's email on the queue item, and may write too.
+    assert cast.member.email in login(client, cast.staff).get("/board/moderation/").content.decode()
+    assert client.get(f"/messages/{cast.member.pk}/").status_code == 200
+    # The member sees who wrote and can answer.
+    login(client, cast.member)
+    assert f'href="/messages/{duty.pk}/"' in client.get("/messages/").content.decode()
+    assert client.post(f"/messages/{duty.pk}/", {"body": "Thank you, I am safer now"}).status_code == 302
+    # A member with no crisis is not open to strangers.
+    login(client, duty)
+    assert client.get(f"/messages/{cast.other_member.pk}/").status_code == 404
+
+
+def test_a_crisis_message_is_listed_for_the_duty_without_its_words_and_notified_as_a_crisis(client, cast):
+    from slowtaper.community.models import Notification
+    from slowtaper.programs.models import Task
+
+    login(client, cast.member)
+    client.post(f"/messages/{cast.mentor.pk}/", {"body": "I had a seizure and I'm scared"})
+    assert Notification.objects.get(user=cast.mentor).kind == "crisis"
+    duty_mail = [m for m in mail.outbox if m.to == [cast.staff.email] and "board" in m.subject]
+    assert duty_mail and "#crisis-messages" in duty_mail[0].body
+    queue = login(client, cast.staff).get("/board/moderation/").content.decode()
+    assert "Member wrote to Mentor" in queue and "seizure" in queue
+    assert "scared" not in queue  # the words stay private
+    assert Task.objects.filter(member=cast.member, kind="red_flag", key__startswith="message-").exists()
+    page = login(client, cast.mentor).get("/board/notifications/").content.decode()
+    assert "may describe a crisis" in page

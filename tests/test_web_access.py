@@ -135,8 +135,15 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "board_follow": ("POST", "/board/t/{topic}/follow/", {}, dict.fromkeys(BOARD, 302), 403, 302),
     "board_notifications": ("GET", "/board/notifications/", {}, BOARD, 403, 302),
     # Private messages: a member and their own mentor only.
-    "inbox": ("GET", "/messages/", {}, {"member": 200, "other_member": 200, "mentor": 200}, 403, 302),
-    "conversation": ("GET", "/messages/{mentor}/", {}, {"member": 200, "other_member": 404, "mentor": 404}, 403, 302),
+    "inbox": ("GET", "/messages/", {}, {"member": 200, "other_member": 200, "mentor": 200, "staff": 200}, 403, 302),
+    "conversation": (
+        "GET",
+        "/messages/{mentor}/",
+        {},
+        {"member": 200, "other_member": 404, "mentor": 404, "staff": 404},
+        403,
+        302,
+    ),
     "board_rota_remove": ("POST", "/board/rota/{shift}/remove/", {}, {"staff": 302}, 403, 302),
     "mentee": ("GET", "/mentor/{m}/", {}, {"mentor": 404}, 403, 302),  # nothing shared yet
 }

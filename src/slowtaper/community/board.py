@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import notify
 
-from .models import ModerationAction, Post, Shift, Topic
-from .text import crisis_in, render
+from .models import Message, ModerationAction, Post, Shift, Topic
+from .text import crisis_in, crisis_kinds, render
 
 ON_BOARD = {Role.MEMBER, Role.MENTOR, Role.STAFF}
 MODERATORS = {Role.MENTOR, Role.STAFF}
@@ -219,14 +219,49 @@ def escalate(now: datetime | None = None) -> list[tuple[Topic, str]]:
 
 
 def _alert_crisis(post: Post) -> None:
-    told = alert_on_duty()
-    post.alerted = [{"pk": u.pk, "name": str(u), "as": u.role} for u in told]
+    told = [{"pk": u.pk, "name": str(u), "as": u.role} for u in alert_on_duty()]
+    if post.author.role == Role.MEMBER:
+        told += tell_clinician(post.author, f"board-post-{post.pk}", post.crisis_kinds, _("A board post"), told)
+    post.alerted = told
     post.save(update_fields=["alerted"])
 
 
-def alert_on_duty() -> list[User]:
+# Words of these kinds reach the member's clinician too (as a red-flag task), not only the board's people.
+CLINICIAN_KINDS = ("suicide", "overdose", "seizure")
+CRISIS_REACH_DAYS = 14  # how long after a crisis item mentors on duty and staff may write to its author
+
+
+def tell_clinician(member: User, key: str, kinds: list[str], where: str, told: list[dict[str, object]]) -> list[dict]:
+    """A red-flag task for the member's clinician (or, with none, whoever `alerts.recipients` names) when a post
+    or message speaks of suicide, overdose or a seizure; returns who was told that is not already in `told`."""
+    from slowtaper.programs import alerts
+
+    labels = [k.label for k in crisis_kinds() if k.id in kinds and k.id in CLINICIAN_KINDS]
+    if not labels:
+        return []
+    text = _(
+        "%(where)s by this member spoke of %(what)s; the board's people on duty were told. Contact the member."
+    ) % {
+        "where": where,
+        "what": ", ".join(labels),
+    }
+    task = alerts.board_crisis(member, key, text)
+    already = {t["pk"] for t in told}
+    return [t for t in task.told if t["pk"] not in already]
+
+
+def crisis_members(now: datetime | None = None) -> QuerySet[User]:
+    """Members who wrote words of crisis on the board or to their mentor in the last CRISIS_REACH_DAYS: the
+    mentors on duty and staff may write to them (see messages_views.partners)."""
+    since = (now or timezone.now()) - timedelta(days=CRISIS_REACH_DAYS)
+    posts = Post.objects.filter(author=models.OuterRef("pk"), held_for=Post.Held.CRISIS, created__gte=since)
+    sent = Message.objects.filter(sender=models.OuterRef("pk"), created__gte=since).exclude(crisis_kinds=[])
+    return User.objects.filter(role=Role.MEMBER, is_active=True).filter(models.Exists(posts) | models.Exists(sent))
+
+
+def alert_on_duty(anchor: str = "") -> list[User]:
     """Tell the mentors on duty (or staff) that someone wrote of a crisis, without what they wrote; returns who."""
-    link = settings.SITE_URL + reverse("board_queue")
+    link = settings.SITE_URL + reverse("board_queue") + anchor
     people = on_duty()
     notify(
         people,

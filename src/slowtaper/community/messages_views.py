@@ -1,5 +1,6 @@
-"""Private messages between a member and their own mentor. The pair comes from the member's care link; anyone
-else gets a 404 for a conversation, exactly as if it did not exist. A member's message that speaks of a crisis
+"""Private messages between a member and their own mentor (the pair comes from the member's care link), and
+from the mentors on duty and staff to a member who wrote words of crisis; anyone else gets a 404 for a
+conversation, exactly as if it did not exist. A member's message that speaks of a crisis
 still reaches their mentor, shows the member the crisis numbers at once, and alerts whoever is on duty."""
 
 from __future__ import annotations
@@ -26,22 +27,35 @@ from .text import render as render_md
 
 
 def partners(user: User) -> list[User]:
+    """Whom `user` may write to: a member and their own mentor; and, so that a crisis can reach the person, the
+    mentors and staff may write to any member who wrote words of crisis in the last CRISIS_REACH_DAYS (a mentor
+    only while on the board as a moderator); a member may answer anyone who wrote to them."""
     if user.role == Role.MEMBER:
         link = CareLink.objects.filter(member=user, kind=Role.MENTOR).select_related("carer").first()
-        return [link.carer] if link and link.carer.is_active else []
-    if user.role == Role.MENTOR:
-        return [
-            link.member
-            for link in CareLink.objects.filter(carer=user, kind=Role.MENTOR, member__is_active=True).select_related(
-                "member"
-            )
-        ]
-    return []
+        own = [link.carer] if link and link.carer.is_active else []
+        wrote = User.objects.filter(
+            is_active=True, role__in=(Role.MENTOR, Role.STAFF), messages_sent__recipient=user
+        ).distinct()
+        return _unique([*own, *wrote.order_by("pk")])
+    if user.role not in (Role.MENTOR, Role.STAFF):
+        return []
+    mentees = [
+        link.member
+        for link in CareLink.objects.filter(carer=user, kind=Role.MENTOR, member__is_active=True).select_related(
+            "member"
+        )
+    ]
+    written = User.objects.filter(is_active=True, role=Role.MEMBER, messages_received__sender=user).distinct()
+    return _unique([*mentees, *board.crisis_members().order_by("pk"), *written.order_by("pk")])
+
+
+def _unique(people: list[User]) -> list[User]:
+    return list({p.pk: p for p in people}.values())
 
 
 def _user(request: HttpRequest) -> User:
     user = request.user
-    if not isinstance(user, User) or user.role not in (Role.MEMBER, Role.MENTOR):
+    if not isinstance(user, User) or user.role not in (Role.MEMBER, Role.MENTOR, Role.STAFF):
         raise PermissionDenied
     return user
 
@@ -70,7 +84,7 @@ def conversation(request: HttpRequest, user_id: int) -> HttpResponse:
             message = Message.objects.create(
                 sender=user, recipient=other, body=body, html=render_md(body), crisis_kinds=kinds
             )
-            notices.message_sent(message, other, user)
+            notices.message_sent(message, other, user, crisis=bool(kinds))
             if kinds:
                 # Their own mentor hears at once, whatever their email choice; the duty rota covers the hours
                 # their mentor is away (without the words: a private message stays between the two of them).
@@ -80,10 +94,13 @@ def conversation(request: HttpRequest, user_id: int) -> HttpResponse:
                     _("%(member)s wrote to you about something that may be a crisis. Please read it now: %(link)s")
                     % {"member": user, "link": settings.SITE_URL + reverse("conversation", args=[user.pk])},
                 )
-                on_duty = board.alert_on_duty()
+                on_duty = board.alert_on_duty(anchor="#crisis-messages")
                 message.alerted = [{"pk": other.pk, "name": str(other), "as": "own_mentor"}] + [
                     {"pk": u.pk, "name": str(u), "as": u.role} for u in on_duty if u.pk != other.pk
                 ]
+                message.alerted += board.tell_clinician(
+                    user, f"message-{message.pk}", kinds, _("A private message"), message.alerted
+                )
                 message.save(update_fields=["alerted"])
         if kinds:
             return render(request, "community/held_crisis.html", {"message": message, "told": message.alerted})

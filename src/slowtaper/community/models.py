@@ -233,6 +233,7 @@ class Notification(models.Model):
         MENTION = "mention", _("someone mentioned you")
         MESSAGE = "message", _("a private message")
         APPROVED = "approved", _("a moderator approved your post: others can read it now")
+        CRISIS = "crisis", _("a private message that may describe a crisis: please read it now")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=8, choices=Kind.choices)
@@ -248,7 +249,8 @@ class Notification(models.Model):
 
 
 class Message(models.Model):
-    """A private message between a member and their own mentor (nobody else can send or read them)."""
+    """A private message between a member and their own mentor, or from a mentor on duty or staff to a member
+    who wrote words of crisis (nobody else can send or read them)."""
 
     sender = models.ForeignKey(User, on_delete=models.CASCADE, related_name="messages_sent")
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="messages_received")

@@ -68,8 +68,9 @@ def approved(post: Post) -> Notification:
     return _add(post.author, Notification.Kind.APPROVED, topic=post.topic, post=post)
 
 
-def message_sent(message: object, recipient: User, sender: User) -> Notification:
-    return _add(recipient, Notification.Kind.MESSAGE, sender=sender)
+def message_sent(message: object, recipient: User, sender: User, crisis: bool = False) -> Notification:
+    kind = Notification.Kind.CRISIS if crisis else Notification.Kind.MESSAGE
+    return _add(recipient, kind, sender=sender)
 
 
 def digests(now: object = None) -> int:

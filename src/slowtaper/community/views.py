@@ -22,8 +22,8 @@ from slowtaper.programs.alerts import notify
 
 from . import board, notices
 from .forms import BoardSettingsForm, ModerateForm, PostForm, ReportForm, ShiftForm, TopicForm
-from .models import BoardSettings, Category, ModerationAction, Notification, Post, Report, Shift, Topic
-from .text import crisis_in
+from .models import BoardSettings, Category, Message, ModerationAction, Notification, Post, Report, Shift, Topic
+from .text import crisis_in, crisis_kinds
 
 PAGE = 20
 
@@ -255,7 +255,25 @@ def queue(request: HttpRequest) -> HttpResponse:
     for post in (*held, *reported):
         post.record = record.get(post.author_id)  # type: ignore[attr-defined]
     recent = ModerationAction.objects.select_related("by", "member", "topic").order_by("-at", "-pk")[:30]
-    context = {"held": held, "reported": reported, "form": ModerateForm(), "recent": recent}
+    since = timezone.now() - timedelta(days=board.CRISIS_REACH_DAYS)
+    # Crisis messages are private: the queue names who wrote and what kind of danger, never the words.
+    crisis_messages = (
+        Message.objects.filter(created__gte=since, sender__role=Role.MEMBER)
+        .exclude(crisis_kinds=[])
+        .select_related("sender", "recipient")
+        .order_by("-created")
+    )
+    labels = {k.id: k.label for k in crisis_kinds()}
+    crisis_messages = list(crisis_messages)
+    for m in crisis_messages:
+        m.kinds_text = ", ".join(labels.get(k, k) for k in m.crisis_kinds)  # type: ignore[attr-defined]
+    context = {
+        "held": held,
+        "reported": reported,
+        "form": ModerateForm(),
+        "recent": recent,
+        "crisis_messages": crisis_messages,
+    }
     return render(request, "community/queue.html", context)
 
 

@@ -104,6 +104,14 @@ def red_flag(member: User, day: str, triage: Triage) -> Task:
     return task
 
 
+def board_crisis(member: User, key: str, text: str) -> Task:
+    """Words of suicide, overdose or a seizure in a member's board post or message: a red-flag task, told like
+    any red flag (the clinician, else the mentors on duty and staff)."""
+    task, new = Task.raise_(member, Task.Kind.RED_FLAG, key, text)
+    _tell_clinician(member, task, new)
+    return task
+
+
 def screen_blocked(member: User, intake: Intake) -> Task:
     text = "; ".join(
         f"{f['severity']}: {f['clinician']}" for f in intake.findings if f["severity"] in ("refer", "urgent")
