@@ -35,7 +35,10 @@ def test_sharing_check_ins_opens_the_chart_and_every_look_is_recorded(client, ca
     share(client, cast, share_checkins=True)
     login(client, cast.mentor)
     page = client.get(f"/mentor/{cast.member.pk}/").content.decode()
-    assert "Their symptoms and dose" in page and "Their plan" not in page
+    assert "Their symptoms" in page and "Their plan" not in page
+    # Only the check-ins: nothing of the medicine or its dose, in the chart or its description.
+    for word in ("clonazepam", " mg", "dose went", "class=\"dose-line\""):
+        assert word not in page, word
     assert client.get(f"/members/{cast.member.pk}/plans/").status_code == 404
     assert AuditEvent.objects.filter(member_id=cast.member.pk, actor="mentor", action="view_health").exists()
 
@@ -67,3 +70,15 @@ def test_a_member_without_a_mentor_has_nothing_to_share(client, cast, approved):
     login(client, cast.other_member)
     assert client.post("/me/care/mentor/sharing/", {"share_plan": "on"}).status_code == 404
     assert "What your mentor may see" not in client.get("/me/care/").content.decode()
+
+
+def test_each_consent_shows_exactly_its_own_data(client, cast, approved):
+    """Each combination of the two consents, and what the mentor's page then holds."""
+    for plan, checkins in ((True, False), (False, True), (True, True)):
+        share(client, cast, share_plan=plan, share_checkins=checkins)
+        login(client, cast.mentor)
+        page = client.get(f"/mentor/{cast.member.pk}/").content.decode()
+        assert ("Their plan" in page) == plan
+        assert ("Their symptoms" in page) == checkins
+        assert ('class="dose-line"' in page) == (plan and checkins)
+        assert ("Symptoms and dose" in page) == (plan and checkins)

@@ -46,7 +46,9 @@ def _dose_scale(rows: Sequence[TimelineRow]) -> tuple[list[Decimal], str]:
     return [r.diazepam_mg for r in rows], _("diazepam equivalent")
 
 
-def render(rows: Sequence[TimelineRow], title: str) -> Chart:
+def render(rows: Sequence[TimelineRow], title: str, with_dose: bool = True) -> Chart:
+    """The chart of scores against the dose. Without `with_dose` (a mentor the member shares only their check-ins
+    with), nothing about the medicine or its dose is drawn or described, and the rows are not passed on."""
     n = len(rows)
     doses, unit = _dose_scale(rows)
     dose_top = float(max(doses, default=Decimal(1))) or 1.0
@@ -55,7 +57,7 @@ def render(rows: Sequence[TimelineRow], title: str) -> Chart:
         f'aria-labelledby="chart-title chart-desc" class="chart">',
         f'<title id="chart-title">{escape(title)}</title>',
     ]
-    summary = _summary(rows, doses, unit)
+    summary = _summary(rows, doses, unit, with_dose)
     parts.append(f'<desc id="chart-desc">{escape(summary)}</desc>')
     # axes, with the dose scale on the left and the diary scale (0-4) on the right
     bottom = HEIGHT - BOTTOM
@@ -64,10 +66,11 @@ def render(rows: Sequence[TimelineRow], title: str) -> Chart:
         y = _y(score, 4)
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" class="grid"/>')
         parts.append(f'<text x="{WIDTH - RIGHT + 6}" y="{y + 4:.1f}" class="label score">{score}</text>')
-    parts.append(f'<text x="{LEFT - 6}" y="{_y(dose_top, dose_top) + 4:.1f}" text-anchor="end" class="label dose">')
-    parts.append(f"{plain(Decimal(str(dose_top)).normalize())}</text>")
-    parts.append(f'<text x="{LEFT - 6}" y="{bottom + 4}" text-anchor="end" class="label dose">0</text>')
-    parts.append(f'<text x="{LEFT - 6}" y="{TOP - 8}" text-anchor="end" class="label dose">{escape(_("mg"))}</text>')
+    if with_dose:
+        parts.append(f'<text x="{LEFT - 6}" y="{_y(dose_top, dose_top) + 4:.1f}" text-anchor="end" class="label dose">')
+        parts.append(f"{plain(Decimal(str(dose_top)).normalize())}</text>")
+        parts.append(f'<text x="{LEFT - 6}" y="{bottom + 4}" text-anchor="end" class="label dose">0</text>')
+        parts.append(f'<text x="{LEFT - 6}" y="{TOP - 8}" text-anchor="end" class="label dose">{escape(_("mg"))}</text>')
     parts.append(f'<text x="{WIDTH - RIGHT + 6}" y="{TOP - 8}" class="label score">{escape(_("diary"))}</text>')
     if n:
         parts.append(f'<text x="{LEFT}" y="{HEIGHT - 14}" class="label">{rows[0].day.isoformat()}</text>')
@@ -76,13 +79,14 @@ def render(rows: Sequence[TimelineRow], title: str) -> Chart:
             f"{rows[-1].day.isoformat()}</text>"
         )
         # dose as a step line
-        points = []
-        for i, dose in enumerate(doses):
+        points = [] if with_dose else None
+        for i, dose in enumerate(doses if points is not None else []):
             y = _y(float(dose), dose_top)
             if i:
                 points.append(f"{_x(i, n):.1f},{_y(float(doses[i - 1]), dose_top):.1f}")
             points.append(f"{_x(i, n):.1f},{y:.1f}")
-        parts.append(f'<polyline points="{" ".join(points)}" class="dose-line" fill="none"/>')
+        if points:
+            parts.append(f'<polyline points="{" ".join(points)}" class="dose-line" fill="none"/>')
         # diary scores as dots joined where days are consecutive
         for i, r in enumerate(rows):
             if r.diary is not None:
@@ -101,21 +105,24 @@ def render(rows: Sequence[TimelineRow], title: str) -> Chart:
                     f"<title>{r.day.isoformat()}: {escape(', '.join(r.red_flags))}</title></text>"
                 )
     parts.append("</svg>")
-    return Chart("".join(parts), summary, rows)
+    return Chart("".join(parts), summary, rows if with_dose else ())
 
 
-def _summary(rows: Sequence[TimelineRow], doses: list[Decimal], unit: str) -> str:
+def _summary(rows: Sequence[TimelineRow], doses: list[Decimal], unit: str, with_dose: bool = True) -> str:
     if not rows:
         return _("No days to show yet.")
     scored = [r for r in rows if r.diary is not None]
     first, last = rows[0], rows[-1]
-    text = _("From %(a)s to %(b)s the planned dose went from %(d1)s to %(d2)s mg a day (%(unit)s).") % {
-        "a": first.day.isoformat(),
-        "b": last.day.isoformat(),
-        "d1": plain(doses[0]),
-        "d2": plain(doses[-1]),
-        "unit": unit,
-    }
+    if with_dose:
+        text = _("From %(a)s to %(b)s the planned dose went from %(d1)s to %(d2)s mg a day (%(unit)s).") % {
+            "a": first.day.isoformat(),
+            "b": last.day.isoformat(),
+            "d1": plain(doses[0]),
+            "d2": plain(doses[-1]),
+            "unit": unit,
+        }
+    else:
+        text = _("From %(a)s to %(b)s.") % {"a": first.day.isoformat(), "b": last.day.isoformat()}
     if scored:
         text += " " + _("Diary scores on %(n)s days, from %(lo)s to %(hi)s (0-4), the latest %(last)s.") % {
             "n": len(scored),

@@ -470,13 +470,15 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
     )
 
 
-def _record_chart(member: User, basis: Plan | None, today: date) -> Any:
-    """The last 90 days of symptoms and dose, as a carer sees them."""
+def _record_chart(member: User, basis: Plan | None, today: date, with_dose: bool = True) -> Any:
+    """The last 90 days of symptoms and dose, as a carer sees them (without the dose for a mentor the member
+    shares only their check-ins with)."""
     if basis is None:
         return None
     first = max(today - timedelta(days=90), min(basis.start, today) - timedelta(days=14))
     rows = timeline(basis, engine_checkins(member, basis, first=first, last=today), first, today)
-    return render_chart(rows, _("Symptoms and dose, %(a)s to %(b)s") % {"a": first, "b": today})
+    title = _("Symptoms and dose, %(a)s to %(b)s") if with_dose else _("Symptoms, %(a)s to %(b)s")
+    return render_chart(rows, title % {"a": first, "b": today}, with_dose=with_dose)
 
 
 @login_required
@@ -830,7 +832,7 @@ def mentee(request: HttpRequest, member_id: int) -> HttpResponse:
     context = {
         "member": member,
         "day": day if may_plan else None,
-        "chart": _record_chart(member, day.plan, today) if may_health else None,
+        "chart": _record_chart(member, day.plan, today, with_dose=may_plan) if may_health else None,
         "may_plan": may_plan,
     }
     return render(request, "programs/mentee.html", context)
