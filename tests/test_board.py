@@ -463,6 +463,32 @@ def test_a_reply_from_someone_else_stops_the_escalation(client, cast, tapering, 
     assert escalate() == []
 
 
+def test_a_held_first_post_asking_for_help_escalates_too_and_shows_in_the_mentors_list(client, cast, tapering, frozen):
+    from slowtaper.community.board import escalate
+
+    Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(8), end=time(23))
+    start(client, cast.other_member, tapering, title="First time here", body="Is day 3 after a cut the worst?")
+    assert Post.objects.get().held_for == "first_posts"  # waiting for a moderator: nobody has answered either
+    home = login(client, cast.mentor).get("/board/").content.decode()
+    assert "Nobody has answered yet" in home and "First time here" in home
+    frozen.shift(timedelta(minutes=121))
+    assert [kind for _t, kind in escalate()] == ["mentor"]
+    # A member never sees the moderators' list.
+    assert "Nobody has answered yet" not in login(client, cast.member).get("/board/").content.decode()
+
+
+def test_nobody_is_escalated_to_about_their_own_topic(client, cast, tapering, frozen):
+    from slowtaper.community.board import escalate
+
+    Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(8), end=time(23))
+    login(client, cast.mentor)
+    client.post(f"/board/c/{tapering.slug}/new/", {"title": "Mentors, a question", "body": "Who covers Sunday?"})
+    frozen.shift(timedelta(minutes=121))
+    assert [kind for _t, kind in escalate()] == ["mentor"]
+    # The only mentor on duty wrote it: staff are asked instead.
+    assert [m.to for m in mail.outbox] == [[cast.staff.email]]
+
+
 def test_the_rota_shows_each_reader_their_own_time(client, cast, tapering):
     Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(22), end=time(6))  # mentor in New York
     cast.other_member.time_zone = "Europe/London"

@@ -37,7 +37,7 @@ def test_sharing_check_ins_opens_the_chart_and_every_look_is_recorded(client, ca
     page = client.get(f"/mentor/{cast.member.pk}/").content.decode()
     assert "Their symptoms" in page and "Their plan" not in page
     # Only the check-ins: nothing of the medicine or its dose, in the chart or its description.
-    for word in ("clonazepam", " mg", "dose went", "class=\"dose-line\""):
+    for word in ("clonazepam", " mg", "dose went", 'class="dose-line"'):
         assert word not in page, word
     assert client.get(f"/members/{cast.member.pk}/plans/").status_code == 404
     assert AuditEvent.objects.filter(member_id=cast.member.pk, actor="mentor", action="view_health").exists()

@@ -70,7 +70,9 @@ def render(rows: Sequence[TimelineRow], title: str, with_dose: bool = True) -> C
         parts.append(f'<text x="{LEFT - 6}" y="{_y(dose_top, dose_top) + 4:.1f}" text-anchor="end" class="label dose">')
         parts.append(f"{plain(Decimal(str(dose_top)).normalize())}</text>")
         parts.append(f'<text x="{LEFT - 6}" y="{bottom + 4}" text-anchor="end" class="label dose">0</text>')
-        parts.append(f'<text x="{LEFT - 6}" y="{TOP - 8}" text-anchor="end" class="label dose">{escape(_("mg"))}</text>')
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{TOP - 8}" text-anchor="end" class="label dose">{escape(_("mg"))}</text>'
+        )
     parts.append(f'<text x="{WIDTH - RIGHT + 6}" y="{TOP - 8}" class="label score">{escape(_("diary"))}</text>')
     if n:
         parts.append(f'<text x="{LEFT}" y="{HEIGHT - 14}" class="label">{rows[0].day.isoformat()}</text>')

@@ -176,13 +176,26 @@ def may_discipline(moderator: User, author: User) -> bool:
 
 
 def unanswered() -> QuerySet[Topic]:
-    """Open topics whose visible posts are all by their author (nobody has answered yet)."""
+    """Open topics nobody but their author has answered: posts visible or waiting for a moderator (a first post
+    held for approval asks for help too, and so does one held for crisis words), and no visible reply by anyone
+    else."""
     answered = Post.objects.filter(status=Post.Status.VISIBLE).exclude(author_id=models.OuterRef("author_id"))
-    return (
-        Topic.objects.filter(hidden=False, locked=False, author__isnull=False, posts__status=Post.Status.VISIBLE)
-        .exclude(models.Exists(answered.filter(topic=models.OuterRef("pk"))))
-        .distinct()
+    waiting = Post.objects.filter(
+        topic=models.OuterRef("pk"),
+        author_id=models.OuterRef("author_id"),
+        status__in=(Post.Status.VISIBLE, Post.Status.HELD),
     )
+    return Topic.objects.filter(hidden=False, locked=False, author__isnull=False).filter(
+        models.Exists(waiting), ~models.Exists(answered.filter(topic=models.OuterRef("pk")))
+    )
+
+
+def _not_the_author(people: list[User], topic: Topic) -> list[User]:
+    """Nobody is asked to answer their own topic; with only its author on duty, staff are asked instead."""
+    others = [p for p in people if p.pk != topic.author_id]
+    if others:
+        return others
+    return list(User.objects.filter(role=Role.STAFF, is_active=True).exclude(pk=topic.author_id).order_by("pk"))
 
 
 def escalate(now: datetime | None = None) -> list[tuple[Topic, str]]:
@@ -196,7 +209,7 @@ def escalate(now: datetime | None = None) -> list[tuple[Topic, str]]:
         with transaction.atomic():
             if Topic.objects.filter(pk=topic.pk, escalated_mentor_at__isnull=True).update(escalated_mentor_at=moment):
                 notify(
-                    on_duty(moment),
+                    _not_the_author(on_duty(moment), topic),
                     _("slowtaper: a board topic is waiting for an answer"),
                     _("A member's topic has had no reply for a while. Could you answer it? %(link)s")
                     % {"link": settings.SITE_URL + reverse("board_topic", args=[topic.pk])},
@@ -209,7 +222,7 @@ def escalate(now: datetime | None = None) -> list[tuple[Topic, str]]:
         with transaction.atomic():
             if Topic.objects.filter(pk=topic.pk, escalated_staff_at__isnull=True).update(escalated_staff_at=moment):
                 notify(
-                    staff,
+                    [p for p in staff if p.pk != topic.author_id],
                     _("slowtaper: a board topic is still unanswered"),
                     _("A member's topic has had no reply even after the mentor on duty was told. %(link)s")
                     % {"link": settings.SITE_URL + reverse("board_topic", args=[topic.pk])},

@@ -83,7 +83,9 @@ def home(request: HttpRequest) -> HttpResponse:
     queue = board.moderates(user) and (
         Post.objects.filter(status=Post.Status.HELD).exists() or Report.objects.filter(resolved=None).exists()
     )
-    context = {"categories": categories, "queue": queue, "mentors_now": board.mentors_on_duty()}
+    # Moderators see the topics nobody has answered yet, the longest waiting first.
+    waiting = board.unanswered().select_related("author").order_by("created")[:20] if board.moderates(user) else []
+    context = {"categories": categories, "queue": queue, "mentors_now": board.mentors_on_duty(), "unanswered": waiting}
     return render(request, "community/home.html", context)
 
 
