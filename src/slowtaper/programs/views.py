@@ -55,9 +55,33 @@ from .forms import (
     intake_initial,
 )
 from .models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, approved_revision, local_today
+from .products import new_products_for, own_products
 from .status import member_day, scheduled_step
 
 FILL_DAYS = 28
+
+
+def _to_obtain(user: User, member: User, plan: Plan | None, **extra: Any) -> dict[str, Any]:
+    """Context for `programs/_to_obtain.html`: the products `plan` needs that the member does not have,
+    worded for the reader (the member, their clinician or their pharmacist)."""
+    audience = {Role.MEMBER: "member", Role.CLINICIAN: "clinician", Role.PHARMACIST: "pharmacist"}.get(user.role)
+    return {"needs": new_products_for(member, plan) if audience else [], "audience": audience, **extra}
+
+
+def _latest_draft_plan(member: User, reader: User) -> tuple[PlanRevision | None, Plan | None]:
+    """The newest draft revision waiting for approval that `reader` may know of, and its plan (None when there is
+    none or it is unsound). A member only knows of drafts they proposed: the clinician's work in progress stays
+    with the clinician until approved."""
+    drafts = member.revisions.filter(status=PlanRevision.Status.DRAFT)
+    if reader.role == Role.MEMBER:
+        drafts = drafts.filter(created_by=reader)
+    draft = drafts.first()
+    if draft is None:
+        return None, None
+    try:
+        return draft, draft.plan()
+    except TaperError:
+        return draft, None
 
 
 @login_required
@@ -85,6 +109,7 @@ def member_home(request: HttpRequest) -> HttpResponse:
     urgent_today = member.checkins.filter(day=today, urgent=True).exists()
     holds = member.hold_requests.all()[:3]
     tasks = member.tasks.order_by("-created")
+    plan = day.plan or _latest_draft_plan(member, member)[1]
     context = {
         "day": day,
         "today": today,
@@ -94,6 +119,7 @@ def member_home(request: HttpRequest) -> HttpResponse:
         "clinician": member.carer(Role.CLINICIAN),
         "holds": holds,
         "member": member,
+        "to_obtain": _to_obtain(member, member, plan),
     }
     return render(request, "programs/member_home.html", context)
 
@@ -215,7 +241,17 @@ def plans(request: HttpRequest, member_id: int) -> HttpResponse:
     member = member_for(request, member_id, "view_plan")
     revisions = _visible_revisions(request.user, member)  # type: ignore[arg-type]
     current = revisions.filter(status=PlanRevision.Status.APPROVED).first()
-    return render(request, "programs/plans.html", {"member": member, "revisions": revisions, "current": current})
+    try:
+        plan = current.plan() if current is not None else _latest_draft_plan(member, request.user)[1]  # type: ignore[arg-type]
+    except TaperError:
+        plan = None
+    context = {
+        "member": member,
+        "revisions": revisions,
+        "current": current,
+        "to_obtain": _to_obtain(request.user, member, plan),  # type: ignore[arg-type]
+    }
+    return render(request, "programs/plans.html", context)
 
 
 @login_required
@@ -249,6 +285,7 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
             "earlier": earlier,
             "approve_form": ApproveForm(),
             "can_decide": user.role == Role.CLINICIAN,
+            "to_obtain": _to_obtain(user, member, plan, approved=rev.status != PlanRevision.Status.DRAFT),
         },
     )
 
@@ -302,6 +339,7 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
         region=member.region,
         drug=drug,
         clinician=user.role == Role.CLINICIAN,
+        own_products=own_products(member, drug),
     )
     preview = None
     if request.method == "POST":
@@ -312,6 +350,7 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
                 form.add_error(None, str(exc))
             else:
                 preview = _preview(plan)
+                preview["to_obtain"] = _to_obtain(user, member, plan)
                 if "save" in request.POST:
                     with transaction.atomic():
                         rev = PlanRevision.propose(member, plan, by=user, note=form.cleaned_data["note"])
@@ -705,7 +744,16 @@ def pharmacy_member(request: HttpRequest, member_id: int) -> HttpResponse:
         rev, periods = _fills(member)
     except TaperError as exc:
         return render(request, "programs/pharmacy_member.html", {"member": member, "problem": str(exc)})
-    return render(request, "programs/pharmacy_member.html", {"member": member, "rev": rev, "periods": periods})
+    user: User = request.user  # type: ignore[assignment]
+    draft, draft_plan = _latest_draft_plan(member, user)
+    context = {
+        "member": member,
+        "rev": rev,
+        "periods": periods,
+        "to_obtain": _to_obtain(user, member, rev.plan() if rev is not None else None),
+        "draft_to_obtain": _to_obtain(user, member, draft_plan, draft=draft),
+    }
+    return render(request, "programs/pharmacy_member.html", context)
 
 
 def _dispensable(request: HttpRequest, rev: PlanRevision) -> Plan | None:

@@ -92,9 +92,10 @@ class PlanRequest:
     """Everything a plan is built from. Doses in mg, lengths in days, percentages as numbers (10 = 10%).
 
     `regimen` gives the mg at each dose time. `step` means: percent of the current dose (percent method),
-    percentage points of modelled occupancy (hyperbolic) or mg (linear). `products` are product labels;
-    None means the region's defaults. `holds` are (reduction number, extra days) pairs. `custom_csv` is the
-    text of a custom-steps CSV. `final_dose_mg` None means the drug's smallest practical dose.
+    percentage points of modelled occupancy (hyperbolic) or mg (linear). `products` (and `target_products`,
+    the diazepam products of a crossover) are product ids or labels; None means the region's defaults.
+    `holds` are (reduction number, extra days) pairs. `custom_csv` is the text of a custom-steps CSV.
+    `final_dose_mg` None means the drug's smallest practical dose.
     """
 
     drug: str
