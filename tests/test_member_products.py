@@ -2,7 +2,10 @@
 starts from the member's own products, and a plan that needs a product the member has not got says so to the
 member, the clinician and the pharmacist before it is approved."""
 
+import io
 import re
+
+from pypdf import PdfReader
 
 from conftest import TODAY, login
 from slowtaper.programs.models import Fill, Intake, PlanRevision
@@ -153,6 +156,9 @@ def test_member_clinician_and_pharmacist_are_told_of_a_new_product_before_approv
     login(client, cast.pharmacist)
     body = client.get(f"/pharmacy/{member.pk}/").content.decode()
     assert "This plan needs products the member does not have at home:" in body
+    sheet = client.get(f"/pharmacy/{member.pk}/fills/{rev.plan().start.isoformat()}.pdf").content
+    words = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(sheet)).pages).split())
+    assert "New to this member: 0.1 mg/mL solution" in words
     # Once the pharmacist has handed it over, nobody is told to obtain it again.
     fill = Fill.objects.create(
         member=member,

@@ -7,6 +7,7 @@ without the right; role pages (the clinician's dashboard, the pharmacy list) ans
 from __future__ import annotations
 
 import base64
+import zoneinfo
 from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -731,7 +732,6 @@ def _fills(member: User) -> tuple[PlanRevision | None, list[dict[str, Any]]]:
                 "fill": fill,
                 "differs": fill is not None and (fill.lines != lines or fill.end != period.end),
                 "changes": changes,
-                "steps": [s for s in plan.steps if period.start <= s.start < period.end and s.start != plan.start],
             }
         )
     return rev, periods
@@ -781,7 +781,15 @@ def fill_pdf(request: HttpRequest, member_id: int, start: str) -> HttpResponse:
     period = next((p for p in fill_periods(plan, FILL_DAYS) if p.start == on), None)
     if period is None:
         raise Http404
-    pdf = exports.dispensing_pdf(plan, period, member_name=str(member), revision=rev.number)
+    pdf = exports.dispensing_pdf(
+        plan,
+        period,
+        member_name=str(member),
+        revision=rev.number,
+        region=member.region,
+        approval=_approval(member, rev),
+        to_obtain=tuple(n.product.describe() for n in new_products_for(member, plan)),
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="dispensing-{on.isoformat()}.pdf"'
     return response
@@ -830,6 +838,14 @@ EXPORTS = {
 }
 
 
+def _approval(member: User, rev: PlanRevision) -> exports.Approval | None:
+    """Who the printed plan is for, who approved it and when, in the member's time zone."""
+    if rev.approved_at is None or rev.approved_by is None:
+        return None
+    at = rev.approved_at.astimezone(zoneinfo.ZoneInfo(member.time_zone))
+    return exports.Approval(member=str(member), by=str(rev.approved_by), at=at)
+
+
 @login_required
 def export(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
     member = member_for(request, member_id, "export")
@@ -844,7 +860,7 @@ def export(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
         return redirect("plans", member.pk)
     plan = rev.plan()
     if fmt == "pdf":
-        body: bytes | str = exports.to_pdf(plan, FILL_DAYS)
+        body: bytes | str = exports.to_pdf(plan, FILL_DAYS, region=member.region, approval=_approval(member, rev))
     elif fmt == "csv":
         body = exports.to_csv(plan)
     elif fmt == "ics":

@@ -121,7 +121,8 @@ class Product:
 
     `id` is the product's stable identity, written in `products.toml` (never derived from file order): the
     web app stores it, the engine accepts it, and a test pins that ids are unique and never change.
-    `former_ids` are ids that records made before the ids were explicit may still hold."""
+    `former_ids` are ids that records made before the ids were explicit may still hold. `pack` is the sourced
+    pack or bottle size (units, or mL for liquids), only where a source gives one."""
 
     id: str
     drug: str
@@ -138,6 +139,15 @@ class Product:
     verified: bool = True
     note: str = field(default="", compare=False)
     former_ids: tuple[str, ...] = field(default=(), compare=False)
+    pack: Figure | None = field(default=None, compare=False)
+
+    @property
+    def pack_size(self) -> Decimal | None:
+        """Units in one pack (tablets, capsules) or mL in one bottle, when the catalogue has a sourced figure;
+        None when it does not, and then nobody may assume one."""
+        if self.pack is None or self.pack.value is None:
+            return None
+        return Decimal(str(self.pack.value))
 
     @property
     def is_liquid(self) -> bool:
@@ -320,6 +330,7 @@ def catalogue() -> Catalogue:
             Product(
                 id=raw["id"],
                 former_ids=tuple(raw.get("former_ids", [])),
+                pack=_figure(raw.get("pack"), sources),
                 drug=raw["drug"],
                 form=raw["form"],
                 regions=tuple(raw["regions"]),

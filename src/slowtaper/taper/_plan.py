@@ -242,7 +242,9 @@ def build_plan(request: PlanRequest) -> Plan:
             "diazepam equivalence",
             f"{_plain(drug.equivalent_mg(equivalence))} mg {drug.name.lower()} = 10 mg diazepam",
             drug.equivalence[equivalence].source,
-            "chosen by the clinician" if req.equivalence else "default for displays; choose with --equivalence",
+            "chosen by the clinician"
+            if req.equivalence
+            else "default for displays; the clinician may choose another source",
         )
     ]
     if req.stabilise_days:
@@ -508,9 +510,14 @@ def _hyperbolic_assumptions(req: PlanRequest, drug: Drug, equivalence: str) -> l
             "EC50 (modelled)",
             f"{_plain(req.ec50_de_mg)} mg/day diazepam-equivalent = {_plain(d50)} mg/day {drug.name.lower()}",
             "psychsnaps_horowitz",
-            "unverified: literature anchors disagree by about tenfold; settable with --ec50",
+            "unverified: literature anchors disagree by about tenfold; a setting the clinician can change",
         ),
-        Assumption("Emax (modelled)", f"{_plain(req.emax_percent)}%", "psychsnaps_horowitz", "settable with --emax"),
+        Assumption(
+            "Emax (modelled)",
+            f"{_plain(req.emax_percent)}%",
+            "psychsnaps_horowitz",
+            "a setting the clinician can change",
+        ),
         Assumption(
             "occupancy step (modelled)",
             f"{_plain(req.step or Decimal(0))} percentage points per step",
