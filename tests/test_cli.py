@@ -100,6 +100,7 @@ def test_drugs_lists_and_details_with_sources(capsys):
     assert data["equivalence"]["ashton"]["value"] == 0.5 and data["equivalence"]["vadod"]["value"] == 1
     assert data["figures"]["half_life_h"]["citation"].startswith("Greenblatt")
     assert any(p["label"] == "0.1 mg/mL suspension" for p in data["products"])
+    assert any(p["id"] == "clonazepam-suspension-0.1mg-ml-us" for p in data["products"])  # what --products takes too
     code, out, _ = run(capsys, "drugs", "clonazepam")
     assert "Sources:" in out and "greenblatt2005" in out
 
