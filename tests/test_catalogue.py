@@ -102,3 +102,90 @@ def test_product_names_are_matched_loosely():
     (a,) = cat.find_products("clonazepam", "US", ["0.5mg Tablets"])
     (b,) = cat.find_products("clonazepam", "US", ["0.125 mg orally disintegrating tablet"])
     assert (a.label, b.label) == ("0.5 mg tablet", "0.125 mg ODT")
+
+
+# Stored records (intakes, plans, builder choices) hold these ids: a product's id never changes once published.
+# Adding a product adds an id here; renaming or removing one breaks stored records and must not happen.
+PUBLISHED_IDS = (
+    "alprazolam-solution-1mg-ml-us",
+    "alprazolam-tablet-0.25mg-uk-eu-au",
+    "alprazolam-tablet-0.25mg-us",
+    "alprazolam-tablet-0.5mg-uk-eu-au",
+    "alprazolam-tablet-0.5mg-us",
+    "alprazolam-tablet-1mg-us",
+    "alprazolam-tablet-2mg-us",
+    "chlordiazepoxide-capsule-10mg-us-uk-eu-au",
+    "chlordiazepoxide-capsule-25mg-us-uk-eu-au",
+    "chlordiazepoxide-capsule-5mg-us-uk-eu-au",
+    "clonazepam-drops-2.5mg-ml-eu-au",
+    "clonazepam-odt-0.125mg-us",
+    "clonazepam-odt-0.25mg-us",
+    "clonazepam-odt-0.5mg-us",
+    "clonazepam-odt-1mg-us",
+    "clonazepam-odt-2mg-us",
+    "clonazepam-solution-0.1mg-ml-uk",
+    "clonazepam-solution-0.4mg-ml-uk",
+    "clonazepam-suspension-0.1mg-ml-eu-au",
+    "clonazepam-suspension-0.1mg-ml-us",
+    "clonazepam-tablet-0.5mg-eu-au",
+    "clonazepam-tablet-0.5mg-uk",
+    "clonazepam-tablet-0.5mg-us",
+    "clonazepam-tablet-1mg-us",
+    "clonazepam-tablet-2mg-eu-au",
+    "clonazepam-tablet-2mg-uk",
+    "clonazepam-tablet-2mg-us",
+    "diazepam-solution-0.4mg-ml-eu-au",
+    "diazepam-solution-0.4mg-ml-uk",
+    "diazepam-solution-1mg-ml-us",
+    "diazepam-tablet-10mg-uk-eu-au",
+    "diazepam-tablet-10mg-us",
+    "diazepam-tablet-2mg-eu-au",
+    "diazepam-tablet-2mg-uk",
+    "diazepam-tablet-2mg-us",
+    "diazepam-tablet-5mg-uk-eu-au",
+    "diazepam-tablet-5mg-us",
+    "lorazepam-tablet-0.5mg-uk-eu-au",
+    "lorazepam-tablet-0.5mg-us",
+    "lorazepam-tablet-1mg-uk-eu-au",
+    "lorazepam-tablet-1mg-us",
+    "lorazepam-tablet-2mg-us",
+    "oxazepam-capsule-10mg-us",
+    "oxazepam-capsule-15mg-us",
+    "oxazepam-capsule-30mg-us",
+    "oxazepam-tablet-10mg-uk-eu-au",
+    "oxazepam-tablet-15mg-uk-eu-au",
+    "temazepam-capsule-15mg-us",
+    "temazepam-capsule-30mg-us",
+    "temazepam-capsule-7.5mg-us",
+    "temazepam-solution-2mg-ml-uk",
+    "temazepam-tablet-10mg-uk-eu-au",
+    "temazepam-tablet-20mg-uk-eu-au",
+    "zolpidem-tablet-10mg-us-uk-eu-au",
+    "zolpidem-tablet-5mg-us-uk-eu-au",
+    "zopiclone-tablet-3.75mg-uk-eu-au",
+    "zopiclone-tablet-7.5mg-uk-eu-au",
+)
+
+
+def test_product_ids_are_explicit_unique_and_stable():
+    cat = catalogue()
+    ids = [p.id for p in cat.products]
+    assert len(ids) == len(set(ids))
+    assert set(PUBLISHED_IDS) <= set(ids)
+    former = [i for p in cat.products for i in p.former_ids]
+    assert not set(former) & set(ids) and len(former) == len(set(former))
+
+
+def test_products_are_found_by_id_former_id_or_label():
+    cat = catalogue()
+    by_id = cat.find_products("clonazepam", "UK", ["clonazepam-tablet-0.5mg-uk"])
+    by_label = cat.find_products("clonazepam", "UK", ["0.5 mg tablet"])
+    # The id that the web intake stored before ids were explicit (made from the order of products.toml).
+    by_former = cat.find_products("clonazepam", "UK", ["clonazepam-tablet-0.5-2"])
+    assert by_id == by_label == by_former
+    assert by_id[0].regions == ("UK",)
+    assert cat.product("clonazepam-suspension-0.1mg-ml-us").label == "0.1 mg/mL suspension"
+    with pytest.raises(UnknownProduct, match="no product with id 'clonazepam-tablet-9mg'"):
+        cat.product("clonazepam-tablet-9mg")
+    with pytest.raises(UnknownProduct):
+        cat.find_products("diazepam", "UK", ["clonazepam-tablet-0.5mg-uk"])  # an id of another drug

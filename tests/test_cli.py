@@ -34,8 +34,18 @@ def test_plan_json_contract(capsys):
         "mg": "0.8",
         "how": "1 tablet of 0.5 mg + 3 mL of 0.1 mg/mL suspension",
         "products": [
-            {"product": "0.5 mg tablet", "strength_mg": "0.5", "count": "1"},
-            {"product": "0.1 mg/mL suspension", "mg_per_ml": "0.1", "ml": "3"},
+            {
+                "product": "0.5 mg tablet",
+                "product_id": "clonazepam-tablet-0.5mg-us",
+                "strength_mg": "0.5",
+                "count": "1",
+            },
+            {
+                "product": "0.1 mg/mL suspension",
+                "product_id": "clonazepam-suspension-0.1mg-ml-us",
+                "mg_per_ml": "0.1",
+                "ml": "3",
+            },
         ],
     }
 
@@ -90,6 +100,7 @@ def test_drugs_lists_and_details_with_sources(capsys):
     assert data["equivalence"]["ashton"]["value"] == 0.5 and data["equivalence"]["vadod"]["value"] == 1
     assert data["figures"]["half_life_h"]["citation"].startswith("Greenblatt")
     assert any(p["label"] == "0.1 mg/mL suspension" for p in data["products"])
+    assert any(p["id"] == "clonazepam-suspension-0.1mg-ml-us" for p in data["products"])  # what --products takes too
     code, out, _ = run(capsys, "drugs", "clonazepam")
     assert "Sources:" in out and "greenblatt2005" in out
 

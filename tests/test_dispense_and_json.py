@@ -124,3 +124,51 @@ def test_loaded_inputs_are_validated_like_new_ones():
     data["request"]["max_step_percent"] = "40"
     with pytest.raises(InvalidInput, match="at most 25%"):
         plan_from_dict(data)
+
+
+def test_liquids_without_a_sourced_bottle_size_give_the_exact_volume_and_say_to_round_up():
+    plan = build_plan(make_request(stabilise_days=14))
+    liquid = next(ln for ln in dispense(plan, plan.start, plan.end).lines if ln.ml is not None)
+    assert liquid.product.pack_size is None and liquid.packs is None
+    assert liquid.supply == f"exact use {liquid.used}: round up to the bottles you stock"
+
+
+def test_supply_rounds_up_to_whole_packs_and_bottles_where_the_catalogue_has_a_sourced_size():
+    from dataclasses import replace
+
+    from slowtaper.taper import DispenseLine, Figure, catalogue
+
+    cat = catalogue()
+    solution = replace(cat.product("clonazepam-solution-0.1mg-ml-uk"), pack=Figure(150, "uk_formulary_clonazepam"))
+    line = DispenseLine(product=solution, ml=D("128.8"))
+    assert (line.packs, line.supply) == (1, "1 bottle of 150 mL (128.8 mL used)")
+    assert DispenseLine(product=solution, ml=D("150.1")).supply == "2 bottles of 150 mL (150.1 mL used)"
+    tablet = replace(cat.product("clonazepam-tablet-0.5mg-uk"), pack=Figure(28, "uk_formulary_clonazepam"))
+    assert DispenseLine(product=tablet, tablets=D("56.5")).supply == "3 packs of 28 (57 tablets used)"
+    # Without a sourced size nothing is assumed: whole tablets.
+    assert DispenseLine(product=cat.product("clonazepam-tablet-0.5mg-uk"), tablets=D("56.5")).supply == "57 tablets"
+
+
+def test_no_pack_size_in_the_catalogue_lacks_a_source():
+    from slowtaper.taper import catalogue
+
+    cat = catalogue()
+    for p in cat.products:
+        assert p.pack is None or (p.pack.source in cat.sources and p.pack.value), p.id
+
+
+def test_a_fill_names_dose_changes_only_on_days_an_amount_changes():
+    from slowtaper.taper import insert_hold
+
+    plan = build_plan(make_request(stabilise_days=14))
+    first_cut = plan.steps[1]
+    held = insert_hold(plan, first_cut.start + timedelta(days=5), 14)  # mid-step: the dose does not change
+    hold = next(s for s in held.steps if s.kind == "hold")
+    after = held.steps[held.steps.index(hold) + 1]
+    assert [s.daily_mg() for s in (hold, after)] == [first_cut.daily_mg()] * 2
+    fill = dispense(held, hold.start, after.start + timedelta(days=1))
+    assert fill.dose_changes == ()
+    assert dispense(held, held.start, held.end).dose_changes == tuple(
+        s.start for a, s in itertools.pairwise(held.steps) if s.daily_mg() != a.daily_mg()
+    )
+    assert held.steps[1].start in dispense(held, held.start, held.end).dose_changes

@@ -76,7 +76,8 @@ def test_plot_for_an_unmodelled_drug_still_shows_doses():
 
 
 def test_pdf_contains_the_plan_its_sources_and_how_to_measure(plan):
-    pdf = exports.to_pdf(plan)
+    pdf = exports.to_pdf(plan)  # no approval given: a proposal
+    assert "Not approved" in _pages(pdf)[0]
     assert pdf[:5] == b"%PDF-"
     from pypdf import PdfReader
 
@@ -84,5 +85,103 @@ def test_pdf_contains_the_plan_its_sources_and_how_to_measure(plan):
     assert "clinician decides" in text
     assert "08:00 clonazepam 0.8 mg: 1 tablet of 0.5 mg + 3 mL of 0.1 mg/mL suspension" in " ".join(text.split())
     assert "Dispensing" in text and "Ashton" in text
-    assert "the last dose is on 2028-06-18" in text
+    assert "the last dose (0.09 mg clonazepam a day) is on Jun 18, 2028" in " ".join(text.split())
     assert "modelled" in text.lower()
+
+
+# --- the printed plan, read back with pypdf (an independent reader, not WeasyPrint) ---------------------------
+
+
+def _pages(pdf: bytes) -> list[str]:
+    from pypdf import PdfReader
+
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def _size_mm(pdf: bytes) -> tuple[int, int]:
+    from pypdf import PdfReader
+
+    box = PdfReader(io.BytesIO(pdf)).pages[0].mediabox
+    return round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)
+
+
+APPROVAL = exports.Approval(
+    member="Ada Member", by="Dr Grace Clinician", at=datetime(2027, 1, 29, 14, 5, tzinfo=ZoneInfo("Europe/London"))
+)
+
+
+@pytest.fixture(scope="module")
+def us_pdf(plan):
+    return exports.to_pdf(plan, region="US", approval=APPROVAL)
+
+
+@pytest.fixture(scope="module")
+def uk_pdf(plan):
+    return exports.to_pdf(plan, region="UK", approval=APPROVAL)
+
+
+def test_the_pdf_is_letter_with_us_dates_in_the_us_and_a4_with_day_month_dates_elsewhere(us_pdf, uk_pdf):
+    us, uk = us_pdf, uk_pdf
+    assert _size_mm(us) == (216, 279)  # Letter
+    assert _size_mm(uk) == (210, 297)  # A4
+    assert "From Feb 1, 2027" in _pages(us)[0]
+    assert "From 1 Feb 2027" in _pages(uk)[0]
+    assert "2027-02-01" not in " ".join(_pages(uk))
+
+
+def test_the_pdf_names_the_member_and_who_approved_it_and_when(plan, uk_pdf):
+    first = _pages(uk_pdf)[0]
+    assert "For Ada Member. Approved by Dr Grace Clinician on 29 Jan 2027 at 14:05 (GMT)." in first
+
+
+def test_the_pdf_says_nothing_that_contradicts_the_plan_and_names_no_command_line_flag(plan, uk_pdf):
+    text = " ".join(_pages(uk_pdf))
+    assert "--" not in text and "choose with" not in text
+    last = sum(plan.steps[-1].daily_mg().values())
+    assert last < D("0.125")  # the liquid lets the plan go below the smallest tablet before it stops
+    # The 0.125 mg figure is the dose from which stopping is allowed, said as such, beside the plan's real last dose.
+    assert "stopping allowed from 0.125 mg/day clonazepam" in text
+    assert "smallest practical dose" not in text
+    assert "the last dose (0.09 mg clonazepam a day)" in text
+    # The chart's EC50 is listed whenever the text refers to it.
+    assert "EC50 (modelled) 1 mg/day diazepam-equivalent" in text and "listed above" in text
+
+
+def test_old_stored_plans_lose_their_command_line_notes_in_print(plan):
+    from dataclasses import replace
+
+    from slowtaper.taper import Assumption
+
+    old = replace(
+        plan,
+        assumptions=(
+            Assumption(
+                "diazepam equivalence",
+                "0.5 mg = 10 mg",
+                "ashton2002",
+                "default for displays; choose with --equivalence",
+            ),
+            *plan.assumptions[1:],
+        ),
+    )
+    text = " ".join(_pages(exports.to_pdf(old)))
+    assert "--equivalence" not in text and "the clinician may choose another source" in text
+
+
+def test_no_dispensing_row_is_split_across_pages(plan, us_pdf):
+    from slowtaper.taper import fill_periods
+
+    pages = _pages(us_pdf)
+    for fill in fill_periods(plan, 28):
+        head = f"{exports.date_text(fill.start, 'US')} to {exports.date_text(fill.end, 'US')} ({fill.days} days)"
+        where = [i for i, page in enumerate(pages) if head in page]
+        assert len(where) == 1, head
+        # Every line of the fill is on the page where the fill starts.
+        for line in fill.lines:
+            assert line.supply in pages[where[0]], (head, line.supply)
+
+
+def test_dates_are_unambiguous_in_every_region():
+    day = date(2027, 1, 4)
+    assert exports.date_text(day, "US") == "Jan 4, 2027"
+    assert exports.date_text(day, "UK") == exports.date_text(day, "EU") == "4 Jan 2027"

@@ -3,6 +3,7 @@ revisions with diffs, hold decisions and the first-cut approval."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.core import mail
@@ -276,3 +277,16 @@ def test_per_member_thresholds_change_the_suggestions_and_are_recorded(client, c
     assert Task.objects.filter(member=cast.member, kind="first_cut").exists()  # stable enough, by this member's rule
     login(client, cast.member)
     assert "Steady days so far: 5 of 5." in client.get("/me/").content.decode()
+
+
+def test_steps_are_numbered_by_their_place_so_a_hold_does_not_repeat_a_number(client, cast, approved):
+    from slowtaper.taper import insert_hold
+
+    plan = approved.plan()
+    held = insert_hold(plan, plan.steps[1].start + timedelta(days=3), 14)
+    rev = PlanRevision.propose(cast.member, held, by=cast.clinician)
+    login(client, cast.clinician)
+    body = client.get(f"/members/{cast.member.pk}/plans/{rev.number}/").content.decode()
+    numbers = [int(n) for n in re.findall(r"<tr><td>(\d+) ", body)]
+    assert numbers == list(range(1, len(held.steps) + 1))
+    assert '3 <span class="tag">hold</span>' in body

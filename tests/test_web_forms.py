@@ -33,7 +33,7 @@ INTAKE = {
         ({"age": "9"}, "greater than or equal to 16"),
         ({"days_per_week": "8"}, "less than or equal to 7"),
         ({"drug": "aspirin"}, "Select a valid choice"),
-        ({"products": ["diazepam-tablet-2-1"]}, "Tick only forms of the medicine you chose above"),
+        ({"products": ["diazepam-tablet-2mg-us"]}, "Tick only forms of the medicine you chose above"),
         ({"conditions": ["hiccups"]}, "Select a valid choice"),
     ],
 )

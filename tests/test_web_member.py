@@ -162,7 +162,7 @@ def test_intake_screens_and_a_refer_finding_blocks_self_service(client, cast):
         "mg_1": "1",
         "time_2": "22:00",
         "mg_2": "1",
-        "products": ["clonazepam-tablet-0.5-1"],
+        "products": ["clonazepam-tablet-0.5mg-us"],
         "duration": "5",
         "duration_unit": "years",
         "days_per_week": "7",

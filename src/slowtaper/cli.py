@@ -234,6 +234,7 @@ def _drug_detail(d: taper.Drug) -> dict[str, Any]:
         "min_step_days": d.min_step_days(),
         "products": [
             {
+                "id": p.id,
                 "label": p.label,
                 "description": p.describe(),
                 "form": p.form,
@@ -266,7 +267,9 @@ def plan(
     ] = None,
     every: Annotated[str, typer.Option(help="Step length, e.g. 14d or 3w.")] = "14d",
     region: Annotated[str, typer.Option(help="US, UK, EU or AU.")] = "US",
-    products: Annotated[str | None, typer.Option(help="Products on hand, e.g. '0.5 mg tablet,0.125 mg ODT'.")] = None,
+    products: Annotated[
+        str | None, typer.Option(help="Products on hand, by label or id, e.g. '0.5 mg tablet,0.125 mg ODT'.")
+    ] = None,
     start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (default: today).")] = None,
     hold: Annotated[str, typer.Option(help="Stabilisation before the first cut, e.g. 28d.")] = "0d",
     hold_at: Annotated[list[str] | None, typer.Option(help="Extra hold after a cut: N=DAYS, e.g. 5=14d.")] = None,

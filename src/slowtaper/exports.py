@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -122,7 +123,7 @@ def plot(plan: Plan, fmt: str = "png") -> bytes:
         ax.step([*days, plan.end], [*values, 0.0], where="post", label=f"{drug} (mg/day)")
     ax.set_ylabel("dose, mg/day")
     ax.legend(loc="upper right", fontsize=8)
-    ax.set_title(f"{plan.drug.capitalize()} taper, {plan.start.isoformat()} to {plan.end.isoformat()}")
+    ax.set_title(f"{plan.drug.capitalize()} taper, {plan.start:%-d %b %Y} to {plan.end:%-d %b %Y}")
     if sim is not None:
         span = [plan.start + timedelta(days=i) for i in range(sim.hours // 24)]
         ax2 = axes[1][0]
@@ -166,7 +167,27 @@ def _month_grids(plan: Plan) -> list[dict[str, Any]]:
     return months
 
 
-def _render_pdf(template: str, context: dict[str, Any]) -> bytes:
+# Letter where people print on Letter (the US; Canada too, should a Canadian region be added), A4 elsewhere.
+LETTER_REGIONS = ("US", "CA")
+
+# Notes that plans stored before the engine stopped naming command-line flags may still carry: what a printed
+# plan says instead (nobody reading a PDF has a command line).
+_OLD_NOTES = {
+    "default for displays; choose with --equivalence": "default for displays; the clinician may choose another source",
+    "unverified: literature anchors disagree by about tenfold; settable with --ec50": (
+        "unverified: literature anchors disagree by about tenfold; a setting the clinician can change"
+    ),
+    "settable with --emax": "a setting the clinician can change",
+}
+
+
+def date_text(day: date | datetime, region: str = "US") -> str:
+    """A date no reader can misread, with the month as a word: "Jan 4, 2027" in the US, "4 Jan 2027"
+    elsewhere (4/1 and 1/4 mean different days on either side of the Atlantic)."""
+    return f"{day:%b} {day.day}, {day.year}" if region in LETTER_REGIONS else f"{day.day} {day:%b %Y}"
+
+
+def _render_pdf(template: str, context: dict[str, Any], region: str = "US") -> bytes:
     import jinja2
     from weasyprint import HTML
 
@@ -174,15 +195,41 @@ def _render_pdf(template: str, context: dict[str, Any]) -> bytes:
         loader=jinja2.PackageLoader("slowtaper", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
     )
-    html = env.get_template(template).render(**context)
+    env.filters["day"] = lambda d: date_text(d, region)
+    paper = "letter" if region in LETTER_REGIONS else "A4"
+    html = env.get_template(template).render(paper=paper, **context)
     pdf = HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
     assert pdf is not None
     return bytes(pdf)
 
 
-def dispensing_pdf(plan: Plan, period: Dispensing, member_name: str, revision: int) -> bytes:
+@dataclass(frozen=True)
+class Approval:
+    """Who the printed plan is for and who approved it, when (`at` in the member's time zone)."""
+
+    member: str
+    by: str
+    at: datetime
+
+
+def _approved_text(approval: Approval | None, region: str) -> str:
+    if approval is None:
+        return ""
+    return f"{date_text(approval.at, region)} at {approval.at:%H:%M} ({approval.at.tzname()})"
+
+
+def dispensing_pdf(
+    plan: Plan,
+    period: Dispensing,
+    member_name: str,
+    revision: int,
+    *,
+    region: str = "US",
+    approval: Approval | None = None,
+    to_obtain: tuple[str, ...] = (),
+) -> bytes:
     """The pharmacist's sheet for one fill period: what to hand over, and every dose in the period with how it
-    is measured, so the labels can be written from it."""
+    is measured, so the labels can be written from it. `to_obtain` names products the member does not have."""
     days = [(d, s) for d, s in plan.days() if period.start <= d < period.end]
     steps = []
     for _d, step in days:
@@ -193,27 +240,80 @@ def dispensing_pdf(plan: Plan, period: Dispensing, member_name: str, revision: i
         "period": period,
         "member": member_name,
         "revision": revision,
+        "approval": approval,
+        "approved": _approved_text(approval, region),
+        "to_obtain": to_obtain,
         "steps": [
-            {"step": s, "first": max(s.start, period.start), "last": min(s.end, period.end) - timedelta(days=1)}
+            {
+                "step": s,
+                "position": plan.steps.index(s) + 1,
+                "first": max(s.start, period.start),
+                "last": min(s.end, period.end) - timedelta(days=1),
+            }
             for s in steps
         ],
         "digest": plan_digest(plan),
     }
-    return _render_pdf("dispensing.html", context)
+    return _render_pdf("dispensing.html", context, region)
 
 
-def to_pdf(plan: Plan, fill_days: int = 28) -> bytes:
-    """A printable plan: warnings and assumptions with sources, how to take every dose, a dose calendar,
-    dispensing per fill and the plot. Rendered from an HTML template by WeasyPrint."""
+def _assumptions(plan: Plan, data: dict[str, Any]) -> list[dict[str, str]]:
+    """The plan's assumptions as a printed plan shows them. The stopping threshold is named for what it is
+    (the dose from which the last cut may go to zero: the plan may reach lower doses before stopping), and the
+    occupancy model's EC50 and Emax are listed whenever the chart uses them, so the text can point to them."""
     cat = catalogue()
+    rows = []
+    for a in data["assumptions"]:
+        row = {**a, "note": _OLD_NOTES.get(a.get("note", ""), a.get("note", ""))}
+        if a["name"] == "smallest practical dose":
+            row["name"] = "stopping allowed from"
+            row["note"] = "the last cut, to zero, is made from this daily dose or lower" + (
+                f"; {row['note']}" if row["note"] else ""
+            )
+        rows.append(row)
+    names = {a["name"] for a in data["assumptions"]}
+    if "EC50 (modelled)" not in names:
+        source = cat.sources["psychsnaps_horowitz"].citation
+        req = plan.request
+        rows.append(
+            {
+                "name": "EC50 (modelled)",
+                "value": f"{plain(req.ec50_de_mg)} mg/day diazepam-equivalent",
+                "note": "used only for the modelled occupancy chart; unverified: literature anchors disagree by "
+                "about tenfold",
+                "citation": source,
+            }
+        )
+        rows.append(
+            {
+                "name": "Emax (modelled)",
+                "value": f"{plain(req.emax_percent)}%",
+                "note": "used only for the modelled occupancy chart",
+                "citation": source,
+            }
+        )
+    return rows
+
+
+def to_pdf(plan: Plan, fill_days: int = 28, *, region: str | None = None, approval: Approval | None = None) -> bytes:
+    """A printable plan: who it is for and who approved it, warnings and assumptions with sources, how to take
+    every dose, a dose calendar, dispensing per fill and the plot. Rendered from an HTML template by WeasyPrint,
+    on Letter or A4 paper and with dates written for `region` (default: the plan's region)."""
+    region = region or plan.request.region
     svg = plot(plan, "svg")
+    data = plan_to_dict(plan)
+    last = plan.steps[-1]
     context = {
         "plan": plan,
         "last_day": plan.end - timedelta(days=1),
-        "data": plan_to_dict(plan),
+        "last_daily": " + ".join(f"{plain(mg)} mg {drug}" for drug, mg in last.daily_mg().items()),
+        "data": data,
+        "steps": list(zip(plan.steps, data["steps"], strict=True)),
+        "assumptions": _assumptions(plan, data),
         "fills": fill_periods(plan, fill_days),
         "months": _month_grids(plan),
         "plot": "data:image/svg+xml;base64," + base64.b64encode(svg).decode(),
-        "sources": cat.sources,
+        "approval": approval,
+        "approved": _approved_text(approval, region),
     }
-    return _render_pdf("plan.html", context)
+    return _render_pdf("plan.html", context, region)

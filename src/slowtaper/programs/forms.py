@@ -18,6 +18,7 @@ from slowtaper.taper import (
     METHODS,
     PlanRequest,
     ScreenAnswers,
+    TaperError,
     Use,
     catalogue,
     screening,
@@ -60,6 +61,18 @@ def duration_initial(weeks: float) -> tuple[int, str]:
     return int(whole), "weeks"
 
 
+def _current_ids(stored: list[str]) -> list[str]:
+    """Product ids as the catalogue names them now: an intake made before ids were explicit holds former ids."""
+    cat = catalogue()
+    out = []
+    for raw in stored:
+        try:
+            out.append(cat.product(raw).id)
+        except TaperError:
+            continue  # a product no longer in the catalogue cannot be ticked again
+    return out
+
+
 def intake_initial(intake: Any) -> dict[str, Any]:
     """The form's starting values from an earlier intake, so answering again starts from what was said."""
     answers = intake.answers
@@ -67,7 +80,7 @@ def intake_initial(intake: Any) -> dict[str, Any]:
     amount, unit = duration_initial(use.get("duration_weeks", 0))
     initial: dict[str, Any] = {
         "drug": intake.drug,
-        "products": list(intake.products),
+        "products": _current_ids(intake.products),
         "duration": amount,
         "duration_unit": unit,
         "days_per_week": use.get("days_per_week", 7),
@@ -203,7 +216,9 @@ class PlanBuilderForm(forms.Form):
         label=_("Stabilisation before the first cut (days)"), min_value=0, max_value=365, initial=14
     )
     products = forms.MultipleChoiceField(
-        widget=forms.CheckboxSelectMultiple, required=False, help_text=_("Empty: the region's default products.")
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Empty: the member's own products from intake (the region's usual ones if they named none)."),
     )
     cut_order = forms.ChoiceField(choices=[(c, c) for c in CUT_ORDERS], initial="evening-last")
     micro_steps = forms.BooleanField(required=False, label=_("Daily micro-steps (liquids)"))
@@ -225,9 +240,14 @@ class PlanBuilderForm(forms.Form):
     # Guardrail settings only a clinician may change; a member's proposal always uses the defaults.
     CLINICIAN_ONLY = ("max_step_percent", "min_step_days", "override", "equivalence")
 
-    def __init__(self, *args: Any, region: str, drug: str, clinician: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, region: str, drug: str, clinician: bool, own_products: tuple[str, ...] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # The member's own products (ids from intake): ticked at first, and used when nothing is ticked.
+        self.own_products = own_products
         self.fields["products"].choices = product_choices(region, drug)
+        self.fields["products"].initial = list(own_products)
         if not clinician:
             for name in self.CLINICIAN_ONLY:
                 del self.fields[name]
@@ -251,7 +271,7 @@ class PlanBuilderForm(forms.Form):
             max_step_percent=d.get("max_step_percent", defaults.max_step_percent),
             min_step_days=d.get("min_step_days", defaults.min_step_days),
             region=region,
-            products=tuple(d["products"]) or None,
+            products=tuple(d["products"]) or self.own_products or None,
             stabilise_days=d["stabilise_days"],
             cut_order=d["cut_order"],
             micro_steps=d["micro_steps"],

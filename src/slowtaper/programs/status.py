@@ -4,7 +4,7 @@ views and the dashboard; computes, never writes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 
@@ -184,20 +184,23 @@ def _first_cut(plan: Plan) -> Step | None:
 
 def _provisional_plan(intake: Intake, today: date) -> Plan | None:
     """The intake regimen as a plan that only stabilises: lets the stabilisation gate count stable days before a
-    plan is approved. None when the member's products cannot make their current doses."""
-    try:
-        return build_plan(
-            PlanRequest(
-                drug=intake.drug,
-                regimen=intake.regimen_pairs(),
-                start=today - timedelta(days=60),
-                stabilise_days=120,
-                region=intake.member.region,
-                products=tuple(intake.products) or None,
-            )
-        )
-    except TaperError:
-        return None
+    plan is approved. Built from the member's own products; when those cannot make their current doses (the
+    clinician sees that in the builder), from the region's defaults, because the count of steady days does not
+    depend on products and must not vanish. None only when neither can make the doses."""
+    request = PlanRequest(
+        drug=intake.drug,
+        regimen=intake.regimen_pairs(),
+        start=today - timedelta(days=60),
+        stabilise_days=120,
+        region=intake.member.region,
+        products=tuple(intake.products) or None,
+    )
+    for attempt in (request, replace(request, products=None)):
+        try:
+            return build_plan(attempt)
+        except TaperError:
+            continue
+    return None
 
 
 def scheduled_step(program: Program, plan: Plan, day: date) -> tuple[Step | None, bool]:

@@ -7,6 +7,7 @@ without the right; role pages (the clinician's dashboard, the pharmacy list) ans
 from __future__ import annotations
 
 import base64
+import zoneinfo
 from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -55,9 +56,33 @@ from .forms import (
     intake_initial,
 )
 from .models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, approved_revision, local_today
+from .products import new_products_for, own_products
 from .status import member_day, scheduled_step
 
 FILL_DAYS = 28
+
+
+def _to_obtain(user: User, member: User, plan: Plan | None, **extra: Any) -> dict[str, Any]:
+    """Context for `programs/_to_obtain.html`: the products `plan` needs that the member does not have,
+    worded for the reader (the member, their clinician or their pharmacist)."""
+    audience = {Role.MEMBER: "member", Role.CLINICIAN: "clinician", Role.PHARMACIST: "pharmacist"}.get(user.role)
+    return {"needs": new_products_for(member, plan) if audience else [], "audience": audience, **extra}
+
+
+def _latest_draft_plan(member: User, reader: User) -> tuple[PlanRevision | None, Plan | None]:
+    """The newest draft revision waiting for approval that `reader` may know of, and its plan (None when there is
+    none or it is unsound). A member only knows of drafts they proposed: the clinician's work in progress stays
+    with the clinician until approved."""
+    drafts = member.revisions.filter(status=PlanRevision.Status.DRAFT)
+    if reader.role == Role.MEMBER:
+        drafts = drafts.filter(created_by=reader)
+    draft = drafts.first()
+    if draft is None:
+        return None, None
+    try:
+        return draft, draft.plan()
+    except TaperError:
+        return draft, None
 
 
 @login_required
@@ -85,6 +110,7 @@ def member_home(request: HttpRequest) -> HttpResponse:
     urgent_today = member.checkins.filter(day=today, urgent=True).exists()
     holds = member.hold_requests.all()[:3]
     tasks = member.tasks.order_by("-created")
+    plan = day.plan or _latest_draft_plan(member, member)[1]
     context = {
         "day": day,
         "today": today,
@@ -94,6 +120,7 @@ def member_home(request: HttpRequest) -> HttpResponse:
         "clinician": member.carer(Role.CLINICIAN),
         "holds": holds,
         "member": member,
+        "to_obtain": _to_obtain(member, member, plan),
     }
     return render(request, "programs/member_home.html", context)
 
@@ -215,7 +242,17 @@ def plans(request: HttpRequest, member_id: int) -> HttpResponse:
     member = member_for(request, member_id, "view_plan")
     revisions = _visible_revisions(request.user, member)  # type: ignore[arg-type]
     current = revisions.filter(status=PlanRevision.Status.APPROVED).first()
-    return render(request, "programs/plans.html", {"member": member, "revisions": revisions, "current": current})
+    try:
+        plan = current.plan() if current is not None else _latest_draft_plan(member, request.user)[1]  # type: ignore[arg-type]
+    except TaperError:
+        plan = None
+    context = {
+        "member": member,
+        "revisions": revisions,
+        "current": current,
+        "to_obtain": _to_obtain(request.user, member, plan),  # type: ignore[arg-type]
+    }
+    return render(request, "programs/plans.html", context)
 
 
 @login_required
@@ -249,6 +286,7 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
             "earlier": earlier,
             "approve_form": ApproveForm(),
             "can_decide": user.role == Role.CLINICIAN,
+            "to_obtain": _to_obtain(user, member, plan, approved=rev.status != PlanRevision.Status.DRAFT),
         },
     )
 
@@ -302,6 +340,7 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
         region=member.region,
         drug=drug,
         clinician=user.role == Role.CLINICIAN,
+        own_products=own_products(member, drug),
     )
     preview = None
     if request.method == "POST":
@@ -312,6 +351,7 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
                 form.add_error(None, str(exc))
             else:
                 preview = _preview(plan)
+                preview["to_obtain"] = _to_obtain(user, member, plan)
                 if "save" in request.POST:
                     with transaction.atomic():
                         rev = PlanRevision.propose(member, plan, by=user, note=form.cleaned_data["note"])
@@ -694,7 +734,6 @@ def _fills(member: User) -> tuple[PlanRevision | None, list[dict[str, Any]]]:
                 "fill": fill,
                 "differs": fill is not None and (fill.lines != lines or fill.end != period.end),
                 "changes": changes,
-                "steps": [s for s in plan.steps if period.start <= s.start < period.end and s.start != plan.start],
             }
         )
     return rev, periods
@@ -707,7 +746,16 @@ def pharmacy_member(request: HttpRequest, member_id: int) -> HttpResponse:
         rev, periods = _fills(member)
     except TaperError as exc:
         return render(request, "programs/pharmacy_member.html", {"member": member, "problem": str(exc)})
-    return render(request, "programs/pharmacy_member.html", {"member": member, "rev": rev, "periods": periods})
+    user: User = request.user  # type: ignore[assignment]
+    draft, draft_plan = _latest_draft_plan(member, user)
+    context = {
+        "member": member,
+        "rev": rev,
+        "periods": periods,
+        "to_obtain": _to_obtain(user, member, rev.plan() if rev is not None else None),
+        "draft_to_obtain": _to_obtain(user, member, draft_plan, draft=draft),
+    }
+    return render(request, "programs/pharmacy_member.html", context)
 
 
 def _dispensable(request: HttpRequest, rev: PlanRevision) -> Plan | None:
@@ -735,7 +783,15 @@ def fill_pdf(request: HttpRequest, member_id: int, start: str) -> HttpResponse:
     period = next((p for p in fill_periods(plan, FILL_DAYS) if p.start == on), None)
     if period is None:
         raise Http404
-    pdf = exports.dispensing_pdf(plan, period, member_name=str(member), revision=rev.number)
+    pdf = exports.dispensing_pdf(
+        plan,
+        period,
+        member_name=str(member),
+        revision=rev.number,
+        region=member.region,
+        approval=_approval(member, rev),
+        to_obtain=tuple(n.product.describe() for n in new_products_for(member, plan)),
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="dispensing-{on.isoformat()}.pdf"'
     return response
@@ -784,6 +840,14 @@ EXPORTS = {
 }
 
 
+def _approval(member: User, rev: PlanRevision) -> exports.Approval | None:
+    """Who the printed plan is for, who approved it and when, in the member's time zone."""
+    if rev.approved_at is None or rev.approved_by is None:
+        return None
+    at = rev.approved_at.astimezone(zoneinfo.ZoneInfo(member.time_zone))
+    return exports.Approval(member=str(member), by=str(rev.approved_by), at=at)
+
+
 @login_required
 def export(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
     member = member_for(request, member_id, "export")
@@ -798,7 +862,7 @@ def export(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
         return redirect("plans", member.pk)
     plan = rev.plan()
     if fmt == "pdf":
-        body: bytes | str = exports.to_pdf(plan, FILL_DAYS)
+        body: bytes | str = exports.to_pdf(plan, FILL_DAYS, region=member.region, approval=_approval(member, rev))
     elif fmt == "csv":
         body = exports.to_csv(plan)
     elif fmt == "ics":

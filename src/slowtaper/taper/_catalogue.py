@@ -117,7 +117,12 @@ class Drug:
 
 @dataclass(frozen=True)
 class Product:
-    """A real formulation as dispensed. Tablet strengths and liquid concentrations are exact decimals."""
+    """A real formulation as dispensed. Tablet strengths and liquid concentrations are exact decimals.
+
+    `id` is the product's stable identity, written in `products.toml` (never derived from file order): the
+    web app stores it, the engine accepts it, and a test pins that ids are unique and never change.
+    `former_ids` are ids that records made before the ids were explicit may still hold. `pack` is the sourced
+    pack or bottle size (units, or mL for liquids), only where a source gives one."""
 
     id: str
     drug: str
@@ -133,6 +138,16 @@ class Product:
     beyond_use_days: int | None = None
     verified: bool = True
     note: str = field(default="", compare=False)
+    former_ids: tuple[str, ...] = field(default=(), compare=False)
+    pack: Figure | None = field(default=None, compare=False)
+
+    @property
+    def pack_size(self) -> Decimal | None:
+        """Units in one pack (tablets, capsules) or mL in one bottle, when the catalogue has a sourced figure;
+        None when it does not, and then nobody may assume one."""
+        if self.pack is None or self.pack.value is None:
+            return None
+        return Decimal(str(self.pack.value))
 
     @property
     def is_liquid(self) -> bool:
@@ -231,17 +246,28 @@ class Catalogue:
         _check_region(region)
         return tuple(p for p in self.products_for(drug, region) if region in p.default_in)
 
-    def find_products(self, drug: str, region: str, labels: list[str]) -> tuple[Product, ...]:
-        """Products named by label ("0.5 mg tablet"), looked up for the drug in the region."""
+    def product(self, product_id: str) -> Product:
+        """The product with this id (or a former id). Raises UnknownProduct."""
+        for p in self.products:
+            if product_id == p.id or product_id in p.former_ids:
+                return p
+        raise UnknownProduct(f"no product with id '{product_id}' in the catalogue")
+
+    def find_products(self, drug: str, region: str, names: list[str]) -> tuple[Product, ...]:
+        """Products named by id ("clonazepam-tablet-0.5mg-us", what the web app stores) or by label ("0.5 mg
+        tablet", what people type at the command line), looked up for the drug in the region. An id names one
+        product wherever it is sold (a member who moved keeps the tablets they have); a label only in the region."""
         _check_region(region)
         available = self.products_for(drug, region)
         found = []
-        for raw in labels:
+        for raw in names:
             wanted = _normalise_label(raw)
-            match = [p for p in available if _normalise_label(p.label) == wanted]
+            key = raw.strip()
+            match = [p for p in self.products_for(drug) if key == p.id or key in p.former_ids]
+            match = match or [p for p in available if _normalise_label(p.label) == wanted]
             if not match:
-                names = ", ".join(sorted({p.label for p in available})) or "none"
-                raise UnknownProduct(f"no '{raw.strip()}' for {drug} in {region}; products there: {names}")
+                listed = ", ".join(sorted({p.label for p in available})) or "none"
+                raise UnknownProduct(f"no '{raw.strip()}' for {drug} in {region}; products there: {listed}")
             found.append(match[0])
         return tuple(dict.fromkeys(found))
 
@@ -297,15 +323,14 @@ def catalogue() -> Catalogue:
             clearance_is_apparent=bool(raw.get("clearance_is_apparent", False)),
         )
     products = []
-    counts: dict[str, int] = {}
     for raw in _read("products.toml")["product"]:
         if raw["source"] not in sources:
             raise ValueError(f"product cites unknown source {raw['source']!r}")
-        base = f"{raw['drug']}-{raw['form']}-{raw.get('strength_mg') or raw.get('mg_per_ml')}"
-        counts[base] = counts.get(base, 0) + 1
         products.append(
             Product(
-                id=f"{base}-{counts[base]}",
+                id=raw["id"],
+                former_ids=tuple(raw.get("former_ids", [])),
+                pack=_figure(raw.get("pack"), sources),
                 drug=raw["drug"],
                 form=raw["form"],
                 regions=tuple(raw["regions"]),
@@ -321,6 +346,9 @@ def catalogue() -> Catalogue:
                 note=raw.get("note", ""),
             )
         )
+    ids = [i for p in products for i in (p.id, *p.former_ids)]
+    if len(set(ids)) != len(ids):
+        raise ValueError("products.toml: every product id (and former id) must be unique")
     return Catalogue(sources=sources, drugs=drugs, products=tuple(products))
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from ._catalogue import Product, _plain
 from ._exceptions import InvalidInput
-from ._plan import Plan
+from ._plan import Plan, Step
 
 
 @dataclass(frozen=True)
@@ -32,24 +32,45 @@ class DispenseLine:
         return f"{_plain(self.ml or Decimal(0))} mL"
 
     @property
+    def packs(self) -> int | None:
+        """Whole packs or bottles to hand over, when the catalogue has a sourced pack size; None otherwise."""
+        size = self.product.pack_size
+        amount = self.ml if self.tablets is None else Decimal(math.ceil(self.tablets))
+        if size is None or amount is None:
+            return None
+        return max(1, math.ceil(amount / size))
+
+    @property
     def supply(self) -> str:
+        """What to hand over. Tablets: whole units, or whole packs where the catalogue has a sourced pack size.
+        Liquids: whole bottles where it has a sourced bottle size; otherwise the exact volume the days use, with
+        the rounding left to the bottles the pharmacy stocks, because no bottle size is assumed."""
+        size = self.product.pack_size
+        packs = self.packs
         if self.tablets is not None:
             n = math.ceil(self.tablets)
             unit = {"odt": "ODT", "capsule": "capsule"}.get(self.product.form, "tablet")
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-        if self.drops is not None:
-            return f"{self.drops} drops ({_plain(self.ml or Decimal(0))} mL)"
-        return f"{_plain(self.ml or Decimal(0))} mL"
+            units = f"{n} {unit}{'s' if n != 1 else ''}"
+            if packs is None or size is None:
+                return units
+            return f"{packs} pack{'s' if packs != 1 else ''} of {_plain(size)} ({units} used)"
+        volume = f"{_plain(self.ml or Decimal(0))} mL"
+        used = f"{self.drops} drops ({volume})" if self.drops is not None else volume
+        if packs is None or size is None:
+            return f"exact use {used}: round up to the bottles you stock"
+        return f"{packs} bottle{'s' if packs != 1 else ''} of {_plain(size)} mL ({used} used)"
 
 
 @dataclass(frozen=True)
 class Dispensing:
-    """Totals for the days `start` (inclusive) to `end` (exclusive)."""
+    """Totals for the days `start` (inclusive) to `end` (exclusive). `dose_changes` are the days in the period
+    on which an amount taken changes (a hold, or the same amount measured another way, is not a change)."""
 
     start: date
     end: date
     lines: tuple[DispenseLine, ...]
     notes: tuple[str, ...] = ()
+    dose_changes: tuple[date, ...] = ()
 
     @property
     def days(self) -> int:
@@ -88,7 +109,16 @@ def dispense(plan: Plan, start: date, end: date) -> Dispensing:
                 f"{line.product.label}: use within {bud} days of compounding; dispense in more than one bottle."
             )
     lines.sort(key=lambda x: (x.product.is_liquid, -(x.product.strength_mg or 0)))
-    return Dispensing(start=start, end=end, lines=tuple(lines), notes=tuple(notes))
+    changes = tuple(
+        s.start
+        for before, s in zip(plan.steps, plan.steps[1:], strict=False)
+        if start <= s.start < end and _amounts(s) != _amounts(before)
+    )
+    return Dispensing(start=start, end=end, lines=tuple(lines), notes=tuple(notes), dose_changes=changes)
+
+
+def _amounts(step: Step) -> tuple[tuple[time, str, Decimal], ...]:
+    return tuple((d.time, d.drug, d.mg) for d in step.doses)
 
 
 def dispense_by_step(plan: Plan) -> list[Dispensing]:

@@ -92,9 +92,10 @@ class PlanRequest:
     """Everything a plan is built from. Doses in mg, lengths in days, percentages as numbers (10 = 10%).
 
     `regimen` gives the mg at each dose time. `step` means: percent of the current dose (percent method),
-    percentage points of modelled occupancy (hyperbolic) or mg (linear). `products` are product labels;
-    None means the region's defaults. `holds` are (reduction number, extra days) pairs. `custom_csv` is the
-    text of a custom-steps CSV. `final_dose_mg` None means the drug's smallest practical dose.
+    percentage points of modelled occupancy (hyperbolic) or mg (linear). `products` (and `target_products`,
+    the diazepam products of a crossover) are product ids or labels; None means the region's defaults.
+    `holds` are (reduction number, extra days) pairs. `custom_csv` is the text of a custom-steps CSV.
+    `final_dose_mg` None means the drug's smallest practical dose.
     """
 
     drug: str
@@ -241,7 +242,9 @@ def build_plan(request: PlanRequest) -> Plan:
             "diazepam equivalence",
             f"{_plain(drug.equivalent_mg(equivalence))} mg {drug.name.lower()} = 10 mg diazepam",
             drug.equivalence[equivalence].source,
-            "chosen by the clinician" if req.equivalence else "default for displays; choose with --equivalence",
+            "chosen by the clinician"
+            if req.equivalence
+            else "default for displays; the clinician may choose another source",
         )
     ]
     if req.stabilise_days:
@@ -507,9 +510,14 @@ def _hyperbolic_assumptions(req: PlanRequest, drug: Drug, equivalence: str) -> l
             "EC50 (modelled)",
             f"{_plain(req.ec50_de_mg)} mg/day diazepam-equivalent = {_plain(d50)} mg/day {drug.name.lower()}",
             "psychsnaps_horowitz",
-            "unverified: literature anchors disagree by about tenfold; settable with --ec50",
+            "unverified: literature anchors disagree by about tenfold; a setting the clinician can change",
         ),
-        Assumption("Emax (modelled)", f"{_plain(req.emax_percent)}%", "psychsnaps_horowitz", "settable with --emax"),
+        Assumption(
+            "Emax (modelled)",
+            f"{_plain(req.emax_percent)}%",
+            "psychsnaps_horowitz",
+            "a setting the clinician can change",
+        ),
         Assumption(
             "occupancy step (modelled)",
             f"{_plain(req.step or Decimal(0))} percentage points per step",

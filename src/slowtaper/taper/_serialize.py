@@ -59,15 +59,18 @@ def _dose(d: Dose) -> dict[str, Any]:
 
 
 def _portion(p: Portion) -> dict[str, str]:
+    """One product's share of a dose: `product` is the label people read, `product_id` the catalogue's id
+    (plans stored before ids were written carry only the label; both read back)."""
     prod = p.product
+    named = {"product": prod.label, "product_id": prod.id}
     if p.count is not None:
         assert prod.strength_mg is not None
-        return {"product": prod.label, "strength_mg": _plain(prod.strength_mg), "count": _plain(p.count)}
+        return {**named, "strength_mg": _plain(prod.strength_mg), "count": _plain(p.count)}
     if p.drops is not None:
         assert prod.mg_per_drop is not None
-        return {"product": prod.label, "mg_per_drop": _plain(prod.mg_per_drop), "drops": str(p.drops)}
+        return {**named, "mg_per_drop": _plain(prod.mg_per_drop), "drops": str(p.drops)}
     assert prod.mg_per_ml is not None and p.ml is not None
-    return {"product": prod.label, "mg_per_ml": _plain(prod.mg_per_ml), "ml": _plain(p.ml)}
+    return {**named, "mg_per_ml": _plain(prod.mg_per_ml), "ml": _plain(p.ml)}
 
 
 def _request(r: PlanRequest) -> dict[str, Any]:
@@ -163,7 +166,7 @@ def _dose_from(raw: dict[str, Any], region: str) -> Dose:
     drug = raw["drug"]
     portions = []
     for p in raw["products"]:
-        product = _product(drug, p["product"], region)
+        product = _product(drug, p.get("product_id") or p["product"], region)
         if "count" in p:
             count = Decimal(p["count"])
             portions.append(Portion(product=product, mg=(product.strength_mg or Decimal(0)) * count, count=count))
@@ -177,6 +180,8 @@ def _dose_from(raw: dict[str, Any], region: str) -> Dose:
 
 
 def _product(drug: str, label: str, region: str) -> Product:
+    """The product a stored plan names by id or, in plans stored before ids, by label (in the plan's region
+    first, then anywhere)."""
     cat = catalogue()
     try:
         return cat.find_products(drug, region, [label])[0]
