@@ -94,7 +94,7 @@ def test_fhir_bundle_validates_and_carries_steps_and_scores(client, cast, approv
     assert kinds.count("Observation") == 2
     mr = next(e.resource for e in bundle.entry if e.resource.get_resource_type() == "MedicationRequest")
     plan = approved.plan()
-    assert sorted({d.sequence for d in mr.dosageInstruction}) == [s.number for s in plan.steps]
+    assert sorted({d.sequence for d in mr.dosageInstruction}) == list(range(1, len(plan.steps) + 1))
     first = mr.dosageInstruction[0]
     assert first.timing.repeat.timeOfDay[0].isoformat() == "08:00:00"
     assert str(first.timing.repeat.boundsPeriod.start)[:10] == plan.steps[0].start.isoformat()
@@ -169,3 +169,24 @@ def test_printed_sheets_follow_the_members_country_and_name_who_approved(client,
     assert _size_mm(plan_pdf) == (210, 297)
     first = " ".join(PdfReader(io.BytesIO(plan_pdf)).pages[0].extract_text().split())
     assert f"For {member}. Approved by Clinician on {approved_at.day} {approved_at:%b %Y}" in first
+
+
+def test_fhir_sequences_follow_the_steps_even_through_a_hold(client, cast):
+    """A hold shares its reduction's number in the engine; in FHIR two steps with one sequence would read as
+    concurrent instructions, so each step has its own, in order, and its dates bound it."""
+    from fhir.resources.bundle import Bundle
+
+    from conftest import give_intake, give_plan
+
+    give_intake(cast.member)
+    rev = give_plan(cast.member, cast.clinician, holds=((1, 14),))
+    plan = rev.plan()
+    assert len({s.number for s in plan.steps}) < len(plan.steps)  # the hold repeats a number
+    login(client, cast.clinician)
+    bundle = Bundle.model_validate(json.loads(client.get(f"/members/{cast.member.pk}/export/fhir/").content))
+    mr = next(e.resource for e in bundle.entry if e.resource.get_resource_type() == "MedicationRequest")
+    by_sequence: dict[int, set[str]] = {}
+    for d in mr.dosageInstruction:
+        by_sequence.setdefault(d.sequence, set()).add(str(d.timing.repeat.boundsPeriod.start)[:10])
+    assert sorted(by_sequence) == list(range(1, len(plan.steps) + 1))
+    assert [min(v) for _k, v in sorted(by_sequence.items())] == [s.start.isoformat() for s in plan.steps]

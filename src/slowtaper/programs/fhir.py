@@ -1,7 +1,7 @@
 """The member's record as a FHIR R5 Bundle, built and validated with fhir.resources.
 
 - one MedicationRequest per drug in the approved plan, with a dosageInstruction per step and dose time,
-  `sequence` = the step's number (steps follow one another), bounded by the step's dates;
+  `sequence` = the step's position in the plan (steps follow one another), bounded by the step's dates;
 - a QuestionnaireResponse per CIWA-B answered, and an Observation per CIWA-B total and diary score.
 
 Identifiers are name-based UUIDs (uuid5) so the same record exports the same ids.
@@ -42,13 +42,15 @@ def _medication_requests(member: User, rev: PlanRevision, plan: Plan, patient: s
     out = []
     for drug in plan.drugs:
         instructions = []
-        for step in plan.steps:
+        # One sequence per step, in order (the doses of one step share it: they are taken together). Not the
+        # engine's reduction number, which a hold shares with its cut and would make two steps look concurrent.
+        for position, step in enumerate(plan.steps, start=1):
             for dose in step.doses:
                 if dose.drug != drug:
                     continue
                 instructions.append(
                     {
-                        "sequence": step.number,
+                        "sequence": position,
                         "text": f"{dose.how()} at {dose.time:%H:%M}",
                         "timing": {
                             "repeat": {
