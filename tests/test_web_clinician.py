@@ -290,3 +290,14 @@ def test_steps_are_numbered_by_their_place_so_a_hold_does_not_repeat_a_number(cl
     numbers = [int(n) for n in re.findall(r"<tr><td>(\d+) ", body)]
     assert numbers == list(range(1, len(held.steps) + 1))
     assert '3 <span class="tag">hold</span>' in body
+
+
+def test_a_revisions_assumptions_cite_readable_sources_not_keys(client, cast, approved):
+    page = login(client, cast.clinician).get(f"/members/{cast.member.pk}/plans/1/").content.decode()
+    assert "Assumptions and sources" in page
+    assert 'id="source-ashton2002"' in page and "Ashton CH. Benzodiazepines: How They Work" in page
+    assert "(ashton2002" not in page
+    # A member reads the plan without the modelling assumptions.
+    assert "Assumptions and sources" not in login(client, cast.member).get(
+        f"/members/{cast.member.pk}/plans/1/"
+    ).content.decode()

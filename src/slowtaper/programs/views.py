@@ -268,6 +268,8 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
     except TaperError as exc:
         plan, problem = None, str(exc)
     verified = rev.digest == "" or rev.digest == PlanRevision.digest_of(rev.data)
+    citations, numbers = footnotes([a.source for a in plan.assumptions] if plan is not None else [])
+    assumptions = [(a, numbers.get(a.source)) for a in plan.assumptions] if plan is not None else []
     earlier = (
         member.revisions.filter(number__lt=rev.number, status__in=["approved", "superseded"])
         .order_by("-number")
@@ -287,6 +289,8 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
             "approve_form": ApproveForm(),
             "can_decide": user.role == Role.CLINICIAN,
             "to_obtain": _to_obtain(user, member, plan, approved=rev.status != PlanRevision.Status.DRAFT),
+            "assumptions": assumptions,
+            "citations": citations,
         },
     )
 
