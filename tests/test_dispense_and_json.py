@@ -34,7 +34,12 @@ def test_dispensing_counts_fractions_and_volumes_exactly():
 
 def test_half_tablets_are_counted_and_rounded_up_only_for_supply():
     plan = build_plan(
-        make_request(products=("1 mg tablet", "0.5 mg tablet", "0.125 mg ODT"), final_dose_mg=D("1.5"), every_days=15)
+        make_request(
+            products=("1 mg tablet", "0.5 mg tablet", "0.125 mg ODT"),
+            final_dose_mg=D("1.5"),
+            every_days=15,
+            stop_override="test: a short plan",
+        )
     )
     d = dispense(plan, START, START + timedelta(days=15))
     by_label = {ln.product.label: ln for ln in d.lines}
@@ -68,7 +73,14 @@ def test_beyond_use_date_is_flagged_for_long_fills():
 
 
 def test_drops_are_dispensed_as_drops_and_millilitres():
-    plan = build_plan(make_request(region="EU", products=("0.5 mg tablet", "2.5 mg/mL drops"), final_dose_mg=D("1")))
+    plan = build_plan(
+        make_request(
+            region="EU",
+            products=("0.5 mg tablet", "2.5 mg/mL drops"),
+            final_dose_mg=D("1"),
+            stop_override="test: a short plan",
+        )
+    )
     lines = [ln for s in dispense_by_step(plan) for ln in s.lines if ln.drops is not None]
     assert lines
     for ln in lines:

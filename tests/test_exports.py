@@ -70,7 +70,13 @@ def test_plots_are_real_images(plan):
 
 def test_plot_for_an_unmodelled_drug_still_shows_doses():
     temazepam = build_plan(
-        make_request(drug="temazepam", regimen=((time(22), D(20)),), region="UK", final_dose_mg=D(20))
+        make_request(
+            drug="temazepam",
+            regimen=((time(22), D(20)),),
+            region="UK",
+            final_dose_mg=D(20),
+            stop_override="test: a short plan",
+        )
     )
     assert exports.plot(temazepam, "png")[:4] == b"\x89PNG"
 

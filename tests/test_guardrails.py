@@ -27,7 +27,13 @@ def test_inexact_dose_is_caught():
 
 
 def test_disallowed_fraction_is_caught():
-    plan = build_plan(make_request(products=("1 mg tablet", "0.5 mg tablet", "0.125 mg ODT"), final_dose_mg=D("1.5")))
+    plan = build_plan(
+        make_request(
+            products=("1 mg tablet", "0.5 mg tablet", "0.125 mg ODT"),
+            final_dose_mg=D("1.5"),
+            stop_override="test: a short plan",
+        )
+    )
     step = plan.steps[0]
     dose = next(d for d in step.doses if any(p.product.form == "odt" for p in d.portions))
     odt = next(p for p in dose.portions if p.product.form == "odt")

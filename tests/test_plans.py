@@ -35,7 +35,13 @@ def test_percent_default_is_ten_percent_every_fourteen_days_to_zero():
 
 def test_when_the_target_cannot_be_made_the_cut_is_smaller_never_larger():
     # 10% of 2 mg with half-scored 0.5 mg tablets and 0.125 mg ODTs: 1.8 is not makeable; 1.875 is.
-    plan = build_plan(make_request(products=("1 mg tablet", "0.5 mg tablet", "0.125 mg ODT"), final_dose_mg=D("1.5")))
+    plan = build_plan(
+        make_request(
+            products=("1 mg tablet", "0.5 mg tablet", "0.125 mg ODT"),
+            final_dose_mg=D("1.5"),
+            stop_override="test: a short plan",
+        )
+    )
     assert totals(plan)[0] == D("1.875")
 
 
@@ -107,7 +113,14 @@ def test_micro_steps_spread_each_cut_over_days():
 
 
 def test_micro_steps_need_a_liquid():
-    plan = build_plan(make_request(micro_steps=True, products=("1 mg tablet", "0.125 mg ODT"), final_dose_mg=D("1.25")))
+    plan = build_plan(
+        make_request(
+            micro_steps=True,
+            products=("1 mg tablet", "0.125 mg ODT"),
+            final_dose_mg=D("1.25"),
+            stop_override="test: a short plan",
+        )
+    )
     assert any("need a liquid" in w for w in plan.warnings)
 
 
@@ -140,7 +153,9 @@ def test_crossover_stages_must_not_be_rushed():
 
 def test_custom_steps_from_csv_per_time_and_daily():
     per_time = "days,08:00,22:00\n14,0.9,1\n14,0.9,0.9\n21,0.9,0.9\n14,0,0\n"
-    plan = build_plan(make_request(method="custom", custom_csv=per_time, final_dose_mg=D("1.8")))
+    plan = build_plan(
+        make_request(method="custom", custom_csv=per_time, final_dose_mg=D("1.8"), stop_override="test: a short plan")
+    )
     assert [s.kind for s in plan.steps] == ["custom", "custom", "hold"]
     assert plan.stops
     daily = "days,daily_mg\n14,1.8\n14,1.62\n"
@@ -166,10 +181,40 @@ def test_goal_ends_at_a_maintenance_dose():
     assert plan.steps[-1].kind == "maintain"
 
 
-def test_final_dose_stops_earlier_when_the_clinician_says_so():
-    plan = build_plan(make_request(final_dose_mg=D("0.5")))
+def test_final_dose_stops_earlier_only_with_the_clinicians_recorded_reason():
+    # 0.5 mg/day is above clonazepam's smallest practical dose (0.125 mg/day): stopping there is abrupt.
+    with pytest.raises(GuardrailViolation, match="abrupt stop") as info:
+        build_plan(make_request(final_dose_mg=D("0.5")))
+    assert info.value.rule == "final-stop"
+    plan = build_plan(make_request(final_dose_mg=D("0.5"), stop_override="moving abroad; agreed with the member"))
     assert totals(plan)[-1] <= D("0.5")
     assert totals(plan)[-2] > D("0.5")
+    assert plan.abrupt_stop_mg == totals(plan)[-1]
+    assert any(w.startswith("ABRUPT STOP") and "moving abroad" in w for w in plan.warnings)
+    # The explanation is true: the plan stopped at the final dose, not where the products ran out.
+    assert any("at or below the final dose of 0.5 mg/day" in w for w in plan.warnings)
+    assert not any("the smallest these products can reach" in w for w in plan.warnings)
+
+
+def test_a_final_dose_at_or_below_the_smallest_practical_dose_needs_no_override():
+    plan = build_plan(make_request(final_dose_mg=D("0.125")))
+    assert plan.abrupt_stop_mg is None
+    assert totals(plan)[-1] <= D("0.125")
+
+
+def test_the_final_dose_at_the_current_dose_is_not_a_quiet_hold_then_stop():
+    with pytest.raises(GuardrailViolation, match="abrupt stop"):
+        build_plan(make_request(final_dose_mg=D(2)))
+
+
+def test_a_custom_plan_ending_abruptly_is_refused_with_true_advice():
+    csv = "days,daily_mg\n14,1.8\n14,0\n"  # 1.8 mg/day, then nothing
+    with pytest.raises(GuardrailViolation) as info:
+        build_plan(make_request(method="custom", custom_csv=csv))
+    assert "set a higher final dose" not in str(info.value)
+    assert "keep cutting" in str(info.value) and "stop override" in str(info.value)
+    plan = build_plan(make_request(method="custom", custom_csv=csv, stop_override="inpatient admission tomorrow"))
+    assert plan.abrupt_stop_mg == D("1.8")
 
 
 def test_stuck_above_the_smallest_practical_dose_names_a_product():

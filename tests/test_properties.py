@@ -238,3 +238,50 @@ def test_custom_plans_are_exact_or_refused_plainly(cuts, days):
         return
     assert check_plan(plan) == []
     assert plan.steps[-1].daily_mg()["clonazepam"] == total
+
+
+@SETTINGS
+@given(
+    drug_unit=st.sampled_from([("clonazepam", D("0.125"), 12), ("diazepam", D(1), 20)]),
+    region=st.sampled_from(REGIONS),
+    final_pick=st.one_of(st.none(), st.integers(1, 40)),
+    step_pick=st.integers(5, 25),
+    method=st.sampled_from(["percent", "custom"]),
+    override=st.sampled_from([None, "the clinician's recorded reason"]),
+    data=st.data(),
+)
+def test_no_plan_stops_from_above_its_smallest_practical_dose_without_an_override(
+    drug_unit, region, final_pick, step_pick, method, override, data
+):
+    """Whatever the final dose, the step or a custom list of steps: a plan that stops from above the drug's
+    smallest practical dose carries the clinician's stop override, and says so in its notes."""
+    drug, unit, most = drug_unit
+    regimen = data.draw(regimens(unit, most))
+    total = sum(mg for _, mg in regimen)
+    final = None if final_pick is None else unit * final_pick / 4
+    custom = None
+    if method == "custom":
+        last = data.draw(st.integers(1, 4)) * unit  # a custom list whose last step may end high, then stops
+        custom = f"days,daily_mg\n14,{min(last, total)}\n14,0\n"
+    request = make_request(
+        drug=drug,
+        regimen=regimen,
+        region=region,
+        method=method,
+        step=D(step_pick) if method == "percent" else None,
+        max_step_percent=D(25),
+        override="large steps allowed for this property",
+        final_dose_mg=final,
+        stop_override=override,
+        custom_csv=custom,
+    )
+    try:
+        plan = build_plan(request)
+    except (DoseNotAchievable, GuardrailViolation, InvalidInput):
+        return  # refused: nothing unsafe was returned
+    if plan.abrupt_stop_mg is not None:
+        assert plan.request.stop_override
+        assert any(w.startswith("ABRUPT STOP") for w in plan.warnings)
+    if plan.stops and not plan.request.stop_override:
+        last = plan.steps[-1].daily_mg()
+        assert sum(last.values(), D(0)) <= plan.practical_mg

@@ -298,6 +298,7 @@ def test_a_revisions_assumptions_cite_readable_sources_not_keys(client, cast, ap
     assert 'id="source-ashton2002"' in page and "Ashton CH. Benzodiazepines: How They Work" in page
     assert "(ashton2002" not in page
     # A member reads the plan without the modelling assumptions.
-    assert "Assumptions and sources" not in login(client, cast.member).get(
-        f"/members/{cast.member.pk}/plans/1/"
-    ).content.decode()
+    assert (
+        "Assumptions and sources"
+        not in login(client, cast.member).get(f"/members/{cast.member.pk}/plans/1/").content.decode()
+    )

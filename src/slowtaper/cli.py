@@ -277,6 +277,10 @@ def plan(
     min_step: Annotated[str, typer.Option(help="Shortest step (never below 5 half-lives).")] = "14d",
     equivalence: Annotated[str | None, typer.Option(help="Diazepam equivalence: ashton, vadod or nhsscot.")] = None,
     override: Annotated[str | None, typer.Option(help="Clinician's reason to exceed 25% in 14 days.")] = None,
+    stop_override: Annotated[
+        str | None,
+        typer.Option(help="Clinician's reason to stop from above the smallest practical dose (an abrupt stop)."),
+    ] = None,
     micro: Annotated[bool, typer.Option("--micro", help="Daily micro-steps (liquids).")] = False,
     cut_order: Annotated[str, typer.Option(help="evening-last or morning-last.")] = "evening-last",
     final_dose: Annotated[
@@ -347,6 +351,7 @@ def request_from_options(o: dict[str, Any]) -> PlanRequest:
         ec50_de_mg=parse_mg(o["ec50"], "--ec50"),
         emax_percent=parse_percent(o["emax"], "--emax"),
         override=o["override"],
+        stop_override=o.get("stop_override"),
         crossover_stages=o["stages"],
         crossover_stage_days=parse_days(o["stage_days"], "--stage-days"),
         custom_csv=custom_text,

@@ -47,11 +47,23 @@ def check_plan(plan: Plan) -> list[GuardrailViolation]:
             )
         elif len(last) == 1:
             ((drug, mg),) = last.items()
-            if mg > plan.final_threshold_mg:
+            if mg > plan.final_threshold_mg and not req.stop_override:
+                practical = max(plan.practical_mg, plan.final_threshold_mg)
                 out.append(
                     GuardrailViolation(
                         f"the plan stops from {_plain(mg)} mg/day of {drug}, above the smallest practical dose of "
-                        f"{_plain(plan.final_threshold_mg)} mg: continue cutting or set a higher final dose",
+                        f"{_plain(min(practical, plan.final_threshold_mg))} mg/day: keep cutting to that dose or "
+                        f"below before the stop, or record the clinician's reason for stopping from "
+                        f"{_plain(mg)} mg/day (a stop override)",
+                        rule="final-stop",
+                    )
+                )
+            elif mg > plan.practical_mg and not req.stop_override:
+                out.append(
+                    GuardrailViolation(
+                        f"the plan stops from {_plain(mg)} mg/day of {drug}, above the smallest practical dose of "
+                        f"{_plain(plan.practical_mg)} mg/day, without the clinician's recorded reason for an abrupt "
+                        f"stop",
                         rule="final-stop",
                     )
                 )

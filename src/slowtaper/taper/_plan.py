@@ -119,6 +119,9 @@ class PlanRequest:
     ec50_de_mg: Decimal = Decimal(1)
     emax_percent: Decimal = Decimal(100)
     override: str | None = None
+    # The clinician's recorded reason to stop from above the smallest practical dose (an abrupt stop); without
+    # it no plan ends that way. Marked in every output that shows the plan.
+    stop_override: str | None = None
     crossover_stages: int = 4
     crossover_stage_days: int = 7
     custom_csv: str | None = None
@@ -136,6 +139,18 @@ class Plan:
     equivalence: str = "ashton"
     final_threshold_mg: Decimal = Decimal(0)
     stops: bool = True
+    # The drug's own smallest practical dose (from its source), whatever final dose the request set: the last
+    # cut to zero comes from here or below unless the request carries a stop override.
+    practical_mg: Decimal = Decimal(0)
+
+    @property
+    def abrupt_stop_mg(self) -> Decimal | None:
+        """The daily dose the plan stops from when that is above the smallest practical dose, else None."""
+        if not self.stops or not self.steps:
+            return None
+        last = self.steps[-1].daily_mg()
+        total = sum(last.values(), Decimal(0))
+        return total if len(last) == 1 and total > self.practical_mg else None
 
     @property
     def drug(self) -> str:
@@ -253,6 +268,15 @@ def build_plan(request: PlanRequest) -> Plan:
         # From here on the plan tapers diazepam: its products, its smallest practical dose.
         regimen, kit, drug = _crossover(b, req, drug, kit, regimen, equivalence)
     threshold = _final_threshold(req, drug, equivalence, assumptions)
+    practical = smallest_practical(drug, equivalence)
+    if req.final_dose_mg is not None and req.final_dose_mg > practical and not req.stop_override:
+        raise GuardrailViolation(
+            f"a final dose of {_plain(req.final_dose_mg)} mg/day would stop {drug.name.lower()} from above its "
+            f"smallest practical dose of {_plain(practical)} mg/day, an abrupt stop: taper to "
+            f"{_plain(practical)} mg/day or below first, or record the clinician's reason for stopping from "
+            f"{_plain(req.final_dose_mg)} mg/day (a stop override)",
+            rule="final-stop",
+        )
     if req.method == "custom":
         stops = _custom(b, req, drug, kit, regimen)
     else:
@@ -267,13 +291,33 @@ def build_plan(request: PlanRequest) -> Plan:
         equivalence=equivalence,
         final_threshold_mg=threshold,
         stops=stops,
+        practical_mg=practical,
     )
     violations = check_plan(plan)
     if violations:
         raise violations[0]
     if req.override:
         plan = replace(plan, warnings=(*plan.warnings, f"Clinician override on record: {req.override}"))
+    abrupt = plan.abrupt_stop_mg
+    if abrupt is not None:
+        plan = replace(
+            plan,
+            warnings=(
+                *plan.warnings,
+                f"ABRUPT STOP: this plan stops from {_plain(abrupt)} mg/day, above the smallest practical dose of "
+                f"{_plain(practical)} mg/day. The clinician's reason on record: {req.stop_override}",
+            ),
+        )
     return plan
+
+
+def smallest_practical(drug: Drug, equivalence: str) -> Decimal:
+    """The drug's smallest practical daily dose: the catalogue's sourced figure, else 1 mg diazepam-equivalent
+    (NHS Scotland's schedules reach zero in 1 mg diazepam steps)."""
+    fig = drug.smallest_practical_mg
+    if fig is not None and fig.value is not None:
+        return Decimal(str(fig.value))
+    return drug.equivalent_mg(equivalence) / 10
 
 
 def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
@@ -563,6 +607,7 @@ def _reduce(
     if req.micro_steps and not micro:
         b.warnings.append("Daily micro-steps need a liquid product; steps change once each.")
     stop_at = req.final_dose_mg
+    reached_final = False
     while True:
         total = sum(regimen.values(), Decimal(0))
         if req.goal_mg > 0 and total <= req.goal_mg:
@@ -572,6 +617,7 @@ def _reduce(
             break
         if stop_at is not None and total <= stop_at:
             stops = True
+            reached_final = True
             break
         new = _cut(regimen, _target(req, drug, equivalence, total, capped, b.number + 1), kit, req.cut_order)
         if new is None:
@@ -614,10 +660,11 @@ def _reduce(
         )
     if stops:
         last = sum(regimen.values(), Decimal(0))
-        b.warnings.append(
-            f"The last dose before stopping is {_plain(last)} mg/day of {drug.name.lower()}: the smallest "
-            f"these products can reach in cuts of at most {_plain(req.max_step_percent)}%."
-        )
+        if reached_final:
+            why = f"at or below the final dose of {_plain(req.final_dose_mg or last)} mg/day set for this plan"
+        else:
+            why = f"the smallest these products can reach in cuts of at most {_plain(req.max_step_percent)}%"
+        b.warnings.append(f"The last dose before stopping is {_plain(last)} mg/day of {drug.name.lower()}: {why}.")
     return stops
 
 

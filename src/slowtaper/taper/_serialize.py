@@ -13,7 +13,7 @@ from typing import Any
 
 from ._catalogue import Product, _plain, catalogue
 from ._exceptions import InvalidInput, TaperError
-from ._plan import Assumption, Dose, Plan, PlanRequest, Step, _final_threshold, _validate
+from ._plan import Assumption, Dose, Plan, PlanRequest, Step, _final_threshold, _validate, smallest_practical
 from ._realise import Portion
 
 
@@ -27,6 +27,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "method": plan.request.method,
         "equivalence": plan.equivalence,
         "final_dose_mg": _plain(plan.final_threshold_mg),
+        "smallest_practical_mg": _plain(plan.practical_mg),
+        "abrupt_stop_mg": None if plan.abrupt_stop_mg is None else _plain(plan.abrupt_stop_mg),
         "warnings": list(plan.warnings),
         "assumptions": [
             {**asdict(a), "citation": cat.sources[a.source].citation if a.source in cat.sources else a.source}
@@ -126,7 +128,8 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
         # The stopping threshold follows from the request and the catalogue; a stored value is not trusted.
         last_drug = next((d for s in reversed(plan.steps) for d in s.daily_mg()), request.drug)
         threshold = _final_threshold(request, catalogue().drug(last_drug), plan.equivalence, [])
-        plan = replace(plan, final_threshold_mg=threshold)
+        practical = smallest_practical(catalogue().drug(last_drug), plan.equivalence)
+        plan = replace(plan, final_threshold_mg=threshold, practical_mg=practical)
     except TaperError:
         raise
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
