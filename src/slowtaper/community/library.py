@@ -26,7 +26,7 @@ from .text import ATTRIBUTES, SCHEMES, TAGS
 
 _md = MarkdownIt("commonmark", {"html": False}).disable(["image", "html_block", "html_inline"])
 PAGE_TAGS = TAGS | {"h2", "h3", "sup"}
-CITE = re.compile(r"\{cite:([a-z0-9_]+)\}")
+CITE = re.compile(r" ?\{cite:([a-z0-9_]+)\}")  # the footnote sits against the word it follows
 
 
 @dataclass(frozen=True)
