@@ -233,10 +233,27 @@ def test_posting_reporting_and_moderating_on_the_board(live_server, page, transa
     assert post.topic.locked
 
 
-def test_axe_finds_nothing_serious_on_the_public_pages(live_server, page, transactional_db):
+def test_every_public_page_fits_a_phone_and_axe_finds_nothing_serious(live_server, page, transactional_db):
+    """Every public page at 390 px: nothing wider than the screen (long source addresses once were), and no
+    serious or critical accessibility violation."""
+    from django.utils import timezone
+
     from conftest import board_categories
+    from slowtaper.accounts.models import Role
+    from slowtaper.community import library
+    from slowtaper.community.models import Story
+    from slowtaper.taper import catalogue
 
     board_categories()
-    for path in ("/contact/", "/learn/", "/learn/withdrawal/", "/learn/drugs/clonazepam/", "/stories/"):
+    now = timezone.now()
+    story = Story.objects.create(
+        author=make_user("writer", Role.MEMBER), title="Slowly", body="b", html="<p>b</p>", consent=now,
+        status=Story.Status.PUBLISHED, published=now,
+    )  # fmt: skip
+    paths = ["/", "/how-it-works/", "/who-it-is-for/", "/about/", "/help/", "/help/?region=UK", "/learn/"]
+    paths += [f"/learn/{slug}/" for slug in library.pages()] + [f"/learn/drugs/{d}/" for d in catalogue().drugs]
+    paths += ["/stories/", f"/stories/{story.pk}/", "/contact/", "/accounts/login/", "/accounts/password-reset/"]
+    for path in paths:
         page.goto(live_server.url + path)
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 390, path
         assert serious(page) == [], path

@@ -50,12 +50,14 @@ def test_each_drug_has_a_page_with_sourced_figures(client, db, drug):
     assert (
         f"{half.value} h" in body and f'href="#source-{half.source}"' in body and f'id="source-{half.source}"' in body
     )
-    for name, figure in d.equivalence.items():
+    for key, figure in d.equivalence.items():
+        name = library.EQUIVALENCE_NAMES[key]  # the table's name, not the catalogue's key
         if figure.value is None:  # a published range (Medscape): shown as a range, never as one number
             assert f"{name}: {figure.low:g}–{figure.high:g} mg (a range only" in body
         else:
             assert f"{name}: {figure.value} mg" in body
     assert "None mg" not in body
+    assert f"[{half.source}]" not in body and f"{key}:" not in body  # sources are numbered footnotes, never keys
     assert "You told us" not in body and "your answers" not in body  # a reader who was never screened
     if any(not f.verified for f in d.equivalence.values()) or not half.verified:
         assert "[unverified]" in body

@@ -23,7 +23,12 @@ BOARD_404 = {"member": 404, "other_member": 404, "mentor": 404, "staff": 404}
 MODERATORS_302 = {"member": 403, "other_member": 403, "mentor": 302, "staff": 302}
 MEMBER_ONLY_REDIRECTED = {"member": 302, "other_member": 302}  # members without MFA are sent to turn it on
 ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
-    "home": ("GET", "/", {}, {}, 302, 302),
+    "home": ("GET", "/", {}, {}, 302, 200),  # visitors get the public site; everyone else their own start page
+    "how_it_works": ("GET", "/how-it-works/", {}, {}, 200, 200),
+    "who_it_is_for": ("GET", "/who-it-is-for/", {}, {}, 200, 200),
+    "about": ("GET", "/about/", {}, {}, 200, 200),
+    "crisis_numbers": ("GET", "/help/?region=UK", {}, {}, 200, 200),
+    "favicon": ("GET", "/favicon.ico", {}, {}, 200, 200),
     "login": ("GET", "/accounts/login/", {}, {}, 200, 200),
     "logout": ("POST", "/accounts/logout/", {}, {}, 302, 302),
     "password_reset": ("GET", "/accounts/password-reset/", {}, {}, 200, 200),

@@ -6,7 +6,7 @@ from django_ratelimit.decorators import ratelimit
 from slowtaper.accounts import mfa
 from slowtaper.accounts import views as accounts
 from slowtaper.checkins import views as checkins
-from slowtaper.community import contact, learn, messages_views, stories
+from slowtaper.community import contact, learn, messages_views, site, stories
 from slowtaper.community import views as board
 from slowtaper.programs import data_views
 from slowtaper.programs import views as programs
@@ -27,7 +27,12 @@ reset_view = ratelimit(key="ip", rate=_reset_rate, method="POST")(
 )
 
 urlpatterns = [
-    path("", programs.home, name="home"),
+    path("", site.home, name="home"),
+    path("how-it-works/", site.how_it_works, name="how_it_works"),
+    path("who-it-is-for/", site.who_it_is_for, name="who_it_is_for"),
+    path("about/", site.about, name="about"),
+    path("help/", site.crisis_numbers, name="crisis_numbers"),
+    path("favicon.ico", site.favicon, name="favicon"),
     path("accounts/login/", login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", reset_view, name="password_reset"),

@@ -26,7 +26,7 @@ from .text import ATTRIBUTES, SCHEMES, TAGS
 
 _md = MarkdownIt("commonmark", {"html": False}).disable(["image", "html_block", "html_inline"])
 PAGE_TAGS = TAGS | {"h2", "h3", "sup"}
-CITE = re.compile(r"\{cite:([a-z0-9_]+)\}")
+CITE = re.compile(r" ?\{cite:([a-z0-9_]+)\}")  # the footnote sits against the word it follows
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,10 @@ def parse(slug: str, text: str) -> Page:
 
 
 @cache
-def pages() -> dict[str, Page]:
-    folder = files("slowtaper.community").joinpath("education")
+def pages(folder_name: str = "education") -> dict[str, Page]:
+    """The Markdown pages of one folder of this package: `education` (the Learn library) or `site` (the
+    public site's own pages), by slug, in their front matter's order."""
+    folder = files("slowtaper.community").joinpath(folder_name)
     found = [
         parse(f.name.removesuffix(".md"), f.read_text(encoding="utf-8"))
         for f in folder.iterdir()
@@ -131,6 +133,14 @@ def _applies(when: dict[str, Any], drug: str) -> bool:
     return not ("drugs_except" in when and drug in when["drugs_except"])
 
 
+def _mid(label: str) -> str:
+    """A label as it reads inside a sentence: "Alcohol, even ..." becomes "alcohol, even ..."; acronyms
+    such as "COPD" keep their capitals."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
 def _who(when: dict[str, Any]) -> str:
     """Whom a rule concerns, in the screening's own labels; "" for rules about a member's dose or history of
     use, which mean nothing without their answers."""
@@ -138,9 +148,10 @@ def _who(when: dict[str, Any]) -> str:
     parts = [data.conditions[c].label for c in when.get("conditions", [])]
     taken = [data.comedications[c].label for c in when.get("comedications", [])]
     if taken:
-        parts.append(_(" or ").join(taken))
+        parts.append(_(" or ").join([*taken[:1], *map(_mid, taken[1:])]))
     if "comedications_all" in when:
-        parts.append(_(", together with ").join(data.comedications[c].label for c in when["comedications_all"]))
+        together = [data.comedications[c].label for c in when["comedications_all"]]
+        parts.append(_(", together with ").join([*together[:1], *map(_mid, together[1:])]))
     if "age_min" in when:
         parts.append(_("Age %(n)s or over") % {"n": when["age_min"]})
     if "age_max" in when:
@@ -151,7 +162,7 @@ def _who(when: dict[str, Any]) -> str:
         parts.append(_("Breastfeeding"))
     if "dose_band" in when or "risk" in when:
         return ""
-    return _("; and ").join(parts)
+    return _("; and ").join([*parts[:1], *map(_mid, parts[1:])])
 
 
 def _cautions(drug: str, medicines: bool) -> list[Caution]:
@@ -163,6 +174,15 @@ def _cautions(drug: str, medicines: bool) -> list[Caution]:
         if who and about_medicines == medicines and _applies(r.when, drug):
             out.append(Caution(who, str(CARE[r.severity]), data.settings[r.setting], r.clinician, r.source))
     return out
+
+
+# The equivalence tables by the names a reader knows them by (the catalogue keys them "ashton", "vadod", ...).
+EQUIVALENCE_NAMES = {
+    "ashton": gettext_lazy("Ashton Manual"),
+    "vadod": gettext_lazy("US VA/DoD guideline"),
+    "nhsscot": gettext_lazy("NHS Scotland"),
+    "medscape": gettext_lazy("Medscape"),
+}
 
 
 def drug_page(drug_id: str) -> dict[str, Any]:
@@ -178,14 +198,50 @@ def drug_page(drug_id: str) -> dict[str, Any]:
         if product.drug == drug.id:
             for region in product.regions:
                 by_region.setdefault(region, []).append(product)
-    used = {f.source for f in (drug.half_life_h, drug.tmax_h, *drug.equivalence.values()) if f is not None}
-    used |= {r.source for r in (*interactions, *warnings)} | {p.source for ps in by_region.values() for p in ps}
-    sources = {k: cat.sources[k] for k in sorted(used) if k in cat.sources}
+    equivalence = [(EQUIVALENCE_NAMES.get(k, k), f) for k, f in sorted(drug.equivalence.items())]
+    products = sorted(by_region.items())
+    # Numbered in the order the page shows them, so a reader meets [1], [2], ... and never a source key.
+    used = [f.source for f in (drug.half_life_h, drug.tmax_h, *(f for _k, f in equivalence)) if f is not None]
+    used += [p.source for _r, ps in products for p in ps] + [r.source for r in (*interactions, *warnings)]
+    cites, numbers = footnotes(used)
     return {
         "drug": drug,
-        "equivalence": sorted(drug.equivalence.items()),
-        "products": sorted(by_region.items()),
+        "equivalence": equivalence,
+        "products": products,
         "interactions": interactions,
         "warnings": warnings,
-        "sources": sources,
+        "citations": cites,
+        "numbers": numbers,
     }
+
+
+@dataclass(frozen=True)
+class Circumstance:
+    """A screening rule told to someone deciding whether the program suits them: whom it concerns and the
+    source; the group it sits in says where a taper is safest and how much care it asks."""
+
+    who: str
+    source: str
+
+
+# The groups of the "who it is for" page, most careful first: (setting, severities) of the screening's rules.
+GROUPS = {
+    "supervised": ("supervised", ("urgent", "refer", "caution")),
+    "specialist": ("specialist", ("urgent", "refer", "caution")),
+    "review": ("home", ("refer",)),
+    "care": ("home", ("caution",)),
+}
+
+
+def circumstances() -> dict[str, list[Circumstance]]:
+    """The screening's rules that hold whatever the drug and the dose, by group (see GROUPS). Rules about one
+    drug are on that drug's page; rules about the dose or history of use need a person's own answers."""
+    out: dict[str, list[Circumstance]] = {g: [] for g in GROUPS}
+    for r in screening().rules:
+        who = _who(r.when)
+        if not who or "drugs" in r.when or "drugs_except" in r.when:
+            continue
+        for group, (setting, severities) in GROUPS.items():
+            if r.setting == setting and r.severity in severities:
+                out[group].append(Circumstance(who, r.source))
+    return out

@@ -290,6 +290,10 @@ def catalogue() -> Catalogue:
     sources = {
         k: Source(k, v["citation"], v.get("url", ""), bool(v.get("verified", True))) for k, v in raw_sources.items()
     }
+    for s in sources.values():
+        # Sources are linked from public pages: a path into the repository would be a broken link there.
+        if s.url and not s.url.startswith(("https://", "http://")):
+            raise ValueError(f"sources.toml: {s.key}'s url must be a web address (https://...) or empty")
     drugs: dict[str, Drug] = {}
     for key, raw in _read("drugs.toml").items():
         equivalence = {s: f for s, r in raw.get("equivalence", {}).items() if (f := _figure(r, sources))}
