@@ -443,31 +443,77 @@ def clinic(request: HttpRequest) -> HttpResponse:
     return render(request, "programs/clinic.html", {"rows": rows})
 
 
+def _contact(member: User) -> dict[str, str]:
+    """How to reach the member now: their account email, and a phone from their account when it has one,
+    else from the contact request their account was made from."""
+    from slowtaper.community.models import ContactRequest
+
+    phone = str(getattr(member, "phone", "") or "")
+    if not phone:
+        asked = ContactRequest.objects.filter(member=member).exclude(phone="").order_by("-created").first()
+        phone = asked.phone if asked is not None else ""
+    return {"email": member.email, "phone": phone}
+
+
+def _for_clinician(member: User, day: Any) -> dict[str, Any]:
+    """The trend suggestion as the clinician should see it: only what still needs them. A red flag counts
+    until its task is dealt with; the other reasons until the suggestion's task is (see
+    `alerts.suggestion_key`: the same suggestion stays dealt with until something new happens)."""
+    s = day.suggestion
+    if s is None:
+        return {}
+    task = alerts.suggestion(member, s, notify=False)  # the clinician is looking at it now
+    flags_open = member.tasks.filter(kind=Task.Kind.RED_FLAG, done_at__isnull=True).exists()
+    seen = [r for r in s.reasons if r.action != "continue" and r.rule != "stabilising"]
+    waiting = [r for r in seen if flags_open or not r.rule.startswith("red-flag:")]
+    dealt = task if task is not None and task.kind == Task.Kind.SUGGESTION and task.done_at else None
+    if dealt is not None:
+        waiting = [r for r in waiting if r.rule.startswith("red-flag:")]
+    previous = ", ".join(f"{plain(mg)} mg {d}" for d, mg in (s.previous_daily_mg or {}).items())
+    return {
+        "action": waiting[0].action if waiting else None,
+        "reasons": waiting,
+        "dealt": dealt if seen and not waiting else None,
+        "flags_dealt": bool(seen) and not waiting and dealt is None,
+        "previous": previous,
+    }
+
+
 @login_required
 def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
     member = member_for(request, member_id, "decide")
     today = local_today(member)
     day = member_day(member, today)
-    if day.suggestion is not None:
-        alerts.suggestion(member, day.suggestion, notify=False)  # the clinician is looking at it now
+    suggestion = _for_clinician(member, day)
     chart = _record_chart(member, day.plan, today)
+    program = Program.objects.get(member=member)
     return render(
         request,
         "programs/clinic_member.html",
         {
             "member": member,
+            "contact": _contact(member),
             "day": day,
-            "suggests_return": day.suggestion is not None and any(r.action == "return" for r in day.suggestion.reasons),
+            "suggestion": suggestion,
+            "suggests_return": any(r.action == "return" for r in suggestion.get("reasons", [])),
+            "first_cut_due": _first_cut_waiting(program, day.plan),
             "chart": chart,
             "tasks": member.tasks.filter(done_at__isnull=True).order_by("created"),
             "holds": member.hold_requests.all()[:10],
             "revisions": member.revisions.all()[:10],
             "intake": member.intakes.first(),
-            "program": Program.objects.get(member=member),
+            "program": program,
             "hold_form": HoldDecisionForm(),
             "reason_form": ReasonForm(),
         },
     )
+
+
+def _first_cut_waiting(program: Program, plan: Plan | None) -> bool:
+    """Whether there is a first cut to approve: an approved plan that cuts, and no approval of the first cut."""
+    if plan is None or program.first_cut_approved_at is not None:
+        return False
+    return any(s.kind not in ("stabilise", "hold") for s in plan.steps)
 
 
 def _record_chart(member: User, basis: Plan | None, today: date) -> Any:
@@ -528,6 +574,19 @@ def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
         messages.error(request, _("Say why the first cut can go ahead: the reason is recorded."))
         return redirect("clinic_member", member.pk)
     program, _created = Program.objects.get_or_create(member=member)
+    rev = program.approved()
+    try:
+        plan = rev.plan() if rev is not None else None
+    except TaperError:
+        plan = None
+    if not _first_cut_waiting(program, plan):
+        messages.error(
+            request,
+            _("There is no first cut waiting: approve a plan that cuts first (the approval can include the first cut).")
+            if program.first_cut_approved_at is None
+            else _("The first cut was already approved."),
+        )
+        return redirect("clinic_member", member.pk)
     try:
         moved = program.approve_first_cut(user, form.cleaned_data["reason"], today=local_today(member))
     except TaperError as exc:
