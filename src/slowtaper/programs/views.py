@@ -44,6 +44,7 @@ from slowtaper.taper import (
 
 from . import alerts, fhir
 from .forms import (
+    METHOD_LABELS,
     ApproveForm,
     BreakGlassForm,
     HoldDecisionForm,
@@ -295,7 +296,7 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
         drug, regimen = _current_regimen(member, today)
     except ValidationError as exc:
         return render(request, "programs/builder.html", {"member": member, "blocked": exc.messages[0]}, status=200)
-    initial = {"start": today + timedelta(days=1), "method": "percent", "every_days": 14, "stabilise_days": 14}
+    initial, basis = _builder_initial(member, today, drug)
     form = PlanBuilderForm(
         request.POST if request.method == "POST" else None,
         initial=initial,
@@ -309,7 +310,7 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
             try:
                 plan = build_plan(form.request(drug, regimen, member.region))  # builds and checks guardrails
             except TaperError as exc:
-                form.add_error(None, str(exc))
+                form.add_error(None, PlanBuilderForm.words(str(exc)))
             else:
                 preview = _preview(plan)
                 if "save" in request.POST:
@@ -329,8 +330,48 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
         "preview": preview,
         "drug": drug,
         "regimen": [(t, plain(mg)) for t, mg in regimen],
+        "basis": basis,
     }
     return render(request, "programs/builder.html", context, status=400 if form.errors else 200)
+
+
+# The builder's settings when there is no revision to start from: the engine's defaults, two weeks of
+# stabilisation, and the member's own products from the intake.
+BUILDER_DEFAULTS: dict[str, Any] = {
+    "method": "percent",
+    "step": Decimal(10),
+    "every_days": 14,
+    "stabilise_days": 14,
+    "cut_order": "evening-last",
+    "micro_steps": False,
+    "max_step_percent": Decimal(10),
+    "min_step_days": 14,
+    "equivalence": "",
+}
+
+
+def _builder_initial(member: User, today: date, drug: str) -> tuple[dict[str, Any], PlanRevision | None]:
+    """Where the builder starts: the settings of the member's current revision (the approved one, else the
+    newest draft) for the same drug, else the defaults and the intake's products; and that revision.
+
+    A plan already under way starts again tomorrow, with only the stabilisation days it had left."""
+    tomorrow = today + timedelta(days=1)
+    rev = approved_revision(member) or member.revisions.filter(status=PlanRevision.Status.DRAFT).first()
+    raw = rev.data.get("request", {}) if rev is not None else {}
+    if raw.get("drug") != drug or raw.get("method") not in METHOD_LABELS:
+        intake_row = member.intakes.first()
+        return {**BUILDER_DEFAULTS, "start": tomorrow, "products": intake_row.products if intake_row else []}, None
+    start = date.fromisoformat(raw["start"])
+    stabilise = int(raw.get("stabilise_days") or 0)
+    if start < tomorrow:
+        stabilise = max(0, (start + timedelta(days=stabilise) - tomorrow).days)
+        start = tomorrow
+    initial = {
+        name: raw[name] if raw.get(name) is not None else default
+        for name, default in BUILDER_DEFAULTS.items()
+        if name != "stabilise_days"
+    }
+    return {**initial, "start": start, "stabilise_days": stabilise, "products": raw.get("products") or []}, rev
 
 
 def _preview(plan: Plan) -> dict[str, Any]:
@@ -344,6 +385,7 @@ def _preview(plan: Plan) -> dict[str, Any]:
     return {
         "plan": plan,
         "svg": svg,
+        "warnings": [PlanBuilderForm.words(w) for w in plan.warnings],
         "summary": _(
             "%(n)s steps from %(start)s to %(end)s; the daily dose goes from %(a)s to %(b)s mg, then stops."
             if plan.stops
