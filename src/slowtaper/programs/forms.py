@@ -188,14 +188,14 @@ class IntakeForm(forms.Form):
 
 
 METHOD_LABELS = {
-    "percent": _("Percent of the current dose at each cut (exponential)"),
-    "hyperbolic": _("Hyperbolic: equal steps of modelled receptor occupancy"),
-    "linear": _("Linear: the same mg at each cut"),
-    "crossover": _("Switch to diazepam, then taper diazepam"),
+    "percent": _("Percent of the current dose"),
+    "hyperbolic": _("Hyperbolic (equal occupancy steps)"),
+    "linear": _("Linear (the same mg each cut)"),
+    "crossover": _("Switch to diazepam, then taper"),
 }
 CUT_ORDER_LABELS = {
-    "evening-last": _("Largest dose first; at equal doses the evening dose last"),
-    "morning-last": _("Largest dose first; at equal doses the morning dose last"),
+    "evening-last": _("Evening dose last"),
+    "morning-last": _("Morning dose last"),
 }
 EQUIVALENCE_LABELS = {"ashton": _("Ashton manual"), "vadod": _("VA/DoD guideline"), "nhsscot": _("NHS Scotland")}
 
@@ -228,7 +228,8 @@ class PlanBuilderForm(forms.Form):
         help_text=_("None ticked: the region's usual products."),
     )
     cut_order = forms.ChoiceField(
-        label=_("Which dose is cut first"),
+        label=_("Order of cuts"),
+        help_text=_("The largest dose is cut first; this decides between equal doses."),
         choices=[(c, CUT_ORDER_LABELS[c]) for c in CUT_ORDERS],
         initial="evening-last",
     )
@@ -267,7 +268,7 @@ class PlanBuilderForm(forms.Form):
         (_("Pace"), ("method", "step", "every_days", "start", "stabilise_days")),
         (_("Products and order of cuts"), ("products", "cut_order", "micro_steps")),
         (_("Guardrails"), ("max_step_percent", "min_step_days", "equivalence", "override")),
-        (_("Note"), ("note",)),
+        (_("For the record"), ("note",)),
     )
 
     def __init__(self, *args: Any, region: str, drug: str, clinician: bool, **kwargs: Any) -> None:
