@@ -267,6 +267,15 @@ def test_the_plan_builder_is_readable_on_a_desktop_and_fits_a_phone(live_server,
         arg=before,
     )
     assert "--" not in page.locator("#preview").inner_text()
+    # Saving after a change of setting makes one draft, not two (the live preview must not save as well).
+    from slowtaper.programs.models import PlanRevision
+
+    before = PlanRevision.objects.filter(member=member).count()
+    page.get_by_label("Note").fill("Three-week steps.")
+    page.get_by_role("button", name="Save as draft").click()
+    page.wait_for_url("**/plans/*/")
+    page.wait_for_timeout(1500)  # a second save, if any, would land now
+    assert PlanRevision.objects.filter(member=member).count() == before + 1
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(url)
     page.get_by_role("button", name="Preview").click()
