@@ -4,14 +4,13 @@ line's options."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
 
 from conftest import TODAY, give_intake, give_plan, login
 from slowtaper.programs.forms import PlanBuilderForm
-from slowtaper.programs.models import Intake
 
 BUILD = {
     "method": "percent",
@@ -74,14 +73,13 @@ def test_a_draft_is_the_starting_point_when_nothing_is_approved(client, cast):
 
 
 def test_without_a_revision_the_builder_starts_from_defaults_and_the_intake(client, cast):
-    give_intake(cast.member)
-    Intake.objects.filter(member=cast.member).update(products=["clonazepam-tablet-0.5-1"])
+    give_intake(cast.member, {time(8): Decimal("0.25"), time(21): Decimal("0.5")})
     login(client, cast.clinician)
     got = settings(client, cast.member)
     assert got["method"] == "percent" and got["every_days"] == 14 and got["stabilise_days"] == 14
     assert got["start"] == TODAY + timedelta(days=1) and Decimal(got["max_step_percent"]) == 10
-    assert got["products"] == ["clonazepam-tablet-0.5-1"]
-    assert "no revision yet" in client.get(f"/members/{cast.member.pk}/plans/new/").content.decode()
+    page = client.get(f"/members/{cast.member.pk}/plans/new/").content.decode()
+    assert "no revision yet" in page and "08:00 0.25 mg, 21:00 0.5 mg" in page
 
 
 MESSAGES = {

@@ -335,8 +335,8 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
     return render(request, "programs/builder.html", context, status=400 if form.errors else 200)
 
 
-# The builder's settings when there is no revision to start from: the engine's defaults, two weeks of
-# stabilisation, and the member's own products from the intake.
+# The builder's settings when there is no revision to start from: the engine's defaults and two weeks of
+# stabilisation.
 BUILDER_DEFAULTS: dict[str, Any] = {
     "method": "percent",
     "step": Decimal(10),
@@ -352,15 +352,15 @@ BUILDER_DEFAULTS: dict[str, Any] = {
 
 def _builder_initial(member: User, today: date, drug: str) -> tuple[dict[str, Any], PlanRevision | None]:
     """Where the builder starts: the settings of the member's current revision (the approved one, else the
-    newest draft) for the same drug, else the defaults and the intake's products; and that revision.
+    newest draft) for the same drug, else the defaults; and that revision.
 
     A plan already under way starts again tomorrow, with only the stabilisation days it had left."""
     tomorrow = today + timedelta(days=1)
     rev = approved_revision(member) or member.revisions.filter(status=PlanRevision.Status.DRAFT).first()
     raw = rev.data.get("request", {}) if rev is not None else {}
     if raw.get("drug") != drug or raw.get("method") not in METHOD_LABELS:
-        intake_row = member.intakes.first()
-        return {**BUILDER_DEFAULTS, "start": tomorrow, "products": intake_row.products if intake_row else []}, None
+        # Products are left to the form, which starts from the member's own (intake) products.
+        return {**BUILDER_DEFAULTS, "start": tomorrow}, None
     start = date.fromisoformat(raw["start"])
     stabilise = int(raw.get("stabilise_days") or 0)
     if start < tomorrow:
