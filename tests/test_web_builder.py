@@ -122,3 +122,10 @@ def test_field_labels_and_help_speak_clinical_words_not_option_names(client, cas
     assert "--" not in body.replace("<!--", "").replace("-->", "")
     assert "percent:" not in body and "Schedule" in body and "Guardrails" in body
     assert "Ashton manual: 0.5 mg = 10 mg diazepam" in body
+
+
+def test_the_revision_page_names_fields_not_options(client, cast, approved):
+    login(client, cast.clinician)
+    body = client.get(f"/members/{cast.member.pk}/plans/1/").content.decode()
+    assert "Assumptions and sources" in body and "diazepam equivalence" in body
+    assert "--" not in body.replace("<!--", "").replace("-->", "")

@@ -335,15 +335,16 @@ class PlanBuilderForm(forms.Form):
     )
 
     @classmethod
-    def words(cls, message: str) -> str:
+    def words(cls, message: str, sentence: bool = True) -> str:
         """An engine message with each command-line option replaced by the builder field it means (any other
-        option, one the builder does not offer, loses its dashes), begun with a capital."""
+        option, one the builder does not offer, loses its dashes); begun with a capital when it is a `sentence`
+        of its own."""
         for pattern, name, wording in cls.FLAGS:
             field = cls.base_fields[name]
             text = str(wording) % {"label": field.label, "choice": METHOD_LABELS["crossover"]}
             message = pattern.sub(text, message)
         message = re.sub(r"(?<![\w-])--(?=[a-z])", "", message)
-        return message[:1].upper() + message[1:]
+        return message[:1].upper() + message[1:] if sentence else message
 
 
 class ReasonForm(forms.Form):

@@ -61,6 +61,11 @@ from .status import member_day, scheduled_step
 FILL_DAYS = 28
 
 
+def _said(exc: Exception) -> str:
+    """An engine error inside a sentence of ours, with the builder's field names for its command-line options."""
+    return PlanBuilderForm.words(str(exc), sentence=False)
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Send each role to its own start page."""
@@ -230,7 +235,7 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
         plan = rev.plan()
         problem = None
     except TaperError as exc:
-        plan, problem = None, str(exc)
+        plan, problem = None, PlanBuilderForm.words(str(exc))
     verified = rev.digest == "" or rev.digest == PlanRevision.digest_of(rev.data)
     earlier = (
         member.revisions.filter(number__lt=rev.number, status__in=["approved", "superseded"])
@@ -250,6 +255,9 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
             "earlier": earlier,
             "approve_form": ApproveForm(),
             "can_decide": user.role == Role.CLINICIAN,
+            # The engine's notes name command-line options; the page names the builder's fields instead.
+            "warnings": [PlanBuilderForm.words(w) for w in plan.warnings] if plan else [],
+            "assumptions": [(a, PlanBuilderForm.words(a.note)) for a in plan.assumptions] if plan else [],
         },
     )
 
@@ -415,7 +423,7 @@ def approve(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
     try:
         starts_with_cut = rev.plan().steps[0].kind not in ("stabilise", "hold")
     except TaperError as exc:
-        messages.error(request, _("This plan cannot be approved: %(e)s") % {"e": exc})
+        messages.error(request, _("This plan cannot be approved: %(e)s") % {"e": _said(exc)})
         return redirect("revision", member.pk, number)
     if starts_with_cut and program.first_cut_approved_at is None and not form.cleaned_data["first_cut"]:
         messages.error(
@@ -436,7 +444,7 @@ def approve(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     except TaperError as exc:
-        messages.error(request, _("This plan cannot be approved: %(e)s") % {"e": exc})
+        messages.error(request, _("This plan cannot be approved: %(e)s") % {"e": _said(exc)})
     else:
         messages.success(request, _("Revision %(n)s approved.") % {"n": number})
         alerts.tell_member(member, _("Your clinician has approved a new version of your plan."))
@@ -687,7 +695,7 @@ def draft_return(request: HttpRequest, member_id: int) -> HttpResponse:
             plan = return_to_previous(rev.plan(), local_today(member))
             new = PlanRevision.propose(member, plan, by=user, note=_("Return to the previous dose, then slower."))
     except TaperError as exc:
-        messages.error(request, _("A return cannot be drafted: %(e)s") % {"e": exc})
+        messages.error(request, _("A return cannot be drafted: %(e)s") % {"e": _said(exc)})
         return redirect("clinic_member", member.pk)
     messages.success(request, _("Draft revision %(n)s: review it, then approve.") % {"n": new.number})
     return redirect("revision", member.pk, new.number)
@@ -730,7 +738,7 @@ def hold_decide(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     except TaperError as exc:
-        messages.error(request, _("The hold could not be added: %(e)s") % {"e": exc})
+        messages.error(request, _("The hold could not be added: %(e)s") % {"e": _said(exc)})
     else:
         messages.success(request, _("Answer recorded."))
         alerts.tell_member(member, _("Your clinician has answered your request to hold."))
@@ -814,7 +822,7 @@ def _dispensable(request: HttpRequest, rev: PlanRevision) -> Plan | None:
     try:
         return rev.plan()
     except TaperError as exc:
-        messages.error(request, _("Nothing can be dispensed from this plan: %(e)s") % {"e": exc})
+        messages.error(request, _("Nothing can be dispensed from this plan: %(e)s") % {"e": _said(exc)})
         return None
 
 
