@@ -136,3 +136,12 @@ def test_approve_the_first_cut_is_offered_only_with_a_plan_whose_first_cut_waits
         assert "no first cut waiting" in page(client, cast.member)
     else:
         assert program.first_cut_approved_at is not None
+
+
+def test_a_red_flag_with_no_task_yet_still_asks_for_contact(client, cast, approved):
+    checkin(cast.member, TODAY - timedelta(days=1), 2, seizure=True)  # saved without its alert, say by an import
+    Task.raise_(cast.member, Task.Kind.RED_FLAG, (TODAY - timedelta(days=3)).isoformat(), "older")[0].close(
+        cast.clinician
+    )
+    login(client, cast.clinician)
+    assert "Contact the member now" in page(client, cast.member)

@@ -507,18 +507,19 @@ def _contact(member: User) -> dict[str, str]:
 
 def _for_clinician(member: User, day: Any) -> dict[str, Any]:
     """The trend suggestion as the clinician should see it: only what still needs them. A red flag counts
-    until its task is dealt with; the other reasons until the suggestion's task is (see
-    `alerts.suggestion_key`: the same suggestion stays dealt with until something new happens)."""
+    until the task for its day is dealt with (a red flag with no task yet counts); the other reasons until the
+    suggestion's task is (see `alerts.suggestion_key`: the same suggestion stays dealt with until something new
+    happens)."""
     s = day.suggestion
     if s is None:
         return {}
     task = alerts.suggestion(member, s, notify=False)  # the clinician is looking at it now
-    flags_open = member.tasks.filter(kind=Task.Kind.RED_FLAG, done_at__isnull=True).exists()
+    flags_dealt = set(member.tasks.filter(kind=Task.Kind.RED_FLAG, done_at__isnull=False).values_list("key", flat=True))
     seen = [r for r in s.reasons if r.action != "continue" and r.rule != "stabilising"]
-    waiting = [r for r in seen if flags_open or not r.rule.startswith("red-flag:")]
+    waiting = [r for r in seen if r.day is None or r.day.isoformat() not in flags_dealt]
     dealt = task if task is not None and task.kind == Task.Kind.SUGGESTION and task.done_at else None
     if dealt is not None:
-        waiting = [r for r in waiting if r.rule.startswith("red-flag:")]
+        waiting = [r for r in waiting if r.day is not None]
     previous = ", ".join(f"{plain(mg)} mg {d}" for d, mg in (s.previous_daily_mg or {}).items())
     return {
         "action": waiting[0].action if waiting else None,

@@ -110,10 +110,13 @@ def trend_settings() -> TrendSettings:
 
 @dataclass(frozen=True)
 class Reason:
+    """One rule that fired. `day` is the check-in day a red flag was reported on (None for other rules)."""
+
     action: str
     rule: str
     text: str
     source: str
+    day: date | None = None
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,7 @@ def _urgent(days: dict[date, CheckIn], today: date, s: TrendSettings) -> list[Re
                     f"red-flag:{h.flag.id}",
                     f"On {c.day.isoformat()} the check-in reported a red flag: {h.flag.label.lower()}.",
                     h.flag.source,
+                    day=c.day,
                 )
             )
     ciwa = [c for c in window if c.ciwa_b is not None]
