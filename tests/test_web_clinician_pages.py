@@ -145,3 +145,11 @@ def test_a_red_flag_with_no_task_yet_still_asks_for_contact(client, cast, approv
     )
     login(client, cast.clinician)
     assert "Contact the member now" in page(client, cast.member)
+
+
+def test_the_most_urgent_task_comes_first(client, cast, approved):
+    Task.raise_(cast.member, Task.Kind.APPROVAL, "revision-x", "Revision 9 is a draft waiting for approval")
+    red_flag(cast.member, TODAY)
+    login(client, cast.clinician)
+    body = page(client, cast.member)
+    assert body.index("Seizure reported") < body.index("Revision 9 is a draft")

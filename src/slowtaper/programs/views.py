@@ -549,7 +549,10 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
             "suggests_return": any(r.action == "return" for r in suggestion.get("reasons", [])),
             "first_cut_due": _first_cut_waiting(program, day.plan),
             "chart": chart,
-            "tasks": member.tasks.filter(done_at__isnull=True).order_by("created"),
+            # The most urgent first, as on the dashboard: a red flag above a draft waiting for approval.
+            "tasks": sorted(
+                member.tasks.filter(done_at__isnull=True).order_by("created"), key=lambda t: Task.PRIORITY[t.kind]
+            ),
             "holds": member.hold_requests.all()[:10],
             "revisions": member.revisions.all()[:10],
             "intake": member.intakes.first(),
