@@ -369,7 +369,7 @@ def _builder_initial(member: User, today: date, drug: str) -> tuple[dict[str, An
     if raw.get("drug") != drug or raw.get("method") not in METHOD_LABELS:
         # Products are left to the form, which starts from the member's own (intake) products.
         return {**BUILDER_DEFAULTS, "start": tomorrow}, None
-    start = date.fromisoformat(raw["start"])
+    start = date.fromisoformat(raw["start"]) if raw.get("start") else tomorrow
     stabilise = int(raw.get("stabilise_days") or 0)
     if start < tomorrow:
         stabilise = max(0, (start + timedelta(days=stabilise) - tomorrow).days)
