@@ -257,3 +257,45 @@ def test_every_public_page_fits_a_phone_and_axe_finds_nothing_serious(live_serve
         page.goto(live_server.url + path)
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 390, path
         assert serious(page) == [], path
+
+
+def test_the_plan_builder_is_readable_on_a_desktop_and_fits_a_phone(live_server, page, people):
+    """The preview (chart and steps) runs wide on a desktop, the live preview answers a change of setting,
+    and on a phone nothing is wider than the screen."""
+    member, clinician, _rev = people
+    log_in(page, live_server.url, "clinician")
+    pass_mfa_setup(page, clinician)
+    url = f"{live_server.url}/members/{member.pk}/plans/new/"
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(url)
+    page.get_by_role("button", name="Preview").click()
+    chart = page.locator("#preview img.plot")
+    chart.wait_for()
+    page.wait_for_function("document.querySelector('#preview img.plot').naturalWidth > 0")
+    assert chart.bounding_box()["width"] >= 600
+    assert page.locator("#preview table.steps").bounding_box()["width"] >= 600
+    assert serious(page) == [], "builder at 1280 px"
+    # The live preview: a change of setting swaps in a new preview without a page load.
+    before = page.locator("#preview p").first.inner_text()
+    page.get_by_label("Days between cuts").fill("28")
+    page.get_by_label("Days between cuts").blur()
+    page.wait_for_function(
+        "before => document.querySelector('#preview p') && document.querySelector('#preview p').innerText !== before",
+        arg=before,
+    )
+    assert "--" not in page.locator("#preview").inner_text()
+    # Saving after a change of setting makes one draft, not two (the live preview must not save as well).
+    from slowtaper.programs.models import PlanRevision
+
+    before = PlanRevision.objects.filter(member=member).count()
+    page.get_by_label("Note").fill("Three-week steps.")
+    page.get_by_role("button", name="Save as draft").click()
+    page.wait_for_url("**/plans/*/")
+    page.wait_for_timeout(1500)  # a second save, if any, would land now
+    assert PlanRevision.objects.filter(member=member).count() == before + 1
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(url)
+    page.get_by_role("button", name="Preview").click()
+    page.locator("#preview img.plot").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert serious(page) == [], "builder at 390 px"

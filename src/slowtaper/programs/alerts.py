@@ -6,6 +6,7 @@ detail is shown after login. Tests read Django's in-memory outbox; production se
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from slowtaper.accounts.models import Role, User
-from slowtaper.taper import Suggestion, Triage
+from slowtaper.taper import Reason, Suggestion, Triage
 
 from .models import HoldRequest, Intake, PlanRevision, Task
 
@@ -157,11 +158,26 @@ def approval_needed(member: User, revision: PlanRevision) -> Task:
     return task
 
 
+def task_reasons(s: Suggestion) -> list[Reason]:
+    """The reasons that make a suggestion task: hold, return or contact, red flags left out (each already has
+    its own task and alert)."""
+    return [r for r in s.reasons if r.action != "continue" and not r.rule.startswith("red-flag:")]
+
+
+def suggestion_key(s: Suggestion, reasons: list[Reason]) -> str:
+    """What makes a trend suggestion the same one on a later day: its action, the rules that fired and the
+    plan change they are measured from. Once its task is dealt with, the same suggestion stays dealt with;
+    a new rule, a more cautious action or a later change of dose is something new and raises a new task."""
+    rules = ",".join(sorted({r.rule for r in reasons}))
+    since = s.last_change.isoformat() if s.last_change else "start"
+    return f"{reasons[0].action}-{since}-{hashlib.sha256(rules.encode()).hexdigest()[:12]}"
+
+
 def suggestion(member: User, s: Suggestion, notify: bool = True) -> Task | None:
-    """A hold, return or contact suggestion becomes one task per member, day and action. Red flags are left
-    out (each already has its own task and alert). Before the first cut, "still stabilising" is not a task, but
-    reaching the stable days needed asks for the first-cut approval."""
-    reasons = [r for r in s.reasons if r.action != "continue" and not r.rule.startswith("red-flag:")]
+    """A hold, return or contact suggestion becomes one task per member and suggestion (see
+    `suggestion_key`). Before the first cut, "still stabilising" is not a task, but reaching the stable days
+    needed asks for the first-cut approval."""
+    reasons = task_reasons(s)
     if s.phase == "stabilisation":
         reasons = [r for r in reasons if r.rule != "stabilising"]
         if not reasons:
@@ -171,9 +187,7 @@ def suggestion(member: User, s: Suggestion, notify: bool = True) -> Task | None:
     if not reasons:
         return None
     top = reasons[0]  # most cautious first
-    task, new = Task.raise_(
-        member, Task.Kind.SUGGESTION, f"{s.today.isoformat()}-{top.action}", f"{top.action}: {top.text}"
-    )
+    task, new = Task.raise_(member, Task.Kind.SUGGESTION, suggestion_key(s, reasons), f"{top.action}: {top.text}")
     _tell_clinician(member, task, new and notify)
     return task
 

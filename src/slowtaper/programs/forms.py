@@ -3,6 +3,7 @@ messages say what to fix, next to the field."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
@@ -199,36 +200,72 @@ class IntakeForm(forms.Form):
         )
 
 
+METHOD_LABELS = {
+    "percent": _("Percent of the current dose"),
+    "hyperbolic": _("Hyperbolic (equal occupancy steps)"),
+    "linear": _("Linear (the same mg each cut)"),
+    "crossover": _("Switch to diazepam, then taper"),
+}
+CUT_ORDER_LABELS = {
+    "evening-last": _("Evening dose last"),
+    "morning-last": _("Morning dose last"),
+}
+EQUIVALENCE_LABELS = {"ashton": _("Ashton manual"), "vadod": _("VA/DoD guideline"), "nhsscot": _("NHS Scotland")}
+
+
 class PlanBuilderForm(forms.Form):
     """The plan's parameters; the member's drug and current doses come from their record, not from this form."""
 
-    method = forms.ChoiceField(choices=[(m, m) for m in METHODS if m != "custom"], initial="percent")
+    method = forms.ChoiceField(
+        label=_("Schedule"), choices=[(m, METHOD_LABELS[m]) for m in METHODS if m != "custom"], initial="percent"
+    )
     step = forms.DecimalField(
         label=_("Cut size"),
         required=False,
         min_value=Decimal("0.1"),
         max_value=Decimal(100),
-        help_text=_("percent: % of the current dose per cut (default 10); linear: mg per cut; hyperbolic: ignored"),
+        help_text=_(
+            "Percent schedule and switch: % of the current dose at each cut (blank: 10). Linear: mg at each cut. "
+            "Hyperbolic: percentage points of modelled occupancy (blank: 1)."
+        ),
     )
     every_days = forms.IntegerField(label=_("Days between cuts"), min_value=1, max_value=365, initial=14)
-    start = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("First day of the plan"), widget=forms.DateInput(attrs={"type": "date"}))
     stabilise_days = forms.IntegerField(
         label=_("Stabilisation before the first cut (days)"), min_value=0, max_value=365, initial=14
     )
     products = forms.MultipleChoiceField(
+        label=_("Products the plan may use"),
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=_("Empty: the member's own products from intake (the region's usual ones if they named none)."),
     )
-    cut_order = forms.ChoiceField(choices=[(c, c) for c in CUT_ORDERS], initial="evening-last")
-    micro_steps = forms.BooleanField(required=False, label=_("Daily micro-steps (liquids)"))
-    equivalence = forms.ChoiceField(
-        choices=[("", _("plan default"))] + [(e, e) for e in EQUIVALENCE_SOURCES], required=False
+    cut_order = forms.ChoiceField(
+        label=_("Order of cuts"),
+        help_text=_("The largest dose is cut first; this decides between equal doses."),
+        choices=[(c, CUT_ORDER_LABELS[c]) for c in CUT_ORDERS],
+        initial="evening-last",
     )
+    micro_steps = forms.BooleanField(
+        required=False,
+        label=_("Daily micro-steps"),
+        help_text=_("Each cut spread over the days of its step in small daily reductions; needs a liquid."),
+    )
+    equivalence = forms.ChoiceField(label=_("Diazepam equivalence table"), required=False)
     max_step_percent = forms.DecimalField(
-        label=_("Largest cut allowed (%)"), min_value=Decimal(1), max_value=Decimal(25), initial=Decimal(10)
+        label=_("Largest cut allowed (%)"),
+        min_value=Decimal(1),
+        max_value=Decimal(25),
+        initial=Decimal(10),
+        help_text=_("Guardrail: 10 by default, never above 25."),
     )
-    min_step_days = forms.IntegerField(label=_("Shortest step allowed (days)"), min_value=1, max_value=365, initial=14)
+    min_step_days = forms.IntegerField(
+        label=_("Shortest step allowed (days)"),
+        min_value=1,
+        max_value=365,
+        initial=14,
+        help_text=_("Guardrail: never below about 5 half-lives of the drug."),
+    )
     override = forms.CharField(
         label=_("Override reason"),
         required=False,
@@ -239,6 +276,13 @@ class PlanBuilderForm(forms.Form):
 
     # Guardrail settings only a clinician may change; a member's proposal always uses the defaults.
     CLINICIAN_ONLY = ("max_step_percent", "min_step_days", "override", "equivalence")
+    # How the page groups the fields: (legend, field names).
+    GROUPS = (
+        (_("Pace"), ("method", "step", "every_days", "start", "stabilise_days")),
+        (_("Products and order of cuts"), ("products", "cut_order", "micro_steps")),
+        (_("Guardrails"), ("max_step_percent", "min_step_days", "equivalence", "override")),
+        (_("For the record"), ("note",)),
+    )
 
     def __init__(
         self, *args: Any, region: str, drug: str, clinician: bool, own_products: tuple[str, ...] = (), **kwargs: Any
@@ -251,6 +295,22 @@ class PlanBuilderForm(forms.Form):
         if not clinician:
             for name in self.CLINICIAN_ONLY:
                 del self.fields[name]
+        else:
+            tables = catalogue().drug(drug).equivalence
+            self.fields["equivalence"].choices = [("", _("Plan default"))] + [
+                (e, f"{EQUIVALENCE_LABELS.get(e, e)}: {tables[e].value:g} mg = 10 mg diazepam")
+                for e in EQUIVALENCE_SOURCES
+                if e in tables and tables[e].value is not None
+            ]
+
+    def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
+        """The fields this reader may set, in the page's groups (a member has no guardrail group)."""
+        out = []
+        for legend, names in self.GROUPS:
+            bound = [self[n] for n in names if n in self.fields]
+            if bound:
+                out.append((str(legend), bound))
+        return out
 
     def clean_start(self) -> date:
         start: date = self.cleaned_data["start"]
@@ -278,6 +338,31 @@ class PlanBuilderForm(forms.Form):
             equivalence=d.get("equivalence") or None,
             override=(d.get("override") or "").strip() or None,
         )
+
+    # The engine's messages name the command line's options; a clinician reads the form's labels instead.
+    FLAGS = (
+        (re.compile(r'--override\s+"reason"'), "override", _("an “%(label)s”")),
+        (re.compile(r"--method\s+crossover"), "method", _("the “%(choice)s” schedule")),
+        (re.compile(r"--step\s+([0-9.]+)\s*mg"), "step", _("a “%(label)s” of \\1 mg")),
+        (re.compile(r"--max-step\b"), "max_step_percent", _("“%(label)s”")),
+        (re.compile(r"--min-step\b"), "min_step_days", _("“%(label)s”")),
+        (re.compile(r"--step\b"), "step", _("“%(label)s”")),
+        (re.compile(r"--every\b"), "every_days", _("“%(label)s”")),
+        (re.compile(r"--equivalence\b"), "equivalence", _("“%(label)s”")),
+        (re.compile(r"--products\b"), "products", _("“%(label)s”")),
+    )
+
+    @classmethod
+    def words(cls, message: str, sentence: bool = True) -> str:
+        """An engine message with each command-line option replaced by the builder field it means (any other
+        option, one the builder does not offer, loses its dashes); begun with a capital when it is a `sentence`
+        of its own."""
+        for pattern, name, wording in cls.FLAGS:
+            field = cls.base_fields[name]
+            text = str(wording) % {"label": field.label, "choice": METHOD_LABELS["crossover"]}
+            message = pattern.sub(text, message)
+        message = re.sub(r"(?<![\w-])--(?=[a-z])", "", message)
+        return message[:1].upper() + message[1:] if sentence else message
 
 
 class ReasonForm(forms.Form):

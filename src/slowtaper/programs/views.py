@@ -45,6 +45,7 @@ from slowtaper.taper import (
 
 from . import alerts, fhir
 from .forms import (
+    METHOD_LABELS,
     ApproveForm,
     BreakGlassForm,
     HoldDecisionForm,
@@ -83,6 +84,11 @@ def _latest_draft_plan(member: User, reader: User) -> tuple[PlanRevision | None,
         return draft, draft.plan()
     except TaperError:
         return draft, None
+
+
+def _said(exc: Exception) -> str:
+    """An engine error inside a sentence of ours, with the builder's field names for its command-line options."""
+    return PlanBuilderForm.words(str(exc), sentence=False)
 
 
 @login_required
@@ -266,7 +272,7 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
         plan = rev.plan()
         problem = None
     except TaperError as exc:
-        plan, problem = None, str(exc)
+        plan, problem = None, PlanBuilderForm.words(str(exc))
     verified = rev.digest == "" or rev.digest == PlanRevision.digest_of(rev.data)
     citations, numbers = footnotes([a.source for a in plan.assumptions] if plan is not None else [])
     assumptions = [(a, numbers.get(a.source)) for a in plan.assumptions] if plan is not None else []
@@ -289,7 +295,9 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
             "approve_form": ApproveForm(),
             "can_decide": user.role == Role.CLINICIAN,
             "to_obtain": _to_obtain(user, member, plan, approved=rev.status != PlanRevision.Status.DRAFT),
-            "assumptions": assumptions,
+            # The engine's notes name command-line options; the page names the builder's fields instead.
+            "warnings": [PlanBuilderForm.words(w) for w in plan.warnings] if plan else [],
+            "assumptions": [(a, n, PlanBuilderForm.words(a.note)) for a, n in assumptions],
             "citations": citations,
         },
     )
@@ -337,7 +345,7 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
         drug, regimen = _current_regimen(member, today)
     except ValidationError as exc:
         return render(request, "programs/builder.html", {"member": member, "blocked": exc.messages[0]}, status=200)
-    initial = {"start": today + timedelta(days=1), "method": "percent", "every_days": 14, "stabilise_days": 14}
+    initial, basis = _builder_initial(member, today, drug)
     form = PlanBuilderForm(
         request.POST if request.method == "POST" else None,
         initial=initial,
@@ -352,7 +360,7 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
             try:
                 plan = build_plan(form.request(drug, regimen, member.region))  # builds and checks guardrails
             except TaperError as exc:
-                form.add_error(None, str(exc))
+                form.add_error(None, PlanBuilderForm.words(str(exc)))
             else:
                 preview = _preview(plan)
                 preview["to_obtain"] = _to_obtain(user, member, plan)
@@ -373,8 +381,48 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
         "preview": preview,
         "drug": drug,
         "regimen": [(t, plain(mg)) for t, mg in regimen],
+        "basis": basis,
     }
     return render(request, "programs/builder.html", context, status=400 if form.errors else 200)
+
+
+# The builder's settings when there is no revision to start from: the engine's defaults and two weeks of
+# stabilisation.
+BUILDER_DEFAULTS: dict[str, Any] = {
+    "method": "percent",
+    "step": Decimal(10),
+    "every_days": 14,
+    "stabilise_days": 14,
+    "cut_order": "evening-last",
+    "micro_steps": False,
+    "max_step_percent": Decimal(10),
+    "min_step_days": 14,
+    "equivalence": "",
+}
+
+
+def _builder_initial(member: User, today: date, drug: str) -> tuple[dict[str, Any], PlanRevision | None]:
+    """Where the builder starts: the settings of the member's current revision (the approved one, else the
+    newest draft) for the same drug, else the defaults; and that revision.
+
+    A plan already under way starts again tomorrow, with only the stabilisation days it had left."""
+    tomorrow = today + timedelta(days=1)
+    rev = approved_revision(member) or member.revisions.filter(status=PlanRevision.Status.DRAFT).first()
+    raw = rev.data.get("request", {}) if rev is not None else {}
+    if raw.get("drug") != drug or raw.get("method") not in METHOD_LABELS:
+        # Products are left to the form, which starts from the member's own (intake) products.
+        return {**BUILDER_DEFAULTS, "start": tomorrow}, None
+    start = date.fromisoformat(raw["start"]) if raw.get("start") else tomorrow
+    stabilise = int(raw.get("stabilise_days") or 0)
+    if start < tomorrow:
+        stabilise = max(0, (start + timedelta(days=stabilise) - tomorrow).days)
+        start = tomorrow
+    initial = {
+        name: raw[name] if raw.get(name) is not None else default
+        for name, default in BUILDER_DEFAULTS.items()
+        if name != "stabilise_days"
+    }
+    return {**initial, "start": start, "stabilise_days": stabilise, "products": raw.get("products") or []}, rev
 
 
 def _preview(plan: Plan) -> dict[str, Any]:
@@ -388,6 +436,7 @@ def _preview(plan: Plan) -> dict[str, Any]:
     return {
         "plan": plan,
         "svg": svg,
+        "warnings": [PlanBuilderForm.words(w) for w in plan.warnings],
         "summary": _(
             "%(n)s steps from %(start)s to %(end)s; the daily dose goes from %(a)s to %(b)s mg, then stops."
             if plan.stops
@@ -417,7 +466,7 @@ def approve(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
     try:
         starts_with_cut = rev.plan().steps[0].kind not in ("stabilise", "hold")
     except TaperError as exc:
-        messages.error(request, _("This plan cannot be approved: %(e)s") % {"e": exc})
+        messages.error(request, _("This plan cannot be approved: %(e)s") % {"e": _said(exc)})
         return redirect("revision", member.pk, number)
     if starts_with_cut and program.first_cut_approved_at is None and not form.cleaned_data["first_cut"]:
         messages.error(
@@ -438,7 +487,7 @@ def approve(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     except TaperError as exc:
-        messages.error(request, _("This plan cannot be approved: %(e)s") % {"e": exc})
+        messages.error(request, _("This plan cannot be approved: %(e)s") % {"e": _said(exc)})
     else:
         messages.success(request, _("Revision %(n)s approved.") % {"n": number})
         alerts.tell_member(member, _("Your clinician has approved a new version of your plan."))
@@ -487,31 +536,81 @@ def clinic(request: HttpRequest) -> HttpResponse:
     return render(request, "programs/clinic.html", {"rows": rows})
 
 
+def _contact(member: User) -> dict[str, str]:
+    """How to reach the member now: their account email, and a phone from their account when it has one,
+    else from the contact request their account was made from."""
+    from slowtaper.community.models import ContactRequest
+
+    phone = str(getattr(member, "phone", "") or "")
+    if not phone:
+        asked = ContactRequest.objects.filter(member=member).exclude(phone="").order_by("-created").first()
+        phone = asked.phone if asked is not None else ""
+    return {"email": member.email, "phone": phone}
+
+
+def _for_clinician(member: User, day: Any) -> dict[str, Any]:
+    """The trend suggestion as the clinician should see it: only what still needs them. A red flag counts
+    until the task for its day is dealt with (a red flag with no task yet counts); the other reasons until the
+    suggestion's task is (see `alerts.suggestion_key`: the same suggestion stays dealt with until something new
+    happens)."""
+    s = day.suggestion
+    if s is None:
+        return {}
+    task = alerts.suggestion(member, s, notify=False)  # the clinician is looking at it now
+    flags_dealt = set(member.tasks.filter(kind=Task.Kind.RED_FLAG, done_at__isnull=False).values_list("key", flat=True))
+    seen = [r for r in s.reasons if r.action != "continue" and r.rule != "stabilising"]
+    waiting = [r for r in seen if r.day is None or r.day.isoformat() not in flags_dealt]
+    dealt = task if task is not None and task.kind == Task.Kind.SUGGESTION and task.done_at else None
+    if dealt is not None:
+        waiting = [r for r in waiting if r.day is not None]
+    previous = ", ".join(f"{plain(mg)} mg {d}" for d, mg in (s.previous_daily_mg or {}).items())
+    return {
+        "action": waiting[0].action if waiting else None,
+        "reasons": waiting,
+        "dealt": dealt if seen and not waiting else None,
+        "flags_dealt": bool(seen) and not waiting and dealt is None,
+        "previous": previous,
+    }
+
+
 @login_required
 def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
     member = member_for(request, member_id, "decide")
     today = local_today(member)
     day = member_day(member, today)
-    if day.suggestion is not None:
-        alerts.suggestion(member, day.suggestion, notify=False)  # the clinician is looking at it now
+    suggestion = _for_clinician(member, day)
     chart = _record_chart(member, day.plan, today)
+    program = Program.objects.get(member=member)
     return render(
         request,
         "programs/clinic_member.html",
         {
             "member": member,
+            "contact": _contact(member),
             "day": day,
-            "suggests_return": day.suggestion is not None and any(r.action == "return" for r in day.suggestion.reasons),
+            "suggestion": suggestion,
+            "suggests_return": any(r.action == "return" for r in suggestion.get("reasons", [])),
+            "first_cut_due": _first_cut_waiting(program, day.plan),
             "chart": chart,
-            "tasks": member.tasks.filter(done_at__isnull=True).order_by("created"),
+            # The most urgent first, as on the dashboard: a red flag above a draft waiting for approval.
+            "tasks": sorted(
+                member.tasks.filter(done_at__isnull=True).order_by("created"), key=lambda t: Task.PRIORITY[t.kind]
+            ),
             "holds": member.hold_requests.all()[:10],
             "revisions": member.revisions.all()[:10],
             "intake": member.intakes.first(),
-            "program": Program.objects.get(member=member),
+            "program": program,
             "hold_form": HoldDecisionForm(),
             "reason_form": ReasonForm(),
         },
     )
+
+
+def _first_cut_waiting(program: Program, plan: Plan | None) -> bool:
+    """Whether there is a first cut to approve: an approved plan that cuts, and no approval of the first cut."""
+    if plan is None or program.first_cut_approved_at is not None:
+        return False
+    return any(s.kind not in ("stabilise", "hold") for s in plan.steps)
 
 
 def _record_chart(member: User, basis: Plan | None, today: date, with_dose: bool = True) -> Any:
@@ -574,6 +673,19 @@ def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
         messages.error(request, _("Say why the first cut can go ahead: the reason is recorded."))
         return redirect("clinic_member", member.pk)
     program, _created = Program.objects.get_or_create(member=member)
+    rev = program.approved()
+    try:
+        plan = rev.plan() if rev is not None else None
+    except TaperError:
+        plan = None
+    if not _first_cut_waiting(program, plan):
+        messages.error(
+            request,
+            _("There is no first cut waiting: approve a plan that cuts first (the approval can include the first cut).")
+            if program.first_cut_approved_at is None
+            else _("The first cut was already approved."),
+        )
+        return redirect("clinic_member", member.pk)
     try:
         moved = program.approve_first_cut(user, form.cleaned_data["reason"], today=local_today(member))
     except TaperError as exc:
@@ -632,7 +744,7 @@ def draft_return(request: HttpRequest, member_id: int) -> HttpResponse:
             plan = return_to_previous(rev.plan(), local_today(member))
             new = PlanRevision.propose(member, plan, by=user, note=_("Return to the previous dose, then slower."))
     except TaperError as exc:
-        messages.error(request, _("A return cannot be drafted: %(e)s") % {"e": exc})
+        messages.error(request, _("A return cannot be drafted: %(e)s") % {"e": _said(exc)})
         return redirect("clinic_member", member.pk)
     messages.success(request, _("Draft revision %(n)s: review it, then approve.") % {"n": new.number})
     return redirect("revision", member.pk, new.number)
@@ -675,7 +787,7 @@ def hold_decide(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     except TaperError as exc:
-        messages.error(request, _("The hold could not be added: %(e)s") % {"e": exc})
+        messages.error(request, _("The hold could not be added: %(e)s") % {"e": _said(exc)})
     else:
         messages.success(request, _("Answer recorded."))
         alerts.tell_member(member, _("Your clinician has answered your request to hold."))
@@ -767,7 +879,7 @@ def _dispensable(request: HttpRequest, rev: PlanRevision) -> Plan | None:
     try:
         return rev.plan()
     except TaperError as exc:
-        messages.error(request, _("Nothing can be dispensed from this plan: %(e)s") % {"e": exc})
+        messages.error(request, _("Nothing can be dispensed from this plan: %(e)s") % {"e": _said(exc)})
         return None
 
 

@@ -110,10 +110,13 @@ def trend_settings() -> TrendSettings:
 
 @dataclass(frozen=True)
 class Reason:
+    """One rule that fired. `day` is the check-in day a red flag was reported on (None for other rules)."""
+
     action: str
     rule: str
     text: str
     source: str
+    day: date | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,8 @@ class Suggestion:
 
     `reason` is the headline; `reasons` lists every rule that fired, most cautious first (`reasons[0]` is the
     headline).
-    `member` says plainly what to do. `phase` is stabilisation (up to the first cut), taper, maintenance (a
+    `member` says plainly what the member should do; the reasons state findings, so the web app words the
+    clinician's side from `action`. `phase` is stabilisation (up to the first cut), taper, maintenance (a
     plan with no cut) or after (the last dose has been taken). `stable_days` is set before the first cut.
     `previous_daily_mg` is the dose a "return" would go back to.
     """
@@ -235,9 +239,9 @@ def _urgent(days: dict[date, CheckIn], today: date, s: TrendSettings) -> list[Re
                 Reason(
                     "contact",
                     f"red-flag:{h.flag.id}",
-                    f"On {c.day.isoformat()} the check-in reported a red flag: {h.flag.label.lower()}. "
-                    "Contact the clinician now.",
+                    f"On {c.day.isoformat()} the check-in reported a red flag: {h.flag.label.lower()}.",
                     h.flag.source,
+                    day=c.day,
                 )
             )
     ciwa = [c for c in window if c.ciwa_b is not None]
@@ -250,7 +254,7 @@ def _urgent(days: dict[date, CheckIn], today: date, s: TrendSettings) -> list[Re
                     "contact",
                     "ciwa-severe",
                     f"{latest.ciwa_b.describe()} on {latest.day.isoformat()}: at {s.ciwa_contact} or more, "
-                    "withdrawal is severe. Contact the clinician now.",
+                    "withdrawal is severe.",
                     "ciwab_standard_form",
                 )
             )
@@ -261,7 +265,7 @@ def _urgent(days: dict[date, CheckIn], today: date, s: TrendSettings) -> list[Re
                 "contact",
                 "diary-severe",
                 f"The diary score has averaged {recent} (of 4) over the last {s.recent_days} days: symptoms are "
-                "severe. Contact the clinician now.",
+                "severe.",
                 "slowtaper_default",
             )
         )

@@ -1,0 +1,131 @@
+"""The plan builder: where its settings start, and engine messages in the form's words, never the command
+line's options."""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from decimal import Decimal
+
+import pytest
+
+from conftest import TODAY, give_intake, give_plan, login
+from slowtaper.programs.forms import PlanBuilderForm
+
+BUILD = {
+    "method": "percent",
+    "step": "10",
+    "every_days": "14",
+    "start": "2027-02-11",
+    "stabilise_days": "0",
+    "cut_order": "evening-last",
+    "max_step_percent": "10",
+    "min_step_days": "14",
+}
+
+
+def settings(client, member) -> dict:
+    response = client.get(f"/members/{member.pk}/plans/new/")
+    assert response.status_code == 200
+    form = response.context["form"]
+    return {name: form[name].value() for name in form.fields}
+
+
+def test_the_builder_starts_from_the_current_revisions_settings(client, cast):
+    give_intake(cast.member)
+    give_plan(
+        cast.member,
+        cast.clinician,
+        start=TODAY + timedelta(days=5),
+        stabilise_days=10,
+        every_days=28,
+        step=Decimal(5),
+        cut_order="morning-last",
+        max_step_percent=Decimal(8),
+        min_step_days=21,
+        equivalence="vadod",
+        micro_steps=True,
+        first_cut=False,
+    )
+    login(client, cast.clinician)
+    got = settings(client, cast.member)
+    assert got["method"] == "percent" and Decimal(got["step"]) == 5 and got["every_days"] == 28
+    assert got["start"] == TODAY + timedelta(days=5) and got["stabilise_days"] == 10
+    assert got["cut_order"] == "morning-last" and got["micro_steps"] is True
+    assert Decimal(got["max_step_percent"]) == 8 and got["min_step_days"] == 21 and got["equivalence"] == "vadod"
+    assert "start from revision 1 (approved)" in client.get(f"/members/{cast.member.pk}/plans/new/").content.decode()
+
+
+def test_a_plan_under_way_restarts_tomorrow_with_the_stabilisation_it_had_left(client, cast):
+    give_intake(cast.member)
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=4), stabilise_days=10, first_cut=False)
+    login(client, cast.clinician)
+    got = settings(client, cast.member)
+    assert got["start"] == TODAY + timedelta(days=1)
+    assert got["stabilise_days"] == 5  # 10 days from 6 Feb end on 16 Feb: 5 left from 11 Feb
+
+
+def test_a_draft_is_the_starting_point_when_nothing_is_approved(client, cast):
+    give_intake(cast.member)
+    login(client, cast.clinician)
+    client.post(f"/members/{cast.member.pk}/plans/new/", {**BUILD, "every_days": "21", "save": "1"})
+    assert settings(client, cast.member)["every_days"] == 21
+
+
+def test_without_a_revision_the_builder_starts_from_defaults_and_the_intake(client, cast):
+    give_intake(cast.member, {time(8): Decimal("0.25"), time(21): Decimal("0.5")})
+    login(client, cast.clinician)
+    got = settings(client, cast.member)
+    assert got["method"] == "percent" and got["every_days"] == 14 and got["stabilise_days"] == 14
+    assert got["start"] == TODAY + timedelta(days=1) and Decimal(got["max_step_percent"]) == 10
+    page = client.get(f"/members/{cast.member.pk}/plans/new/").content.decode()
+    assert "no revision yet" in page and "08:00 0.25 mg, 21:00 0.5 mg" in page
+
+
+MESSAGES = {
+    "a cut above the largest allowed": {"step": "30"},
+    "a linear schedule with no cut size": {"method": "linear", "step": ""},
+    "a linear cut above the largest allowed": {"method": "linear", "step": "0.5"},
+    "a switch with no equivalence table": {"method": "crossover", "step": "5"},
+    "cuts closer than the shortest step": {"every_days": "10"},
+    "steps shorter than half-lives": {"min_step_days": "3"},
+}
+
+
+@pytest.mark.parametrize("case", MESSAGES)
+def test_no_message_in_the_builder_names_a_command_line_option(client, cast, approved, case):
+    login(client, cast.clinician)
+    for htmx in ({"HX-Request": "true"}, {}):
+        response = client.post(f"/members/{cast.member.pk}/plans/new/", {**BUILD, **MESSAGES[case]}, headers=htmx)
+        body = response.content.decode()
+        shown = " ".join(re.findall(r'class="msg error"[^>]*>(.*?)</div>', body, re.S))
+        shown += " ".join(re.findall(r"<li>(.*?)</li>", body, re.S))
+        assert response.status_code == (200 if htmx else 400) and shown, case  # htmx swaps only a 200
+        assert "--" not in body.replace("<!--", "").replace("-->", ""), shown
+        assert "“" in shown or "half-lives" in shown, shown  # the message names the field to change
+
+
+def test_engine_options_become_the_fields_a_clinician_sets():
+    said = PlanBuilderForm.words(
+        "choose a smaller --step or raise --max-step; use a longer --every (or lower --min-step); "
+        'record an override with --override "reason"; choose with --equivalence; e.g. --step 0.125mg; --ec50'
+    )
+    assert "--" not in said
+    assert "“Cut size”" in said and "“Largest cut allowed (%)”" in said and "“Days between cuts”" in said
+    assert "“Shortest step allowed (days)”" in said and "“Override reason”" in said
+    assert "“Diazepam equivalence table”" in said and "a “Cut size” of 0.125 mg" in said
+
+
+def test_field_labels_and_help_speak_clinical_words_not_option_names(client, cast, approved):
+    login(client, cast.clinician)
+    body = client.get(f"/members/{cast.member.pk}/plans/new/").content.decode()
+    assert "--" not in body.replace("<!--", "").replace("-->", "")
+    assert "percent:" not in body and "Schedule" in body and "Guardrails" in body
+    assert "Ashton manual: 0.5 mg = 10 mg diazepam" in body
+
+
+def test_the_revision_page_names_fields_not_options(client, cast, approved):
+    login(client, cast.clinician)
+    body = client.get(f"/members/{cast.member.pk}/plans/1/").content.decode()
+    assert "Assumptions and sources" in body and "diazepam equivalence" in body
+    assert "--" not in body.replace("<!--", "").replace("-->", "")
