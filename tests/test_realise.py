@@ -80,3 +80,32 @@ def test_a_kit_holds_one_drug():
     mixed = (cat.default_products("clonazepam", "US")[0], cat.default_products("diazepam", "US")[0])
     with pytest.raises(DoseNotAchievable, match="one drug"):
         Kit(mixed, D(1))
+
+
+def _flips(plan):
+    """Dose times whose products go A → B → A over three steps (a liquid, half a tablet, the liquid again)."""
+    history = {}
+    for step in plan.steps:
+        for dose in step.doses:
+            history.setdefault(dose.time, []).append(frozenset(p.product for p in dose.portions))
+    return [(t, b) for t, h in history.items() for a, b, c in zip(h, h[1:], h[2:], strict=False) if a == c != b]
+
+
+def test_a_dose_keeps_its_products_instead_of_switching_there_and_back():
+    from datetime import time
+
+    from conftest import make_request
+    from slowtaper.taper import REGIONS, build_plan
+
+    # US clonazepam 1 mg + 1 mg went 3 mL of suspension → ½ tablet of 0.5 mg → 2.1 mL of suspension at 22:00.
+    plan = build_plan(make_request())
+    assert _flips(plan) == []
+    regimens = [
+        ((time(8), D("0.5")), (time(22), D(1))),
+        ((time(22), D("0.5")),),
+        ((time(8), D("0.25")), (time(22), D("0.75"))),
+        ((time(8), D(2)), (time(14), D(1)), (time(22), D(2))),
+    ]
+    for region in REGIONS:
+        for regimen in regimens:
+            assert _flips(build_plan(make_request(regimen=regimen, region=region))) == [], (region, regimen)

@@ -222,11 +222,17 @@ class _Builder:
     day: date = date.min
     number: int = 0
 
+    # The products each dose time used in the latest step, so the next step keeps them where it can.
+    used: dict[tuple[time, str], frozenset[Product]] = field(default_factory=dict)
+
     def add(self, days: int, regimen: dict[tuple[time, str], Decimal], kits: dict[str, Kit], kind: str) -> None:
-        doses = tuple(
-            Dose(time=t, drug=d, mg=mg, portions=kits[d].make(mg)) for (t, d), mg in sorted(regimen.items()) if mg > 0
-        )
-        self.steps.append(Step(start=self.day, days=days, doses=doses, kind=kind, number=self.number))
+        doses = []
+        for (t, d), mg in sorted(regimen.items()):
+            if mg > 0:
+                portions = kits[d].make(mg, previous=self.used.get((t, d)))
+                self.used[(t, d)] = frozenset(p.product for p in portions)
+                doses.append(Dose(time=t, drug=d, mg=mg, portions=portions))
+        self.steps.append(Step(start=self.day, days=days, doses=tuple(doses), kind=kind, number=self.number))
         self.day += timedelta(days=days)
 
 

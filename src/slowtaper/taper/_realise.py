@@ -19,6 +19,9 @@ from ._exceptions import DoseNotAchievable
 # (syringe, bottle), and a big volume is unpleasant. These only rank otherwise-exact ways of making a dose.
 _COST_WHOLE, _COST_HALF, _COST_QUARTER = 4, 5, 6
 _COST_LIQUID_FIXED = 6
+# Putting down a product the dose was made with in the step before (a liquid, then half a tablet, then the liquid
+# again) costs as much as a whole tablet: a person keeps the way they measure a dose while it still works.
+_COST_SWITCH = 4
 _INF = 1 << 60
 
 
@@ -140,15 +143,32 @@ class Kit:
                 return self.quantum * n
         return Decimal(0)
 
-    def make(self, mg: Decimal) -> tuple[Portion, ...]:
-        """The easiest exact way to make `mg` at one dose time, or DoseNotAchievable."""
+    def _solids(self, n: int) -> frozenset[Product]:
+        """The tablets, ODTs or capsules the cheapest solid way of making grid amount `n` uses."""
+        out = set()
+        while n > 0:
+            size, _c, product, _parts = self._solid_items[self._choice[n]]
+            out.add(product)
+            n -= size
+        return frozenset(out)
+
+    def make(self, mg: Decimal, previous: frozenset[Product] | None = None) -> tuple[Portion, ...]:
+        """The easiest exact way to make `mg` at one dose time, or DoseNotAchievable. `previous` are the products
+        the same dose time used in the step before: putting one down costs (_COST_SWITCH), so a dose does not go
+        from a liquid to half a tablet and back to the liquid when the liquid alone would do."""
         n = self._grid(mg)
         if n is None or n >= self._n or not self._makeable[n]:
             raise DoseNotAchievable(
                 f"{_plain(mg)} mg of {self.drug} cannot be made exactly from "
                 f"{', '.join(p.describe() for p in self.products)}"
             )
-        best: tuple[int, int, Product | None, int] = (self._cost[n], 0, None, n)
+
+        def switches(used: frozenset[Product]) -> int:
+            return _COST_SWITCH * len(previous - used) if previous else 0
+
+        best: tuple[int, int, Product | None, int] = (_INF, 0, None, n)
+        if self._cost[n] < _INF:
+            best = (self._cost[n] + switches(self._solids(n)), 0, None, n)
         for option in self._liquids:
             step = int(option.unit_mg * self._scale) // self._g
             for k in range(1, n // step + 1):
@@ -157,6 +177,8 @@ class Kit:
                     continue
                 ml = option.unit_mg * k / (option.mg_per_ml or 1)
                 cost = self._cost[rest] + _COST_LIQUID_FIXED + int(ml)
+                if previous:
+                    cost += switches(self._solids(rest) | {option})
                 if (cost, k) < (best[0], best[1]):
                     best = (cost, k, option, rest)
         portions: dict[Product, Decimal] = {}
