@@ -271,3 +271,21 @@ def test_bad_requests_are_refused_plainly():
 def test_plan_start_is_an_argument_not_the_clock():
     plan = build_plan(make_request(start=date(2031, 6, 1)))
     assert plan.start == date(2031, 6, 1)
+
+
+@pytest.mark.parametrize("drug", ["alprazolam", "lorazepam", "zolpidem", "zopiclone", "clonazepam"])
+def test_a_crossover_note_speaks_of_its_own_drug(drug):
+    cat = catalogue()
+    region = next(r for r in ("US", "UK", "EU", "AU") if cat.default_products(drug, r))
+    unit = max(p.strength_mg or D(0) for p in cat.default_products(drug, region))
+    try:
+        plan = build_plan(
+            make_request(
+                drug=drug, regimen=((time(22), unit),), region=region, method="crossover", equivalence="ashton"
+            )
+        )
+    except (DoseNotAchievable, InvalidInput) as exc:
+        pytest.skip(f"no crossover for {drug} here: {exc}")
+    note = next(w for w in plan.warnings if w.startswith("Switch to diazepam"))
+    others = {"clonazepam", "alprazolam", "lorazepam", "zolpidem", "zopiclone"} - {drug}
+    assert not any(o in note for o in others), note

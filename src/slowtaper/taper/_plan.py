@@ -778,11 +778,22 @@ def _crossover(
     b.warnings.append(
         f"Switch to diazepam over {total_days} days in {len(made)} stages at "
         f"{_plain(drug.equivalent_mg(equivalence))} mg {drug.name.lower()} = 10 mg diazepam ({equivalence}); "
-        "a 1:20 clonazepam conversion gives twice the diazepam of 1:10. Review tolerance 5-7 days after the "
-        "switch (NHS Scotland)."
+        f"{_spread(drug)}Review tolerance 5-7 days after the switch (NHS Scotland)."
     )
     dz = {key: v for key, v in current.items() if key[1] == "diazepam" and v > 0}
     return dz, t_kit, target
+
+
+def _spread(drug: Drug) -> str:
+    """How far this drug's single-value equivalence sources disagree, as a sentence (empty when they agree)."""
+    values = sorted({Decimal(str(f.value)) for f in drug.equivalence.values() if f.value is not None})
+    if len(values) < 2:
+        return ""
+    low, high = values[0], values[-1]
+    return (
+        f"the sources give {_plain(low)} to {_plain(high)} mg {drug.name.lower()} as 10 mg diazepam, so the "
+        f"diazepam dose differs up to {_plain((high / low).quantize(Decimal('0.1')))}-fold with the source chosen. "
+    )
 
 
 def parse_custom_csv(text: str, times: list[time]) -> list[tuple[int, dict[time, Decimal] | Decimal]]:
