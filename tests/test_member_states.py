@@ -322,3 +322,12 @@ def test_a_hold_request_says_who_was_asked(client, cast, approved):
     body = client.post("/me/hold/request/", {"days": "14"}, follow=True).content.decode()
     assert "our staff have been asked" in body and "Your clinician has been asked." not in body
     assert mail.outbox[-1].to == [cast.staff.email]
+
+
+def test_the_clinician_sees_the_same_state_in_clinical_words_with_readable_sources(client, cast):
+    give_intake(cast.member, conditions=["epilepsy"])
+    page = login(client, cast.clinician).get(f"/clinic/{cast.member.pk}/").content.decode()
+    assert 'data-state="screening_blocks"' in page
+    assert "Where they are: safety screen asks for a specialist or supervised setting." in page
+    assert re.search(r'<sup><a href="#source-[a-z0-9_]+">\[1\]</a></sup>', page)
+    assert "(joint2025" not in page and "Phase:" not in page

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
+
 from slowtaper.accounts.models import User
 from slowtaper.checkins.models import engine_checkins
 from slowtaper.taper import (
@@ -51,6 +53,22 @@ STATES = (
     "follow_up",  # after the weekly follow-up: a check-in every four weeks
     "plan_problem",  # the stored plan failed its checks: not shown, the clinician must act
 )
+
+
+# How a clinician's page names each state (the member's page says it in the member's own words).
+STATE_LABELS = {
+    "no_intake": _("no intake yet"),
+    "screening_blocks": _("safety screen asks for a specialist or supervised setting"),
+    "stabilising": _("stabilising; no plan approved yet"),
+    "approved_waiting": _("plan approved; first cut not yet taken"),
+    "cut_day": _("cut day today"),
+    "on_step": _("on a step"),
+    "on_hold": _("on an approved hold"),
+    "maintenance": _("on a maintenance dose"),
+    "finished": _("finished; weekly follow-up"),
+    "follow_up": _("follow-up every four weeks"),
+    "plan_problem": _("the approved plan failed its checks"),
+}
 
 
 @dataclass(frozen=True)
@@ -147,6 +165,10 @@ class MemberDay:
         if self.today == step.start and self.cut_today:
             return "cut_day"
         return "on_step"
+
+    @property
+    def state_label(self) -> str:
+        return str(STATE_LABELS[self.state])
 
     @property
     def cut_today(self) -> list[DoseChange]:

@@ -581,10 +581,17 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
     suggestion = _for_clinician(member, day)
     chart = _record_chart(member, day.plan, today)
     program = Program.objects.get(member=member)
+    intake = member.intakes.first()
+    cited = [r.source for r in suggestion.get("reasons", [])] + [
+        f["source"] for f in (intake.findings if intake else [])
+    ]
+    citations, numbers = footnotes(cited)
     return render(
         request,
         "programs/clinic_member.html",
         {
+            "citations": citations,
+            "numbers": numbers,
             "member": member,
             "contact": _contact(member),
             "day": day,
@@ -598,7 +605,7 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
             ),
             "holds": member.hold_requests.all()[:10],
             "revisions": member.revisions.all()[:10],
-            "intake": member.intakes.first(),
+            "intake": intake,
             "program": program,
             "hold_form": HoldDecisionForm(),
             "reason_form": ReasonForm(),
