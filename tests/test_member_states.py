@@ -331,3 +331,9 @@ def test_the_clinician_sees_the_same_state_in_clinical_words_with_readable_sourc
     assert "Where they are: safety screen asks for a specialist or supervised setting." in page
     assert re.search(r'<sup><a href="#source-[a-z0-9_]+">\[1\]</a></sup>', page)
     assert "(joint2025" not in page and "Phase:" not in page
+
+
+def test_the_intake_names_products_in_plain_words(client, cast):
+    form = login(client, cast.member).get("/me/intake/").content.decode()
+    assert "0.125 mg melt-in-the-mouth tablet (ODT)" in form
+    assert "0.125 mg ODT<" not in form

@@ -18,10 +18,12 @@ from slowtaper.taper import (
     EQUIVALENCE_SOURCES,
     METHODS,
     PlanRequest,
+    Product,
     ScreenAnswers,
     TaperError,
     Use,
     catalogue,
+    plain,
     screening,
     thresholds,
 )
@@ -34,12 +36,21 @@ def _drug_choices() -> list[tuple[str, str]]:
     return [(d, d.capitalize()) for d in catalogue().drugs]
 
 
-def product_choices(region: str, drug: str | None = None) -> list[Any]:
-    """The region's products: flat for one drug, grouped under each drug's name for all of them."""
+def member_label(product: Product) -> str:
+    """A product named as a member would know it: "ODT" is pharmacy shorthand."""
+    if product.form == "odt" and product.strength_mg is not None:
+        return _("%(mg)s mg melt-in-the-mouth tablet (ODT)") % {"mg": plain(product.strength_mg)}
+    return product.label
+
+
+def product_choices(region: str, drug: str | None = None, plain_words: bool = False) -> list[Any]:
+    """The region's products: flat for one drug, grouped under each drug's name for all of them. With
+    `plain_words`, named for a member (see member_label)."""
     cat = catalogue()
+    name = member_label if plain_words else (lambda p: p.label)
     if drug is not None:
-        return [(p.id, p.label) for p in cat.products_for(drug, region)]
-    return [(d.capitalize(), [(p.id, p.label) for p in cat.products_for(d, region)]) for d in cat.drugs]
+        return [(p.id, name(p)) for p in cat.products_for(drug, region)]
+    return [(d.capitalize(), [(p.id, name(p)) for p in cat.products_for(d, region)]) for d in cat.drugs]
 
 
 MAX_WEEKS = 52 * 80
@@ -129,7 +140,7 @@ class IntakeForm(forms.Form):
     def __init__(self, *args: Any, region: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.region = region
-        self.fields["products"].choices = product_choices(region)
+        self.fields["products"].choices = product_choices(region, plain_words=True)
         data = screening()
         self.fields["conditions"].choices = [(c.id, data_text(c.label)) for c in data.conditions.values()]
         self.fields["comedications"].choices = [(c.id, data_text(c.label)) for c in data.comedications.values()]
