@@ -47,10 +47,13 @@ def frozen():
 
 
 def make_user(name: str, role: str):
-    """A person of the cast: username `name`, password PASSWORD, in New York."""
+    """A person of the cast: username `name`, password PASSWORD, in New York (a clinician or pharmacist
+    verified)."""
+    from django.utils import timezone
+
     from slowtaper.accounts.models import User
 
-    return User.objects.create_user(
+    user = User.objects.create_user(
         username=name,
         password=PASSWORD,
         email=f"{name}@example.org",
@@ -58,6 +61,12 @@ def make_user(name: str, role: str):
         role=role,
         time_zone="America/New_York",
     )
+    if role in ("clinician", "pharmacist"):
+        # The cast's carers are verified (staff checked their registration); tests of an unverified carer
+        # clear it themselves.
+        user.licence, user.licence_jurisdiction, user.verified_at = f"TEST-{name}", "New York", timezone.now()
+        user.save(update_fields=["licence", "licence_jurisdiction", "verified_at"])
+    return user
 
 
 @pytest.fixture

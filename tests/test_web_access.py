@@ -44,6 +44,8 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "mfa_disable": ("POST", "/accounts/mfa/off/", {}, {}, 302, 302),
     "join": ("GET", "/join/{token}/", {}, {}, 200, 200),
     "staff": ("GET", "/staff/", {}, {"staff": 200}, 403, 302),
+    # No licence given: refused with a message, back to the staff page.
+    "verify_carer": ("POST", "/staff/carers/{stranger}/verify/", {}, {"staff": 302}, 403, 302),
     "contact": ("GET", "/contact/", {}, {}, 200, 200),
     "stories": ("GET", "/stories/", {}, {}, 200, 200),
     "story": ("GET", "/stories/{story}/", {}, {}, 404, 404),  # waiting for review: not public yet
@@ -203,6 +205,7 @@ def world(cast, approved):
         "topic": first.pk,
         "shift": shift.pk,
         "mentor": cast.mentor.pk,
+        "stranger": cast.stranger.pk,
         "story": story.pk,
         "request": request.pk,
         "post": mine.pk,

@@ -62,6 +62,7 @@ urlpatterns = [
     path("learn/drugs/<str:drug_id>/", learn.drug, name="learn_drug"),
     path("learn/<slug:slug>/", learn.page, name="learn_page"),
     path("staff/", accounts.staff, name="staff"),
+    path("staff/carers/<int:pk>/verify/", accounts.verify_carer, name="verify_carer"),
     path("staff/requests/", contact.requests, name="contact_requests"),
     path("staff/requests/<int:pk>/", contact.request_detail, name="contact_request"),
     path("staff/requests/<int:pk>/invite/", contact.invite, name="contact_invite"),

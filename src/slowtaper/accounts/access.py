@@ -10,6 +10,10 @@ Actions on a member's record, and who may take them:
     propose_plan    the member; linked clinician                 a draft plan revision
     decide          linked clinician                             approve plans and first cuts, decide holds, tasks
     dispense        linked pharmacist                            dispensing sheets, mark fills dispensed
+
+A clinician or pharmacist reads with these rights from the moment they are linked, but approves and dispenses
+only once staff have verified their licence or registration (`require_verified`, called by every transition
+that decides: plan approval, the first cut, thresholds, marking a fill dispensed).
     export          the member; linked clinician                 PDF, CSV, ICS, FHIR of the member's record
 
 A mentor sees nothing of a member's record until the member chooses to share (MENTOR_CONSENT): their plan
@@ -27,10 +31,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import audit
 from .models import BreakGlass, Role, User
@@ -53,6 +58,18 @@ LINKED: dict[str, tuple[str, ...]] = {
 SELF = {"view_health", "view_plan", "write_checkin", "propose_plan", "export"}
 # What a linked mentor may do, each only while the member's care link says they share it.
 MENTOR_CONSENT = {"view_plan": "share_plan", "view_health": "share_checkins"}
+
+
+def require_verified(user: User) -> None:
+    """Raise ValidationError when `user` is a clinician or pharmacist staff have not verified: they read what a
+    member shares, but approve no plan, first cut, hold or threshold, and dispense nothing, until then."""
+    if user.needs_verification:
+        raise ValidationError(
+            _(
+                "Your licence or registration has not been verified by the program yet. You can read what the "
+                "member shares, but approvals and dispensing wait until our staff have checked it."
+            )
+        )
 
 
 def can(user: User, action: str, member: User) -> bool:

@@ -40,9 +40,32 @@ class User(AbstractUser):
     locale = models.CharField(max_length=16, choices=settings.LANGUAGES, default="en")
     region = models.CharField(max_length=4, choices=[(r, r) for r in REGIONS], default="US")
     reminders = models.BooleanField(_("email me at dose times"), default=True)
+    # A clinician's or pharmacist's professional registration, checked by staff: until `verified_at` is set they
+    # read what a member shares but take no clinical decision and dispense nothing (see access.require_verified).
+    licence = models.CharField(_("licence or registration number"), max_length=64, blank=True)
+    licence_jurisdiction = models.CharField(_("where it was issued"), max_length=64, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    @property
+    def needs_verification(self) -> bool:
+        """A clinician or pharmacist whose registration staff have not checked yet."""
+        return self.role in (Role.CLINICIAN, Role.PHARMACIST) and self.verified_at is None
+
+    def verify(self, by: User, licence: str, jurisdiction: str) -> None:
+        """Staff record that they checked this carer's licence or registration."""
+        if by.role != Role.STAFF:
+            raise ValidationError(_("Only the program's staff verify clinicians and pharmacists."))
+        if self.role not in (Role.CLINICIAN, Role.PHARMACIST):
+            raise ValidationError(_("Only clinicians and pharmacists are verified."))
+        if not licence.strip() or not jurisdiction.strip():
+            raise ValidationError(_("Give the licence or registration number and where it was issued."))
+        self.licence, self.licence_jurisdiction = licence.strip(), jurisdiction.strip()
+        self.verified_at, self.verified_by = timezone.now(), by
+        self.save(update_fields=["licence", "licence_jurisdiction", "verified_at", "verified_by"])
 
     def carer(self, kind: str) -> User | None:
         """This member's linked clinician, pharmacist or mentor, if any."""
@@ -115,6 +138,13 @@ class Invitation(models.Model):
         self.save(update_fields=["accepted_at", "accepted_by"])
         if self.for_member is not None:
             CareLink.objects.update_or_create(member=self.for_member, kind=self.role, defaults={"carer": user})
+
+    def replaces(self) -> User | None:
+        """The carer this member's invitation would replace when accepted (None when none, or not the member's)."""
+        if self.for_member is None:
+            return None
+        link = CareLink.objects.filter(member=self.for_member, kind=self.role).select_related("carer").first()
+        return link.carer if link is not None else None
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):

@@ -68,6 +68,14 @@ def staff(request: HttpRequest) -> HttpResponse:
     )
     audit.record(user, sorted({t.member_id for t in alerts}), "view_alert", audit.what(request))
     invitations = Invitation.objects.order_by("-created")[:50]
+    # Clinicians and pharmacists whose registration nobody has checked: those a member invited come first.
+    to_verify = []
+    for carer in User.objects.filter(
+        role__in=(Role.CLINICIAN, Role.PHARMACIST), verified_at__isnull=True, is_active=True
+    ).order_by("date_joined"):
+        carer.invitation = Invitation.objects.filter(accepted_by=carer).select_related("invited_by").first()  # type: ignore[attr-defined]
+        to_verify.append(carer)
+    to_verify.sort(key=lambda c: not (c.invitation and c.invitation.for_member_id))  # type: ignore[attr-defined]
     q = request.GET.get("q", "").strip()[:150]
     found = (
         User.objects.filter(role=Role.MEMBER, is_active=True)
@@ -79,9 +87,32 @@ def staff(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/staff.html",
-        {"form": form, "invitations": invitations, "blocked": blocked, "alerts": alerts, "q": q, "found": found},
+        {
+            "form": form,
+            "invitations": invitations,
+            "blocked": blocked,
+            "alerts": alerts,
+            "to_verify": to_verify,
+            "q": q,
+            "found": found,
+        },
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def verify_carer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff record that they checked a clinician's or pharmacist's licence or registration."""
+    staff = require_role(request, Role.STAFF)
+    carer = get_object_or_404(User, pk=pk, role__in=(Role.CLINICIAN, Role.PHARMACIST))
+    try:
+        carer.verify(staff, request.POST.get("licence", "")[:64], request.POST.get("jurisdiction", "")[:64])
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("%(c)s is verified: they can now approve and dispense.") % {"c": carer})
+    return redirect("staff")
 
 
 @login_required
@@ -108,6 +139,33 @@ def care(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _accept(invitation: Invitation, user: User) -> None:
+    """Accept `invitation` for `user`. When it replaces a member's clinician or pharmacist, the one replaced and
+    staff are told, and the change is in the member's audit trail: a carer never disappears silently."""
+    previous = invitation.replaces()
+    invitation.accept(user)
+    if invitation.for_member is None or previous is None or previous.pk == user.pk:
+        return
+    member, kind = invitation.for_member, invitation.get_role_display()
+    audit.record(user, [member], "replace_carer", f"{kind}: {previous} replaced by {user}")
+    staff = list(User.objects.filter(role=Role.STAFF, is_active=True))
+    notify(
+        [previous],
+        _("slowtaper: a member changed their care team"),
+        _("%(member)s has chosen another %(kind)s, so you no longer see their record in slowtaper.")
+        % {"member": member, "kind": kind},
+    )
+    notify(
+        staff,
+        _("slowtaper: a member changed their care team"),
+        _(
+            "%(member)s replaced their %(kind)s %(old)s with %(new)s, whom they invited. Verify %(new)s before "
+            "they take any clinical decision: %(link)s"
+        )
+        % {"member": member, "kind": kind, "old": previous, "new": user, "link": settings.SITE_URL + reverse("staff")},
+    )
+
+
 def join(request: HttpRequest, token: str) -> HttpResponse:
     """Accept an invitation: a logged-in person of the right role is linked; a visitor creates an account."""
     invitation = get_object_or_404(Invitation, token=token)
@@ -116,7 +174,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
     if request.user.is_authenticated:
         if request.method == "POST":
             try:
-                invitation.accept(request.user)  # type: ignore[arg-type]
+                _accept(invitation, request.user)  # type: ignore[arg-type]
             except ValidationError as exc:
                 messages.error(request, exc.messages[0])
                 return redirect("join", token)
@@ -133,7 +191,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
             user.region = form.cleaned_data["region"]
             user.locale = form.cleaned_data["locale"]
             user.save()
-            invitation.accept(user)
+            _accept(invitation, user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("home")
     return render(
@@ -224,6 +282,7 @@ ACCESS_LABELS = {
     "export": _lazy("downloaded your record"),
     "view_screen": _lazy("saw that your safety screen needs review"),
     "view_alert": _lazy("saw that you need to be contacted (you have no clinician linked)"),
+    "replace_carer": _lazy("joined your care team in place of your earlier carer"),
     "break_glass": _lazy("opened your record in an emergency"),
     "erase": _lazy("erased the account"),
 }

@@ -20,6 +20,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from slowtaper.accounts.access import require_verified
 from slowtaper.accounts.models import User
 from slowtaper.taper import (
     Plan,
@@ -199,6 +200,7 @@ class PlanRevision(models.Model):
     @transaction.atomic
     def approve(self, by: User, reason: str) -> None:
         """Approve this draft: record who, when and why; the previously approved revision is superseded."""
+        require_verified(by)
         me = type(self).objects.select_for_update().get(pk=self.pk)
         if me.status != self.Status.DRAFT:
             raise ValidationError(_("Only a draft can be approved; this revision is %(s)s."), params={"s": me.status})
@@ -290,6 +292,7 @@ class Program(models.Model):
     @transaction.atomic
     def set_thresholds(self, overrides: dict[str, str], by: User, reason: str) -> None:
         """Record the clinician's thresholds for this member; raises TaperError for a value the engine refuses."""
+        require_verified(by)
         if not reason.strip():
             raise ValidationError(_("Say why the thresholds change for this member."))
         trend_settings().with_overrides(overrides)
@@ -318,6 +321,7 @@ class Program(models.Model):
         planned day has passed moves to tomorrow with every later step (a new approved revision, returned):
         taken on the old dates, the next cut would follow sooner than the step length the plan was checked
         against."""
+        require_verified(by)
         if not reason.strip():
             raise ValidationError(_("Say why the first cut can go ahead."))
         self.first_cut_approved_at = timezone.now()

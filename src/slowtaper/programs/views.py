@@ -27,7 +27,14 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from slowtaper import exports
 from slowtaper.accounts import audit
-from slowtaper.accounts.access import break_glass, glass_for, member_for, members_for, require_role
+from slowtaper.accounts.access import (
+    break_glass,
+    glass_for,
+    member_for,
+    members_for,
+    require_role,
+    require_verified,
+)
 from slowtaper.accounts.models import CareLink, Role, User
 from slowtaper.checkins.chart import render as render_chart
 from slowtaper.checkins.models import engine_checkins
@@ -695,8 +702,11 @@ def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
         return redirect("clinic_member", member.pk)
     try:
         moved = program.approve_first_cut(user, form.cleaned_data["reason"], today=local_today(member))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("clinic_member", member.pk)
     except TaperError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, _said(exc))
         return redirect("clinic_member", member.pk)
     alerts.close_tasks(member, Task.Kind.FIRST_CUT, user)
     if moved is None:
@@ -724,6 +734,8 @@ def member_thresholds(request: HttpRequest, member_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             program.set_thresholds(form.overrides(), user, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, exc.messages[0])
         except TaperError as exc:
             form.add_error(None, str(exc))
         else:
@@ -939,6 +951,11 @@ def fill_dispense(request: HttpRequest, member_id: int) -> HttpResponse:
     period = next((p for p in fill_periods(plan, FILL_DAYS) if p.start == on), None)
     if period is None:
         messages.error(request, _("That is not a fill period of the approved plan."))
+        return redirect("pharmacy_member", member.pk)
+    try:
+        require_verified(user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
         return redirect("pharmacy_member", member.pk)
     lines = _lines(period)
     _fill, created = Fill.objects.get_or_create(

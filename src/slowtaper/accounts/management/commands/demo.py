@@ -83,6 +83,10 @@ class Command(BaseCommand):
             self._load()
         if not User.objects.filter(username="nina").exists():
             self._load_states()  # a database from before these demo people gets them too
+        sam = User.objects.get(username="sam")
+        for carer in User.objects.filter(username__in=("drchen", "pat"), verified_at__isnull=True):
+            # The demo's clinician and pharmacist are verified, as staff would after checking their registration.
+            carer.verify(sam, f"DEMO-{carer.username.upper()}", "Demo licensing board")
         for role, username, password, *_rest in PEOPLE:
             state = f"  ({STATE[username]})" if username in STATE else ""
             self.stdout.write(f"{role.value:<11} {username:<8} {password}{state}")
@@ -117,6 +121,9 @@ class Command(BaseCommand):
     @transaction.atomic
     def _load(self) -> None:
         users = self._people(("maria", "james", "lena", "drchen", "pat", "morgan", "sam"))
+        for carer in ("drchen", "pat"):
+            # As staff would after checking the registration: only verified carers approve and dispense.
+            users[carer].verify(users["sam"], f"DEMO-{carer.upper()}", "Demo licensing board")
         for m in ("maria", "james", "lena"):
             for kind, carer in ((Role.CLINICIAN, "drchen"), (Role.PHARMACIST, "pat"), (Role.MENTOR, "morgan")):
                 CareLink.objects.create(member=users[m], carer=users[carer], kind=kind)
