@@ -36,6 +36,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "password_reset_confirm": ("GET", "/accounts/reset/MQ/not-a-token/", {}, {}, 200, 200),
     "password_reset_complete": ("GET", "/accounts/reset/done/", {}, {}, 200, 200),
     "settings": ("GET", "/accounts/settings/", {}, {}, 200, 302),
+    "confirm_email": ("GET", "/accounts/email/not-a-token/", {}, {}, 404, 404),
     "end_session": ("POST", "/accounts/sessions/{session}/end/", {}, {"member": 302}, 404, 302),
     "end_other_sessions": ("POST", "/accounts/sessions/end-others/", {}, {}, 302, 302),
     "mfa_verify": ("GET", "/accounts/mfa/", {}, {}, 200, 302),

@@ -26,7 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from slowtaper import exports
 from slowtaper.accounts import audit
-from slowtaper.accounts.models import AuditEvent, BreakGlass, CareLink, Invitation, SessionRecord, User
+from slowtaper.accounts.models import AuditEvent, BreakGlass, CareLink, EmailChange, Invitation, SessionRecord, User
 from slowtaper.checkins.models import CheckInRecord, DoseLog, Reminder, Submission
 from slowtaper.community.models import (
     BoardSettings,
@@ -53,9 +53,10 @@ def holdings(member: User) -> dict[str, QuerySet[Any]]:
     return {
         "care_team": CareLink.objects.filter(member=member),
         "invitations_sent": Invitation.objects.filter(invited_by=member),
-        "invitations_received": Invitation.objects.filter(Q(email__iexact=member.email) | Q(accepted_by=member))
-        if member.email
-        else Invitation.objects.filter(accepted_by=member),
+        # By the account's own records only, never by an email string: an address typed into a form proves
+        # nothing (an unconfirmed change of email once exposed and erased other people's rows).
+        "invitations_received": Invitation.objects.filter(accepted_by=member),
+        "email_changes": EmailChange.objects.filter(user=member),
         "intakes": Intake.objects.filter(member=member),
         "program": Program.objects.filter(member=member),
         "plan_revisions": PlanRevision.objects.filter(member=member),
@@ -83,9 +84,7 @@ def holdings(member: User) -> dict[str, QuerySet[Any]]:
         "notifications": Notification.objects.filter(Q(user=member) | Q(sender=member)),
         "board_settings": BoardSettings.objects.filter(user=member),
         "stories": Story.objects.filter(author=member),
-        "contact_requests": ContactRequest.objects.filter(Q(member=member) | Q(email__iexact=member.email))
-        if member.email
-        else ContactRequest.objects.filter(member=member),
+        "contact_requests": ContactRequest.objects.filter(member=member),
     }
 
 

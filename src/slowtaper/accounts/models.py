@@ -147,6 +147,39 @@ class Invitation(models.Model):
         return link.carer if link is not None else None
 
 
+EMAIL_CHANGE_HOURS = 24
+
+
+class EmailChange(models.Model):
+    """A change of address waiting for its owner to follow the link sent to the new address. Until then the
+    account keeps its old address: an address nobody has proved they hold never names an account (data rights,
+    erasure, invitations and password resets all go by the account's address)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes")
+    new_email = models.EmailField()
+    token = models.CharField(max_length=64, unique=True, default=_token)
+    created = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def usable(self) -> bool:
+        return self.confirmed_at is None and timezone.now() <= self.created + timedelta(hours=EMAIL_CHANGE_HOURS)
+
+    @transaction.atomic
+    def confirm(self) -> None:
+        """Give the account its new address; refused when used, expired, or the address now names another
+        account (compared case-insensitively)."""
+        me = type(self).objects.select_for_update().get(pk=self.pk)
+        if not me.usable:
+            raise ValidationError(_("This link has been used or has expired. Change your email in Settings again."))
+        if User.objects.filter(email__iexact=self.new_email).exclude(pk=self.user_id).exists():
+            raise ValidationError(_("That address belongs to another account, so it cannot be yours here."))
+        self.user.email = self.new_email
+        self.user.save(update_fields=["email"])
+        self.confirmed_at = timezone.now()
+        self.save(update_fields=["confirmed_at"])
+
+
 class AuditQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: object) -> int:
         raise PermissionError("the audit trail is append-only")

@@ -22,7 +22,7 @@ from slowtaper.programs.alerts import notify
 from . import audit
 from .access import require_role
 from .forms import CareInviteForm, InviteForm, JoinForm, MentorSharingForm, SettingsForm
-from .models import AuditEvent, CareLink, Invitation, Role, SessionRecord, User
+from .models import EMAIL_CHANGE_HOURS, AuditEvent, CareLink, EmailChange, Invitation, Role, SessionRecord, User
 from .security import confirmed_devices, end_sessions, mfa_required
 
 
@@ -199,11 +199,59 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _hold_email_change(request: HttpRequest, user: User, old_email: str) -> None:
+    """A new address in Settings is not the account's until its owner follows a link sent there; the old
+    address is told. `user` keeps `old_email` meanwhile."""
+    new_email = user.email
+    user.email = old_email
+    if not new_email or new_email.lower() == (old_email or "").lower():
+        user.email = new_email or old_email
+        return
+    change = EmailChange.objects.create(user=user, new_email=new_email)
+    link = settings.SITE_URL + reverse("confirm_email", args=[change.token])
+    notify(
+        [User(email=new_email, is_active=True)],
+        _("slowtaper: confirm your new email address"),
+        _("Follow this link within %(h)s hours to use this address for your slowtaper account: %(link)s")
+        % {"h": EMAIL_CHANGE_HOURS, "link": link},
+    )
+    if old_email:
+        notify(
+            [User(email=old_email, is_active=True)],
+            _("slowtaper: a change of email address was asked for"),
+            _(
+                "Someone logged in to your slowtaper account asked to use another email address. Nothing changes "
+                "unless the link sent there is followed. If this was not you, change your password now: %(link)s"
+            )
+            % {"link": settings.SITE_URL + reverse("password_reset")},
+        )
+    messages.info(
+        request,
+        _("We sent a link to %(e)s. Your email address changes when you follow it; until then it stays %(o)s.")
+        % {"e": new_email, "o": old_email},
+    )
+
+
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    """Following the link sent to a new address makes it the account's address."""
+    change = get_object_or_404(EmailChange, token=token)
+    try:
+        change.confirm()
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("Your email address is now %(e)s.") % {"e": change.new_email})
+    return redirect("settings" if request.user.is_authenticated else "login")
+
+
 @login_required
 def account_settings(request: HttpRequest) -> HttpResponse:
+    old_email = request.user.email  # type: ignore[union-attr]
     form = SettingsForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        user = form.save(commit=False)
+        _hold_email_change(request, user, old_email)
+        user.save()
         messages.success(request, _("Settings saved."))
         return redirect("settings")
     user: User = request.user  # type: ignore[assignment]
