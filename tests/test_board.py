@@ -568,3 +568,21 @@ def test_a_suspended_members_crisis_post_is_kept_held_and_alerted(client, cast, 
     # A reply in an existing topic too.
     client.post(f"/board/t/{post.topic_id}/", {"body": "I took all my pills"})
     assert Post.objects.filter(author=cast.member, held_for="crisis").count() == 2
+
+
+def test_nobody_moderates_their_own_crisis_post_and_its_alert_goes_to_someone_else(client, cast, tapering):
+    Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(8), end=time(23))
+    login(client, cast.mentor)
+    client.post(f"/board/c/{tapering.slug}/new/", {"title": "Me too", "body": "Some nights I want to die"})
+    post = Post.objects.get()
+    assert post.held_for == "crisis"
+    # The only mentor on duty wrote it: staff are told, not the author.
+    assert [m.to for m in mail.outbox] == [[cast.staff.email]]
+    response = client.post(f"/board/p/{post.pk}/moderate/", {"action": "approve"}, follow=True)
+    assert "Another moderator decides on your own post." in response.content.decode()
+    post.refresh_from_db()
+    assert post.status == "held"
+    login(client, cast.staff)
+    client.post(f"/board/p/{post.pk}/moderate/", {"action": "approve"})
+    post.refresh_from_db()
+    assert post.status == "visible"

@@ -299,3 +299,19 @@ def test_a_denial_excuses_only_the_phrase_it_denies():
 
 def test_a_title_and_a_body_are_read_together():
     assert [k.id for k in crisis_in("Tonight", "I want to die")] == ["suicide"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to d\u200bie",  # a zero-width space
+        "I want to di\u00ade",  # a soft hyphen
+        "I want to k\u0456ll myself",  # a Cyrillic і
+        "\u0455uicidal tonight",  # a Cyrillic ѕ
+        "I want to \uff44\uff49\uff45",  # full-width letters
+        "su\u200dicide",  # a zero-width joiner
+        "I can\u02bct go on",  # a modifier-letter apostrophe
+    ],
+)
+def test_hidden_and_look_alike_characters_do_not_hide_a_crisis(text):
+    assert crisis_in(text), repr(text)

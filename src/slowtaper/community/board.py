@@ -192,10 +192,14 @@ def unanswered() -> QuerySet[Topic]:
 
 def _not_the_author(people: list[User], topic: Topic) -> list[User]:
     """Nobody is asked to answer their own topic; with only its author on duty, staff are asked instead."""
-    others = [p for p in people if p.pk != topic.author_id]
+    return _not_the_author_of(people, topic.author) if topic.author is not None else people
+
+
+def _not_the_author_of(people: list[User], author: User) -> list[User]:
+    others = [p for p in people if p.pk != author.pk]
     if others:
         return others
-    return list(User.objects.filter(role=Role.STAFF, is_active=True).exclude(pk=topic.author_id).order_by("pk"))
+    return list(User.objects.filter(role=Role.STAFF, is_active=True).exclude(pk=author.pk).order_by("pk"))
 
 
 def escalate(now: datetime | None = None) -> list[tuple[Topic, str]]:
@@ -232,7 +236,7 @@ def escalate(now: datetime | None = None) -> list[tuple[Topic, str]]:
 
 
 def _alert_crisis(post: Post) -> None:
-    told = [{"pk": u.pk, "name": str(u), "as": u.role} for u in alert_on_duty()]
+    told = [{"pk": u.pk, "name": str(u), "as": u.role} for u in alert_on_duty(author=post.author)]
     if post.author.role == Role.MEMBER:
         told += tell_clinician(post.author, f"board-post-{post.pk}", post.crisis_kinds, _("A board post"), told)
     post.alerted = told
@@ -272,10 +276,12 @@ def crisis_members(now: datetime | None = None) -> QuerySet[User]:
     return User.objects.filter(role=Role.MEMBER, is_active=True).filter(models.Exists(posts) | models.Exists(sent))
 
 
-def alert_on_duty(anchor: str = "") -> list[User]:
-    """Tell the mentors on duty (or staff) that someone wrote of a crisis, without what they wrote; returns who."""
+def alert_on_duty(anchor: str = "", author: User | None = None) -> list[User]:
+    """Tell the mentors on duty (or staff) that someone wrote of a crisis, without what they wrote; returns who.
+    The author is never the one told about their own words: a mentor on duty who writes of a crisis is read by
+    another mentor, or by staff."""
     link = settings.SITE_URL + reverse("board_queue") + anchor
-    people = on_duty()
+    people = on_duty() if author is None else _not_the_author_of(on_duty(), author)
     notify(
         people,
         _("slowtaper: a board post needs a mentor now"),

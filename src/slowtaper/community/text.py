@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -108,10 +109,68 @@ def _counts(kind: CrisisKind, rules: CrisisRules, text: str, guidance_ok: bool) 
     return False
 
 
+# Letters from other scripts that look like Latin ones, as people (or a keyboard) slip them into words; folded
+# before matching so "dіe" with a Cyrillic і is read as "die". NFKC folds full-width and styled letters already.
+_CONFUSABLES = str.maketrans(
+    {
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "һ": "h",
+        "ӏ": "l",
+        "ք": "q",
+        "ԝ": "w",
+        "А": "A",
+        "В": "B",
+        "Е": "E",
+        "К": "K",
+        "М": "M",
+        "Н": "H",
+        "О": "O",
+        "Р": "P",
+        "С": "C",
+        "Т": "T",
+        "Х": "X",
+        "І": "I",
+        "Ј": "J",
+        "Ѕ": "S",
+        "α": "a",
+        "ο": "o",
+        "ρ": "p",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "τ": "t",
+        "υ": "u",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u02bc": "'",
+        "\uff07": "'",
+    }
+)
+
+
+def normalise(text: str) -> str:
+    """Text as the crisis matcher reads it: compatibility forms folded (NFKC), invisible format characters
+    (zero-width spaces and joiners, soft hyphens, direction marks) removed, look-alike letters folded to Latin,
+    curly apostrophes straightened. "d\u200bie" and "kіll myself" with a Cyrillic і are read as they look."""
+    folded = unicodedata.normalize("NFKC", text)
+    visible = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+    return visible.translate(_CONFUSABLES)
+
+
 def crisis_in(*texts: str, guidance_ok: bool = False) -> list[CrisisKind]:
-    """The kinds of danger these texts speak of (empty when none). Curly apostrophes count as straight ones; a
-    phrase right after a negation does not count ("I am not suicidal"); with `guidance_ok` (a mentor's or staff
-    member's post), nor does one in a sentence of safety guidance ("if you feel suicidal, call 988")."""
-    text = " ".join(texts).replace("\u2019", "'").replace("\u2018", "'")
+    """The kinds of danger these texts speak of (empty when none), read after `normalise`; a phrase right after
+    a negation does not count ("I am not suicidal"); with `guidance_ok` (a mentor's or staff member's post), nor
+    does one in a sentence of safety guidance ("if you feel suicidal, call 988")."""
+    text = normalise(" ".join(texts))
     rules = crisis_rules()
     return [k for k in rules.kinds if _counts(k, rules, text, guidance_ok)]
