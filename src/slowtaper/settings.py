@@ -173,6 +173,11 @@ RATELIMIT_VIEW = "slowtaper.accounts.views.rate_limited"
 LOGIN_RATE = _env("SLOWTAPER_LOGIN_RATE", "30/10m")
 RESET_RATE = _env("SLOWTAPER_RESET_RATE", "5/h")
 CONTACT_RATE = _env("SLOWTAPER_CONTACT_RATE", "5/h")
+# Per account, counted from the rows themselves (no cache to lose): board posts and private messages in any 10
+# minutes, and care invitations a member sends in a day. Words of crisis are never refused by these limits.
+BOARD_POSTS_PER_10_MINUTES = _env_int("SLOWTAPER_BOARD_POSTS_PER_10_MINUTES", 10)
+MESSAGES_PER_10_MINUTES = _env_int("SLOWTAPER_MESSAGES_PER_10_MINUTES", 20)
+CARE_INVITATIONS_PER_DAY = _env_int("SLOWTAPER_CARE_INVITATIONS_PER_DAY", 5)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "slowtaper_cache"}}
 
 # Sessions: logged out after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS after logging in

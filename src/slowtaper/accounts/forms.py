@@ -33,7 +33,19 @@ class CareInviteForm(forms.Form):
     )
 
 
-class SettingsForm(forms.ModelForm):
+def one_line(value: str) -> str:
+    """A display name on one line: line breaks and runs of spaces become one space (a name travels in emails)."""
+    return " ".join(value.split())
+
+
+class OneLineNameMixin:
+    cleaned_data: dict[str, Any]
+
+    def clean_first_name(self) -> str:
+        return one_line(self.cleaned_data.get("first_name", ""))
+
+
+class SettingsForm(OneLineNameMixin, forms.ModelForm):
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=_zones)
 
     class Meta:
@@ -43,7 +55,7 @@ class SettingsForm(forms.ModelForm):
         help_texts = {"region": _("Used for medicines available there and emergency numbers.")}
 
 
-class JoinForm(UserCreationForm):
+class JoinForm(OneLineNameMixin, UserCreationForm):
     """A new account from an invitation; the role comes from the invitation, not from this form."""
 
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=_zones, initial="America/New_York")

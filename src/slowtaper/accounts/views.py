@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -13,6 +15,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -120,6 +123,11 @@ def care(request: HttpRequest) -> HttpResponse:
     """A member invites their own clinician or pharmacist; accepting links them."""
     member = require_role(request, Role.MEMBER)
     form = CareInviteForm(request.POST if request.method == "POST" else None)
+    since = timezone.now() - timedelta(days=1)
+    if request.method == "POST" and Invitation.objects.filter(invited_by=member, created__gte=since).count() >= (
+        settings.CARE_INVITATIONS_PER_DAY
+    ):
+        form.add_error(None, _("You have sent several invitations today: you can send more tomorrow."))
     if request.method == "POST" and form.is_valid():
         invitation = Invitation.objects.create(
             email=form.cleaned_data["email"], role=form.cleaned_data["role"], invited_by=member, for_member=member

@@ -5,6 +5,8 @@ still reaches their mentor, shows the member the crisis numbers at once, and ale
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -80,6 +82,12 @@ def conversation(request: HttpRequest, user_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         body = form.cleaned_data["body"]
         kinds = [k.id for k in crisis_in(body)] if user.role == Role.MEMBER else []
+        recent = Message.objects.filter(sender=user, created__gte=timezone.now() - timedelta(minutes=10)).count()
+        if recent >= settings.MESSAGES_PER_10_MINUTES and not kinds:
+            form.add_error(None, _("You have sent many messages in the last 10 minutes: wait a little, then send."))
+            return render(
+                request, "community/conversation.html", {"other": other, "thread": [], "form": form}, status=429
+            )
         with transaction.atomic():
             message = Message.objects.create(
                 sender=user, recipient=other, body=body, html=render_md(body), crisis_kinds=kinds

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -52,8 +53,16 @@ def _topic_for(user: User, pk: int) -> Topic:
 def _may_write(request: HttpRequest, user: User, *texts: str) -> bool:
     """Whether `user` may post now. A suspended member's words of crisis are still taken: kept, held, screened
     and alerted like anyone's (a suspension stops posting, never being heard)."""
+    crisis = bool(crisis_in(*texts))
+    recent = Post.objects.filter(author=user, created__gte=timezone.now() - timedelta(minutes=10)).count()
+    if recent >= settings.BOARD_POSTS_PER_10_MINUTES and not crisis:
+        messages.error(
+            request,
+            _("You have posted %(n)s times in the last 10 minutes: wait a little, then post again.") % {"n": recent},
+        )
+        return False
     until = board.suspended_until(user)
-    if until is not None and not crisis_in(*texts):
+    if until is not None and not crisis:
         messages.error(
             request,
             _("You cannot post until %(d)s: a moderator suspended posting.")
