@@ -88,6 +88,10 @@ def test_the_notifications_page_lists_marks_read_and_sets_email(client, cast, to
     assert "1 new" in client.get("/board/").content.decode()
     page = client.get("/board/notifications/").content.decode()
     assert "a new reply in a topic you follow" in page and "Sleep" in page
+    # Reading changes nothing; marking read is a button.
+    assert Notification.objects.filter(read__isnull=True).exists()
+    assert not BoardSettings.objects.filter(user=cast.mentor).exists()
+    client.post("/board/notifications/", {"read_all": "1"})
     assert not Notification.objects.filter(read__isnull=True).exists()
     client.post("/board/notifications/", {"email": "off"})
     assert BoardSettings.objects.get(user=cast.mentor).email == "off"

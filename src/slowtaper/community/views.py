@@ -420,16 +420,20 @@ def follow(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    """What is new for you, and how you hear about it by email; opening the page marks everything read."""
+    """What is new for you, and how you hear about it by email. Reading the page changes nothing: marking
+    everything read is a button (a POST), as is saving the email choice."""
     user: User = request.user  # type: ignore[assignment]
     if not board.on_board(user):
         raise PermissionDenied
-    prefs, _created = BoardSettings.objects.get_or_create(user=user)
+    if request.method == "POST" and "read_all" in request.POST:
+        Notification.objects.filter(user=user, read__isnull=True).update(read=timezone.now())
+        return redirect("board_notifications")
+    prefs = BoardSettings.objects.filter(user=user).first() or BoardSettings(user=user)
     form = BoardSettingsForm(request.POST if request.method == "POST" else None, instance=prefs)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Saved."))
         return redirect("board_notifications")
     items = list(Notification.objects.filter(user=user).select_related("topic", "sender")[:100])
-    Notification.objects.filter(user=user, read__isnull=True).update(read=timezone.now())
-    return render(request, "community/notifications.html", {"items": items, "form": form})
+    unread = any(n.read is None for n in items)
+    return render(request, "community/notifications.html", {"items": items, "form": form, "unread": unread})
