@@ -8,6 +8,7 @@ SLOWTAPER_SECRET_KEY, SLOWTAPER_ALLOWED_HOSTS and usually DATABASE_URL.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -88,6 +89,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "slowtaper.accounts.middleware.client_address",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "slowtaper.accounts.middleware.no_store",
@@ -233,6 +235,14 @@ SECURE_SSL_REDIRECT = _env_bool("SLOWTAPER_SSL_REDIRECT", PRODUCTION)
 SECURE_HSTS_SECONDS = _env_int("SLOWTAPER_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
+# The reverse proxies in front of the app (addresses or networks, comma-separated). Only a connection from one of
+# them has its client taken from X-Forwarded-For (accounts/middleware.client_address); empty: never.
+TRUSTED_PROXIES = _env_list("SLOWTAPER_TRUSTED_PROXIES", "")
+for _net in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_net, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"SLOWTAPER_TRUSTED_PROXIES: {_net!r} is not an address or network") from exc
 if _env_bool("SLOWTAPER_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Our own scripts and styles only: no inline script or style anywhere (plots are images), no frames, no plugins,

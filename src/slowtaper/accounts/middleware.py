@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
@@ -35,5 +38,33 @@ def no_store(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[..
         if not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store, private"
         return response
+
+    return middleware
+
+
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in settings.TRUSTED_PROXIES)
+
+
+def client_address(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[..., HttpResponse]:
+    """Behind a reverse proxy every request comes from the proxy's address, so lockouts and rate limits (which
+    key on REMOTE_ADDR) would treat all users as one. When the connection comes from a proxy named in
+    TRUSTED_PROXIES, and only then, the client is the right-most address in X-Forwarded-For that is not itself a
+    trusted proxy (anything left of it could have been written by the client)."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        remote = request.META.get("REMOTE_ADDR", "")
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if settings.TRUSTED_PROXIES and forwarded and _trusted(remote):
+            for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+                if not _trusted(hop):
+                    with contextlib.suppress(ValueError):  # not an address: keep the proxy's own
+                        request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(hop))
+                    break
+        return get_response(request)
 
     return middleware
