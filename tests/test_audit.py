@@ -146,3 +146,100 @@ def test_only_staff_may_break_glass(client, cast, approved):
     response = client.post(f"/staff/members/{cast.other_member.pk}/", {"reason": "x" * 40})
     assert response.status_code == 403
     assert BreakGlass.objects.count() == 0
+
+
+def _reforge(start: int, changed: int) -> None:
+    """What someone who can write the database does without the audit key: change event number `changed`, then
+    recompute every hash from event number `start` on with the app's own digest as it was before the chain was
+    keyed (plain sha256, no key), and fix up the head row."""
+    import hashlib
+    import json
+    from datetime import UTC
+
+    prev = None
+    for n, event in enumerate(AuditEvent.objects.order_by("pk")):
+        if n < start:
+            prev = event.hash
+            continue
+        actor = "someone else" if n == changed else event.actor
+        fields = {
+            "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor_id": event.actor_id,
+            "actor": actor,
+            "actor_role": event.actor_role,
+            "member_id": event.member_id,
+            "action": event.action,
+            "what": event.what,
+            "why": event.why_digest,
+            "prev": prev or event.prev_hash,
+        }
+        text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        new = hashlib.sha256(text.encode()).hexdigest()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE accounts_auditevent SET actor = %s, prev_hash = %s, hash = %s, key_id = '' WHERE id = %s",
+                [actor, fields["prev"], new, event.pk],
+            )
+        prev = new
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE accounts_audithead SET last_hash = %s", [prev])
+
+
+def test_a_trail_rewritten_without_the_audit_key_does_not_verify(cast):
+    for _ in range(3):
+        record(cast.clinician, [cast.member], "view_health", "GET clinic")
+    assert all(AuditEvent.objects.values_list("key_id", flat=True))  # every new event is keyed
+    _reforge(start=1, changed=1)  # the first event left as it was, the rest re-forged without the key
+    verdict = verify()
+    assert not verdict.ok
+    assert "unkeyed after the chain was keyed" in verdict.problem
+
+
+def test_a_whole_trail_rewritten_unkeyed_is_caught_by_the_checkpoint(cast, tmp_path):
+    for _ in range(3):
+        record(cast.clinician, [cast.member], "view_health", "GET clinic")
+    saved = tmp_path / "audit.checkpoints"
+    call_command("audit", "checkpoint", str(saved))
+    _reforge(start=0, changed=1)
+    assert verify().ok  # an all-unkeyed chain recomputed from scratch looks whole on its own...
+    with pytest.raises(CommandError, match="the trail was rewritten"):
+        call_command("audit", "verify", "--checkpoint", str(saved))  # ...but not against the checkpoint
+
+
+def test_cutting_the_newest_events_and_the_head_is_caught_by_the_checkpoint(cast, tmp_path):
+    from slowtaper.accounts.models import AuditHead
+
+    for _ in range(4):
+        record(cast.clinician, [cast.member], "view_health", "GET clinic")
+    saved = tmp_path / "audit.checkpoints"
+    call_command("audit", "checkpoint", str(saved))
+    ids = list(AuditEvent.objects.values_list("pk", flat=True))
+    keep = AuditEvent.objects.get(pk=ids[1])
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM accounts_auditevent WHERE id > %s", [keep.pk])
+    AuditHead.objects.update(last_hash=keep.hash, count=2)
+    assert verify().ok  # the database alone cannot tell
+    with pytest.raises(CommandError, match="cut short"):
+        call_command("audit", "verify", "--checkpoint", str(saved))
+
+
+def test_a_checkpoint_cannot_be_forged_and_a_rotated_key_still_verifies(cast, tmp_path, settings):
+    import json
+
+    record(cast.clinician, [cast.member], "view_health", "GET clinic")
+    saved = tmp_path / "audit.checkpoints"
+    call_command("audit", "checkpoint", str(saved))
+    forged = json.loads(saved.read_text().splitlines()[-1])
+    forged["count"] = 0
+    (tmp_path / "forged").write_text(json.dumps(forged) + "\n")
+    with pytest.raises(CommandError, match="signature does not match"):
+        call_command("audit", "verify", "--checkpoint", str(tmp_path / "forged"))
+    # Rotation: a new key signs new events; the old one, kept as an old key, still verifies the old events.
+    old_id, old_key = settings.AUDIT_KEY_ID, settings.AUDIT_KEYS[settings.AUDIT_KEY_ID]
+    settings.AUDIT_KEY_ID = "k2"
+    settings.AUDIT_KEYS = {old_id: old_key, "k2": "a-new-audit-key-" + "z" * 30}
+    record(cast.clinician, [cast.member], "view_health", "GET clinic")
+    assert list(AuditEvent.objects.values_list("key_id", flat=True)) == [old_id, "k2"]
+    assert verify().ok
+    settings.AUDIT_KEYS = {"k2": settings.AUDIT_KEYS["k2"]}  # the old key lost: said plainly
+    assert "unknown here" in verify().problem

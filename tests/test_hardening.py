@@ -16,6 +16,7 @@ PRODUCTION = {
     "SLOWTAPER_ENV": "production",
     "SLOWTAPER_SECRET_KEY": "a-long-random-production-secret-" + "Qz8pL2xR" * 6,
     "SLOWTAPER_ALLOWED_HOSTS": "slowtaper.example.org",
+    "SLOWTAPER_AUDIT_KEY": "an-audit-key-kept-apart-" + "Vb7kN3qW" * 4,
 }
 
 

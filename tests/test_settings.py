@@ -37,6 +37,11 @@ def run_django(code: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"SLOWTAPER_EMAIL_PORT": "twenty-five"}, "SLOWTAPER_EMAIL_PORT must be a whole number"),
         ({"SLOWTAPER_ENV": "staging"}, "SLOWTAPER_ENV must be development or production"),
         ({"SLOWTAPER_ENV": "production"}, "SLOWTAPER_SECRET_KEY must be set"),
+        (
+            {"SLOWTAPER_ENV": "production", "SLOWTAPER_SECRET_KEY": "x" * 60, "SLOWTAPER_ALLOWED_HOSTS": "e.org"},
+            "SLOWTAPER_AUDIT_KEY must be set",
+        ),
+        ({"SLOWTAPER_AUDIT_OLD_KEYS": "nocolon"}, "SLOWTAPER_AUDIT_OLD_KEYS must be id:secret pairs"),
     ],
 )
 def test_bad_settings_stop_with_a_message_naming_the_variable(env, message):
@@ -51,6 +56,7 @@ def test_production_turns_debug_off_and_secures_cookies():
         SLOWTAPER_ENV="production",
         SLOWTAPER_SECRET_KEY="x" * 60,
         SLOWTAPER_ALLOWED_HOSTS="example.org",
+        SLOWTAPER_AUDIT_KEY="y" * 40,
     )
     assert result.stdout.split() == ["False", "True", "True"], result.stderr
 

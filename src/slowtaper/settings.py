@@ -63,6 +63,24 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SLOWTAPER_SECRET_KEY must be set when DEBUG is off (50+ random characters)")
     SECRET_KEY = "development-only-key-never-used-with-debug-off-" + "x" * 20
 
+# The audit trail's hashes are HMACs under a key of its own (not SECRET_KEY, which signs cookies and may be
+# rotated for other reasons): whoever can write the database cannot re-forge the chain without it. Each event
+# records the id of the key that signed it; older keys stay listed in SLOWTAPER_AUDIT_OLD_KEYS ("id:secret,...")
+# so the trail they signed still verifies after a rotation.
+AUDIT_KEY_ID = _env("SLOWTAPER_AUDIT_KEY_ID", "k1")
+AUDIT_KEYS: dict[str, str] = {}
+for _pair in _env_list("SLOWTAPER_AUDIT_OLD_KEYS", ""):
+    _kid, _sep, _secret = _pair.partition(":")
+    if not _sep or not _kid or not _secret:
+        raise ImproperlyConfigured("SLOWTAPER_AUDIT_OLD_KEYS must be id:secret pairs separated by commas")
+    AUDIT_KEYS[_kid] = _secret
+_audit_key = _env("SLOWTAPER_AUDIT_KEY", "")
+if not _audit_key:
+    if not DEBUG:
+        raise ImproperlyConfigured("SLOWTAPER_AUDIT_KEY must be set when DEBUG is off (32+ random characters)")
+    _audit_key = "development-only-audit-key-" + "y" * 20
+AUDIT_KEYS[AUDIT_KEY_ID] = _audit_key
+
 ALLOWED_HOSTS = _env_list("SLOWTAPER_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 SITE_URL = _env("SLOWTAPER_SITE_URL", "http://127.0.0.1:8000")
 

@@ -214,6 +214,9 @@ class AuditEvent(models.Model):
     why_digest = models.CharField(max_length=64, blank=True)  # sha256 of `why`, kept when `why` is redacted
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # The id of the audit key whose HMAC `hash` is ("" for events written before the chain was keyed: a plain
+    # sha256, accepted only before the first keyed event).
+    key_id = models.CharField(max_length=16, blank=True)
 
     objects = AuditQuerySet.as_manager()
 
