@@ -213,6 +213,20 @@ def test_severe_ciwa_b_or_severe_diary_means_contact():
     assert s.action == "contact" and "averaged 3.00 (of 4)" in s.reason
 
 
+def test_the_severe_threshold_is_not_applied_to_a_self_rated_score():
+    """41 is a band of the full 20-item CIWA-B; the 17 self-rated items alone have no band, so a self-rated
+    total of 45 is not called severe (its rise after a cut is still compared like with like)."""
+    self_items = [i for i in instrument("ciwa-b").items if i.rater == "self"]
+    answers, left = {}, 45
+    for item in self_items:
+        answers[item.id] = min(4, left)
+        left -= answers[item.id]
+    history = [*STEADY_BEFORE, day(FIRST_CUT, 1, ciwa_b=answers)]
+    s = suggest(PLAN, history, date(2027, 2, 2))
+    assert history[-1].ciwa_b.part == "self"
+    assert not any(r.rule == "ciwa-severe" for r in s.reasons)
+
+
 def test_one_missed_dose_holds_three_mean_contact():
     history = STEADY_BEFORE + days(FIRST_CUT, 8, 1, doses={"08:00": "taken", "22:00": "taken"})
     history[-2] = day(date(2027, 2, 7), 1, doses={"08:00": "taken", "22:00": "missed"})

@@ -244,7 +244,9 @@ def _urgent(days: dict[date, CheckIn], today: date, s: TrendSettings) -> list[Re
                     day=c.day,
                 )
             )
-    ciwa = [c for c in window if c.ciwa_b is not None]
+    # The "severe" threshold is on the full 20-item scale; a score of the 17 self-rated items alone has no band
+    # (see Instrument.score), so the threshold is never applied to it.
+    ciwa = [c for c in window if c.ciwa_b is not None and c.ciwa_b.part == "all"]
     if ciwa:
         latest = ciwa[-1]
         assert latest.ciwa_b is not None
