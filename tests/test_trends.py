@@ -378,3 +378,15 @@ def test_during_a_switch_to_diazepam_a_rise_holds_the_stage_and_a_return_names_b
     s = suggest(switch, later, switch.steps[4].start + timedelta(days=14))
     assert s.action == "return" and s.previous_daily_mg == switch.steps[3].daily_mg()
     assert "diazepam" in s.member and "clonazepam" in s.member
+
+
+def test_one_symptom_at_its_worst_or_mood_at_its_lowest_means_contact():
+    """A mean hides one unbearable symptom: panic at 4 of 4 among calm ones, or mood 'very low', asks for the
+    clinician now (a program choice, said so in trends.toml)."""
+    worst = day(FIRST_CUT, 0, symptoms={"anxiety": 0, "insomnia": 0, "panic": 4})
+    s = suggest(PLAN, [*STEADY_BEFORE, worst], date(2027, 2, 2))
+    assert s.action == "contact" and any(r.rule == "symptom-worst" and "panic" in r.text for r in s.reasons)
+    low = day(FIRST_CUT, 0, mood=0)
+    s = suggest(PLAN, [*STEADY_BEFORE, low], date(2027, 2, 2))
+    assert s.action == "contact" and any(r.rule == "mood-lowest" for r in s.reasons)
+    assert thresholds()["symptom_worst_contact"].source == "slowtaper_default"

@@ -51,6 +51,8 @@ class TrendSettings:
     ciwa_rise_hold: int
     ciwa_contact: int
     diary_contact: Decimal
+    symptom_worst_contact: int
+    mood_lowest_contact: Decimal
     return_after_days: int
     red_flag_days: int
     missed_window_days: int
@@ -242,6 +244,27 @@ def _urgent(days: dict[date, CheckIn], today: date, s: TrendSettings) -> list[Re
                     f"On {c.day.isoformat()} the check-in reported a red flag: {h.flag.label.lower()}.",
                     h.flag.source,
                     day=c.day,
+                )
+            )
+    for c in window:
+        worst = sorted(k for k, v in c.symptoms.items() if v is not None and v >= s.symptom_worst_contact)
+        if worst:
+            labels = ", ".join(diary().symptoms[k].label.lower() for k in worst if k in diary().symptoms) or worst[0]
+            out.append(
+                Reason(
+                    "contact",
+                    "symptom-worst",
+                    f"On {c.day.isoformat()} {labels} scored {s.symptom_worst_contact} of 4, the worst.",
+                    "slowtaper_default",
+                )
+            )
+        if c.mood is not None and c.mood <= s.mood_lowest_contact:
+            out.append(
+                Reason(
+                    "contact",
+                    "mood-lowest",
+                    f"On {c.day.isoformat()} mood was at its lowest ({c.mood} of 4).",
+                    "slowtaper_default",
                 )
             )
     # The "severe" threshold is on the full 20-item scale; a score of the 17 self-rated items alone has no band
