@@ -586,3 +586,27 @@ def test_nobody_moderates_their_own_crisis_post_and_its_alert_goes_to_someone_el
     client.post(f"/board/p/{post.pk}/moderate/", {"action": "approve"})
     post.refresh_from_db()
     assert post.status == "visible"
+
+
+def test_a_link_to_a_post_opens_the_page_that_holds_it_and_a_reply_lands_on_itself(client, cast, tapering):
+    from slowtaper.community.views import PAGE
+
+    topic = Topic.objects.create(category=tapering, title="Long thread", author=cast.mentor)
+    for i in range(2 * PAGE + 5):  # three pages
+        board.write(cast.mentor, topic, f"post number {i}")
+    third_page_post = Post.objects.filter(topic=topic).order_by("created", "pk")[2 * PAGE + 1]
+    login(client, cast.member)
+    response = client.get(f"/board/p/{third_page_post.pk}/")
+    assert response["Location"] == f"/board/t/{topic.pk}/?page=3#post-{third_page_post.pk}"
+    assert f"post number {2 * PAGE + 1}" in client.get(response["Location"]).content.decode()
+    # A member's reply (after their first two, which wait for a moderator) lands on page 3, at itself.
+    Post.objects.filter(author=cast.member).delete()
+    for _ in range(2):
+        Post.objects.create(topic=topic, author=cast.member, body="earlier", html="<p>earlier</p>", status="visible")
+    reply = client.post(f"/board/t/{topic.pk}/", {"body": "Thanks, this helped."})
+    mine = Post.objects.filter(author=cast.member).latest("pk")
+    assert reply["Location"] == f"/board/t/{topic.pk}/?page=3#post-{mine.pk}"
+    # A post the reader may not see is not found.
+    hidden = board.write(cast.mentor, topic, "hidden one")
+    Post.objects.filter(pk=hidden.pk).update(status="hidden")
+    assert client.get(f"/board/p/{hidden.pk}/").status_code == 404

@@ -131,6 +131,15 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "board_new_topic": ("GET", "/board/c/tapering/new/", {}, BOARD, 403, 302),
     "board_topic": ("GET", "/board/t/{topic}/", {}, BOARD, 403, 302),
     "board_edit": ("GET", "/board/p/{post}/edit/", {}, {**BOARD_404, "member": 200}, 403, 302),
+    # A visible post: everyone on the board is sent to the page that holds it.
+    "board_post": (
+        "GET",
+        "/board/p/{post}/",
+        {},
+        {"member": 302, "other_member": 302, "mentor": 302, "staff": 302},
+        403,
+        302,
+    ),
     # Not held for crisis words: the author is sent back to the topic.
     "board_held": ("GET", "/board/p/{post}/held/", {}, {**BOARD_404, "member": 302}, 403, 302),
     "board_delete": ("POST", "/board/p/{post}/delete/", {}, {**BOARD_404, "member": 302}, 403, 302),

@@ -107,6 +107,7 @@ urlpatterns = [
     path("board/c/<slug:slug>/", board.category, name="board_category"),
     path("board/c/<slug:slug>/new/", board.new_topic, name="board_new_topic"),
     path("board/t/<int:pk>/", board.topic, name="board_topic"),
+    path("board/p/<int:pk>/", board.post_link, name="board_post"),
     path("board/p/<int:pk>/edit/", board.edit, name="board_edit"),
     path("board/p/<int:pk>/held/", board.held, name="board_held"),
     path("board/p/<int:pk>/delete/", board.delete, name="board_delete"),

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Case, Count, Q, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -81,7 +82,28 @@ def _after_write(request: HttpRequest, post: Post) -> HttpResponse:
             request,
             _("Thank you. New members' first posts are read by a mentor before others see them; it is usually quick."),
         )
-    return redirect("board_topic", post.topic_id)
+    return redirect(_post_url(post.author, post))  # the writer lands on their own post, on its page
+
+
+def _post_url(reader: User, post: Post) -> str:
+    """The topic page that holds `post` for this reader, at the post: posts are paged PAGE at a time in the
+    order the reader sees them."""
+    before = board.visible_posts(reader, post.topic).filter(
+        Q(created__lt=post.created) | Q(created=post.created, pk__lt=post.pk)
+    )
+    page = before.count() // PAGE + 1
+    url = reverse("board_topic", args=[post.topic_id])
+    return f"{url}?page={page}#post-{post.pk}" if page > 1 else f"{url}#post-{post.pk}"
+
+
+@login_required
+def post_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """A link to one post (from a notification or a search): to the page that holds it, for this reader."""
+    user = _reader(request)
+    post = Post.objects.filter(pk=pk, topic__in=board.visible_topics(user)).select_related("topic").first()
+    if post is None or not board.visible_posts(user, post.topic).filter(pk=pk).exists():
+        raise Http404
+    return redirect(_post_url(user, post))
 
 
 @login_required
