@@ -299,3 +299,40 @@ def test_the_plan_builder_is_readable_on_a_desktop_and_fits_a_phone(live_server,
     page.locator("#preview img.plot").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert serious(page) == [], "builder at 390 px"
+
+
+def test_a_reply_being_written_survives_a_forced_logout(live_server, page, transactional_db):
+    """Idle logout mid-reply: the text is kept in this browser, offered back after logging in again, and
+    cleared once it is posted."""
+    from conftest import board_categories
+    from slowtaper.accounts.models import Role
+    from slowtaper.community import board
+    from slowtaper.community.models import Category, Post, Topic
+
+    board_categories()
+    mentor, member = make_user("mentor", Role.MENTOR), make_user("member", Role.MEMBER)
+    topic = Topic.objects.create(category=Category.objects.get(slug="tapering"), title="Nights", author=mentor)
+    board.write(mentor, topic, "How are your nights?")
+    log_in(page, live_server.url, "member")
+    page.wait_for_url("**/me/")
+    page.goto(f"{live_server.url}/board/t/{topic.pk}/")
+    words = "Mostly awake until four, but calmer than last week."
+    page.get_by_label("Your message").fill(words)
+    # The session ends on the server (an idle logout), then the member presses Post.
+    from django.contrib.sessions.models import Session
+
+    Session.objects.all().delete()
+    page.get_by_role("button", name="Post reply").click()
+    page.wait_for_url("**/accounts/login/**")
+    assert not Post.objects.filter(author=member).exists()
+    page.get_by_label("Username").fill("member")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/board/t/{topic.pk}/")
+    assert page.get_by_label("Your message").input_value() == words
+    assert page.get_by_text("Your unsent text is back").is_visible()
+    page.get_by_role("button", name="Post reply").click()
+    page.wait_for_url(f"**/board/t/{topic.pk}/#post-*")
+    assert Post.objects.filter(author=member, body=words).count() == 1
+    page.goto(f"{live_server.url}/board/t/{topic.pk}/")
+    assert page.get_by_label("Your message").input_value() == ""  # posted: not offered again

@@ -112,7 +112,7 @@ def conversation(request: HttpRequest, user_id: int) -> HttpResponse:
                 message.save(update_fields=["alerted"])
         if kinds:
             return render(request, "community/held_crisis.html", {"message": message, "told": message.alerted})
-        return redirect("conversation", other.pk)
+        return redirect(reverse("conversation", args=[other.pk]) + f"#m-{message.pk}")
     thread = Message.objects.filter(Q(sender=user, recipient=other) | Q(sender=other, recipient=user)).select_related(
         "sender"
     )

@@ -1,0 +1,66 @@
+// Keep what someone is writing on the board or to their mentor in this browser until it is posted, so an idle
+// logout, a lost connection or a closed tab does not lose it. Only forms marked data-draft take part; nothing
+// leaves the device. A draft is cleared when the page after sending shows what was sent (its address ends in
+// #post-N or #m-N), and offered back when the same form is shown empty again, e.g. after logging in once more.
+(function () {
+  "use strict";
+  var PREFIX = "slowtaper-draft:";
+  function keyFor(form) {
+    return PREFIX + (form.getAttribute("data-draft") || window.location.pathname);
+  }
+  function store() {
+    try {
+      return window.localStorage;
+    } catch (e) {
+      return null;
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var saved = store();
+    if (!saved) {
+      return;
+    }
+    var sent = null;
+    try {
+      sent = window.sessionStorage.getItem(PREFIX + "sent");
+      window.sessionStorage.removeItem(PREFIX + "sent");
+    } catch (e) {
+      sent = null;
+    }
+    if (sent && /^#(post|m)-\d+$/.test(window.location.hash)) {
+      // The form was sent and this page shows what was sent: the draft is done with.
+      saved.removeItem(sent);
+    }
+    var forms = document.querySelectorAll("form[data-draft]");
+    Array.prototype.forEach.call(forms, function (form) {
+      var box = form.querySelector("textarea");
+      if (!box) {
+        return;
+      }
+      var key = keyFor(form);
+      var draft = saved.getItem(key);
+      if (draft && !box.value.trim()) {
+        box.value = draft;
+        var note = document.createElement("p");
+        note.className = "msg";
+        note.setAttribute("role", "status");
+        note.textContent = form.getAttribute("data-draft-restored") || "Your unsent text is back.";
+        form.insertBefore(note, form.firstChild);
+      }
+      form.addEventListener("submit", function () {
+        try {
+          window.sessionStorage.setItem(PREFIX + "sent", key);
+        } catch (e) {
+          /* without session storage the draft simply stays until it is cleared by hand */
+        }
+      });
+      box.addEventListener("input", function () {
+        if (box.value.trim()) {
+          saved.setItem(key, box.value);
+        } else {
+          saved.removeItem(key);
+        }
+      });
+    });
+  });
+})();
