@@ -15,6 +15,8 @@ from slowtaper.community.models import ContactRequest
 GOOD = {
     "name": "Ana Lopez",
     "email": "ana@example.org",
+    "country": "US",
+    "time_zone": "America/Chicago",
     "medication": "clonazepam 0.5 mg twice a day",
     "message": "I have been on it for six years and want to come off slowly.",
     "consent": "on",

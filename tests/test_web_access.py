@@ -61,6 +61,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "contact_request": ("GET", "/staff/requests/{request}/", {}, {"staff": 200}, 403, 302),
     "contact_invite": ("POST", "/staff/requests/{request}/invite/", {}, {"staff": 302}, 403, 302),
     "staff_member": ("GET", "/staff/members/{m}/", {}, {"staff": 200}, 403, 302),
+    "staff_mentor": ("GET", "/staff/members/{m}/mentor/", {}, {"staff": 200}, 403, 302),
     "member_home": ("GET", "/me/", {}, MEMBER_ONLY, 403, 302),
     "care": ("GET", "/me/care/", {}, MEMBER_ONLY, 403, 302),
     "access_log": ("GET", "/me/access/", {}, MEMBER_ONLY, 403, 302),
@@ -75,6 +76,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
         403,
         302,
     ),
+    "ask_for_mentor": ("POST", "/me/care/mentor/ask/", {}, {"member": 302, "other_member": 302}, 403, 302),
     "end_link": ("POST", "/me/care/pharmacist/end/", {}, {"member": 302, "other_member": 302}, 403, 302),
     "intake": ("GET", "/me/intake/", {}, MEMBER_ONLY, 403, 302),
     "intake_result": ("GET", "/me/intake/result/", {}, MEMBER_ONLY, 403, 302),
@@ -200,7 +202,9 @@ def world(cast, approved):
 
     from slowtaper.community.models import ContactRequest, Shift, Story
 
-    request = ContactRequest.objects.create(name="Ana", email="ana@example.org", message="Hello", consent=True)
+    request = ContactRequest.objects.create(
+        name="Ana", email="ana@example.org", message="Hello", consent=True, country="GB", time_zone="Europe/London"
+    )
     story = Story.objects.create(author=cast.member, title="Me", body="b", html="<p>b</p>", consent=timezone.now())
     shift = Shift.objects.create(mentor=cast.mentor, weekday=0, start=clock(9), end=clock(17))
     session = SessionRecord.objects.create(user=cast.member, session_key="elsewhere" * 4)
@@ -304,3 +308,23 @@ def test_break_glass_access_agrees_in_the_query_and_the_check(cast, approved):
             assert (member in listed) == can(cast.staff, action, member), (action, member)
     assert set(members_for(cast.staff, "view_health")) == {cast.member}
     assert not can(cast.staff, "decide", cast.member) and not can(cast.staff, "export", cast.member)
+
+
+def test_every_page_that_records_an_access_has_truthful_words_for_the_member(client, cast, world):
+    """Each page a carer or staff opens or submits is written in the member's access log; the member must read
+    what happened ("opened your page"), so every recorded page has its own words (PAGE_LABELS)."""
+    from slowtaper.accounts.access import break_glass
+    from slowtaper.accounts.models import AuditEvent, CareLink
+    from slowtaper.accounts.views import PAGE_LABELS
+
+    CareLink.objects.filter(member=cast.member, kind="mentor").update(share_plan=True, share_checkins=True)
+    break_glass(cast.staff, cast.member, "Member in danger, clinician unreachable by phone")
+    for role in ("clinician", "pharmacist", "mentor", "staff"):
+        login(client, getattr(cast, role))
+        for name, (method, path, data, *_rest) in sorted(ROUTES.items()):
+            if "{m}" in path or name in ("clinic", "staff", "pharmacy", "mentor"):
+                url = path.format(**world)
+                client.post(url, data) if method == "POST" else client.get(url)
+    recorded = set(AuditEvent.objects.values_list("what", flat=True))
+    assert {"GET clinic_member", "GET pharmacy_member", "GET mentee", "GET staff_mentor"} <= recorded
+    assert recorded <= set(PAGE_LABELS), recorded - set(PAGE_LABELS)

@@ -22,7 +22,10 @@ def _link(body: str) -> str:
 
 def test_staff_invite_and_the_invited_person_joins_with_that_role(client, cast):
     login(client, cast.staff)
-    response = client.post("/staff/", {"email": "new.doc@example.org", "role": "clinician"})
+    response = client.post(
+        "/staff/",
+        {"email": "new.doc@example.org", "role": "clinician", "country": "DE", "time_zone": "Europe/Berlin"},
+    )
     assert response.status_code == 302
     path = _link(mail.outbox[-1].body)
     client.logout()
@@ -32,12 +35,15 @@ def test_staff_invite_and_the_invited_person_joins_with_that_role(client, cast):
         "password1": "correct horse battery staple",
         "password2": "correct horse battery staple",
         "time_zone": "Europe/Berlin",
-        "region": "EU",
+        "country": "DE",
         "locale": "en",
     }
+    page = client.get(path).content.decode()  # the join page starts from what staff wrote
+    assert '<option value="DE" selected>' in page and '<option value="Europe/Berlin" selected>' in page
     assert client.post(path, data).status_code == 302
     user = User.objects.get(username="newdoc")
     assert (user.role, user.email, user.time_zone) == ("clinician", "new.doc@example.org", "Europe/Berlin")
+    assert (user.country, user.region, user.time_zone_confirmed, user.region_confirmed) == ("DE", "EU", True, True)
     # A clinician's first stop is setting up two-step login: nothing else opens before it.
     assert client.get("/clinic/")["Location"] == "/accounts/mfa/setup/"
     client.logout()
@@ -75,7 +81,12 @@ def test_an_expired_invitation_cannot_be_used(client, cast, frozen):
     [
         ("password2", "different passphrase here", "The two password fields"),
         ("username", "", "This field is required"),
-        ("time_zone", "Mars/Olympus", "Select a valid choice"),
+        ("time_zone", "Mars/Olympus", "is not a time zone in Germany"),
+        ("time_zone", "America/New_York", "is not a time zone in Germany"),
+        ("time_zone", "", "Choose your time zone in Germany"),
+        ("country", "", "Choose the country where you live"),
+        ("country", "CA", "slowtaper does not work in Canada yet"),
+        ("country", "XX", "Select a valid choice"),
     ],
 )
 def test_joining_with_bad_input_creates_nobody(client, cast, field, value, message):
@@ -86,7 +97,7 @@ def test_joining_with_bad_input_creates_nobody(client, cast, field, value, messa
         "password1": "correct horse battery staple",
         "password2": "correct horse battery staple",
         "time_zone": "Europe/Berlin",
-        "region": "EU",
+        "country": "DE",
         "locale": "en",
         field: value,
     }
@@ -101,23 +112,25 @@ def test_settings_change_zone_and_language_and_refuse_unknown_zones(client, cast
     data = {
         "first_name": "M",
         "email": "m@example.org",
-        "time_zone": "Asia/Tokyo",
+        "time_zone": "Australia/Perth",
         "locale": "en-gb",
-        "region": "AU",
+        "country": "AU",
         "reminders": "",
     }
     assert client.post("/accounts/settings/", data).status_code == 302
     cast.member.refresh_from_db()
     assert (cast.member.time_zone, cast.member.locale, cast.member.region, cast.member.reminders) == (
-        "Asia/Tokyo",
+        "Australia/Perth",
         "en-gb",
         "AU",
         False,
     )
-    bad = client.post("/accounts/settings/", {**data, "time_zone": "Nowhere"})
-    assert bad.status_code == 400
+    assert cast.member.time_zone_confirmed and cast.member.region_confirmed
+    for bad_zone in ("Nowhere", "Asia/Tokyo"):  # unknown, and a real zone of another country
+        bad = client.post("/accounts/settings/", {**data, "time_zone": bad_zone, "first_name": "Changed"})
+        assert bad.status_code == 400 and "is not a time zone in Australia" in bad.content.decode()
     cast.member.refresh_from_db()
-    assert cast.member.time_zone == "Asia/Tokyo"
+    assert (cast.member.time_zone, cast.member.first_name) == ("Australia/Perth", "M")
     # The page shows the member's region's emergency number.
     assert "000" in client.get("/me/").content.decode()
 

@@ -93,7 +93,7 @@ def test_junk_in_every_field_never_gives_a_server_error(client, cast, approved, 
         "/me/doses/": ["day", "time", "status"],
         "/me/hold/request/": ["days", "message"],
         "/me/care/": ["email", "role"],
-        "/accounts/settings/": ["first_name", "email", "time_zone", "locale", "region"],
+        "/accounts/settings/": ["first_name", "email", "time_zone", "locale", "country"],
         f"/members/{m}/plans/new/": ["method", "step", "every_days", "start", "stabilise_days", "max_step_percent"],
     }
     clinician_posts = {

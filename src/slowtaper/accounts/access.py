@@ -15,6 +15,8 @@ A clinician or pharmacist reads with these rights from the moment they are linke
 only once staff have verified their licence or registration (`require_verified`, called by every transition
 that decides: plan approval, the first cut, thresholds, marking a fill dispensed).
     export          the member; linked clinician                 PDF, CSV, ICS, FHIR of the member's record
+    care_team       staff                                        choose or change the member's mentor (staff
+                                                                 see who the mentor is, not the record)
 
 A mentor sees nothing of a member's record until the member chooses to share (MENTOR_CONSENT): their plan
 (view_plan), their check-ins and chart (view_health), or both; the member can take it back at any time.
@@ -43,7 +45,9 @@ from .models import BreakGlass, Role, User
 BREAK_GLASS_MINUTES = 60
 BREAK_GLASS = ("view_health", "view_plan")
 
-ACTIONS = ("view_health", "view_plan", "write_checkin", "propose_plan", "decide", "dispense", "export")
+ACTIONS = ("view_health", "view_plan", "write_checkin", "propose_plan", "decide", "dispense", "export", "care_team")
+# Actions staff take on any active member, without break-glass (nothing of the record is shown).
+STAFF_ACTIONS = {"care_team"}
 
 # Which carer kinds may take each action for a member they are linked to; the member may take those in SELF.
 LINKED: dict[str, tuple[str, ...]] = {
@@ -54,6 +58,7 @@ LINKED: dict[str, tuple[str, ...]] = {
     "decide": (Role.CLINICIAN,),
     "dispense": (Role.PHARMACIST,),
     "export": (Role.CLINICIAN,),
+    "care_team": (),
 }
 SELF = {"view_health", "view_plan", "write_checkin", "propose_plan", "export"}
 # What a linked mentor may do, each only while the member's care link says they share it.
@@ -81,6 +86,8 @@ def can(user: User, action: str, member: User) -> bool:
     if user.pk == member.pk:
         return action in SELF
     if user.role == Role.STAFF:
+        if action in STAFF_ACTIONS:
+            return True
         return action in BREAK_GLASS and glass_for(user, member) is not None
     if user.role == Role.MENTOR:
         consent = MENTOR_CONSENT.get(action)
@@ -116,6 +123,8 @@ def members_for(user: User, action: str) -> QuerySet[User]:
     if user.role == Role.MEMBER:
         return members.filter(pk=user.pk) if action in SELF else members.none()
     if user.role == Role.STAFF:
+        if action in STAFF_ACTIONS:
+            return members
         if action not in BREAK_GLASS:
             return members.none()
         return members.filter(break_glass__actor=user, break_glass__until__gt=timezone.now()).distinct()

@@ -1,25 +1,94 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from slowtaper.taper import REGIONS
-
+from . import places
 from .models import CareLink, Role, User
 
 
-def _zones() -> list[tuple[str, str]]:
-    return [(z, z.replace("_", " ")) for z in sorted(available_timezones()) if "/" in z and not z.startswith("Etc/")]
+class PlaceFields:  # a mixin for Form, ModelForm and UserCreationForm
+    """A country picker and a short, plain time-zone picker (the zones of the served countries, grouped by
+    country; static/slowtaper/zone-picker.js narrows them to the chosen country and proposes the browser's zone).
+
+    `clean()` leaves `country` as a code and `time_zone` as a zone of that country. A country the program does
+    not serve is refused with a plain reason, unless `serve_only` is False (the contact form: anyone may write),
+    where the zone is then left blank."""
+
+    serve_only = True
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
+    def add_place_fields(self) -> None:
+        self.fields["country"] = forms.ChoiceField(
+            label=_("Country where you live"),
+            choices=places.country_choices,
+            help_text=_("It decides the medicines we plan with and the emergency numbers we show."),
+            error_messages={"required": _("Choose the country where you live.")},
+        )
+        self.fields["time_zone"] = forms.CharField(
+            label=_("Your time zone"),
+            required=False,
+            widget=forms.Select(
+                choices=places.zone_choices(), attrs={"data-zone-for": "country", "data-propose-browser": ""}
+            ),
+            help_text=_("Dose reminders and the days of your plan follow this clock."),
+        )
+
+    def clean_place(self) -> None:
+        code = self.cleaned_data.get("country")
+        zone = self.cleaned_data.get("time_zone") or ""
+        country = places.countries().get(code or "")
+        if country is None:
+            return  # the country field has its own error
+        if country.region is None:
+            if self.serve_only:
+                self.add_error("country", _not_served(country))  # type: ignore[attr-defined]
+            self.cleaned_data["time_zone"] = ""
+            return
+        if not zone:
+            self.add_error(  # type: ignore[attr-defined]
+                "time_zone", _("Choose your time zone in %(country)s.") % {"country": country.name}
+            )
+        elif zone not in country.all_zones:
+            self.add_error(  # type: ignore[attr-defined]
+                "time_zone",
+                _("“%(zone)s” is not a time zone in %(country)s: choose one of its zones.")
+                % {"zone": places.zone_label(zone), "country": country.name},
+            )
 
 
-class InviteForm(forms.Form):
+def _not_served(country: places.Country) -> str:
+    return str(
+        _(
+            "slowtaper does not work in %(country)s yet: its medicines and emergency numbers cover only the "
+            "United States, the United Kingdom, the European Union and Australia. No account can be made there."
+        )
+        % {"country": country.name}
+    )
+
+
+class InviteForm(PlaceFields, forms.Form):
     email = forms.EmailField(label=_("Email address"))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_place_fields()
+        self.fields["country"].label = _("Country where they live")
+        self.fields["time_zone"].label = _("Their time zone")
+        self.fields["time_zone"].help_text = _("They can check both when they join.")
+        # This device is the staff member's, not the invitee's: do not propose its zone.
+        self.fields["time_zone"].widget.attrs.pop("data-propose-browser")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        self.clean_place()
+        return data
 
 
 class CareInviteForm(forms.Form):
@@ -45,30 +114,81 @@ class OneLineNameMixin:
         return one_line(self.cleaned_data.get("first_name", ""))
 
 
-class SettingsForm(OneLineNameMixin, forms.ModelForm):
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=_zones)
+class SettingsForm(OneLineNameMixin, PlaceFields, forms.ModelForm):
+    """Saving confirms the country (and so the region) and the time zone."""
 
     class Meta:
         model = User
-        fields = ["first_name", "email", "time_zone", "locale", "region", "reminders"]
-        labels = {"first_name": _("Your name"), "locale": _("Language"), "region": _("Country or region")}
-        help_texts = {"region": _("Used for medicines available there and emergency numbers.")}
+        fields = ["first_name", "email", "locale", "reminders"]
+        labels = {"first_name": _("Your name"), "locale": _("Language")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_place_fields()
+        self.order_fields(["first_name", "email", "country", "time_zone", "locale", "reminders"])
+        user = self.instance
+        if not self.is_bound and user.country:
+            self.initial["country"] = user.country
+        # An unconfirmed zone (the UTC placeholder) is not proposed as if the person had chosen it.
+        if not self.is_bound and user.time_zone_confirmed:
+            self.initial["time_zone"] = user.time_zone
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        self.clean_place()
+        return data
+
+    def save(self, commit: bool = True) -> User:
+        user: User = super().save(commit=False)
+        user.set_place(self.cleaned_data["country"], self.cleaned_data["time_zone"])
+        if commit:
+            user.save()
+        return user
 
 
-class JoinForm(OneLineNameMixin, UserCreationForm):
-    """A new account from an invitation; the role comes from the invitation, not from this form."""
-
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=_zones, initial="America/New_York")
-    region = forms.ChoiceField(label=_("Country or region"), choices=[(r, r) for r in REGIONS])
+class JoinForm(OneLineNameMixin, PlaceFields, UserCreationForm):
+    """A new account from an invitation; the role comes from the invitation, not from this form. The country
+    and time zone start from what staff wrote on the invitation, for the person to confirm or correct."""
 
     class Meta(UserCreationForm.Meta):
         model = User
-        fields = ("username", "first_name", "time_zone", "region")
+        fields = ("username", "first_name")
         labels = {"first_name": _("Your name")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.add_place_fields()
         self.fields["locale"] = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        self.clean_place()
+        return data
+
+    def save(self, commit: bool = True) -> User:
+        user: User = super().save(commit=False)
+        user.set_place(self.cleaned_data["country"], self.cleaned_data["time_zone"])
+        user.locale = self.cleaned_data["locale"]
+        if commit:
+            user.save()
+        return user
+
+
+class MentorAssignForm(forms.Form):
+    mentor = forms.ModelChoiceField(
+        label=_("Mentor"),
+        queryset=User.objects.none(),
+        empty_label=_("Choose a mentor"),
+        error_messages={
+            "required": _("Choose a mentor."),
+            "invalid_choice": _("That person is not an active mentor: choose one from the list."),
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        mentors = User.objects.filter(role=Role.MENTOR, is_active=True).order_by("first_name", "username")
+        self.fields["mentor"].queryset = mentors  # type: ignore[attr-defined]
 
 
 class MentorSharingForm(forms.ModelForm):

@@ -46,6 +46,11 @@ class User(AbstractUser):
     licence_jurisdiction = models.CharField(_("where it was issued"), max_length=64, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     verified_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The ISO country the person told us (blank: never asked); it decides `region`. The defaults above (UTC, US)
+    # are placeholders only: until the person has chosen, these flags stay False and carers are warned.
+    country = models.CharField(max_length=2, blank=True)
+    time_zone_confirmed = models.BooleanField(default=False)
+    region_confirmed = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -66,6 +71,24 @@ class User(AbstractUser):
         self.licence, self.licence_jurisdiction = licence.strip(), jurisdiction.strip()
         self.verified_at, self.verified_by = timezone.now(), by
         self.save(update_fields=["licence", "licence_jurisdiction", "verified_at", "verified_by"])
+
+    def set_place(self, country: str, zone: str) -> None:
+        """Record the country (and so the region) and time zone the person chose, as confirmed. The caller
+        has checked that the program serves `country` and that `zone` is one of its zones; not saved here."""
+        from .places import COUNTRY_REGION
+
+        self.country, self.region, self.time_zone = country, COUNTRY_REGION[country], zone
+        self.time_zone_confirmed = self.region_confirmed = True
+
+    @property
+    def place_unconfirmed(self) -> list[str]:
+        """What carers should check with the member: ["time zone", "country"], either, or nothing."""
+        missing = []
+        if not self.time_zone_confirmed:
+            missing.append(str(_("time zone")))
+        if not self.region_confirmed:
+            missing.append(str(_("country")))
+        return missing
 
     def carer(self, kind: str) -> User | None:
         """This member's linked clinician, pharmacist or mentor, if any."""
@@ -94,6 +117,41 @@ class CareLink(models.Model):
         return f"{self.carer} is {self.member}'s {self.kind}"
 
 
+def assign_mentor(member: User, mentor: User) -> User | None:
+    """Make `mentor` the member's mentor (replacing any earlier one, whose sharing choices do not carry over)
+    and close the member's open request for one. Returns the previous mentor, if any."""
+    if member.role != Role.MEMBER or mentor.role != Role.MENTOR or not mentor.is_active:
+        raise ValidationError(_("Choose an active mentor for a member."))
+    with transaction.atomic():
+        link = CareLink.objects.select_for_update().filter(member=member, kind=Role.MENTOR).first()
+        previous = link.carer if link else None
+        if link is not None and link.carer_id != mentor.pk:
+            link.delete()
+        if previous is None or previous.pk != mentor.pk:
+            CareLink.objects.create(member=member, carer=mentor, kind=Role.MENTOR)
+        MentorRequest.objects.filter(member=member, done_at__isnull=True).update(done_at=timezone.now())
+    return previous
+
+
+class MentorRequest(models.Model):
+    """A member asking for a peer mentor; open until staff assign one. One open request per member."""
+
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mentor_requests")
+    created = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"], condition=models.Q(done_at__isnull=True), name="one_open_mentor_request"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} asks for a mentor"
+
+
 def _token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -107,6 +165,9 @@ class Invitation(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices)
     invited_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations_sent")
     for_member = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # Where the invited person lives, as staff were told; the join page starts from it (blank: not given).
+    country = models.CharField(max_length=2, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(default=timezone.now)
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

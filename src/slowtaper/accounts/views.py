@@ -10,7 +10,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,9 +23,20 @@ from django.views.decorators.http import require_POST
 from slowtaper.programs.alerts import notify
 
 from . import audit
-from .access import require_role
-from .forms import CareInviteForm, InviteForm, JoinForm, MentorSharingForm, SettingsForm
-from .models import EMAIL_CHANGE_HOURS, AuditEvent, CareLink, EmailChange, Invitation, Role, SessionRecord, User
+from .access import member_for, require_role
+from .forms import CareInviteForm, InviteForm, JoinForm, MentorAssignForm, MentorSharingForm, SettingsForm
+from .models import (
+    EMAIL_CHANGE_HOURS,
+    AuditEvent,
+    CareLink,
+    EmailChange,
+    Invitation,
+    MentorRequest,
+    Role,
+    SessionRecord,
+    User,
+    assign_mentor,
+)
 from .security import confirmed_devices, end_sessions, mfa_required
 
 
@@ -48,8 +59,9 @@ def staff(request: HttpRequest) -> HttpResponse:
     user = require_role(request, Role.STAFF)
     form = InviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
         invitation = Invitation.objects.create(
-            email=form.cleaned_data["email"], role=form.cleaned_data["role"], invited_by=user
+            email=d["email"], role=d["role"], invited_by=user, country=d["country"], time_zone=d["time_zone"]
         )
         _send_invitation(invitation)
         messages.success(request, _("Invitation sent. The link: %(link)s") % {"link": _invite_link(invitation)})
@@ -87,6 +99,7 @@ def staff(request: HttpRequest) -> HttpResponse:
         if q
         else []
     )
+    asking = MentorRequest.objects.filter(done_at__isnull=True, member__is_active=True).select_related("member")
     return render(
         request,
         "accounts/staff.html",
@@ -98,6 +111,7 @@ def staff(request: HttpRequest) -> HttpResponse:
             "to_verify": to_verify,
             "q": q,
             "found": found,
+            "asking": asking,
         },
         status=400 if form.errors else 200,
     )
@@ -116,6 +130,88 @@ def verify_carer(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("%(c)s is verified: they can now approve and dispense.") % {"c": carer})
     return redirect("staff")
+
+
+@login_required
+def staff_mentor(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Staff choose or change a member's mentor; the previous mentor, the new one and the member are told, and
+    the change is in the member's audit trail."""
+    staff_user = require_role(request, Role.STAFF)
+    member = member_for(request, member_id, "care_team")
+    current = member.carer(Role.MENTOR)
+    form = MentorAssignForm(request.POST if request.method == "POST" else None, initial={"mentor": current})
+    if request.method == "POST" and form.is_valid():
+        mentor: User = form.cleaned_data["mentor"]
+        if current is not None and current.pk == mentor.pk:
+            messages.info(
+                request, _("%(m)s is already %(who)s's mentor; nothing changed.") % {"m": mentor, "who": member}
+            )
+            return redirect("staff_mentor", member.pk)
+        with transaction.atomic():
+            previous = assign_mentor(member, mentor)
+            _tell_mentor_change(member, mentor, previous, staff_user)
+        messages.success(request, _("%(m)s is now %(who)s's mentor.") % {"m": mentor, "who": member})
+        return redirect("staff")
+    asked = MentorRequest.objects.filter(member=member, done_at__isnull=True).first()
+    return render(
+        request,
+        "accounts/staff_mentor.html",
+        {"member": member, "current": current, "form": form, "asked": asked},
+        status=400 if form.errors else 200,
+    )
+
+
+def _tell_mentor_change(member: User, mentor: User, previous: User | None, by: User) -> None:
+    care = settings.SITE_URL + reverse("care")
+    if previous is not None:
+        notify(
+            [previous],
+            _("slowtaper: you are no longer %(member)s's mentor") % {"member": member},
+            _("%(by)s (slowtaper staff) has made %(mentor)s %(member)s's mentor. Thank you for your support.")
+            % {"by": by, "mentor": mentor, "member": member},
+        )
+    notify(
+        [mentor],
+        _("slowtaper: you are now %(member)s's mentor") % {"member": member},
+        _(
+            "%(by)s (slowtaper staff) has made you %(member)s's peer mentor. You see nothing of their plan or "
+            "check-ins unless they choose to share it: %(link)s"
+        )
+        % {"by": by, "member": member, "link": settings.SITE_URL + reverse("mentor")},
+    )
+    notify(
+        [member],
+        _("slowtaper: your mentor"),
+        (
+            _("%(mentor)s is now your peer mentor, in place of %(previous)s. Choose what they may see: %(link)s")
+            if previous is not None
+            else _("%(mentor)s is now your peer mentor. Choose what they may see: %(link)s")
+        )
+        % {"mentor": mentor, "previous": previous, "link": care},
+    )
+
+
+@login_required
+@require_POST
+def ask_for_mentor(request: HttpRequest) -> HttpResponse:
+    """A member asks staff for a peer mentor. Asking again while a request is open changes nothing."""
+    member = require_role(request, Role.MEMBER)
+    if member.carer(Role.MENTOR) is not None:
+        messages.info(request, _("You already have a mentor."))
+        return redirect("care")
+    try:
+        with transaction.atomic():
+            MentorRequest.objects.create(member=member)
+            notify(
+                User.objects.filter(role=Role.STAFF, is_active=True),
+                _("slowtaper: a member asks for a mentor"),
+                _("%(member)s asks for a peer mentor. Choose one: %(link)s")
+                % {"member": member, "link": settings.SITE_URL + reverse("staff_mentor", args=[member.pk])},
+            )
+    except IntegrityError:
+        pass  # a request is already open (a double tap): one request is enough
+    messages.success(request, _("We have asked our staff to choose a mentor for you. We will email you."))
+    return redirect("care")
 
 
 @login_required
@@ -139,10 +235,18 @@ def care(request: HttpRequest) -> HttpResponse:
     pending = Invitation.objects.filter(for_member=member, accepted_at__isnull=True)
     mentor = next((link for link in links if link.kind == Role.MENTOR), None)
     sharing = MentorSharingForm(instance=mentor) if mentor else None
+    asked = None if mentor else member.mentor_requests.filter(done_at__isnull=True).first()
     return render(
         request,
         "accounts/care.html",
-        {"form": form, "links": links, "pending": pending, "sharing": sharing},
+        {
+            "form": form,
+            "links": links,
+            "pending": pending,
+            "sharing": sharing,
+            "has_mentor": bool(mentor),
+            "asked": asked,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -189,15 +293,15 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, _("Invitation accepted."))
             return redirect("home")
         return render(request, "accounts/join.html", {"invitation": invitation})
-    form = JoinForm(request.POST if request.method == "POST" else None, initial={"time_zone": "America/New_York"})
+    form = JoinForm(
+        request.POST if request.method == "POST" else None,
+        initial={"country": invitation.country, "time_zone": invitation.time_zone},
+    )
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             user = form.save(commit=False)
             user.role = invitation.role
             user.email = invitation.email
-            user.time_zone = form.cleaned_data["time_zone"]
-            user.region = form.cleaned_data["region"]
-            user.locale = form.cleaned_data["locale"]
             user.save()
             _accept(invitation, user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -327,21 +431,61 @@ def end_link(request: HttpRequest, kind: str) -> HttpResponse:
     return redirect("care")
 
 
-# What each recorded action means to the member whose record it is.
+# What each recorded event means to the member whose record it is, said as it happened: a page opened is
+# "opened", a form sent is "submitted" (an event is written before the outcome is known, so it never claims
+# one). Keyed by the event's `what`, "METHOD route-name"; ACTION_LABELS covers events of any other page.
 _lazy = gettext_lazy
-ACCESS_LABELS = {
-    "view_health": _lazy("looked at your check-ins and symptoms"),
-    "view_plan": _lazy("looked at your plan"),
-    "propose_plan": _lazy("worked on a plan for you"),
-    "decide": _lazy("reviewed your record and made a decision"),
-    "dispense": _lazy("looked at your plan to dispense it"),
+PAGE_LABELS = {
+    "GET clinic": _lazy("saw you in their list of members (latest check-in day and open tasks)"),
+    "GET clinic_member": _lazy("opened your page: check-ins, plan and tasks"),
+    "GET plans": _lazy("opened your list of plans"),
+    "GET revision": _lazy("opened a version of your plan"),
+    "GET builder": _lazy("opened the plan builder for you"),
+    "POST builder": _lazy("worked in the plan builder for you (a preview, or a draft saved)"),
+    "POST approve": _lazy("submitted an approval of a version of your plan"),
+    "POST withdraw": _lazy("submitted the withdrawal of a draft of your plan"),
+    "POST first_cut": _lazy("submitted an approval of your first cut"),
+    "GET thresholds": _lazy("opened your trend thresholds"),
+    "POST thresholds": _lazy("submitted changes to your trend thresholds"),
+    "POST draft_return": _lazy("asked for a draft that returns you to your previous dose"),
+    "POST hold_decide": _lazy("submitted a decision on your request to pause"),
+    "POST task_done": _lazy("marked a task about you as dealt with"),
+    "GET pharmacy_member": _lazy("opened your dispensing page"),
+    "GET fill_pdf": _lazy("downloaded a dispensing sheet for you"),
+    "POST fill_dispense": _lazy("submitted that a supply was dispensed to you"),
+    "GET export": _lazy("downloaded your record"),
+    "GET mentee": _lazy("opened what you share with them"),
+    "GET staff_member": _lazy("opened your record in an emergency"),
+    "POST break_glass": _lazy("opened your record in an emergency"),
+    "GET staff_mentor": _lazy("opened the page to choose your mentor"),
+    "POST staff_mentor": _lazy("submitted a choice of mentor for you"),
+    "POST erase_account": _lazy("erased the account"),
+}
+ACTION_LABELS = {
+    "view_health": _lazy("opened a page with your check-ins and symptoms"),
+    "view_plan": _lazy("opened a page with your plan"),
+    "propose_plan": _lazy("opened or used the plan builder for you"),
+    "decide": _lazy("opened or used a page about your care"),
+    "dispense": _lazy("opened or used your dispensing page"),
     "export": _lazy("downloaded your record"),
     "view_screen": _lazy("saw that your safety screen needs review"),
     "view_alert": _lazy("saw that you need to be contacted (you have no clinician linked)"),
     "replace_carer": _lazy("joined your care team in place of your earlier carer"),
     "break_glass": _lazy("opened your record in an emergency"),
+    "care_team": _lazy("opened or changed your care team"),
     "erase": _lazy("erased the account"),
 }
+
+
+# The staff page records several kinds of event at once: each is told by what was seen, not by the page.
+SEEN_IN_LISTS = {"view_screen", "view_alert"}
+
+
+def describe(action: str, what: str) -> str:
+    """What an audit event tells the member: by the page and method when known, else by the action."""
+    if action in SEEN_IN_LISTS or what not in PAGE_LABELS:
+        return str(ACTION_LABELS.get(action, action))
+    return str(PAGE_LABELS[what])
 
 
 @login_required
@@ -355,5 +499,5 @@ def access_log(request: HttpRequest) -> HttpResponse:
         person = people.get(e.actor_id)
         e.who = str(person) if person else e.actor
         e.role = Role(e.actor_role).label if e.actor_role in Role.values else e.actor_role
-        e.label = ACCESS_LABELS.get(e.action, e.action)
+        e.label = describe(e.action, e.what)
     return render(request, "accounts/access_log.html", {"page": page})

@@ -26,9 +26,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from slowtaper.accounts import places
 from slowtaper.accounts.access import require_role
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import notify
+from slowtaper.taper import diary
 
 from .forms import ContactForm, TriageForm
 from .models import ContactRequest
@@ -58,6 +60,8 @@ def contact(request: HttpRequest) -> HttpResponse:
                 phone=d["phone"],
                 medication=d["medication"],
                 message=d["message"],
+                country=d["country"],
+                time_zone=d["time_zone"],
                 consent=True,
                 crisis_kinds=kinds,
             )
@@ -84,7 +88,11 @@ def contact(request: HttpRequest) -> HttpResponse:
                 )
                 % {"link": link},
             )
-        return render(request, "community/contact_thanks.html", {"crisis": bool(kinds)})
+        country = places.countries()[d["country"]]
+        context: dict[str, object] = {"crisis": bool(kinds), "country": country}
+        # The numbers for where they live; a country the program does not serve gets the international list.
+        context["emergency"] = diary().emergency[country.region] if country.region else None
+        return render(request, "community/contact_thanks.html", context)
     return render(request, "community/contact.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -133,7 +141,13 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         updated.save()
         messages.success(request, _("Saved."))
         return redirect("contact_request", item.pk)
-    return render(request, "community/request.html", {"item": item, "form": form}, status=400 if form.errors else 200)
+    place = {"country": places.countries().get(item.country), "zone": places.zone_label(item.time_zone)}
+    return render(
+        request,
+        "community/request.html",
+        {"item": item, "form": form, "place": place},
+        status=400 if form.errors else 200,
+    )
 
 
 def _username_for(email: str) -> str:
@@ -154,10 +168,24 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
     if item.member_id is not None or User.objects.filter(email__iexact=item.email).exists():
         messages.error(request, _("An account with this email already exists; nothing was created."))
         return redirect("contact_request", item.pk)
+    country = places.countries().get(item.country)
+    if country is None or country.region is None or item.time_zone not in country.all_zones:
+        messages.error(
+            request,
+            _("%(country)s is not a country slowtaper serves; no account was created. Answer them by email.")
+            % {"country": country.name}
+            if country is not None and country.region is None
+            else _(
+                "This request does not say where they live; no account was created. Invite them from the Staff "
+                "page with their country and time zone."
+            ),
+        )
+        return redirect("contact_request", item.pk)
     with transaction.atomic():
         member = User(
             username=_username_for(item.email), email=item.email, first_name=item.name[:150], role=Role.MEMBER
         )
+        member.set_place(item.country, item.time_zone)  # they chose both on the contact form
         member.set_unusable_password()
         member.save()
         item.member, item.status = member, ContactRequest.Status.INVITED

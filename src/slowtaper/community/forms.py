@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from slowtaper.accounts.forms import PlaceFields
 from slowtaper.accounts.models import Role, User
 
 from .models import BoardSettings, Category, ContactRequest, Shift
@@ -90,7 +93,11 @@ class ShiftForm(forms.ModelForm):
         return data
 
 
-class ContactForm(forms.Form):
+class ContactForm(PlaceFields, forms.Form):
+    """Anyone may write, from any country; a country the program does not serve is said plainly on the thank-you
+    page and to staff, and no zone is kept for it."""
+
+    serve_only = False
     name = forms.CharField(label=_("Your name"), max_length=120)
     email = forms.EmailField(label=_("Email"), help_text=_("We reply here. We never share it."))
     phone = forms.CharField(label=_("Phone (optional)"), max_length=40, required=False)
@@ -111,6 +118,16 @@ class ContactForm(forms.Form):
         label=_("Leave this empty"),
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_place_fields()
+        self.order_fields(["name", "email", "phone", "country", "time_zone", "medication", "message", "consent"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        self.clean_place()
+        return data
 
 
 class TriageForm(forms.ModelForm):

@@ -176,6 +176,10 @@ class ContactRequest(models.Model):
     medication = models.CharField(max_length=200, blank=True)
     message = models.TextField(max_length=4000)
     consent = models.BooleanField()
+    # Where the writer lives (ISO country; the zone is blank for a country the program does not serve): the
+    # member account made from this request starts with them.
+    country = models.CharField(max_length=2, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(default=timezone.now, db_index=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact_requests")
