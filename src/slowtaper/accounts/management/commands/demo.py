@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from slowtaper.accounts import places
 from slowtaper.accounts.models import CareLink, Role, User
 from slowtaper.checkins.models import CheckInRecord, DoseLog
 from slowtaper.programs.models import HoldRequest, Intake, PlanRevision, Program, local_today
@@ -111,10 +112,14 @@ class Command(BaseCommand):
                 email=f"{username}@example.org",
                 first_name=name,
                 role=role,
-                time_zone=tz,
-                region=region,
                 locale="en" if region == "US" else "en-gb",
             )
+            # As each would have chosen on joining: the country whose short list offers their zone.
+            country = places.country_for_zone(tz)
+            if country is None or places.COUNTRY_REGION[country] != region:
+                raise CommandError(f"demo person {username}: {tz} is not a zone of region {region}")
+            user.set_place(country, tz)
+            user.save()
             users[username] = user
         return users
 
