@@ -163,7 +163,7 @@ def test_clinicians_are_warned_while_a_members_place_is_unconfirmed_until_the_me
     login(client, cast.clinician)
     assert "time zone and country not confirmed" in client.get("/clinic/").content.decode()
     page = client.get(f"/clinic/{cast.member.pk}/").content.decode()
-    assert "Check with the member:" in page and "never confirmed" in page
+    assert "Check with the member:" in page and "not yet confirmed by them: time zone and country" in page
     login(client, cast.member)
     assert "Please tell us the country you live in" in client.get("/me/").content.decode()
     settings_page = client.get("/accounts/settings/").content.decode()

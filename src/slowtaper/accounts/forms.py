@@ -80,6 +80,7 @@ class InviteForm(PlaceFields, forms.Form):
         super().__init__(*args, **kwargs)
         self.add_place_fields()
         self.fields["country"].label = _("Country where they live")
+        self.fields["country"].choices = [("", _("Choose their country")), *places.country_choices()[1:]]  # type: ignore[attr-defined]
         self.fields["time_zone"].label = _("Their time zone")
         self.fields["time_zone"].help_text = _("They can check both when they join.")
         # This device is the staff member's, not the invitee's: do not propose its zone.

@@ -81,6 +81,13 @@ class User(AbstractUser):
         self.time_zone_confirmed = self.region_confirmed = True
 
     @property
+    def region_name(self) -> str:
+        """The region in words ("the United Kingdom")."""
+        from .places import REGION_NAMES
+
+        return str(REGION_NAMES[self.region])
+
+    @property
     def place_unconfirmed(self) -> list[str]:
         """What carers should check with the member: ["time zone", "country"], either, or nothing."""
         missing = []
