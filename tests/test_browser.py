@@ -336,3 +336,40 @@ def test_a_reply_being_written_survives_a_forced_logout(live_server, page, trans
     assert Post.objects.filter(author=member, body=words).count() == 1
     page.goto(f"{live_server.url}/board/t/{topic.pk}/")
     assert page.get_by_label("Your message").input_value() == ""  # posted: not offered again
+
+
+def test_a_visitor_in_london_is_offered_the_uk_and_its_zone_and_only_the_chosen_countrys_zones(
+    live_server, browser, transactional_db
+):
+    """The time-zone picker's script: the device's zone is proposed with its country, choosing a country lists
+    only its zones, a country the program does not serve is said at once, and what is sent is what was shown."""
+    from slowtaper.community.models import ContactRequest
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, timezone_id="Europe/London")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/contact/")
+    country, zone = page.get_by_label("Country where you live"), page.get_by_label("Your time zone")
+    assert (country.input_value(), zone.input_value()) == ("GB", "Europe/London")
+    assert "We chose United Kingdom (London) from this device" in page.locator("#zone-proposed").inner_text()
+    assert serious(page) == [], "contact form"
+    country.select_option("ES")
+    assert zone.locator("option").all_inner_texts()[1:] == [
+        "Mainland Spain and the Balearic Islands (Madrid)",
+        "Ceuta, Melilla",
+        "Canary Islands",
+    ]
+    country.select_option("CA")
+    assert "slowtaper does not work in Canada yet" in page.locator("#zone-proposed").inner_text()
+    country.select_option("GB")  # one zone: chosen for them
+    assert zone.input_value() == "Europe/London"
+    page.get_by_label("Your name").fill("Ruth Evans")
+    page.get_by_label("Email").fill("ruth@example.org")
+    page.get_by_label("Your message").fill("I would like to come off clonazepam slowly.")
+    page.get_by_label("You may contact me about joining the program.").check()
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("heading", name="Thank you: we have your message").wait_for()
+    assert "999" in page.locator("main").inner_text()
+    item = ContactRequest.objects.get()
+    assert (item.country, item.time_zone) == ("GB", "Europe/London")
+    context.close()
