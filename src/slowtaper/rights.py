@@ -26,7 +26,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from slowtaper import exports
 from slowtaper.accounts import audit
-from slowtaper.accounts.models import AuditEvent, BreakGlass, CareLink, EmailChange, Invitation, SessionRecord, User
+from slowtaper.accounts.models import (
+    AuditEvent,
+    BreakGlass,
+    CareLink,
+    EmailChange,
+    Invitation,
+    MentorRequest,
+    SessionRecord,
+    User,
+)
 from slowtaper.checkins.models import CheckInRecord, DoseLog, Reminder, Submission
 from slowtaper.community.models import (
     BoardSettings,
@@ -52,6 +61,7 @@ def holdings(member: User) -> dict[str, QuerySet[Any]]:
     """Every row about the member, by table (accounts, programs, check-ins, security)."""
     return {
         "care_team": CareLink.objects.filter(member=member),
+        "mentor_requests": MentorRequest.objects.filter(member=member),
         "invitations_sent": Invitation.objects.filter(invited_by=member),
         # By the account's own records only, never by an email string: an address typed into a form proves
         # nothing (an unconfirmed change of email once exposed and erased other people's rows).
