@@ -68,9 +68,9 @@ def test_the_member_sees_who_looked_in_plain_words(client, cast, approved):
     client.get(f"/members/{cast.member.pk}/plans/")
     login(client, cast.member)
     body = client.get("/me/access/").content.decode()
-    assert "looked at your plan" in body and "clinician" in body
+    assert "opened your list of plans" in body and "clinician" in body
     login(client, cast.other_member)
-    assert "looked at your plan" not in client.get("/me/access/").content.decode()
+    assert "opened your list of plans" not in client.get("/me/access/").content.decode()
 
 
 def test_the_chain_verifies_and_the_command_says_so(cast, capsys):
