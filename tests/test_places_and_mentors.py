@@ -257,3 +257,17 @@ def test_a_page_view_reads_as_a_view_never_as_a_decision(client, cast, approved)
     log = client.get("/me/access/").content.decode()
     assert "opened your page: check-ins, plan and tasks" in log and "opened your list of plans" in log
     assert "made a decision" not in log and "reviewed your record" not in log
+
+
+def test_the_staff_page_is_told_by_what_staff_saw_there(client, cast):
+    from slowtaper.programs.models import Task
+
+    alone = make_user("alone", Role.MEMBER)  # no clinician: their alerts come to staff
+    Task.objects.create(member=alone, kind="red_flag", key="k", text="look")
+    Task.objects.create(member=cast.member, kind="screen", key="k", text="look")
+    login(client, cast.staff)
+    client.get("/staff/")
+    login(client, alone)
+    assert "saw that you need to be contacted" in client.get("/me/access/").content.decode()
+    login(client, cast.member)
+    assert "saw that your safety screen needs review" in client.get("/me/access/").content.decode()
