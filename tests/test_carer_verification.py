@@ -37,7 +37,7 @@ def test_a_member_cannot_approve_their_own_fast_taper_through_a_clinician_they_m
             "password1": "correct horse battery staple",
             "password2": "correct horse battery staple",
             "time_zone": "America/New_York",
-            "region": "US",
+            "country": "US",
             "locale": "en",
         },
     )

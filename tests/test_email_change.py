@@ -16,7 +16,7 @@ from conftest import PASSWORD, login
 from slowtaper.accounts.models import EmailChange, Invitation, User
 from slowtaper.community.models import ContactRequest
 
-SETTINGS = {"first_name": "M", "time_zone": "America/New_York", "locale": "en", "region": "US", "reminders": "on"}
+SETTINGS = {"first_name": "M", "time_zone": "America/New_York", "locale": "en", "country": "US", "reminders": "on"}
 
 
 def test_a_new_address_waits_for_the_link_and_the_old_one_is_told(client, cast):

@@ -56,7 +56,7 @@ def test_a_display_name_stays_on_one_line(client, cast):
         "email": cast.member.email,
         "time_zone": "America/New_York",
         "locale": "en",
-        "region": "US",
+        "country": "US",
     }
     client.post("/accounts/settings/", data)
     cast.member.refresh_from_db()
