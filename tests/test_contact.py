@@ -159,3 +159,17 @@ def test_an_old_crisis_request_is_never_cut_off_behind_newer_ones(client, cast, 
     assert names[0] == "Old crisis"
     assert names[1] == "Routine 0"  # then the longest waiting
     assert f"Showing {SHOWN} of {SHOWN + 6}" in body
+
+
+def test_a_crisis_message_that_cannot_be_sent_puts_the_crisis_numbers_first(client, db):
+    """Sent without the consent tick: nothing is stored, and the page asks "Are you safe?" with the numbers
+    before the list of what to fix; the words are kept in the form."""
+    response = client.post("/contact/", {**GOOD, "consent": "", "message": "I want to die, please help"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "data-unsent-crisis" in body and "Are you safe right now?" in body
+    assert body.index("Are you safe right now?") < body.index("Some answers need fixing")
+    assert "I want to die, please help" in body  # nothing typed is lost
+    assert ContactRequest.objects.count() == 0
+    ordinary = client.post("/contact/", {**GOOD, "consent": ""}).content.decode()
+    assert "data-unsent-crisis" not in ordinary

@@ -93,7 +93,14 @@ def contact(request: HttpRequest) -> HttpResponse:
         # The numbers for where they live; a country the program does not serve gets the international list.
         context["emergency"] = diary().emergency[country.region] if country.region else None
         return render(request, "community/contact_thanks.html", context)
-    return render(request, "community/contact.html", {"form": form}, status=400 if form.errors else 200)
+    # A message that speaks of danger but could not be sent (a missing tick, a mistyped address): the crisis
+    # numbers come first on the page, whatever else is wrong, before any "fix these answers".
+    words = (
+        f"{request.POST.get('message', '')} {request.POST.get('medication', '')}" if request.method == "POST" else ""
+    )
+    unsent_crisis = bool(form.errors) and bool(crisis_in(words))
+    context = {"form": form, "unsent_crisis": unsent_crisis}
+    return render(request, "community/contact.html", context, status=400 if form.errors else 200)
 
 
 @login_required
