@@ -1,12 +1,12 @@
 """A brand-new member's first weeks, end to end, in a real browser (Playwright driving Debian's Chromium).
 
-One journey through every role, as issue 13 asks: a visitor in the UK writes in; staff (password and a code from
-their authenticator) create the account; the member sets a password, tells us where they live, does the intake
-with the tablets they have, checks in and invites their clinician and pharmacist, who join from the emailed links;
-a week passes; the clinician builds, approves and lets the first cut go ahead; the pharmacist dispenses it; on the
-day of the cut the member's home page says so; a mentor joins and sees what the member shares. Every page visited
-on the phone is checked with axe (nothing serious or critical) and for sideways overflow, and the key pages again
-at desktop width.
+One journey through every role, as issue 13 asks: a visitor in London writes in; staff (password and a code from
+their authenticator) create the account; the member sets a password, does the intake with the tablets they have,
+checks in, invites their clinician and pharmacist (who join from the emailed links) and asks for a mentor; a week
+passes; the clinician builds a plan whose first cut is today, approves it and lets the cut go ahead; the
+pharmacist dispenses; on the day of the cut the member's home page says so and nothing on it contradicts it;
+staff assign a mentor, who sees what the member shares. Every page visited on the phone is checked with axe
+(nothing serious or critical) and for sideways overflow, and the key pages again at desktop width.
 
 The browser cannot wait a week: the member's earlier check-ins are written through the ORM (said where it is
 done). Everything the member does is done through the pages.
@@ -14,7 +14,9 @@ done). Everything the member does is done through the pages.
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -40,8 +42,6 @@ CHECKED_ONCE: set[str] = set()
 
 @pytest.fixture(scope="module")
 def chromium():
-    import os
-
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing under CI: .ci/run should have installed Debian's chromium package")
@@ -116,7 +116,7 @@ def code_for(user, confirmed: bool = True) -> str:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     device = TOTPDevice.objects.get(user=user, confirmed=confirmed)
-    now = (int(__import__("time").time()) - device.t0) // device.step
+    now = (int(time.time()) - device.t0) // device.step
     drift = 1 if device.last_t is not None and device.last_t >= now else 0
     return f"{totp(device.bin_key, device.step, device.t0, device.digits, drift):06d}"
 
