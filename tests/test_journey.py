@@ -403,6 +403,14 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     me.page.locator("#doses .logged").first.wait_for()
     me.check("dose logged")
     assert DoseLog.objects.get(member=member, day=today, time=dose.time).status == "taken"
+    me.page.get_by_role("link", name="My plan").click()
+    me.page.wait_for_url(f"**/members/{member.pk}/plans/")
+    me.check("my plan", desktop=True)
+    me.says("Approved revision 1, by Dr Ada Okafor")
+    me.page.get_by_role("link", name="See every step").click()
+    me.page.wait_for_url(f"**/members/{member.pk}/plans/1/")
+    me.check("every step", desktop=True)
+    me.says("2 tablets of 2 mg")
 
     # --- 8. A mentor: staff invite one, and assign them to the member who asked -----------------------------
     staff.go("/staff/", desktop=True)
