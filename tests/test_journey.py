@@ -180,9 +180,8 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     # --- 1. A visitor in London finds the program and writes in ---------------------------------------------
     visitor = Person(chromium, base, "visitor")
     visitor.go("/", desktop=True)
-    # TODO(h3, public site): `/` is the program's front door; until it lands, a visitor lands on the login page.
-    visitor.says("Not a member yet?")
-    visitor.page.get_by_role("link", name="Contact us").first.click()
+    visitor.says("Come off benzodiazepines slowly", "Get steady first.", "Your own clinician decides.")
+    visitor.page.get_by_role("link", name="Write to us").first.click()
     visitor.page.wait_for_url("**/contact/")
     visitor.check("contact form", desktop=True)
     form = visitor.page
@@ -272,8 +271,8 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     assert me.page.locator("[data-state]").count() == 1
     assert me.page.locator("[data-state=stabilising]").count() == 1
     assert "08:00: 5 mg diazepam" in body and "22:00: 5 mg diazepam" in body
-    # TODO(h1, product identity): the member's own tablets make their current doses, so the steady days are
-    # counted from the first day ("Steady days so far: 0 of 7."); before h1 the count vanishes.
+    # The member's own tablets make their current doses, so the steady days are counted from the first day.
+    assert f"Steady days so far: 0 of {STEADY_DAYS}." in body
 
     # The day's diary, every safety question answered "No".
     me.page.get_by_role("link", name="Check in now").first.click()
@@ -322,29 +321,35 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     clinician.page.get_by_role("link", name="Harriet Ellis").click()
     clinician.page.wait_for_url(f"**/clinic/{member.pk}/")
     clinician.check("the member's page", desktop=True)
-    # TODO(h4, clinician pages): the member's phone beside "Contact the member now".
+    clinician.says("+44 7700 900123")  # how to reach them
     clinician.page.get_by_role("link", name="Build a revision").click()
     clinician.page.wait_for_url(f"**/members/{member.pk}/plans/new/")
-    # TODO(h4, builder rework): on a phone the builder is wider than the screen until the rework lands.
-    clinician.check("builder", desktop=True, may_overflow=True)
+    clinician.check("builder", desktop=True)
     clinician.says("Plan builder for Harriet Ellis", "diazepam")
     b = clinician.page
-    # TODO(h1/h4, product identity): the builder starts from the member's own products (both tablets ticked).
+    # The builder starts from the member's own products.
+    for label in TABLETS:
+        assert b.get_by_label(label, exact=True).is_checked(), label
     start = today - timedelta(days=STEADY_DAYS)
-    b.get_by_label("Start date").fill(start.isoformat())  # TODO(h4): "First day of the plan"
+    b.get_by_label("First day of the plan").fill(start.isoformat())
     b.get_by_label("Stabilisation before the first cut (days)").fill(str(STEADY_DAYS))
     b.get_by_role("button", name="Preview").click()
     preview = b.locator("#preview")
-    # TODO(h1, product identity): with the member's tablets ticked, the builder says that tablets alone cannot
-    # make 10% cuts below 9 mg a day ("add the 0.4 mg/mL solution"), and the clinician adds it.
+    # Tablets alone cannot make 10% cuts below 9 mg a day: the builder says which product to add.
+    preview.get_by_text("add the 0.4 mg/mL solution").wait_for()
+    clinician.check("builder, tablets only")
+    b.get_by_label("0.4 mg/mL solution", exact=True).check()
+    b.get_by_role("button", name="Preview").click()
     preview.get_by_text("steps from").wait_for()
-    clinician.check("builder with preview", may_overflow=True)
+    clinician.check("builder with preview")
     assert preview.locator("tbody tr").count() > 2
-    # TODO(h1, product identity): the preview says the member does not have the 0.4 mg/mL solution.
+    # ...and says that the member does not have it.
+    assert "Products the member does not have" in preview.inner_text()
+    assert "0.4 mg/mL solution" in preview.inner_text()
     b.get_by_role("button", name="Save as draft").click()
     b.wait_for_url(f"**/members/{member.pk}/plans/1/")
     clinician.check("draft revision", desktop=True)
-    clinician.says("Plan revision 1 (draft)")  # TODO(h1): "Products the member does not have", "before approval"
+    clinician.says("Plan revision 1 (draft)", "Products the member does not have", "before approval")
     b.get_by_label("Reason (recorded)").fill("Steady for a week on 10 mg a day; 10% cuts every two weeks.")
     b.get_by_role("button", name="Approve this revision").click()
     b.get_by_text("Revision 1 approved.").wait_for()
@@ -355,11 +360,12 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
 
     # The member sees the approved plan waiting for the clinician's word on the first cut, and the new product.
     me.go("/me/")
-    body = me.says("Your plan is approved", "It goes ahead only when your clinician says so.")
+    body = me.says(
+        "Your plan is approved", "It goes ahead only when your clinician says so.", "A new form of your medicine"
+    )
     assert me.page.locator("[data-state]").count() == 1
     assert me.page.locator("[data-state=approved_waiting]").count() == 1
-    assert "has not approved a plan yet" not in body
-    # TODO(h1, product identity): the member is told of the new product: "A new form of your medicine".
+    assert "0.4 mg/mL solution" in body and "has not approved a plan yet" not in body
 
     clinician.go(f"/clinic/{member.pk}/")
     first_cut = b.locator("form", has=b.get_by_role("button", name="Approve the first cut"))
@@ -369,15 +375,14 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     clinician.check("first cut approved")
     assert Program.objects.get(member=member).first_cut_approved_at is not None
     body = clinician.says("Harriet Ellis")
-    # TODO(h4, clinician pages): once approved, "Approve the first cut" is no longer offered and the suggestion
-    # no longer says the cut can go ahead "once the clinician approves it".
+    assert "Approve the first cut" not in body and "once the clinician approves it" not in body
 
     # --- 6. The pharmacist dispenses the first fill: the member's tablets, and what they must get ----------
     pharmacist.go("/pharmacy/", desktop=True)
     pharmacist.page.get_by_role("link", name="Harriet Ellis").click()
     pharmacist.page.wait_for_url(f"**/pharmacy/{member.pk}/")
     pharmacist.check("dispensing", desktop=True)
-    # TODO(h1, product identity): "Products the member does not have": the 0.4 mg/mL solution, first needed on...
+    pharmacist.says("Products the member does not have", "0.4 mg/mL solution", "first needed on")
     first_fill = pharmacist.page.locator(
         "section.card", has=pharmacist.page.get_by_role("button", name="Mark as dispensed")
     ).first
@@ -391,6 +396,7 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     # --- 7. The member, on the day of the first cut ---------------------------------------------------------
     me.go("/me/", desktop=True)
     body = me.says("Today your dose goes down", "goes down today")
+    assert "A new form of your medicine" not in body  # the pharmacist has handed it over with the first fill
     assert me.page.locator("[data-state]").count() == 1
     assert me.page.locator("[data-state=cut_day]").count() == 1
     for contradiction in ("has not approved a plan yet", "Getting steady first", "Start intake"):
@@ -418,9 +424,7 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     staff.page.get_by_label("Role").select_option("mentor")
     staff.page.get_by_role("button", name="Send invitation").click()
     staff.page.get_by_text("Invitation sent.").wait_for()
-    # TODO(h3, public site CSS): the message carries the invitation link, which does not wrap on a phone until
-    # `main { overflow-wrap: break-word }` lands.
-    staff.check("staff, mentor invited", may_overflow=True)
+    staff.check("staff, mentor invited")
     mentor = Person(chromium, base, "mentor")
     join(mentor, link_in_mail("jo.mentor@example.org", r"/join/\S+/"), "jo", "Jo Mentor")
     # TODO(h2, mentors): staff assign the mentor from "Members asking for a mentor"; until it lands, the link is
