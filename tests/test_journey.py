@@ -321,6 +321,7 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     clinician.page.get_by_role("link", name="Harriet Ellis").click()
     clinician.page.wait_for_url(f"**/clinic/{member.pk}/")
     clinician.check("the member's page", desktop=True)
+    clinician.says("Where they are: stabilising; no plan approved yet.")
     clinician.says("+44 7700 900123")  # how to reach them
     clinician.page.get_by_role("link", name="Build a revision").click()
     clinician.page.wait_for_url(f"**/members/{member.pk}/plans/new/")
@@ -374,7 +375,9 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     b.get_by_text("First cut approved.").wait_for()
     clinician.check("first cut approved")
     assert Program.objects.get(member=member).first_cut_approved_at is not None
-    body = clinician.says("Harriet Ellis")
+    # The clinician's page names the same state as the member's home will.
+    body = clinician.says("Where they are: cut day today.")
+    assert b.locator("[data-state=cut_day]").count() == 1
     assert "Approve the first cut" not in body and "once the clinician approves it" not in body
 
     # --- 6. The pharmacist dispenses the first fill: the member's tablets, and what they must get ----------
