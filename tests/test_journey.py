@@ -305,6 +305,21 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     join(pharmacist, link_in_mail("lee.pharmacy@example.org", r"/join/\S+/"), "lee", "Lee Pharmacist")
     doctor, chemist = User.objects.get(username="okafor"), User.objects.get(username="lee")
     assert member.carer(Role.CLINICIAN) == doctor and member.carer(Role.PHARMACIST) == chemist
+    # Until staff have checked their licence, carers a member invited can read but not approve or dispense.
+    clinician.go("/clinic/")
+    assert clinician.page.locator("[data-unverified]").count() == 1
+    staff.go("/staff/")
+    staff.says("Clinicians and pharmacists to verify", "invited by the member Harriet Ellis")
+    for name, licence in (("Dr Ada Okafor", "GMC 7012345"), ("Lee Pharmacist", "GPhC 2087654")):
+        card = staff.page.locator("div.card", has_text=name)
+        card.get_by_label("Licence or registration number").fill(licence)
+        card.get_by_label("Where it was issued").fill("United Kingdom")
+        card.get_by_role("button", name="Record as verified").click()
+        staff.page.get_by_text(f"{name} is verified: they can now approve and dispense.").wait_for()
+    staff.check("carers verified")
+    doctor.refresh_from_db()
+    chemist.refresh_from_db()
+    assert doctor.verified_at is not None and chemist.verified_at is not None
 
     # --- 4. A week passes -----------------------------------------------------------------------------------
     # The browser cannot wait a week: the member's check-ins of the past days are written here, steady ones
