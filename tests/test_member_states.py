@@ -110,7 +110,7 @@ def test_first_cut_waiting_for_the_clinician_after_its_date(client, cast):
     body = home(client, cast.member)
     assert state_of(body) == "approved_waiting"
     assert "They have been asked." in body
-    assert "Steady days so far: 7 of 7." in body
+    assert "Steady days so far: 7 of 7, enough for the first reduction (7 in a row)." in body
 
 
 def test_cut_day_says_which_dose_goes_down_today(client, cast):

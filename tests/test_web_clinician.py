@@ -276,7 +276,7 @@ def test_per_member_thresholds_change_the_suggestions_and_are_recorded(client, c
     client.get(f"/clinic/{cast.member.pk}/")
     assert Task.objects.filter(member=cast.member, kind="first_cut").exists()  # stable enough, by this member's rule
     login(client, cast.member)
-    assert "Steady days so far: 5 of 5." in client.get("/me/").content.decode()
+    assert "Steady days so far: 5 of 5, enough" in client.get("/me/").content.decode()
 
 
 def test_steps_are_numbered_by_their_place_so_a_hold_does_not_repeat_a_number(client, cast, approved):
