@@ -190,3 +190,10 @@ def test_fhir_sequences_follow_the_steps_even_through_a_hold(client, cast):
         by_sequence.setdefault(d.sequence, set()).add(str(d.timing.repeat.boundsPeriod.start)[:10])
     assert sorted(by_sequence) == list(range(1, len(plan.steps) + 1))
     assert [min(v) for _k, v in sorted(by_sequence.items())] == [s.start.isoformat() for s in plan.steps]
+
+
+def test_the_fills_to_act_on_come_first_and_the_rest_are_folded(client, cast, approved):
+    page = login(client, cast.pharmacist).get(f"/pharmacy/{cast.member.pk}/").content.decode()
+    head, _sep, folded = page.partition("<details>")
+    assert head.count('name="start"') == 2  # the next two fills to hand over, with their buttons
+    assert "later fills</summary>" in folded and folded.count('name="start"') >= 1

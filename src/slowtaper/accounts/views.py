@@ -128,7 +128,8 @@ def verify_carer(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(request, _("%(c)s is verified: they can now approve and dispense.") % {"c": carer})
+        done = _("they can now approve plans") if carer.role == Role.CLINICIAN else _("they can now dispense")
+        messages.success(request, _("%(c)s is verified: %(done)s.") % {"c": carer, "done": done})
     return redirect("staff")
 
 

@@ -883,10 +883,15 @@ def pharmacy_member(request: HttpRequest, member_id: int) -> HttpResponse:
         return render(request, "programs/pharmacy_member.html", {"member": member, "problem": str(exc)})
     user: User = request.user  # type: ignore[assignment]
     draft, draft_plan = _latest_draft_plan(member, user)
+    # The fills to act on come first (up to the second still to hand over); the rest of the plan is folded away,
+    # so a long plan is not a dozen screens of cards on a phone.
+    waiting = [i for i, p in enumerate(periods) if not p["fill"] or p["differs"]]
+    cut = (waiting[1] + 1) if len(waiting) > 1 else len(periods)
     context = {
         "member": member,
         "rev": rev,
-        "periods": periods,
+        "periods": periods[:cut],
+        "later": periods[cut:],
         "to_obtain": _to_obtain(user, member, rev.plan() if rev is not None else None),
         "draft_to_obtain": _to_obtain(user, member, draft_plan, draft=draft),
     }
