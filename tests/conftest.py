@@ -197,3 +197,29 @@ def board_categories():
 
     migration = importlib.import_module("slowtaper.community.migrations.0002_categories")
     migration.add(apps, None)
+
+
+def _serve_one_request_at_a_time() -> None:
+    """The browser tests' live server shares one in-memory SQLite connection between its threads (Django's
+    LiveServerThread), so two overlapping requests from one page (an htmx preview fired by a change of field, and
+    the form's own submit) could race on it ("no such savepoint") and leave the database locked for every later
+    test. A real deployment has a connection per request; here the live server serves one request at a time."""
+    import threading
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class OneAtATime(ThreadedWSGIServer):
+        def set_app(self, application):  # type: ignore[no-untyped-def]
+            lock = threading.Lock()
+
+            def serially(environ, start_response):  # type: ignore[no-untyped-def]
+                with lock:
+                    return application(environ, start_response)
+
+            super().set_app(serially)
+
+    LiveServerThread.server_class = OneAtATime
+
+
+_serve_one_request_at_a_time()
