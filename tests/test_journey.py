@@ -300,12 +300,15 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     assert clinician.page.locator("[data-unverified]").count() == 1
     staff.go("/staff/")
     staff.says("Clinicians and pharmacists to verify", "invited by the member Harriet Ellis")
-    for name, licence in (("Dr Ada Okafor", "GMC 7012345"), ("Lee Pharmacist", "GPhC 2087654")):
+    for name, licence, opens in (
+        ("Dr Ada Okafor", "GMC 7012345", "they can now approve plans"),
+        ("Lee Pharmacist", "GPhC 2087654", "they can now dispense"),
+    ):
         card = staff.page.locator("div.card", has_text=name)
         card.get_by_label("Licence or registration number").fill(licence)
         card.get_by_label("Where it was issued").fill("United Kingdom")
         card.get_by_role("button", name="Record as verified").click()
-        staff.page.get_by_text(f"{name} is verified: they can now approve and dispense.").wait_for()
+        staff.page.get_by_text(f"{name} is verified: {opens}.").wait_for()
     staff.check("carers verified")
     doctor.refresh_from_db()
     chemist.refresh_from_db()
