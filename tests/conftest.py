@@ -223,3 +223,34 @@ def _serve_one_request_at_a_time() -> None:
 
 
 _serve_one_request_at_a_time()
+
+
+# --- the real browser for browser tests (tests/test_browser.py, tests/test_journey.py) -----------------------
+
+CHROMIUM = __import__("shutil").which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright. Under CI a missing Chromium fails (`.ci/run` installs it); on a
+    developer's machine without it the browser tests skip with a message saying how to install it."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing under CI: .ci/run should have installed Debian's chromium package")
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium); browser tests skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

@@ -7,7 +7,6 @@ machine without Chromium they skip with a message saying how to install it.
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import timedelta
 
 import pytest
@@ -19,30 +18,6 @@ pytestmark = pytest.mark.browser
 
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing under CI: .ci/run should have installed Debian's chromium package")
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium); browser tests skipped")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ done). Everything the member does is done through the pages.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from datetime import timedelta
@@ -23,7 +22,7 @@ import pytest
 from django.core import mail
 
 from conftest import PASSWORD, make_user
-from test_browser import ARGS, CHROMIUM, serious
+from test_browser import serious
 
 pytestmark = pytest.mark.browser
 
@@ -38,20 +37,6 @@ STEADY_DAYS = 7
 # Pages that every carer meets in the same state: axe runs on the first visit only (the test stays quick).
 ONCE = {"log in", "two-step login", "join", "two-step login setup", "recovery codes"}
 CHECKED_ONCE: set[str] = set()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing under CI: .ci/run should have installed Debian's chromium package")
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium); browser tests skipped")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 class Person:
@@ -161,7 +146,7 @@ def join(person: Person, path: str, username: str, name: str) -> None:
     person.check("recovery codes")
 
 
-def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server, chromium, transactional_db):
+def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server, browser, transactional_db):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from slowtaper.accounts.models import Role, User
@@ -176,7 +161,7 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     TOTPDevice.objects.create(user=staff_user, name="authenticator", confirmed=True)
 
     # --- 1. A visitor in London finds the program and writes in ---------------------------------------------
-    visitor = Person(chromium, base, "visitor")
+    visitor = Person(browser, base, "visitor")
     visitor.go("/", desktop=True)
     visitor.says("Come off benzodiazepines slowly", "Get steady first.", "Your own clinician decides.")
     visitor.page.get_by_role("link", name="Write to us").first.click()
@@ -200,7 +185,7 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     assert (request.email, request.country, request.time_zone) == ("harriet@example.org", COUNTRY, ZONE)
 
     # --- 2. Staff (password and authenticator code): the request in the queue, an account for the person ----
-    staff = Person(chromium, base, "staff")
+    staff = Person(browser, base, "staff")
     log_in(staff, "sam")
     pass_code(staff, staff_user)
     staff.go("/staff/requests/", desktop=True)
@@ -215,7 +200,7 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     assert (member.role, member.region, member.time_zone) == (Role.MEMBER, REGION, ZONE)
 
     # --- 3. The member: a password, the intake with the tablets they have, a check-in, their carers --------
-    me = Person(chromium, base, "member")
+    me = Person(browser, base, "member")
     me.go(link_in_mail("harriet@example.org", r"/accounts/reset/\S+/"))
     me.says("Choose a new password")
     me.page.get_by_label("New password:", exact=True).fill(PASSWORD)
@@ -289,9 +274,9 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     me.page.get_by_text("Our staff will choose one and email you.").wait_for()
     me.check("care team, invitations sent", desktop=True)
 
-    clinician = Person(chromium, base, "clinician")
+    clinician = Person(browser, base, "clinician")
     join(clinician, link_in_mail("dr.okafor@example.org", r"/join/\S+/"), "okafor", "Dr Ada Okafor")
-    pharmacist = Person(chromium, base, "pharmacist")
+    pharmacist = Person(browser, base, "pharmacist")
     join(pharmacist, link_in_mail("lee.pharmacy@example.org", r"/join/\S+/"), "lee", "Lee Pharmacist")
     doctor, chemist = User.objects.get(username="okafor"), User.objects.get(username="lee")
     assert member.carer(Role.CLINICIAN) == doctor and member.carer(Role.PHARMACIST) == chemist
@@ -439,7 +424,7 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     staff.page.get_by_role("button", name="Send invitation").click()
     staff.page.get_by_text("Invitation sent.").wait_for()
     staff.check("staff, mentor invited")
-    mentor = Person(chromium, base, "mentor")
+    mentor = Person(browser, base, "mentor")
     join(mentor, link_in_mail("jo.mentor@example.org", r"/join/\S+/"), "jo", "Jo Mentor")
     staff.page.get_by_role("link", name="choose a mentor").click()
     staff.page.wait_for_url(f"**/staff/members/{member.pk}/mentor/")
@@ -463,7 +448,7 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
 
     # --- The key pages again at desktop width: nothing wider than the window, axe clean ---------------------
     for person in (visitor, staff, me, clinician, pharmacist, mentor):
-        wide = chromium.new_context(viewport=DESKTOP, storage_state=person.context.storage_state())
+        wide = browser.new_context(viewport=DESKTOP, storage_state=person.context.storage_state())
         page = wide.new_page()
         for path in person.desktop:
             page.goto(base + path)

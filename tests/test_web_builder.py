@@ -11,17 +11,7 @@ import pytest
 
 from conftest import TODAY, give_intake, give_plan, login
 from slowtaper.programs.forms import PlanBuilderForm
-
-BUILD = {
-    "method": "percent",
-    "step": "10",
-    "every_days": "14",
-    "start": "2027-02-11",
-    "stabilise_days": "0",
-    "cut_order": "evening-last",
-    "max_step_percent": "10",
-    "min_step_days": "14",
-}
+from test_web_clinician import BUILD
 
 
 def settings(client, member) -> dict:

@@ -332,7 +332,7 @@ class Program(models.Model):
         if today is None or current is None:
             return None
         plan = current.plan()
-        first = next((s for s in plan.steps if s.kind not in ("stabilise", "hold")), None)
+        first = plan.first_cut
         if first is None or first.start >= today:
             return None
         moved = postpone_first_cut(plan, today + timedelta(days=1))

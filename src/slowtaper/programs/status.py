@@ -200,10 +200,6 @@ class MemberDay:
         return self.concern is not None
 
 
-def _first_cut(plan: Plan) -> Step | None:
-    return next((s for s in plan.steps if s.kind not in ("stabilise", "hold")), None)
-
-
 def _provisional_plan(intake: Intake, today: date) -> Plan | None:
     """The intake regimen as a plan that only stabilises: lets the stabilisation gate count stable days before a
     plan is approved. Built from the member's own products; when those cannot make their current doses (the
@@ -229,7 +225,7 @@ def scheduled_step(program: Program, plan: Plan, day: date) -> tuple[Step | None
     """The step whose doses the member takes on `day`, and whether it is held back because the clinician has
     not approved the first cut: the software never tells anyone to cut before that approval."""
     step = plan.step_on(day)
-    first = _first_cut(plan)
+    first = plan.first_cut
     if first is None or program.first_cut_approved_at is not None or day < first.start or step is None:
         return step, False
     if step.number < first.number:
@@ -307,7 +303,7 @@ def member_day(member: User, today: date) -> MemberDay:
         day.next_change = _next_change(plan, step, today, day.waiting_first_cut)
         if not day.waiting_first_cut and step.start == today:
             day.changes_today = _dose_changes(plan, step)
-    first = _first_cut(plan)
+    first = plan.first_cut
     if first is not None and (day.waiting_first_cut or today < first.start):
         before = sum((step.daily_mg() if step is not None else plan.current_daily_mg()).values(), Decimal(0))
         after = sum(first.daily_mg().values(), Decimal(0))

@@ -471,7 +471,8 @@ def approve(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
         return redirect("revision", member.pk, number)
     program, _created = Program.objects.get_or_create(member=member)
     try:
-        starts_with_cut = rev.plan().steps[0].kind not in ("stabilise", "hold")
+        plan = rev.plan()
+        starts_with_cut = plan.first_cut is plan.steps[0]
     except TaperError as exc:
         messages.error(request, _("This plan cannot be approved: %(e)s") % {"e": _said(exc)})
         return redirect("revision", member.pk, number)
@@ -624,7 +625,7 @@ def _first_cut_waiting(program: Program, plan: Plan | None) -> bool:
     """Whether there is a first cut to approve: an approved plan that cuts, and no approval of the first cut."""
     if plan is None or program.first_cut_approved_at is not None:
         return False
-    return any(s.kind not in ("stabilise", "hold") for s in plan.steps)
+    return plan.first_cut is not None
 
 
 def _record_chart(member: User, basis: Plan | None, today: date, with_dose: bool = True) -> Any:

@@ -165,6 +165,12 @@ class Plan:
         return self.steps[-1].end
 
     @property
+    def first_cut(self) -> Step | None:
+        """The step of the first reduction (None for a plan that never cuts): the first that is neither the
+        stabilisation before it nor a hold."""
+        return next((s for s in self.steps if s.kind not in ("stabilise", "hold")), None)
+
+    @property
     def drugs(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
         for s in self.steps:

@@ -55,7 +55,8 @@ def postpone_first_cut(plan: Plan, on: date) -> Plan:
     before the first cut is lengthened, or, when the plan starts with its first cut, the whole plan moves. For a
     first cut approved after its planned day: taken on the old dates, the next cut would come sooner than the
     step length the plan was checked against."""
-    first = next((i for i, s in enumerate(plan.steps) if s.kind not in ("stabilise", "hold")), None)
+    cut = plan.first_cut
+    first = None if cut is None else plan.steps.index(cut)
     if first is None:
         raise InvalidInput("this plan has no cut to postpone")
     delay = (on - plan.steps[first].start).days
