@@ -254,3 +254,25 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
+
+
+def authenticator_code(shown_key: str, step: int = 0) -> str:
+    """The code an authenticator app shows now for the key the setup page shows (base32, grouped by four), as a
+    person's phone computes it: RFC 6238 with 30-second steps and six digits. `step` looks one window ahead,
+    for a code this window already used."""
+    import base64
+
+    from django_otp.oath import totp
+
+    key = "".join(shown_key.split())
+    secret = base64.b32decode(key + "=" * (-len(key) % 8))
+    return f"{totp(secret, 30, 0, 6, step):06d}"
+
+
+def shown_key(html: str) -> str:
+    """The key as the MFA setup page shows it, for a person who types it into their app."""
+    import re
+
+    found = re.search(r'<code id="totp-key">([A-Z2-7 ]+)</code>', html)
+    assert found, "the setup page shows no key"
+    return found.group(1)

@@ -13,7 +13,7 @@ from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from conftest import PASSWORD
+from conftest import PASSWORD, authenticator_code, shown_key
 from slowtaper.accounts.models import SessionRecord
 
 
@@ -29,8 +29,7 @@ def set_up_mfa(client, user) -> tuple[TOTPDevice, list[str]]:
     password_login(client, user)
     page = client.get("/accounts/mfa/setup/")
     assert page.status_code == 200
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
-    response = client.post("/accounts/mfa/setup/", {"code": code_for(device)})
+    response = client.post("/accounts/mfa/setup/", {"code": authenticator_code(shown_key(page.content.decode()))})
     assert response.status_code == 200
     codes = re.findall(r"<code>([0-9a-f]{10})</code>", response.content.decode())
     return TOTPDevice.objects.get(user=user, confirmed=True), codes
@@ -43,13 +42,13 @@ def test_a_clinician_cannot_open_anything_before_setting_up_mfa(client, cast, ap
         assert client.get(url)["Location"] == "/accounts/mfa/setup/"
     page = client.get("/accounts/mfa/setup/").content.decode()
     assert "<svg" in page and "Key" in page
-    device = TOTPDevice.objects.get(user=cast.clinician, confirmed=False)
-    wrong = client.post("/accounts/mfa/setup/", {"code": "000000" if code_for(device) != "000000" else "111111"})
+    right = authenticator_code(shown_key(page))
+    wrong = client.post("/accounts/mfa/setup/", {"code": "000000" if right != "000000" else "111111"})
     assert wrong.status_code == 400 and "did not match" in wrong.content.decode()
-    throttled = client.post("/accounts/mfa/setup/", {"code": code_for(device)})
+    throttled = client.post("/accounts/mfa/setup/", {"code": right})
     assert "Too many wrong codes" in throttled.content.decode()  # wrong codes slow the next try down
     frozen.shift(timedelta(seconds=2))
-    device, codes = set_up_mfa(client, cast.clinician)
+    _device, codes = set_up_mfa(client, cast.clinician)
     assert len(codes) == 10 and len(set(codes)) == 10
     assert client.get("/clinic/").status_code == 200
 
@@ -221,3 +220,22 @@ def test_long_passphrases_are_accepted_and_hashed_with_argon2(password, settings
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     hashed = make_password(password)
     assert hashed.startswith("argon2") and check_password(password, hashed)
+
+
+def test_opening_the_setup_page_writes_nothing_and_a_reload_keeps_the_key(client, cast, frozen):
+    password_login(client, cast.clinician)
+    first = shown_key(client.get("/accounts/mfa/setup/").content.decode())
+    again = shown_key(client.get("/accounts/mfa/setup/").content.decode())
+    assert first == again  # the app scanned on the first visit still works after a refresh
+    assert not TOTPDevice.objects.filter(user=cast.clinician).exists()  # reading changes nothing
+    wrong = client.post("/accounts/mfa/setup/", {"code": "12345x"})
+    assert wrong.status_code == 400 and not TOTPDevice.objects.filter(user=cast.clinician).exists()
+    frozen.shift(timedelta(seconds=2))
+    client.post("/accounts/mfa/setup/", {"code": authenticator_code(first)})
+    device = TOTPDevice.objects.get(user=cast.clinician)
+    assert device.confirmed and device.name == "authenticator"
+    # The code that proved the app has the key cannot log in again.
+    client.post("/accounts/logout/")
+    password_login(client, cast.clinician)
+    reused = client.post("/accounts/mfa/", {"code": authenticator_code(first), "next": "/clinic/"})
+    assert reused.status_code == 400

@@ -5,7 +5,9 @@ codes slow further tries down, and each recovery code works once."""
 from __future__ import annotations
 
 import base64
+import math
 import secrets
+import time
 
 import segno
 from django import forms
@@ -20,8 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from .models import Role, User
 from .security import mfa_required
@@ -100,38 +103,72 @@ def verify(request: HttpRequest) -> HttpResponse:
     )
 
 
+SETUP_KEY = "mfa_setup_key"
+SETUP_TRIES = "mfa_setup_tries"
+
+
+def _setup_wait(request: HttpRequest) -> int:
+    """Seconds before the next code may be tried: doubling after each wrong code, as django-otp throttles a
+    device (the key is the person's own, so this only slows typing mistakes down, as login does)."""
+    tries = request.session.get(SETUP_TRIES)
+    if not tries:
+        return 0
+    count, last = tries
+    return max(0, math.ceil(last + 2 ** (count - 1) - time.time()))
+
+
+def _confirm(user: User, key: str, code: str) -> TOTPDevice | None:
+    """The new confirmed authenticator if `code` is the key's code now (one step either side for a slow
+    phone), else None. Nothing is written for a wrong code."""
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    device = TOTPDevice(user=user, name="authenticator", key=key, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if not totp.verify(int(code), device.tolerance):
+        return None
+    device.last_t = totp.t()  # this code cannot be used again to log in
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()  # an earlier authenticator, or one left half set up
+        device.save()
+    return device
+
+
 @login_required
 def setup(request: HttpRequest) -> HttpResponse:
-    """Add an authenticator: scan the code (or type the key), then prove it works with one code."""
+    """Add an authenticator: scan the code (or type the key), then prove it works with one code. The new key
+    lives in the session until a code proves the app has it, so opening this page writes nothing to the
+    database; a reload shows the same key, and a new login a new one."""
     user: User = request.user  # type: ignore[assignment]
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists() and not user.is_verified():  # type: ignore[attr-defined]
         return redirect("mfa_verify")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    key = request.session.get(SETUP_KEY)
+    if not key:
+        key = request.session[SETUP_KEY] = default_key()
     form = CodeForm(request.POST if request.method == "POST" else None)
-    allowed, _info = device.verify_is_allowed()
-    if request.method == "POST" and form.is_valid() and not allowed:
+    if request.method == "POST" and form.is_valid() and _setup_wait(request):
         form.add_error("code", _("Too many wrong codes. Wait a minute and try again."))
     elif request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
-            with transaction.atomic():
-                TOTPDevice.objects.filter(user=user, confirmed=True).delete()
-                device.confirmed = True
-                device.save()
-                codes = _new_recovery_codes(user)
+        device = _confirm(user, key, form.cleaned_data["code"])
+        if device is not None:
+            codes = _new_recovery_codes(user)
+            request.session.pop(SETUP_KEY, None)
+            request.session.pop(SETUP_TRIES, None)
             otp_login(request, device)
             return render(request, "accounts/mfa_codes.html", {"codes": codes, "first": True})
+        count = (request.session.get(SETUP_TRIES) or [0, 0])[0]
+        request.session[SETUP_TRIES] = [count + 1, time.time()]
         form.add_error("code", _("That code did not match. Check the time on your phone and try the newest code."))
-    key = base64.b32encode(device.bin_key).decode().rstrip("=")
-    qr = segno.make(device.config_url, error="m").svg_inline(scale=5, title=_("QR code for your authenticator app"))
+    pending = TOTPDevice(user=user, name="authenticator", key=key)
+    shown = base64.b32encode(pending.bin_key).decode().rstrip("=")
+    qr = segno.make(pending.config_url, error="m").svg_inline(scale=5, title=_("QR code for your authenticator app"))
     return render(
         request,
         "accounts/mfa_setup.html",
         {
             "form": form,
             "qr": qr,
-            "key": " ".join(key[i : i + 4] for i in range(0, len(key), 4)),
+            "key": " ".join(shown[i : i + 4] for i in range(0, len(shown), 4)),
             "required": mfa_required(user),
         },
         status=400 if form.errors else 200,
