@@ -119,3 +119,18 @@ def test_an_unverified_carer_is_told_why_approvals_wait(client, cast, approved):
     for path in ("/clinic/", f"/clinic/{cast.member.pk}/", f"/members/{cast.member.pk}/plans/1/"):
         assert "data-unverified" in login(client, cast.clinician).get(path).content.decode(), path
     assert "data-unverified" not in login(client, cast.other_clinician).get("/clinic/").content.decode()
+
+
+def test_an_unverified_clinician_cannot_mark_a_red_flag_dealt_with(client, cast, approved):
+    """Closing a red flag's task takes it off the clinician's list and out of the suggestion: a decision, so
+    a clinician a member minted cannot silence one."""
+    from slowtaper.programs.models import Task
+
+    flag = Task.objects.create(member=cast.member, kind=Task.Kind.RED_FLAG, key="2027-02-10", text="seizure")
+    cast.clinician.verified_at = None
+    cast.clinician.save(update_fields=["verified_at"])
+    login(client, cast.clinician)
+    page = client.post(f"/clinic/{cast.member.pk}/tasks/{flag.pk}/done/", follow=True)
+    assert "has not been verified" in page.content.decode()
+    flag.refresh_from_db()
+    assert flag.done_at is None

@@ -13,7 +13,8 @@ Actions on a member's record, and who may take them:
 
 A clinician or pharmacist reads with these rights from the moment they are linked, but approves and dispenses
 only once staff have verified their licence or registration (`require_verified`, called by every transition
-that decides: plan approval, the first cut, thresholds, marking a fill dispensed).
+that decides: plan approval, the first cut, thresholds, marking a task such as a red flag dealt with, marking a
+fill dispensed).
     export          the member; linked clinician                 PDF, CSV, ICS, FHIR of the member's record
     care_team       staff                                        choose or change the member's mentor (staff
                                                                  see who the mentor is, not the record)

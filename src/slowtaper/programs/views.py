@@ -820,7 +820,12 @@ def task_done(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     member = member_for(request, member_id, "decide")
     task = get_object_or_404(Task, member=member, pk=pk, done_at__isnull=True)
-    task.close(user)
+    try:
+        require_verified(user)  # marking a red flag dealt with silences it: a decision like any other
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        task.close(user)
     return redirect("clinic_member", member.pk)
 
 
