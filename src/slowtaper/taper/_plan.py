@@ -8,10 +8,10 @@ violation. Nothing here reads a clock: the start date is an argument.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import pairwise
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from itertools import pairwise
 
 from ._catalogue import OLDER_ADULT_AGE, Drug, Product, _plain, catalogue
 from ._exceptions import DoseNotAchievable, GuardrailViolation, InvalidInput
@@ -903,7 +903,9 @@ def _crossover_rules(req: PlanRequest, drug: Drug, equivalence: str) -> list[str
     name = drug.name.lower()
     ceiling = crossover_ceiling()
     problems: list[tuple[str, str, str]] = []  # (rule, refusal, note when overridden)
+    flag = '--crossover-override "reason"'
     if ceiling is not None and full > ceiling:
+        below = _plain((ceiling / ratio).quantize(Decimal("0.001"), ROUND_DOWN))
         why = (
             f"above the {_plain(ceiling)} mg/day this program allows in a switch (a program choice: the Ashton "
             f"Manual's schedules start no higher than diazepam {_plain(ceiling)} mg/day)"
@@ -912,8 +914,8 @@ def _crossover_rules(req: PlanRequest, drug: Drug, equivalence: str) -> list[str
             (
                 "crossover-ceiling",
                 f"switching {_plain(total)} mg/day of {name} gives {_plain(full)} mg/day of diazepam ({equivalence}), "
-                f"{why}: taper {name} directly to {_plain((ceiling / ratio).quantize(Decimal('0.001'), ROUND_DOWN))} mg/day or below first and switch from "
-                'there, or record the clinician\'s reason for a larger diazepam dose with --crossover-override "reason"',
+                f"{why}: taper {name} directly to {below} mg/day or below first and switch from there, or record "
+                f"the clinician's reason for a larger diazepam dose with {flag}",
                 f"DIAZEPAM ABOVE THE CEILING: this switch reaches up to {_plain(full)} mg/day of diazepam, {why}.",
             )
         )
@@ -923,7 +925,7 @@ def _crossover_rules(req: PlanRequest, drug: Drug, equivalence: str) -> list[str
                 "crossover-liver",
                 f"with liver disease, avoid a switch to diazepam without specialist advice (PrescQIPP): taper {name} "
                 "directly, or ask a specialist (oxazepam or lorazepam are preferred in liver disease; this engine "
-                'switches only to diazepam); to switch anyway, record the specialist\'s advice with --crossover-override "reason"',
+                f"switches only to diazepam); to switch anyway, record the specialist's advice with {flag}",
                 "LIVER DISEASE: this plan switches to diazepam, which PrescQIPP advises against in liver disease "
                 "without specialist advice (oxazepam or lorazepam are preferred).",
             )
