@@ -188,3 +188,14 @@ def test_the_cli_takes_the_new_inputs_and_prints_their_notes(capsys):
     assert data["request"]["age"] == 70 and data["request"]["switch_order"] == "morning-first"
     assert data["request"]["slow_end"] is True
     assert any("Beers" in w for w in data["warnings"])
+
+
+def test_a_revised_plan_says_the_final_stop_note_once_and_for_itself():
+    from datetime import timedelta
+
+    from slowtaper.taper import return_to_previous
+
+    plan = build_plan(make_request())
+    revised = return_to_previous(plan, plan.steps[3].start + timedelta(days=2), D(2))
+    notes = [w for w in revised.warnings if w.startswith("Modelled: the final stop")]
+    assert len(notes) == 1

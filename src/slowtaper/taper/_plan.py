@@ -37,6 +37,8 @@ MIN_STAGE_DAYS = 7
 # already cut), so from 14 days at the start to nearly 28 at the end. A PROGRAM CHOICE: the ends are the 2025 joint
 # guideline's interval of 2-4 weeks; that guideline's advice to slow near the end is recalled, not re-read.
 SLOW_END_MAX_FACTOR = Decimal(2)
+# How the note on a final stop that is the plan's largest modelled occupancy drop begins.
+FINAL_STOP_NOTE = "Modelled: the final stop"
 
 
 @dataclass(frozen=True)
@@ -954,7 +956,7 @@ def final_occupancy_drop(plan: Plan) -> str | None:
         return None
     last = ", ".join(f"{_plain(mg)} mg/day of {d}" for d, mg in plan.steps[-1].daily_mg().items())
     return (
-        f"Modelled: the final stop, from {last}, is the largest drop in modelled receptor occupancy of this plan "
+        f"{FINAL_STOP_NOTE}, from {last}, is the largest drop in modelled receptor occupancy of this plan "
         f"(about {round(final)} percentage points, against at most {round(max(earlier, Decimal(0)))} at any "
         f"earlier cut; a steady-state model with EC50 {_plain(req.ec50_de_mg)} mg/day diazepam-equivalent, an "
         "unverified setting). Consider holding the last dose longer before the stop."
