@@ -67,6 +67,7 @@ def test_public_surface_is_pinned():
             "DoseNotAchievable",
             "Drug",
             "EQUIVALENCE_SOURCES",
+            "SWITCH_ORDERS",
             "Emergency",
             "Figure",
             "Finding",

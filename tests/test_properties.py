@@ -150,10 +150,86 @@ def test_crossover_with_default_products_is_safe_and_reaches_zero(drug, region, 
     except DoseNotAchievable as exc:
         assert "staged" in str(exc)
         return
+    except GuardrailViolation as exc:
+        # Refused only above the diazepam ceiling, with what to do instead.
+        assert exc.rule == "crossover-ceiling" and "taper" in str(exc), exc
+        assert unit * count * 10 / cat.drug(drug).equivalent_mg(source) > 40
+        return
     assert_safe(plan)
     assert plan.stops
     stage_days = [s.days for s in plan.steps if s.kind == "crossover"]
     assert len(stage_days) >= 2 and sum(stage_days) >= 14
+
+
+@SETTINGS
+@given(
+    drug=st.sampled_from(["clonazepam", "alprazolam", "lorazepam", "oxazepam", "temazepam", "zolpidem"]),
+    source=st.sampled_from(["ashton", "nhsscot", "vadod"]),
+    count=st.integers(1, 12),
+    evening=st.booleans(),
+    age=st.one_of(st.none(), st.integers(18, 100)),
+    liver=st.booleans(),
+    override=st.sampled_from([None, "specialist advice on record"]),
+)
+def test_no_crossover_exceeds_the_ceiling_or_ignores_liver_disease_without_an_override(
+    drug, source, count, evening, age, liver, override
+):
+    cat = catalogue()
+    eq = cat.drug(drug).equivalence.get(source)
+    assume(eq is not None and eq.value is not None)
+    region = next(r for r in REGIONS if cat.default_products(drug, r))
+    unit = max(p.strength_mg or D(0) for p in cat.default_products(drug, region))
+    assume(unit * count * 10 / cat.drug(drug).equivalent_mg(source) <= 300)
+    regimen = ((time(8), unit * count), (time(22), unit * count)) if evening else ((time(22), unit * count),)
+    request = make_request(
+        drug=drug,
+        regimen=regimen,
+        region=region,
+        method="crossover",
+        equivalence=source,
+        age=age,
+        liver_disease=liver,
+        crossover_override=override,
+        every_days=28,
+    )
+    try:
+        plan = build_plan(request)
+    except (DoseNotAchievable, InvalidInput):
+        return
+    except GuardrailViolation as exc:
+        assert override is None or exc.rule not in ("crossover-ceiling", "crossover-liver"), exc
+        return
+    top = max(s.daily_mg().get("diazepam", D(0)) for s in plan.steps)
+    if override is None:
+        assert top <= 40 and not liver
+    else:
+        assert any(override in w for w in plan.warnings) == (top > 40 or liver)
+    # Stages are never shorter than about 5 half-lives of either drug at this age.
+    floor = max(cat.drug(drug).min_step_days(age), cat.drug("diazepam").min_step_days(age))
+    assert all(s.days >= floor for s in plan.steps if s.kind == "crossover")
+    # The evening dose is switched first.
+    first = next(s for s in plan.steps if s.kind == "crossover")
+    assert [d.time for d in first.doses if d.drug == "diazepam"] == [time(22)]
+
+
+@SETTINGS
+@given(
+    count=st.integers(1, 16),
+    every=st.sampled_from([14, 21, 28]),
+    method=st.sampled_from(["percent", "hyperbolic"]),
+)
+def test_slower_near_the_end_never_shortens_a_step_and_keeps_every_guardrail(count, every, method):
+    regimen = ((time(22), D("0.25") * count),)
+    try:
+        plain = build_plan(make_request(regimen=regimen, every_days=every, method=method))
+    except DoseNotAchievable:
+        assume(False)
+    slow = build_plan(make_request(regimen=regimen, every_days=every, method=method, slow_end=True))
+    assert_safe(slow)
+    cuts = [s for s in slow.steps if s.kind == "reduce"]
+    assert [s.daily_mg() for s in cuts] == [s.daily_mg() for s in plain.steps if s.kind == "reduce"]
+    lengths = [s.days for s in cuts]
+    assert lengths == sorted(lengths) and all(every <= d <= 2 * every for d in lengths)
 
 
 @SETTINGS

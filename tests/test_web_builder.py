@@ -79,6 +79,7 @@ MESSAGES = {
     "a switch with no equivalence table": {"method": "crossover", "step": "5"},
     "cuts closer than the shortest step": {"every_days": "10"},
     "steps shorter than half-lives": {"min_step_days": "3"},
+    "a switch with liver disease": {"method": "crossover", "equivalence": "ashton", "liver_disease": "on"},
 }
 
 
@@ -119,3 +120,54 @@ def test_the_revision_page_names_fields_not_options(client, cast, approved):
     body = client.get(f"/members/{cast.member.pk}/plans/1/").content.decode()
     assert "Assumptions and sources" in body and "diazepam equivalence" in body
     assert "--" not in body.replace("<!--", "").replace("-->", "")
+
+
+# --- the person and the switch (issue 14) ----------------------------------------------------------------------
+
+
+def test_the_builder_takes_age_and_liver_disease_from_the_intake(client, cast):
+    give_intake(cast.member, age=71, conditions=["liver"])
+    login(client, cast.clinician)
+    got = settings(client, cast.member)
+    assert got["age"] == 71 and got["liver_disease"] is True
+    assert got["switch_order"] == "evening-first" and got["slow_end"] is False
+
+
+def test_a_clinician_records_why_a_switch_goes_ahead_with_liver_disease_and_the_revision_shows_it(client, cast):
+    give_intake(cast.member, conditions=["liver"])
+    login(client, cast.clinician)
+    url = f"/members/{cast.member.pk}/plans/new/"
+    switch = {**BUILD, "method": "crossover", "equivalence": "ashton", "liver_disease": "on", "age": "45"}
+    refused = client.post(url, switch).content.decode()
+    assert "specialist advice" in refused and "“Switch override reason”" in refused
+    reason = "hepatology advice 3 Feb: diazepam acceptable"
+    response = client.post(url, {**switch, "crossover_override": reason, "slow_end": "on", "save": "1"})
+    assert response.status_code == 302
+    from slowtaper.programs.models import PlanRevision
+
+    rev = PlanRevision.objects.get(member=cast.member)
+    request = rev.data["request"]
+    assert request["liver_disease"] is True and request["age"] == 45 and request["slow_end"] is True
+    assert request["crossover_override"] == reason and request["switch_order"] == "evening-first"
+    page = client.get(response["Location"]).content.decode()
+    assert "LIVER DISEASE" in page and reason in page
+    assert "largest drop in modelled receptor occupancy" in page
+
+
+def test_a_members_proposal_keeps_the_liver_disease_from_the_intake(client, cast):
+    give_intake(cast.member, conditions=["liver"])
+    login(client, cast.member)
+    url = f"/members/{cast.member.pk}/plans/new/"
+    page = client.get(url).content.decode()
+    assert 'name="liver_disease"' not in page and 'name="crossover_override"' not in page
+    # A posted value is ignored: the request carries the intake's answer.
+    form = PlanBuilderForm(
+        {**BUILD, "method": "crossover", "liver_disease": "", "age": "30"},
+        region="US",
+        drug="clonazepam",
+        clinician=False,
+        person={"age": 45, "liver_disease": True},
+    )
+    assert form.is_valid(), form.errors
+    request = form.request("clonazepam", ((time(8), Decimal(1)),), "US")
+    assert request.liver_disease is True and request.age == 45

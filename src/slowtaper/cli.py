@@ -290,7 +290,24 @@ def plan(
     ec50: Annotated[str, typer.Option(help="Hyperbolic EC50, mg/day diazepam-equivalent (modelled).")] = "1mg",
     emax: Annotated[str, typer.Option(help="Hyperbolic Emax (modelled).")] = "100%",
     stages: Annotated[int, typer.Option(help="Crossover stages.")] = 4,
-    stage_days: Annotated[str, typer.Option(help="Days per crossover stage.")] = "7d",
+    stage_days: Annotated[
+        str | None,
+        typer.Option(help="Days per crossover stage (default: about 5 half-lives of the slower drug, at least 7)."),
+    ] = None,
+    switch_order: Annotated[
+        str, typer.Option(help="Crossover: evening-first (as Ashton's schedules) or morning-first.")
+    ] = "evening-first",
+    crossover_override: Annotated[
+        str | None,
+        typer.Option(help="Clinician's reason to switch above the diazepam ceiling or with liver disease."),
+    ] = None,
+    age: Annotated[int | None, typer.Option(help="The person's age in years (from 65: older-adult rules).")] = None,
+    liver_disease: Annotated[
+        bool, typer.Option("--liver-disease", help="The person has liver disease (no diazepam switch without advice).")
+    ] = False,
+    slow_end: Annotated[
+        bool, typer.Option("--slow-end", help="Lengthen the steps as the dose falls (slower near the end).")
+    ] = False,
     diazepam_products: Annotated[str | None, typer.Option(help="Crossover: diazepam products on hand.")] = None,
     custom: Annotated[Path | None, typer.Option(help="Custom steps CSV: days plus daily_mg or dose times.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
@@ -353,7 +370,12 @@ def request_from_options(o: dict[str, Any]) -> PlanRequest:
         override=o["override"],
         stop_override=o.get("stop_override"),
         crossover_stages=o["stages"],
-        crossover_stage_days=parse_days(o["stage_days"], "--stage-days"),
+        crossover_stage_days=parse_days(o["stage_days"], "--stage-days") if o.get("stage_days") else None,
+        switch_order=o.get("switch_order", "evening-first"),
+        crossover_override=o.get("crossover_override"),
+        age=o.get("age"),
+        liver_disease=bool(o.get("liver_disease", False)),
+        slow_end=bool(o.get("slow_end", False)),
         custom_csv=custom_text,
     )
 

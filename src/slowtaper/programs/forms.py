@@ -17,6 +17,7 @@ from slowtaper.taper import (
     CUT_ORDERS,
     EQUIVALENCE_SOURCES,
     METHODS,
+    SWITCH_ORDERS,
     PlanRequest,
     Product,
     ScreenAnswers,
@@ -221,6 +222,10 @@ CUT_ORDER_LABELS = {
     "evening-last": _("Evening dose last"),
     "morning-last": _("Morning dose last"),
 }
+SWITCH_ORDER_LABELS = {
+    "evening-first": _("Evening dose first (as Ashton's schedules)"),
+    "morning-first": _("Morning dose first"),
+}
 EQUIVALENCE_LABELS = {"ashton": _("Ashton manual"), "vadod": _("VA/DoD guideline"), "nhsscot": _("NHS Scotland")}
 
 
@@ -262,6 +267,39 @@ class PlanBuilderForm(forms.Form):
         label=_("Daily micro-steps"),
         help_text=_("Each cut spread over the days of its step in small daily reductions; needs a liquid."),
     )
+    slow_end = forms.BooleanField(
+        required=False,
+        label=_("Slower near the end"),
+        help_text=_("Steps lengthen as the dose falls, up to twice the days between cuts near the end."),
+    )
+    switch_order = forms.ChoiceField(
+        label=_("Switch to diazepam: which dose first"),
+        choices=[(c, SWITCH_ORDER_LABELS[c]) for c in SWITCH_ORDERS],
+        initial="evening-first",
+        required=False,
+        help_text=_("Only for the switch to diazepam."),
+    )
+    age = forms.IntegerField(
+        label=_("Age in years"),
+        required=False,
+        min_value=16,
+        max_value=120,
+        help_text=_("From 65: older-adult notes, and diazepam steps last longer (its half-life roughly doubles)."),
+    )
+    liver_disease = forms.BooleanField(
+        required=False,
+        label=_("Liver disease"),
+        help_text=_("A switch to diazepam then needs a specialist's advice, recorded as the switch override reason."),
+    )
+    crossover_override = forms.CharField(
+        label=_("Switch override reason"),
+        required=False,
+        max_length=500,
+        help_text=_(
+            "Only to switch above diazepam 40 mg a day (the program's ceiling) or with liver disease; recorded "
+            "with the plan and shown on every copy of it."
+        ),
+    )
     equivalence = forms.ChoiceField(label=_("Diazepam equivalence table"), required=False)
     max_step_percent = forms.DecimalField(
         label=_("Largest cut allowed (%)"),
@@ -286,19 +324,41 @@ class PlanBuilderForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     # Guardrail settings only a clinician may change; a member's proposal always uses the defaults.
-    CLINICIAN_ONLY = ("max_step_percent", "min_step_days", "override", "equivalence")
+    # The person's age and liver disease come from intake for a member (a proposal cannot change them).
+    CLINICIAN_ONLY = (
+        "max_step_percent",
+        "min_step_days",
+        "override",
+        "equivalence",
+        "age",
+        "liver_disease",
+        "crossover_override",
+    )
     # How the page groups the fields: (legend, field names).
     GROUPS = (
-        (_("Pace"), ("method", "step", "every_days", "start", "stabilise_days")),
-        (_("Products and order of cuts"), ("products", "cut_order", "micro_steps")),
-        (_("Guardrails"), ("max_step_percent", "min_step_days", "equivalence", "override")),
+        (_("Pace"), ("method", "step", "every_days", "start", "stabilise_days", "slow_end")),
+        (_("Products and order of cuts"), ("products", "cut_order", "micro_steps", "switch_order")),
+        (_("The person"), ("age", "liver_disease")),
+        (
+            _("Guardrails"),
+            ("max_step_percent", "min_step_days", "equivalence", "override", "crossover_override"),
+        ),
         (_("For the record"), ("note",)),
     )
 
     def __init__(
-        self, *args: Any, region: str, drug: str, clinician: bool, own_products: tuple[str, ...] = (), **kwargs: Any
+        self,
+        *args: Any,
+        region: str,
+        drug: str,
+        clinician: bool,
+        own_products: tuple[str, ...] = (),
+        person: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # The person's age and liver disease from intake: the plan's inputs unless a clinician changes them.
+        self.person = person or {}
         # The member's own products (ids from intake): ticked at first, and used when nothing is ticked.
         self.own_products = own_products
         self.fields["products"].choices = product_choices(region, drug)
@@ -348,11 +408,17 @@ class PlanBuilderForm(forms.Form):
             micro_steps=d["micro_steps"],
             equivalence=d.get("equivalence") or None,
             override=(d.get("override") or "").strip() or None,
+            age=d["age"] if "age" in d else self.person.get("age"),
+            liver_disease=d["liver_disease"] if "liver_disease" in d else bool(self.person.get("liver_disease")),
+            switch_order=d.get("switch_order") or "evening-first",
+            crossover_override=(d.get("crossover_override") or "").strip() or None,
+            slow_end=d["slow_end"],
         )
 
     # The engine's messages name the command line's options; a clinician reads the form's labels instead.
     FLAGS = (
         (re.compile(r'--override\s+"reason"'), "override", _("an “%(label)s”")),
+        (re.compile(r'--crossover-override\s+"reason"'), "crossover_override", _("a “%(label)s”")),
         (re.compile(r"--method\s+crossover"), "method", _("the “%(choice)s” schedule")),
         (re.compile(r"--step\s+([0-9.]+)\s*mg"), "step", _("a “%(label)s” of \\1 mg")),
         (re.compile(r"--max-step\b"), "max_step_percent", _("“%(label)s”")),

@@ -352,7 +352,9 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
         drug, regimen = _current_regimen(member, today)
     except ValidationError as exc:
         return render(request, "programs/builder.html", {"member": member, "blocked": exc.messages[0]}, status=200)
+    person = _person(member)
     initial, basis = _builder_initial(member, today, drug)
+    initial = {**person, **{k: v for k, v in initial.items() if k not in person or v is not None}}
     form = PlanBuilderForm(
         request.POST if request.method == "POST" else None,
         initial=initial,
@@ -360,6 +362,7 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
         drug=drug,
         clinician=user.role == Role.CLINICIAN,
         own_products=own_products(member, drug),
+        person=person,
     )
     preview = None
     if request.method == "POST":
@@ -405,7 +408,20 @@ BUILDER_DEFAULTS: dict[str, Any] = {
     "max_step_percent": Decimal(10),
     "min_step_days": 14,
     "equivalence": "",
+    "switch_order": "evening-first",
+    "slow_end": False,
 }
+
+
+def _person(member: User) -> dict[str, Any]:
+    """The member's age and liver disease as their intake gave them: the plan's inputs about the person."""
+    intake_row = Program.objects.get_or_create(member=member)[0].intake()
+    answers = intake_row.answers if intake_row is not None else {}
+    age = answers.get("age")
+    return {
+        "age": age if isinstance(age, int) and not isinstance(age, bool) else None,
+        "liver_disease": "liver" in (answers.get("conditions") or []),
+    }
 
 
 def _builder_initial(member: User, today: date, drug: str) -> tuple[dict[str, Any], PlanRevision | None]:
@@ -429,6 +445,8 @@ def _builder_initial(member: User, today: date, drug: str) -> tuple[dict[str, An
         for name, default in BUILDER_DEFAULTS.items()
         if name != "stabilise_days"
     }
+    # The person as the revision's clinician set them (None where the revision predates these inputs).
+    initial.update({name: raw.get(name) for name in ("age", "liver_disease") if name in raw})
     return {**initial, "start": start, "stabilise_days": stabilise, "products": raw.get("products") or []}, rev
 
 

@@ -18,6 +18,8 @@ from ._exceptions import InvalidInput, UnknownDrug, UnknownProduct
 
 REGIONS = ("US", "UK", "EU", "AU")
 SCORES = {"none": 1, "half": 2, "quarter": 4}
+# An older adult for the engine's rules: the age the 2025 joint guideline and the Beers Criteria use.
+OLDER_ADULT_AGE = 65
 SOLID_FORMS = ("tablet", "capsule", "odt")
 LIQUID_FORMS = ("solution", "suspension", "drops")
 
@@ -77,6 +79,10 @@ class Drug:
     volume_l: Figure | None = None
     protein_binding: Figure | None = None
     smallest_practical_mg: Figure | None = None
+    # The most of this drug a switch to it may reach without a recorded reason (diazepam only; a program choice).
+    crossover_ceiling_mg: Figure | None = None
+    # How much longer the half-life is from OLDER_ADULT_AGE (diazepam, chlordiazepoxide).
+    elderly_half_life_factor: Figure | None = None
     metabolites: tuple[Metabolite, ...] = ()
     clearance_is_apparent: bool = False
 
@@ -92,6 +98,8 @@ class Drug:
             "volume_l",
             "protein_binding",
             "smallest_practical_mg",
+            "crossover_ceiling_mg",
+            "elderly_half_life_factor",
         )
         return {n: f for n in names if (f := getattr(self, n)) is not None}
 
@@ -106,10 +114,18 @@ class Drug:
             )
         return Decimal(str(fig.value))
 
-    def min_step_days(self) -> int:
-        """Shortest step allowed for this drug: about 5 elimination half-lives, in whole days, rounded up."""
-        hours = Decimal(str(self.half_life_h.value)) * 5
+    def min_step_days(self, age: int | None = None) -> int:
+        """Shortest step allowed for this drug: about 5 elimination half-lives, in whole days, rounded up; from
+        OLDER_ADULT_AGE with the half-life lengthened by the drug's sourced factor for older adults."""
+        hours = Decimal(str(self.half_life_h.value)) * 5 * self.half_life_factor(age)
         return math.ceil(hours / 24)
+
+    def half_life_factor(self, age: int | None) -> Decimal:
+        """How many times the usual half-life applies at `age` (1 unless an older adult and a sourced factor)."""
+        fig = self.elderly_half_life_factor
+        if age is None or age < OLDER_ADULT_AGE or fig is None or fig.value is None:
+            return Decimal(1)
+        return Decimal(str(fig.value))
 
     def __repr__(self) -> str:
         return f"Drug({self.id!r})"
@@ -323,6 +339,8 @@ def catalogue() -> Catalogue:
             volume_l=_figure(raw.get("volume_l"), sources),
             protein_binding=_figure(raw.get("protein_binding"), sources),
             smallest_practical_mg=_figure(raw.get("smallest_practical_mg"), sources),
+            crossover_ceiling_mg=_figure(raw.get("crossover_ceiling_mg"), sources),
+            elderly_half_life_factor=_figure(raw.get("elderly_half_life_factor"), sources),
             metabolites=metabolites,
             clearance_is_apparent=bool(raw.get("clearance_is_apparent", False)),
         )

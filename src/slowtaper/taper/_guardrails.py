@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from ._catalogue import _plain, catalogue
 from ._exceptions import GuardrailViolation
-from ._plan import HUNDRED, WINDOW_DAYS, WINDOW_MAX_PERCENT, Plan, Step
+from ._plan import HUNDRED, WINDOW_DAYS, WINDOW_MAX_PERCENT, Plan, Step, crossover_ceiling
 
 _CUT_KINDS = ("reduce", "micro", "custom")
 
@@ -36,6 +36,7 @@ def check_plan(plan: Plan) -> list[GuardrailViolation]:
     out += _lengths(plan)
     if not req.override:
         out += _window(days, de)
+    out += _ceiling(plan)
     if plan.stops:
         last = plan.steps[-1].daily_mg()
         if len(last) > 1:
@@ -158,6 +159,24 @@ def _window(days: list[tuple[date, Step]], de: list[Decimal]) -> list[GuardrailV
     return []
 
 
+def _ceiling(plan: Plan) -> list[GuardrailViolation]:
+    """A switch never takes diazepam above the ceiling without the clinician's recorded reason."""
+    ceiling = crossover_ceiling()
+    if plan.request.method != "crossover" or plan.request.crossover_override or ceiling is None:
+        return []
+    top = max((s.daily_mg().get("diazepam", Decimal(0)) for s in plan.steps), default=Decimal(0))
+    if top <= ceiling:
+        return []
+    return [
+        GuardrailViolation(
+            f"the switch reaches {_plain(top)} mg/day of diazepam, above the {_plain(ceiling)} mg/day ceiling for a "
+            "switch (a program choice): switch from a lower dose, or record the clinician's reason with "
+            '--crossover-override "reason"',
+            rule="crossover-ceiling",
+        )
+    ]
+
+
 def _lengths(plan: Plan) -> list[GuardrailViolation]:
     """Time between cuts (and from the last cut to the stop) is at least the minimum step length and never
     under about 5 elimination half-lives. Crossover stages are exempt: they keep the equivalent total."""
@@ -187,14 +206,21 @@ def _lengths(plan: Plan) -> list[GuardrailViolation]:
         if kind_b == "crossover":
             continue
         gap = (b - a).days
-        need = max(req.min_step_days, cat.drug(drug_b).min_step_days())
+        floor = cat.drug(drug_b).min_step_days(req.age)
+        need = max(req.min_step_days, floor)
         if kind_a == "crossover" and kind_b != "crossover":
             need = max(need, req.every_days)
         if gap < need:
+            older = (
+                f" (about 5 half-lives of {drug_b} at age {req.age}, when its half-life roughly doubles)"
+                if floor == need and cat.drug(drug_b).half_life_factor(req.age) > 1
+                else ""
+            )
             out.append(
                 GuardrailViolation(
                     f"the cut on {b} comes {gap} days after the previous change on {a}; steps must last at least "
-                    f"{need} days: use a longer --every (or lower --min-step, never below 5 half-lives)",
+                    f"{need} days{older or ''}: use a longer --every"
+                    f"{'' if older else ' (or lower --min-step, never below 5 half-lives)'}",
                     rule="step-length",
                 )
             )

@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from itertools import pairwise
 
-from ._catalogue import Drug, Product, _plain, catalogue
+from ._catalogue import OLDER_ADULT_AGE, Drug, Product, _plain, catalogue
 from ._exceptions import DoseNotAchievable, GuardrailViolation, InvalidInput
 from ._realise import Kit, Portion, describe_portions
 
 METHODS = ("percent", "hyperbolic", "linear", "crossover", "custom")
 CUT_ORDERS = ("evening-last", "morning-last")
+# Which dose time a crossover switches to diazepam first: the evening dose, as Ashton's schedules do, or the morning.
+SWITCH_ORDERS = ("evening-first", "morning-first")
 EQUIVALENCE_SOURCES = ("ashton", "vadod", "nhsscot")
 HUNDRED = Decimal(100)
 # Above this a dose is more likely a typing error than a prescription (the CIWA-B development cohort of
@@ -28,6 +31,14 @@ WINDOW_DAYS = 14
 WINDOW_MAX_PERCENT = Decimal(25)
 # A bound on any one step or hold, so that a typing slip cannot produce a decades-long plan.
 MAX_STEP_DAYS = 365
+# Crossover stages are at least this long (the joint guideline: a switch over 1-2 weeks rather than 1-2 days).
+MIN_STAGE_DAYS = 7
+# Slower near the end (`slow_end`): each step lasts `every_days` times (1 + the fraction of the starting dose
+# already cut), so from 14 days at the start to nearly 28 at the end. A PROGRAM CHOICE: the ends are the 2025 joint
+# guideline's interval of 2-4 weeks; that guideline's advice to slow near the end is recalled, not re-read.
+SLOW_END_MAX_FACTOR = Decimal(2)
+# How the note on a final stop that is the plan's largest modelled occupancy drop begins.
+FINAL_STOP_NOTE = "Modelled: the final stop"
 
 
 @dataclass(frozen=True)
@@ -123,7 +134,20 @@ class PlanRequest:
     # it no plan ends that way. Marked in every output that shows the plan.
     stop_override: str | None = None
     crossover_stages: int = 4
-    crossover_stage_days: int = 7
+    # None: about 5 half-lives of the slower of the two drugs (at least MIN_STAGE_DAYS); shorter is allowed down to
+    # MIN_STAGE_DAYS, and the plan then says why.
+    crossover_stage_days: int | None = None
+    # The person (kept in the request, so stored with the plan): age in years (None: not given) and liver disease.
+    # From 65 the plan carries the older-adult notes and diazepam's longer half-life; with liver disease a switch
+    # to diazepam needs a recorded reason (specialist advice).
+    age: int | None = None
+    liver_disease: bool = False
+    switch_order: str = "evening-first"
+    # The clinician's recorded reason to switch above the diazepam ceiling or with liver disease; marked in every
+    # output that shows the plan.
+    crossover_override: str | None = None
+    # Lengthen the interval as the dose falls (see SLOW_END_MAX_FACTOR).
+    slow_end: bool = False
     custom_csv: str | None = None
     max_steps: int = 400
 
@@ -276,7 +300,22 @@ def build_plan(request: PlanRequest) -> Plan:
     ]
     if req.stabilise_days:
         b.add(req.stabilise_days, regimen, {drug.id: kit}, "stabilise")
+    if req.age is not None and req.age >= OLDER_ADULT_AGE:
+        b.warnings.append(
+            f"Age {req.age}: the 2025 joint guideline advises tapering in most adults 65 and over, and the Beers "
+            "Criteria 2023 list benzodiazepines and Z-drugs as potentially inappropriate for them (falls, "
+            "fractures, cognitive impairment, delirium; the Beers wording is unverified)."
+        )
+        assumptions.append(Assumption("older adult", f"age {req.age}", "older_adults", "from 65"))
+        for d in (drug, *((cat.drug("diazepam"),) if req.method == "crossover" else ())):
+            if d.half_life_factor(req.age) > 1:
+                b.warnings.append(
+                    f"At {req.age}, {d.name.lower()}'s half-life roughly doubles: it builds up over weeks (watch for "
+                    f"drowsiness, unsteadiness and falls), and every {d.name.lower()} step lasts at least "
+                    f"{d.min_step_days(req.age)} days (about 5 half-lives)."
+                )
     if req.method == "crossover":
+        b.warnings += _crossover_rules(req, drug, equivalence)
         # From here on the plan tapers diazepam: its products, its smallest practical dose.
         regimen, kit, drug = _crossover(b, req, drug, kit, regimen, equivalence)
     threshold = _final_threshold(req, drug, equivalence, assumptions)
@@ -294,6 +333,17 @@ def build_plan(request: PlanRequest) -> Plan:
     else:
         if req.method == "hyperbolic":
             assumptions += _hyperbolic_assumptions(req, drug, equivalence)
+        if req.slow_end:
+            assumptions.append(
+                Assumption(
+                    "slower near the end",
+                    f"each step lasts {req.every_days} days x (1 + the share of the starting dose already cut), "
+                    f"at most {_plain(SLOW_END_MAX_FACTOR * req.every_days)} days",
+                    "slower_near_end",
+                    "program choice: from 2 towards 4 weeks at 14-day steps, the joint guideline's interval of "
+                    "2-4 weeks; the advice to go slower near the end is recalled, not re-read (unverified)",
+                )
+            )
         stops = _reduce(b, req, drug, kit, regimen, equivalence, threshold)
     plan = Plan(
         request=req,
@@ -310,6 +360,9 @@ def build_plan(request: PlanRequest) -> Plan:
         raise violations[0]
     if req.override:
         plan = replace(plan, warnings=(*plan.warnings, f"Clinician override on record: {req.override}"))
+    final = final_occupancy_drop(plan)
+    if final is not None:
+        plan = replace(plan, warnings=(*plan.warnings, final))
     abrupt = plan.abrupt_stop_mg
     if abrupt is not None:
         plan = replace(
@@ -363,7 +416,16 @@ def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
         )
     if req.every_days < 1 or req.stabilise_days < 0 or req.min_step_days < 1:
         raise InvalidInput("step lengths must be whole days of at least 1 (and a hold 0 or more)")
-    if max(req.every_days, req.stabilise_days, req.min_step_days, req.crossover_stage_days) > MAX_STEP_DAYS:
+    if req.switch_order not in SWITCH_ORDERS:
+        raise InvalidInput(f"unknown switch order '{req.switch_order}'; use one of: {', '.join(SWITCH_ORDERS)}")
+    if req.age is not None and not 0 < req.age <= 120:
+        raise InvalidInput(f"the age must be a whole number of years from 1 to 120 (got {req.age})")
+    if req.slow_end and req.method == "custom":
+        raise InvalidInput(
+            "slower near the end applies to the schedule methods: a custom plan sets its own step lengths"
+        )
+    stage_days = req.crossover_stage_days or 0
+    if max(req.every_days, req.stabilise_days, req.min_step_days, stage_days) > MAX_STEP_DAYS:
         raise InvalidInput(
             f"steps and holds are at most {MAX_STEP_DAYS} days here; for a longer pause, plan a hold as a revision"
         )
@@ -420,7 +482,7 @@ def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
                 f"crossover needs the equivalence source chosen by the clinician: --equivalence {choices}; "
                 "sources disagree, so the engine never picks one"
             )
-        if req.crossover_stages < 2 or req.crossover_stage_days < 7:
+        if req.crossover_stages < 2 or (req.crossover_stage_days is not None and stage_days < MIN_STAGE_DAYS):
             raise GuardrailViolation(
                 "the switch to diazepam needs at least 2 stages of at least 7 days (the 2025 joint guideline: "
                 "over 1-2 weeks rather than 1-2 days)",
@@ -510,6 +572,8 @@ def _order(regimen: dict[tuple[time, str], Decimal], cut_order: str) -> list[tup
 
     def rank(key: tuple[time, str]) -> tuple[Decimal, int]:
         minutes = key[0].hour * 60 + key[0].minute
+        if cut_order in SWITCH_ORDERS:  # a switch goes by the clock alone
+            return (Decimal(0), -minutes if cut_order == "evening-first" else minutes)
         return (-regimen[key], minutes if cut_order == "evening-last" else -minutes)
 
     return sorted((k for k, v in regimen.items() if v > 0), key=rank)
@@ -620,6 +684,8 @@ def _reduce(
         b.warnings.append("Daily micro-steps need a liquid product; steps change once each.")
     stop_at = req.final_dose_mg
     reached_final = False
+    start_total = sum(regimen.values(), Decimal(0))
+    lengths: list[int] = []
     while True:
         total = sum(regimen.values(), Decimal(0))
         if req.goal_mg > 0 and total <= req.goal_mg:
@@ -649,16 +715,23 @@ def _reduce(
             raise InvalidInput(
                 f"this plan would need more than {req.max_steps} steps; use a larger step or a different method"
             )
+        days = _interval(req, start_total, sum(new.values(), Decimal(0)))
+        lengths.append(days)
         if micro:
-            _micro(b, req, regimen, new, kit, kits)
+            _micro(b, days, regimen, new, kit, kits)
         else:
-            b.add(req.every_days, new, kits, "reduce")
+            b.add(days, new, kits, "reduce")
         if b.number in holds:
             b.add(holds[b.number], new, kits, "hold")
         regimen = new
     if stops and not b.steps:
         # Already at the smallest practical dose: hold it for one step before stopping.
         b.add(req.every_days, regimen, kits, "hold")
+    if req.slow_end and lengths:
+        b.warnings.append(
+            f"Slower near the end: steps lengthen from {lengths[0]} to {lengths[-1]} days as the dose falls (a "
+            "program choice; see the assumptions)."
+        )
     if capped and req.method in ("hyperbolic", "linear"):
         b.warnings.append(
             f"{len(capped)} of {b.number} cuts were limited to the {_plain(req.max_step_percent)}% maximum "
@@ -702,9 +775,18 @@ def _stuck(drug: Drug, req: PlanRequest, kit: Kit, total: Decimal) -> DoseNotAch
     )
 
 
+def _interval(req: PlanRequest, start_total: Decimal, total: Decimal) -> int:
+    """Days a step holds `total`: `every_days`, or with `slow_end` longer as the dose falls (see
+    SLOW_END_MAX_FACTOR)."""
+    if not req.slow_end or start_total <= 0:
+        return req.every_days
+    factor = min(SLOW_END_MAX_FACTOR, 1 + (start_total - total) / start_total)
+    return int((req.every_days * factor).to_integral_value(ROUND_HALF_UP))
+
+
 def _micro(
     b: _Builder,
-    req: PlanRequest,
+    days: int,
     old: dict[tuple[time, str], Decimal],
     new: dict[tuple[time, str], Decimal],
     kit: Kit,
@@ -719,7 +801,6 @@ def _micro(
     key = changed[0]
     a0, a1 = old[key], new[key]
     day = dict(old)
-    days = req.every_days
     for i in range(days):
         line = a0 - (a0 - a1) * (i + 1) / days
         amount = a1 if i == days - 1 else kit.smallest_makeable_at_least(max(line, a1), day[key] + kit.quantum)
@@ -747,6 +828,7 @@ def _crossover(
     kits = {drug.id: kit, "diazepam": t_kit}
     current = dict(regimen)
     stages = req.crossover_stages
+    days, floor, slower = stage_days(req, drug)
     made: list[int] = []
     for k in range(1, stages + 1):
         goal = start_total * (stages - k) / stages
@@ -755,7 +837,7 @@ def _crossover(
             src = {key: v for key, v in current.items() if key[1] == drug.id}
             # Substitute at least down to the goal; when the products cannot stop exactly there, substitute
             # a little more (the total is kept by diazepam, so this is no larger cut).
-            new = _cut(src, goal, kit, req.cut_order) or _cut_smallest(src, Decimal(0), kit, req.cut_order)
+            new = _cut(src, goal, kit, req.switch_order) or _cut_smallest(src, Decimal(0), kit, req.switch_order)
             if new is None:
                 raise _not_makeable(drug, req.region, kit, goal, f"stage {k} of the switch")
             for key in src:
@@ -769,7 +851,7 @@ def _crossover(
         if changed:
             made.append(k)
             b.number += 1
-            b.add(req.crossover_stage_days, current, kits, "crossover")
+            b.add(days, current, kits, "crossover")
     if len(made) < 2:
         raise DoseNotAchievable(
             f"the switch to diazepam cannot be staged with {', '.join(p.label for p in kit.products)}: every "
@@ -781,13 +863,104 @@ def _crossover(
     b.steps[-1] = replace(last, days=last.days + extra)
     b.day += timedelta(days=extra)
     total_days = sum(s.days for s in b.steps if s.kind == "crossover") - extra
+    first = "morning" if req.switch_order == "morning-first" else "evening"
     b.warnings.append(
-        f"Switch to diazepam over {total_days} days in {len(made)} stages at "
+        f"Switch to diazepam over {total_days} days in {len(made)} stages of {days} days, the {first} dose first, at "
         f"{_plain(drug.equivalent_mg(equivalence))} mg {drug.name.lower()} = 10 mg diazepam ({equivalence}); "
         f"{_spread(drug)}Review tolerance 5-7 days after the switch (NHS Scotland)."
     )
+    if days < floor:
+        b.warnings.append(
+            f"Switch stages of {days} days are shorter than about 5 half-lives of {slower} ({floor} days), as the "
+            "clinician set: each stage exchanges one drug for the other at the same diazepam-equivalent total "
+            "rather than cutting it, but the levels have not settled when the next stage begins."
+        )
     dz = {key: v for key, v in current.items() if key[1] == "diazepam" and v > 0}
     return dz, t_kit, target
+
+
+def stage_days(req: PlanRequest, drug: Drug) -> tuple[int, int, str]:
+    """A crossover stage's length, the floor it is held to (about 5 half-lives of the slower of the two drugs at
+    the person's age, and at least MIN_STAGE_DAYS) and the name of that drug. The request's length, else the floor."""
+    target = catalogue().drug("diazepam")
+    slower = max((drug, target), key=lambda d: d.min_step_days(req.age))
+    floor = max(MIN_STAGE_DAYS, slower.min_step_days(req.age))
+    days = floor if req.crossover_stage_days is None else req.crossover_stage_days
+    return days, floor, slower.name.lower()
+
+
+def crossover_ceiling() -> Decimal | None:
+    """The most diazepam a switch may reach without the clinician's recorded reason (a program choice)."""
+    fig = catalogue().drug("diazepam").crossover_ceiling_mg
+    return None if fig is None or fig.value is None else Decimal(str(fig.value))
+
+
+def _crossover_rules(req: PlanRequest, drug: Drug, equivalence: str) -> list[str]:
+    """The notes a switch to diazepam carries; raises GuardrailViolation when the switch would pass the diazepam
+    ceiling or the person has liver disease and no crossover override is on record."""
+    target = catalogue().drug("diazepam")
+    ratio = target.equivalent_mg(equivalence) / drug.equivalent_mg(equivalence)
+    total = sum((mg for _t, mg in req.regimen), Decimal(0))
+    full = (total * ratio).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    name = drug.name.lower()
+    ceiling = crossover_ceiling()
+    problems: list[tuple[str, str, str]] = []  # (rule, refusal, note when overridden)
+    flag = '--crossover-override "reason"'
+    if ceiling is not None and full > ceiling:
+        below = _plain((ceiling / ratio).quantize(Decimal("0.001"), ROUND_DOWN))
+        why = (
+            f"above the {_plain(ceiling)} mg/day this program allows in a switch (a program choice: the Ashton "
+            f"Manual's schedules start no higher than diazepam {_plain(ceiling)} mg/day)"
+        )
+        problems.append(
+            (
+                "crossover-ceiling",
+                f"switching {_plain(total)} mg/day of {name} gives {_plain(full)} mg/day of diazepam ({equivalence}), "
+                f"{why}: taper {name} directly to {below} mg/day or below first and switch from there, or record "
+                f"the clinician's reason for a larger diazepam dose with {flag}",
+                f"DIAZEPAM ABOVE THE CEILING: this switch reaches up to {_plain(full)} mg/day of diazepam, {why}.",
+            )
+        )
+    if req.liver_disease:
+        problems.append(
+            (
+                "crossover-liver",
+                f"with liver disease, avoid a switch to diazepam without specialist advice (PrescQIPP): taper {name} "
+                "directly, or ask a specialist (oxazepam or lorazepam are preferred in liver disease; this engine "
+                f"switches only to diazepam); to switch anyway, record the specialist's advice with {flag}",
+                "LIVER DISEASE: this plan switches to diazepam, which PrescQIPP advises against in liver disease "
+                "without specialist advice (oxazepam or lorazepam are preferred).",
+            )
+        )
+    if problems and not req.crossover_override:
+        rule = problems[0][0]
+        raise GuardrailViolation("; and ".join(refusal for _r, refusal, _n in problems), rule=rule)
+    return [f"{note} The clinician's reason on record: {req.crossover_override}" for _r, _m, note in problems]
+
+
+def final_occupancy_drop(plan: Plan) -> str | None:
+    """A note when the plan's final stop is its largest drop in modelled receptor occupancy (steady state,
+    Emax·D/(EC50 + D) in diazepam equivalents, with the request's settings), else None."""
+    if not plan.stops or not plan.steps:
+        return None
+    req = plan.request
+
+    def occupancy(daily: dict[str, Decimal]) -> Decimal:
+        de = plan.diazepam_equivalent(daily)
+        return req.emax_percent * de / (req.ec50_de_mg + de)
+
+    levels = [occupancy(plan.current_daily_mg())] + [occupancy(s.daily_mg()) for s in plan.steps]
+    earlier = max((a - b for a, b in pairwise(levels)), default=Decimal(0))
+    final = levels[-1]
+    if final <= 0 or final < earlier:
+        return None
+    last = ", ".join(f"{_plain(mg)} mg/day of {d}" for d, mg in plan.steps[-1].daily_mg().items())
+    return (
+        f"{FINAL_STOP_NOTE}, from {last}, is the largest drop in modelled receptor occupancy of this plan "
+        f"(about {round(final)} percentage points, against at most {round(max(earlier, Decimal(0)))} at any "
+        f"earlier cut; a steady-state model with EC50 {_plain(req.ec50_de_mg)} mg/day diazepam-equivalent, an "
+        "unverified setting). Consider holding the last dose longer before the stop."
+    )
 
 
 def _spread(drug: Drug) -> str:

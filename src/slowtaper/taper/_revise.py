@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from ._catalogue import _plain
 from ._exceptions import InvalidInput
-from ._plan import Plan, Step, build_plan
+from ._plan import FINAL_STOP_NOTE, Plan, Step, build_plan, final_occupancy_drop
 
 
 def _index_on(plan: Plan, on: date) -> int:
@@ -124,6 +124,10 @@ def return_to_previous(plan: Plan, on: date, slower: Decimal = Decimal(2)) -> Pl
         final_threshold_mg=rest.final_threshold_mg,
         stops=rest.stops,
     )
+    # The note on the final stop is about the whole plan: said again for the revised one, never twice.
+    kept_notes = tuple(w for w in revised.warnings if not w.startswith(FINAL_STOP_NOTE))
+    final = final_occupancy_drop(replace(revised, warnings=kept_notes))
+    revised = replace(revised, warnings=(*kept_notes, *((final,) if final else ())))
     return _checked(revised)
 
 
