@@ -61,8 +61,11 @@ from ._plan import (
 from ._realise import Kit, Portion, describe_portions
 from ._revise import insert_hold, postpone_first_cut, return_to_previous
 from ._screen import (
+    PDMP_ANSWERS,
     SETTINGS,
     SEVERITIES,
+    Adjunct,
+    AdjunctNote,
     Choice,
     DoseBand,
     Finding,
@@ -98,9 +101,12 @@ __all__ = [
     "DOSE_STATUSES",
     "EQUIVALENCE_SOURCES",
     "METHODS",
+    "PDMP_ANSWERS",
     "REGIONS",
     "SETTINGS",
     "SEVERITIES",
+    "Adjunct",
+    "AdjunctNote",
     "Assumption",
     "Band",
     "Catalogue",
