@@ -6,6 +6,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slowtaper.taper import InvalidInput, UnknownDrug, screen, screen_answers_from_dict, screening
 
@@ -362,3 +364,33 @@ def test_alcohol_is_one_thing_whether_reported_as_an_adjunct_or_a_comedication()
 def test_unknown_adjunct_is_refused_naming_the_field():
     with pytest.raises(InvalidInput, match="'ginseng' is not a known adjunct id"):
         answers(adjuncts=["ginseng"])
+
+
+# --- property: reporting one more thing never makes the screen less cautious --------------------------------
+
+_DATA = screening()
+_ITEMS = [("conditions", c) for c in _DATA.conditions] + [("comedications", c) for c in _DATA.comedications]
+_ITEMS += [("adjuncts", a) for a in _DATA.adjuncts]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    reported=st.sets(st.sampled_from(_ITEMS), max_size=8),
+    extra=st.sampled_from(_ITEMS),
+    drug=st.sampled_from(["clonazepam", "alprazolam", "diazepam", "lorazepam"]),
+    dose=st.sampled_from([0.5, 1, 2, 3, 6, 40, 60]),
+)
+def test_one_more_answer_never_lowers_the_setting_or_the_severity(reported, extra, drug, dose):
+    def result(items):
+        lists = {"conditions": [], "comedications": [], "adjuncts": []}
+        for key, value in items:
+            lists[key].append(value)
+        return screen(answers(**lists, use={"drug": drug, "daily_dose_mg": dose}))
+
+    before, after = result(reported), result(reported | {extra})
+    order = ("home", "specialist", "supervised")
+    assert order.index(after.setting) >= order.index(before.setting)
+    worst = ("info", "caution", "refer", "urgent")
+    assert max((worst.index(f.severity) for f in after.findings), default=-1) >= max(
+        (worst.index(f.severity) for f in before.findings), default=-1
+    )
