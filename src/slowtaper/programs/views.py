@@ -629,6 +629,8 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
             "revisions": member.revisions.all()[:10],
             "intake": intake,
             "adjunct_notes": notes,
+            # Shown under the adjuncts, not twice.
+            "adjunct_rules": {f.rule for n in notes for f in n.findings},
             "program": program,
             "hold_form": HoldDecisionForm(),
             "reason_form": ReasonForm(),
