@@ -50,6 +50,8 @@ def test_public_surface_is_pinned():
     assert sorted(taper.__all__) == sorted(
         [
             "ACTIONS",
+            "Adjunct",
+            "AdjunctNote",
             "Assumption",
             "Band",
             "CUT_ORDERS",
@@ -73,6 +75,7 @@ def test_public_surface_is_pinned():
             "Finding",
             "GuardrailViolation",
             "Instrument",
+            "PDMP_ANSWERS",
             "InvalidInput",
             "Item",
             "Kit",

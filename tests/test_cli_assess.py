@@ -34,7 +34,8 @@ def test_screen_ids_json_contract(capsys):
     code, out, _ = run(capsys, "screen", "--ids", "--json")
     assert code == 0
     data = json.loads(out)
-    assert set(data) == {"conditions", "comedications"}
+    assert set(data) == {"conditions", "comedications", "adjuncts"}
+    assert {"kava", "st_johns_wort", "grapefruit"} <= {a["id"] for a in data["adjuncts"]}
     ids = {c["id"] for c in data["conditions"]}
     assert {"epilepsy", "sleep_apnoea", "liver", "bipolar"} <= ids
     assert {"opioid", "valproate", "fluoroquinolone"} <= {c["id"] for c in data["comedications"]}
@@ -53,6 +54,29 @@ def test_screen_example_is_a_complete_answers_file_that_screens(capsys, tmp_path
     assert {f["id"] for f in data["findings"]} >= {"opioid", "sleep_apnoea"}
     assert all(f["source"] and f["citation"] and f["severity"] for f in data["findings"])
     assert data["risk"]["band"] == "likely"
+
+
+def test_screen_takes_adjuncts_and_says_why_the_setting(capsys, tmp_path):
+    answers = {
+        "age": 50,
+        "pregnant": False,
+        "conditions": ["sleep_apnoea", "respiratory"],
+        "comedications": ["opioid", "alcohol", "cns_depressant"],
+        "adjuncts": ["st_johns_wort", "kava"],
+        "use": {"drug": "clonazepam", "daily_dose_mg": 1, "duration_weeks": 200, "days_per_week": 7},
+    }
+    path = write(tmp_path, "answers.json", answers)
+    code, out, _ = run(capsys, "screen", path, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["setting"]["id"] == "supervised" and data["setting"]["because"] == ["breathing_risks_4"]
+    assert {a["id"] for a in data["adjuncts"]} == {"st_johns_wort", "kava", "alcohol"}
+    assert "naloxone" in {f["id"] for f in data["findings"]}
+    code, out, _ = run(capsys, "screen", path)
+    assert code == 0 and "because: Four or more breathing risks" in out and "Adjunct Kava:" in out
+    bad = write(tmp_path, "bad.json", {**answers, "adjuncts": ["ginseng"]})
+    code, _, err = run(capsys, "screen", bad)
+    assert code == 2 and "'ginseng' is not a known adjunct id" in err
 
 
 def test_screen_text_names_setting_findings_and_sources(capsys, tmp_path):

@@ -675,6 +675,8 @@ SCREEN_EXAMPLE: dict[str, Any] = {
     "breastfeeding": False,
     "conditions": ["sleep_apnoea"],
     "comedications": ["opioid"],
+    "adjuncts": ["melatonin"],
+    "pdmp": "unsure",
     "use": {"drug": "clonazepam", "daily_dose_mg": 2, "duration_weeks": 260, "days_per_week": 7},
 }
 
@@ -683,7 +685,9 @@ SCREEN_EXAMPLE: dict[str, Any] = {
 def screen_command(
     answers: Annotated[Path | None, typer.Argument(help="ANSWERS.json (see --example).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    ids: Annotated[bool, typer.Option("--ids", help="List the condition and co-medication ids.")] = False,
+    ids: Annotated[
+        bool, typer.Option("--ids", help="List the condition, co-medication and adjunct (supplement) ids.")
+    ] = False,
     example: Annotated[bool, typer.Option("--example", help="Print a complete ANSWERS file.")] = False,
     equivalence: Annotated[
         str | None, typer.Option(help="Diazepam equivalence source (default: every source, highest dose counts).")
@@ -698,6 +702,7 @@ def screen_command(
         lists = {
             "conditions": [{"id": c.id, "label": c.label} for c in data.conditions.values()],
             "comedications": [{"id": c.id, "label": c.label} for c in data.comedications.values()],
+            "adjuncts": [{"id": a.id, "label": a.label} for a in data.adjuncts.values()],
         }
         if as_json:
             _dump(lists)
@@ -740,6 +745,11 @@ def screen_command(
     else:
         out.print("No findings from the conditions and medicines given.")
     out.print(f"Recommended setting: {result.setting_text}", style="bold")
+    for f in result.setting_findings:
+        out.print(f"  because: {f.clinician}")
+    for note in result.adjunct_notes():
+        said = " ".join(f.clinician for f in note.findings)
+        out.print(f"Adjunct {note.adjunct.label}: {said}")
     if result.blocks_self_service:
         out.print("A clinician must review the refer/urgent findings before anything else happens.")
     out.print("The software proposes; the clinician decides.")
@@ -749,6 +759,10 @@ def _screen_dict(r: taper.ScreenResult) -> dict[str, Any]:
     cat = taper.catalogue()
     return {
         "setting": {"id": r.setting, "label": r.setting_text, "because": list(r.because)},
+        "adjuncts": [
+            {"id": n.adjunct.id, "label": n.adjunct.label, "findings": [f.rule for f in n.findings]}
+            for n in r.adjunct_notes()
+        ],
         "blocks_self_service": r.blocks_self_service,
         "urgent": r.urgent,
         "risk": {"band": r.risk, "text": r.risk_text, "source": r.risk_source},

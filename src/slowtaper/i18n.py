@@ -31,7 +31,7 @@ def data_strings() -> list[str]:
         out += [f.label, f.question, f.member, f.worse_note]
     out += [*book.anchors, *book.mood_anchors]
     data = screening()
-    out += [c.label for c in (*data.conditions.values(), *data.comedications.values())]
+    out += [c.label for c in (*data.conditions.values(), *data.comedications.values(), *data.adjuncts.values())]
     out += [r.member for r in data.rules]
     out += [*data.settings.values(), *data.risk_labels.values()]
     out += [i.text for i in instrument("ciwa-b").items]

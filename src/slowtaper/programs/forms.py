@@ -102,6 +102,8 @@ def intake_initial(intake: Any) -> dict[str, Any]:
         "breastfeeding": answers.get("breastfeeding", False),
         "conditions": list(answers.get("conditions", [])),
         "comedications": list(answers.get("comedications", [])),
+        "adjuncts": [a for a in answers.get("adjuncts", []) if not _asked_as_comedication(a)],
+        "pdmp": answers.get("pdmp", ""),
     }
     for i, (t, mg) in enumerate(sorted(intake.regimen.items()), start=1):
         if i > DOSE_ROWS:
@@ -109,6 +111,15 @@ def intake_initial(intake: Any) -> dict[str, Any]:
         initial[f"time_{i}"] = t
         initial[f"mg_{i}"] = mg
     return initial
+
+
+def _asked_as_comedication(adjunct: str) -> bool:
+    """An adjunct that is a co-medication too (alcohol) is asked once, among the co-medications."""
+    entry = screening().adjuncts.get(adjunct)
+    return entry is None or bool(entry.comedication)
+
+
+PDMP_CHOICES = [("yes", _("Yes")), ("no", _("No")), ("unsure", _("I don't know"))]
 
 
 class IntakeForm(forms.Form):
@@ -137,6 +148,25 @@ class IntakeForm(forms.Form):
     comedications = forms.MultipleChoiceField(
         label=_("Do you take or use any of these?"), widget=forms.CheckboxSelectMultiple, required=False
     )
+    adjuncts = forms.MultipleChoiceField(
+        label=_("Do you take any of these supplements, herbs or other things?"),
+        help_text=_(
+            "We ask so that your clinician sees everything you take: some of these change how your medicine "
+            "acts. slowtaper does not sell or recommend any of them, and no answer here is judged."
+        ),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    pdmp = forms.ChoiceField(
+        label=_("Has a doctor or pharmacist looked at your prescription record for this medicine?"),
+        help_text=_(
+            "Many places keep a record of prescriptions for medicines like this one (a prescription-monitoring "
+            'programme). Checking it is routine for everyone; if you are not sure, choose "I don\'t know".'
+        ),
+        choices=PDMP_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,
+    )
 
     def __init__(self, *args: Any, region: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -145,6 +175,9 @@ class IntakeForm(forms.Form):
         data = screening()
         self.fields["conditions"].choices = [(c.id, data_text(c.label)) for c in data.conditions.values()]
         self.fields["comedications"].choices = [(c.id, data_text(c.label)) for c in data.comedications.values()]
+        self.fields["adjuncts"].choices = [
+            (a.id, data_text(a.label)) for a in data.adjuncts.values() if not a.comedication
+        ]
         for i in range(1, DOSE_ROWS + 1):
             self.fields[f"time_{i}"] = forms.TimeField(
                 label=_("Dose %(n)s: time") % {"n": i}, required=i == 1, widget=forms.TimeInput(attrs={"type": "time"})
@@ -203,6 +236,8 @@ class IntakeForm(forms.Form):
             breastfeeding=d["breastfeeding"],
             conditions=frozenset(d["conditions"]),
             comedications=frozenset(d["comedications"]),
+            adjuncts=frozenset(d["adjuncts"]),
+            pdmp=d.get("pdmp") or "unsure",
             use=Use(
                 drug=d["drug"],
                 daily_dose_mg=sum(d["regimen"].values(), Decimal(0)),

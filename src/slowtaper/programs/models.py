@@ -52,7 +52,7 @@ class Intake(models.Model):
     setting = models.CharField(max_length=16)
     risk = models.CharField(max_length=16)
     blocks_self_service = models.BooleanField(default=False)
-    findings = models.JSONField(default=list)  # [{"id", "severity", "member", "clinician", "source"}]
+    findings = models.JSONField(default=list)  # [{"id", "severity", "member", "clinician", "source", "setting"}]
 
     class Meta:
         ordering = ["-created", "-pk"]  # the latest first, even for two answers in the same instant
@@ -66,7 +66,7 @@ class Intake(models.Model):
             drug=answers.use.drug,
             regimen={t.strftime("%H:%M"): str(mg) for t, mg in sorted(regimen.items())},
             products=products,
-            answers=screen_answers_to_dict(answers),
+            answers=screen_answers_to_dict(result.answers),  # alcohol as adjunct and co-medication alike
             setting=result.setting,
             risk=result.risk,
             blocks_self_service=result.blocks_self_service,
@@ -78,6 +78,7 @@ class Intake(models.Model):
                     "clinician": f.clinician,
                     "source": f.source,
                     "verified": f.verified,
+                    "setting": f.setting,
                 }
                 for f in result.findings
             ],
@@ -119,7 +120,11 @@ class Intake(models.Model):
         for f in self.findings:
             if f["id"] not in before:
                 out.append(f"New finding ({f['severity']}): {f['clinician']}")
-        for key, label in (("conditions", "Conditions"), ("comedications", "Co-medications")):
+        for key, label in (
+            ("conditions", "Conditions"),
+            ("comedications", "Co-medications"),
+            ("adjuncts", "Supplements and other substances"),
+        ):
             old, new = set(earlier.answers.get(key, [])), set(self.answers.get(key, []))
             if new - old:
                 out.append(f"{label} added: {', '.join(sorted(new - old))}.")

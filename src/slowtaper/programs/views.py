@@ -40,6 +40,7 @@ from slowtaper.checkins.chart import render as render_chart
 from slowtaper.checkins.models import engine_checkins
 from slowtaper.community.library import footnotes
 from slowtaper.taper import (
+    AdjunctNote,
     Plan,
     TaperError,
     build_plan,
@@ -191,11 +192,16 @@ def intake_result(request: HttpRequest) -> HttpResponse:
     changed = member.tasks.filter(kind=Task.Kind.INTAKE, key=f"intake-{record.pk}").first()
     result = record.result()
     citations, numbers = footnotes([f.source for f in result.findings] + [result.risk_source])
-    findings = [(f, numbers.get(f.source)) for f in result.findings]
+    # The findings that decide the setting say why next to it; adjuncts have their own list; the rest follow.
+    why = result.setting_findings
+    notes = result.adjunct_notes()
+    apart = {f.rule for f in why} | {f.rule for n in notes for f in n.findings}
     context = {
         "intake": record,
         "result": result,
-        "findings": findings,
+        "why": [(f, numbers.get(f.source)) for f in why],
+        "adjuncts": [(n.adjunct, [(f, numbers.get(f.source)) for f in n.findings]) for n in notes],
+        "findings": [(f, numbers.get(f.source)) for f in result.findings if f.rule not in apart],
         "citations": citations,
         "risk_note": numbers.get(result.risk_source),
         "changed": changed,
@@ -259,11 +265,18 @@ def plans(request: HttpRequest, member_id: int) -> HttpResponse:
         plan = current.plan() if current is not None else _latest_draft_plan(member, request.user)[1]  # type: ignore[arg-type]
     except TaperError:
         plan = None
+    # The member and their clinician see the supplements and other substances on record beside the plan.
+    sees_adjuncts = request.user.pk == member.pk or request.user.role == Role.CLINICIAN  # type: ignore[union-attr]
+    notes = _adjunct_notes(member.intakes.first()) if sees_adjuncts else ()
+    citations, numbers = footnotes([f.source for n in notes for f in n.findings])
     context = {
         "member": member,
         "revisions": revisions,
         "current": current,
         "to_obtain": _to_obtain(request.user, member, plan),  # type: ignore[arg-type]
+        "adjunct_notes": notes,
+        "citations": citations,
+        "numbers": numbers,
     }
     return render(request, "programs/plans.html", context)
 
@@ -608,10 +621,11 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
     chart = _record_chart(member, day.plan, today)
     program = Program.objects.get(member=member)
     intake = member.intakes.first()
+    notes = _adjunct_notes(intake)
     cited = [r.source for r in suggestion.get("reasons", [])] + [
         f["source"] for f in (intake.findings if intake else [])
     ]
-    citations, numbers = footnotes(cited)
+    citations, numbers = footnotes(cited + [f.source for n in notes for f in n.findings])
     return render(
         request,
         "programs/clinic_member.html",
@@ -632,11 +646,25 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
             "holds": member.hold_requests.all()[:10],
             "revisions": member.revisions.all()[:10],
             "intake": intake,
+            "adjunct_notes": notes,
+            # Shown under the adjuncts, not twice.
+            "adjunct_rules": {f.rule for n in notes for f in n.findings},
             "program": program,
             "hold_form": HoldDecisionForm(),
             "reason_form": ReasonForm(),
         },
     )
+
+
+def _adjunct_notes(intake: Intake | None) -> tuple[AdjunctNote, ...]:
+    """What the screen says today about the supplements and other substances the member recorded at intake
+    (none without an intake, or when the recorded answers no longer screen)."""
+    if intake is None:
+        return ()
+    try:
+        return intake.result().adjunct_notes()
+    except TaperError:
+        return ()
 
 
 def _first_cut_waiting(program: Program, plan: Plan | None) -> bool:

@@ -62,8 +62,11 @@ from ._plan import (
 from ._realise import Kit, Portion, describe_portions
 from ._revise import insert_hold, postpone_first_cut, return_to_previous
 from ._screen import (
+    PDMP_ANSWERS,
     SETTINGS,
     SEVERITIES,
+    Adjunct,
+    AdjunctNote,
     Choice,
     DoseBand,
     Finding,
@@ -99,10 +102,13 @@ __all__ = [
     "DOSE_STATUSES",
     "EQUIVALENCE_SOURCES",
     "METHODS",
+    "PDMP_ANSWERS",
     "REGIONS",
     "SETTINGS",
     "SEVERITIES",
     "SWITCH_ORDERS",
+    "Adjunct",
+    "AdjunctNote",
     "Assumption",
     "Band",
     "Catalogue",

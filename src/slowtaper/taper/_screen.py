@@ -1,6 +1,8 @@
 """Safety screening before a taper: findings, the physical-dependence risk band and a care setting.
 
-The conditions, co-medications and rules are data (`data/screening.toml`); this module only evaluates them.
+The conditions, co-medications and rules are data (`data/screening.toml`); supplements and other substances a
+member takes alongside (adjuncts: recorded and screened, never sold or recommended) and their rules are data too
+(`data/adjuncts.toml`). This module only evaluates them.
 The dose in diazepam equivalents is computed with the catalogue's equivalence figures. When no equivalence
 source is chosen, every source with a single value is used and the highest dose counts, because sources
 disagree (clonazepam 1:10 or 1:20) and the cautious reading must not depend on an unmade choice.
@@ -9,7 +11,7 @@ disagree (clonazepam 1:10 or 1:20) and the cautious reading must not depend on a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
@@ -33,8 +35,13 @@ WHEN_KEYS = {
     "breastfeeding",
     "dose_band",
     "risk",
+    "dose_over_mg",
+    "count_min",
+    "adjuncts",
+    "pdmp",
 }
 MAX_AGE = 120
+PDMP_ANSWERS = ("yes", "no", "unsure")
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,19 @@ class Choice:
     id: str
     label: str
     kind: str
+
+
+@dataclass(frozen=True)
+class Adjunct:
+    """A supplement, food or other substance a member may take alongside: recorded and screened, never sold and
+    never recommended. `comedication` names the co-medication id that is the same thing (alcohol), so it is
+    asked once; `rules` are the ids of the rules that speak about it."""
+
+    id: str
+    label: str
+    kind: str
+    comedication: str = ""
+    rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +111,10 @@ class ScreenAnswers:
     conditions: frozenset[str] = frozenset()
     comedications: frozenset[str] = frozenset()
     breastfeeding: bool = False
+    adjuncts: frozenset[str] = frozenset()
+    # Whether a prescriber has checked the prescription-monitoring record: "yes", "no", "unsure", or None when
+    # the question was not asked (answers recorded before it existed).
+    pdmp: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +153,28 @@ class ScreenResult:
     def urgent(self) -> bool:
         return any(f.severity == "urgent" for f in self.findings)
 
+    @property
+    def setting_findings(self) -> tuple[Finding, ...]:
+        """The findings that call for the recommended setting (none when it is at home): the "why"."""
+        return tuple(f for f in self.findings if f.rule in self.because)
+
+    def adjunct_notes(self) -> tuple[AdjunctNote, ...]:
+        """Each adjunct the member takes with what the screen says about it, in the data's order."""
+        data = screening()
+        out = []
+        for a in data.adjuncts.values():
+            if a.id in self.answers.adjuncts:
+                out.append(AdjunctNote(a, tuple(f for f in self.findings if f.rule in a.rules)))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class AdjunctNote:
+    """An adjunct the member reported and the findings about it (its effect on this taper, with sources)."""
+
+    adjunct: Adjunct
+    findings: tuple[Finding, ...]
+
 
 @dataclass(frozen=True)
 class Screening:
@@ -137,6 +183,7 @@ class Screening:
     conditions: dict[str, Choice]
     comedications: dict[str, Choice]
     rules: tuple[Rule, ...]
+    adjuncts: dict[str, Adjunct]
     dose_limits: tuple[Decimal, Decimal]
     dose_source: str
     risk: dict[str, Any]
@@ -147,24 +194,60 @@ class Screening:
 @cache
 def screening() -> Screening:
     raw = _read("screening.toml")
+    extra = _read("adjuncts.toml")
     sources = catalogue().sources
     conditions = {c["id"]: Choice(c["id"], c["label"], "condition") for c in raw["condition"]}
     comeds = {c["id"]: Choice(c["id"], c["label"], "comedication") for c in raw["comedication"]}
+    listed = list(extra["adjunct"])
+    adjunct_ids = {a["id"] for a in listed}
+    # count_min mixes the three lists, so an id means one thing: an adjunct shares an id only with the
+    # co-medication it is (alcohol).
+    own = {a["id"] for a in listed if a.get("comedication") != a["id"]}
+    everything = set(conditions) | set(comeds) | own
+    if len(everything) != len(conditions) + len(comeds) + len(own):
+        raise ValueError("condition, co-medication and adjunct ids must all differ (count_min mixes them)")
+    everything |= adjunct_ids
     drugs = set(catalogue().drugs)
+    raw_rules = list(raw["rule"])
+    for a in listed:
+        # An adjunct with its own effect text is a rule of its own; one that is a co-medication (alcohol)
+        # is spoken for by that co-medication's rules.
+        if "member" in a:
+            raw_rules.append(
+                {
+                    "id": f"adjunct_{a['id']}",
+                    "when": {"adjuncts": [a["id"]]},
+                    **{k: a[k] for k in ("severity", "member", "clinician", "source")},
+                    "setting": a.get("setting", "home"),
+                }
+            )
+    raw_rules += extra.get("rule", [])
     rules = []
-    for r in raw["rule"]:
+    for r in raw_rules:
         when = dict(r["when"])
         problems = set(when) - WHEN_KEYS
         for key, known in (
             ("conditions", conditions),
             ("comedications", comeds),
             ("comedications_all", comeds),
+            ("adjuncts", adjunct_ids),
             ("drugs", drugs),
             ("drugs_except", drugs),
             ("dose_band", DOSE_BANDS),
             ("risk", RISK_BANDS),
+            ("pdmp", PDMP_ANSWERS),
         ):
             problems |= {f"{key}:{v}" for v in when.get(key, []) if v not in known}
+        if "count_min" in when:
+            count = when["count_min"]
+            problems |= {f"count_min:{v}" for v in count.get("of", []) if v not in everything}
+            if not isinstance(count.get("n"), int) or not 1 <= count["n"] <= len(count.get("of", [])):
+                problems.add("count_min:n")
+            if not isinstance(count.get("below", count.get("n", 0) + 1), int) or count.get("below", 99) <= count["n"]:
+                problems.add("count_min:below")
+            problems |= {f"count_min:{k}" for k in set(count) - {"n", "of", "below"}}
+        if "dose_over_mg" in when and not isinstance(when["dose_over_mg"], int | float):
+            problems.add("dose_over_mg")
         if problems or r["severity"] not in SEVERITIES or r["setting"] not in SETTINGS or r["source"] not in sources:
             raise ValueError(f"screening rule {r['id']} is malformed: {sorted(problems) or r}")
         rules.append(
@@ -181,12 +264,23 @@ def screening() -> Screening:
         )
     if len({r.id for r in rules}) != len(rules):
         raise ValueError("screening rules need unique ids")
+    adjuncts = {}
+    for a in listed:
+        link = a.get("comedication", "")
+        if link and link not in comeds:
+            raise ValueError(f"adjunct {a['id']} names an unknown co-medication {link}")
+        about = [r.id for r in rules if a["id"] in r.when.get("adjuncts", [])]
+        about += [r.id for r in rules if link and r.when.get("comedications") == [link]]
+        if not about:
+            raise ValueError(f"adjunct {a['id']} has no rule: every adjunct says what it does to a taper")
+        adjuncts[a["id"]] = Adjunct(a["id"], a["label"], a["kind"], link, tuple(about))
     band = raw["dose_band"]
     risk = raw["risk"]
     return Screening(
         conditions=conditions,
         comedications=comeds,
         rules=tuple(rules),
+        adjuncts=adjuncts,
         dose_limits=(Decimal(str(band["low_max_mg"])), Decimal(str(band["moderate_max_mg"]))),
         dose_source=band["source"],
         risk={k: v for k, v in risk.items() if k != "labels"},
@@ -195,12 +289,24 @@ def screening() -> Screening:
     )
 
 
+def _linked(answers: ScreenAnswers) -> ScreenAnswers:
+    """An adjunct that is also a co-medication (alcohol) counts as both, however it was reported."""
+    data = screening()
+    adjuncts, comeds = set(answers.adjuncts), set(answers.comedications)
+    for a in data.adjuncts.values():
+        if a.comedication and (a.id in adjuncts or a.comedication in comeds):
+            adjuncts.add(a.id)
+            comeds.add(a.comedication)
+    return replace(answers, adjuncts=frozenset(adjuncts), comedications=frozenset(comeds))
+
+
 def screen(answers: ScreenAnswers) -> ScreenResult:
     """Evaluate every rule against `answers`; findings come most severe first."""
     data = screening()
+    answers = _linked(answers)
     dose = dose_band(answers.use)
     risk = _risk(answers.use, dose.band, data)
-    facts = {"dose_band": dose.band, "risk": risk}
+    facts = {"dose_band": dose.band, "risk": risk, "dose_mg": dose.mg}
     findings = [
         Finding(
             rule=r.id,
@@ -261,13 +367,23 @@ def _risk(use: Use, band: str, data: Screening) -> str:
     return "likely"
 
 
-def _fires(when: Mapping[str, Any], a: ScreenAnswers, facts: Mapping[str, str]) -> bool:
+def _fires(when: Mapping[str, Any], a: ScreenAnswers, facts: Mapping[str, Any]) -> bool:
     return all(_holds(key, value, a, facts) for key, value in when.items())
 
 
-def _holds(key: str, v: Any, a: ScreenAnswers, facts: Mapping[str, str]) -> bool:
+def _holds(key: str, v: Any, a: ScreenAnswers, facts: Mapping[str, Any]) -> bool:
     if key == "conditions":
         return bool(a.conditions & set(v))
+    if key == "adjuncts":
+        return bool(a.adjuncts & set(v))
+    if key == "count_min":
+        reported = a.conditions | a.comedications | a.adjuncts
+        count = len(reported & set(v["of"]))
+        return bool(count >= v["n"] and count < v.get("below", count + 1))
+    if key == "dose_over_mg":
+        return bool(facts["dose_mg"] > Decimal(str(v)))
+    if key == "pdmp":
+        return a.pdmp in v
     if key == "comedications":
         return bool(a.comedications & set(v))
     if key == "comedications_all":
@@ -292,7 +408,7 @@ def screen_answers_from_dict(raw: object) -> ScreenAnswers:
     """Screening answers from their JSON form; every message names the field to fix."""
     if not isinstance(raw, Mapping):
         raise InvalidInput("screening answers must be an object with age, pregnant, conditions, comedications, use")
-    allowed = {"age", "pregnant", "breastfeeding", "conditions", "comedications", "use"}
+    allowed = {"age", "pregnant", "breastfeeding", "conditions", "comedications", "adjuncts", "pdmp", "use"}
     extra = sorted(set(raw) - allowed)
     if extra:
         raise InvalidInput(f"unknown field '{extra[0]}'; fields are: {', '.join(sorted(allowed))}")
@@ -311,13 +427,21 @@ def screen_answers_from_dict(raw: object) -> ScreenAnswers:
     data = screening()
     conditions = _ids(raw["conditions"], "conditions", data.conditions)
     comeds = _ids(raw["comedications"], "comedications", data.comedications)
-    return ScreenAnswers(
-        age=age,
-        pregnant=flags["pregnant"],
-        breastfeeding=flags["breastfeeding"],
-        conditions=conditions,
-        comedications=comeds,
-        use=_use(raw["use"]),
+    adjuncts = _ids(raw.get("adjuncts", []), "adjuncts", data.adjuncts)
+    pdmp = raw.get("pdmp")
+    if pdmp is not None and pdmp not in PDMP_ANSWERS:
+        raise InvalidInput(f"pdmp must be one of {', '.join(PDMP_ANSWERS)} (or left out), got {pdmp!r}")
+    return _linked(
+        ScreenAnswers(
+            age=age,
+            pregnant=flags["pregnant"],
+            breastfeeding=flags["breastfeeding"],
+            conditions=conditions,
+            comedications=comeds,
+            adjuncts=adjuncts,
+            pdmp=pdmp,
+            use=_use(raw["use"]),
+        )
     )
 
 
@@ -330,17 +454,21 @@ def screen_answers_to_dict(a: ScreenAnswers) -> dict[str, Any]:
     }
     if a.use.equivalence is not None:
         use["equivalence"] = a.use.equivalence
-    return {
+    out: dict[str, Any] = {
         "age": a.age,
         "pregnant": a.pregnant,
         "breastfeeding": a.breastfeeding,
         "conditions": sorted(a.conditions),
         "comedications": sorted(a.comedications),
+        "adjuncts": sorted(a.adjuncts),
         "use": use,
     }
+    if a.pdmp is not None:
+        out["pdmp"] = a.pdmp
+    return out
 
 
-def _ids(raw: object, what: str, known: Mapping[str, Choice]) -> frozenset[str]:
+def _ids(raw: object, what: str, known: Mapping[str, object]) -> frozenset[str]:
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
         raise InvalidInput(f'{what} must be a list of ids, e.g. ["{next(iter(known))}"] (or [] for none)')
     for x in raw:
