@@ -262,6 +262,24 @@ class PlanBuilderForm(forms.Form):
         label=_("Daily micro-steps"),
         help_text=_("Each cut spread over the days of its step in small daily reductions; needs a liquid."),
     )
+    dose_grid_mg = forms.DecimalField(
+        label=_("Dose grid (mg)"),
+        required=False,
+        min_value=Decimal("0.001"),
+        max_value=Decimal(100),
+        help_text=_(
+            "Optional: keep every dose a multiple of this where a cut allows (e.g. 0.05 mg clonazepam, 0.5 mg "
+            "diazepam), so fewer products make every dose. After a switch, in diazepam mg."
+        ),
+    )
+    mix_liquids = forms.BooleanField(
+        required=False,
+        label=_("Allow two strengths of one liquid"),
+        help_text=_(
+            "Off: a plan uses one concentration of a drug's liquid. On: it may use two (e.g. 0.1 mg/mL suspension "
+            "and 2.5 mg/mL drops), and every copy of the plan warns about it."
+        ),
+    )
     equivalence = forms.ChoiceField(label=_("Diazepam equivalence table"), required=False)
     max_step_percent = forms.DecimalField(
         label=_("Largest cut allowed (%)"),
@@ -286,11 +304,11 @@ class PlanBuilderForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     # Guardrail settings only a clinician may change; a member's proposal always uses the defaults.
-    CLINICIAN_ONLY = ("max_step_percent", "min_step_days", "override", "equivalence")
+    CLINICIAN_ONLY = ("max_step_percent", "min_step_days", "override", "equivalence", "mix_liquids")
     # How the page groups the fields: (legend, field names).
     GROUPS = (
         (_("Pace"), ("method", "step", "every_days", "start", "stabilise_days")),
-        (_("Products and order of cuts"), ("products", "cut_order", "micro_steps")),
+        (_("Products and order of cuts"), ("products", "cut_order", "micro_steps", "dose_grid_mg", "mix_liquids")),
         (_("Guardrails"), ("max_step_percent", "min_step_days", "equivalence", "override")),
         (_("For the record"), ("note",)),
     )
@@ -346,6 +364,8 @@ class PlanBuilderForm(forms.Form):
             stabilise_days=d["stabilise_days"],
             cut_order=d["cut_order"],
             micro_steps=d["micro_steps"],
+            dose_grid_mg=d.get("dose_grid_mg"),
+            mix_liquids=bool(d.get("mix_liquids")),
             equivalence=d.get("equivalence") or None,
             override=(d.get("override") or "").strip() or None,
         )
@@ -361,6 +381,8 @@ class PlanBuilderForm(forms.Form):
         (re.compile(r"--every\b"), "every_days", _("“%(label)s”")),
         (re.compile(r"--equivalence\b"), "equivalence", _("“%(label)s”")),
         (re.compile(r"--products\b"), "products", _("“%(label)s”")),
+        (re.compile(r"--mix-liquids\b"), "mix_liquids", _("“%(label)s”")),
+        (re.compile(r"--dose-grid\b"), "dose_grid_mg", _("“%(label)s”")),
     )
 
     @classmethod

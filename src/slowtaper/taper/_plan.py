@@ -122,6 +122,12 @@ class PlanRequest:
     # The clinician's recorded reason to stop from above the smallest practical dose (an abrupt stop); without
     # it no plan ends that way. Marked in every output that shows the plan.
     stop_override: str | None = None
+    # Two concentrations of one drug's liquid in a plan (0.1 mg/mL suspension and 2.5 mg/mL drops) only when
+    # the clinician allows it; every output then warns. Otherwise the plan keeps one liquid.
+    mix_liquids: bool = False
+    # A coarser dose grid (e.g. 0.05 mg clonazepam, 0.5 mg diazepam): every planned dose is a whole multiple of
+    # it, so that fewer products (often one) make every dose. After a switch it is in diazepam mg.
+    dose_grid_mg: Decimal | None = None
     crossover_stages: int = 4
     crossover_stage_days: int = 7
     custom_csv: str | None = None
@@ -253,17 +259,21 @@ def build_plan(request: PlanRequest) -> Plan:
     equivalence = req.equivalence or "ashton"
     products = _products(req.drug, req.region, req.products)
     regimen = {(t, drug.id): mg for t, mg in req.regimen}
+    products, liquid_note = _one_liquid(drug, products, req, tuple(regimen.values()))
     largest = max(regimen.values())
     if req.method == "custom" and req.custom_csv:
         # Size the kit for the custom rows too, so a rise is reported as a rise, not as unmakeable.
         for _days, amounts in parse_custom_csv(req.custom_csv, [t for t, _ in req.regimen]):
             largest = max(largest, *(amounts.values() if isinstance(amounts, dict) else (amounts,)))
-    kit = Kit(products, largest)
+    grid = None if req.method == "crossover" else req.dose_grid_mg
+    kit = Kit(products, largest, dose_grid=grid)
     for (t, _d), mg in regimen.items():
         if not kit.can_make(mg):
             raise _not_makeable(drug, req.region, kit, mg, f"the current {t:%H:%M} dose")
 
     b = _Builder(day=req.start)
+    if liquid_note:
+        b.warnings.append(liquid_note)
     assumptions = [
         Assumption(
             "diazepam equivalence",
@@ -310,6 +320,17 @@ def build_plan(request: PlanRequest) -> Plan:
         raise violations[0]
     if req.override:
         plan = replace(plan, warnings=(*plan.warnings, f"Clinician override on record: {req.override}"))
+    mixed = liquid_strengths(plan)
+    for d, liquids in mixed.items():
+        plan = replace(
+            plan,
+            warnings=(
+                *plan.warnings,
+                f"TWO STRENGTHS OF ONE LIQUID, as the clinician chose: this plan uses {d} "
+                f"{' and '.join(p.label for p in liquids)}. Measure each dose from the bottle the plan names: the "
+                f"same volume of each holds a different amount of {d}.",
+            ),
+        )
     abrupt = plan.abrupt_stop_mg
     if abrupt is not None:
         plan = replace(
@@ -321,6 +342,44 @@ def build_plan(request: PlanRequest) -> Plan:
             ),
         )
     return plan
+
+
+def liquid_strengths(plan: Plan) -> dict[str, list[Product]]:
+    """The drugs whose liquid the plan uses in more than one concentration, with those liquids (one per
+    concentration). Empty for a plan that keeps one liquid per drug, as every plan does unless the clinician
+    allowed mixing."""
+    seen: dict[str, dict[Decimal, Product]] = {}
+    for step in plan.steps:
+        for dose in step.doses:
+            for p in dose.portions:
+                if p.product.is_liquid and p.product.mg_per_ml is not None:
+                    seen.setdefault(dose.drug, {}).setdefault(p.product.mg_per_ml, p.product)
+    return {d: sorted(by.values(), key=lambda p: p.mg_per_ml or 0) for d, by in seen.items() if len(by) > 1}
+
+
+def _one_liquid(
+    drug: Drug, products: tuple[Product, ...], req: PlanRequest, needed: tuple[Decimal, ...]
+) -> tuple[tuple[Product, ...], str | None]:
+    """Keep one concentration of the drug's liquid unless the clinician allowed mixing: the finest-measuring
+    liquid that, with the solid products, still makes the current doses. Returns the products and a note
+    naming what was left out (None when nothing was)."""
+    liquids = [p for p in products if p.is_liquid]
+    if req.mix_liquids or len({p.mg_per_ml for p in liquids}) < 2:
+        return products, None
+    solids = tuple(p for p in products if not p.is_liquid)
+    top = max(needed, default=Decimal(1))
+    ranked = sorted(liquids, key=lambda p: (p.unit_mg, p.mg_per_ml or 0))
+    chosen = next(
+        (q for q in ranked if all(Kit((*solids, q), top).can_make(mg) for mg in needed)),
+        ranked[0],
+    )
+    left = [p.label for p in liquids if p.mg_per_ml != chosen.mg_per_ml]
+    note = (
+        f"One {drug.name.lower()} liquid per plan: this plan uses the {chosen.label} and leaves out the "
+        f"{', '.join(dict.fromkeys(left))}, because two strengths of one liquid invite measuring a dose from the "
+        "wrong bottle (a clinician may allow both explicitly)."
+    )
+    return (*solids, *(p for p in liquids if p.mg_per_ml == chosen.mg_per_ml)), note
 
 
 def smallest_practical(drug: Drug, equivalence: str) -> Decimal:
@@ -371,6 +430,8 @@ def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
         raise InvalidInput(f"the goal dose must be at least 0 and below the current {_plain(total)} mg/day")
     if req.final_dose_mg is not None and req.final_dose_mg <= 0:
         raise InvalidInput("the final dose must be more than 0 mg")
+    if req.dose_grid_mg is not None and req.dose_grid_mg <= 0:
+        raise InvalidInput("the dose grid must be more than 0 mg (e.g. 0.05 mg for clonazepam, 0.5 mg for diazepam)")
     for n, d in req.holds:
         if n < 1 or d < 1 or d > MAX_STEP_DAYS:
             raise InvalidInput(f"a hold needs a reduction number from 1 and 1 to {MAX_STEP_DAYS} days (got {n}={d}d)")
@@ -742,8 +803,11 @@ def _crossover(
     target = cat.drug("diazepam")
     ratio = target.equivalent_mg(equivalence) / drug.equivalent_mg(equivalence)
     t_products = _products("diazepam", req.region, req.target_products)
+    t_products, liquid_note = _one_liquid(target, t_products, req, ())
+    if liquid_note:
+        b.warnings.append(liquid_note)
     start_total = sum(regimen.values(), Decimal(0))
-    t_kit = Kit(t_products, start_total * ratio)
+    t_kit = Kit(t_products, start_total * ratio, dose_grid=req.dose_grid_mg)
     kits = {drug.id: kit, "diazepam": t_kit}
     current = dict(regimen)
     stages = req.crossover_stages
