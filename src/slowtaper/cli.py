@@ -443,6 +443,8 @@ def _dispensing_dict(d: taper.Dispensing) -> dict[str, Any]:
             row["ml"] = plain(line.ml)
         if line.drops is not None:
             row["drops"] = str(line.drops)
+        if line.left_over is not None:
+            row["left_over"] = plain(line.left_over)
         lines.append(row)
     return {"start": d.start.isoformat(), "end": d.end.isoformat(), "lines": lines, "notes": list(d.notes)}
 

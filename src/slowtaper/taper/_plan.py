@@ -8,12 +8,13 @@ violation. Nothing here reads a clock: the start date is an argument.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 
 from ._catalogue import Drug, Product, _plain, catalogue
-from ._exceptions import DoseNotAchievable, GuardrailViolation, InvalidInput
+from ._exceptions import DoseNotAchievable, GuardrailViolation, InvalidInput, TaperError
 from ._realise import Kit, Portion, describe_portions
 
 METHODS = ("percent", "hyperbolic", "linear", "crossover", "custom")
@@ -742,25 +743,84 @@ def _reduce(
 
 
 def _stuck(drug: Drug, req: PlanRequest, kit: Kit, total: Decimal) -> DoseNotAchievable:
-    low = total * (1 - req.max_step_percent / HUNDRED)
-
-    def works(k: Kit) -> bool:
-        return k.smallest_makeable_at_least(low, total) is not None or total <= k.smallest_positive()
-
-    suggestion = _suggest(drug, req.region, kit, works)
-    crossover = "switch to diazepam with --method crossover"
-    if suggestion and "(" not in suggestion:
-        hint = f"add the {suggestion}"
-    elif suggestion:
-        hint = f"ask the pharmacist about the {suggestion}, or {crossover}"
-    else:
-        hint = f"{crossover}, or ask the pharmacist about a liquid"
-    return DoseNotAchievable(
+    """The error for a plan that cannot cut further, with a hint that was checked: a product is suggested only when
+    the whole plan, built again with it added, works; otherwise the message says that no single product does and
+    whether a switch to diazepam would."""
+    message = (
         f"cannot cut {_plain(total)} mg/day of {drug.name.lower()} by at most "
         f"{_plain(req.max_step_percent)}% with {', '.join(p.label for p in kit.products)}, and "
-        f"{_plain(total)} mg is above the smallest practical dose to stop from: {hint}",
-        suggestion=suggestion,
+        f"{_plain(total)} mg is above the smallest practical dose to stop from"
     )
+    if _TRYING.get():
+        # A plan built only to check a suggestion: the caller just needs to know it fails.
+        return DoseNotAchievable(message)
+    token = _TRYING.set(True)
+    try:
+        suggestion = _suggest_for_plan(drug, req, kit)
+        crossover = _crossover_works(drug, req)
+    finally:
+        _TRYING.reset(token)
+    switch = "switch to diazepam with --method crossover"
+    if suggestion is not None and req.region in suggestion.regions:
+        hint = f"add the {suggestion.label} (a plan with it reaches the end)"
+    elif suggestion is not None:
+        hint = (
+            f"ask the pharmacist about the {suggestion.label} ({', '.join(suggestion.regions)}; a plan with it "
+            f"reaches the end)" + (f", or {switch}" if crossover else "")
+        )
+    elif crossover:
+        hint = (
+            "no single product added to these makes this plan reach the end; a switch to diazepam does "
+            "(--method crossover)"
+        )
+    else:
+        hint = (
+            "no single product added to these makes this plan reach the end: allow a larger cut per step, set a "
+            "final dose the products reach, or ask the prescriber about other products"
+        )
+    label = None if suggestion is None else _label_where(suggestion, req.region)
+    return DoseNotAchievable(f"{message}: {hint}", suggestion=label)
+
+
+# Set while a suggestion is being checked by building a plan with it, so that the check does not suggest in turn.
+_TRYING: ContextVar[bool] = ContextVar("slowtaper_trying_suggestion", default=False)
+
+
+def _label_where(p: Product, region: str) -> str:
+    return p.label if region in p.regions else f"{p.label} ({', '.join(p.regions)})"
+
+
+def _suggest_for_plan(drug: Drug, req: PlanRequest, kit: Kit) -> Product | None:
+    """The first catalogue product (the region's first, the finest first) that, added to the kit, lets the whole
+    plan be built; None when none does."""
+    cat = catalogue()
+    have = tuple(p.id for p in kit.products)
+    candidates = sorted(
+        (p for p in cat.products_for(drug.id) if p not in kit.products),
+        key=lambda p: (req.region not in p.regions, p.unit_mg, p.is_liquid),
+    )
+    for p in candidates:
+        ids = (*have, p.id)
+        trial = replace(req, products=ids) if drug.id == req.drug else replace(req, target_products=ids)
+        try:
+            build_plan(trial)
+        except TaperError:
+            continue
+        return p
+    return None
+
+
+def _crossover_works(drug: Drug, req: PlanRequest) -> bool:
+    """Whether a switch to diazepam with the region's diazepam products builds a plan (checked with the
+    clinician's equivalence source, else Ashton's). False for diazepam itself or a plan already switching."""
+    if drug.id == "diazepam" or req.method == "crossover" or drug.id != req.drug:
+        return False
+    source = req.equivalence or ("ashton" if drug.equivalence.get("ashton") else "nhsscot")
+    try:
+        build_plan(replace(req, method="crossover", step=None, equivalence=source, dose_grid_mg=None))
+    except TaperError:
+        return False
+    return True
 
 
 def _micro(

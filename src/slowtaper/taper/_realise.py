@@ -218,7 +218,7 @@ class Kit:
             )
 
         def switches(used: frozenset[Product]) -> int:
-            return _COST_SWITCH * len(previous - used) if previous else 0
+            return _COST_SWITCH * len(previous ^ used) if previous else 0
 
         best: tuple[int, int, Product | None, int] = (_INF, 0, None, n)
         if self._cost[n] < _INF:
