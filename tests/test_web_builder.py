@@ -119,3 +119,17 @@ def test_the_revision_page_names_fields_not_options(client, cast, approved):
     body = client.get(f"/members/{cast.member.pk}/plans/1/").content.decode()
     assert "Assumptions and sources" in body and "diazepam equivalence" in body
     assert "--" not in body.replace("<!--", "").replace("-->", "")
+
+
+def test_the_builder_keeps_one_liquid_unless_the_clinician_allows_two_and_then_warns(client, cast):
+    # AU defaults hold both the 0.1 mg/mL suspension and the 2.5 mg/mL drops (issue 14).
+    cast.member.region = "AU"
+    cast.member.save(update_fields=["region"])
+    give_intake(cast.member)
+    login(client, cast.clinician)
+    url = f"/members/{cast.member.pk}/plans/new/"
+    one = client.post(url, BUILD, headers={"HX-Request": "true"}).content.decode()
+    assert "One clonazepam liquid per plan" in one and "TWO STRENGTHS" not in one
+    assert "drops of 2.5 mg/mL drops" not in one
+    two = client.post(url, {**BUILD, "mix_liquids": "on"}, headers={"HX-Request": "true"}).content.decode()
+    assert "TWO STRENGTHS OF ONE LIQUID" in two and "drops of 2.5 mg/mL drops" in two
