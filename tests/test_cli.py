@@ -32,19 +32,21 @@ def test_plan_json_contract(capsys):
         "time": "08:00",
         "drug": "clonazepam",
         "mg": "0.8",
-        "how": "1 tablet of 0.5 mg + 3 mL of 0.1 mg/mL suspension",
+        "how": "1½ tablets of 0.5 mg + 0.5 mL of 0.1 mg/mL suspension (1 mL oral syringe)",
         "products": [
             {
                 "product": "0.5 mg tablet",
                 "product_id": "clonazepam-tablet-0.5mg-us",
                 "strength_mg": "0.5",
-                "count": "1",
+                "count": "1.5",
             },
             {
                 "product": "0.1 mg/mL suspension",
                 "product_id": "clonazepam-suspension-0.1mg-ml-us",
                 "mg_per_ml": "0.1",
-                "ml": "3",
+                "ml": "0.5",
+                "syringe_ml": "1",
+                "syringe_fills": "1",
             },
         ],
     }

@@ -25,11 +25,12 @@ def test_dispensing_counts_fractions_and_volumes_exactly():
     # Stabilisation: 1 mg twice a day for 28 days = 56 tablets of 1 mg.
     (line,) = dispense_by_step(plan)[0].lines
     assert (line.product.label, line.tablets, line.supply) == ("1 mg tablet", D(56), "56 tablets")
-    # First cut: 08:00 0.8 mg = 1 × 0.5 mg + 3 mL; 22:00 1 mg. 14 days.
+    # First cut: 08:00 0.8 mg = 1½ × 0.5 mg + 0.5 mL (one fill of the suspension's 1 mL syringe, not three);
+    # 22:00 1 mg. 14 days.
     first = {ln.product.label: ln for ln in dispense_by_step(plan)[1].lines}
-    assert first["0.5 mg tablet"].tablets == D(14)
+    assert first["0.5 mg tablet"].tablets == D(21)
     assert first["1 mg tablet"].tablets == D(14)
-    assert first["0.1 mg/mL suspension"].ml == D(42)
+    assert first["0.1 mg/mL suspension"].ml == D(7)
 
 
 def test_half_tablets_are_counted_and_rounded_up_only_for_supply():
@@ -153,10 +154,15 @@ def test_supply_rounds_up_to_whole_packs_and_bottles_where_the_catalogue_has_a_s
     cat = catalogue()
     solution = replace(cat.product("clonazepam-solution-0.1mg-ml-uk"), pack=Figure(150, "uk_formulary_clonazepam"))
     line = DispenseLine(product=solution, ml=D("128.8"))
-    assert (line.packs, line.supply) == (1, "1 bottle of 150 mL (128.8 mL used)")
-    assert DispenseLine(product=solution, ml=D("150.1")).supply == "2 bottles of 150 mL (150.1 mL used)"
+    assert (line.packs, line.supply) == (1, "1 bottle of 150 mL (128.8 mL used, 21.2 mL left over)")
+    assert DispenseLine(product=solution, ml=D("150.1")).supply == (
+        "2 bottles of 150 mL (150.1 mL used, 149.9 mL left over)"
+    )
     tablet = replace(cat.product("clonazepam-tablet-0.5mg-uk"), pack=Figure(28, "uk_formulary_clonazepam"))
-    assert DispenseLine(product=tablet, tablets=D("56.5")).supply == "3 packs of 28 (57 tablets used)"
+    assert (
+        DispenseLine(product=tablet, tablets=D("56.5")).supply
+        == "3 packs of 28 (57 tablets used, 27 tablets left over)"
+    )
     # Without a sourced size nothing is assumed: whole tablets.
     assert DispenseLine(product=cat.product("clonazepam-tablet-0.5mg-uk"), tablets=D("56.5")).supply == "57 tablets"
 

@@ -89,7 +89,9 @@ def test_pdf_contains_the_plan_its_sources_and_how_to_measure(plan):
 
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "clinician decides" in text
-    assert "08:00 clonazepam 0.8 mg: 1 tablet of 0.5 mg + 3 mL of 0.1 mg/mL suspension" in " ".join(text.split())
+    assert "08:00 clonazepam 0.8 mg: 1½ tablets of 0.5 mg + 0.5 mL of 0.1 mg/mL suspension (1 mL oral syringe)" in (
+        " ".join(text.split())
+    )
     assert "Dispensing" in text and "Ashton" in text
     assert "the last dose (0.09 mg clonazepam a day) is on Jun 18, 2028" in " ".join(text.split())
     assert "modelled" in text.lower()

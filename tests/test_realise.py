@@ -14,7 +14,9 @@ def kit(region, labels, top="4"):
 def test_issue_examples_are_described_plainly():
     k = kit("US", ["0.5 mg tablet", "0.1 mg/mL suspension"])
     assert describe_portions(k.make(D("0.75"))) == "1½ tablets of 0.5 mg"
-    assert describe_portions(k.make(D("0.24"))) == "2.4 mL of 0.1 mg/mL suspension"
+    assert describe_portions(k.make(D("0.24"))) == (
+        "2.4 mL of 0.1 mg/mL suspension (1 mL oral syringe, filled 3 times: 2 × 1 mL + 0.4 mL)"
+    )
 
 
 def test_half_scored_tablet_never_makes_quarters():

@@ -171,3 +171,17 @@ def test_a_members_proposal_keeps_the_liver_disease_from_the_intake(client, cast
     assert form.is_valid(), form.errors
     request = form.request("clonazepam", ((time(8), Decimal(1)),), "US")
     assert request.liver_disease is True and request.age == 45
+
+
+def test_the_builder_keeps_one_liquid_unless_the_clinician_allows_two_and_then_warns(client, cast):
+    # AU defaults hold both the 0.1 mg/mL suspension and the 2.5 mg/mL drops (issue 14).
+    cast.member.region = "AU"
+    cast.member.save(update_fields=["region"])
+    give_intake(cast.member)
+    login(client, cast.clinician)
+    url = f"/members/{cast.member.pk}/plans/new/"
+    one = client.post(url, BUILD, headers={"HX-Request": "true"}).content.decode()
+    assert "One clonazepam liquid per plan" in one and "TWO STRENGTHS" not in one
+    assert "drops of 2.5 mg/mL drops" not in one
+    two = client.post(url, {**BUILD, "mix_liquids": "on"}, headers={"HX-Request": "true"}).content.decode()
+    assert "TWO STRENGTHS OF ONE LIQUID" in two and "drops of 2.5 mg/mL drops" in two

@@ -282,6 +282,16 @@ def plan(
         typer.Option(help="Clinician's reason to stop from above the smallest practical dose (an abrupt stop)."),
     ] = None,
     micro: Annotated[bool, typer.Option("--micro", help="Daily micro-steps (liquids).")] = False,
+    mix_liquids: Annotated[
+        bool,
+        typer.Option(
+            "--mix-liquids", help="Clinician's choice: allow two concentrations of one drug's liquid (warned)."
+        ),
+    ] = False,
+    dose_grid: Annotated[
+        str | None,
+        typer.Option(help="Coarser dose grid: every dose a multiple of this, e.g. 0.05mg (after a switch, diazepam)."),
+    ] = None,
     cut_order: Annotated[str, typer.Option(help="evening-last or morning-last.")] = "evening-last",
     final_dose: Annotated[
         str | None, typer.Option(help="Stop only from this daily dose or lower (mg; after a switch, diazepam).")
@@ -362,6 +372,8 @@ def request_from_options(o: dict[str, Any]) -> PlanRequest:
         holds=tuple(holds),
         cut_order=o["cut_order"],
         micro_steps=o["micro"],
+        mix_liquids=bool(o.get("mix_liquids", False)),
+        dose_grid_mg=parse_mg(o["dose_grid"], "--dose-grid") if o.get("dose_grid") else None,
         final_dose_mg=parse_mg(o["final_dose"], "--final-dose") if o["final_dose"] else None,
         goal_mg=parse_mg(o["goal"], "--goal") if o["goal"] else Decimal(0),
         equivalence=o["equivalence"],
@@ -453,6 +465,8 @@ def _dispensing_dict(d: taper.Dispensing) -> dict[str, Any]:
             row["ml"] = plain(line.ml)
         if line.drops is not None:
             row["drops"] = str(line.drops)
+        if line.left_over is not None:
+            row["left_over"] = plain(line.left_over)
         lines.append(row)
     return {"start": d.start.isoformat(), "end": d.end.isoformat(), "lines": lines, "notes": list(d.notes)}
 

@@ -335,6 +335,24 @@ class PlanBuilderForm(forms.Form):
             "with the plan and shown on every copy of it."
         ),
     )
+    dose_grid_mg = forms.DecimalField(
+        label=_("Dose grid (mg)"),
+        required=False,
+        min_value=Decimal("0.001"),
+        max_value=Decimal(100),
+        help_text=_(
+            "Optional: keep every dose a multiple of this where a cut allows (e.g. 0.05 mg clonazepam, 0.5 mg "
+            "diazepam), so fewer products make every dose. After a switch, in diazepam mg."
+        ),
+    )
+    mix_liquids = forms.BooleanField(
+        required=False,
+        label=_("Allow two strengths of one liquid"),
+        help_text=_(
+            "Off: a plan uses one concentration of a drug's liquid. On: it may use two (e.g. 0.1 mg/mL suspension "
+            "and 2.5 mg/mL drops), and every copy of the plan warns about it."
+        ),
+    )
     equivalence = forms.ChoiceField(label=_("Diazepam equivalence table"), required=False)
     max_step_percent = forms.DecimalField(
         label=_("Largest cut allowed (%)"),
@@ -368,11 +386,15 @@ class PlanBuilderForm(forms.Form):
         "age",
         "liver_disease",
         "crossover_override",
+        "mix_liquids",
     )
     # How the page groups the fields: (legend, field names).
     GROUPS = (
         (_("Pace"), ("method", "step", "every_days", "start", "stabilise_days", "slow_end")),
-        (_("Products and order of cuts"), ("products", "cut_order", "micro_steps", "switch_order")),
+        (
+            _("Products and order of cuts"),
+            ("products", "cut_order", "micro_steps", "dose_grid_mg", "mix_liquids", "switch_order"),
+        ),
         (_("The person"), ("age", "liver_disease")),
         (
             _("Guardrails"),
@@ -441,6 +463,8 @@ class PlanBuilderForm(forms.Form):
             stabilise_days=d["stabilise_days"],
             cut_order=d["cut_order"],
             micro_steps=d["micro_steps"],
+            dose_grid_mg=d.get("dose_grid_mg"),
+            mix_liquids=bool(d.get("mix_liquids")),
             equivalence=d.get("equivalence") or None,
             override=(d.get("override") or "").strip() or None,
             age=d["age"] if "age" in d else self.person.get("age"),
@@ -462,6 +486,8 @@ class PlanBuilderForm(forms.Form):
         (re.compile(r"--every\b"), "every_days", _("“%(label)s”")),
         (re.compile(r"--equivalence\b"), "equivalence", _("“%(label)s”")),
         (re.compile(r"--products\b"), "products", _("“%(label)s”")),
+        (re.compile(r"--mix-liquids\b"), "mix_liquids", _("“%(label)s”")),
+        (re.compile(r"--dose-grid\b"), "dose_grid_mg", _("“%(label)s”")),
     )
 
     @classmethod

@@ -418,6 +418,8 @@ BUILDER_DEFAULTS: dict[str, Any] = {
     "stabilise_days": 14,
     "cut_order": "evening-last",
     "micro_steps": False,
+    "dose_grid_mg": None,
+    "mix_liquids": False,
     "max_step_percent": Decimal(10),
     "min_step_days": 14,
     "equivalence": "",

@@ -138,7 +138,8 @@ class Product:
     `id` is the product's stable identity, written in `products.toml` (never derived from file order): the
     web app stores it, the engine accepts it, and a test pins that ids are unique and never change.
     `former_ids` are ids that records made before the ids were explicit may still hold. `pack` is the sourced
-    pack or bottle size (units, or mL for liquids), only where a source gives one."""
+    pack or bottle size (units, or mL for liquids), only where a source gives one. `syringe_ml` is the oral
+    syringe the product's source says to measure it with: no dose volume is measured with a larger one."""
 
     id: str
     drug: str
@@ -151,6 +152,7 @@ class Product:
     mg_per_ml: Decimal | None = None
     measure_ml: Decimal | None = None
     mg_per_drop: Decimal | None = None
+    syringe_ml: Decimal | None = None
     beyond_use_days: int | None = None
     verified: bool = True
     note: str = field(default="", compare=False)
@@ -202,6 +204,8 @@ class Product:
             extra.append("never split")
         if self.measure_ml is not None:
             extra.append(f"measured in {_plain(self.measure_ml)} mL steps")
+        if self.syringe_ml is not None:
+            extra.append(f"with a {_plain(self.syringe_ml)} mL oral syringe")
         if self.mg_per_drop is not None:
             extra.append(f"{_plain(self.mg_per_drop)} mg per drop")
         if self.beyond_use_days:
@@ -363,6 +367,7 @@ def catalogue() -> Catalogue:
                 mg_per_ml=_dec(raw.get("mg_per_ml")),
                 measure_ml=_dec(raw.get("measure_ml")),
                 mg_per_drop=_dec(raw.get("mg_per_drop")),
+                syringe_ml=_dec(raw.get("syringe_ml")),
                 beyond_use_days=raw.get("beyond_use_days"),
                 verified=bool(raw.get("verified", True)) and sources[raw["source"]].verified,
                 note=raw.get("note", ""),

@@ -41,6 +41,16 @@ class DispenseLine:
         return max(1, math.ceil(amount / size))
 
     @property
+    def left_over(self) -> Decimal | None:
+        """What the whole packs or bottles hold beyond what the days use (whole tablets, or mL); None without a
+        sourced pack size."""
+        size, packs = self.product.pack_size, self.packs
+        if size is None or packs is None:
+            return None
+        used = self.ml if self.tablets is None else Decimal(math.ceil(self.tablets))
+        return (packs * size - (used or Decimal(0))).normalize()
+
+    @property
     def supply(self) -> str:
         """What to hand over. Tablets: whole units, or whole packs where the catalogue has a sourced pack size.
         Liquids: whole bottles where it has a sourced bottle size; otherwise the exact volume the days use, with
@@ -53,12 +63,19 @@ class DispenseLine:
             units = f"{n} {unit}{'s' if n != 1 else ''}"
             if packs is None or size is None:
                 return units
-            return f"{packs} pack{'s' if packs != 1 else ''} of {_plain(size)} ({units} used)"
+            return f"{packs} pack{'s' if packs != 1 else ''} of {_plain(size)} ({units} used, {self._left()} left over)"
         volume = f"{_plain(self.ml or Decimal(0))} mL"
         used = f"{self.drops} drops ({volume})" if self.drops is not None else volume
         if packs is None or size is None:
             return f"exact use {used}: round up to the bottles you stock"
-        return f"{packs} bottle{'s' if packs != 1 else ''} of {_plain(size)} mL ({used} used)"
+        return f"{packs} bottle{'s' if packs != 1 else ''} of {_plain(size)} mL ({used} used, {self._left()} left over)"
+
+    def _left(self) -> str:
+        left = self.left_over or Decimal(0)
+        if self.tablets is None:
+            return f"{_plain(left)} mL"
+        unit = {"odt": "ODT", "capsule": "capsule"}.get(self.product.form, "tablet")
+        return f"{_plain(left)} {unit}{'s' if left != 1 else ''}"
 
 
 @dataclass(frozen=True)

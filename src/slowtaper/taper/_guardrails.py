@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from ._catalogue import _plain, catalogue
 from ._exceptions import GuardrailViolation
-from ._plan import HUNDRED, WINDOW_DAYS, WINDOW_MAX_PERCENT, Plan, Step, crossover_ceiling
+from ._plan import HUNDRED, WINDOW_DAYS, WINDOW_MAX_PERCENT, Plan, Step, crossover_ceiling, liquid_strengths
 
 _CUT_KINDS = ("reduce", "micro", "custom")
 
@@ -24,6 +24,15 @@ def check_plan(plan: Plan) -> list[GuardrailViolation]:
     the 25%-in-14-days ceiling, final stop)."""
     out = _exactness(plan)
     req = plan.request
+    if not req.mix_liquids:
+        for drug, liquids in liquid_strengths(plan).items():
+            out.append(
+                GuardrailViolation(
+                    f"the plan uses two strengths of {drug} liquid ({' and '.join(p.label for p in liquids)}): "
+                    "keep one, or the clinician allows both explicitly (mix liquids)",
+                    rule="one-liquid",
+                )
+            )
     # The person is on their current regimen before the plan starts: the first cut is judged against it.
     before = Step(start=plan.start - timedelta(days=WINDOW_DAYS), days=WINDOW_DAYS, doses=(), kind="baseline", number=0)
     baseline = plan.diazepam_equivalent(plan.current_daily_mg())

@@ -8,13 +8,14 @@ violation. Nothing here reads a clock: the start date is an argument.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
 from ._catalogue import OLDER_ADULT_AGE, Drug, Product, _plain, catalogue
-from ._exceptions import DoseNotAchievable, GuardrailViolation, InvalidInput
+from ._exceptions import DoseNotAchievable, GuardrailViolation, InvalidInput, TaperError
 from ._realise import Kit, Portion, describe_portions
 
 METHODS = ("percent", "hyperbolic", "linear", "crossover", "custom")
@@ -133,6 +134,12 @@ class PlanRequest:
     # The clinician's recorded reason to stop from above the smallest practical dose (an abrupt stop); without
     # it no plan ends that way. Marked in every output that shows the plan.
     stop_override: str | None = None
+    # Two concentrations of one drug's liquid in a plan (0.1 mg/mL suspension and 2.5 mg/mL drops) only when
+    # the clinician allows it; every output then warns. Otherwise the plan keeps one liquid.
+    mix_liquids: bool = False
+    # A coarser dose grid (e.g. 0.05 mg clonazepam, 0.5 mg diazepam): every planned dose is a whole multiple of
+    # it, so that fewer products (often one) make every dose. After a switch it is in diazepam mg.
+    dose_grid_mg: Decimal | None = None
     crossover_stages: int = 4
     # None: about 5 half-lives of the slower of the two drugs (at least MIN_STAGE_DAYS); shorter is allowed down to
     # MIN_STAGE_DAYS, and the plan then says why.
@@ -277,17 +284,21 @@ def build_plan(request: PlanRequest) -> Plan:
     equivalence = req.equivalence or "ashton"
     products = _products(req.drug, req.region, req.products)
     regimen = {(t, drug.id): mg for t, mg in req.regimen}
+    products, liquid_note = _one_liquid(drug, products, req, tuple(regimen.values()))
     largest = max(regimen.values())
     if req.method == "custom" and req.custom_csv:
         # Size the kit for the custom rows too, so a rise is reported as a rise, not as unmakeable.
         for _days, amounts in parse_custom_csv(req.custom_csv, [t for t, _ in req.regimen]):
             largest = max(largest, *(amounts.values() if isinstance(amounts, dict) else (amounts,)))
-    kit = Kit(products, largest)
+    grid = None if req.method == "crossover" else req.dose_grid_mg
+    kit = Kit(products, largest, dose_grid=grid)
     for (t, _d), mg in regimen.items():
         if not kit.can_make(mg):
             raise _not_makeable(drug, req.region, kit, mg, f"the current {t:%H:%M} dose")
 
     b = _Builder(day=req.start)
+    if liquid_note:
+        b.warnings.append(liquid_note)
     assumptions = [
         Assumption(
             "diazepam equivalence",
@@ -360,6 +371,17 @@ def build_plan(request: PlanRequest) -> Plan:
         raise violations[0]
     if req.override:
         plan = replace(plan, warnings=(*plan.warnings, f"Clinician override on record: {req.override}"))
+    mixed = liquid_strengths(plan)
+    for d, liquids in mixed.items():
+        plan = replace(
+            plan,
+            warnings=(
+                *plan.warnings,
+                f"TWO STRENGTHS OF ONE LIQUID, as the clinician chose: this plan uses {d} "
+                f"{' and '.join(p.label for p in liquids)}. Measure each dose from the bottle the plan names: the "
+                f"same volume of each holds a different amount of {d}.",
+            ),
+        )
     final = final_occupancy_drop(plan)
     if final is not None:
         plan = replace(plan, warnings=(*plan.warnings, final))
@@ -374,6 +396,44 @@ def build_plan(request: PlanRequest) -> Plan:
             ),
         )
     return plan
+
+
+def liquid_strengths(plan: Plan) -> dict[str, list[Product]]:
+    """The drugs whose liquid the plan uses in more than one concentration, with those liquids (one per
+    concentration). Empty for a plan that keeps one liquid per drug, as every plan does unless the clinician
+    allowed mixing."""
+    seen: dict[str, dict[Decimal, Product]] = {}
+    for step in plan.steps:
+        for dose in step.doses:
+            for p in dose.portions:
+                if p.product.is_liquid and p.product.mg_per_ml is not None:
+                    seen.setdefault(dose.drug, {}).setdefault(p.product.mg_per_ml, p.product)
+    return {d: sorted(by.values(), key=lambda p: p.mg_per_ml or 0) for d, by in seen.items() if len(by) > 1}
+
+
+def _one_liquid(
+    drug: Drug, products: tuple[Product, ...], req: PlanRequest, needed: tuple[Decimal, ...]
+) -> tuple[tuple[Product, ...], str | None]:
+    """Keep one concentration of the drug's liquid unless the clinician allowed mixing: the finest-measuring
+    liquid that, with the solid products, still makes the current doses. Returns the products and a note
+    naming what was left out (None when nothing was)."""
+    liquids = [p for p in products if p.is_liquid]
+    if req.mix_liquids or len({p.mg_per_ml for p in liquids}) < 2:
+        return products, None
+    solids = tuple(p for p in products if not p.is_liquid)
+    top = max(needed, default=Decimal(1))
+    ranked = sorted(liquids, key=lambda p: (p.unit_mg, p.mg_per_ml or 0))
+    chosen = next(
+        (q for q in ranked if all(Kit((*solids, q), top).can_make(mg) for mg in needed)),
+        ranked[0],
+    )
+    left = [p.label for p in liquids if p.mg_per_ml != chosen.mg_per_ml]
+    note = (
+        f"One {drug.name.lower()} liquid per plan: this plan uses the {chosen.label} and leaves out the "
+        f"{', '.join(dict.fromkeys(left))}, because two strengths of one liquid invite measuring a dose from the "
+        "wrong bottle (a clinician may allow both explicitly)."
+    )
+    return (*solids, *(p for p in liquids if p.mg_per_ml == chosen.mg_per_ml)), note
 
 
 def smallest_practical(drug: Drug, equivalence: str) -> Decimal:
@@ -433,6 +493,8 @@ def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
         raise InvalidInput(f"the goal dose must be at least 0 and below the current {_plain(total)} mg/day")
     if req.final_dose_mg is not None and req.final_dose_mg <= 0:
         raise InvalidInput("the final dose must be more than 0 mg")
+    if req.dose_grid_mg is not None and req.dose_grid_mg <= 0:
+        raise InvalidInput("the dose grid must be more than 0 mg (e.g. 0.05 mg for clonazepam, 0.5 mg for diazepam)")
     for n, d in req.holds:
         if n < 1 or d < 1 or d > MAX_STEP_DAYS:
             raise InvalidInput(f"a hold needs a reduction number from 1 and 1 to {MAX_STEP_DAYS} days (got {n}={d}d)")
@@ -754,25 +816,91 @@ def _reduce(
 
 
 def _stuck(drug: Drug, req: PlanRequest, kit: Kit, total: Decimal) -> DoseNotAchievable:
-    low = total * (1 - req.max_step_percent / HUNDRED)
-
-    def works(k: Kit) -> bool:
-        return k.smallest_makeable_at_least(low, total) is not None or total <= k.smallest_positive()
-
-    suggestion = _suggest(drug, req.region, kit, works)
-    crossover = "switch to diazepam with --method crossover"
-    if suggestion and "(" not in suggestion:
-        hint = f"add the {suggestion}"
-    elif suggestion:
-        hint = f"ask the pharmacist about the {suggestion}, or {crossover}"
-    else:
-        hint = f"{crossover}, or ask the pharmacist about a liquid"
-    return DoseNotAchievable(
+    """The error for a plan that cannot cut further, with a hint that was checked: a product is suggested only when
+    the whole plan, built again with it added, works; otherwise the message says that no single product does and
+    whether a switch to diazepam would."""
+    message = (
         f"cannot cut {_plain(total)} mg/day of {drug.name.lower()} by at most "
         f"{_plain(req.max_step_percent)}% with {', '.join(p.label for p in kit.products)}, and "
-        f"{_plain(total)} mg is above the smallest practical dose to stop from: {hint}",
-        suggestion=suggestion,
+        f"{_plain(total)} mg is above the smallest practical dose to stop from"
     )
+    if _TRYING.get():
+        # A plan built only to check a suggestion: the caller just needs to know it fails.
+        return DoseNotAchievable(message)
+    token = _TRYING.set(True)
+    try:
+        suggestion = _suggest_for_plan(drug, req, kit)
+        crossover = _crossover_works(drug, req)
+    finally:
+        _TRYING.reset(token)
+    switch = "switch to diazepam with --method crossover"
+    if suggestion is not None and req.region in suggestion.regions:
+        hint = f"add the {suggestion.label} (a plan with it reaches the end)"
+    elif suggestion is not None:
+        hint = (
+            f"ask the pharmacist about the {suggestion.label} ({', '.join(suggestion.regions)}; a plan with it "
+            f"reaches the end)" + (f", or {switch}" if crossover else "")
+        )
+    elif crossover:
+        hint = f"no single product added to these makes this plan reach the end; {crossover}"
+    else:
+        hint = (
+            "no single product added to these makes this plan reach the end: allow a larger cut per step, set a "
+            "final dose the products reach, or ask the prescriber about other products"
+        )
+    label = None if suggestion is None else _label_where(suggestion, req.region)
+    return DoseNotAchievable(f"{message}: {hint}", suggestion=label)
+
+
+# Set while a suggestion is being checked by building a plan with it, so that the check does not suggest in turn.
+_TRYING: ContextVar[bool] = ContextVar("slowtaper_trying_suggestion", default=False)
+
+
+def _label_where(p: Product, region: str) -> str:
+    return p.label if region in p.regions else f"{p.label} ({', '.join(p.regions)})"
+
+
+def _suggest_for_plan(drug: Drug, req: PlanRequest, kit: Kit) -> Product | None:
+    """The first catalogue product (the region's first, the finest first) that, added to the kit, lets the whole
+    plan be built; None when none does."""
+    cat = catalogue()
+    have = tuple(p.id for p in kit.products)
+    candidates = sorted(
+        (p for p in cat.products_for(drug.id) if p not in kit.products),
+        key=lambda p: (req.region not in p.regions, p.unit_mg, p.is_liquid),
+    )
+    for p in candidates:
+        ids = (*have, p.id)
+        trial = replace(req, products=ids) if drug.id == req.drug else replace(req, target_products=ids)
+        try:
+            build_plan(trial)
+        except TaperError:
+            continue
+        return p
+    return None
+
+
+def _crossover_works(drug: Drug, req: PlanRequest) -> str | None:
+    """How a switch to diazepam with the region's diazepam products would help, checked by building it (with the
+    clinician's equivalence source, else Ashton's): a hint, or None when no switch builds. None for diazepam
+    itself or a plan already switching."""
+    if drug.id == "diazepam" or req.method == "crossover" or drug.id != req.drug:
+        return None
+    source = req.equivalence or ("ashton" if drug.equivalence.get("ashton") else "nhsscot")
+    switch = replace(req, method="crossover", step=None, equivalence=source, dose_grid_mg=None)
+    try:
+        build_plan(switch)
+    except GuardrailViolation as exc:
+        if exc.rule != "crossover-ceiling":
+            return None
+        try:  # would the switch build from a lower dose? The refusal says how low.
+            build_plan(replace(switch, crossover_override="checking a hint"))
+        except TaperError:
+            return None
+        return f"a switch to diazepam does, from a lower dose ({exc})"
+    except TaperError:
+        return None
+    return "a switch to diazepam does (--method crossover)"
 
 
 def _interval(req: PlanRequest, start_total: Decimal, total: Decimal) -> int:
@@ -823,8 +951,11 @@ def _crossover(
     target = cat.drug("diazepam")
     ratio = target.equivalent_mg(equivalence) / drug.equivalent_mg(equivalence)
     t_products = _products("diazepam", req.region, req.target_products)
+    t_products, liquid_note = _one_liquid(target, t_products, req, ())
+    if liquid_note:
+        b.warnings.append(liquid_note)
     start_total = sum(regimen.values(), Decimal(0))
-    t_kit = Kit(t_products, start_total * ratio)
+    t_kit = Kit(t_products, start_total * ratio, dose_grid=req.dose_grid_mg)
     kits = {drug.id: kit, "diazepam": t_kit}
     current = dict(regimen)
     stages = req.crossover_stages

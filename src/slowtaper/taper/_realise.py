@@ -23,6 +23,11 @@ _COST_LIQUID_FIXED = 6
 # again) costs as much as a whole tablet: a person keeps the way they measure a dose while it still works.
 _COST_SWITCH = 4
 _INF = 1 << 60
+# Filling the syringe again for one dose (a volume above the product's syringe) costs as much as a whole tablet.
+_COST_FILL = 4
+# The oral syringes a pharmacy hands out, smallest first (a program choice: the common sizes). A volume is
+# measured with the smallest that holds it, never with one larger than the product's own syringe.
+SYRINGES_ML = (Decimal(1), Decimal(3), Decimal(5), Decimal(10))
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,36 @@ class Portion:
         if self.drops is not None:
             return f"{self.drops} drop{'s' if self.drops != 1 else ''} of {p.label}"
         assert self.ml is not None
-        return f"{_plain(self.ml)} mL of {p.label}"
+        return f"{_plain(self.ml)} mL of {p.label} ({self.syringe_text()})"
+
+    @property
+    def syringe_ml(self) -> Decimal | None:
+        """The oral syringe to measure this volume with: the smallest of SYRINGES_ML that holds it, never larger
+        than the product's own syringe (`Product.syringe_ml`); None for tablets and drops."""
+        if self.ml is None:
+            return None
+        cap = self.product.syringe_ml or SYRINGES_ML[-1]
+        fits = [s for s in SYRINGES_ML if self.ml <= s <= cap]
+        return fits[0] if fits else min(cap, SYRINGES_ML[-1])
+
+    @property
+    def fills(self) -> int:
+        """How many times the syringe is filled for this volume (1 unless the volume is larger than it)."""
+        size = self.syringe_ml
+        if size is None or self.ml is None:
+            return 0
+        return math.ceil(self.ml / size)
+
+    def syringe_text(self) -> str:
+        """ "3 mL oral syringe", or for a volume above the syringe: "1 mL oral syringe, filled 4 times: 3 × 1 mL
+        + 0.6 mL"."""
+        size = self.syringe_ml
+        assert size is not None and self.ml is not None
+        if self.fills <= 1:
+            return f"{_plain(size)} mL oral syringe"
+        full, rest = divmod(self.ml, size)
+        parts = f"{int(full)} × {_plain(size)} mL" + (f" + {_plain(rest)} mL" if rest else "")
+        return f"{_plain(size)} mL oral syringe, filled {self.fills} times: {parts}"
 
     def __repr__(self) -> str:
         return f"Portion({self.describe()!r})"
@@ -61,7 +95,15 @@ def _count_words(count: Decimal, form: str) -> str:
 class Kit:
     """The products one person has for one drug, with exact dose-making up to `max_mg` per dose."""
 
-    def __init__(self, products: tuple[Product, ...], max_mg: Decimal) -> None:
+    def __init__(
+        self,
+        products: tuple[Product, ...],
+        max_mg: Decimal,
+        dose_grid: Decimal | None = None,
+    ) -> None:
+        """`dose_grid` (optional) is a coarser grid (e.g. 0.05 mg) that new doses keep to wherever a cut can land
+        on it, so that fewer products (often one) make every dose; off it only where a cut on the grid would be
+        larger than asked."""
         if not products:
             raise DoseNotAchievable("no products chosen: name at least one product")
         drugs = {p.drug for p in products}
@@ -86,6 +128,12 @@ class Kit:
         self._liquids = [p for p in products if p.is_liquid]
         self._cost, self._choice = self._solid_table()
         self._makeable = self._makeable_table()
+        self.dose_grid = dose_grid
+        self._on_grid = self._makeable
+        if dose_grid is not None:
+            if dose_grid <= 0:
+                raise DoseNotAchievable("a dose grid must be more than 0 mg")
+            self._on_grid = [ok and not (self.quantum * n) % dose_grid for n, ok in enumerate(self._makeable)]
 
     def _solid_table(self) -> tuple[list[int], list[int]]:
         cost = [_INF] * self._n
@@ -122,13 +170,19 @@ class Kit:
         return n is not None and n < self._n and self._makeable[n]
 
     def smallest_makeable_at_least(self, low: Decimal, below: Decimal) -> Decimal | None:
-        """The smallest makeable amount in [low, below), or None. Used to cut no more than asked."""
+        """The smallest makeable amount in [low, below), or None. Used to cut no more than asked. With a dose grid,
+        the smallest on the grid in that range when there is one."""
         start = max(0, math.ceil(low / self.quantum))
         stop = min(self._n, math.ceil(below / self.quantum))
-        for n in range(start, stop):
-            if self._makeable[n]:
-                return self.quantum * n
+        for table in (self._on_grid, self._makeable):
+            for n in range(start, stop):
+                if table[n]:
+                    return self.quantum * n
         return None
+
+    def on_grid(self, mg: Decimal) -> bool:
+        """True when `mg` keeps to the kit's dose grid (always, without one)."""
+        return self.dose_grid is None or not mg % self.dose_grid
 
     def largest_makeable_at_most(self, high: Decimal) -> Decimal:
         """The largest makeable amount ≤ `high` (at worst 0)."""
@@ -164,7 +218,7 @@ class Kit:
             )
 
         def switches(used: frozenset[Product]) -> int:
-            return _COST_SWITCH * len(previous - used) if previous else 0
+            return _COST_SWITCH * len(previous ^ used) if previous else 0
 
         best: tuple[int, int, Product | None, int] = (_INF, 0, None, n)
         if self._cost[n] < _INF:
@@ -177,6 +231,7 @@ class Kit:
                     continue
                 ml = option.unit_mg * k / (option.mg_per_ml or 1)
                 cost = self._cost[rest] + _COST_LIQUID_FIXED + int(ml)
+                cost += _COST_FILL * (math.ceil(ml / (option.syringe_ml or SYRINGES_ML[-1])) - 1)
                 if previous:
                     cost += switches(self._solids(rest) | {option})
                 if (cost, k) < (best[0], best[1]):

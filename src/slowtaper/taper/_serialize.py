@@ -72,7 +72,15 @@ def _portion(p: Portion) -> dict[str, str]:
         assert prod.mg_per_drop is not None
         return {**named, "mg_per_drop": _plain(prod.mg_per_drop), "drops": str(p.drops)}
     assert prod.mg_per_ml is not None and p.ml is not None
-    return {**named, "mg_per_ml": _plain(prod.mg_per_ml), "ml": _plain(p.ml)}
+    syringe = p.syringe_ml
+    assert syringe is not None
+    return {
+        **named,
+        "mg_per_ml": _plain(prod.mg_per_ml),
+        "ml": _plain(p.ml),
+        "syringe_ml": _plain(syringe),
+        "syringe_fills": str(p.fills),
+    }
 
 
 def _request(r: PlanRequest) -> dict[str, Any]:
