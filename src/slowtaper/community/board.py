@@ -39,12 +39,45 @@ def moderates(user: User) -> bool:
 
 
 def suspended_until(user: User) -> datetime | None:
-    last = (
-        ModerationAction.objects.filter(member=user, kind=ModerationAction.Kind.SUSPEND, until__gt=timezone.now())
-        .order_by("-until")
-        .first()
+    """When the member's posting suspension ends (None when they may post): a suspension lifted since it was
+    given no longer counts."""
+    suspensions = ModerationAction.objects.filter(
+        member=user, kind=ModerationAction.Kind.SUSPEND, until__gt=timezone.now()
     )
+    lifted = ModerationAction.objects.filter(member=user, kind=ModerationAction.Kind.LIFT).order_by("-pk").first()
+    if lifted is not None:
+        suspensions = suspensions.filter(pk__gt=lifted.pk)
+    last = suspensions.order_by("-until").first()
     return last.until if last else None
+
+
+OWN_POST_ACTIONS = {"approve", "hide", "restore", "dismiss"}  # nobody decides on their own post
+
+
+def actions_for(moderator: User, post: Post) -> list[str]:
+    """What a moderator may do with this post now, and nothing else: approve only what waits, restore only what
+    is hidden, dismiss only open reports, lock or unlock as the topic is, warn or suspend only whom they may."""
+    topic = post.topic
+    done: list[str] = []
+    if post.status == Post.Status.HELD:
+        done += ["approve", "hide"]
+    elif post.status == Post.Status.VISIBLE:
+        done.append("hide")
+    else:
+        done.append("restore")
+    if post.reports.filter(resolved=None).exists():
+        done.append("dismiss")
+    if post.status == Post.Status.HELD:
+        # A held post's topic is not on the board yet (or the post is one reply): only where it belongs matters.
+        first = topic.posts.order_by("created", "pk").values_list("pk", flat=True).first()
+        done += ["move"] if first == post.pk else []
+    else:
+        done += ["unlock" if topic.locked else "lock", "move", "show_topic" if topic.hidden else "hide_topic"]
+    if post.author.is_active and may_discipline(moderator, post.author):
+        done += ["warn", "suspend"]
+    if post.author_id == moderator.pk:
+        done = [a for a in done if a not in OWN_POST_ACTIONS]
+    return done
 
 
 def mentors_on_duty(now: datetime | None = None) -> list[User]:
@@ -57,6 +90,28 @@ def mentors_on_duty(now: datetime | None = None) -> list[User]:
 def on_duty(now: datetime | None = None) -> list[User]:
     """The mentors whose shift covers `now`; with nobody on duty, the staff."""
     return mentors_on_duty(now) or list(User.objects.filter(role=Role.STAFF, is_active=True).order_by("pk"))
+
+
+def uncovered(start: datetime, days: int = 7) -> list[tuple[datetime, datetime]]:
+    """The stretches from `start` over the next `days` when no mentor is on duty (staff are alerted then)."""
+    end = start + timedelta(days=days)
+    spans = []
+    for shift in Shift.objects.select_related("mentor").filter(mentor__is_active=True):
+        # From a day earlier: a shift past midnight that began yesterday may still be running at `start`.
+        begin, finish = shift.next_times(start - timedelta(days=1))
+        while begin < end:
+            if finish > start:
+                spans.append((max(begin, start), min(finish, end)))
+            begin, finish = begin + timedelta(days=7), finish + timedelta(days=7)
+    gaps = []
+    cursor = start
+    for begin, finish in sorted(spans):
+        if begin > cursor:
+            gaps.append((cursor, begin))
+        cursor = max(cursor, finish)
+    if cursor < end:
+        gaps.append((cursor, end))
+    return [(a, b) for a, b in gaps if b - a >= timedelta(minutes=1)]
 
 
 def visible_posts(user: User, topic: Topic) -> QuerySet[Post]:
@@ -192,10 +247,10 @@ def unanswered() -> QuerySet[Topic]:
 
 def _not_the_author(people: list[User], topic: Topic) -> list[User]:
     """Nobody is asked to answer their own topic; with only its author on duty, staff are asked instead."""
-    return _not_the_author_of(people, topic.author) if topic.author is not None else people
+    return not_the_author_of(people, topic.author) if topic.author is not None else people
 
 
-def _not_the_author_of(people: list[User], author: User) -> list[User]:
+def not_the_author_of(people: list[User], author: User) -> list[User]:
     others = [p for p in people if p.pk != author.pk]
     if others:
         return others
@@ -281,7 +336,7 @@ def alert_on_duty(anchor: str = "", author: User | None = None) -> list[User]:
     The author is never the one told about their own words: a mentor on duty who writes of a crisis is read by
     another mentor, or by staff."""
     link = settings.SITE_URL + reverse("board_queue") + anchor
-    people = on_duty() if author is None else _not_the_author_of(on_duty(), author)
+    people = on_duty() if author is None else not_the_author_of(on_duty(), author)
     notify(
         people,
         _("slowtaper: a board post needs a mentor now"),
