@@ -10,13 +10,18 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape, strip_tags
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from slowtaper.accounts.models import Role, User
@@ -133,12 +138,15 @@ def visible_topics(user: User) -> QuerySet[Topic]:
 
 
 SEARCH_WORDS = 8
+WORD = re.compile(r"\w+")
+BLOCK_END = re.compile(r"<br\s*/?>|</(p|li|h\d|blockquote|pre|tr|td|th)>", re.IGNORECASE)
 
 
 def search(user: User, q: str) -> QuerySet[Post]:
-    """The visible posts this reader may see that match `q`, best first. On PostgreSQL: full-text search
-    (English stemming, so "tapering" finds "taper"; web-search syntax: "quoted phrases", -excluded words), titles
-    weighing more than bodies. Elsewhere (SQLite): every word must appear in the post or its topic's title."""
+    """The visible posts this reader may see that match `q`, best first, titles weighing more than bodies.
+    Words are stemmed, so "tapering" finds "taper". On PostgreSQL: full-text search in English (web-search
+    syntax: "quoted phrases", -excluded words), read through GIN indexes (migration 0012). On SQLite: the FTS5
+    table the same migration keeps (Porter stemmer); every word must appear in the post or its topic's title."""
     topics = visible_topics(user).filter(hidden=False)  # a hidden topic stays out of search, for moderators too
     posts = Post.objects.filter(status=Post.Status.VISIBLE, topic__in=topics).select_related("topic", "author")
     if connection.vendor == "postgresql":
@@ -148,14 +156,61 @@ def search(user: User, q: str) -> QuerySet[Post]:
             "body", weight="B", config="english"
         )
         query = SearchQuery(q, search_type="websearch", config="english")
+        wanted = [w for w in q.split() if not w.startswith("-")]
+        if wanted:
+            # First what the indexes find (a post or its title holding any wanted word), then the exact query.
+            some = SearchQuery(" or ".join(wanted), search_type="websearch", config="english")
+            in_body = Post.objects.annotate(v=SearchVector("body", config="english")).filter(v=some)
+            in_title = Topic.objects.annotate(v=SearchVector("title", config="english")).filter(v=some)
+            posts = posts.filter(Q(pk__in=in_body.values("pk")) | Q(topic__in=in_title.values("pk")))
         return (
             posts.annotate(document=vector, rank=SearchRank(vector, query))
             .filter(document=query)
             .order_by("-rank", "-created", "-pk")
         )
-    for word in q.split()[:SEARCH_WORDS]:
-        posts = posts.filter(Q(body__icontains=word) | Q(topic__title__icontains=word))
-    return posts.order_by("-created", "-pk")
+    wanted, unwanted = [], []
+    for token in q.split():
+        (unwanted if token.startswith("-") else wanted).extend(WORD.findall(token))
+    if not wanted:
+        return posts.none()
+    # Each word quoted (so nothing typed is FTS5 syntax); every wanted word, none of the -excluded ones.
+    match = " AND ".join(f'"{w}"' for w in wanted[:SEARCH_WORDS])
+    for w in unwanted[:SEARCH_WORDS]:
+        match += f' NOT "{w}"'
+    rank = RawSQL(
+        "SELECT bm25(community_post_fts, 4.0, 1.0) FROM community_post_fts"
+        " WHERE community_post_fts MATCH %s AND community_post_fts.rowid = community_post.id",
+        (match,),
+    )
+    found = RawSQL("SELECT rowid FROM community_post_fts WHERE community_post_fts MATCH %s", (match,))
+    return posts.filter(pk__in=found).annotate(rank=rank).order_by("rank", "-created", "-pk")
+
+
+def snippet(post: Post, q: str, length: int = 180) -> SafeString:
+    """A few lines of the post as a reader sees it (text, not Markdown), around the first word searched for,
+    those words marked."""
+    spaced = BLOCK_END.sub(" ", post.html)  # paragraphs and list items stay apart as words
+    text = " ".join(html.unescape(strip_tags(spaced)).split())
+    wanted = [w for token in q.split() if not token.startswith("-") for w in WORD.findall(token)]
+    # A rough stem, only to find and mark the words: "tapering" marks "taper", "tapered" and "tapering".
+    stems = [w[: max(4, len(w) - 3)].lower() for w in wanted][:SEARCH_WORDS]
+    found = [m.start() for s in stems if (m := re.search(r"\b" + re.escape(s), text, re.IGNORECASE))]
+    start = max(0, min(found) - length // 3) if found else 0
+    if start:
+        start = text.find(" ", start) + 1 or start
+    piece = text[start : start + length]
+    if start + length < len(text):
+        piece = piece.rsplit(" ", 1)[0] + " …"
+    piece = ("… " if start else "") + piece
+    if not stems:
+        return escape(piece)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(s) for s in stems) + r")\w*", re.IGNORECASE)
+    out, at = [], 0
+    for m in pattern.finditer(piece):
+        out += [escape(piece[at : m.start()]), "<mark>", escape(m.group(0)), "</mark>"]
+        at = m.end()
+    out.append(escape(piece[at:]))
+    return mark_safe("".join(out))  # escaped pieces; only <mark> added
 
 
 def _guides(author: User) -> bool:

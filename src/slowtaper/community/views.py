@@ -264,6 +264,8 @@ def search(request: HttpRequest) -> HttpResponse:
     q = " ".join(request.GET.get("q", "").split())[:100]
     results = board.search(user, q) if len(q) >= 2 else Post.objects.none()
     page = Paginator(results, PAGE).get_page(request.GET.get("page"))
+    for post in page:
+        post.snippet = board.snippet(post, q)  # type: ignore[attr-defined]
     return render(request, "community/search.html", {"q": q, "page": page})
 
 
