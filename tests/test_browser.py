@@ -395,6 +395,9 @@ def test_a_reply_on_page_three_lands_on_page_three(live_server, page, transactio
     page.wait_for_url(f"**/board/t/{topic.pk}/?page=3#post-*")
     assert page.locator(f"#post-{Post.objects.get(body__startswith='Mine').pk}").is_visible()
     assert page.get_by_text("Page 3 of 3").is_visible()
+    for path in ("/board/notifications/", "/board/settings/", "/board/rota/"):  # the board's newer pages
+        page.goto(live_server.url + path)
+        assert serious(page) == [], path
 
 
 def test_a_visitor_in_london_is_offered_the_uk_and_its_zone_and_only_the_chosen_countrys_zones(
