@@ -315,7 +315,7 @@ def test_reports_reach_the_queue_and_a_moderator_hides_the_post(client, cast, ta
     queue = client.get("/board/moderation/").content.decode()
     assert "Buy cheap pills" in queue and "spam" in queue
     assert queue.count('name="action"') == 1 and "Welcome, all" not in queue  # unreported posts stay out
-    client.post(f"/board/p/{post.pk}/moderate/", {"action": "hide"})
+    client.post(f"/board/p/{post.pk}/moderate/", {"action": "hide", "note": "Advertising is not allowed here."})
     post.refresh_from_db()
     assert post.status == "hidden" and Report.objects.get().resolved is not None
     login(client, cast.member)
@@ -362,7 +362,9 @@ def test_a_moderator_hides_a_whole_topic_from_its_page_and_shows_it_again(client
     login(client, cast.mentor)
     page = client.get(f"/board/t/{topic.pk}/").content.decode()
     assert "Moderate this topic" in page and 'name="back" value="topic"' in page
-    done = client.post(f"/board/p/{topic.posts.first().pk}/moderate/", {"action": "hide_topic", "back": "topic"})
+    done = client.post(
+        f"/board/p/{topic.posts.first().pk}/moderate/", {"action": "hide_topic", "back": "topic", "note": "Spam."}
+    )
     assert done["Location"] == f"/board/t/{topic.pk}/"
     assert "only moderators see it" in client.get(done["Location"]).content.decode()
     login(client, cast.member)

@@ -93,7 +93,7 @@ def test_the_notifications_page_lists_marks_read_and_sets_email(client, cast, to
     assert not BoardSettings.objects.filter(user=cast.mentor).exists()
     client.post("/board/notifications/", {"read_all": "1"})
     assert not Notification.objects.filter(read__isnull=True).exists()
-    client.post("/board/notifications/", {"email": "off"})
+    client.post("/board/settings/", {"email": "off", "digest_hour": "8"})
     assert BoardSettings.objects.get(user=cast.mentor).email == "off"
 
 

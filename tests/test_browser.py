@@ -184,6 +184,7 @@ def test_posting_reporting_and_moderating_on_the_board(live_server, page, transa
     page.get_by_role("button", name="Continue").click()
     page.goto(base + "/board/moderation/")
     page.get_by_label("Action").select_option("hide")
+    page.get_by_label("Note").fill("Dose advice comes from your clinician.")  # the author is told why
     page.get_by_role("button", name="Do it").click()
     page.get_by_text("Done: Hide").wait_for()
     post.refresh_from_db()
@@ -305,6 +306,92 @@ def test_a_reply_being_written_survives_a_forced_logout(live_server, page, trans
     assert Post.objects.filter(author=member, body=words).count() == 1
     page.goto(f"{live_server.url}/board/t/{topic.pk}/")
     assert page.get_by_label("Your message").input_value() == ""  # posted: not offered again
+
+
+def test_a_suspended_members_crisis_post_is_screened_alerted_and_kept(live_server, page, transactional_db):
+    """A suspension stops posting, never being heard: the words of crisis are kept, held, screened and alerted."""
+    from django.core import mail
+    from django.utils import timezone
+
+    from conftest import board_categories
+    from slowtaper.accounts.models import Role
+    from slowtaper.community.models import ModerationAction, Post
+
+    board_categories()
+    member, staff = make_user("member", Role.MEMBER), make_user("staff", Role.STAFF)
+    ModerationAction.objects.create(
+        kind="suspend", by=staff, member=member, until=timezone.now() + timedelta(days=3), note="Cool off."
+    )
+    log_in(page, live_server.url, "member")
+    page.wait_for_url("**/me/")
+    page.goto(live_server.url + "/board/c/tapering/new/")
+    page.get_by_label("Title").fill("Tonight")
+    page.get_by_label("Your message").fill("I want to die tonight")
+    page.get_by_role("button", name="Post").click()
+    page.get_by_text("Are you safe right now?").wait_for()
+    assert "You cannot post until" not in page.content()
+    post = Post.objects.get(author=member)
+    assert (post.status, post.held_for, post.body) == ("held", "crisis", "I want to die tonight")
+    assert [m.to for m in mail.outbox if "board" in m.subject] == [[staff.email]]  # nobody on duty: staff
+    assert serious(page) == [], "crisis page"
+
+
+def test_a_crisis_heads_a_queue_of_ten_and_the_mentor_writes_to_its_author_from_there(
+    live_server, page, transactional_db
+):
+    from conftest import board_categories
+    from slowtaper.accounts.models import Role
+    from slowtaper.community import board
+    from slowtaper.community.models import Category, Message, Topic
+
+    board_categories()
+    tapering = Category.objects.get(slug="tapering")
+    for i in range(10):  # ten routine first posts, all waiting longer than the crisis post
+        newcomer = make_user(f"new{i}", Role.MEMBER)
+        board.write(newcomer, Topic.objects.create(category=tapering, title=f"Hello {i}", author=newcomer), "Hi all")
+    member, mentor = make_user("member", Role.MEMBER), make_user("mentor", Role.MENTOR)
+    crisis = board.write(
+        member, Topic.objects.create(category=tapering, title="Tonight", author=member), "I want to die tonight"
+    )
+    log_in(page, live_server.url, "mentor")
+    pass_mfa_setup(page, mentor)
+    page.goto(live_server.url + "/board/moderation/")
+    first = page.locator("article.post").first
+    assert "I want to die tonight" in first.inner_text() and page.locator("article.post-held").count() == 11
+    assert first.get_by_label("Action").input_value() == ""  # nothing preselected, never "approve"
+    assert serious(page) == [], "queue of eleven"
+    first.get_by_role("link", name=f"Write to {member} now").click()
+    page.get_by_label("Your message").fill("I have read your post. I am here now: are you safe?")
+    page.get_by_role("button", name="Send").click()
+    page.get_by_text("are you safe?").wait_for()
+    assert Message.objects.filter(sender=mentor, recipient=member).count() == 1
+    assert crisis.pk  # the post itself waits for a decision
+
+
+def test_a_reply_on_page_three_lands_on_page_three(live_server, page, transactional_db):
+    from conftest import board_categories
+    from slowtaper.accounts.models import Role
+    from slowtaper.community import board
+    from slowtaper.community.models import Category, Post, Topic
+
+    board_categories()
+    mentor, member = make_user("mentor", Role.MENTOR), make_user("member", Role.MEMBER)
+    topic = Topic.objects.create(category=Category.objects.get(slug="coping"), title="Long thread", author=mentor)
+    for i in range(43):  # 20 a page, with the member's two earlier posts: the 46th post opens page 3
+        board.write(mentor, topic, f"Reply number {i}")
+    for _i in range(2):  # the member's first two posts were approved: their reply goes straight up
+        Post.objects.create(topic=topic, author=member, body="earlier", html="<p>earlier</p>")
+    log_in(page, live_server.url, "member")
+    page.wait_for_url("**/me/")
+    page.goto(f"{live_server.url}/board/t/{topic.pk}/")
+    page.get_by_label("Your message").fill("Mine, at the end of the thread.")
+    page.get_by_role("button", name="Post reply").click()
+    page.wait_for_url(f"**/board/t/{topic.pk}/?page=3#post-*")
+    assert page.locator(f"#post-{Post.objects.get(body__startswith='Mine').pk}").is_visible()
+    assert page.get_by_text("Page 3 of 3").is_visible()
+    for path in ("/board/notifications/", "/board/settings/", "/board/rota/"):  # the board's newer pages
+        page.goto(live_server.url + path)
+        assert serious(page) == [], path
 
 
 def test_a_visitor_in_london_is_offered_the_uk_and_its_zone_and_only_the_chosen_countrys_zones(

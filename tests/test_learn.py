@@ -3,6 +3,8 @@ public, every figure with its source."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from slowtaper.community import library
@@ -67,13 +69,13 @@ def test_clonazepam_lists_interactions_and_warnings_from_the_screening_data(clie
     body = client.get("/learn/drugs/clonazepam/").content.decode()
     rules = {r.id: r for r in screening().rules}
     opioid = screening().comedications["opioid"].label
-    assert f"<strong>{opioid}</strong>" in body and rules["opioid"].clinician in body
-    assert "Valproate" in body and rules["valproate"].clinician in body  # clonazepam only
+    assert f"<strong>{opioid}</strong>" in body and rules["opioid"].reader in body
+    assert "Valproate" in body and rules["valproate"].reader in body  # clonazepam only
     epilepsy = screening().conditions["epilepsy"].label
     assert f"<strong>{epilepsy}</strong>" in body and "at home, with a specialist involved" in body
     assert "<strong>Age 65 or over</strong>" in body and "<strong>Pregnancy</strong>" in body
     alprazolam = client.get("/learn/drugs/alprazolam/").content.decode()
-    assert "Valproate" not in alprazolam and rules["cyp3a_inhibitor_alprazolam"].clinician in alprazolam
+    assert "Valproate" not in alprazolam and rules["cyp3a_inhibitor_alprazolam"].reader in alprazolam
     assert "0.5 mg tablet" in body and "<h3>US</h3>" in body
 
 
@@ -87,3 +89,45 @@ def test_a_visitor_finds_stories_contact_and_log_in_from_every_public_page(clien
         body = client.get(path).content.decode()
         for href in ('href="/stories/"', 'href="/contact/"', 'href="/accounts/login/"', 'href="/learn/"'):
             assert href in body, (path, href)
+
+
+# Words from the clinicians' notes a lay reader should not meet unexplained on a Learn page.
+JARGON = ("CNS", "potentiated", "CYP", "SmPC", "label)", "Rec 5", "Table 2", "PI)", "contraindicat", "For clinicians")
+
+
+# Where a reason for every drug's page may name one drug: a switch to diazepam, and what a source covers.
+ABOUT_THE_CLASS = (
+    "switch to diazepam",
+    "diazepam and chlordiazepoxide stay in the body",
+    "for clonazepam and alprazolam only",
+    "for clonazepam only",
+)
+
+
+def test_every_rule_a_learn_page_shows_has_a_plain_reason_naming_no_other_drug():
+    drugs = set(catalogue().drugs)
+    for rule in screening().rules:
+        if not library._who(rule.when):
+            continue
+        assert rule.reader, rule.id
+        assert not any(word in rule.reader for word in JARGON), (rule.id, rule.reader)
+        text = rule.reader.lower()
+        for phrase in ABOUT_THE_CLASS:
+            text = text.replace(phrase, "")
+        named = {d for d in drugs if re.search(rf"\b{d}\b", text)}
+        # A reason about one drug belongs to a rule for that drug only (clozapine's delirium is clonazepam's).
+        assert named <= set(rule.when.get("drugs", [])), (rule.id, named)
+
+
+@pytest.mark.parametrize("drug", sorted(catalogue().drugs))
+def test_drug_pages_give_plain_reasons_and_never_another_drugs_interaction(client, db, drug):
+    body = client.get(f"/learn/drugs/{drug}/").content.decode()
+    cautions = body[body.index("Taken with other medicines") : body.index('id="sources"')]
+    for rule in screening().rules:
+        assert rule.clinician not in cautions, (drug, rule.id)  # the clinicians' notes stay in the clinic
+    for word in JARGON:
+        # Outside the screening's own labels of whom a rule concerns (kept: "... (strong CYP3A inhibitors)").
+        reasons = re.sub(r"<strong>.*?</strong>", "", cautions)
+        assert word not in reasons, (drug, word)
+    if drug != "clonazepam":
+        assert "clozapine and clonazepam" not in body  # zolpidem's page once listed it under delirium

@@ -71,7 +71,12 @@ CASES = {
         {"comedications": ["cyp3a_inducer"]},
     ),
     "fluoroquinolone": ({"comedications": ["fluoroquinolone"]}, {"comedications": ["clozapine"]}),
-    "clozapine": ({"comedications": ["clozapine"]}, {"comedications": ["fluoroquinolone"]}),
+    # The source reports delirium with clonazepam: for any other drug the finding says the sources do not cover it.
+    "clozapine": ({"comedications": ["clozapine"]}, {"comedications": ["clozapine"], "use": {"drug": "diazepam"}}),
+    "clozapine_other": (
+        {"comedications": ["clozapine"], "use": {"drug": "diazepam"}},
+        {"comedications": ["clozapine"]},
+    ),
     "other_benzo": ({"comedications": ["other_benzo"]}, {"comedications": []}),
     # 0.8 mg clonazepam is 16 mg diazepam-equivalent by Ashton (high); 0.75 mg is 15 (moderate).
     "high_dose": ({"use": {"daily_dose_mg": 0.8}}, {"use": {"daily_dose_mg": 0.75}}),

@@ -153,6 +153,9 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "board_rota": ("GET", "/board/rota/", {}, BOARD, 403, 302),
     "board_follow": ("POST", "/board/t/{topic}/follow/", {}, dict.fromkeys(BOARD, 302), 403, 302),
     "board_notifications": ("GET", "/board/notifications/", {}, BOARD, 403, 302),
+    "board_settings": ("GET", "/board/settings/", {}, BOARD, 403, 302),
+    # Whoever may suspend a member may lift it (the member is not suspended: told so, nothing changes).
+    "board_lift": ("POST", "/board/members/{m}/lift/", {}, MODERATORS_302, 403, 302),
     # Private messages: a member and their own mentor only.
     "inbox": ("GET", "/messages/", {}, {"member": 200, "other_member": 200, "mentor": 200, "staff": 200}, 403, 302),
     "conversation": (

@@ -33,6 +33,7 @@ def data_strings() -> list[str]:
     data = screening()
     out += [c.label for c in (*data.conditions.values(), *data.comedications.values(), *data.adjuncts.values())]
     out += [r.member for r in data.rules]
+    out += [r.reader for r in data.rules if r.reader]
     out += [*data.settings.values(), *data.risk_labels.values()]
     out += [i.text for i in instrument("ciwa-b").items]
     return list(dict.fromkeys(t for t in out if t))

@@ -10,13 +10,18 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape, strip_tags
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from slowtaper.accounts.models import Role, User
@@ -39,12 +44,45 @@ def moderates(user: User) -> bool:
 
 
 def suspended_until(user: User) -> datetime | None:
-    last = (
-        ModerationAction.objects.filter(member=user, kind=ModerationAction.Kind.SUSPEND, until__gt=timezone.now())
-        .order_by("-until")
-        .first()
+    """When the member's posting suspension ends (None when they may post): a suspension lifted since it was
+    given no longer counts."""
+    suspensions = ModerationAction.objects.filter(
+        member=user, kind=ModerationAction.Kind.SUSPEND, until__gt=timezone.now()
     )
+    lifted = ModerationAction.objects.filter(member=user, kind=ModerationAction.Kind.LIFT).order_by("-pk").first()
+    if lifted is not None:
+        suspensions = suspensions.filter(pk__gt=lifted.pk)
+    last = suspensions.order_by("-until").first()
     return last.until if last else None
+
+
+OWN_POST_ACTIONS = {"approve", "hide", "restore", "dismiss"}  # nobody decides on their own post
+
+
+def actions_for(moderator: User, post: Post) -> list[str]:
+    """What a moderator may do with this post now, and nothing else: approve only what waits, restore only what
+    is hidden, dismiss only open reports, lock or unlock as the topic is, warn or suspend only whom they may."""
+    topic = post.topic
+    done: list[str] = []
+    if post.status == Post.Status.HELD:
+        done += ["approve", "hide"]
+    elif post.status == Post.Status.VISIBLE:
+        done.append("hide")
+    else:
+        done.append("restore")
+    if post.reports.filter(resolved=None).exists():
+        done.append("dismiss")
+    if post.status == Post.Status.HELD:
+        # A held post's topic is not on the board yet (or the post is one reply): only where it belongs matters.
+        first = topic.posts.order_by("created", "pk").values_list("pk", flat=True).first()
+        done += ["move"] if first == post.pk else []
+    else:
+        done += ["unlock" if topic.locked else "lock", "move", "show_topic" if topic.hidden else "hide_topic"]
+    if post.author.is_active and may_discipline(moderator, post.author):
+        done += ["warn", "suspend"]
+    if post.author_id == moderator.pk:
+        done = [a for a in done if a not in OWN_POST_ACTIONS]
+    return done
 
 
 def mentors_on_duty(now: datetime | None = None) -> list[User]:
@@ -57,6 +95,28 @@ def mentors_on_duty(now: datetime | None = None) -> list[User]:
 def on_duty(now: datetime | None = None) -> list[User]:
     """The mentors whose shift covers `now`; with nobody on duty, the staff."""
     return mentors_on_duty(now) or list(User.objects.filter(role=Role.STAFF, is_active=True).order_by("pk"))
+
+
+def uncovered(start: datetime, days: int = 7) -> list[tuple[datetime, datetime]]:
+    """The stretches from `start` over the next `days` when no mentor is on duty (staff are alerted then)."""
+    end = start + timedelta(days=days)
+    spans = []
+    for shift in Shift.objects.select_related("mentor").filter(mentor__is_active=True):
+        # From a day earlier: a shift past midnight that began yesterday may still be running at `start`.
+        begin, finish = shift.next_times(start - timedelta(days=1))
+        while begin < end:
+            if finish > start:
+                spans.append((max(begin, start), min(finish, end)))
+            begin, finish = begin + timedelta(days=7), finish + timedelta(days=7)
+    gaps = []
+    cursor = start
+    for begin, finish in sorted(spans):
+        if begin > cursor:
+            gaps.append((cursor, begin))
+        cursor = max(cursor, finish)
+    if cursor < end:
+        gaps.append((cursor, end))
+    return [(a, b) for a, b in gaps if b - a >= timedelta(minutes=1)]
 
 
 def visible_posts(user: User, topic: Topic) -> QuerySet[Post]:
@@ -78,12 +138,15 @@ def visible_topics(user: User) -> QuerySet[Topic]:
 
 
 SEARCH_WORDS = 8
+WORD = re.compile(r"\w+")
+BLOCK_END = re.compile(r"<br\s*/?>|</(p|li|h\d|blockquote|pre|tr|td|th)>", re.IGNORECASE)
 
 
 def search(user: User, q: str) -> QuerySet[Post]:
-    """The visible posts this reader may see that match `q`, best first. On PostgreSQL: full-text search
-    (English stemming, so "tapering" finds "taper"; web-search syntax: "quoted phrases", -excluded words), titles
-    weighing more than bodies. Elsewhere (SQLite): every word must appear in the post or its topic's title."""
+    """The visible posts this reader may see that match `q`, best first, titles weighing more than bodies.
+    Words are stemmed, so "tapering" finds "taper". On PostgreSQL: full-text search in English (web-search
+    syntax: "quoted phrases", -excluded words), read through GIN indexes (migration 0012). On SQLite: the FTS5
+    table the same migration keeps (Porter stemmer); every word must appear in the post or its topic's title."""
     topics = visible_topics(user).filter(hidden=False)  # a hidden topic stays out of search, for moderators too
     posts = Post.objects.filter(status=Post.Status.VISIBLE, topic__in=topics).select_related("topic", "author")
     if connection.vendor == "postgresql":
@@ -93,14 +156,61 @@ def search(user: User, q: str) -> QuerySet[Post]:
             "body", weight="B", config="english"
         )
         query = SearchQuery(q, search_type="websearch", config="english")
+        wanted = [w for w in q.split() if not w.startswith("-")]
+        if wanted:
+            # First what the indexes find (a post or its title holding any wanted word), then the exact query.
+            some = SearchQuery(" or ".join(wanted), search_type="websearch", config="english")
+            in_body = Post.objects.annotate(v=SearchVector("body", config="english")).filter(v=some)
+            in_title = Topic.objects.annotate(v=SearchVector("title", config="english")).filter(v=some)
+            posts = posts.filter(Q(pk__in=in_body.values("pk")) | Q(topic__in=in_title.values("pk")))
         return (
             posts.annotate(document=vector, rank=SearchRank(vector, query))
             .filter(document=query)
             .order_by("-rank", "-created", "-pk")
         )
-    for word in q.split()[:SEARCH_WORDS]:
-        posts = posts.filter(Q(body__icontains=word) | Q(topic__title__icontains=word))
-    return posts.order_by("-created", "-pk")
+    wanted, unwanted = [], []
+    for token in q.split():
+        (unwanted if token.startswith("-") else wanted).extend(WORD.findall(token))
+    if not wanted:
+        return posts.none()
+    # Each word quoted (so nothing typed is FTS5 syntax); every wanted word, none of the -excluded ones.
+    match = " AND ".join(f'"{w}"' for w in wanted[:SEARCH_WORDS])
+    for w in unwanted[:SEARCH_WORDS]:
+        match += f' NOT "{w}"'
+    rank = RawSQL(
+        "SELECT bm25(community_post_fts, 4.0, 1.0) FROM community_post_fts"
+        " WHERE community_post_fts MATCH %s AND community_post_fts.rowid = community_post.id",
+        (match,),
+    )
+    found = RawSQL("SELECT rowid FROM community_post_fts WHERE community_post_fts MATCH %s", (match,))
+    return posts.filter(pk__in=found).annotate(rank=rank).order_by("rank", "-created", "-pk")
+
+
+def snippet(post: Post, q: str, length: int = 180) -> SafeString:
+    """A few lines of the post as a reader sees it (text, not Markdown), around the first word searched for,
+    those words marked."""
+    spaced = BLOCK_END.sub(" ", post.html)  # paragraphs and list items stay apart as words
+    text = " ".join(html.unescape(strip_tags(spaced)).split())
+    wanted = [w for token in q.split() if not token.startswith("-") for w in WORD.findall(token)]
+    # A rough stem, only to find and mark the words: "tapering" marks "taper", "tapered" and "tapering".
+    stems = [w[: max(4, len(w) - 3)].lower() for w in wanted][:SEARCH_WORDS]
+    found = [m.start() for s in stems if (m := re.search(r"\b" + re.escape(s), text, re.IGNORECASE))]
+    start = max(0, min(found) - length // 3) if found else 0
+    if start:
+        start = text.find(" ", start) + 1 or start
+    piece = text[start : start + length]
+    if start + length < len(text):
+        piece = piece.rsplit(" ", 1)[0] + " …"
+    piece = ("… " if start else "") + piece
+    if not stems:
+        return escape(piece)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(s) for s in stems) + r")\w*", re.IGNORECASE)
+    out, at = [], 0
+    for m in pattern.finditer(piece):
+        out += [escape(piece[at : m.start()]), "<mark>", escape(m.group(0)), "</mark>"]
+        at = m.end()
+    out.append(escape(piece[at:]))
+    return mark_safe("".join(out))  # escaped pieces; only <mark> added
 
 
 def _guides(author: User) -> bool:
@@ -192,10 +302,10 @@ def unanswered() -> QuerySet[Topic]:
 
 def _not_the_author(people: list[User], topic: Topic) -> list[User]:
     """Nobody is asked to answer their own topic; with only its author on duty, staff are asked instead."""
-    return _not_the_author_of(people, topic.author) if topic.author is not None else people
+    return not_the_author_of(people, topic.author) if topic.author is not None else people
 
 
-def _not_the_author_of(people: list[User], author: User) -> list[User]:
+def not_the_author_of(people: list[User], author: User) -> list[User]:
     others = [p for p in people if p.pk != author.pk]
     if others:
         return others
@@ -281,7 +391,7 @@ def alert_on_duty(anchor: str = "", author: User | None = None) -> list[User]:
     The author is never the one told about their own words: a mentor on duty who writes of a crisis is read by
     another mentor, or by staff."""
     link = settings.SITE_URL + reverse("board_queue") + anchor
-    people = on_duty() if author is None else _not_the_author_of(on_duty(), author)
+    people = on_duty() if author is None else not_the_author_of(on_duty(), author)
     notify(
         people,
         _("slowtaper: a board post needs a mentor now"),

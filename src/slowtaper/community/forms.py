@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 from django import forms
@@ -56,8 +57,9 @@ class ModerateForm(forms.Form):
     # No action is preselected (the form starts on "Choose what to do"): a crisis post must never be one tap from
     # "approve".
     action = forms.ChoiceField(choices=ACTIONS, error_messages={"required": _("Choose what to do with the post.")})
+    TOLD = ("hide", "hide_topic", "warn", "suspend")  # the author is told why, in the moderator's words
     note = forms.CharField(
-        label=_("Note (the author sees it for warnings and suspensions)"), max_length=500, required=False
+        label=_("Note (the author sees it when you hide, warn or suspend)"), max_length=500, required=False
     )
     category = forms.ModelChoiceField(queryset=Category.objects.all(), required=False, label=_("Move to"))
     days = forms.IntegerField(min_value=1, max_value=90, required=False, label=_("Suspend for how many days"))
@@ -68,7 +70,7 @@ class ModerateForm(forms.Form):
             self.add_error("category", _("Choose where to move the topic."))
         if data.get("action") == "suspend" and not data.get("days"):
             self.add_error("days", _("Say for how many days."))
-        if data.get("action") in ("warn", "suspend") and not data.get("note"):
+        if data.get("action") in self.TOLD and not data.get("note"):
             self.add_error("note", _("Tell the member why, in a sentence."))
         return data
 
@@ -90,7 +92,37 @@ class ShiftForm(forms.ModelForm):
         data = super().clean() or {}
         if data.get("start") is not None and data.get("start") == data.get("end"):
             self.add_error("end", _("A shift must end at a different time than it starts."))
+        elif data.get("mentor") and data.get("start") is not None and data.get("end") is not None:
+            new = _week_span(int(data["weekday"]), data["start"], data["end"])
+            for other in Shift.objects.filter(mentor=data["mentor"]).exclude(pk=self.instance.pk):
+                if _overlap(new, _week_span(other.weekday, other.start, other.end)):
+                    self.add_error(
+                        None,
+                        _("%(who)s already has a shift then: %(day)s %(start)s to %(end)s.")
+                        % {
+                            "who": data["mentor"],
+                            "day": other.get_weekday_display(),
+                            "start": f"{other.start:%H:%M}",
+                            "end": f"{other.end:%H:%M}",
+                        },
+                    )
+                    break
         return data
+
+
+WEEK = 7 * 24 * 60
+
+
+def _week_span(weekday: int, start: time, end: time) -> tuple[int, int]:
+    """A weekly shift as (minute of the week it starts, its length in minutes); past midnight runs on."""
+    begin = weekday * 1440 + start.hour * 60 + start.minute
+    length = (end.hour * 60 + end.minute - start.hour * 60 - start.minute) % 1440
+    return begin, length
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether two weekly spans share a minute (the week wraps: Sunday night runs into Monday)."""
+    return (b[0] - a[0]) % WEEK < a[1] or (a[0] - b[0]) % WEEK < b[1]
 
 
 class ContactForm(PlaceFields, forms.Form):
@@ -144,7 +176,7 @@ class TriageForm(forms.ModelForm):
 class BoardSettingsForm(forms.ModelForm):
     class Meta:
         model = BoardSettings
-        fields = ["email"]
+        fields = ["email", "digest_hour"]
         widgets = {"email": forms.RadioSelect}
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from markdown_it import MarkdownIt
 
+from slowtaper.i18n import data_text
 from slowtaper.taper import catalogue, screening
 
 from .text import ATTRIBUTES, SCHEMES, TAGS
@@ -109,12 +110,13 @@ def pages(folder_name: str = "education") -> dict[str, Page]:
 @dataclass(frozen=True)
 class Caution:
     """A screening rule told to a reader who has not been screened: whom it concerns (from the rule's
-    conditions, co-medications, age or pregnancy), how much care it asks for, and the guideline's words."""
+    conditions, co-medications, age or pregnancy), how much care it asks for, and why in plain words (the rule's
+    `reader` text: the clinicians' notes are for clinicians)."""
 
     who: str
     care: str
     setting: str
-    clinician: str
+    reason: str
     source: str
 
 
@@ -172,7 +174,7 @@ def _cautions(drug: str, medicines: bool) -> list[Caution]:
         about_medicines = "comedications" in r.when or "comedications_all" in r.when
         who = _who(r.when)
         if who and about_medicines == medicines and _applies(r.when, drug):
-            out.append(Caution(who, str(CARE[r.severity]), data.settings[r.setting], r.clinician, r.source))
+            out.append(Caution(who, str(CARE[r.severity]), data.settings[r.setting], data_text(r.reader), r.source))
     return out
 
 

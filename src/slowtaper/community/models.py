@@ -105,6 +105,7 @@ class ModerationAction(models.Model):
         SHOW_TOPIC = "show_topic", _("showed a hidden topic again")
         WARN = "warn", _("warned a member")
         SUSPEND = "suspend", _("suspended a member from the board")
+        LIFT = "lift", _("lifted a member's suspension")
         DISMISS = "dismiss", _("dismissed a report")
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -228,6 +229,13 @@ class BoardSettings(models.Model):
     email = models.CharField(
         _("Email me about replies, mentions and messages"), max_length=8, choices=Email.choices, default=Email.DAILY
     )
+    # The hour of the day (in the reader's own time zone) the daily email goes out; the tick sends it then.
+    digest_hour = models.PositiveSmallIntegerField(
+        _("Send the daily email at"),
+        default=8,
+        choices=[(h, f"{h:02d}:00") for h in range(24)],
+        help_text=_("In your time zone."),
+    )
     last_digest = models.DateTimeField(null=True, blank=True)
 
 
@@ -238,12 +246,21 @@ class Notification(models.Model):
         MESSAGE = "message", _("a private message")
         APPROVED = "approved", _("a moderator approved your post: others can read it now")
         CRISIS = "crisis", _("a private message that may describe a crisis: please read it now")
+        HIDDEN = "hidden", _("a moderator hid your post")
+        WARNED = "warned", _("a moderator sent you a warning")
+        SUSPEND = "suspend", _("a moderator suspended your posting")
+        LIFTED = "lifted", _("a moderator lifted your suspension: you can post again")
+        REPORTED = "reported", _("a post was reported: please look at the moderation queue")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     sender = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # For what moderators did to the reader's post or posting: the note tells them why (shown in the app only).
+    action = models.ForeignKey(
+        "ModerationAction", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     created = models.DateTimeField(default=timezone.now)
     read = models.DateTimeField(null=True, blank=True)
     emailed = models.DateTimeField(null=True, blank=True)

@@ -5,7 +5,8 @@ Emails never carry what was written: a count and a link (board posts can hold he
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+import zoneinfo
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Q
@@ -17,7 +18,7 @@ from slowtaper.accounts.models import User
 from slowtaper.programs.alerts import notify
 
 from . import board
-from .models import BoardSettings, Notification, Post
+from .models import BoardSettings, ModerationAction, Notification, Post, Report
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
 
@@ -68,13 +69,68 @@ def approved(post: Post) -> Notification:
     return _add(post.author, Notification.Kind.APPROVED, topic=post.topic, post=post)
 
 
+# What a moderator did that its member hears of, in the app (with the moderator's note: why) and by email.
+MODERATION_NOTICES = {
+    ModerationAction.Kind.HIDE: Notification.Kind.HIDDEN,
+    ModerationAction.Kind.HIDE_TOPIC: Notification.Kind.HIDDEN,
+    ModerationAction.Kind.WARN: Notification.Kind.WARNED,
+    ModerationAction.Kind.SUSPEND: Notification.Kind.SUSPEND,
+    ModerationAction.Kind.LIFT: Notification.Kind.LIFTED,
+}
+
+
+def moderated(action: ModerationAction) -> Notification | None:
+    """Tell the member what a moderator did and why, in the app. The email for a hidden post or a lifted
+    suspension carries neither the post's words nor the note (which may quote it): only a link to read it in
+    the app. Warnings and suspensions are emailed by the moderation view itself."""
+    kind = MODERATION_NOTICES.get(ModerationAction.Kind(action.kind))
+    member = action.member
+    if kind is None or member is None or not member.is_active or action.by_id == member.pk:
+        return None
+    note = Notification.objects.create(user=member, kind=kind, topic=action.topic, action=action)
+    if kind in (Notification.Kind.HIDDEN, Notification.Kind.LIFTED):
+        notify(
+            [member],
+            _("slowtaper: a note from the board's moderators"),
+            (
+                _("A moderator hid one of your posts on the board.")
+                if kind == Notification.Kind.HIDDEN
+                else _("A moderator lifted your suspension: you can post on the board again.")
+            )
+            + " "
+            + _("Read more here: %(link)s") % {"link": settings.SITE_URL + reverse("board_notifications")},
+        )
+    Notification.objects.filter(pk=note.pk).update(emailed=timezone.now())
+    return note
+
+
+def reported(report: Report) -> list[Notification]:
+    """A new report: the mentors on duty (staff when nobody is) hear of it in the app and by email, without the
+    post's words or the reason; never its author, nor whoever reported it when someone else is on duty."""
+    post = report.post
+    people = board.not_the_author_of(board.on_duty(), post.author)
+    people = [p for p in people if p.pk != report.by_id] or people
+    notify(
+        people,
+        _("slowtaper: a post on the board was reported"),
+        _("Someone reported a post on the board. Please look at the moderation queue: %(link)s")
+        % {"link": settings.SITE_URL + reverse("board_queue")},
+    )
+    now = timezone.now()
+    return [
+        Notification.objects.create(user=p, kind=Notification.Kind.REPORTED, topic=post.topic, emailed=now)
+        for p in people
+    ]
+
+
 def message_sent(message: object, recipient: User, sender: User, crisis: bool = False) -> Notification:
     kind = Notification.Kind.CRISIS if crisis else Notification.Kind.MESSAGE
     return _add(recipient, kind, sender=sender)
 
 
-def digests(now: object = None) -> int:
-    """One email to each daily-digest person with notifications not yet emailed, at most once a day."""
+def digests(now: datetime | None = None) -> int:
+    """One email to each daily-digest person with notifications not yet emailed: once a day, at the hour they
+    chose in their own time zone (or at the first tick after it, if the tick was late)."""
     moment = now or timezone.now()
     sent = 0
     pending = Notification.objects.filter(emailed__isnull=True, read__isnull=True).values_list("user", flat=True)
@@ -82,8 +138,12 @@ def digests(now: object = None) -> int:
         if preference(user) != BoardSettings.Email.DAILY:
             continue
         prefs, _created = BoardSettings.objects.get_or_create(user=user)
-        if prefs.last_digest and moment - prefs.last_digest < timedelta(hours=24):  # type: ignore[operator]
+        zone = zoneinfo.ZoneInfo(user.time_zone)
+        local = moment.astimezone(zone)
+        if local.hour < prefs.digest_hour:
             continue
+        if prefs.last_digest and prefs.last_digest.astimezone(zone).date() == local.date():
+            continue  # today's has gone
         count = Notification.objects.filter(user=user, emailed__isnull=True, read__isnull=True).count()
         notify(
             [user],
@@ -92,7 +152,62 @@ def digests(now: object = None) -> int:
             % {"n": count, "link": settings.SITE_URL + reverse("board_notifications")},
         )
         Notification.objects.filter(user=user, emailed__isnull=True).update(emailed=moment)
-        prefs.last_digest = moment  # type: ignore[assignment]
+        prefs.last_digest = moment
         prefs.save(update_fields=["last_digest"])
         sent += 1
     return sent
+
+
+TOPIC_KINDS = (Notification.Kind.REPLY, Notification.Kind.MENTION, Notification.Kind.APPROVED)
+MESSAGE_KINDS = (Notification.Kind.MESSAGE, Notification.Kind.CRISIS)
+
+
+def grouped(items: list[Notification]) -> list[dict[str, object]]:
+    """Notifications as the reader takes them in: one line per topic (its replies, mentions and approvals
+    together) and one per person who wrote privately, newest first; what moderators did stays one line each.
+    `items` are newest first."""
+    groups: dict[tuple[str, int], dict[str, object]] = {}
+    for n in items:
+        if n.kind in TOPIC_KINDS and n.topic_id:
+            key = ("topic", n.topic_id)
+        elif n.kind in MESSAGE_KINDS and n.sender_id:
+            key = ("sender", n.sender_id)
+        else:
+            key = ("one", n.pk)
+        group = groups.setdefault(key, {"first": n, "items": [], "unread": 0, "senders": [], "kinds": {}})
+        group["items"].append(n)  # type: ignore[attr-defined]
+        if n.read is None:
+            group["unread"] += 1  # type: ignore[operator]
+            group["oldest_unread"] = n  # newest first: the last one seen is the oldest
+        if n.sender is not None and str(n.sender) not in group["senders"]:  # type: ignore[operator]
+            group["senders"].append(str(n.sender))  # type: ignore[attr-defined]
+        counts: dict[str, int] = group["kinds"]  # type: ignore[assignment]
+        counts[n.kind] = counts.get(n.kind, 0) + 1
+    out = []
+    for group in groups.values():
+        first: Notification = group["first"]  # type: ignore[assignment]
+        # A topic's line opens at the first unread post in it (else the newest).
+        target: Notification = group.get("oldest_unread") or first  # type: ignore[assignment]
+        counts = group["kinds"]  # type: ignore[assignment]
+        group["crisis"] = Notification.Kind.CRISIS in counts
+        group["summary"] = _summary(counts)
+        group["post_id"] = target.post_id
+        out.append(group)
+    return out
+
+
+def _summary(counts: dict[str, int]) -> str:
+    many = {
+        Notification.Kind.REPLY: _("%(n)s new replies in a topic you follow"),
+        Notification.Kind.MENTION: _("%(n)s mentions of you"),
+        Notification.Kind.APPROVED: _("a moderator approved %(n)s of your posts: others can read them now"),
+        Notification.Kind.MESSAGE: _("%(n)s private messages"),
+        Notification.Kind.CRISIS: _("%(n)s private messages that may describe a crisis: please read them now"),
+    }
+    parts = []
+    for kind, n in counts.items():
+        if n == 1 or kind not in many:
+            parts.append(str(Notification.Kind(kind).label))
+        else:
+            parts.append(many[Notification.Kind(kind)] % {"n": n})
+    return "; ".join(parts)

@@ -170,13 +170,17 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid() and _may_write(request, user, form.cleaned_data["body"]):
             return _after_write(request, board.write(user, t, form.cleaned_data["body"]))
     page = Paginator(board.visible_posts(user, t), PAGE).get_page(request.GET.get("page"))
+    first = t.posts.select_related("author").first() if moderates else None
+    if first is not None:
+        labels = dict(ModerateForm.ACTIONS)
+        first.actions = [(a, labels[a]) for a in board.actions_for(user, first)]  # type: ignore[attr-defined]
     context = {
         "topic": t,
         "page": page,
         "form": form,
         "moderates": moderates,
         "following": t.followers.filter(pk=user.pk).exists(),
-        "first_post": t.posts.first() if moderates else None,
+        "first_post": first,
         "form_moderate": ModerateForm() if moderates else None,
     }
     return render(request, "community/topic.html", context, status=400 if form.errors else 200)
@@ -243,7 +247,12 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     form = ReportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        Report.objects.get_or_create(post=post, by=user, defaults={"reason": form.cleaned_data["reason"]})
+        with transaction.atomic():
+            made, created = Report.objects.get_or_create(
+                post=post, by=user, defaults={"reason": form.cleaned_data["reason"]}
+            )
+            if created:
+                notices.reported(made)
         messages.success(request, _("Thank you. A moderator will look at it."))
         return redirect("board_topic", post.topic_id)
     return render(request, "community/report.html", {"post": post, "form": form}, status=400 if form.errors else 200)
@@ -255,12 +264,14 @@ def search(request: HttpRequest) -> HttpResponse:
     q = " ".join(request.GET.get("q", "").split())[:100]
     results = board.search(user, q) if len(q) >= 2 else Post.objects.none()
     page = Paginator(results, PAGE).get_page(request.GET.get("page"))
+    for post in page:
+        post.snippet = board.snippet(post, q)  # type: ignore[attr-defined]
     return render(request, "community/search.html", {"q": q, "page": page})
 
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    _moderator(request)
+    moderator = _moderator(request)
     held = (
         Post.objects.filter(status=Post.Status.HELD)
         .select_related("topic", "author")
@@ -285,8 +296,17 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     for row in earlier:
         record.setdefault(row["member_id"], {"warn": 0, "suspend": 0})[row["kind"]] = row["n"]
+    labels = dict(ModerateForm.ACTIONS)
     for post in (*held, *reported):
         post.record = record.get(post.author_id)  # type: ignore[attr-defined]
+        post.actions = [(a, labels[a]) for a in board.actions_for(moderator, post)]  # type: ignore[attr-defined]
+    # Members whose suspension is running, for lifting it early.
+    suspended = []
+    running = ModerationAction.objects.filter(kind=ModerationAction.Kind.SUSPEND, until__gt=timezone.now())
+    for member in User.objects.filter(pk__in=running.values("member")).order_by("pk"):
+        until = board.suspended_until(member)
+        if until is not None:
+            suspended.append({"member": member, "until": until, "may": board.may_discipline(moderator, member)})
     recent = ModerationAction.objects.select_related("by", "member", "topic").order_by("-at", "-pk")[:30]
     since = timezone.now() - timedelta(days=board.CRISIS_REACH_DAYS)
     # Crisis messages are private: the queue names who wrote and what kind of danger, never the words.
@@ -296,18 +316,38 @@ def queue(request: HttpRequest) -> HttpResponse:
         .select_related("sender", "recipient")
         .order_by("-created")
     )
-    labels = {k.id: k.label for k in crisis_kinds()}
+    kinds = {k.id: k.label for k in crisis_kinds()}
     crisis_messages = list(crisis_messages)
     for m in crisis_messages:
-        m.kinds_text = ", ".join(labels.get(k, k) for k in m.crisis_kinds)  # type: ignore[attr-defined]
+        m.kinds_text = ", ".join(kinds.get(k, k) for k in m.crisis_kinds)  # type: ignore[attr-defined]
     context = {
         "held": held,
         "reported": reported,
         "form": ModerateForm(),
         "recent": recent,
         "crisis_messages": crisis_messages,
+        "suspended": suspended,
     }
     return render(request, "community/queue.html", context)
+
+
+@login_required
+@require_POST
+def lift(request: HttpRequest, pk: int) -> HttpResponse:
+    """End a member's suspension early: whoever may suspend them may lift it; recorded, and the member told."""
+    moderator = _moderator(request)
+    member = get_object_or_404(User, pk=pk, is_active=True)
+    if not board.may_discipline(moderator, member):
+        raise PermissionDenied
+    if board.suspended_until(member) is None:
+        messages.info(request, _("%(who)s is not suspended.") % {"who": member})
+        return redirect("board_queue")
+    note = request.POST.get("note", "").strip()[:500]
+    with transaction.atomic():
+        done = ModerationAction.objects.create(kind=ModerationAction.Kind.LIFT, by=moderator, member=member, note=note)
+        notices.moderated(done)
+    messages.success(request, _("%(who)s may post again.") % {"who": member})
+    return redirect("board_queue")
 
 
 @login_required
@@ -323,7 +363,7 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
         return back
     d = form.cleaned_data
     action, note, t = d["action"], d["note"], post.topic
-    if post.author_id == moderator.pk and action in ("approve", "hide", "restore", "dismiss"):
+    if post.author_id == moderator.pk and action in board.OWN_POST_ACTIONS:
         # Nobody moderates their own post: a mentor's post held for crisis words waits for another mentor or staff.
         messages.error(request, _("Another moderator decides on your own post."))
         return back
@@ -332,6 +372,10 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             _("Mentors warn and suspend members; staff also mentors. Nobody warns or suspends staff or themselves."),
         )
+        return back
+    if action not in board.actions_for(moderator, post):
+        # A stale page (someone else decided first) or a hand-made request: nothing changes.
+        messages.error(request, _("That does not fit this post any more; nothing was changed."))
         return back
     until = None
     with transaction.atomic():
@@ -361,9 +405,10 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
             until = timezone.now() + timedelta(days=d["days"])
         if action in ("approve", "hide", "restore", "dismiss"):
             post.reports.filter(resolved=None).update(resolved=timezone.now(), resolved_by=moderator)
-        ModerationAction.objects.create(
+        done = ModerationAction.objects.create(
             kind=action, by=moderator, member=post.author, post=post, topic=t, note=note, until=until
         )
+        notices.moderated(done)
         if action in ("warn", "suspend"):
             notify(
                 [post.author],
@@ -411,6 +456,9 @@ def rota(request: HttpRequest) -> HttpResponse:
         "form": form if staff else None,
         "on_duty": board.on_duty(now),
         "zone": timezone.get_current_timezone_name(),
+        # Hours of the coming week with no mentor on duty, and who reads crisis posts then (staff).
+        "gaps": [(timezone.localtime(a), timezone.localtime(b)) for a, b in board.uncovered(now)],
+        "staff_cover": User.objects.filter(role=Role.STAFF, is_active=True).order_by("pk"),
     }
     return render(request, "community/rota.html", context, status=400 if form.errors else 200)
 
@@ -442,20 +490,33 @@ def follow(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    """What is new for you, and how you hear about it by email. Reading the page changes nothing: marking
-    everything read is a button (a POST), as is saving the email choice."""
-    user: User = request.user  # type: ignore[assignment]
-    if not board.on_board(user):
-        raise PermissionDenied
-    if request.method == "POST" and "read_all" in request.POST:
-        Notification.objects.filter(user=user, read__isnull=True).update(read=timezone.now())
+    """What is new for you, one line per topic or per person. Reading the page changes nothing: marking
+    everything read is a button (a POST). How you hear by email is on the board's settings page."""
+    user = _reader(request)
+    if request.method == "POST":
+        if "read_all" in request.POST:
+            Notification.objects.filter(user=user, read__isnull=True).update(read=timezone.now())
         return redirect("board_notifications")
+    items = list(
+        Notification.objects.filter(user=user)
+        .select_related("topic", "sender", "action")
+        .order_by("-created", "-pk")[:100]
+    )
+    unread = any(n.read is None for n in items)
+    return render(request, "community/notifications.html", {"groups": notices.grouped(items), "unread": unread})
+
+
+@login_required
+def board_settings(request: HttpRequest) -> HttpResponse:
+    """How you hear about the board by email, and at what hour of your day the daily email comes."""
+    user = _reader(request)
     prefs = BoardSettings.objects.filter(user=user).first() or BoardSettings(user=user)
     form = BoardSettingsForm(request.POST if request.method == "POST" else None, instance=prefs)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Saved."))
-        return redirect("board_notifications")
-    items = list(Notification.objects.filter(user=user).select_related("topic", "sender")[:100])
-    unread = any(n.read is None for n in items)
-    return render(request, "community/notifications.html", {"items": items, "form": form, "unread": unread})
+        return redirect("board_settings")
+    zone = user.time_zone
+    return render(
+        request, "community/board_settings.html", {"form": form, "zone": zone}, status=400 if form.errors else 200
+    )

@@ -76,6 +76,7 @@ class Rule:
     clinician: str
     source: str
     specialist: str = ""
+    reader: str = ""  # the reason in plain words for the public Learn pages (empty: the rule is not shown there)
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,7 @@ def screening() -> Screening:
                 clinician=r["clinician"],
                 source=r["source"],
                 specialist=r.get("specialist", ""),
+                reader=r.get("reader", ""),
             )
         )
     if len({r.id for r in rules}) != len(rules):

@@ -1,0 +1,54 @@
+"""The SQLite search table (FTS5, Porter stemmer) that `board.search` reads, kept whole after every migrate.
+
+Migration 0012 creates it with its triggers. A later migration that rebuilds `community_post` or
+`community_topic` on SQLite (Django copies the table to a new one, which drops its triggers) would leave search
+silently stale, so after every `migrate` the triggers missing are made again and the table refilled.
+PostgreSQL needs nothing here: its GIN indexes are ordinary indexes that survive such rebuilds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connections
+
+TABLE = "community_post_fts"
+# (name, SQL) of each trigger that keeps the table in step with the posts and their topics' titles.
+TRIGGERS = {
+    "community_post_fts_insert": "CREATE TRIGGER community_post_fts_insert AFTER INSERT ON community_post BEGIN"
+    " INSERT INTO community_post_fts (rowid, title, body)"
+    " VALUES (new.id, (SELECT title FROM community_topic WHERE id = new.topic_id), new.body); END",
+    "community_post_fts_update": "CREATE TRIGGER community_post_fts_update AFTER UPDATE OF body, topic_id"
+    " ON community_post BEGIN DELETE FROM community_post_fts WHERE rowid = old.id;"
+    " INSERT INTO community_post_fts (rowid, title, body)"
+    " VALUES (new.id, (SELECT title FROM community_topic WHERE id = new.topic_id), new.body); END",
+    "community_post_fts_delete": "CREATE TRIGGER community_post_fts_delete AFTER DELETE ON community_post BEGIN"
+    " DELETE FROM community_post_fts WHERE rowid = old.id; END",
+    "community_topic_fts_title": "CREATE TRIGGER community_topic_fts_title AFTER UPDATE OF title ON community_topic"
+    " BEGIN UPDATE community_post_fts SET title = new.title"
+    " WHERE rowid IN (SELECT id FROM community_post WHERE topic_id = new.id); END",
+}
+
+
+def ensure(using: str = "default", **_kwargs: Any) -> bool:
+    """Make the SQLite search table whole again if a trigger went missing; True when something was mended."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT type, name FROM sqlite_master WHERE name LIKE 'community_%'")
+        present = {name for _type, name in cursor.fetchall()}
+        if TABLE not in present:
+            return False  # migration 0012 has not run yet: it makes the table
+        missing = [name for name in TRIGGERS if name not in present]
+        if not missing:
+            return False
+        for name in missing:
+            cursor.execute(TRIGGERS[name])
+        # Posts written while a trigger was missing: refill the table from the posts as they are.
+        cursor.execute(f"DELETE FROM {TABLE}")
+        cursor.execute(
+            f"INSERT INTO {TABLE} (rowid, title, body) SELECT p.id, t.title, p.body"
+            " FROM community_post p JOIN community_topic t ON t.id = p.topic_id"
+        )
+    return True
