@@ -153,6 +153,11 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "board_rota": ("GET", "/board/rota/", {}, BOARD, 403, 302),
     "board_follow": ("POST", "/board/t/{topic}/follow/", {}, dict.fromkeys(BOARD, 302), 403, 302),
     "board_notifications": ("GET", "/board/notifications/", {}, BOARD, 403, 302),
+    "board_latest": ("GET", "/board/latest/?show=unread", {}, BOARD, 403, 302),
+    "board_unread": ("GET", "/board/t/{topic}/unread/", {}, dict.fromkeys(BOARD, 302), 403, 302),
+    # No post named: refused, nothing marked.
+    "board_read": ("POST", "/board/t/{topic}/read/", {}, dict.fromkeys(BOARD, 400), 403, 302),
+    "board_pin": ("POST", "/board/t/{topic}/pin/", {}, {"staff": 302}, 403, 302),
     # Private messages: a member and their own mentor only.
     "inbox": ("GET", "/messages/", {}, {"member": 200, "other_member": 200, "mentor": 200, "staff": 200}, 403, 302),
     "conversation": (

@@ -6,7 +6,7 @@ from django_ratelimit.decorators import ratelimit
 from slowtaper.accounts import mfa
 from slowtaper.accounts import views as accounts
 from slowtaper.checkins import views as checkins
-from slowtaper.community import contact, learn, messages_views, site, stories
+from slowtaper.community import contact, forum, learn, messages_views, site, stories
 from slowtaper.community import views as board
 from slowtaper.programs import data_views
 from slowtaper.programs import views as programs
@@ -119,6 +119,10 @@ urlpatterns = [
     path("board/moderation/", board.queue, name="board_queue"),
     path("board/rota/", board.rota, name="board_rota"),
     path("board/t/<int:pk>/follow/", board.follow, name="board_follow"),
+    path("board/t/<int:pk>/read/", forum.mark_read, name="board_read"),
+    path("board/t/<int:pk>/unread/", forum.unread, name="board_unread"),
+    path("board/t/<int:pk>/pin/", forum.pin, name="board_pin"),
+    path("board/latest/", forum.latest, name="board_latest"),
     path("board/notifications/", board.notifications, name="board_notifications"),
     path("board/rota/<int:pk>/remove/", board.rota_remove, name="board_rota_remove"),
     path("messages/", messages_views.inbox, name="inbox"),

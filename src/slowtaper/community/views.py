@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import notify
 
-from . import board, notices
+from . import board, forum, notices
 from .forms import BoardSettingsForm, ModerateForm, PostForm, ReportForm, ShiftForm, TopicForm
 from .models import BoardSettings, Category, Message, ModerationAction, Notification, Post, Report, Shift, Topic
 from .text import crisis_in, crisis_kinds
@@ -110,7 +110,10 @@ def post_link(request: HttpRequest, pk: int) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
     visible = board.visible_topics(user).values("pk")
-    categories = Category.objects.annotate(n=Count("topics", filter=Q(topics__in=visible), distinct=True))
+    # In their chosen order, Introductions first (a GROUP BY query drops Meta.ordering, so it is said here).
+    categories = Category.objects.annotate(n=Count("topics", filter=Q(topics__in=visible), distinct=True)).order_by(
+        "order", "name"
+    )
     queue = board.moderates(user) and (
         Post.objects.filter(status=Post.Status.HELD).exists() or Report.objects.filter(resolved=None).exists()
     )
@@ -124,17 +127,10 @@ def home(request: HttpRequest) -> HttpResponse:
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     user = _reader(request)
     cat = get_object_or_404(Category, slug=slug)
-    topics = board.visible_topics(user).filter(category=cat).order_by("-last_activity", "-pk")
+    # Pinned topics (the welcome topic) first, then the newest activity.
+    topics = board.visible_topics(user).filter(category=cat).order_by("-pinned", "-last_activity", "-pk")
     page = Paginator(topics, PAGE).get_page(request.GET.get("page"))
-    # Counted for this page's topics only, after paging.
-    counts = dict(
-        Post.objects.filter(topic__in=[t.pk for t in page], status=Post.Status.VISIBLE)
-        .values("topic")
-        .annotate(n=Count("pk"))
-        .values_list("topic", "n")
-    )
-    for t in page:
-        t.posts_shown = counts.get(t.pk, 0)  # type: ignore[attr-defined]
+    forum.annotate_topics(user, page)  # replies, last poster and what is new, for this page's topics only
     return render(request, "community/category.html", {"category": cat, "page": page})
 
 
@@ -178,6 +174,7 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         "following": t.followers.filter(pk=user.pk).exists(),
         "first_post": t.posts.first() if moderates else None,
         "form_moderate": ModerateForm() if moderates else None,
+        **forum.reading(user, t, page),
     }
     return render(request, "community/topic.html", context, status=400 if form.errors else 200)
 

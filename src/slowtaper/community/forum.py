@@ -1,0 +1,189 @@
+"""What makes the board a forum people come back to: what is new since your last visit, the Latest list, pinned
+topics, a preview before posting, quote-reply, a supportive reaction and people's profiles.
+
+Reading never changes anything on a GET (a link preview or a prefetch must not mark a topic read): the topic page
+sends a small POST once it is shown (htmx, `hx-trigger="load"`; without JS it is a "Mark as read" button), and
+the read marker only moves forward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.db import models, transaction
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from slowtaper.accounts.models import Role, User
+
+from . import board
+from .models import Post, Topic, TopicRead
+
+PAGE = 20  # topics per page, as on a category's page
+
+
+def _reader(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User) or not board.on_board(user):
+        raise PermissionDenied
+    return user
+
+
+def _topic_for(user: User, pk: int) -> Topic:
+    topic = board.visible_topics(user).filter(pk=pk).first()
+    if topic is None:
+        raise Http404
+    return topic
+
+
+# --- what is new ----------------------------------------------------------------------------------------------
+
+
+def _new_to(user: User, topic_id: int, upto: int | None) -> Q:
+    """Posts in a topic that are new to `user`: after their read marker; in a topic they never opened, those
+    written since they joined (an old topic is not "new" to a newcomer). Never their own."""
+    if upto is None:
+        return Q(topic_id=topic_id, created__gte=user.date_joined)
+    return Q(topic_id=topic_id, pk__gt=upto)
+
+
+def _unread_posts(user: User, topic_ids: Iterable[int]) -> tuple[models.QuerySet[Post], dict[int, int]]:
+    ids = list(topic_ids)
+    markers = dict(TopicRead.objects.filter(user=user, topic_id__in=ids).values_list("topic_id", "upto"))
+    wanted = Q(pk__in=[])
+    for tid in ids:
+        wanted |= _new_to(user, tid, markers.get(tid))
+    posts = Post.objects.filter(wanted, status=Post.Status.VISIBLE).exclude(author=user)
+    return posts, markers
+
+
+def annotate_topics(user: User, topics: Iterable[Topic]) -> None:
+    """For a page of topics: replies (visible posts after the first), the last poster, how many posts are new to
+    this reader, and whether they never opened it. A few queries for the whole page, whatever its size."""
+    shown = list(topics)
+    ids = [t.pk for t in shown]
+    if not ids:
+        return
+    visible = Post.objects.filter(topic_id__in=ids, status=Post.Status.VISIBLE)
+    counts = dict(visible.values("topic").annotate(n=Count("pk")).values_list("topic", "n"))
+    last_ids = (
+        Topic.objects.filter(pk__in=ids)
+        .annotate(
+            last=models.Subquery(
+                Post.objects.filter(topic=models.OuterRef("pk"), status=Post.Status.VISIBLE)
+                .order_by("-created", "-pk")
+                .values("pk")[:1]
+            )
+        )
+        .values_list("pk", "last")
+    )
+    lasts = {
+        p.topic_id: p
+        for p in Post.objects.filter(pk__in=[last for _, last in last_ids if last]).select_related("author")
+    }
+    unread_posts, markers = _unread_posts(user, ids)
+    unread = dict(unread_posts.values("topic").annotate(n=Count("pk")).values_list("topic", "n"))
+    for t in shown:
+        n = counts.get(t.pk, 0)
+        t.posts_shown = n  # type: ignore[attr-defined]
+        t.replies = max(n - 1, 0)  # type: ignore[attr-defined]
+        t.last_post = lasts.get(t.pk)  # type: ignore[attr-defined]
+        t.unread = unread.get(t.pk, 0)  # type: ignore[attr-defined]
+        t.never_opened = t.pk not in markers  # type: ignore[attr-defined]
+
+
+def first_unread(user: User, topic: Topic) -> Post | None:
+    posts, _markers = _unread_posts(user, [topic.pk])
+    return posts.order_by("created", "pk").first()
+
+
+def reading(user: User, topic: Topic, page: Page) -> dict[str, object]:
+    """For the topic page: which posts on this page are new to the reader, and the marker its POST would set
+    (None when nothing on the page is new, so an already-read page sends nothing)."""
+    on_page = [p for p in page.object_list if p.status == Post.Status.VISIBLE]
+    marker = TopicRead.objects.filter(user=user, topic=topic).values_list("upto", flat=True).first()
+    new = {
+        p.pk
+        for p in on_page
+        if p.author_id != user.pk and (p.pk > marker if marker is not None else p.created >= user.date_joined)
+    }
+    newest = max((p.pk for p in on_page), default=0)
+    send = newest if newest and (marker is None or newest > marker) else None
+    return {"new_posts": new, "read_upto": send}
+
+
+@login_required
+@require_POST
+def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move this reader's marker in a topic forward to `upto` (a post of the topic they may see)."""
+    user = _reader(request)
+    topic = _topic_for(user, pk)
+    try:
+        upto = int(request.POST.get("upto", ""))
+    except ValueError:
+        upto = 0
+    if upto <= 0 or not board.visible_posts(user, topic).filter(pk=upto).exists():
+        return HttpResponse(_("That is not a post of this topic."), status=400, content_type="text/plain")
+    with transaction.atomic():
+        marker, made = TopicRead.objects.get_or_create(user=user, topic=topic, defaults={"upto": upto})
+        if not made:
+            TopicRead.objects.filter(pk=marker.pk, upto__lt=upto).update(upto=upto, at=timezone.now())
+    if request.headers.get("HX-Request"):
+        return HttpResponse("")  # the form swaps itself away
+    messages.success(request, _("Marked as read."))
+    return redirect("board_topic", topic.pk)
+
+
+@login_required
+def unread(request: HttpRequest, pk: int) -> HttpResponse:
+    """To the first post new to this reader, on the page that holds it; with nothing new, to the newest post."""
+    from .views import _post_url
+
+    user = _reader(request)
+    topic = _topic_for(user, pk)
+    post = first_unread(user, topic) or board.visible_posts(user, topic).order_by("-created", "-pk").first()
+    if post is None:
+        return redirect("board_topic", topic.pk)
+    return redirect(_post_url(user, post))
+
+
+@login_required
+def latest(request: HttpRequest) -> HttpResponse:
+    """Every topic this reader may see, the most recent activity first; `?show=unread` keeps those with posts
+    new to them."""
+    user = _reader(request)
+    topics = board.visible_topics(user).order_by("-last_activity", "-pk")
+    only_unread = request.GET.get("show") == "unread"
+    if only_unread:
+        marker = models.Subquery(TopicRead.objects.filter(user=user, topic=models.OuterRef("pk")).values("upto")[:1])
+        others = Post.objects.filter(topic=models.OuterRef("pk"), status=Post.Status.VISIBLE).exclude(author=user)
+        after_marker = models.Exists(others.filter(pk__gt=models.OuterRef("mark")))
+        since_joined = models.Exists(others.filter(created__gte=user.date_joined))
+        topics = topics.annotate(mark=marker).filter(
+            (Q(mark__isnull=False) & after_marker) | (Q(mark__isnull=True) & since_joined)
+        )
+    page = Paginator(topics, PAGE).get_page(request.GET.get("page"))
+    annotate_topics(user, page)
+    return render(request, "community/latest.html", {"page": page, "only_unread": only_unread})
+
+
+@login_required
+@require_POST
+def pin(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff pin a topic to the top of its category (or unpin it)."""
+    user = _reader(request)
+    if user.role != Role.STAFF:
+        raise PermissionDenied
+    topic = _topic_for(user, pk)
+    topic.pinned = not topic.pinned
+    topic.save(update_fields=["pinned"])
+    messages.success(request, _("Pinned to the top of its category.") if topic.pinned else _("Unpinned."))
+    return redirect("board_topic", topic.pk)

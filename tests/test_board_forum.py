@@ -1,0 +1,156 @@
+"""The board as a forum: what is new since your last visit, Latest, pinned topics, category order."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from conftest import login
+from slowtaper.community import board
+from slowtaper.community.models import Category, Post, Topic, TopicRead
+
+
+@pytest.fixture
+def tapering(db):
+    return Category.objects.get(slug="tapering")
+
+
+def visible(author, topic, body):
+    post = board.write(author, topic, body)
+    Post.objects.filter(pk=post.pk).update(status="visible", held_for="")
+    post.refresh_from_db()
+    return post
+
+
+@pytest.fixture
+def thread(cast, tapering):
+    """A topic by the mentor with two posts, written after the member joined."""
+    topic = Topic.objects.create(category=tapering, title="Holding at 0.5", author=cast.mentor)
+    first = visible(cast.mentor, topic, "How is everyone?")
+    second = visible(cast.staff, topic, "Welcome back.")
+    return topic, first, second
+
+
+def item(html: str, title: str) -> str:
+    """The topic list's line for `title`."""
+    found = re.search(rf"<li[^>]*>(?:(?!</li>).)*{re.escape(title)}(?:(?!</li>).)*</li>", html, re.S)
+    assert found, title
+    return found.group(0)
+
+
+def test_a_topic_list_shows_replies_last_poster_and_what_is_new(client, cast, thread):
+    topic, _first, _second = thread
+    login(client, cast.member)
+    line = item(client.get("/board/c/tapering/").content.decode(), "Holding at 0.5")
+    assert "1 reply" in line
+    assert "last post by Staff" in line
+    assert "new topic" in line and f"/board/t/{topic.pk}/unread/" in line
+    assert 'class="unread"' in line
+
+
+def test_viewing_a_topic_changes_nothing_until_the_page_posts_its_read_marker(client, cast, thread):
+    topic, _first, second = thread
+    login(client, cast.member)
+    page = client.get(f"/board/t/{topic.pk}/").content.decode()
+    assert not TopicRead.objects.exists()  # a GET (a prefetch, a link preview) marks nothing read
+    assert f'name="upto" value="{second.pk}"' in page and 'hx-trigger="load"' in page
+    assert page.count(">New</strong>") == 2
+    # The page's POST (htmx on load; a button without JS) moves the marker: the form swaps itself away.
+    response = client.post(f"/board/t/{topic.pk}/read/", {"upto": second.pk}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response.content == b""
+    assert TopicRead.objects.get(user=cast.member, topic=topic).upto == second.pk
+    page = client.get(f"/board/t/{topic.pk}/").content.decode()
+    assert 'name="upto"' not in page and ">New</strong>" not in page  # nothing new: nothing sent
+    line = item(client.get("/board/c/tapering/").content.decode(), "Holding at 0.5")
+    assert "new" not in line.replace("Holding", "")
+    # A reply by someone else is new again, with the jump to it.
+    third = visible(cast.mentor, topic, "A reply since.")
+    line = item(client.get("/board/c/tapering/").content.decode(), "Holding at 0.5")
+    assert "1 new post" in line
+    assert client.get(f"/board/t/{topic.pk}/unread/")["Location"] == f"/board/t/{topic.pk}/#post-{third.pk}"
+
+
+def test_the_read_marker_only_moves_forward_and_refuses_posts_of_other_topics(client, cast, thread, tapering):
+    topic, first, second = thread
+    login(client, cast.member)
+    assert client.post(f"/board/t/{topic.pk}/read/", {"upto": second.pk}).status_code == 302  # without JS
+    client.post(f"/board/t/{topic.pk}/read/", {"upto": first.pk})  # page 1 read again later
+    assert TopicRead.objects.get(user=cast.member, topic=topic).upto == second.pk
+    elsewhere = Topic.objects.create(category=tapering, title="Other", author=cast.mentor)
+    other = visible(cast.mentor, elsewhere, "Elsewhere")
+    for bad in (str(other.pk), "x", "", "-3"):
+        assert client.post(f"/board/t/{topic.pk}/read/", {"upto": bad}).status_code == 400
+    assert TopicRead.objects.get(user=cast.member, topic=topic).upto == second.pk
+    assert client.get(f"/board/t/{topic.pk}/read/").status_code == 405
+
+
+def test_the_jump_lands_on_the_page_holding_the_first_new_post(client, cast, tapering):
+    from slowtaper.community.views import PAGE
+
+    topic = Topic.objects.create(category=tapering, title="Long", author=cast.mentor)
+    posts = [visible(cast.mentor, topic, f"post {i}") for i in range(2 * PAGE + 3)]
+    login(client, cast.member)
+    client.post(f"/board/t/{topic.pk}/read/", {"upto": posts[2 * PAGE].pk})
+    first_new = posts[2 * PAGE + 1]
+    assert client.get(f"/board/t/{topic.pk}/unread/")["Location"] == (
+        f"/board/t/{topic.pk}/?page=3#post-{first_new.pk}"
+    )
+    # Nothing new: to the newest post.
+    client.post(f"/board/t/{topic.pk}/read/", {"upto": posts[-1].pk})
+    assert client.get(f"/board/t/{topic.pk}/unread/")["Location"].endswith(f"#post-{posts[-1].pk}")
+
+
+def test_own_posts_and_old_topics_are_never_new(client, cast, tapering):
+    old = Topic.objects.create(category=tapering, title="From before", author=cast.mentor)
+    before = visible(cast.mentor, old, "Written before the member joined.")
+    Post.objects.filter(pk=before.pk).update(created=cast.member.date_joined - timedelta(days=3))
+    mine = Topic.objects.create(category=tapering, title="My own", author=cast.member)
+    Post.objects.create(topic=mine, author=cast.member, body="mine", html="<p>mine</p>", status="visible")
+    login(client, cast.member)
+    html = client.get("/board/c/tapering/").content.decode()
+    assert 'class="unread"' not in item(html, "From before")
+    assert 'class="unread"' not in item(html, "My own")
+
+
+def test_latest_lists_every_category_and_can_keep_only_what_is_new(client, cast, thread):
+    topic, _first, second = thread
+    intro = Topic.objects.create(category=Category.objects.get(slug="introductions"), title="Hi all", author=cast.staff)
+    visible(cast.staff, intro, "Hello")
+    login(client, cast.member)
+    html = client.get("/board/latest/").content.decode()
+    assert html.index("Hi all") < html.index("Holding at 0.5")  # newest activity first, across categories
+    assert "Introductions" in item(html, "Hi all")
+    client.post(f"/board/t/{topic.pk}/read/", {"upto": second.pk})
+    html = client.get("/board/latest/?show=unread").content.decode()
+    assert "Hi all" in html and "Holding at 0.5" not in html
+    TopicRead.objects.create(user=cast.member, topic=intro, upto=10**9)
+    assert "Nothing new since your last visit." in client.get("/board/latest/?show=unread").content.decode()
+
+
+def test_staff_pin_a_topic_to_the_top_of_its_category_and_others_cannot(client, cast, thread, tapering):
+    topic, _first, _second = thread
+    older = Topic.objects.create(category=tapering, title="Read this first", author=cast.staff)
+    visible(cast.staff, older, "The rules")
+    Topic.objects.filter(pk=older.pk).update(last_activity=topic.last_activity - timedelta(days=30))
+    for who in (cast.member, cast.mentor):
+        login(client, who)
+        assert client.post(f"/board/t/{older.pk}/pin/").status_code == 403
+    login(client, cast.staff)
+    html = client.get("/board/c/tapering/").content.decode()
+    assert html.index("Holding at 0.5") < html.index("Read this first")
+    assert client.post(f"/board/t/{older.pk}/pin/").status_code == 302
+    html = client.get("/board/c/tapering/").content.decode()
+    assert html.index("Read this first") < html.index("Holding at 0.5")
+    assert "Pinned" in item(html, "Read this first")
+    client.post(f"/board/t/{older.pk}/pin/")  # unpin
+    assert not Topic.objects.get(pk=older.pk).pinned
+
+
+def test_categories_come_in_their_chosen_order_introductions_first(client, cast):
+    login(client, cast.member)
+    html = client.get("/board/").content.decode()
+    names = [c.name for c in Category.objects.all()]
+    assert names[0] == "Introductions"
+    assert [html.index(f">{n}</a>") for n in names] == sorted(html.index(f">{n}</a>") for n in names)
