@@ -54,7 +54,9 @@ def test_viewing_a_topic_changes_nothing_until_the_page_posts_its_read_marker(cl
     topic, _first, second = thread
     login(client, cast.member)
     page = client.get(f"/board/t/{topic.pk}/").content.decode()
-    assert not TopicRead.objects.exists()  # a GET (a prefetch, a link preview) marks nothing read
+    assert not TopicRead.objects.filter(
+        user=cast.member
+    ).exists()  # a GET (a prefetch, a link preview) marks nothing read
     assert f'name="upto" value="{second.pk}"' in page and 'hx-trigger="load"' in page
     assert page.count(">New</strong>") == 2
     # The page's POST (htmx on load; a button without JS) moves the marker: the form swaps itself away.
@@ -108,10 +110,15 @@ def test_own_posts_and_old_topics_are_never_new(client, cast, tapering):
     Post.objects.filter(pk=before.pk).update(created=cast.member.date_joined - timedelta(days=3))
     mine = Topic.objects.create(category=tapering, title="My own", author=cast.member)
     Post.objects.create(topic=mine, author=cast.member, body="mine", html="<p>mine</p>", status="visible")
+    started = Topic.objects.create(category=tapering, title="Started by me", author=cast.member)
+    board.write(cast.member, started, "My question")  # held (a first post), still read by its writer
     login(client, cast.member)
     html = client.get("/board/c/tapering/").content.decode()
     assert 'class="unread"' not in item(html, "From before")
     assert 'class="unread"' not in item(html, "My own")
+    assert 'class="unread"' not in item(html, "Started by me")
+    visible(cast.mentor, started, "An answer")
+    assert "1 new post" in item(client.get("/board/c/tapering/").content.decode(), "Started by me")
 
 
 def test_latest_lists_every_category_and_can_keep_only_what_is_new(client, cast, thread):
@@ -154,3 +161,54 @@ def test_categories_come_in_their_chosen_order_introductions_first(client, cast)
     names = [c.name for c in Category.objects.all()]
     assert names[0] == "Introductions"
     assert [html.index(f">{n}</a>") for n in names] == sorted(html.index(f">{n}</a>") for n in names)
+
+
+# --- writing: preview and quote-reply -------------------------------------------------------------------------
+
+
+def test_a_preview_renders_safely_saves_nothing_and_says_when_there_is_nothing(client, cast, thread):
+    topic, _first, _second = thread
+    login(client, cast.member)
+    before = Post.objects.count()
+    text = "**Day 3** and <script>alert(1)</script> [x](javascript:alert(1))"
+    response = client.post("/board/preview/", {"body": text, "to": f"/board/t/{topic.pk}/"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and "<strong>Day 3</strong>" in html
+    assert "<script>" not in html and 'href="javascript' not in html and "&lt;script&gt;" in html
+    assert "<html" not in html  # the fragment only
+    assert Post.objects.count() == before
+    empty = client.post("/board/preview/", {"body": "  "}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Nothing to preview yet" in empty
+    long = client.post("/board/preview/", {"body": "x" * 10_001}, HTTP_HX_REQUEST="true").content.decode()
+    assert "longer than a post may be" in long
+
+
+def test_without_js_the_preview_is_a_page_whose_form_posts_the_text_where_it_was_going(client, cast, thread):
+    topic, _first, _second = thread
+    login(client, cast.member)
+    page = client.get(f"/board/t/{topic.pk}/").content.decode()
+    assert 'formaction="/board/preview/"' in page and 'hx-post="/board/preview/"' in page
+    html = client.post("/board/preview/", {"body": "*soft*", "to": f"/board/t/{topic.pk}/"}).content.decode()
+    assert "<em>soft</em>" in html and f'action="/board/t/{topic.pk}/"' in html and "*soft*</textarea>" in html
+    new = client.post("/board/preview/", {"body": "b", "title": "Hi", "to": "/board/c/tapering/new/"}).content.decode()
+    assert 'name="title" value="Hi"' in new
+    for elsewhere in ("https://evil.example/", "/accounts/logout/", ""):
+        assert client.post("/board/preview/", {"body": "b", "to": elsewhere}).status_code == 400
+
+
+def test_quote_reply_puts_the_post_as_a_quote_in_the_reply_box(client, cast, thread, tapering):
+    topic, first, _second = thread
+    login(client, cast.member)
+    html = client.get(f"/board/t/{topic.pk}/").content.decode()
+    assert f'href="?quote={first.pk}#reply"' in html
+    html = client.get(f"/board/t/{topic.pk}/?quote={first.pk}").content.decode()
+    assert "&gt; **Mentor** wrote:\n&gt;\n&gt; How is everyone?\n\n</textarea>" in html
+    assert "data-quoting" in html
+    # A post of another topic, a hidden one, or nonsense quotes nothing.
+    elsewhere = Topic.objects.create(category=tapering, title="Other", author=cast.mentor)
+    other = visible(cast.mentor, elsewhere, "Not here")
+    hidden = visible(cast.mentor, topic, "Hidden words")
+    Post.objects.filter(pk=hidden.pk).update(status="hidden")
+    for bad in (other.pk, hidden.pk, "x"):
+        html = client.get(f"/board/t/{topic.pk}/?quote={bad}").content.decode()
+        assert "wrote:" not in html and "data-quoting" not in html

@@ -158,6 +158,8 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     # No post named: refused, nothing marked.
     "board_read": ("POST", "/board/t/{topic}/read/", {}, dict.fromkeys(BOARD, 400), 403, 302),
     "board_pin": ("POST", "/board/t/{topic}/pin/", {}, {"staff": 302}, 403, 302),
+    # Saves nothing: the text rendered, with a form to post it where it was going.
+    "board_preview": ("POST", "/board/preview/", {"body": "*hi*", "to": "/board/c/tapering/new/"}, BOARD, 403, 302),
     # Private messages: a member and their own mentor only.
     "inbox": ("GET", "/messages/", {}, {"member": 200, "other_member": 200, "mentor": 200, "staff": 200}, 403, 302),
     "conversation": (

@@ -123,6 +123,7 @@ urlpatterns = [
     path("board/t/<int:pk>/unread/", forum.unread, name="board_unread"),
     path("board/t/<int:pk>/pin/", forum.pin, name="board_pin"),
     path("board/latest/", forum.latest, name="board_latest"),
+    path("board/preview/", forum.preview, name="board_preview"),
     path("board/notifications/", board.notifications, name="board_notifications"),
     path("board/rota/<int:pk>/remove/", board.rota_remove, name="board_rota_remove"),
     path("messages/", messages_views.inbox, name="inbox"),

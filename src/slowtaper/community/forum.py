@@ -18,7 +18,6 @@ from django.db import models, transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,6 +25,7 @@ from slowtaper.accounts.models import Role, User
 
 from . import board
 from .models import Post, Topic, TopicRead
+from .text import render as render_markdown
 
 PAGE = 20  # topics per page, as on a category's page
 
@@ -133,9 +133,7 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     if upto <= 0 or not board.visible_posts(user, topic).filter(pk=upto).exists():
         return HttpResponse(_("That is not a post of this topic."), status=400, content_type="text/plain")
     with transaction.atomic():
-        marker, made = TopicRead.objects.get_or_create(user=user, topic=topic, defaults={"upto": upto})
-        if not made:
-            TopicRead.objects.filter(pk=marker.pk, upto__lt=upto).update(upto=upto, at=timezone.now())
+        TopicRead.advance(user, topic, upto)
     if request.headers.get("HX-Request"):
         return HttpResponse("")  # the form swaps itself away
     messages.success(request, _("Marked as read."))
@@ -187,3 +185,55 @@ def pin(request: HttpRequest, pk: int) -> HttpResponse:
     topic.save(update_fields=["pinned"])
     messages.success(request, _("Pinned to the top of its category.") if topic.pinned else _("Unpinned."))
     return redirect("board_topic", topic.pk)
+
+
+# --- writing ----------------------------------------------------------------------------------------------------
+
+PREVIEW_MAX = 10_000  # as PostForm.body
+
+
+def _back_to(path: str) -> str | None:
+    """Where a no-JS preview's form posts: a board page that takes a post (a topic, a new topic), or nothing."""
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    return path if match.url_name in ("board_topic", "board_new_topic", "board_edit") else None
+
+
+@login_required
+@require_POST
+def preview(request: HttpRequest) -> HttpResponse:
+    """The text being written, rendered exactly as the board will show it (the same safe Markdown renderer);
+    saves nothing. With htmx, the preview alone, into the form's page; without JS, a page with the preview and
+    the text to post or change."""
+    _reader(request)
+    body = request.POST.get("body", "")
+    if len(body) > PREVIEW_MAX:
+        problem = _("This is longer than a post may be (%(n)s characters at most).") % {"n": PREVIEW_MAX}
+    elif not body.strip():
+        problem = _("Nothing to preview yet: write something first.")
+    else:
+        problem = ""
+    context = {"html": "" if problem else render_markdown(body), "problem": problem}
+    if request.headers.get("HX-Request"):
+        return render(request, "community/preview_fragment.html", context)
+    to = _back_to(request.POST.get("to", ""))
+    if to is None:
+        return HttpResponse(_("Nowhere to post this from."), status=400, content_type="text/plain")
+    context |= {"to": to, "body": body, "title": request.POST.get("title", ""), "has_title": "title" in request.POST}
+    return render(request, "community/preview.html", context)
+
+
+def quoted(user: User, topic: Topic, pk: str | None) -> str:
+    """A post of this topic the reader may see, as a Markdown quote to reply under ("" for anything else)."""
+    try:
+        post = board.visible_posts(user, topic).filter(pk=int(pk or ""), status=Post.Status.VISIBLE).first()
+    except ValueError:
+        return ""
+    if post is None:
+        return ""
+    lines = [_("**%(name)s** wrote:") % {"name": post.author}, "", *post.body.strip().splitlines()]
+    return "\n".join(f"> {line}".rstrip() for line in lines) + "\n\n"

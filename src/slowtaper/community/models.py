@@ -93,6 +93,13 @@ class TopicRead(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "topic"], name="one_read_marker_per_topic")]
 
+    @classmethod
+    def advance(cls, user: User, topic: Topic, upto: int) -> None:
+        """Move the marker forward to post `upto` (never back: reading page 1 again leaves page 3 read)."""
+        marker, made = cls.objects.get_or_create(user=user, topic=topic, defaults={"upto": upto})
+        if not made:
+            cls.objects.filter(pk=marker.pk, upto__lt=upto).update(upto=upto, at=timezone.now())
+
 
 class Reaction(models.Model):
     """A supportive "I hear you" on a post: one per person per post, and no down-votes."""

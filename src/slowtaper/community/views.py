@@ -158,7 +158,8 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
     user = _reader(request)
     t = _topic_for(user, pk)
     moderates = board.moderates(user)
-    form = PostForm(request.POST if request.method == "POST" else None)
+    quote = forum.quoted(user, t, request.GET.get("quote")) if request.method == "GET" else ""
+    form = PostForm(request.POST if request.method == "POST" else None, initial={"body": quote})
     if request.method == "POST":
         if t.locked and not moderates:
             messages.error(request, _("This topic is locked: no new replies."))
@@ -174,6 +175,7 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         "following": t.followers.filter(pk=user.pk).exists(),
         "first_post": t.posts.first() if moderates else None,
         "form_moderate": ModerateForm() if moderates else None,
+        "quoting": bool(quote),
         **forum.reading(user, t, page),
     }
     return render(request, "community/topic.html", context, status=400 if form.errors else 200)
