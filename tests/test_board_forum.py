@@ -212,3 +212,58 @@ def test_quote_reply_puts_the_post_as_a_quote_in_the_reply_box(client, cast, thr
     for bad in (other.pk, hidden.pk, "x"):
         html = client.get(f"/board/t/{topic.pk}/?quote={bad}").content.decode()
         assert "wrote:" not in html and "data-quoting" not in html
+
+
+# --- "I hear you", badges, profiles -------------------------------------------------------------------------
+
+
+def test_i_hear_you_is_one_per_person_survives_a_double_tap_and_can_be_taken_back(client, cast, thread):
+    from slowtaper.community.models import Reaction
+
+    topic, first, _second = thread
+    login(client, cast.member)
+    html = client.get(f"/board/t/{topic.pk}/").content.decode()
+    assert f'action="/board/p/{first.pk}/hear/"' in html and 'aria-pressed="false"' in html
+    for _tap in range(2):  # a double tap says "on" twice: still one reaction
+        response = client.post(f"/board/p/{first.pk}/hear/", {"on": "1"}, HTTP_HX_REQUEST="true")
+    assert Reaction.objects.filter(post=first).count() == 1
+    fragment = response.content.decode()
+    assert 'aria-pressed="true"' in fragment and "you hear this" in fragment and 'name="on" value="0"' in fragment
+    login(client, cast.other_member)
+    client.post(f"/board/p/{first.pk}/hear/", {"on": "1"})
+    html = client.get(f"/board/t/{topic.pk}/").content.decode()
+    assert "2 people hear this, you too" in html
+    assert client.post(f"/board/p/{first.pk}/hear/", {"on": "0"})["Location"] == f"/board/t/{topic.pk}/#post-{first.pk}"
+    client.post(f"/board/p/{first.pk}/hear/", {"on": "0"})
+    assert Reaction.objects.filter(post=first).count() == 1
+    # Its author sees the count, and cannot react to their own post; there is nothing like a down-vote.
+    login(client, cast.mentor)
+    html = client.get(f"/board/t/{topic.pk}/").content.decode()
+    assert "1 person hears you" in html and f'action="/board/p/{first.pk}/hear/"' not in html
+    assert client.post(f"/board/p/{first.pk}/hear/", {"on": "1"}).status_code == 400
+    login(client, cast.member)
+    assert client.post(f"/board/p/{first.pk}/hear/", {"on": "-1"}).status_code == 400
+    held = board.write(cast.other_member, topic, "Held first post")
+    assert client.post(f"/board/p/{held.pk}/hear/", {"on": "1"}).status_code == 404
+    assert Reaction.objects.filter(post=first).count() == 1
+
+
+def test_posts_show_mentor_and_staff_badges_and_link_to_a_profile(client, cast, thread):
+    topic, _first, _second = thread
+    login(client, cast.member)
+    html = client.get(f"/board/t/{topic.pk}/").content.decode()
+    assert f'<a href="/board/u/{cast.mentor.pk}/">Mentor</a></strong> <span class="tag">Mentor</span>' in html
+    assert f'<a href="/board/u/{cast.staff.pk}/">Staff</a></strong> <span class="tag">Staff</span>' in html
+
+
+def test_a_profile_shows_nothing_private_and_only_board_people_exist_there(client, cast):
+    cast.mentor.time_zone = "Europe/London"
+    cast.mentor.save()
+    login(client, cast.member)
+    html = client.get(f"/board/u/{cast.mentor.pk}/").content.decode()
+    assert "Peer mentor" in html and "Europe/London" in html and cast.mentor.date_joined.strftime("%B %Y") in html
+    assert cast.mentor.email not in html
+    for nobody in (cast.clinician, cast.pharmacist):
+        assert client.get(f"/board/u/{nobody.pk}/").status_code == 404
+    login(client, cast.clinician)
+    assert client.get(f"/board/u/{cast.mentor.pk}/").status_code == 403

@@ -41,7 +41,7 @@ def test_unread_tracking_across_two_sessions(live_server, browser, transactional
     from conftest import board_categories
     from slowtaper.accounts.models import Role
     from slowtaper.community import board
-    from slowtaper.community.models import Category, Post, Topic, TopicRead
+    from slowtaper.community.models import Category, Post, Reaction, Topic, TopicRead
 
     board_categories()
     ana, ben = make_user("ana", Role.MEMBER), make_user("ben", Role.MEMBER)
@@ -80,6 +80,16 @@ def test_unread_tracking_across_two_sessions(live_server, browser, transactional
         ana_page.get_by_role("link", name="1 new post").click()
         ana_page.wait_for_url(f"**/board/t/{topic.pk}/#post-{ben_reply.pk}")
         ana_page.get_by_role("button", name="Mark these posts as read").wait_for(state="detached")
+        # She says "I hear you" and opens his profile.
+        hear = ana_page.locator(f"#post-{ben_reply.pk}").get_by_role("button", name="I hear you")
+        hear.click()
+        ana_page.locator(f"#post-{ben_reply.pk}").get_by_text("you hear this").wait_for()
+        fits_and_axe_clean(ana_page, "topic with badges and a reaction")
+        ana_page.locator(f"#post-{ben_reply.pk}").get_by_role("link", name="Ben").click()
+        ana_page.get_by_role("heading", name="Ben").wait_for()
+        fits_and_axe_clean(ana_page, "profile")
+
+        assert Reaction.objects.filter(post=ben_reply, user=ana).count() == 1
 
         # Back in Ben's session nothing is new (his own reply never is); in a fresh session for Ana neither.
         ben_page.goto(base + "/board/latest/?show=unread")

@@ -158,6 +158,16 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     # No post named: refused, nothing marked.
     "board_read": ("POST", "/board/t/{topic}/read/", {}, dict.fromkeys(BOARD, 400), 403, 302),
     "board_pin": ("POST", "/board/t/{topic}/pin/", {}, {"staff": 302}, 403, 302),
+    # The member's own post: they cannot say "I hear you" to it; everyone else on the board can.
+    "board_hear": (
+        "POST",
+        "/board/p/{post}/hear/",
+        {"on": "1"},
+        {**dict.fromkeys(BOARD, 302), "member": 400},
+        403,
+        302,
+    ),
+    "board_profile": ("GET", "/board/u/{mentor}/", {}, BOARD, 403, 302),
     # Saves nothing: the text rendered, with a form to post it where it was going.
     "board_preview": ("POST", "/board/preview/", {"body": "*hi*", "to": "/board/c/tapering/new/"}, BOARD, 403, 302),
     # Private messages: a member and their own mentor only.

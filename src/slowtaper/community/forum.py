@@ -8,23 +8,25 @@ the read marker only moves forward.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Iterable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from slowtaper.accounts.models import Role, User
 
 from . import board
-from .models import Post, Topic, TopicRead
+from .models import Post, Reaction, Topic, TopicRead
 from .text import render as render_markdown
 
 PAGE = 20  # topics per page, as on a category's page
@@ -237,3 +239,68 @@ def quoted(user: User, topic: Topic, pk: str | None) -> str:
         return ""
     lines = [_("**%(name)s** wrote:") % {"name": post.author}, "", *post.body.strip().splitlines()]
     return "\n".join(f"> {line}".rstrip() for line in lines) + "\n\n"
+
+
+# --- "I hear you", badges and profiles ----------------------------------------------------------------------
+
+
+def hearing(user: User, page: Page) -> None:
+    """For the topic page: each post's "I hear you" count (`post.heard`) and whether this reader gave one
+    (`post.hear_you`); two queries for the page."""
+    posts = list(page.object_list)
+    page.object_list = posts  # the template shows these same objects, with what is set on them here
+    ids = [p.pk for p in posts]
+    counts = dict(
+        Reaction.objects.filter(post_id__in=ids).values("post").annotate(n=Count("pk")).values_list("post", "n")
+    )
+    mine = set(Reaction.objects.filter(post_id__in=ids, user=user).values_list("post_id", flat=True))
+    for p in posts:
+        p.heard = counts.get(p.pk, 0)  # type: ignore[attr-defined]
+        p.hear_you = p.pk in mine  # type: ignore[attr-defined]
+
+
+@login_required
+@require_POST
+def hear(request: HttpRequest, pk: int) -> HttpResponse:
+    """Say "I hear you" to a post (`on=1`) or take it back (`on=0`). The form says which, so a double tap
+    leaves one reaction, not none. Not on one's own posts, and only on posts others can read."""
+    from .views import _post_url
+
+    user = _reader(request)
+    post = (
+        Post.objects.filter(pk=pk, status=Post.Status.VISIBLE, topic__in=board.visible_topics(user))
+        .select_related("topic", "author")
+        .first()
+    )
+    if post is None:
+        raise Http404
+    if post.author_id == user.pk:
+        return HttpResponse(_("This is your own post."), status=400, content_type="text/plain")
+    on = request.POST.get("on")
+    if on not in ("0", "1"):
+        return HttpResponse(_("Say whether you hear this post."), status=400, content_type="text/plain")
+    if on == "1":
+        try:
+            with transaction.atomic():
+                Reaction.objects.get_or_create(post=post, user=user)
+        except IntegrityError:
+            pass  # the same tap twice at once: one reaction is kept
+    else:
+        Reaction.objects.filter(post=post, user=user).delete()
+    if request.headers.get("HX-Request"):
+        post.heard = Reaction.objects.filter(post=post).count()  # type: ignore[attr-defined]
+        post.hear_you = on == "1"  # type: ignore[attr-defined]
+        return render(request, "community/hear.html", {"post": post})
+    return redirect(_post_url(user, post))
+
+
+@login_required
+def profile(request: HttpRequest, pk: int) -> HttpResponse:
+    """Someone on the board, as other board people may see them: display name, role, when they joined, their
+    time zone, and how many posts others can read. Nothing private (no email, no health details); anyone who
+    is not on the board is not found."""
+    _reader(request)
+    person = get_object_or_404(User, pk=pk, is_active=True, role__in=board.ON_BOARD)
+    posts = Post.objects.filter(author=person, status=Post.Status.VISIBLE, topic__hidden=False).count()
+    their_time = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(person.time_zone)).strftime("%H:%M")
+    return render(request, "community/profile.html", {"person": person, "posts": posts, "their_time": their_time})

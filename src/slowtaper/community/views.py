@@ -167,6 +167,7 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid() and _may_write(request, user, form.cleaned_data["body"]):
             return _after_write(request, board.write(user, t, form.cleaned_data["body"]))
     page = Paginator(board.visible_posts(user, t), PAGE).get_page(request.GET.get("page"))
+    forum.hearing(user, page)
     context = {
         "topic": t,
         "page": page,
