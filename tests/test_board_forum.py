@@ -267,3 +267,65 @@ def test_a_profile_shows_nothing_private_and_only_board_people_exist_there(clien
         assert client.get(f"/board/u/{nobody.pk}/").status_code == 404
     login(client, cast.clinician)
     assert client.get(f"/board/u/{cast.mentor.pk}/").status_code == 403
+
+
+# --- mentions -------------------------------------------------------------------------------------------------
+
+
+def test_suggestions_find_board_people_by_display_name_or_handle_and_nothing_else(client, cast):
+    cast.mentor.last_name = "Okafor"
+    cast.mentor.save()
+    login(client, cast.member)
+    found = client.get("/board/people/?q=men").json()["people"]
+    assert found == [{"name": "Mentor Okafor", "handle": "mentor", "role": "mentor"}]
+    assert client.get("/board/people/?q=oka").json()["people"][0]["handle"] == "mentor"
+    assert client.get("/board/people/?q=Mentor Ok").json()["people"][0]["handle"] == "mentor"
+    assert client.get("/board/people/?q=cli").json()["people"] == []  # a clinician is not on the board
+    assert client.get("/board/people/?q=m").json()["people"] == []  # two letters at least
+    assert client.get("/board/people/?q=mem").json()["people"] == []  # not oneself
+    assert set(client.get("/board/people/?q=st").json()["people"][0]) == {"name", "handle", "role"}
+    login(client, cast.clinician)
+    assert client.get("/board/people/?q=men").status_code == 403
+
+
+def test_suggestions_are_rate_limited_per_person(client, cast):
+    from slowtaper.community import forum
+
+    forum.SUGGEST_RATE = "3/m"
+    try:
+        login(client, cast.member)
+        codes = [client.get("/board/people/?q=men").status_code for _ in range(4)]
+    finally:
+        forum.SUGGEST_RATE = "120/m"
+    assert codes == [200, 200, 200, 429]
+
+
+def test_a_mention_of_nobody_says_so_in_the_preview_and_after_posting(client, cast, thread):
+    topic, _first, _second = thread
+    login(client, cast.mentor)
+    html = client.post(
+        "/board/preview/", {"body": "Thanks @member and @nosuchperson"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "Nobody on the board is called @nosuchperson" in html and "@member," not in html
+    response = client.post(f"/board/t/{topic.pk}/", {"body": "Thanks @member and @clinician"}, follow=True)
+    html = response.content.decode()
+    assert "Nobody on the board is called @clinician, so nobody was told." in html
+    response = client.post(f"/board/t/{topic.pk}/", {"body": "Thanks @Member"}, follow=True)
+    assert "so nobody was told" not in response.content.decode()
+
+
+def test_the_reply_box_offers_mentions_with_a_static_script(client, cast, thread):
+    topic, _first, _second = thread
+    login(client, cast.member)
+    html = client.get(f"/board/t/{topic.pk}/").content.decode()
+    assert 'data-mentions="/board/people/"' in html and "slowtaper/mentions.js" in html
+
+
+def test_a_mention_at_the_end_of_a_sentence_reaches_the_person(client, cast, thread):
+    from slowtaper.community.models import Notification
+
+    topic, _first, _second = thread
+    login(client, cast.mentor)
+    response = client.post(f"/board/t/{topic.pk}/", {"body": "Well said, @staff."}, follow=True)
+    assert "so nobody was told" not in response.content.decode()
+    assert Notification.objects.filter(user=cast.staff, kind="mention").count() == 1

@@ -62,8 +62,17 @@ def test_unread_tracking_across_two_sessions(live_server, browser, transactional
         ben_page.wait_for_url(f"**/board/t/{topic.pk}/#post-*")
         ben_page.get_by_role("button", name="Mark these posts as read").wait_for(state="detached")  # sent on load
         assert TopicRead.objects.get(user=ben, topic=topic).upto == Post.objects.filter(topic=topic).latest("pk").pk
+        # He mentions Ana by name, picked from suggestions as he types; a name that is nobody says so.
+        box = ben_page.get_by_label("Your message")
+        box.press_sequentially("Hi @zq")
+        ben_page.get_by_text("Nobody on the board is called @zq.").wait_for()
+        box.fill("")
+        box.press_sequentially("Hi @An")
+        ben_page.get_by_role("button", name="Ana (@ana, member)").click()
+        assert box.input_value() == "Hi @ana "
+        fits_and_axe_clean(ben_page, "topic with mention suggestions")
         # He previews a reply before posting it.
-        ben_page.get_by_label("Your message").fill("Same here. **Tea** and a walk.")
+        box.fill("Same here @ana. **Tea** and a walk.")
         ben_page.get_by_role("button", name="Preview").click()
         ben_page.locator("#preview strong", has_text="Tea").wait_for()
         fits_and_axe_clean(ben_page, "topic with a preview")

@@ -168,6 +168,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
         302,
     ),
     "board_profile": ("GET", "/board/u/{mentor}/", {}, BOARD, 403, 302),
+    "board_people": ("GET", "/board/people/?q=me", {}, BOARD, 403, 302),
     # Saves nothing: the text rendered, with a form to post it where it was going.
     "board_preview": ("POST", "/board/preview/", {"body": "*hi*", "to": "/board/c/tapering/new/"}, BOARD, 403, 302),
     # Private messages: a member and their own mentor only.

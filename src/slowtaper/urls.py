@@ -126,6 +126,7 @@ urlpatterns = [
     path("board/preview/", forum.preview, name="board_preview"),
     path("board/p/<int:pk>/hear/", forum.hear, name="board_hear"),
     path("board/u/<int:pk>/", forum.profile, name="board_profile"),
+    path("board/people/", forum.people, name="board_people"),
     path("board/notifications/", board.notifications, name="board_notifications"),
     path("board/rota/<int:pk>/remove/", board.rota_remove, name="board_rota_remove"),
     path("messages/", messages_views.inbox, name="inbox"),

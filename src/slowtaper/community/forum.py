@@ -219,7 +219,8 @@ def preview(request: HttpRequest) -> HttpResponse:
         problem = _("Nothing to preview yet: write something first.")
     else:
         problem = ""
-    context = {"html": "" if problem else render_markdown(body), "problem": problem}
+    nobody = [f"@{n}" for n in unknown_mentions(body)] if not problem else []
+    context = {"html": "" if problem else render_markdown(body), "problem": problem, "nobody": nobody}
     if request.headers.get("HX-Request"):
         return render(request, "community/preview_fragment.html", context)
     to = _back_to(request.POST.get("to", ""))
@@ -304,3 +305,79 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
     posts = Post.objects.filter(author=person, status=Post.Status.VISIBLE, topic__hidden=False).count()
     their_time = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(person.time_zone)).strftime("%H:%M")
     return render(request, "community/profile.html", {"person": person, "posts": posts, "their_time": their_time})
+
+
+# --- mentions -------------------------------------------------------------------------------------------------
+
+SUGGESTIONS = 8  # people suggested at once
+SUGGEST_RATE = "120/m"  # per person: a few letters typed, debounced by the page, stays far below it
+
+
+def _named(text: str) -> list[str]:
+    """The @handles in a text, in order, once each (as notices.MENTION reads them)."""
+    from .notices import MENTION
+
+    seen: dict[str, str] = {}
+    for name in MENTION.findall(text):
+        seen.setdefault(name.lower(), name)
+    return list(seen.values())
+
+
+def unknown_mentions(text: str) -> list[str]:
+    """@handles in `text` that are nobody on the board: nobody will hear of them, and the writer is told so."""
+    names = _named(text)
+    if not names:
+        return []
+    known = {
+        u.lower()
+        for u in User.objects.filter(is_active=True, role__in=board.ON_BOARD, username__in=names).values_list(
+            "username", flat=True
+        )
+    }
+    # username__in is case-sensitive on some databases: check the rest case-insensitively, one by one (few).
+    rest = [n for n in names if n.lower() not in known]
+    return [
+        n for n in rest if not User.objects.filter(is_active=True, role__in=board.ON_BOARD, username__iexact=n).exists()
+    ]
+
+
+def tell_unknown_mentions(request: HttpRequest, body: str) -> None:
+    missing = unknown_mentions(body)
+    if missing:
+        messages.warning(
+            request,
+            _(
+                "Nobody on the board is called %(names)s, so nobody was told. Type @ and a few letters of a name to "
+                "pick someone."
+            )
+            % {"names": ", ".join(f"@{n}" for n in missing)},
+        )
+
+
+@login_required
+def people(request: HttpRequest) -> HttpResponse:
+    """Who `q` could mean, for mentions as you type: board people whose display name or handle starts with it
+    (at least two letters; a few at a time; rate-limited per person). Only name, handle and role: nothing else."""
+    from django.http import JsonResponse
+    from django_ratelimit.core import is_ratelimited
+
+    user = _reader(request)
+    if is_ratelimited(request, group="board_people", key="user", rate=SUGGEST_RATE, method="GET", increment=True):
+        return JsonResponse({"people": [], "error": _("Too many lookups: wait a moment.")}, status=429)
+    q = " ".join(request.GET.get("q", "").split())[:60]
+    found: list[dict[str, str]] = []
+    if len(q) >= 2:
+        words = Q(username__istartswith=q) | Q(first_name__istartswith=q) | Q(last_name__istartswith=q)
+        if " " in q:
+            first, last = q.split(" ", 1)
+            words |= Q(first_name__iexact=first, last_name__istartswith=last)
+        matches = (
+            User.objects.filter(words, is_active=True, role__in=board.ON_BOARD)
+            .exclude(pk=user.pk)
+            .order_by("first_name", "last_name", "username")[:SUGGESTIONS]
+        )
+        roles = {Role.MENTOR: _("mentor"), Role.STAFF: _("staff"), Role.MEMBER: _("member")}
+        found = [{"name": str(u), "handle": u.username, "role": str(roles[Role(u.role)])} for u in matches]
+    response = JsonResponse({"people": found})
+    response["Cache-Control"] = "private, max-age=60"
+    return response

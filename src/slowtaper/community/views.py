@@ -77,6 +77,7 @@ def _after_write(request: HttpRequest, post: Post) -> HttpResponse:
     if post.held_for == Post.Held.CRISIS:
         # Redirect, then show: a refresh must not post (and alert) a second time.
         return redirect("board_held", post.pk)
+    forum.tell_unknown_mentions(request, post.body)  # not on the crisis page: that page is about the person
     if post.status == Post.Status.HELD:
         messages.info(
             request,
@@ -199,6 +200,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("board_topic", post.topic_id)
     if request.method == "POST" and form.is_valid() and _may_write(request, user, form.cleaned_data["body"]):
         board.edit(post, form.cleaned_data["body"])
+        forum.tell_unknown_mentions(request, post.body)
         if post.held_for == Post.Held.CRISIS and post.status == Post.Status.HELD:
             return redirect("board_held", post.pk)
         messages.success(request, _("Your post is updated."))
