@@ -192,6 +192,9 @@ def test_without_js_the_preview_is_a_page_whose_form_posts_the_text_where_it_was
     assert "<em>soft</em>" in html and f'action="/board/t/{topic.pk}/"' in html and "*soft*</textarea>" in html
     new = client.post("/board/preview/", {"body": "b", "title": "Hi", "to": "/board/c/tapering/new/"}).content.decode()
     assert 'name="title" value="Hi"' in new
+    mine = visible(cast.member, topic, "typo")
+    edit = client.post("/board/preview/", {"body": "fixed", "to": f"/board/p/{mine.pk}/edit/"}).content.decode()
+    assert f'action="/board/p/{mine.pk}/edit/"' in edit and ">Save</button>" in edit
     for elsewhere in ("https://evil.example/", "/accounts/logout/", ""):
         assert client.post("/board/preview/", {"body": "b", "to": elsewhere}).status_code == 400
 

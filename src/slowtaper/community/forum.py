@@ -19,6 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -196,8 +197,6 @@ PREVIEW_MAX = 10_000  # as PostForm.body
 
 def _back_to(path: str) -> str | None:
     """Where a no-JS preview's form posts: a board page that takes a post (a topic, a new topic), or nothing."""
-    from django.urls import Resolver404, resolve
-
     try:
         match = resolve(path)
     except Resolver404:
@@ -226,7 +225,13 @@ def preview(request: HttpRequest) -> HttpResponse:
     to = _back_to(request.POST.get("to", ""))
     if to is None:
         return HttpResponse(_("Nowhere to post this from."), status=400, content_type="text/plain")
-    context |= {"to": to, "body": body, "title": request.POST.get("title", ""), "has_title": "title" in request.POST}
+    context |= {
+        "to": to,
+        "body": body,
+        "title": request.POST.get("title", ""),
+        "has_title": "title" in request.POST,
+        "editing": resolve(to).url_name == "board_edit",
+    }
     return render(request, "community/preview.html", context)
 
 

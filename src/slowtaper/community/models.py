@@ -43,8 +43,10 @@ class Topic(models.Model):
 
     class Meta:
         ordering = ["-last_activity"]
-        # A category's page: its topics, newest activity first.
-        indexes = [models.Index(fields=["category", "-last_activity", "-id"], name="topic_category_activity")]
+        # A category's page: its topics, pinned first, then the newest activity.
+        indexes = [
+            models.Index(fields=["category", "-pinned", "-last_activity", "-id"], name="topic_category_pinned_recent")
+        ]
 
     def __str__(self) -> str:
         return self.title
