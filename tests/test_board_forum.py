@@ -332,3 +332,21 @@ def test_a_mention_at_the_end_of_a_sentence_reaches_the_person(client, cast, thr
     response = client.post(f"/board/t/{topic.pk}/", {"body": "Well said, @staff."}, follow=True)
     assert "so nobody was told" not in response.content.decode()
     assert Notification.objects.filter(user=cast.staff, kind="mention").count() == 1
+
+
+def test_a_members_reactions_and_read_markers_are_in_their_export_and_go_with_their_account(client, cast, thread):
+    from slowtaper import rights
+    from slowtaper.community.models import Reaction
+
+    topic, first, second = thread
+    login(client, cast.member)
+    client.post(f"/board/p/{first.pk}/hear/", {"on": "1"})
+    client.post(f"/board/t/{topic.pk}/read/", {"upto": second.pk})
+    data = rights.everything(cast.member)
+    assert [r["post"] for r in data["board_reactions_given"]] == [first.pk]
+    assert [r["upto"] for r in data["board_read_markers"]] == [second.pk]
+    rights.erase(cast.member)
+    assert (
+        not Reaction.objects.exists()
+        and not TopicRead.objects.filter(topic=topic).exclude(user=cast.mentor).exclude(user=cast.staff).exists()
+    )
