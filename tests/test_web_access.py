@@ -156,6 +156,24 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "board_settings": ("GET", "/board/settings/", {}, BOARD, 403, 302),
     # Whoever may suspend a member may lift it (the member is not suspended: told so, nothing changes).
     "board_lift": ("POST", "/board/members/{m}/lift/", {}, MODERATORS_302, 403, 302),
+    "board_latest": ("GET", "/board/latest/?show=unread", {}, BOARD, 403, 302),
+    "board_unread": ("GET", "/board/t/{topic}/unread/", {}, dict.fromkeys(BOARD, 302), 403, 302),
+    # No post named: refused, nothing marked.
+    "board_read": ("POST", "/board/t/{topic}/read/", {}, dict.fromkeys(BOARD, 400), 403, 302),
+    "board_pin": ("POST", "/board/t/{topic}/pin/", {}, {"staff": 302}, 403, 302),
+    # The member's own post: they cannot say "I hear you" to it; everyone else on the board can.
+    "board_hear": (
+        "POST",
+        "/board/p/{post}/hear/",
+        {"on": "1"},
+        {**dict.fromkeys(BOARD, 302), "member": 400},
+        403,
+        302,
+    ),
+    "board_profile": ("GET", "/board/u/{mentor}/", {}, BOARD, 403, 302),
+    "board_people": ("GET", "/board/people/?q=me", {}, BOARD, 403, 302),
+    # Saves nothing: the text rendered, with a form to post it where it was going.
+    "board_preview": ("POST", "/board/preview/", {"body": "*hi*", "to": "/board/c/tapering/new/"}, BOARD, 403, 302),
     # Private messages: a member and their own mentor only.
     "inbox": ("GET", "/messages/", {}, {"member": 200, "other_member": 200, "mentor": 200, "staff": 200}, 403, 302),
     "conversation": (

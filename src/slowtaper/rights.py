@@ -44,10 +44,12 @@ from slowtaper.community.models import (
     ModerationAction,
     Notification,
     Post,
+    Reaction,
     Report,
     Shift,
     Story,
     Topic,
+    TopicRead,
 )
 from slowtaper.programs import fhir
 from slowtaper.programs.models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, approved_revision
@@ -88,6 +90,8 @@ def holdings(member: User) -> dict[str, QuerySet[Any]]:
         "board_topics_started": Topic.objects.filter(author=member),
         "board_topics_followed": Topic.objects.filter(followers=member),
         "board_reports_made": Report.objects.filter(by=member),
+        "board_reactions_given": Reaction.objects.filter(user=member),
+        "board_read_markers": TopicRead.objects.filter(user=member),
         "board_moderation_of_me": ModerationAction.objects.filter(member=member),
         "mentor_shifts": Shift.objects.filter(mentor=member),
         "messages": Message.objects.filter(Q(sender=member) | Q(recipient=member)),

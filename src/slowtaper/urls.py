@@ -6,7 +6,7 @@ from django_ratelimit.decorators import ratelimit
 from slowtaper.accounts import mfa
 from slowtaper.accounts import views as accounts
 from slowtaper.checkins import views as checkins
-from slowtaper.community import contact, learn, messages_views, site, stories
+from slowtaper.community import contact, forum, learn, messages_views, site, stories
 from slowtaper.community import views as board
 from slowtaper.programs import data_views
 from slowtaper.programs import views as programs
@@ -119,6 +119,14 @@ urlpatterns = [
     path("board/moderation/", board.queue, name="board_queue"),
     path("board/rota/", board.rota, name="board_rota"),
     path("board/t/<int:pk>/follow/", board.follow, name="board_follow"),
+    path("board/t/<int:pk>/read/", forum.mark_read, name="board_read"),
+    path("board/t/<int:pk>/unread/", forum.unread, name="board_unread"),
+    path("board/t/<int:pk>/pin/", forum.pin, name="board_pin"),
+    path("board/latest/", forum.latest, name="board_latest"),
+    path("board/preview/", forum.preview, name="board_preview"),
+    path("board/p/<int:pk>/hear/", forum.hear, name="board_hear"),
+    path("board/u/<int:pk>/", forum.profile, name="board_profile"),
+    path("board/people/", forum.people, name="board_people"),
     path("board/notifications/", board.notifications, name="board_notifications"),
     path("board/settings/", board.board_settings, name="board_settings"),
     path("board/rota/<int:pk>/remove/", board.rota_remove, name="board_rota_remove"),

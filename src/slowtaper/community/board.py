@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import notify
 
-from .models import Message, ModerationAction, Post, Shift, Topic
+from .models import Message, ModerationAction, Post, Shift, Topic, TopicRead
 from .text import crisis_in, crisis_kinds, render
 
 ON_BOARD = {Role.MEMBER, Role.MENTOR, Role.STAFF}
@@ -246,6 +246,7 @@ def write(author: User, topic: Topic, body: str, title: str = "") -> Post:
             crisis_kinds=kinds,
         )
         topic.followers.add(author)
+        TopicRead.advance(author, topic, post.pk)  # what one writes, one has read (and what came before it)
         if not held:
             Topic.objects.filter(pk=topic.pk).update(last_activity=post.created)
             became_visible(post)

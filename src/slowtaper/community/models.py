@@ -38,11 +38,15 @@ class Topic(models.Model):
     # When the "no reply yet" escalation went to the mentor on duty, and then to staff.
     escalated_mentor_at = models.DateTimeField(null=True, blank=True)
     escalated_staff_at = models.DateTimeField(null=True, blank=True)
+    # Staff pin a topic (the welcome topic) to the top of its category and of the Latest list.
+    pinned = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-last_activity"]
-        # A category's page: its topics, newest activity first.
-        indexes = [models.Index(fields=["category", "-last_activity", "-id"], name="topic_category_activity")]
+        # A category's page: its topics, pinned first, then the newest activity.
+        indexes = [
+            models.Index(fields=["category", "-pinned", "-last_activity", "-id"], name="topic_category_pinned_recent")
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -76,6 +80,38 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"post {self.pk} in {self.topic_id}"
+
+
+class TopicRead(models.Model):
+    """How far a person has read a topic: the newest post (by pk) they have been shown. Written by a POST the
+    topic page sends once it is shown (or its "Mark as read" button without JS): opening a page with a GET
+    changes nothing, so a link preview or prefetch never marks a topic read. Only ever moves forward."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="reads")
+    upto = models.PositiveBigIntegerField(default=0)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "topic"], name="one_read_marker_per_topic")]
+
+    @classmethod
+    def advance(cls, user: User, topic: Topic, upto: int) -> None:
+        """Move the marker forward to post `upto` (never back: reading page 1 again leaves page 3 read)."""
+        marker, made = cls.objects.get_or_create(user=user, topic=topic, defaults={"upto": upto})
+        if not made:
+            cls.objects.filter(pk=marker.pk, upto__lt=upto).update(upto=upto, at=timezone.now())
+
+
+class Reaction(models.Model):
+    """A supportive "I hear you" on a post: one per person per post, and no down-votes."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "user"], name="one_reaction_per_person_per_post")]
 
 
 class Report(models.Model):

@@ -20,7 +20,8 @@ from slowtaper.programs.alerts import notify
 from . import board
 from .models import BoardSettings, ModerationAction, Notification, Post, Report
 
-MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
+# A handle never ends with a full stop: "thanks @ana." mentions ana.
+MENTION = re.compile(r"(?<![\w@])@([\w.+-]{0,149}[\w+-])")
 
 
 def preference(user: User) -> str:

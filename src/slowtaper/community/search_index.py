@@ -1,8 +1,10 @@
 """The SQLite search table (FTS5, Porter stemmer) that `board.search` reads, kept whole after every migrate.
 
-Migration 0012 creates it with its triggers. A later migration that rebuilds `community_post` or
-`community_topic` on SQLite (Django copies the table to a new one, which drops its triggers) would leave search
-silently stale, so after every `migrate` the triggers missing are made again and the table refilled.
+Migration 0012 creates the table; its triggers live here. A migration that rebuilds `community_post` or
+`community_topic` on SQLite (Django copies the table to a new one, drops the old and renames the new) fails
+while a trigger on one table names the other ("error in trigger ...: no such table"), and drops the triggers on
+the table it rebuilds. So the triggers are dropped before every `migrate` and made again after it, with the table
+refilled from the posts as they then are.
 PostgreSQL needs nothing here: its GIN indexes are ordinary indexes that survive such rebuilds.
 """
 
@@ -28,6 +30,16 @@ TRIGGERS = {
     " BEGIN UPDATE community_post_fts SET title = new.title"
     " WHERE rowid IN (SELECT id FROM community_post WHERE topic_id = new.id); END",
 }
+
+
+def drop(using: str = "default", **_kwargs: Any) -> None:
+    """Before a migrate: no trigger may stand in the way of a table rebuild (see the module's note)."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for name in TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
 def ensure(using: str = "default", **_kwargs: Any) -> bool:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import notify
 
-from . import board, notices
+from . import board, forum, notices
 from .forms import BoardSettingsForm, ModerateForm, PostForm, ReportForm, ShiftForm, TopicForm
 from .models import BoardSettings, Category, Message, ModerationAction, Notification, Post, Report, Shift, Topic
 from .text import crisis_in, crisis_kinds
@@ -77,6 +77,7 @@ def _after_write(request: HttpRequest, post: Post) -> HttpResponse:
     if post.held_for == Post.Held.CRISIS:
         # Redirect, then show: a refresh must not post (and alert) a second time.
         return redirect("board_held", post.pk)
+    forum.tell_unknown_mentions(request, post.body)  # not on the crisis page: that page is about the person
     if post.status == Post.Status.HELD:
         messages.info(
             request,
@@ -110,7 +111,10 @@ def post_link(request: HttpRequest, pk: int) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
     visible = board.visible_topics(user).values("pk")
-    categories = Category.objects.annotate(n=Count("topics", filter=Q(topics__in=visible), distinct=True))
+    # In their chosen order, Introductions first (a GROUP BY query drops Meta.ordering, so it is said here).
+    categories = Category.objects.annotate(n=Count("topics", filter=Q(topics__in=visible), distinct=True)).order_by(
+        "order", "name"
+    )
     queue = board.moderates(user) and (
         Post.objects.filter(status=Post.Status.HELD).exists() or Report.objects.filter(resolved=None).exists()
     )
@@ -124,17 +128,10 @@ def home(request: HttpRequest) -> HttpResponse:
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     user = _reader(request)
     cat = get_object_or_404(Category, slug=slug)
-    topics = board.visible_topics(user).filter(category=cat).order_by("-last_activity", "-pk")
+    # Pinned topics (the welcome topic) first, then the newest activity.
+    topics = board.visible_topics(user).filter(category=cat).order_by("-pinned", "-last_activity", "-pk")
     page = Paginator(topics, PAGE).get_page(request.GET.get("page"))
-    # Counted for this page's topics only, after paging.
-    counts = dict(
-        Post.objects.filter(topic__in=[t.pk for t in page], status=Post.Status.VISIBLE)
-        .values("topic")
-        .annotate(n=Count("pk"))
-        .values_list("topic", "n")
-    )
-    for t in page:
-        t.posts_shown = counts.get(t.pk, 0)  # type: ignore[attr-defined]
+    forum.annotate_topics(user, page)  # replies, last poster and what is new, for this page's topics only
     return render(request, "community/category.html", {"category": cat, "page": page})
 
 
@@ -162,7 +159,8 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
     user = _reader(request)
     t = _topic_for(user, pk)
     moderates = board.moderates(user)
-    form = PostForm(request.POST if request.method == "POST" else None)
+    quote = forum.quoted(user, t, request.GET.get("quote")) if request.method == "GET" else ""
+    form = PostForm(request.POST if request.method == "POST" else None, initial={"body": quote})
     if request.method == "POST":
         if t.locked and not moderates:
             messages.error(request, _("This topic is locked: no new replies."))
@@ -174,6 +172,7 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
     if first is not None:
         labels = dict(ModerateForm.ACTIONS)
         first.actions = [(a, labels[a]) for a in board.actions_for(user, first)]  # type: ignore[attr-defined]
+    forum.hearing(user, page)
     context = {
         "topic": t,
         "page": page,
@@ -182,6 +181,8 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         "following": t.followers.filter(pk=user.pk).exists(),
         "first_post": first,
         "form_moderate": ModerateForm() if moderates else None,
+        "quoting": bool(quote),
+        **forum.reading(user, t, page),
     }
     return render(request, "community/topic.html", context, status=400 if form.errors else 200)
 
@@ -203,6 +204,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("board_topic", post.topic_id)
     if request.method == "POST" and form.is_valid() and _may_write(request, user, form.cleaned_data["body"]):
         board.edit(post, form.cleaned_data["body"])
+        forum.tell_unknown_mentions(request, post.body)
         if post.held_for == Post.Held.CRISIS and post.status == Post.Status.HELD:
             return redirect("board_held", post.pk)
         messages.success(request, _("Your post is updated."))

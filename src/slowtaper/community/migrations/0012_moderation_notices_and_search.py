@@ -5,7 +5,9 @@ from django.db import migrations, models
 
 # Board search (see board.search). On PostgreSQL: GIN indexes on the very expressions the search filters on, so
 # a search reads the index instead of every post. On SQLite: an FTS5 table with the Porter stemmer ("tapering"
-# finds "taper"), one row per post (its topic's title and its Markdown), kept in step by triggers.
+# finds "taper"), one row per post (its topic's title and its Markdown), kept in step by triggers that
+# search_index.py makes after every migrate (and drops before one: a trigger naming another table breaks SQLite's
+# rebuild of that table in a later migration).
 POSTGRES = [
     "CREATE INDEX community_post_body_fts ON community_post"
     " USING gin (to_tsvector('english'::regconfig, COALESCE(body, '')))",
@@ -17,18 +19,6 @@ SQLITE = [
     "CREATE VIRTUAL TABLE community_post_fts USING fts5(title, body, tokenize = 'porter unicode61')",
     "INSERT INTO community_post_fts (rowid, title, body) SELECT p.id, t.title, p.body"
     " FROM community_post p JOIN community_topic t ON t.id = p.topic_id",
-    "CREATE TRIGGER community_post_fts_insert AFTER INSERT ON community_post BEGIN"
-    " INSERT INTO community_post_fts (rowid, title, body)"
-    " VALUES (new.id, (SELECT title FROM community_topic WHERE id = new.topic_id), new.body); END",
-    "CREATE TRIGGER community_post_fts_update AFTER UPDATE OF body, topic_id ON community_post BEGIN"
-    " DELETE FROM community_post_fts WHERE rowid = old.id;"
-    " INSERT INTO community_post_fts (rowid, title, body)"
-    " VALUES (new.id, (SELECT title FROM community_topic WHERE id = new.topic_id), new.body); END",
-    "CREATE TRIGGER community_post_fts_delete AFTER DELETE ON community_post BEGIN"
-    " DELETE FROM community_post_fts WHERE rowid = old.id; END",
-    "CREATE TRIGGER community_topic_fts_title AFTER UPDATE OF title ON community_topic BEGIN"
-    " UPDATE community_post_fts SET title = new.title"
-    " WHERE rowid IN (SELECT id FROM community_post WHERE topic_id = new.id); END",
 ]
 SQLITE_UNDO = [
     "DROP TRIGGER IF EXISTS community_topic_fts_title",

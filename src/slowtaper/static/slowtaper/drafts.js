@@ -1,7 +1,8 @@
 // Keep what someone is writing on the board or to their mentor in this browser until it is posted, so an idle
 // logout, a lost connection or a closed tab does not lose it. Only forms marked data-draft take part; nothing
 // leaves the device. A draft is cleared when the page after sending shows what was sent (its address ends in
-// #post-N or #m-N), and offered back when the same form is shown empty again, e.g. after logging in once more.
+// #post-N or #m-N), and offered back when the same form is shown empty again, e.g. after logging in once more,
+// or kept above a quote when quote-reply shows the form again with the quote in it.
 (function () {
   "use strict";
   var PREFIX = "slowtaper-draft:";
@@ -39,6 +40,14 @@
       }
       var key = keyFor(form);
       var draft = saved.getItem(key);
+      var quoting = form.hasAttribute("data-quoting") && box.value.trim();
+      if (draft && quoting && draft.indexOf(box.value.trim()) === -1) {
+        // Quote-reply reloads the page with the quote in the box: the words already being written come first.
+        box.value = draft.replace(/\s+$/, "") + "\n\n" + box.value;
+        saved.setItem(key, box.value);
+      } else if (draft && quoting) {
+        box.value = draft;
+      }
       if (draft && !box.value.trim()) {
         box.value = draft;
         var note = document.createElement("p");

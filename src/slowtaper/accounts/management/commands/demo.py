@@ -215,7 +215,10 @@ class Command(BaseCommand):
         for weekday in range(7):
             Shift.objects.create(mentor=morgan, weekday=weekday, start=time(8), end=time(22))
         welcome = Topic.objects.create(
-            category=Category.objects.get(slug="introductions"), title="Welcome to the board", author=morgan
+            category=Category.objects.get(slug="introductions"),
+            title="Welcome to the board",
+            author=morgan,
+            pinned=True,
         )
         board.write(morgan, welcome, "I'm Morgan, one of the mentors. Say hello and tell us where you are.")
         question = Topic.objects.create(
