@@ -173,3 +173,58 @@ def test_a_crisis_message_that_cannot_be_sent_puts_the_crisis_numbers_first(clie
     assert ContactRequest.objects.count() == 0
     ordinary = client.post("/contact/", {**GOOD, "consent": ""}).content.decode()
     assert "data-unsent-crisis" not in ordinary
+
+
+def test_staff_answer_a_request_from_the_app_and_the_answer_is_kept(client, cast):
+    """The email goes to the writer with the staff member's words and, for a message that spoke of danger, the
+    numbers for where they live; it is kept with the request, which counts as answered; a double tap sends one."""
+    from slowtaper.community.models import ContactReply
+
+    item = ContactRequest.objects.create(
+        name="Jo",
+        email="jo@example.org",
+        message="I can't go on, I want to die",
+        consent=True,
+        country="GB",
+        time_zone="Europe/London",
+        crisis_kinds=["suicide"],
+    )
+    login(client, cast.staff)
+    url = f"/staff/requests/{item.pk}/reply/"
+    empty = client.post(url, {"body": "   "})
+    assert empty.status_code == 400 and "Write the answer" in empty.content.decode()
+    assert not ContactReply.objects.exists() and not mail.outbox
+    words = "Jo, thank you for writing. Can we call you today at a time that suits you?"
+    sent = client.post(url, {"body": words})
+    assert sent.status_code == 302
+    client.post(url, {"body": words})  # the double tap
+    assert len(mail.outbox) == 1
+    email = mail.outbox[0]
+    assert email.to == ["jo@example.org"] and words in email.body
+    assert "999" in email.body and "Samaritans" in email.body  # the UK's numbers, for a crisis message
+    reply = ContactReply.objects.get()
+    assert reply.by == cast.staff and reply.to == "jo@example.org" and reply.body == words
+    item.refresh_from_db()
+    assert item.status == ContactRequest.Status.CONTACTED and item.first_response is not None
+    assert item.owner == cast.staff
+    page = client.get(f"/staff/requests/{item.pk}/").content.decode()
+    assert words in page and "Answers sent" in page
+
+
+def test_an_answer_that_could_not_be_sent_is_not_recorded_and_the_words_stay(client, cast, monkeypatch):
+    from slowtaper.community import contact
+    from slowtaper.community.models import ContactReply
+
+    item = ContactRequest.objects.create(name="Al", email="al@example.org", message="How do I join?", consent=True)
+
+    def down(*args, **kwargs):
+        raise OSError("mail server down")
+
+    monkeypatch.setattr(contact, "send_mail", down)
+    login(client, cast.staff)
+    response = client.post(f"/staff/requests/{item.pk}/reply/", {"body": "Welcome, Al: here is how to join."})
+    body = response.content.decode()
+    assert response.status_code == 400 and "could not be sent" in body and "here is how to join" in body
+    assert not ContactReply.objects.exists()
+    item.refresh_from_db()
+    assert item.status == ContactRequest.Status.NEW and item.first_response is None

@@ -60,6 +60,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "contact_requests": ("GET", "/staff/requests/", {}, {"staff": 200}, 403, 302),
     "contact_request": ("GET", "/staff/requests/{request}/", {}, {"staff": 200}, 403, 302),
     "contact_invite": ("POST", "/staff/requests/{request}/invite/", {}, {"staff": 302}, 403, 302),
+    "contact_reply": ("POST", "/staff/requests/{request}/reply/", {"body": "Hello"}, {"staff": 302}, 403, 302),
     "staff_member": ("GET", "/staff/members/{m}/", {}, {"staff": 200}, 403, 302),
     "staff_mentor": ("GET", "/staff/members/{m}/mentor/", {}, {"staff": 200}, 403, 302),
     "member_home": ("GET", "/me/", {}, MEMBER_ONLY, 403, 302),

@@ -39,6 +39,7 @@ from slowtaper.accounts.models import (
 from slowtaper.checkins.models import CheckInRecord, DoseLog, Reminder, Submission
 from slowtaper.community.models import (
     BoardSettings,
+    ContactReply,
     ContactRequest,
     Message,
     ModerationAction,
@@ -99,6 +100,9 @@ def holdings(member: User) -> dict[str, QuerySet[Any]]:
         "board_settings": BoardSettings.objects.filter(user=member),
         "stories": Story.objects.filter(author=member),
         "contact_requests": ContactRequest.objects.filter(member=member),
+        # What staff answered them. (A staff member's own answers to others stay with those requests: `by` is
+        # set null if their account goes.)
+        "contact_replies": ContactReply.objects.filter(request__member=member),
     }
 
 

@@ -67,6 +67,7 @@ urlpatterns = [
     path("staff/requests/", contact.requests, name="contact_requests"),
     path("staff/requests/<int:pk>/", contact.request_detail, name="contact_request"),
     path("staff/requests/<int:pk>/invite/", contact.invite, name="contact_invite"),
+    path("staff/requests/<int:pk>/reply/", contact.reply, name="contact_reply"),
     path("staff/members/<int:member_id>/", programs.staff_member, name="staff_member"),
     path("staff/members/<int:member_id>/mentor/", accounts.staff_mentor, name="staff_mentor"),
     path("me/", programs.member_home, name="member_home"),

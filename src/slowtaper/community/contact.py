@@ -7,13 +7,16 @@ the form and again on the thank-you page: people in trouble use contact forms.
 
 from __future__ import annotations
 
+import logging
 import re
 import statistics
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Case, Q, When
 from django.http import HttpRequest, HttpResponse
@@ -32,8 +35,8 @@ from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import notify
 from slowtaper.taper import diary
 
-from .forms import ContactForm, TriageForm
-from .models import ContactRequest
+from .forms import ContactForm, ContactReplyForm, TriageForm
+from .models import ContactReply, ContactRequest
 from .text import crisis_in
 
 
@@ -148,13 +151,89 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         updated.save()
         messages.success(request, _("Saved."))
         return redirect("contact_request", item.pk)
+    return _detail_page(request, item, form=form)
+
+
+def _detail_page(
+    request: HttpRequest, item: ContactRequest, form: TriageForm | None = None, reply: ContactReplyForm | None = None
+) -> HttpResponse:
+    form = form or TriageForm(instance=item)
+    reply = reply or ContactReplyForm()
     place = {"country": places.countries().get(item.country), "zone": places.zone_label(item.time_zone)}
     return render(
         request,
         "community/request.html",
-        {"item": item, "form": form, "place": place},
-        status=400 if form.errors else 200,
+        {
+            "item": item,
+            "form": form,
+            "reply_form": reply,
+            "replies": item.replies.select_related("by"),
+            "place": place,
+        },
+        status=400 if form.errors or reply.errors else 200,
     )
+
+
+log = logging.getLogger(__name__)
+# The same words sent to the same request within this time are one answer: a double tap sends one email.
+RESEND_WINDOW = timedelta(minutes=10)
+
+
+def _reply_text(item: ContactRequest, staff: User, body: str) -> str:
+    """The email: the staff member's words, who wrote them, and for a message that spoke of danger the numbers
+    for where the writer lives (or, for a country the program does not serve, their local emergency number)."""
+    name = staff.get_full_name() or staff.username
+    text = f"{body}\n\n{name}, slowtaper"
+    if item.crisis_kinds:
+        country = places.countries().get(item.country)
+        help_now = diary().emergency.get(country.region) if country is not None and country.region else None
+        text += "\n\n" + (
+            _("If you are in danger or thinking of harming yourself: call %(number)s now, or %(crisis)s.")
+            % {"number": help_now.number, "crisis": help_now.crisis}
+            if help_now is not None
+            else _("If you are in danger or thinking of harming yourself: call your local emergency number now.")
+        )
+    return text
+
+
+@login_required
+@require_POST
+def reply(request: HttpRequest, pk: int) -> HttpResponse:
+    """Answer a contact request by email from the app: sent now (so staff learn at once if it failed), then
+    recorded with the request; the request counts as answered."""
+    staff = require_role(request, Role.STAFF)
+    item = get_object_or_404(ContactRequest, pk=pk)
+    form = ContactReplyForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, item, reply=form)
+    body = form.cleaned_data["body"]
+    earlier = item.replies.filter(body=body, sent_at__gte=timezone.now() - RESEND_WINDOW).first()
+    if earlier is not None:
+        messages.info(request, _("This answer was already sent; it was not sent again."))
+        return redirect("contact_request", item.pk)
+    try:
+        send_mail(
+            _("slowtaper: an answer to your message"),
+            _reply_text(item, staff, body),
+            settings.DEFAULT_FROM_EMAIL,
+            [item.email],
+            fail_silently=False,
+        )
+    except Exception:
+        log.exception("contact reply %s could not be sent", item.pk)
+        form.add_error(
+            None, _("The email could not be sent, so nothing was recorded. Your words are kept here: try again.")
+        )
+        return _detail_page(request, item, reply=form)
+    with transaction.atomic():
+        ContactReply.objects.create(request=item, by=staff, to=item.email, body=body)
+        if item.status == ContactRequest.Status.NEW:
+            item.status = ContactRequest.Status.CONTACTED
+        item.first_response = item.first_response or timezone.now()
+        item.owner = item.owner or staff
+        item.save(update_fields=["status", "first_response", "owner"])
+    messages.success(request, _("Sent to %(email)s and kept with the request.") % {"email": item.email})
+    return redirect("contact_request", item.pk)
 
 
 def _username_for(email: str) -> str:

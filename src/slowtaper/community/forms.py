@@ -173,6 +173,19 @@ class TriageForm(forms.ModelForm):
         self.fields["owner"].queryset = User.objects.filter(role=Role.STAFF, is_active=True)  # type: ignore[attr-defined]
 
 
+class ContactReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your answer"),
+        max_length=4000,
+        error_messages={"required": _("Write the answer before sending it.")},
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "Sent by email from the program's address and kept with the request. Plain words; no health details "
+            "beyond what they wrote to us."
+        ),
+    )
+
+
 class BoardSettingsForm(forms.ModelForm):
     class Meta:
         model = BoardSettings

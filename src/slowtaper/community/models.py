@@ -253,6 +253,23 @@ class ContactRequest(models.Model):
         return f"{hours} h {mins} min" if hours else f"{mins} min"
 
 
+class ContactReply(models.Model):
+    """An email staff sent from the app in answer to a contact request: who, when, to which address, and the
+    words, so that the next person on the queue sees what the writer was already told."""
+
+    request = models.ForeignKey(ContactRequest, on_delete=models.CASCADE, related_name="replies")
+    by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    to = models.EmailField()
+    body = models.TextField(max_length=4000)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"reply {self.pk} to contact request {self.request_id}"
+
+
 class BoardSettings(models.Model):
     """How a person hears about board activity by email (in-app notifications always appear)."""
 
