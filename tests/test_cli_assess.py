@@ -138,7 +138,7 @@ def test_suggest_thresholds_are_listed_with_sources(capsys):
 def test_symptoms_lists_the_diary_and_the_urgent_questions(capsys):
     code, out, _ = run(capsys, "symptoms", "--json")
     data = json.loads(out)
-    assert code == 0 and len(data["symptoms"]) >= 40 and len(data["red_flags"]) == 5
+    assert code == 0 and len(data["symptoms"]) >= 40 and len(data["red_flags"]) == 10
 
 
 @pytest.mark.parametrize(

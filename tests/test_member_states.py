@@ -14,6 +14,7 @@ from conftest import TODAY, give_intake, give_plan, login
 from slowtaper.checkins.models import CheckInRecord
 from slowtaper.programs.models import PlanRevision, Task
 from slowtaper.programs.status import STATES, member_day
+from slowtaper.taper import diary
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def state_of(body: str) -> str:
 
 
 def steady_checkins(member, days, **symptoms):
-    no = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False)
+    no = dict.fromkeys(tuple(diary().red_flags), False)
     for i in range(1, days + 1):
         day = TODAY - timedelta(days=i)
         CheckInRecord.objects.create(
@@ -135,7 +136,7 @@ def test_on_step(client, cast, approved):
 
 def test_rising_scores_say_do_not_cut_once_and_the_next_change_defers_to_it(client, cast, approved):
     # Quiet before the cut on 3 February, anxiety 4 every day since: the trend rules ask to hold or go back.
-    no = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False)
+    no = dict.fromkeys(tuple(diary().red_flags), False)
     for i in range(1, 15):
         d = TODAY - timedelta(days=i)
         level = 4 if d >= TODAY - timedelta(days=7) else 0

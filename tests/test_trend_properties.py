@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import make_request
-from slowtaper.taper import ACTIONS, CheckIn, build_plan, suggest
+from slowtaper.taper import ACTIONS, CheckIn, build_plan, diary, suggest
 
 PLAN = build_plan(make_request(stabilise_days=28))
-NO = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False)
+NO = dict.fromkeys(tuple(diary().red_flags), False)
 FIRST = date(2026, 12, 20)
 SPAN = 90
 

@@ -13,6 +13,7 @@ from slowtaper.taper import (
     build_plan,
     catalogue,
     checkin_from_dict,
+    diary,
     instrument,
     plan_to_dict,
     suggest,
@@ -20,7 +21,7 @@ from slowtaper.taper import (
     trend_settings,
 )
 
-NO_FLAGS = {"seizure": False, "confusion": False, "psychosis": False, "suicidal": False, "oversedation": False}
+NO_FLAGS = dict.fromkeys(diary().red_flags, False)
 PLAN = build_plan(make_request(stabilise_days=28))  # 2 mg/day; stabilise 2027-01-04 .. 01-31; cuts every 14 days
 FIRST_CUT = date(2027, 2, 1)
 SECOND_CUT = date(2027, 2, 15)

@@ -11,8 +11,9 @@ from conftest import TODAY, give_intake, give_plan, login
 from slowtaper.checkins.models import CheckInRecord
 from slowtaper.community.models import ContactRequest
 from slowtaper.programs.models import Program, Task
+from slowtaper.taper import diary
 
-NO_FLAGS = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False)
+NO_FLAGS = dict.fromkeys(tuple(diary().red_flags), False)
 
 
 def checkin(member, day, anxiety, **flags):

@@ -1,7 +1,7 @@
 """Daily check-ins: the symptom diary, the red-flag questions and the triage of a check-in.
 
 A member tracks the symptoms they choose from the catalogue in `data/symptoms.toml`, each scored 0-4; a
-missing answer stays missing (None), never 0. The five red-flag questions are asked at every check-in and
+missing answer stays missing (None), never 0. The red-flag questions are asked at every check-in and
 cannot be opted out of; any "yes" makes the check-in urgent, with emergency guidance for the member's region.
 """
 
@@ -50,6 +50,7 @@ class RedFlag:
     aliases: tuple[str, ...] = ()
     worse_with: tuple[str, ...] = ()
     worse_note: str = ""
+    crisis: bool = False  # the member is also given the region's crisis line (suicidal thoughts, hopelessness)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ def diary() -> Diary:
             aliases=tuple(f.get("aliases", ())),
             worse_with=tuple(f.get("with", ())),
             worse_note=f.get("with_note", ""),
+            crisis=bool(f.get("crisis", False)),
         )
         for f in raw["red_flag"]
     }
@@ -238,7 +240,7 @@ def triage(checkin: CheckIn, *, region: str = "US", comedications: Iterable[str]
         clinician.append(f"{h.flag.label} ({checkin.day.isoformat()}): {h.evidence}{stop} {note}")
     if hits:
         guidance.append(f"Emergency services: call {help_.number}.")
-        if "suicidal" in seen:
+        if any(book.red_flags[k].crisis for k in seen):
             guidance.append(f"Crisis support, any hour: {help_.crisis}.")
     return Triage(
         level="urgent" if hits else "routine",
