@@ -59,3 +59,35 @@ def test_a_missed_dose_never_makes_the_suggestion_less_cautious(history):
     before = ACTIONS.index(suggest(PLAN, checkins, today).action)
     after = ACTIONS.index(suggest(PLAN, missed, today).action)
     assert after >= before
+
+
+@st.composite
+def flagged_histories(draw):
+    """Histories whose check-ins sometimes report a red flag, and two days to look from."""
+    offsets = draw(st.lists(st.integers(0, SPAN), unique=True, max_size=40))
+    out = []
+    for o in offsets:
+        symptoms = draw(st.dictionaries(st.sampled_from(["anxiety", "insomnia"]), st.integers(0, 3)))
+        flags = dict(NO)
+        if draw(st.integers(0, 15)) == 0:
+            flags[draw(st.sampled_from(sorted(NO)))] = True
+        out.append(CheckIn(day=FIRST + timedelta(days=o), symptoms=symptoms, red_flags=flags))
+    first = FIRST + timedelta(days=draw(st.integers(0, SPAN)))
+    later = first + timedelta(days=draw(st.integers(1, 40)))
+    return out, first, later
+
+
+@settings(max_examples=200, deadline=None)
+@given(flagged_histories())
+def test_a_suggestion_never_becomes_less_cautious_while_a_red_flag_or_return_is_undecided(history):
+    checkins, first, later = history
+    before = suggest(PLAN, [c for c in checkins if c.day <= first], first)
+    after = suggest(PLAN, [c for c in checkins if c.day <= later], later)
+    waiting = [x for x in before.open_signals if x.action in ("contact", "return")]
+    if not waiting:
+        return
+    assert ACTIONS.index(after.action) >= max(ACTIONS.index(x.action) for x in waiting)
+    still = {(x.signal, x.day): x.action for x in after.open_signals}
+    for x in waiting:
+        assert ACTIONS.index(still[(x.signal, x.day)]) >= ACTIONS.index(x.action)
+    assert after.held_change is not None or after.next_change is None or after.phase == "stabilisation"

@@ -79,8 +79,11 @@ from ._screen import (
 from ._serialize import plan_from_dict, plan_to_dict
 from ._trends import (
     ACTIONS,
+    DECISIONS,
+    Decision,
     Due,
     Reason,
+    Signal,
     Suggestion,
     Threshold,
     TimelineRow,
@@ -95,6 +98,7 @@ from ._trends import (
 __all__ = [
     "ACTIONS",
     "CUT_ORDERS",
+    "DECISIONS",
     "DOSE_STATUSES",
     "EQUIVALENCE_SOURCES",
     "METHODS",
@@ -107,6 +111,7 @@ __all__ = [
     "CheckIn",
     "Choice",
     "DailySummary",
+    "Decision",
     "Diary",
     "DispenseLine",
     "Dispensing",
@@ -137,6 +142,7 @@ __all__ = [
     "ScreenAnswers",
     "ScreenResult",
     "Screening",
+    "Signal",
     "Simulation",
     "Source",
     "Step",
