@@ -112,6 +112,14 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "clinic_member": ("GET", "/clinic/{m}/", {}, {"clinician": 200}, 404, 302),
     "first_cut": ("POST", "/clinic/{m}/first-cut/", {"reason": "stable"}, {"clinician": 302}, 404, 302),
     "draft_return": ("POST", "/clinic/{m}/return/", {}, {"clinician": 302}, 404, 302),
+    "signal_decide": (
+        "POST",
+        "/clinic/{m}/signals/",
+        {"signal": "red-flag", "day": "2027-02-05", "decision": "continue", "reason": "seen"},
+        {"clinician": 302},
+        404,
+        302,
+    ),
     "thresholds": ("GET", "/clinic/{m}/thresholds/", {}, {"clinician": 200}, 404, 302),
     "hold_decide": (
         "POST",

@@ -98,6 +98,7 @@ urlpatterns = [
     path("clinic/<int:member_id>/", programs.clinic_member, name="clinic_member"),
     path("clinic/<int:member_id>/first-cut/", programs.first_cut, name="first_cut"),
     path("clinic/<int:member_id>/return/", programs.draft_return, name="draft_return"),
+    path("clinic/<int:member_id>/signals/", programs.signal_decide, name="signal_decide"),
     path("clinic/<int:member_id>/thresholds/", programs.member_thresholds, name="thresholds"),
     path("clinic/<int:member_id>/holds/<int:pk>/", programs.hold_decide, name="hold_decide"),
     path("clinic/<int:member_id>/tasks/<int:pk>/done/", programs.task_done, name="task_done"),

@@ -255,6 +255,7 @@ def suggest(
     stable = None
     previous = None
     last_change = effective[-1][1].start if effective else None
+    next_change: date | None
     if phase == "stabilisation" and first:
         next_change = first.start
     else:
