@@ -458,3 +458,16 @@ def test_a_decision_is_checked():
         Decision("rise", FIRST_CUT, "ignore", FIRST_CUT)
     with pytest.raises(InvalidInput, match="cannot be dated before it"):
         Decision("rise", FIRST_CUT, "continue", FIRST_CUT - timedelta(days=1))
+
+
+def test_mood_and_alcohol_screens_are_due_at_the_start_and_every_four_weeks():
+    from slowtaper.taper import due, instrument
+
+    start = date(2027, 1, 10)
+    assert due(PLAN, [], start).screens == ("phq-9", "gad-7", "audit-c")
+    phq = {i.id: 0 for i in instrument("phq-9").items}
+    done = [day(start, 1, phq9=phq)]
+    assert due(PLAN, done, start).screens == ("gad-7", "audit-c")
+    assert due(PLAN, done, start + timedelta(days=27)).screens == ("gad-7", "audit-c")
+    assert due(PLAN, done, start + timedelta(days=28)).screens == ("phq-9", "gad-7", "audit-c")
+    assert thresholds()["screen_every_days"].value == 28

@@ -91,6 +91,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     ),
     "checkin": ("GET", "/me/checkin/", {}, MEMBER_ONLY, 403, 302),
     "ciwa": ("GET", "/me/checkin/ciwa-b/", {}, MEMBER_ONLY, 403, 302),
+    "scale": ("GET", "/me/checkin/screen/phq-9/", {}, MEMBER_ONLY, 403, 302),
     "tracked": ("GET", "/me/symptoms/", {}, MEMBER_ONLY, 403, 302),
     "checkin_saved": ("GET", "/me/checkin/{record}/", {}, {"member": 200, "other_member": 404}, 403, 302),
     "log_dose": (

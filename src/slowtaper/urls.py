@@ -84,6 +84,7 @@ urlpatterns = [
     path("me/hold/request/", programs.hold_request, name="hold_request"),
     path("me/checkin/", checkins.checkin, name="checkin"),
     path("me/checkin/ciwa-b/", checkins.ciwa, name="ciwa"),
+    path("me/checkin/screen/<slug:name>/", checkins.scale, name="scale"),
     path("me/symptoms/", checkins.tracked, name="tracked"),
     path("me/checkin/<int:pk>/", checkins.checkin_saved, name="checkin_saved"),
     path("me/doses/", checkins.log_dose, name="log_dose"),

@@ -45,6 +45,7 @@ from slowtaper.taper import (
     build_plan,
     fill_periods,
     insert_hold,
+    instrument,
     plain,
     return_to_previous,
     timeline,
@@ -607,9 +608,12 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
     chart = _record_chart(member, day.plan, today)
     program = Program.objects.get(member=member)
     intake = member.intakes.first()
-    cited = [r.source for r in suggestion.get("reasons", [])] + [
-        f["source"] for f in (intake.findings if intake else [])
-    ]
+    scores = _latest_scores(member)
+    cited = (
+        [r.source for r in suggestion.get("reasons", [])]
+        + [f["source"] for f in (intake.findings if intake else [])]
+        + [x["source"] for x in scores]
+    )
     citations, numbers = footnotes(cited)
     return render(
         request,
@@ -629,6 +633,7 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
                 member.tasks.filter(done_at__isnull=True).order_by("created"), key=lambda t: Task.PRIORITY[t.kind]
             ),
             "holds": member.hold_requests.all()[:10],
+            "scores": scores,
             "decisions": member.signal_decisions.select_related("decided_by").order_by("-decided_at")[:10],
             "revisions": member.revisions.all()[:10],
             "intake": intake,
@@ -637,6 +642,25 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
             "reason_form": ReasonForm(),
         },
     )
+
+
+def _latest_scores(member: User) -> list[dict[str, Any]]:
+    """The latest score of each questionnaire the member filled in, with its band and the band's source."""
+    latest: dict[str, tuple[date, Any]] = {}
+    for record in member.checkins.order_by("day", "created"):
+        try:
+            c = record.checkin()
+        except TaperError:
+            continue
+        for name, score in c.scores().items():
+            latest[name] = (record.day, score)
+    out = []
+    for name in sorted(latest):
+        day, score = latest[name]
+        scale = instrument(name)
+        source = score.band.source if score.band is not None else scale.source
+        out.append({"day": day, "text": score.describe(), "note": score.note, "source": source, "title": scale.title})
+    return out
 
 
 def _first_cut_waiting(program: Program, plan: Plan | None) -> bool:

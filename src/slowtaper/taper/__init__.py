@@ -7,6 +7,7 @@ The names below are the engine's whole public surface; a test pins them.
 from ._catalogue import REGIONS, Catalogue, Drug, Figure, Metabolite, Product, Source, catalogue, plain
 from ._checkin import (
     DOSE_STATUSES,
+    SCREENS,
     CheckIn,
     Diary,
     Emergency,
@@ -103,6 +104,7 @@ __all__ = [
     "EQUIVALENCE_SOURCES",
     "METHODS",
     "REGIONS",
+    "SCREENS",
     "SETTINGS",
     "SEVERITIES",
     "Assumption",

@@ -69,6 +69,7 @@ class TrendSettings:
     ciwa_after_cut_days: int
     followup_weekly_weeks: int
     followup_monthly_days: int
+    screen_every_days: int
 
     def with_overrides(self, changes: Mapping[str, object]) -> TrendSettings:
         """A copy with some thresholds changed; names and values are checked."""
@@ -677,6 +678,9 @@ def _combine(a: CheckIn, b: CheckIn) -> CheckIn:
         red_flags=flags,
         ciwa_b=b.ciwa_b or a.ciwa_b,
         bwsq=b.bwsq or a.bwsq,
+        phq9=b.phq9 or a.phq9,
+        gad7=b.gad7 or a.gad7,
+        audit_c=b.audit_c or a.audit_c,
     )
 
 
@@ -747,12 +751,14 @@ def _member_text(action: str, previous: dict[str, Decimal] | None, region: str) 
 
 @dataclass(frozen=True)
 class Due:
-    """What the member is asked for on a day: the diary and/or a CIWA-B, each with the reason."""
+    """What the member is asked for on a day: the diary and/or a CIWA-B, each with the reason; `screens` are the
+    mood and alcohol questionnaires due (instrument ids: at the start, then every `screen_every_days`)."""
 
     diary: bool
     ciwa_b: bool
     reasons: tuple[str, ...]
     next_followup: date | None = None
+    screens: tuple[str, ...] = ()
 
 
 def due(plan: Plan, checkins: Iterable[CheckIn], today: date, settings: TrendSettings | None = None) -> Due:
@@ -760,6 +766,24 @@ def due(plan: Plan, checkins: Iterable[CheckIn], today: date, settings: TrendSet
     after each cut; after the last dose, follow-up check-ins weekly, then every four weeks."""
     s = settings or trend_settings()
     days = _merge(plan, checkins, today)
+    screens = _screens_due(days, today, s)
+    return dataclasses.replace(_due(plan, days, today, s), screens=screens)
+
+
+SCREEN_IDS = ("phq-9", "gad-7", "audit-c")
+
+
+def _screens_due(days: dict[date, CheckIn], today: date, s: TrendSettings) -> tuple[str, ...]:
+    """The screens with no score in the last `screen_every_days` (so each is due at the start, then again)."""
+    out = []
+    for scale in SCREEN_IDS:
+        last = max((d for d, c in days.items() if scale in c.scores()), default=None)
+        if last is None or (today - last).days >= s.screen_every_days:
+            out.append(scale)
+    return tuple(out)
+
+
+def _due(plan: Plan, days: dict[date, CheckIn], today: date, s: TrendSettings) -> Due:
     scored = [d for d, c in days.items() if c.burden() is not None]
     ciwa_days = [d for d, c in days.items() if c.ciwa_b is not None]
     last_ciwa = ciwa_days[-1] if ciwa_days else None
