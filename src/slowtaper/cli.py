@@ -756,7 +756,7 @@ def _screen_dict(r: taper.ScreenResult) -> dict[str, Any]:
 
 @app.command("score")
 def score_command(
-    scale: Annotated[str, typer.Argument(help="ciwa-b or bwsq.")],
+    scale: Annotated[str, typer.Argument(help="ciwa-b, bwsq, phq-9, gad-7 or audit-c.")],
     answers: Annotated[Path | None, typer.Argument(help="ANSWERS.json mapping item ids to values.")] = None,
     items: Annotated[bool, typer.Option("--items", help="List the scale's items, ranges and labels.")] = False,
     self_rated: Annotated[
