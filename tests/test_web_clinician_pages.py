@@ -163,3 +163,16 @@ def test_the_most_urgent_task_comes_first(client, cast, approved):
     login(client, cast.clinician)
     body = page(client, cast.member)
     assert body.index("Seizure reported") < body.index("Revision 9 is a draft")
+
+
+def test_a_red_flag_reported_again_the_same_day_after_the_decision_is_new(client, cast, approved, frozen):
+    day = TODAY - timedelta(days=1)
+    red_flag(cast.member, day)
+    login(client, cast.clinician)
+    decide(client, cast.member, "red-flag", day)
+    assert "Contact the member now" not in page(client, cast.member)
+    frozen.shift(timedelta(minutes=5))
+    data = {"date": day.isoformat(), "symptoms": {"anxiety": 2}, "red_flags": {**NO_FLAGS, "fall": True}}
+    CheckInRecord.objects.create(member=cast.member, day=day, data=data, urgent=True)
+    login(client, cast.clinician)
+    assert "Contact the member now" in page(client, cast.member)

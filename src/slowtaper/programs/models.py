@@ -441,8 +441,16 @@ class SignalDecision(models.Model):
 
 
 def decisions_for(member: User) -> list[Decision]:
-    """The member's recorded decisions, as the engine reads them."""
-    return [d.engine() for d in member.signal_decisions.all()]
+    """The member's recorded decisions, as the engine reads them. A red flag reported again on the same day
+    after the decision (a later urgent check-in) is new: that day's decision no longer covers it."""
+    later = {}
+    for record in member.checkins.filter(urgent=True).only("day", "created"):
+        later[record.day] = max(later.get(record.day, record.created), record.created)
+    return [
+        d.engine()
+        for d in member.signal_decisions.all()
+        if not (d.signal == "red-flag" and d.day in later and later[d.day] > d.decided_at)
+    ]
 
 
 class Fill(models.Model):
