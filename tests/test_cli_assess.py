@@ -7,6 +7,7 @@ import json
 import pytest
 
 from slowtaper.cli import main
+from slowtaper.taper import diary
 
 
 def run(capsys, *args):
@@ -216,3 +217,31 @@ def test_timeline_csv_and_due_in_suggest(capsys, tmp_path):
     }
     code, _, err = run(capsys, "timeline", plan, checkins, "--from", "2027-02-01", "--to", "2027-01-01")
     assert code == 2 and "before its first" in err
+
+
+def test_suggest_takes_the_clinicians_decisions(capsys, tmp_path):
+    plan = plan_file(capsys, tmp_path)
+    flags = dict.fromkeys(diary().red_flags, False) | {"seizure": True}
+    checkins = write(tmp_path, "c.json", [{"date": "2027-01-05", "red_flags": flags}])
+    code, out, _ = run(capsys, "suggest", plan, checkins, "--today", "2027-01-20", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["action"] == "contact" and data["open_signals"][0]["signal"] == "red-flag"
+    assert data["due"]["screens"] == ["phq-9", "gad-7", "audit-c"]
+    seen = [{"signal": "red-flag", "day": "2027-01-05", "decision": "continue", "decided_on": "2027-01-06"}]
+    code, out, _ = run(
+        capsys,
+        "suggest",
+        plan,
+        checkins,
+        "--today",
+        "2027-01-20",
+        "--json",
+        "--decisions",
+        write(tmp_path, "d.json", seen),
+    )
+    assert code == 0 and json.loads(out)["action"] != "contact" and json.loads(out)["open_signals"] == []
+    bad = [{**seen[0], "decision": "ignore"}]
+    code, _out, err = run(
+        capsys, "suggest", plan, checkins, "--today", "2027-01-20", "--decisions", write(tmp_path, "bad.json", bad)
+    )
+    assert code == 2 and "a decision must be one of" in err
