@@ -63,15 +63,25 @@ def test_a_missed_dose_never_makes_the_suggestion_less_cautious(history):
 
 @st.composite
 def flagged_histories(draw):
-    """Histories whose check-ins sometimes report a red flag, and two days to look from."""
-    offsets = draw(st.lists(st.integers(0, SPAN), unique=True, max_size=40))
+    """Histories whose check-ins sometimes report a red flag, or whose scores rise from some day on (daily
+    check-ins, so that a rise can last long enough to call for a return), and two days to look from."""
+    dense = draw(st.booleans())
+    offsets = list(range(SPAN)) if dense else draw(st.lists(st.integers(0, SPAN), unique=True, max_size=40))
+    rise = FIRST + timedelta(days=draw(st.integers(30, SPAN)))
+    base, raised = draw(st.integers(0, 1)), draw(st.integers(1, 3))
+    odds = 300 if dense else 15
     out = []
     for o in offsets:
-        symptoms = draw(st.dictionaries(st.sampled_from(["anxiety", "insomnia"]), st.integers(0, 3)))
+        d = FIRST + timedelta(days=o)
+        level = raised if d >= rise else base
+        if dense:
+            symptoms = {"anxiety": level, "insomnia": level}
+        else:
+            symptoms = draw(st.dictionaries(st.sampled_from(["anxiety", "insomnia"]), st.integers(0, 3)))
         flags = dict(NO)
-        if draw(st.integers(0, 15)) == 0:
+        if draw(st.integers(0, odds)) == 0:
             flags[draw(st.sampled_from(sorted(NO)))] = True
-        out.append(CheckIn(day=FIRST + timedelta(days=o), symptoms=symptoms, red_flags=flags))
+        out.append(CheckIn(day=d, symptoms=symptoms, red_flags=flags))
     first = FIRST + timedelta(days=draw(st.integers(0, SPAN)))
     later = first + timedelta(days=draw(st.integers(1, 40)))
     return out, first, later
