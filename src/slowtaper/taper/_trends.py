@@ -18,6 +18,7 @@ consecutive days with check-ins, stable or falling scores, every red-flag questi
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -400,23 +401,50 @@ def _rise_signal(
     if last is not None and change <= last.decided_on <= end:
         candidates.add(last.decided_on)
     covered = -1
-    worst: tuple[int, date, Reason] | None = None
-    for t in sorted(candidates):
-        found = [r for r in _after_change(window, change, t, s, what, "taper") if r.rule in _RISE_RULES]
-        if not found:
-            continue
-        level = ACTIONS.index(found[0].action)
+    worst: tuple[int, date] | None = None
+    for t, level in sorted(_rise_levels(window, change, candidates, s).items()):
         if last is not None and t <= last.decided_on:
             covered = max(covered, level)
         elif worst is None or level >= worst[0]:  # the latest of the most cautious, with today's numbers
-            worst = (level, t, found[0])
+            worst = (level, t)
     if worst is None or worst[0] <= covered:
         return None, last
-    level, t, reason = worst
-    text = reason.text
+    level, t = worst
+    found = [r for r in _after_change(window, change, t, s, what, "taper") if r.rule in _RISE_RULES]
+    text = found[0].text
     if t < today:
         text += f" (Found on {t.isoformat()}; no clinician has recorded a decision on it yet.)"
     return Signal("rise", change, ACTIONS[level], text), last
+
+
+def _rise_levels(
+    window: dict[date, CheckIn], change: date, candidates: Iterable[date], s: TrendSettings
+) -> dict[date, int]:
+    """For each candidate day, the level (index in ACTIONS) of the hold or return `_after_change` would give
+    there, for the days it gives one: the same rule, computed with sorted lists instead of a scan per day."""
+    before = _mean_burden(window, change - timedelta(days=s.baseline_days), change - timedelta(days=1))
+    ciwa_before = _latest_ciwa(window, date.min, change - timedelta(days=1))
+    after = [(d, c) for d, c in window.items() if d >= change]
+    burdens = [(d, b) for d, c in after if (b := c.burden()) is not None]
+    burden_days = [d for d, _b in burdens]
+    scores = [(d, c.ciwa_b) for d, c in after if c.ciwa_b is not None]
+    score_days = [d for d, _c in scores]
+    out = {}
+    for t in candidates:
+        i = bisect_right(burden_days, t)
+        now = mean([b for _d, b in burdens[max(0, i - s.recent_days) : i]])
+        j = bisect_right(score_days, t)
+        ciwa_now = scores[j - 1][1] if j else None
+        diary_rose = before is not None and now is not None and now - before >= s.diary_rise_hold
+        if diary_rose or (ciwa_before is not None and ciwa_now is not None and _ciwa_rose(ciwa_before, ciwa_now, s)):
+            out[t] = ACTIONS.index("return" if (t - change).days >= s.return_after_days else "hold")
+    return out
+
+
+def _ciwa_rose(before: Score, now: Score, s: TrendSettings) -> bool:
+    old, new, _label = _comparable(before, now)
+    band_up = before.band is not None and now.band is not None and now.band.low > before.band.low
+    return new - old >= s.ciwa_rise_hold or band_up
 
 
 def _decided(r: Reason, decision: Decision, change: date, what: str) -> Reason:
@@ -537,7 +565,7 @@ def _after_change(
         band_up = (
             ciwa_before.band is not None and ciwa_now.band is not None and ciwa_now.band.low > ciwa_before.band.low
         )
-        if new - old >= s.ciwa_rise_hold or band_up:
+        if _ciwa_rose(ciwa_before, ciwa_now, s):
             moved = f", into the {ciwa_now.band.label} band" if band_up and ciwa_now.band else ""
             rises.append(f"{label} rose from {old} to {new}{moved} in the {since} days since {what}")
     if rises:
