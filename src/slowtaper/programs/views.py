@@ -845,7 +845,8 @@ def signal_decide(request: HttpRequest, member_id: int) -> HttpResponse:
             )
             if d["signal"] == "red-flag":
                 alerts.close_tasks(member, Task.Kind.RED_FLAG, user, key=d["day"].isoformat())
-            alerts.close_tasks(member, Task.Kind.SUGGESTION, user)
+            else:
+                alerts.close_tasks(member, Task.Kind.SUGGESTION, user)
             moved = _postpone_held(member, user, held, today, d["decision"])
     except (ValidationError, TaperError) as exc:
         messages.error(request, _("The decision could not be recorded: %(e)s") % {"e": _said(exc)})
