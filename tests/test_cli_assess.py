@@ -213,6 +213,7 @@ def test_timeline_csv_and_due_in_suggest(capsys, tmp_path):
     assert json.loads(out)["due"] == {
         "diary": True,
         "ciwa_b": True,
+        "screens": ["phq-9", "gad-7", "audit-c"],
         "reasons": ["Today's diary is not filled in yet.", "A first CIWA-B gives a baseline to compare with later."],
     }
     code, _, err = run(capsys, "timeline", plan, checkins, "--from", "2027-02-01", "--to", "2027-01-01")
