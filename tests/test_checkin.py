@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from slowtaper.taper import InvalidInput, checkin_from_dict, checkin_to_dict, diary, instrument, triage
+from slowtaper.taper import InvalidInput, catalogue, checkin_from_dict, checkin_to_dict, diary, instrument, triage
 
-NO_FLAGS = {"seizure": False, "confusion": False, "psychosis": False, "suicidal": False, "oversedation": False}
+NO_FLAGS = dict.fromkeys(diary().red_flags, False)
 
 
 def checkin(**kw):
@@ -170,3 +170,35 @@ def test_the_clinicians_alert_reads_as_sentences(flag):
     text = triage(checkin(red_flags={**NO_FLAGS, flag: True}), region="US").clinician[0]
     assert "?." not in text and ".." not in text
     assert "during reduction" not in text
+
+
+NEW_FLAGS = ("fall", "extra_use", "hopeless", "chest_pain_severe", "mania_agitation")
+
+
+@pytest.mark.parametrize("flag", NEW_FLAGS)
+def test_falls_extra_use_hopelessness_chest_pain_and_mania_are_red_flag_questions(flag):
+    """Each is asked at every check-in (unanswered counts as unanswered), makes the check-in urgent with
+    emergency guidance, and gives the clinician a sourced alert."""
+    book = diary()
+    assert flag in book.red_flags and flag not in book.symptoms
+    assert flag in checkin(red_flags={k: v for k, v in NO_FLAGS.items() if k != flag}).unanswered_flags()
+    assert flag in checkin_from_dict({"date": "2027-01-05"}).unanswered_flags()
+    result = triage(checkin(red_flags={**NO_FLAGS, flag: True}), region="UK")
+    assert result.level == "urgent" and [h.flag.id for h in result.hits] == [flag]
+    assert result.guidance[-1] == "Emergency services: call 999." or "Crisis support" in result.guidance[-1]
+    assert book.red_flags[flag].source in catalogue().sources
+
+
+def test_hopelessness_gives_the_crisis_line_and_falls_with_sedatives_say_so():
+    hopeless = triage(checkin(red_flags={**NO_FLAGS, "hopeless": True}), region="AU")
+    assert hopeless.guidance[-1] == "Crisis support, any hour: call Lifeline on 13 11 14."
+    fall = triage(checkin(red_flags={**NO_FLAGS, "fall": True}), comedications=["alcohol"])
+    assert "Opioids, alcohol or other sedatives make falls" in fall.guidance[0]
+    assert "Co-medications on record: alcohol." in fall.clinician[0]
+    assert "Crisis support" not in " ".join(fall.guidance)
+
+
+def test_old_names_for_the_new_red_flags_point_to_the_question():
+    for name in ("falls", "mania", "hopelessness", "misuse"):
+        with pytest.raises(InvalidInput, match="asked at every check-in as the urgent question"):
+            checkin(symptoms={name: 1})

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from slowtaper.cli import main
+from slowtaper.taper import diary
 
 
 def run(capsys, *args):
@@ -162,7 +163,7 @@ def test_suggest_thresholds_are_listed_with_sources(capsys):
 def test_symptoms_lists_the_diary_and_the_urgent_questions(capsys):
     code, out, _ = run(capsys, "symptoms", "--json")
     data = json.loads(out)
-    assert code == 0 and len(data["symptoms"]) >= 40 and len(data["red_flags"]) == 5
+    assert code == 0 and len(data["symptoms"]) >= 40 and len(data["red_flags"]) == 10
 
 
 @pytest.mark.parametrize(
@@ -236,7 +237,36 @@ def test_timeline_csv_and_due_in_suggest(capsys, tmp_path):
     assert json.loads(out)["due"] == {
         "diary": True,
         "ciwa_b": True,
+        "screens": ["phq-9", "gad-7", "audit-c"],
         "reasons": ["Today's diary is not filled in yet.", "A first CIWA-B gives a baseline to compare with later."],
     }
     code, _, err = run(capsys, "timeline", plan, checkins, "--from", "2027-02-01", "--to", "2027-01-01")
     assert code == 2 and "before its first" in err
+
+
+def test_suggest_takes_the_clinicians_decisions(capsys, tmp_path):
+    plan = plan_file(capsys, tmp_path)
+    flags = dict.fromkeys(diary().red_flags, False) | {"seizure": True}
+    checkins = write(tmp_path, "c.json", [{"date": "2027-01-05", "red_flags": flags}])
+    code, out, _ = run(capsys, "suggest", plan, checkins, "--today", "2027-01-20", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["action"] == "contact" and data["open_signals"][0]["signal"] == "red-flag"
+    assert data["due"]["screens"] == ["phq-9", "gad-7", "audit-c"]
+    seen = [{"signal": "red-flag", "day": "2027-01-05", "decision": "continue", "decided_on": "2027-01-06"}]
+    code, out, _ = run(
+        capsys,
+        "suggest",
+        plan,
+        checkins,
+        "--today",
+        "2027-01-20",
+        "--json",
+        "--decisions",
+        write(tmp_path, "d.json", seen),
+    )
+    assert code == 0 and json.loads(out)["action"] != "contact" and json.loads(out)["open_signals"] == []
+    bad = [{**seen[0], "decision": "ignore"}]
+    code, _out, err = run(
+        capsys, "suggest", plan, checkins, "--today", "2027-01-20", "--decisions", write(tmp_path, "bad.json", bad)
+    )
+    assert code == 2 and "a decision must be one of" in err

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from slowtaper.taper import diary
 from test_backup import ROOT, manage
 
 WRITER = Path(__file__).parent / "helpers" / "writer.py"
@@ -163,7 +164,7 @@ def test_killing_the_server_mid_write_loses_no_acknowledged_write(demo_db):
             data = {
                 "day": day,
                 "key": key,
-                **{f"f_{f}": "no" for f in ("seizure", "confusion", "psychosis", "suicidal", "oversedation")},
+                **{f"f_{f}": "no" for f in tuple(diary().red_flags)},
             }
             try:
                 status = browser.post("/me/checkin/", data)

@@ -168,3 +168,62 @@ def test_band_data_that_leaves_a_gap_is_refused_at_load():
     }
     with pytest.raises(ValueError, match="gap or overlap at 1"):
         _instrument("x", raw, catalogue().sources)
+
+
+@pytest.mark.parametrize(
+    ("scale", "edges"),
+    [
+        (
+            "phq-9",
+            [
+                (0, "minimal"),
+                (4, "minimal"),
+                (5, "mild"),
+                (10, "moderate"),
+                (15, "moderately-severe"),
+                (19, "moderately-severe"),
+                (20, "severe"),
+                (27, "severe"),
+            ],
+        ),
+        (
+            "gad-7",
+            [
+                (0, "minimal"),
+                (4, "minimal"),
+                (5, "mild"),
+                (9, "mild"),
+                (10, "moderate"),
+                (15, "severe"),
+                (21, "severe"),
+            ],
+        ),
+        ("audit-c", [(0, "negative"), (2, "negative"), (3, "positive"), (12, "positive")]),
+    ],
+)
+def test_mood_and_alcohol_screens_score_into_their_published_bands(scale, edges):
+    """PHQ-9 (Kroenke 2001), GAD-7 (Spitzer 2006) and AUDIT-C (Bush 1998): cited, and marked unverified because
+    they are not in the project's reference notes."""
+    s = instrument(scale)
+    assert s.max_total == edges[-1][0]
+    for total, band in edges:
+        score = s.score(answers_totalling(s, total))
+        assert score.band is not None and score.band.id == band, (total, band)
+        assert not score.band.verified and "band unverified" in score.describe()
+    assert s.source in {"kroenke2001", "spitzer2006", "bush1998"}
+
+
+def test_phq9_item_nine_is_a_red_flag_and_audit_c_answers_have_their_own_words():
+    from slowtaper.taper import checkin_from_dict, triage
+
+    phq = instrument("phq-9")
+    answers = dict.fromkeys((i.id for i in phq.items), 0) | {"self_harm": 1}
+    c = checkin_from_dict({"date": "2027-01-05", "phq9": answers})
+    result = triage(c)
+    assert result.level == "urgent" and result.hits[0].flag.id == "suicidal"
+    assert "Crisis support" in result.guidance[-1]
+    assert not checkin_from_dict({"date": "2027-01-05", "phq9": dict.fromkeys(answers, 0)}).hits()
+    audit = instrument("audit-c")
+    assert audit.items[1].labels(audit.anchors)[4] == "10 or more"
+    with pytest.raises(InvalidInput, match="'how_often' must be from 0 to 4 \\(0 = never, 4 = 4 or more times"):
+        audit.score({"how_often": 5, "how_many": 0, "six_or_more": 0})

@@ -22,6 +22,7 @@ import pytest
 from django.core import mail
 
 from conftest import PASSWORD, authenticator_code, make_user
+from slowtaper.taper import diary
 from test_browser import serious
 
 pytestmark = pytest.mark.browser
@@ -301,7 +302,7 @@ def test_a_new_member_in_the_uk_from_first_contact_to_the_first_cut(live_server,
     # --- 4. A week passes -----------------------------------------------------------------------------------
     # The browser cannot wait a week: the member's check-ins of the past days are written here, steady ones
     # (no danger sign, the same mild anxiety as today's), so that seven steady days exist.
-    no = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False)
+    no = dict.fromkeys(tuple(diary().red_flags), False)
     for back in range(1, STEADY_DAYS + 1):
         day = today - timedelta(days=back)
         CheckInRecord.objects.create(

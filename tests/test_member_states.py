@@ -14,6 +14,7 @@ from conftest import TODAY, give_intake, give_plan, login
 from slowtaper.checkins.models import CheckInRecord
 from slowtaper.programs.models import PlanRevision, Task
 from slowtaper.programs.status import STATES, member_day
+from slowtaper.taper import diary
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def state_of(body: str) -> str:
 
 
 def steady_checkins(member, days, **symptoms):
-    no = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False)
+    no = dict.fromkeys(tuple(diary().red_flags), False)
     for i in range(1, days + 1):
         day = TODAY - timedelta(days=i)
         CheckInRecord.objects.create(
@@ -135,7 +136,7 @@ def test_on_step(client, cast, approved):
 
 def test_rising_scores_say_do_not_cut_once_and_the_next_change_defers_to_it(client, cast, approved):
     # Quiet before the cut on 3 February, anxiety 4 every day since: the trend rules ask to hold or go back.
-    no = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False)
+    no = dict.fromkeys(tuple(diary().red_flags), False)
     for i in range(1, 15):
         d = TODAY - timedelta(days=i)
         level = 4 if d >= TODAY - timedelta(days=7) else 0
@@ -337,3 +338,48 @@ def test_the_intake_names_products_in_plain_words(client, cast):
     form = login(client, cast.member).get("/me/intake/").content.decode()
     assert "0.125 mg melt-in-the-mouth tablet (ODT)" in form
     assert "0.125 mg ODT<" not in form
+
+
+def test_held_for_clinician_until_a_decision_then_the_cut_moves_to_tomorrow(client, cast):
+    """A red flag five days ago that no clinician has decided on: the cut planned since then does not go ahead,
+    the member is told their clinician has to look first, and the dose they take is the one before the cut."""
+    from slowtaper.programs.models import SignalDecision, approved_revision
+    from slowtaper.programs.status import doses_on
+
+    give_intake(cast.member)
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=30), stabilise_days=0)
+    plan = approved_revision(cast.member).plan()
+    flag_day = TODAY - timedelta(days=5)
+    cut = next(s for s in plan.steps if flag_day < s.start <= TODAY)
+    before = plan.step_on(cut.start - timedelta(days=1))
+    steady_checkins(cast.member, 20)
+    no = dict.fromkeys(tuple(diary().red_flags), False)
+    CheckInRecord.objects.create(
+        member=cast.member,
+        day=flag_day,
+        data={"date": flag_day.isoformat(), "symptoms": {"anxiety": 1}, "red_flags": {**no, "fall": True}},
+    )
+    day = member_day(cast.member, TODAY)
+    assert day.held_change == cut.start and day.step == before
+    assert [d.mg for d in doses_on(cast.member, TODAY)] == [d.mg for d in before.doses]
+    body = home(client, cast.member)
+    assert state_of(body) == "held_for_clinician"
+    assert "Your clinician has to look at this first: the next cut waits until they have." in body
+    # The clinician sees it waiting and records a decision; the cut moves to tomorrow, nothing is skipped.
+    login(client, cast.clinician)
+    page = client.get(f"/clinic/{cast.member.pk}/").content.decode()
+    assert "Waiting for your decision" in page and 'data-signal="red-flag"' in page
+    post = {"signal": "red-flag", "day": flag_day.isoformat(), "decision": "continue", "reason": "spoke, fine"}
+    assert client.post(f"/clinic/{cast.member.pk}/signals/", {**post, "reason": ""}).status_code == 302
+    assert not SignalDecision.objects.exists()
+    client.post(f"/clinic/{cast.member.pk}/signals/", post)
+    decision = SignalDecision.objects.get()
+    assert decision.decided_by == cast.clinician and decision.decided_on == TODAY and decision.reason == "spoke, fine"
+    day = member_day(cast.member, TODAY)
+    assert day.held_change is None and day.state != "held_for_clinician"
+    assert [d.mg for d in doses_on(cast.member, TODAY)] == [d.mg for d in before.doses]
+    moved = approved_revision(cast.member).plan()
+    assert moved.step_on(TODAY + timedelta(days=1)).daily_mg() == cut.daily_mg()
+    # A second decision on the same signal is refused: it is no longer waiting.
+    client.post(f"/clinic/{cast.member.pk}/signals/", post)
+    assert SignalDecision.objects.count() == 1

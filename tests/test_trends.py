@@ -9,10 +9,12 @@ import pytest
 
 from conftest import make_request
 from slowtaper.taper import (
+    Decision,
     InvalidInput,
     build_plan,
     catalogue,
     checkin_from_dict,
+    diary,
     instrument,
     plan_to_dict,
     suggest,
@@ -20,7 +22,7 @@ from slowtaper.taper import (
     trend_settings,
 )
 
-NO_FLAGS = {"seizure": False, "confusion": False, "psychosis": False, "suicidal": False, "oversedation": False}
+NO_FLAGS = dict.fromkeys(diary().red_flags, False)
 PLAN = build_plan(make_request(stabilise_days=28))  # 2 mg/day; stabilise 2027-01-04 .. 01-31; cuts every 14 days
 FIRST_CUT = date(2027, 2, 1)
 SECOND_CUT = date(2027, 2, 15)
@@ -198,11 +200,20 @@ def test_a_red_flag_means_contact_now_whatever_else():
     assert "call 911" in s.member
 
 
-def test_a_red_flag_stops_driving_the_suggestion_after_the_window():
+def test_a_red_flag_keeps_asking_for_contact_until_a_clinician_decides_on_it():
+    """A red flag used to drop out of the suggestion after its week, decided on or not."""
     history = [*STEADY_BEFORE, day(date(2027, 1, 20), 1, red_flags={**NO_FLAGS, "suicidal": True})]
     history += days(date(2027, 1, 21), 20, 1)
     s = suggest(PLAN, history, date(2027, 2, 9))
-    assert s.action != "contact"
+    assert s.action == "contact" and "No clinician has recorded a decision on it yet" in s.reason
+    assert [x.signal for x in s.open_signals] == ["red-flag"] and s.held_change == FIRST_CUT
+    assert "the next cut waits until they have" in s.member
+    seen = Decision("red-flag", date(2027, 1, 20), "continue", date(2027, 1, 22))
+    s = suggest(PLAN, history, date(2027, 2, 9), decisions=[seen])
+    assert s.action != "contact" and not s.open_signals and s.held_change is None
+    # A decision dated after today has not been made yet.
+    early = [c for c in history if c.day <= date(2027, 1, 21)]
+    assert suggest(PLAN, early, date(2027, 1, 21), decisions=[seen]).action == "contact"
 
 
 def test_severe_ciwa_b_or_severe_diary_means_contact():
@@ -390,3 +401,73 @@ def test_one_symptom_at_its_worst_or_mood_at_its_lowest_means_contact():
     s = suggest(PLAN, [*STEADY_BEFORE, low], date(2027, 2, 2))
     assert s.action == "contact" and any(r.rule == "mood-lowest" for r in s.reasons)
     assert thresholds()["symptom_worst_contact"].source == "slowtaper_default"
+
+
+# --- signals persist until a clinician decides ------------------------------------------------------------------
+
+
+def test_a_return_is_not_forgotten_when_the_next_planned_cut_comes():
+    """It used to say "return" on 15 Feb and "continue, scores are steady" on 16 Feb: the second cut reset the
+    comparison. Now the second cut is held and the return stays until a clinician decides on it."""
+    history = STEADY_BEFORE + days(FIRST_CUT, 16, 2)
+    assert suggest(PLAN, history[:-1], SECOND_CUT).action == "return"
+    s = suggest(PLAN, history, SECOND_CUT + timedelta(days=1))
+    assert s.action == "return" and s.held_change == SECOND_CUT
+    assert s.previous_daily_mg == {"clonazepam": Decimal(2)}
+    assert any(r.rule == "held-for-clinician" for r in s.reasons)
+    assert [(x.signal, x.day, x.action) for x in s.open_signals] == [("rise", FIRST_CUT, "return")]
+    # Once decided, the second cut is measured from as planned.
+    decided = Decision("rise", FIRST_CUT, "continue", SECOND_CUT)
+    s = suggest(PLAN, history, SECOND_CUT + timedelta(days=1), decisions=[decided])
+    assert s.held_change is None and not s.open_signals and s.last_change == SECOND_CUT
+
+
+def test_a_hold_stays_until_decided_even_when_scores_settle_and_grows_into_a_return():
+    history = STEADY_BEFORE + days(FIRST_CUT, 4, 1) + days(date(2027, 2, 5), 3, 3) + days(date(2027, 2, 8), 4, 1)
+    s = suggest(PLAN, history, date(2027, 2, 11))
+    assert s.action == "hold" and "(Found on 2027-02-0" in s.reason and "no clinician has recorded" in s.reason
+    # Still raised past two weeks, with the second cut held: return, measured from the first cut.
+    raised = STEADY_BEFORE + days(FIRST_CUT, 4, 1) + days(date(2027, 2, 5), 16, 2)
+    s = suggest(PLAN, raised, date(2027, 2, 20))
+    assert s.action == "return" and s.held_change == SECOND_CUT and "19 days since the last cut" in s.reason
+    # A decision covers the hold: the suggestion says what was decided instead of asking again.
+    seen = Decision("rise", FIRST_CUT, "continue", date(2027, 2, 7))
+    assert suggest(PLAN, history, date(2027, 2, 11), decisions=[seen]).action == "continue"
+    s = suggest(PLAN, [c for c in raised if c.day <= date(2027, 2, 14)], date(2027, 2, 14), decisions=[seen])
+    assert s.action == "continue" and s.reasons[0].rule == "rise-decided" and "decided 'continue'" in s.reason
+
+
+def test_a_seizure_asks_for_contact_until_a_clinician_decides():
+    """A seizure on 6 Feb said "contact" until 12 Feb and "continue with the plan" on 13 Feb."""
+    history = STEADY_BEFORE + days(FIRST_CUT, 5, 1)
+    history.append(day(date(2027, 2, 6), 1, red_flags={**NO_FLAGS, "seizure": True}))
+    history += days(date(2027, 2, 7), 14, 1)
+    for today in (date(2027, 2, 13), date(2027, 2, 20)):
+        s = suggest(PLAN, [c for c in history if c.day <= today], today)
+        assert s.action == "contact" and s.reason.startswith("On 2027-02-06 the check-in reported a red flag")
+    assert suggest(PLAN, history, date(2027, 2, 20)).held_change == SECOND_CUT
+    done = Decision("red-flag", date(2027, 2, 6), "continue", date(2027, 2, 7))
+    upto = [c for c in history if c.day <= date(2027, 2, 13)]
+    assert suggest(PLAN, upto, date(2027, 2, 13), decisions=[done]).action == "continue"
+
+
+def test_a_decision_is_checked():
+    with pytest.raises(InvalidInput, match="signal must be one of"):
+        Decision("mood", FIRST_CUT, "continue", FIRST_CUT)
+    with pytest.raises(InvalidInput, match="a decision must be one of"):
+        Decision("rise", FIRST_CUT, "ignore", FIRST_CUT)
+    with pytest.raises(InvalidInput, match="cannot be dated before it"):
+        Decision("rise", FIRST_CUT, "continue", FIRST_CUT - timedelta(days=1))
+
+
+def test_mood_and_alcohol_screens_are_due_at_the_start_and_every_four_weeks():
+    from slowtaper.taper import due, instrument
+
+    start = date(2027, 1, 10)
+    assert due(PLAN, [], start).screens == ("phq-9", "gad-7", "audit-c")
+    phq = {i.id: 0 for i in instrument("phq-9").items}
+    done = [day(start, 1, phq9=phq)]
+    assert due(PLAN, done, start).screens == ("gad-7", "audit-c")
+    assert due(PLAN, done, start + timedelta(days=27)).screens == ("gad-7", "audit-c")
+    assert due(PLAN, done, start + timedelta(days=28)).screens == ("phq-9", "gad-7", "audit-c")
+    assert thresholds()["screen_every_days"].value == 28

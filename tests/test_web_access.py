@@ -92,6 +92,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     ),
     "checkin": ("GET", "/me/checkin/", {}, MEMBER_ONLY, 403, 302),
     "ciwa": ("GET", "/me/checkin/ciwa-b/", {}, MEMBER_ONLY, 403, 302),
+    "scale": ("GET", "/me/checkin/screen/phq-9/", {}, MEMBER_ONLY, 403, 302),
     "tracked": ("GET", "/me/symptoms/", {}, MEMBER_ONLY, 403, 302),
     "checkin_saved": ("GET", "/me/checkin/{record}/", {}, {"member": 200, "other_member": 404}, 403, 302),
     "log_dose": (
@@ -113,6 +114,14 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "clinic_member": ("GET", "/clinic/{m}/", {}, {"clinician": 200}, 404, 302),
     "first_cut": ("POST", "/clinic/{m}/first-cut/", {"reason": "stable"}, {"clinician": 302}, 404, 302),
     "draft_return": ("POST", "/clinic/{m}/return/", {}, {"clinician": 302}, 404, 302),
+    "signal_decide": (
+        "POST",
+        "/clinic/{m}/signals/",
+        {"signal": "red-flag", "day": "2027-02-05", "decision": "continue", "reason": "seen"},
+        {"clinician": 302},
+        404,
+        302,
+    ),
     "thresholds": ("GET", "/clinic/{m}/thresholds/", {}, {"clinician": 200}, 404, 302),
     "hold_decide": (
         "POST",
@@ -257,6 +266,7 @@ UNVERIFIED = {"unverified_clinician": "clinician", "unverified_pharmacist": "pha
 REFUSED_UNVERIFIED = {
     "approve": "unverified_clinician",
     "task_done": "unverified_clinician",
+    "signal_decide": "unverified_clinician",
     "fill_dispense": "unverified_pharmacist",
 }
 
@@ -373,3 +383,34 @@ def test_every_page_that_records_an_access_has_truthful_words_for_the_member(cli
     assert {"GET clinic_member", "GET pharmacy_member", "GET mentee", "GET staff_mentor"} <= {w for _a, w in recorded}
     untold = {(a, w) for a, w in recorded if w not in PAGE_LABELS and a not in SEEN_IN_LISTS}
     assert not untold, untold
+
+
+# Rows a page view may write: the audit trail of who read what, and the session's own bookkeeping.
+READ_BOOKKEEPING = {"AuditEvent", "AuditHead", "SessionRecord", "Session", "AccessLog", "AccessAttempt"}
+
+
+def _row_counts() -> dict[str, int]:
+    from django.apps import apps
+
+    return {
+        m.__name__: m.objects.count()
+        for m in apps.get_models()
+        if m.__name__ not in READ_BOOKKEEPING and m._meta.managed and not m._meta.proxy
+    }
+
+
+@pytest.mark.parametrize("name", sorted(n for n, row in ROUTES.items() if row[0] == "GET"))
+def test_opening_a_page_writes_nothing(client, cast, world, name):
+    """Reading changes nothing: every GET, by each role that may open it, leaves every table but the audit
+    trail and the session's records as it was (issue 15: a member's page raised tasks, MFA setup made a
+    device, the notifications page marked everything read)."""
+    _method, path, _data, allowed, default, _anonymous = ROUTES[name]
+    roles = [r for r in ROLES if allowed.get(r, default) == 200]
+    for role in roles:
+        client.logout()
+        login(client, getattr(cast, role))
+        before = _row_counts()
+        response = client.get(path.format(**world))
+        assert response.status_code == 200, (name, role)
+        after = _row_counts()
+        assert after == before, (name, role, {k: (before[k], after[k]) for k in after if after[k] != before[k]})

@@ -11,6 +11,7 @@ from django.core import mail
 from conftest import TODAY, give_intake, login
 from slowtaper.checkins.models import CheckInRecord
 from slowtaper.programs.models import HoldRequest, PlanRevision, Program, Task
+from slowtaper.taper import diary
 
 BUILD = {
     "method": "percent",
@@ -255,7 +256,7 @@ def test_per_member_thresholds_change_the_suggestions_and_are_recorded(client, c
     give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=20), stabilise_days=30, first_cut=False)
     for i in range(1, 6):
         day = TODAY - timedelta(days=i)
-        flags = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False)
+        flags = dict.fromkeys(tuple(diary().red_flags), False)
         data = {"date": day.isoformat(), "symptoms": {"anxiety": 1}, "red_flags": flags}
         CheckInRecord.objects.create(member=cast.member, day=day, data=data)
     login(client, cast.member)

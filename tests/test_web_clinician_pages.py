@@ -3,7 +3,7 @@ dealt with, and the first cut offered only when an approved plan has one waiting
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -11,8 +11,9 @@ from conftest import TODAY, give_intake, give_plan, login
 from slowtaper.checkins.models import CheckInRecord
 from slowtaper.community.models import ContactRequest
 from slowtaper.programs.models import Program, Task
+from slowtaper.taper import diary
 
-NO_FLAGS = dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False)
+NO_FLAGS = dict.fromkeys(tuple(diary().red_flags), False)
 
 
 def checkin(member, day, anxiety, **flags):
@@ -68,17 +69,26 @@ def test_the_clinician_reads_the_clinicians_wording_not_the_members(client, cast
     assert "reported a red flag: seizure" in body
 
 
-def test_a_red_flag_dealt_with_takes_the_suggestion_off_the_page_until_a_new_one(client, cast, approved, frozen):
+def decide(client, member, signal, day, decision="continue", reason="spoke with them"):
+    data = {"signal": signal, "day": day.isoformat(), "decision": decision, "reason": reason}
+    assert client.post(f"/clinic/{member.pk}/signals/", data).status_code == 302
+
+
+def test_a_red_flag_stays_until_a_decision_is_recorded_then_leaves_until_a_new_one(client, cast, approved, frozen):
+    """Marking the task done used to take the red flag off the suggestion; now only a recorded decision does."""
     task = red_flag(cast.member, TODAY - timedelta(days=1))
     login(client, cast.clinician)
     done(client, cast.member, task)
     body = page(client, cast.member)
+    assert "Contact the member now" in body and "Waiting for your decision" in body
+    decide(client, cast.member, "red-flag", TODAY - timedelta(days=1))
+    body = page(client, cast.member)
     assert "Contact the member now" not in body and "reported a red flag" not in body
-    assert "red flags of the past days have been dealt with" in body
-    move(frozen, 2)  # still inside the rules' red-flag window
+    assert "Decisions on signals" in body and "spoke with them" in body
+    move(frozen, 9)  # past the rules' red-flag window: still decided, still off the page
     login(client, cast.clinician)
     assert "Contact the member now" not in page(client, cast.member)
-    red_flag(cast.member, TODAY + timedelta(days=2))  # something new
+    red_flag(cast.member, TODAY + timedelta(days=9))  # something new
     assert "Contact the member now" in page(client, cast.member)
 
 
@@ -89,20 +99,20 @@ def rise_after_the_cut(member):
         checkin(member, day, 1 if day < TODAY - timedelta(days=7) else 2)
 
 
-def test_a_suggestion_dealt_with_stays_dealt_with_on_later_days(client, cast, approved, frozen):
+def test_a_rise_decided_on_stays_decided_on_later_days(client, cast, approved, frozen):
     rise_after_the_cut(cast.member)
     login(client, cast.clinician)
     body = page(client, cast.member)
-    assert "Consider holding the current step" in body
-    task = Task.objects.get(member=cast.member, kind="suggestion", done_at__isnull=True)
-    done(client, cast.member, task)
+    assert "Consider holding the current step" in body and 'data-signal="rise"' in body
+    decide(client, cast.member, "rise", date(2027, 2, 3), decision="hold", reason="watch a week")
+    assert not Task.objects.filter(member=cast.member, kind="suggestion", done_at__isnull=True).exists()
     assert "Consider holding the current step" not in page(client, cast.member)
     # The next day the same check-in pattern goes on: no new task, nothing on the dashboard, nothing on the page.
     move(frozen, 1)
     checkin(cast.member, TODAY, 2)
     login(client, cast.clinician)
     body = page(client, cast.member)
-    assert "Consider holding the current step" not in body and "dealt with on" in body
+    assert "Consider holding the current step" not in body and "watch a week" in body
     assert not Task.objects.filter(member=cast.member, kind="suggestion", done_at__isnull=True).exists()
     assert "trend suggestion</span>" not in client.get("/clinic/").content.decode()
 
@@ -153,3 +163,16 @@ def test_the_most_urgent_task_comes_first(client, cast, approved):
     login(client, cast.clinician)
     body = page(client, cast.member)
     assert body.index("Seizure reported") < body.index("Revision 9 is a draft")
+
+
+def test_a_red_flag_reported_again_the_same_day_after_the_decision_is_new(client, cast, approved, frozen):
+    day = TODAY - timedelta(days=1)
+    red_flag(cast.member, day)
+    login(client, cast.clinician)
+    decide(client, cast.member, "red-flag", day)
+    assert "Contact the member now" not in page(client, cast.member)
+    frozen.shift(timedelta(minutes=5))
+    data = {"date": day.isoformat(), "symptoms": {"anxiety": 2}, "red_flags": {**NO_FLAGS, "fall": True}}
+    CheckInRecord.objects.create(member=cast.member, day=day, data=data, urgent=True)
+    login(client, cast.clinician)
+    assert "Contact the member now" in page(client, cast.member)

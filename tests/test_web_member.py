@@ -11,8 +11,9 @@ from django.core import mail
 from conftest import TODAY, give_intake, give_plan, login
 from slowtaper.checkins.models import CheckInRecord, DoseLog
 from slowtaper.programs.models import HoldRequest, Intake, Task
+from slowtaper.taper import diary
 
-NO_FLAGS = {f"f_{k}": "no" for k in ("seizure", "confusion", "psychosis", "suicidal", "oversedation")}
+NO_FLAGS = {f"f_{k}": "no" for k in tuple(diary().red_flags)}
 
 
 def checkin_post(**kw):
@@ -210,7 +211,7 @@ def test_stabilisation_counts_steady_days_and_the_first_cut_waits_for_approval(c
             data={
                 "date": (TODAY - timedelta(days=i)).isoformat(),
                 "symptoms": {"anxiety": 1},
-                "red_flags": dict.fromkeys(("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False),
+                "red_flags": dict.fromkeys(tuple(diary().red_flags), False),
             },
         )
     login(client, cast.member)
@@ -351,3 +352,39 @@ def test_yesterdays_unlogged_doses_can_be_logged_from_home(client, cast, approve
     client.post("/me/doses/", {"day": "2027-02-09", "time": "22:00", "status": "late"})
     assert DoseLog.objects.filter(member=cast.member, day=date(2027, 2, 9)).count() == 2
     assert "Yesterday: not logged yet" not in client.get("/me/").content.decode()
+
+
+def test_the_new_red_flag_questions_are_asked_and_alert_like_the_others(client, cast, approved):
+    login(client, cast.member)
+    form = client.get("/me/checkin/").content.decode()
+    for flag in ("fall", "extra_use", "hopeless", "chest_pain_severe", "mania_agitation"):
+        assert f'name="f_{flag}"' in form
+    body = client.post("/me/checkin/", checkin_post(f_hopeless="yes"), follow=True).content.decode()
+    assert "Get help now" in body and "988" in body
+    assert "We have alerted your clinician, Clinician, by email" in body
+    task = Task.objects.get(member=cast.member, kind="red_flag")
+    assert "Hopelessness" in task.text and task.told[0]["as"] == "clinician"
+
+
+def test_mood_and_alcohol_screens_are_offered_filled_in_and_shown_to_the_clinician(client, cast, approved):
+    from slowtaper.taper import instrument
+
+    login(client, cast.member)
+    home = client.get("/me/").content.decode()
+    for name in ("phq-9", "gad-7", "audit-c"):
+        assert f'href="/me/checkin/screen/{name}/"' in home
+    assert client.get("/me/checkin/screen/nonsense/").status_code == 404
+    form = client.get("/me/checkin/screen/audit-c/").content.decode()
+    assert "4 – 4 or more times a week" in form and "10 or more" in form
+    items = instrument("phq-9").items
+    data = {"day": TODAY.isoformat(), **{f"q_{i.id}": "2" for i in items}, "q_self_harm": "0"}
+    del data["q_interest"]
+    assert client.post("/me/checkin/screen/phq-9/", data).status_code == 400  # one unanswered: nothing saved
+    assert CheckInRecord.objects.count() == 0
+    body = client.post("/me/checkin/screen/phq-9/", {**data, "q_interest": "2"}, follow=True).content.decode()
+    assert "PHQ-9 16 of 27 (moderately severe depression, band unverified)" in body
+    assert 'href="/me/checkin/screen/phq-9/"' not in client.get("/me/").content.decode()
+    login(client, cast.clinician)
+    page = client.get(f"/clinic/{cast.member.pk}/").content.decode()
+    assert "PHQ-9 16 of 27 (moderately severe depression, band unverified)" in page
+    assert "Kroenke K, Spitzer RL, Williams JBW. The PHQ-9" in page

@@ -806,7 +806,7 @@ def _screen_dict(r: taper.ScreenResult) -> dict[str, Any]:
 
 @app.command("score")
 def score_command(
-    scale: Annotated[str, typer.Argument(help="ciwa-b or bwsq.")],
+    scale: Annotated[str, typer.Argument(help="ciwa-b, bwsq, phq-9, gad-7 or audit-c.")],
     answers: Annotated[Path | None, typer.Argument(help="ANSWERS.json mapping item ids to values.")] = None,
     items: Annotated[bool, typer.Option("--items", help="List the scale's items, ranges and labels.")] = False,
     self_rated: Annotated[
@@ -982,6 +982,14 @@ def suggest_command(
     comedications: Annotated[
         str | None, typer.Option(help="The member's co-medication ids, e.g. opioid,alcohol (see screen --ids).")
     ] = None,
+    decisions_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--decisions",
+            help='The clinician\'s decisions on earlier signals: a JSON list of {"signal": "red-flag" or "rise", '
+            '"day", "decision": continue/hold/return/referred, "decided_on"}.',
+        ),
+    ] = None,
 ) -> None:
     settings = taper.trend_settings()
     taking = [c.strip() for c in (comedications or "").split(",") if c.strip()]
@@ -1020,7 +1028,8 @@ def suggest_command(
         return
     the_plan, checkins = _plan_and_checkins(plan_file, checkins_file)
     day = parse_date(today, "--today") if today else date.today()
-    result = taper.suggest(the_plan, checkins, day, settings)
+    decided = _decisions(decisions_file) if decisions_file else []
+    result = taper.suggest(the_plan, checkins, day, settings, decided)
     wanted = taper.due(the_plan, checkins, day, settings)
     urgent = [
         tri
@@ -1047,7 +1056,16 @@ def suggest_command(
                     {"action": r.action, "rule": r.rule, "text": r.text, "source": r.source} for r in result.reasons
                 ],
                 "urgent": [{"guidance": list(t.guidance), "clinician": list(t.clinician)} for t in urgent],
-                "due": {"diary": wanted.diary, "ciwa_b": wanted.ciwa_b, "reasons": list(wanted.reasons)},
+                "open_signals": [
+                    {"signal": x.signal, "day": x.day, "action": x.action, "text": x.text} for x in result.open_signals
+                ],
+                "held_change": result.held_change,
+                "due": {
+                    "diary": wanted.diary,
+                    "ciwa_b": wanted.ciwa_b,
+                    "screens": list(wanted.screens),
+                    "reasons": list(wanted.reasons),
+                },
                 "applied": False,
             }
         )
@@ -1064,6 +1082,25 @@ def suggest_command(
     for line in wanted.reasons:
         out.print(f"Due: {line}")
     out.print("This is a suggestion: nothing in the plan has changed. The clinician decides.")
+
+
+def _decisions(path: Path) -> list[taper.Decision]:
+    raw = _read_json(path)
+    if not isinstance(raw, list):
+        raise BadInput(f"{path}: decisions must be a JSON list of objects")
+    out = []
+    for n, d in enumerate(raw, 1):
+        if not isinstance(d, dict) or set(d) != {"signal", "day", "decision", "decided_on"}:
+            raise BadInput(f"{path}: decision {n} needs exactly signal, day, decision and decided_on")
+        out.append(
+            taper.Decision(
+                str(d["signal"]),
+                parse_date(str(d["day"]), f"decision {n} day"),
+                str(d["decision"]),
+                parse_date(str(d["decided_on"]), f"decision {n} decided_on"),
+            )
+        )
+    return out
 
 
 def _plan_and_checkins(plan_file: Path | None, checkins_file: Path | None) -> tuple[taper.Plan, list[taper.CheckIn]]:

@@ -36,4 +36,9 @@ def data_strings() -> list[str]:
     out += [r.reader for r in data.rules if r.reader]
     out += [*data.settings.values(), *data.risk_labels.values()]
     out += [i.text for i in instrument("ciwa-b").items]
+    for name in ("phq-9", "gad-7", "audit-c"):
+        scale = instrument(name)
+        out += [scale.title, scale.note, *scale.anchors]
+        for item in scale.items:
+            out += [item.text, *item.anchors]
     return list(dict.fromkeys(t for t in out if t))

@@ -53,7 +53,16 @@ from slowtaper.community.models import (
     TopicRead,
 )
 from slowtaper.programs import fhir
-from slowtaper.programs.models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, approved_revision
+from slowtaper.programs.models import (
+    Fill,
+    HoldRequest,
+    Intake,
+    PlanRevision,
+    Program,
+    SignalDecision,
+    Task,
+    approved_revision,
+)
 from slowtaper.taper import TaperError
 
 FORMAT = "slowtaper-member-export/1"
@@ -77,6 +86,7 @@ def holdings(member: User) -> dict[str, QuerySet[Any]]:
         "dose_log": DoseLog.objects.filter(member=member),
         "reminders": Reminder.objects.filter(member=member),
         "hold_requests": HoldRequest.objects.filter(member=member),
+        "signal_decisions": SignalDecision.objects.filter(member=member),
         "tasks": Task.objects.filter(member=member),
         "fills": Fill.objects.filter(member=member),
         "submissions": Submission.objects.filter(member=member),

@@ -24,8 +24,9 @@ from django.test import Client  # noqa: E402
 from slowtaper.accounts.models import User  # noqa: E402
 from slowtaper.programs.models import local_today  # noqa: E402
 from slowtaper.programs.status import doses_on  # noqa: E402
+from slowtaper.taper import diary  # noqa: E402
 
-FLAGS = ("seizure", "confusion", "psychosis", "suicidal", "oversedation")
+FLAGS = tuple(diary().red_flags)
 
 
 def main(username: str, seconds: float) -> None:

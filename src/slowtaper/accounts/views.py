@@ -449,6 +449,7 @@ PAGE_LABELS = {
     "GET thresholds": _lazy("opened your trend thresholds"),
     "POST thresholds": _lazy("submitted changes to your trend thresholds"),
     "POST draft_return": _lazy("asked for a draft that returns you to your previous dose"),
+    "POST signal_decide": _lazy("recorded a decision on what your check-ins showed"),
     "POST hold_decide": _lazy("submitted a decision on your request to pause"),
     "POST task_done": _lazy("marked a task about you as dealt with"),
     "GET pharmacy_member": _lazy("opened your dispensing page"),

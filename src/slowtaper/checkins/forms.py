@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from slowtaper.i18n import data_text
-from slowtaper.taper import diary, instrument
+from slowtaper.taper import SCREENS, diary, instrument
 
 from .models import DoseLog, new_key
 
@@ -147,6 +147,35 @@ class CiwaForm(forms.Form):
     def checkin_dict(self) -> dict[str, Any]:
         d = self.cleaned_data
         return {"date": d["day"].isoformat(), "ciwa_b": {i.id: d[f"q_{i.id}"] for i in self.items}}
+
+
+class ScaleForm(forms.Form):
+    """A mood or alcohol screen (PHQ-9, GAD-7, AUDIT-C): every item required, each answer labelled in words."""
+
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    key = key_field()
+
+    def __init__(self, *args: Any, scale: str, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.scale = instrument(scale)
+        self.json_key = next(k for k, v in SCREENS.items() if v == self.scale.id)
+        for item in self.scale.items:
+            labels = item.labels(self.scale.anchors)
+            self.fields[f"q_{item.id}"] = forms.TypedChoiceField(
+                label=data_text(item.text),
+                choices=[(str(v), f"{v} – {data_text(labels[v - item.low])}") for v in range(item.low, item.high + 1)],
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={"required": _("Please answer this question.")},
+            )
+
+    def clean_day(self) -> date:
+        return _recent(self.cleaned_data["day"], self.today)
+
+    def checkin_dict(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {"date": d["day"].isoformat(), self.json_key: {i.id: d[f"q_{i.id}"] for i in self.scale.items}}
 
 
 class DoseLogForm(forms.Form):

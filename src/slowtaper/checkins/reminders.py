@@ -24,7 +24,7 @@ from django_tasks import task
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import send
 from slowtaper.programs.models import PlanRevision, Program
-from slowtaper.programs.status import scheduled_step
+from slowtaper.programs.status import held_change, scheduled_step
 from slowtaper.taper import TaperError
 
 from .models import DoseLog, Reminder
@@ -46,8 +46,9 @@ def tick(now: datetime | None = None) -> list[Reminder]:
         except TaperError:
             continue  # a plan that fails its checks is never used to tell anyone to take a dose
         program, _created = Program.objects.get_or_create(member=member)
+        held = held_change(member, program, plan, local.date())  # a cut held for the clinician is not reminded
         for day in (local.date() - timedelta(days=1), local.date()):
-            step, _waiting = scheduled_step(program, plan, day)
+            step, _waiting = scheduled_step(program, plan, day, held)
             if step is None:
                 continue
             for dose in step.doses:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,10 +17,19 @@ from slowtaper.accounts.models import Role, User
 from slowtaper.programs import alerts
 from slowtaper.programs.models import Program, Task, local_today
 from slowtaper.programs.status import doses_on, member_day
-from slowtaper.taper import TaperError, checkin_from_dict, checkin_to_dict, diary, timeline, triage
+from slowtaper.taper import (
+    SCREENS,
+    TaperError,
+    checkin_from_dict,
+    checkin_to_dict,
+    diary,
+    instrument,
+    timeline,
+    triage,
+)
 
 from .chart import render as render_chart
-from .forms import CheckInForm, CiwaForm, DoseLogForm, TrackedForm
+from .forms import CheckInForm, CiwaForm, DoseLogForm, ScaleForm, TrackedForm
 from .models import CheckInRecord, DoseLog, Submission, engine_checkins, once
 
 CHART_DAYS = 60
@@ -97,6 +106,27 @@ def ciwa(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("checkin_saved", record.pk)
     return render(request, "checkins/ciwa.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def scale(request: HttpRequest, name: str) -> HttpResponse:
+    """A mood or alcohol screen (PHQ-9, GAD-7, AUDIT-C), asked at the start and every four weeks."""
+    member = require_role(request, Role.MEMBER)
+    if name not in SCREENS.values():
+        raise Http404
+    today = local_today(member)
+    form = ScaleForm(
+        request.POST if request.method == "POST" else None, scale=name, today=today, initial={"day": today}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = _save(member, form.checkin_dict(), None, form.cleaned_data["key"])
+        except TaperError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("checkin_saved", record.pk)
+    context = {"form": form, "scale": instrument(name)}
+    return render(request, "checkins/scale.html", context, status=400 if form.errors else 200)
 
 
 @login_required

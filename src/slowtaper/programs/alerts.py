@@ -192,6 +192,19 @@ def suggestion(member: User, s: Suggestion, notify: bool = True) -> Task | None:
     return task
 
 
+def suggestion_task(member: User, s: Suggestion) -> Task | None:
+    """The task `suggestion` raised (or would raise) for `s`, if it exists: a read that writes nothing, for
+    pages that show whether it was dealt with."""
+    reasons = task_reasons(s)
+    if s.phase == "stabilisation":
+        reasons = [r for r in reasons if r.rule != "stabilising"]
+        if not reasons:
+            return member.tasks.filter(kind=Task.Kind.FIRST_CUT, key="first-cut").first()
+    if not reasons:
+        return None
+    return member.tasks.filter(kind=Task.Kind.SUGGESTION, key=suggestion_key(s, reasons)).first()
+
+
 def first_cut_due(member: User, on: str, text: str, notify: bool = True) -> Task:
     task, new = Task.raise_(member, Task.Kind.FIRST_CUT, on, text)
     _tell_clinician(member, task, new and notify)

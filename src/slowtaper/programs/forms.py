@@ -509,6 +509,25 @@ class ReasonForm(forms.Form):
     )
 
 
+class SignalDecisionForm(forms.Form):
+    """The clinician's decision on a signal waiting for them (a red flag, or a rise since a cut)."""
+
+    signal = forms.ChoiceField(choices=[("red-flag", "red-flag"), ("rise", "rise")], widget=forms.HiddenInput)
+    day = forms.DateField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(
+        label=_("Your decision"),
+        choices=[
+            ("continue", _("Continue with the plan")),
+            ("hold", _("Hold (add the hold as a revision)")),
+            ("return", _("Return to the previous dose (draft it as a revision)")),
+            ("referred", _("Referred to urgent or supervised care")),
+        ],
+    )
+    reason = forms.CharField(
+        label=_("Reason (recorded)"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), strip=True
+    )
+
+
 class ApproveForm(ReasonForm):
     first_cut = forms.BooleanField(label=_("The first cut can go ahead too"), required=False)
 

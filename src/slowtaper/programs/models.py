@@ -23,6 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from slowtaper.accounts.access import require_verified
 from slowtaper.accounts.models import User
 from slowtaper.taper import (
+    DECISIONS,
+    Decision,
     Plan,
     ScreenAnswers,
     ScreenResult,
@@ -416,6 +418,44 @@ class Task(models.Model):
         self.done_at = timezone.now()
         self.done_by = by
         self.save(update_fields=["done_at", "done_by"])
+
+
+class SignalDecision(models.Model):
+    """A clinician's decision on a signal the trend rules raised (a red flag on a day, or a rise since a cut):
+    until one is recorded the signal stays in the suggestion and the next cut is held. Never edited: a later
+    decision is a new row. `decided_on` is the member's local date, which the engine compares with its days."""
+
+    class Signal(models.TextChoices):
+        RED_FLAG = "red-flag", _("red flags reported that day")
+        RISE = "rise", _("symptoms raised since a cut")
+
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signal_decisions")
+    signal = models.CharField(max_length=16, choices=Signal.choices)
+    day = models.DateField()
+    decision = models.CharField(max_length=16, choices=[(d, d) for d in DECISIONS])
+    reason = models.TextField()
+    decided_on = models.DateField()
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["decided_at"]
+
+    def engine(self) -> Decision:
+        return Decision(self.signal, self.day, self.decision, self.decided_on)
+
+
+def decisions_for(member: User) -> list[Decision]:
+    """The member's recorded decisions, as the engine reads them. A red flag reported again on the same day
+    after the decision (a later urgent check-in) is new: that day's decision no longer covers it."""
+    later = {}
+    for record in member.checkins.filter(urgent=True).only("day", "created"):
+        later[record.day] = max(later.get(record.day, record.created), record.created)
+    return [
+        d.engine()
+        for d in member.signal_decisions.all()
+        if not (d.signal == "red-flag" and d.day in later and later[d.day] > d.decided_at)
+    ]
 
 
 class Fill(models.Model):

@@ -27,7 +27,7 @@ from slowtaper.taper import (
     trend_settings,
 )
 
-from .models import Intake, PlanRevision, Program, Task
+from .models import Intake, PlanRevision, Program, Task, decisions_for
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ STATES = (
     "cut_day",  # today a dose goes down
     "on_step",  # on a lower dose, between changes
     "on_hold",  # an approved hold: the dose stays the same for now
+    "held_for_clinician",  # a signal waits for the clinician's decision: the planned cut does not go ahead
     "maintenance",  # the plan ends on a dose the member keeps taking
     "finished",  # the last dose has been taken: weekly follow-up
     "follow_up",  # after the weekly follow-up: a check-in every four weeks
@@ -64,6 +65,7 @@ STATE_LABELS = {
     "cut_day": _("cut day today"),
     "on_step": _("on a step"),
     "on_hold": _("on an approved hold"),
+    "held_for_clinician": _("next cut held until you decide on a signal"),
     "maintenance": _("on a maintenance dose"),
     "finished": _("finished; weekly follow-up"),
     "follow_up": _("follow-up every four weeks"),
@@ -107,6 +109,8 @@ class MemberDay:
     doses: list[DoseToday] = field(default_factory=list)
     yesterday_unlogged: list[DoseToday] = field(default_factory=list)  # so a forgotten log can be filled in
     waiting_first_cut: bool = False  # the plan says cut, but the clinician has not approved the first cut
+    # The plan's cut planned for this day is held: a red flag or a rise since a cut waits for a decision.
+    held_change: date | None = None
     day_on_step: int | None = None
     next_change: Change | None = None
     progress_percent: int | None = None
@@ -130,7 +134,7 @@ class MemberDay:
 
     @property
     def finished(self) -> bool:
-        return self.plan is not None and self.plan.stops and self.today >= self.plan.end
+        return self.plan is not None and self.plan.stops and self.today >= self.plan.end and self.held_change is None
 
     @property
     def phase(self) -> str:
@@ -149,6 +153,8 @@ class MemberDay:
             if self.intake is not None and self.intake.blocks_self_service:
                 return "screening_blocks"
             return "stabilising"
+        if self.held_change is not None:
+            return "held_for_clinician"
         if self.plan.stops and self.today >= self.plan.end:
             weeks_after = (self.today - self.plan.end).days // 7
             return "finished" if weeks_after < self.followup_weekly_weeks else "follow_up"
@@ -221,17 +227,19 @@ def _provisional_plan(intake: Intake, today: date) -> Plan | None:
     return None
 
 
-def scheduled_step(program: Program, plan: Plan, day: date) -> tuple[Step | None, bool]:
+def scheduled_step(program: Program, plan: Plan, day: date, held: date | None = None) -> tuple[Step | None, bool]:
     """The step whose doses the member takes on `day`, and whether it is held back because the clinician has
-    not approved the first cut: the software never tells anyone to cut before that approval."""
+    not approved the first cut: the software never tells anyone to cut before that approval. From `held` (a cut
+    the trend rules hold until the clinician decides on a signal), the step before that cut."""
     step = plan.step_on(day)
     first = plan.first_cut
-    if first is None or program.first_cut_approved_at is not None or day < first.start or step is None:
-        return step, False
-    if step.number < first.number:
-        return step, False
-    index = plan.steps.index(first)
-    return (plan.steps[index - 1] if index > 0 else None), True
+    waiting = not (first is None or program.first_cut_approved_at is not None or day < first.start or step is None)
+    if waiting and first is not None and step is not None and step.number >= first.number:
+        index = plan.steps.index(first)
+        return (plan.steps[index - 1] if index > 0 else None), True
+    if held is not None and day >= held and held > plan.start:
+        return plan.step_on(held - timedelta(days=1)), False
+    return step, False
 
 
 def doses_on(member: User, day: date) -> tuple[Dose, ...]:
@@ -244,8 +252,18 @@ def doses_on(member: User, day: date) -> tuple[Dose, ...]:
         plan = revision.plan()
     except TaperError:
         return ()
-    step, _waiting = scheduled_step(program, plan, day)
+    step, _waiting = scheduled_step(program, plan, day, held_change(member, program, plan, day))
     return step.doses if step is not None else ()
+
+
+def held_change(member: User, program: Program, plan: Plan, today: date) -> date | None:
+    """The planned cut the trend rules hold on `today` until the clinician decides on a signal, if any."""
+    try:
+        checkins = engine_checkins(member, plan, first=today - timedelta(days=400), last=today)
+        s = suggest(plan, checkins, today, program.trend_settings(), decisions_for(member))
+    except TaperError:
+        return None
+    return s.held_change
 
 
 def member_day(member: User, today: date) -> MemberDay:
@@ -272,7 +290,7 @@ def member_day(member: User, today: date) -> MemberDay:
     try:
         settings = program.trend_settings()
         day.followup_weekly_weeks = settings.followup_weekly_weeks
-        day.suggestion = suggest(basis, checkins, today, settings)
+        day.suggestion = suggest(basis, checkins, today, settings, decisions_for(member))
         day.due = due(basis, checkins, today, settings)
     except TaperError as exc:
         day.problem = str(exc)
@@ -280,16 +298,18 @@ def member_day(member: User, today: date) -> MemberDay:
         day.steady = day.suggestion
     if plan is None:
         return day
-    step, day.waiting_first_cut = scheduled_step(program, plan, today)
+    held = day.suggestion.held_change if day.suggestion is not None and basis is plan else None
+    step, day.waiting_first_cut = scheduled_step(program, plan, today, held)
+    day.held_change = held if held is not None and not day.waiting_first_cut else None
     if day.waiting_first_cut and day.steady is None and intake is not None and settings is not None:
         stand_in = _provisional_plan(intake, today)
         if stand_in is not None:
-            day.steady = suggest(stand_in, checkins, today, settings)
+            day.steady = suggest(stand_in, checkins, today, settings, decisions_for(member))
     day.first_cut_approved = program.first_cut_approved_at is not None
     day.step = step
     yesterday = today - timedelta(days=1)
     logged = set(member.dose_logs.filter(day=yesterday).values_list("time", flat=True))
-    earlier, _held = scheduled_step(program, plan, yesterday)
+    earlier, _held = scheduled_step(program, plan, yesterday, held)
     if earlier is not None:
         day.yesterday_unlogged = [
             DoseToday(d.time, d.drug, d.mg, d.how(), None) for d in earlier.doses if d.time not in logged
@@ -300,7 +320,7 @@ def member_day(member: User, today: date) -> MemberDay:
         day.day_on_step = (today - step.start).days + 1 if not day.waiting_first_cut else None
         total = (plan.end - plan.start).days
         day.progress_percent = max(0, min(100, round(100 * (today - plan.start).days / total))) if total else 100
-        day.next_change = _next_change(plan, step, today, day.waiting_first_cut)
+        day.next_change = _next_change(plan, step, today, day.waiting_first_cut or day.held_change is not None)
         if not day.waiting_first_cut and step.start == today:
             day.changes_today = _dose_changes(plan, step)
     first = plan.first_cut

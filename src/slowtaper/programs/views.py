@@ -46,6 +46,7 @@ from slowtaper.taper import (
     build_plan,
     fill_periods,
     insert_hold,
+    instrument,
     plain,
     return_to_previous,
     timeline,
@@ -61,12 +62,23 @@ from .forms import (
     IntakeForm,
     PlanBuilderForm,
     ReasonForm,
+    SignalDecisionForm,
     ThresholdsForm,
     intake_initial,
 )
-from .models import Fill, HoldRequest, Intake, PlanRevision, Program, Task, approved_revision, local_today
+from .models import (
+    Fill,
+    HoldRequest,
+    Intake,
+    PlanRevision,
+    Program,
+    SignalDecision,
+    Task,
+    approved_revision,
+    local_today,
+)
 from .products import new_products_for, own_products
-from .status import member_day, scheduled_step
+from .status import held_change, member_day, scheduled_step
 
 FILL_DAYS = 28
 
@@ -333,7 +345,8 @@ def _current_regimen(member: User, today: date) -> tuple[str, tuple[tuple[time, 
         except TaperError:
             plan = None
         # What the member actually takes today: before an approved first cut, that is the pre-cut dose.
-        step = scheduled_step(program, plan, today)[0] if plan is not None else None
+        held = held_change(member, program, plan, today) if plan is not None else None
+        step = scheduled_step(program, plan, today, held)[0] if plan is not None else None
         if step is not None:
             drugs = {d.drug for d in step.doses}
             if len(drugs) != 1:
@@ -597,19 +610,24 @@ def _for_clinician(member: User, day: Any) -> dict[str, Any]:
     s = day.suggestion
     if s is None:
         return {}
-    task = alerts.suggestion(member, s, notify=False)  # the clinician is looking at it now
-    flags_dealt = set(member.tasks.filter(kind=Task.Kind.RED_FLAG, done_at__isnull=False).values_list("key", flat=True))
+    task = alerts.suggestion_task(member, s)  # opening the page raises nothing: check-ins raise the tasks
     seen = [r for r in s.reasons if r.action != "continue" and r.rule != "stabilising"]
-    waiting = [r for r in seen if r.day is None or r.day.isoformat() not in flags_dealt]
+    # Red flags and rises that hold the next cut stay until a decision is recorded on them (the engine leaves
+    # out the decided ones); the other reasons until the suggestion's task is dealt with.
+    waiting = seen
     dealt = task if task is not None and task.kind == Task.Kind.SUGGESTION and task.done_at else None
     if dealt is not None:
-        waiting = [r for r in waiting if r.day is not None]
+        waiting = [r for r in waiting if r.day is not None or r.rule.startswith(("rise-open", "held-for-clinician"))]
     previous = ", ".join(f"{plain(mg)} mg {d}" for d, mg in (s.previous_daily_mg or {}).items())
     return {
         "action": waiting[0].action if waiting else None,
         "reasons": waiting,
         "dealt": dealt if seen and not waiting else None,
         "flags_dealt": bool(seen) and not waiting and dealt is None,
+        "signals": [
+            {"signal": x, "form": SignalDecisionForm(initial={"signal": x.signal, "day": x.day})}
+            for x in s.open_signals
+        ],
         "previous": previous,
     }
 
@@ -624,10 +642,14 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
     program = Program.objects.get(member=member)
     intake = member.intakes.first()
     notes = _adjunct_notes(intake)
-    cited = [r.source for r in suggestion.get("reasons", [])] + [
-        f["source"] for f in (intake.findings if intake else [])
-    ]
-    citations, numbers = footnotes(cited + [f.source for n in notes for f in n.findings])
+    scores = _latest_scores(member)
+    cited = (
+        [r.source for r in suggestion.get("reasons", [])]
+        + [f["source"] for f in (intake.findings if intake else [])]
+        + [x["source"] for x in scores]
+        + [f.source for n in notes for f in n.findings]
+    )
+    citations, numbers = footnotes(cited)
     return render(
         request,
         "programs/clinic_member.html",
@@ -646,6 +668,8 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
                 member.tasks.filter(done_at__isnull=True).order_by("created"), key=lambda t: Task.PRIORITY[t.kind]
             ),
             "holds": member.hold_requests.all()[:10],
+            "scores": scores,
+            "decisions": member.signal_decisions.select_related("decided_by").order_by("-decided_at")[:10],
             "revisions": member.revisions.all()[:10],
             "intake": intake,
             "adjunct_notes": notes,
@@ -667,6 +691,25 @@ def _adjunct_notes(intake: Intake | None) -> tuple[AdjunctNote, ...]:
         return intake.result().adjunct_notes()
     except TaperError:
         return ()
+
+
+def _latest_scores(member: User) -> list[dict[str, Any]]:
+    """The latest score of each questionnaire the member filled in, with its band and the band's source."""
+    latest: dict[str, tuple[date, Any]] = {}
+    for record in member.checkins.order_by("day", "created"):
+        try:
+            c = record.checkin()
+        except TaperError:
+            continue
+        for name, score in c.scores().items():
+            latest[name] = (record.day, score)
+    out = []
+    for name in sorted(latest):
+        day, score = latest[name]
+        scale = instrument(name)
+        source = score.band.source if score.band is not None else scale.source
+        out.append({"day": day, "text": score.describe(), "note": score.note, "source": source, "title": scale.title})
+    return out
 
 
 def _first_cut_waiting(program: Program, plan: Plan | None) -> bool:
@@ -816,6 +859,78 @@ def draft_return(request: HttpRequest, member_id: int) -> HttpResponse:
         return redirect("clinic_member", member.pk)
     messages.success(request, _("Draft revision %(n)s: review it, then approve.") % {"n": new.number})
     return redirect("revision", member.pk, new.number)
+
+
+@login_required
+@require_POST
+def signal_decide(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Record the clinician's decision on a signal that holds the next cut (the row keeps who, when and why;
+    `member_for` writes the access to the audit trail). A cut held past its planned day
+    moves to tomorrow with every later step (a new approved revision), so no step is skipped or shortened."""
+    user: User = request.user  # type: ignore[assignment]
+    member = member_for(request, member_id, "decide")
+    try:
+        require_verified(user)  # a decision lets the held cut go ahead: never by a carer nobody has verified
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("clinic_member", member.pk)
+    form = SignalDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a decision and say why: the reason is recorded."))
+        return redirect("clinic_member", member.pk)
+    d = form.cleaned_data
+    today = local_today(member)
+    day = member_day(member, today)
+    waiting = day.suggestion.open_signals if day.suggestion is not None else ()
+    if not any(x.signal == d["signal"] and x.day == d["day"] for x in waiting):
+        messages.error(request, _("That signal is not waiting for a decision (it may have been decided already)."))
+        return redirect("clinic_member", member.pk)
+    held = day.held_change
+    try:
+        with transaction.atomic():
+            SignalDecision.objects.create(
+                member=member,
+                signal=d["signal"],
+                day=d["day"],
+                decision=d["decision"],
+                reason=d["reason"],
+                decided_on=today,
+                decided_by=user,
+            )
+            if d["signal"] == "red-flag":
+                alerts.close_tasks(member, Task.Kind.RED_FLAG, user, key=d["day"].isoformat())
+            else:
+                alerts.close_tasks(member, Task.Kind.SUGGESTION, user)
+            moved = _postpone_held(member, user, held, today, d["decision"])
+    except (ValidationError, TaperError) as exc:
+        messages.error(request, _("The decision could not be recorded: %(e)s") % {"e": _said(exc)})
+        return redirect("clinic_member", member.pk)
+    messages.success(request, _("Decision recorded."))
+    if moved is not None:
+        messages.info(
+            request,
+            _("The held cut now goes ahead on %(d)s at the earliest (revision %(n)s moves every later step).")
+            % {"d": today + timedelta(days=1), "n": moved.number},
+        )
+    alerts.tell_member(member, _("Your clinician has looked at what your check-ins showed."))
+    return redirect("clinic_member", member.pk)
+
+
+def _postpone_held(member: User, by: User, held: date | None, today: date, decision: str) -> PlanRevision | None:
+    """When the held cut's day has passed, the member stayed on the dose before it: the approved plan gets a
+    hold up to today, so the cut comes tomorrow at the earliest and the later steps keep their lengths."""
+    rev = approved_revision(member)
+    if held is None or held > today or rev is None:
+        return None
+    plan = rev.plan()
+    if held <= plan.start:
+        return None
+    moved = insert_hold(plan, held - timedelta(days=1), (today + timedelta(days=1) - held).days)
+    new = PlanRevision.propose(
+        member, moved, by=by, note=f"The cut planned for {held} was held for the clinician until {today}."
+    )
+    new.approve(by, f"Held for the clinician's decision ({decision}) from {held} to {today}.")
+    return new
 
 
 @login_required

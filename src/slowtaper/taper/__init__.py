@@ -7,6 +7,7 @@ The names below are the engine's whole public surface; a test pins them.
 from ._catalogue import REGIONS, Catalogue, Drug, Figure, Metabolite, Product, Source, catalogue, plain
 from ._checkin import (
     DOSE_STATUSES,
+    SCREENS,
     CheckIn,
     Diary,
     Emergency,
@@ -83,8 +84,11 @@ from ._screen import (
 from ._serialize import plan_from_dict, plan_to_dict
 from ._trends import (
     ACTIONS,
+    DECISIONS,
+    Decision,
     Due,
     Reason,
+    Signal,
     Suggestion,
     Threshold,
     TimelineRow,
@@ -99,11 +103,13 @@ from ._trends import (
 __all__ = [
     "ACTIONS",
     "CUT_ORDERS",
+    "DECISIONS",
     "DOSE_STATUSES",
     "EQUIVALENCE_SOURCES",
     "METHODS",
     "PDMP_ANSWERS",
     "REGIONS",
+    "SCREENS",
     "SETTINGS",
     "SEVERITIES",
     "SWITCH_ORDERS",
@@ -115,6 +121,7 @@ __all__ = [
     "CheckIn",
     "Choice",
     "DailySummary",
+    "Decision",
     "Diary",
     "DispenseLine",
     "Dispensing",
@@ -145,6 +152,7 @@ __all__ = [
     "ScreenAnswers",
     "ScreenResult",
     "Screening",
+    "Signal",
     "Simulation",
     "Source",
     "Step",

@@ -1,7 +1,7 @@
 """Daily check-ins: the symptom diary, the red-flag questions and the triage of a check-in.
 
 A member tracks the symptoms they choose from the catalogue in `data/symptoms.toml`, each scored 0-4; a
-missing answer stays missing (None), never 0. The five red-flag questions are asked at every check-in and
+missing answer stays missing (None), never 0. The red-flag questions are asked at every check-in and
 cannot be opted out of; any "yes" makes the check-in urgent, with emergency guidance for the member's region.
 """
 
@@ -21,6 +21,8 @@ from ._instruments import Score, instrument
 from ._screen import screening
 
 DOSE_STATUSES = ("taken", "late", "missed")
+# The mood and alcohol screens a check-in can carry: its JSON key and the instrument's id.
+SCREENS = {"phq9": "phq-9", "gad7": "gad-7", "audit_c": "audit-c"}
 SYMPTOM_LOW, SYMPTOM_HIGH = 0, 4
 MOOD_LOW, MOOD_HIGH = 0, 4
 
@@ -50,6 +52,7 @@ class RedFlag:
     aliases: tuple[str, ...] = ()
     worse_with: tuple[str, ...] = ()
     worse_note: str = ""
+    crisis: bool = False  # the member is also given the region's crisis line (suicidal thoughts, hopelessness)
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ def diary() -> Diary:
             aliases=tuple(f.get("aliases", ())),
             worse_with=tuple(f.get("with", ())),
             worse_note=f.get("with_note", ""),
+            crisis=bool(f.get("crisis", False)),
         )
         for f in raw["red_flag"]
     }
@@ -154,7 +158,8 @@ class CheckIn:
 
     `symptoms` maps diary symptom ids to 0-4 or None. `doses` maps dose times to taken / late / missed.
     `red_flags` maps every red-flag id to True (yes), False (no) or None (not answered).
-    `ciwa_b` and `bwsq` are scored questionnaires, when one was filled in that day.
+    `ciwa_b` and `bwsq` are scored questionnaires, when one was filled in that day; so are the screens
+    `phq9`, `gad7` and `audit_c`.
     """
 
     day: date
@@ -165,6 +170,14 @@ class CheckIn:
     red_flags: dict[str, bool | None] = field(default_factory=dict)
     ciwa_b: Score | None = None
     bwsq: Score | None = None
+    phq9: Score | None = None
+    gad7: Score | None = None
+    audit_c: Score | None = None
+
+    def scores(self) -> dict[str, Score]:
+        """Every questionnaire filled in, by instrument id."""
+        found = (self.ciwa_b, self.bwsq, self.phq9, self.gad7, self.audit_c)
+        return {x.instrument: x for x in found if x is not None}
 
     def burden(self) -> Decimal | None:
         """The day's diary score: the mean of the symptoms answered (0-4), or None if none was answered."""
@@ -174,9 +187,8 @@ class CheckIn:
         """Every red flag this check-in raises: a "yes" to a red-flag question, or a questionnaire item."""
         flags = diary().red_flags
         out = [RedFlagHit(flags[k], f"answered yes to: {flags[k].question}") for k, v in self.red_flags.items() if v]
-        for score in (self.ciwa_b, self.bwsq):
-            if score is not None:
-                out += [RedFlagHit(flags[k], evidence) for k, evidence in score.red_flags()]
+        for score in self.scores().values():
+            out += [RedFlagHit(flags[k], evidence) for k, evidence in score.red_flags()]
         return tuple(out)
 
     def unanswered_flags(self) -> tuple[str, ...]:
@@ -238,7 +250,7 @@ def triage(checkin: CheckIn, *, region: str = "US", comedications: Iterable[str]
         clinician.append(f"{h.flag.label} ({checkin.day.isoformat()}): {h.evidence}{stop} {note}")
     if hits:
         guidance.append(f"Emergency services: call {help_.number}.")
-        if "suicidal" in seen:
+        if any(book.red_flags[k].crisis for k in seen):
             guidance.append(f"Crisis support, any hour: {help_.crisis}.")
     return Triage(
         level="urgent" if hits else "routine",
@@ -260,12 +272,10 @@ def checkin_from_dict(raw: object, *, tracked: Iterable[str] | None = None) -> C
     """
     if not isinstance(raw, Mapping):
         raise InvalidInput('a check-in must be an object with at least a "date"')
-    unknown = set(raw) - {"date", "symptoms", "sleep_hours", "mood", "doses", "red_flags", "ciwa_b", "bwsq"}
+    fields = ("date", "symptoms", "sleep_hours", "mood", "doses", "red_flags", "ciwa_b", "bwsq", *SCREENS)
+    unknown = set(raw) - set(fields)
     if unknown:
-        raise InvalidInput(
-            f"unknown check-in field '{sorted(unknown)[0]}'; fields are date, symptoms, sleep_hours, mood, "
-            "doses, red_flags, ciwa_b, bwsq"
-        )
+        raise InvalidInput(f"unknown check-in field '{sorted(unknown)[0]}'; fields are {', '.join(fields)}")
     if "date" not in raw or not isinstance(raw["date"], str):
         raise InvalidInput('a check-in needs a "date" as YYYY-MM-DD')
     try:
@@ -319,6 +329,7 @@ def checkin_from_dict(raw: object, *, tracked: Iterable[str] | None = None) -> C
         red_flags=flags,
         ciwa_b=_questionnaire(raw.get("ciwa_b"), "ciwa-b", where),
         bwsq=_questionnaire(raw.get("bwsq"), "bwsq", where),
+        **{key: _questionnaire(raw.get(key), scale, where) for key, scale in SCREENS.items()},
     )
 
 
@@ -334,7 +345,7 @@ def checkin_to_dict(c: CheckIn) -> dict[str, Any]:
     if c.doses:
         out["doses"] = {t.strftime("%H:%M"): s for t, s in sorted(c.doses.items())}
     out["red_flags"] = dict(c.red_flags)
-    for key, score in (("ciwa_b", c.ciwa_b), ("bwsq", c.bwsq)):
+    for key, score in (("ciwa_b", c.ciwa_b), ("bwsq", c.bwsq), *((k, getattr(c, k)) for k in SCREENS)):
         if score is not None:
             out[key] = dict(score.answers)
     return out

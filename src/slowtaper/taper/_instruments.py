@@ -1,4 +1,5 @@
-"""Withdrawal rating scales (CIWA-B, BWSQ) defined as data and scored by one generic scorer.
+"""Rating scales (the withdrawal scales CIWA-B and BWSQ; the PHQ-9, GAD-7 and AUDIT-C screens) defined as data
+and scored by one generic scorer.
 
 The items, their ranges, their plain-language text and the severity bands live in `data/instruments.toml`;
 nothing here knows one scale from another. Answers map item ids to whole numbers. An incomplete or
@@ -30,6 +31,10 @@ class Item:
     source: str
     verified: bool
     red_flag: str | None = None
+    anchors: tuple[str, ...] = ()  # this item's own answer labels, when they differ from the scale's
+
+    def labels(self, scale_anchors: tuple[str, ...]) -> tuple[str, ...]:
+        return self.anchors or scale_anchors
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,8 @@ class Instrument:
             if not item.low <= raw <= item.high:
                 raise InvalidInput(
                     f"{self.name} item '{item.id}' must be from {item.low} to {item.high} "
-                    f"({item.low} = {self.anchors[0]}, {item.high} = {self.anchors[-1]}), got {raw}"
+                    f"({item.low} = {item.labels(self.anchors)[0]}, {item.high} = {item.labels(self.anchors)[-1]}), "
+                    f"got {raw}"
                 )
             values.append((item.id, raw))
         missing = [i for i in wanted if answers.get(i.id) is None]
@@ -186,7 +192,7 @@ class Instrument:
 
 @cache
 def instruments() -> dict[str, Instrument]:
-    """Every packaged rating scale by id ("ciwa-b", "bwsq")."""
+    """Every packaged rating scale by id ("ciwa-b", "bwsq", "phq-9", "gad-7", "audit-c")."""
     sources = catalogue().sources
     out: dict[str, Instrument] = {}
     for key, raw in _read("instruments.toml").items():
@@ -229,8 +235,11 @@ def _instrument(key: str, raw: dict[str, Any], sources: Mapping[str, Any]) -> In
                 source=r["source"],
                 verified=_verified(r["source"], sources),
                 red_flag=r.get("red_flag"),
+                anchors=tuple(r.get("anchors", ())),
             )
         )
+        if items[-1].anchors and len(items[-1].anchors) != high - low + 1:
+            raise ValueError(f"{key} item {r['id']}: {len(items[-1].anchors)} anchors for answers {low}-{high}")
     if len({i.id for i in items}) != len(items):
         raise ValueError(f"{key}: duplicate item ids")
     bands = tuple(

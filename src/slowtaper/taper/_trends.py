@@ -5,6 +5,12 @@ the previous dose, then go slower) and contact (the clinician, now). Every rule 
 the highest-priority action wins and its first reason is the headline. Thresholds are data
 (`data/trends.toml`), each with its source and rationale, and a clinician can change them per member.
 
+A red flag, and a hold or return measured from a cut, is a signal that stays until a clinician records a
+decision on it (`Decision`, passed in by the caller): a red flag asks for contact after its week is over, a rise
+since a cut is not forgotten when the next planned cut comes, and while a signal is open the next cut is held
+(`Suggestion.held_change`): the comparison stays with the cut before it. Holds that wait for facts rather than
+for a clinician (missed doses, a check-in gap, stabilising) clear when the facts change.
+
 Before the first cut the stabilisation gate applies: the first cut is suggested only after a run of
 consecutive days with check-ins, stable or falling scores, every red-flag question answered and none "yes".
 """
@@ -12,6 +18,7 @@ consecutive days with check-ins, stable or falling scores, every red-flag questi
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -63,6 +70,7 @@ class TrendSettings:
     ciwa_after_cut_days: int
     followup_weekly_weeks: int
     followup_monthly_days: int
+    screen_every_days: int
 
     def with_overrides(self, changes: Mapping[str, object]) -> TrendSettings:
         """A copy with some thresholds changed; names and values are checked."""
@@ -121,6 +129,45 @@ class Reason:
     day: date | None = None
 
 
+SIGNALS = ("red-flag", "rise")
+DECISIONS = ("continue", "hold", "return", "referred")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A clinician's decision on a signal. `signal` is "red-flag" (`day` is the check-in day that reported it:
+    one decision covers that day's red flags) or "rise" (`day` is the cut the rise is measured from: one decision
+    covers the hold or return it led to, up to `decided_on`; a later, more cautious suggestion from the same cut
+    is new and needs a new decision). `decision` is what the clinician decided: continue with the plan, hold,
+    return, or referred (to urgent or supervised care)."""
+
+    signal: str
+    day: date
+    decision: str
+    decided_on: date
+
+    def __post_init__(self) -> None:
+        if self.signal not in SIGNALS:
+            raise InvalidInput(f"a decision's signal must be one of {', '.join(SIGNALS)}, got {self.signal!r}")
+        if self.decision not in DECISIONS:
+            raise InvalidInput(f"a decision must be one of {', '.join(DECISIONS)}, got {self.decision!r}")
+        if self.decided_on < self.day:
+            raise InvalidInput(
+                f"a decision on the {self.signal} of {self.day.isoformat()} cannot be dated before it "
+                f"({self.decided_on.isoformat()})"
+            )
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A red flag or a rise since a cut that waits for a clinician's decision (see `Decision`)."""
+
+    signal: str
+    day: date
+    action: str
+    text: str
+
+
 @dataclass(frozen=True)
 class Suggestion:
     """A suggestion for the clinician and the member. Nothing in it has been applied to the plan.
@@ -130,7 +177,9 @@ class Suggestion:
     `member` says plainly what the member should do; the reasons state findings, so the web app words the
     clinician's side from `action`. `phase` is stabilisation (up to the first cut), taper, maintenance (a
     plan with no cut) or after (the last dose has been taken). `stable_days` is set before the first cut.
-    `previous_daily_mg` is the dose a "return" would go back to.
+    `previous_daily_mg` is the dose a "return" would go back to. `open_signals` are the signals no clinician
+    has decided on yet; while there is one, the plan's next cut is held: `held_change` is the day it was
+    planned for (today or earlier when it is already overdue), and nobody should make it.
     """
 
     action: str
@@ -144,6 +193,8 @@ class Suggestion:
     stable_days: int | None = None
     stable_days_needed: int | None = None
     previous_daily_mg: dict[str, Decimal] | None = None
+    open_signals: tuple[Signal, ...] = ()
+    held_change: date | None = None
 
 
 def suggest(
@@ -151,29 +202,66 @@ def suggest(
     checkins: Iterable[CheckIn],
     today: date,
     settings: TrendSettings | None = None,
+    decisions: Iterable[Decision] = (),
 ) -> Suggestion:
-    """Suggest continue / hold / return / contact for `plan` on `today`, from the check-ins so far."""
+    """Suggest continue / hold / return / contact for `plan` on `today`, from the check-ins so far and the
+    clinician's decisions on earlier signals (see `Decision`; a decision dated after `today` is not yet made)."""
     s = settings or trend_settings()
     days = _merge(plan, checkins, today)
+    decided = tuple(d for d in decisions if d.decided_on <= today)
     changes = _changes(plan)
     first = changes[0][1] if changes else None
-    past = [(i, st) for i, st in changes if st.start < today]
+    flags = _open_flags(days, today, s, decided)
+    flagged_from = min((r.day for r in flags if r.day is not None), default=None)
+    # Walk the cuts made so far. A cut planned after an open signal is held: the comparison stays with the cut
+    # before it, however many planned cuts have passed since.
+    effective: list[tuple[int, Step]] = []
+    held: date | None = None
+    rise: Signal | None = None
+    rise_decided: Decision | None = None
+    due_changes = [(i, st) for i, st in changes if st.start <= today]
+    for n, (i, st) in enumerate(due_changes):
+        if rise is not None or (flagged_from is not None and st.start > flagged_from):
+            held = st.start
+            break
+        if st.start == today:
+            break  # today's cut: nothing to compare with yet
+        effective.append((i, st))
+        following = due_changes[n + 1][1].start if n + 1 < len(due_changes) else today
+        end = following - timedelta(days=1) if following < today else today
+        what = "the last switch stage" if st.kind == "crossover" else "the last cut"
+        rise, rise_decided = _rise_signal(days, st.start, end, today, s, what, decided)
+        if rise is not None and end < today:
+            # The next cut is held, so this cut stays the one to compare with, up to today.
+            rise, rise_decided = _rise_signal(days, st.start, today, today, s, what, decided)
+    if (
+        held is None
+        and plan.stops
+        and today >= plan.end
+        and (rise is not None or (flagged_from is not None and plan.end > flagged_from))
+    ):
+        held = plan.end  # the final stop waits like any cut
     upcoming = [st for _i, st in changes if st.start > today]
     if first is None:
         phase = "maintenance"
-    elif today <= first.start:
+    elif not effective:
         phase = "stabilisation"
-    elif plan.stops and today >= plan.end:
+    elif plan.stops and today >= plan.end and held is None:
         phase = "after"
     else:
         phase = "taper"
-    reasons: list[Reason] = []
+    reasons: list[Reason] = list(flags)
     reasons += _urgent(days, today, s)
-    reasons += _missed(days, today, s, plan_continues=phase in ("stabilisation", "taper") and bool(upcoming))
+    continues = phase in ("stabilisation", "taper") and (bool(upcoming) or held is not None)
+    reasons += _missed(days, today, s, plan_continues=continues)
     stable = None
     previous = None
-    last_change = past[-1][1].start if past else None
-    next_change = first.start if phase == "stabilisation" and first else (upcoming[0].start if upcoming else None)
+    last_change = effective[-1][1].start if effective else None
+    next_change: date | None
+    if phase == "stabilisation" and first:
+        next_change = first.start
+    else:
+        next_change = held if held is not None else (upcoming[0].start if upcoming else None)
     if phase == "stabilisation":
         stable, why_not = _stable_run(days, today, s)
         if stable >= s.stable_days_required:
@@ -201,24 +289,52 @@ def suggest(
         previous = plan.steps[-1].daily_mg()
         last_change = plan.end
         reasons += _after_change(days, plan.end, today, s, "stopping", phase)
-    elif past:
-        index, step = past[-1]
+    elif effective:
+        index, step = effective[-1]
         previous = plan.steps[index - 1].daily_mg() if index > 0 else plan.current_daily_mg()
         what = "the last switch stage" if step.kind == "crossover" else "the last cut"
-        reasons += _after_change(days, step.start, today, s, what, phase)
-        if upcoming:
-            reasons += _gap(days, today, upcoming[0].start, s)
+        if rise is not None:
+            reasons.append(
+                Reason(rise.action, f"rise-open:{rise.day.isoformat()}", rise.text, _RISE_SOURCE[rise.action])
+            )
+        else:
+            now = _after_change(days, step.start, today, s, what, phase)
+            if rise_decided is not None:
+                now = [_decided(r, rise_decided, step.start, what) for r in now]
+            reasons += now
+        if held is not None or upcoming:
+            reasons += _gap(days, today, held if held is not None else upcoming[0].start, s)
     if not reasons:  # a plan with no cut (maintenance only) and nothing urgent
         reasons.append(
             Reason("continue", "nothing-to-compare", "No cut is planned and nothing calls for a change.", "derived")
         )
+    open_signals = tuple(
+        dict.fromkeys(
+            Signal("red-flag", r.day, "contact", f"Red flags reported on {r.day.isoformat()}.")
+            for r in flags
+            if r.day is not None
+        )
+    ) + ((rise,) if rise is not None else ())
+    if held is not None:
+        reasons.append(
+            Reason(
+                "hold",
+                "held-for-clinician",
+                f"The change planned for {held.isoformat()} is held: no clinician has recorded a decision on "
+                f"{_signals_text(open_signals)} yet, and no cut goes ahead while one is open.",
+                "slowtaper_default",
+            )
+        )
     action = max((r.action for r in reasons), key=ACTIONS.index)
     headline = next(r for r in reasons if r.action == action)
+    member = _member_text(action, previous, plan.request.region)
+    if open_signals and (held is not None or next_change is not None):
+        member += " Your clinician has to look at this first: the next cut waits until they have."
     return Suggestion(
         action=action,
         reason=headline.text,
         reasons=tuple(sorted(reasons, key=lambda r: -ACTIONS.index(r.action))),
-        member=_member_text(action, previous, plan.request.region),
+        member=member,
         phase=phase,
         today=today,
         last_change=last_change,
@@ -226,6 +342,121 @@ def suggest(
         stable_days=stable,
         stable_days_needed=s.stable_days_required if phase == "stabilisation" else None,
         previous_daily_mg=previous if action == "return" else None,
+        open_signals=open_signals,
+        held_change=held,
+    )
+
+
+_RISE_RULES = ("rise-after-cut", "rise-persists")
+_RISE_SOURCE = {"hold": "joint2025", "return": "acute_phase_summary"}
+
+
+def _signals_text(signals: tuple[Signal, ...]) -> str:
+    parts = [
+        f"the red flags of {x.day.isoformat()}" if x.signal == "red-flag" else f"the rise since the cut on {x.day}"
+        for x in signals
+    ]
+    return ", ".join(parts) or "an earlier signal"
+
+
+def _open_flags(
+    days: dict[date, CheckIn], today: date, s: TrendSettings, decided: tuple[Decision, ...]
+) -> list[Reason]:
+    """A contact reason for every red flag no clinician has decided on, however long ago it was reported."""
+    done = {d.day for d in decided if d.signal == "red-flag"}
+    out = []
+    for d, c in days.items():
+        if d in done:
+            continue
+        for h in c.hits():
+            text = f"On {c.day.isoformat()} the check-in reported a red flag: {h.flag.label.lower()}."
+            if (today - d).days >= s.red_flag_days:
+                text += " No clinician has recorded a decision on it yet."
+            out.append(Reason("contact", f"red-flag:{h.flag.id}", text, h.flag.source, day=c.day))
+    return out
+
+
+def _rise_signal(
+    days: dict[date, CheckIn],
+    change: date,
+    end: date,
+    today: date,
+    s: TrendSettings,
+    what: str,
+    decided: tuple[Decision, ...],
+) -> tuple[Signal | None, Decision | None]:
+    """The most cautious hold or return the rise since `change` called for on any day up to `end`, unless a
+    decision covers it; and the latest decision on it. A decision covers what was suggested up to its date; a
+    more cautious suggestion after it is a new signal."""
+    mine = [d for d in decided if d.signal == "rise" and d.day == change]
+    last = max(mine, key=lambda d: d.decided_on, default=None)
+    # Only the days that can matter: the baseline week, the cut's own days, and the last CIWA-B before it.
+    window = {d: c for d, c in days.items() if change - timedelta(days=s.baseline_days) <= d <= end}
+    before = [d for d, c in days.items() if d < change and c.ciwa_b is not None]
+    if before:
+        window[before[-1]] = days[before[-1]]
+    window = dict(sorted(window.items()))
+    seen = [d for d in window if change <= d <= end]
+    candidates = {end, *seen, *(d - timedelta(days=1) for d in seen if d > change)}
+    if last is not None and change <= last.decided_on <= end:
+        candidates.add(last.decided_on)
+    covered = -1
+    worst: tuple[int, date] | None = None
+    for t, level in sorted(_rise_levels(window, change, candidates, s).items()):
+        if last is not None and t <= last.decided_on:
+            covered = max(covered, level)
+        elif worst is None or level >= worst[0]:  # the latest of the most cautious, with today's numbers
+            worst = (level, t)
+    if worst is None or worst[0] <= covered:
+        return None, last
+    level, t = worst
+    found = [r for r in _after_change(window, change, t, s, what, "taper") if r.rule in _RISE_RULES]
+    text = found[0].text
+    if t < today:
+        text += f" (Found on {t.isoformat()}; no clinician has recorded a decision on it yet.)"
+    return Signal("rise", change, ACTIONS[level], text), last
+
+
+def _rise_levels(
+    window: dict[date, CheckIn], change: date, candidates: Iterable[date], s: TrendSettings
+) -> dict[date, int]:
+    """For each candidate day, the level (index in ACTIONS) of the hold or return `_after_change` would give
+    there, for the days it gives one: the same rule, computed with sorted lists instead of a scan per day."""
+    before = _mean_burden(window, change - timedelta(days=s.baseline_days), change - timedelta(days=1))
+    ciwa_before = _latest_ciwa(window, date.min, change - timedelta(days=1))
+    after = [(d, c) for d, c in window.items() if d >= change]
+    burdens = [(d, b) for d, c in after if (b := c.burden()) is not None]
+    burden_days = [d for d, _b in burdens]
+    scores = [(d, c.ciwa_b) for d, c in after if c.ciwa_b is not None]
+    score_days = [d for d, _c in scores]
+    out = {}
+    for t in candidates:
+        i = bisect_right(burden_days, t)
+        now = mean([b for _d, b in burdens[max(0, i - s.recent_days) : i]])
+        j = bisect_right(score_days, t)
+        ciwa_now = scores[j - 1][1] if j else None
+        diary_rose = before is not None and now is not None and now - before >= s.diary_rise_hold
+        if diary_rose or (ciwa_before is not None and ciwa_now is not None and _ciwa_rose(ciwa_before, ciwa_now, s)):
+            out[t] = ACTIONS.index("return" if (t - change).days >= s.return_after_days else "hold")
+    return out
+
+
+def _ciwa_rose(before: Score, now: Score, s: TrendSettings) -> bool:
+    old, new, _label = _comparable(before, now)
+    band_up = before.band is not None and now.band is not None and now.band.low > before.band.low
+    return new - old >= s.ciwa_rise_hold or band_up
+
+
+def _decided(r: Reason, decision: Decision, change: date, what: str) -> Reason:
+    """A rise the clinician has already decided on no longer asks for the same again."""
+    if r.rule not in _RISE_RULES:
+        return r
+    return Reason(
+        "continue",
+        "rise-decided",
+        f"Scores are still above where they were before {what} on {change.isoformat()}; the clinician decided "
+        f"'{decision.decision}' about this on {decision.decided_on.isoformat()}. Keep checking in.",
+        "slowtaper_default",
     )
 
 
@@ -235,17 +466,6 @@ def suggest(
 def _urgent(days: dict[date, CheckIn], today: date, s: TrendSettings) -> list[Reason]:
     out = []
     window = [c for d, c in days.items() if (today - d).days < s.red_flag_days]
-    for c in window:
-        for h in c.hits():
-            out.append(
-                Reason(
-                    "contact",
-                    f"red-flag:{h.flag.id}",
-                    f"On {c.day.isoformat()} the check-in reported a red flag: {h.flag.label.lower()}.",
-                    h.flag.source,
-                    day=c.day,
-                )
-            )
     for c in window:
         worst = sorted(k for k, v in c.symptoms.items() if v is not None and v >= s.symptom_worst_contact)
         if worst:
@@ -345,7 +565,7 @@ def _after_change(
         band_up = (
             ciwa_before.band is not None and ciwa_now.band is not None and ciwa_now.band.low > ciwa_before.band.low
         )
-        if new - old >= s.ciwa_rise_hold or band_up:
+        if _ciwa_rose(ciwa_before, ciwa_now, s):
             moved = f", into the {ciwa_now.band.label} band" if band_up and ciwa_now.band else ""
             rises.append(f"{label} rose from {old} to {new}{moved} in the {since} days since {what}")
     if rises:
@@ -486,6 +706,9 @@ def _combine(a: CheckIn, b: CheckIn) -> CheckIn:
         red_flags=flags,
         ciwa_b=b.ciwa_b or a.ciwa_b,
         bwsq=b.bwsq or a.bwsq,
+        phq9=b.phq9 or a.phq9,
+        gad7=b.gad7 or a.gad7,
+        audit_c=b.audit_c or a.audit_c,
     )
 
 
@@ -556,12 +779,14 @@ def _member_text(action: str, previous: dict[str, Decimal] | None, region: str) 
 
 @dataclass(frozen=True)
 class Due:
-    """What the member is asked for on a day: the diary and/or a CIWA-B, each with the reason."""
+    """What the member is asked for on a day: the diary and/or a CIWA-B, each with the reason; `screens` are the
+    mood and alcohol questionnaires due (instrument ids: at the start, then every `screen_every_days`)."""
 
     diary: bool
     ciwa_b: bool
     reasons: tuple[str, ...]
     next_followup: date | None = None
+    screens: tuple[str, ...] = ()
 
 
 def due(plan: Plan, checkins: Iterable[CheckIn], today: date, settings: TrendSettings | None = None) -> Due:
@@ -569,6 +794,24 @@ def due(plan: Plan, checkins: Iterable[CheckIn], today: date, settings: TrendSet
     after each cut; after the last dose, follow-up check-ins weekly, then every four weeks."""
     s = settings or trend_settings()
     days = _merge(plan, checkins, today)
+    screens = _screens_due(days, today, s)
+    return dataclasses.replace(_due(plan, days, today, s), screens=screens)
+
+
+SCREEN_IDS = ("phq-9", "gad-7", "audit-c")
+
+
+def _screens_due(days: dict[date, CheckIn], today: date, s: TrendSettings) -> tuple[str, ...]:
+    """The screens with no score in the last `screen_every_days` (so each is due at the start, then again)."""
+    out = []
+    for scale in SCREEN_IDS:
+        last = max((d for d, c in days.items() if scale in c.scores()), default=None)
+        if last is None or (today - last).days >= s.screen_every_days:
+            out.append(scale)
+    return tuple(out)
+
+
+def _due(plan: Plan, days: dict[date, CheckIn], today: date, s: TrendSettings) -> Due:
     scored = [d for d, c in days.items() if c.burden() is not None]
     ciwa_days = [d for d, c in days.items() if c.ciwa_b is not None]
     last_ciwa = ciwa_days[-1] if ciwa_days else None

@@ -24,7 +24,7 @@ from slowtaper.accounts import places
 from slowtaper.accounts.models import CareLink, Role, User
 from slowtaper.checkins.models import CheckInRecord, DoseLog
 from slowtaper.programs.models import HoldRequest, Intake, PlanRevision, Program, local_today
-from slowtaper.taper import PlanRequest, build_plan, insert_hold, screen_answers_from_dict
+from slowtaper.taper import PlanRequest, build_plan, diary, insert_hold, screen_answers_from_dict
 
 PEOPLE = [
     # role, username, password, first name, time zone
@@ -279,9 +279,7 @@ class Command(BaseCommand):
                     "symptoms": {"anxiety": score, "insomnia": max(score - 1, 0), "tremor": max(score - 1, 0)},
                     "sleep_hours": 6.5,
                     "mood": 2,
-                    "red_flags": dict.fromkeys(
-                        ("seizure", "confusion", "psychosis", "suicidal", "oversedation"), False
-                    ),
+                    "red_flags": dict.fromkeys(tuple(diary().red_flags), False),
                 },
             )
             for t in doses:
