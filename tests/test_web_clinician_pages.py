@@ -16,9 +16,18 @@ from slowtaper.taper import diary
 NO_FLAGS = dict.fromkeys(tuple(diary().red_flags), False)
 
 
-def checkin(member, day, anxiety, **flags):
+def checkin(member, day, anxiety, raise_task=True, **flags):
+    """A check-in as the member's form saves it: the record, then the trend suggestion raised as a task (the
+    clinician's page only reads tasks). Red-flag tasks are left to each test."""
+    from slowtaper.programs import alerts
+    from slowtaper.programs.models import local_today
+    from slowtaper.programs.status import member_day
+
     data = {"date": day.isoformat(), "symptoms": {"anxiety": anxiety}, "red_flags": {**NO_FLAGS, **flags}}
     CheckInRecord.objects.create(member=member, day=day, data=data)
+    now = member_day(member, local_today(member))
+    if raise_task and now.suggestion is not None:
+        alerts.suggestion(member, now.suggestion, notify=False)
 
 
 def move(frozen, days):
@@ -96,7 +105,7 @@ def rise_after_the_cut(member):
     """Steady before the cut on 2027-02-03, raised after it: the rules suggest holding the step."""
     for i in range(14):
         day = TODAY - timedelta(days=14 - i)
-        checkin(member, day, 1 if day < TODAY - timedelta(days=7) else 2)
+        checkin(member, day, 1 if day < TODAY - timedelta(days=7) else 2, raise_task=i == 13)
 
 
 def test_a_rise_decided_on_stays_decided_on_later_days(client, cast, approved, frozen):

@@ -20,8 +20,8 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape, strip_tags
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import escape, format_html_join, strip_tags
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from slowtaper.accounts.models import Role, User
@@ -205,12 +205,12 @@ def snippet(post: Post, q: str, length: int = 180) -> SafeString:
     if not stems:
         return escape(piece)
     pattern = re.compile(r"\b(" + "|".join(re.escape(s) for s in stems) + r")\w*", re.IGNORECASE)
-    out, at = [], 0
+    found, at = [], 0
     for m in pattern.finditer(piece):
-        out += [escape(piece[at : m.start()]), "<mark>", escape(m.group(0)), "</mark>"]
+        found.append((piece[at : m.start()], m.group(0)))
         at = m.end()
-    out.append(escape(piece[at:]))
-    return mark_safe("".join(out))  # escaped pieces; only <mark> added
+    # format_html escapes every piece of the text; only the <mark> tags are ours.
+    return format_html_join("", "{}<mark>{}</mark>", found) + escape(piece[at:])
 
 
 def _guides(author: User) -> bool:

@@ -32,6 +32,14 @@ TRIGGERS = {
 }
 
 
+# Empty the table and fill it from the posts as they are (constant SQL: the table's name is ours, not input).
+REFILL = (
+    "DELETE FROM community_post_fts",
+    "INSERT INTO community_post_fts (rowid, title, body) SELECT p.id, t.title, p.body"
+    " FROM community_post p JOIN community_topic t ON t.id = p.topic_id",
+)
+
+
 def drop(using: str = "default", **_kwargs: Any) -> None:
     """Before a migrate: no trigger may stand in the way of a table rebuild (see the module's note)."""
     connection = connections[using]
@@ -58,9 +66,6 @@ def ensure(using: str = "default", **_kwargs: Any) -> bool:
         for name in missing:
             cursor.execute(TRIGGERS[name])
         # Posts written while a trigger was missing: refill the table from the posts as they are.
-        cursor.execute(f"DELETE FROM {TABLE}")
-        cursor.execute(
-            f"INSERT INTO {TABLE} (rowid, title, body) SELECT p.id, t.title, p.body"
-            " FROM community_post p JOIN community_topic t ON t.id = p.topic_id"
-        )
+        cursor.execute(REFILL[0])
+        cursor.execute(REFILL[1])
     return True

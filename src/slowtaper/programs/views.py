@@ -832,6 +832,11 @@ def member_thresholds(request: HttpRequest, member_id: int) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Thresholds saved for %(m)s.") % {"m": member})
+            # The rules now read this member's check-ins differently: what they suggest becomes a task as a
+            # check-in's would (the clinician is the one looking, so nobody is emailed).
+            now = member_day(member, local_today(member))
+            if now.suggestion is not None:
+                alerts.suggestion(member, now.suggestion, notify=False)
             return redirect("clinic_member", member.pk)
     return render(
         request,

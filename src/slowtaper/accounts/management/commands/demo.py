@@ -38,6 +38,7 @@ PEOPLE = [
     (Role.MEMBER, "ben", "ben-slow-and-steady", "Ben", "America/Denver"),
     (Role.MEMBER, "kim", "kim-slow-and-steady", "Kim", "America/Los_Angeles"),
     (Role.MEMBER, "ruth", "ruth-slow-and-steady", "Ruth", "Europe/Dublin"),
+    (Role.MEMBER, "leo", "leo-slow-and-steady", "Leo", "America/New_York"),
     (Role.CLINICIAN, "drchen", "chen-slow-and-steady", "Dr Chen", "America/New_York"),
     (Role.PHARMACIST, "pat", "pat-slow-and-steady", "Pat", "America/New_York"),
     (Role.MENTOR, "morgan", "morgan-slow-and-steady", "Morgan", "America/New_York"),
@@ -59,6 +60,7 @@ STATE = {
     "kim": "maintenance dose",
     "lena": "finished: weekly follow-up",
     "ruth": "monthly follow-up",
+    "leo": "cut held: a fall yesterday waits for the clinician's decision",
 }
 
 # A gentle, deterministic wobble for demo diary scores.
@@ -141,7 +143,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def _load_states(self) -> None:
         """The members who show the remaining states of the home page."""
-        users = self._people(("nina", "omar", "tom", "ada", "ben", "kim", "ruth"))
+        users = self._people(("nina", "omar", "tom", "ada", "ben", "kim", "ruth", "leo"))
         chen, pat, morgan = (User.objects.get(username=n) for n in ("drchen", "pat", "morgan"))
         for m in users.values():
             for kind, carer in ((Role.CLINICIAN, chen), (Role.PHARMACIST, pat), (Role.MENTOR, morgan)):
@@ -203,6 +205,7 @@ class Command(BaseCommand):
             "Low starting dose; 10% cuts every 14 days.",
         )
         Program.objects.get(member=ruth).approve_first_cut(chen, "Already stable at intake.")
+        self._leo(users["leo"], chen)
 
     def _board(self, users: dict[str, User]) -> None:
         """A little life on the support board: a mentor's welcome, a member's question answered, a rota, a
@@ -265,6 +268,33 @@ class Command(BaseCommand):
         rev = PlanRevision.propose(member, build_plan(request), by=by)
         rev.approve(by, reason)
         return rev
+
+    def _leo(self, leo: User, chen: User) -> None:
+        """Cut day today, but yesterday's check-in reported a fall: the cut waits for Dr Chen's decision."""
+        from slowtaper.programs import alerts
+        from slowtaper.taper import checkin_from_dict, triage
+
+        today = local_today(leo)
+        self._intake(leo, "clonazepam", {"08:00": "0.5", "22:00": "1"}, [], 156)
+        self._approve(
+            leo,
+            PlanRequest(
+                drug="clonazepam",
+                regimen=((time(8), Decimal("0.5")), (time(22), Decimal(1))),
+                start=today - timedelta(days=14),
+                stabilise_days=14,
+                region="US",
+            ),
+            chen,
+            "Two weeks' stabilisation, then 10% cuts every 14 days.",
+        )
+        Program.objects.get(member=leo).approve_first_cut(chen, "Stable for 14 days with no red flags.")
+        self._checkins(leo, today - timedelta(days=14), today - timedelta(days=1), 1, [time(8), time(22)])
+        record = CheckInRecord.objects.get(member=leo, day=today - timedelta(days=1))
+        record.data["red_flags"]["fall"] = True
+        record.save(update_fields=["data"])
+        result = triage(checkin_from_dict(record.data), region="US")
+        alerts.red_flag(leo, record.day.isoformat(), result)
 
     def _checkins(self, member: User, first: date, last: date, base: int, doses: list[time]) -> None:
         day = first
