@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/population.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/board.py
+	$(BIN)/python bench/plans.py --members 100 --repeat 10
 
 # Regenerate the lock from pyproject.toml's ranges (needs the `uv` tool; not part of run or test).
 lock:

@@ -168,6 +168,15 @@ def _fast_passwords(request):
 
 
 @pytest.fixture(autouse=True)
+def _plans_parsed_afresh():
+    """Each test parses stored plans afresh: some change the engine's data or settings under a stored plan, which
+    a running process never does (the cache of parsed plans assumes it)."""
+    from slowtaper.programs import models
+
+    models._parsed.clear()
+
+
+@pytest.fixture(autouse=True)
 def _emails_at_once(request, monkeypatch):
     """Alerts email on commit; a test inside one rolled-back transaction never commits, so there they go at
     once. Tests with real transactions (transactional_db, live_server) keep the real behaviour."""

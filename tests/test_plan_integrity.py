@@ -69,3 +69,33 @@ def test_no_reminder_is_sent_from_it(cast, tampered, frozen):
     frozen.move_to("2027-02-10 13:05:00+00:00")
     sent = tick()
     assert all(r.member_id != cast.member.pk for r in sent)
+
+
+def test_a_stored_plan_is_parsed_once_per_process_and_its_digest_is_still_checked(cast, approved, monkeypatch):
+    """Parsing re-runs every guardrail: pages and the tick read the same approved plan again and again, so a
+    process parses each stored plan once. The digest is checked on every load all the same."""
+    from slowtaper.programs import models
+    from slowtaper.programs.models import PlanTampered
+
+    calls = []
+    real = models.plan_from_dict
+    monkeypatch.setattr(models, "plan_from_dict", lambda data: calls.append(1) or real(data))
+    models._parsed.clear()  # the fixture's approval parsed it already
+    first = PlanRevision.objects.get(pk=approved.pk).plan()
+    again = PlanRevision.objects.get(pk=approved.pk).plan()
+    assert again is first and len(calls) == 1
+    changed = PlanRevision.objects.get(pk=approved.pk)
+    changed.data["note"] = "edited behind the clinician's back"
+    with pytest.raises(PlanTampered):
+        changed.plan()
+    assert len(calls) == 1  # refused before any parse
+
+
+def test_the_parsed_plans_kept_are_bounded(cast, approved, monkeypatch):
+    from slowtaper.programs import models
+
+    monkeypatch.setattr(models, "PARSED_MAX", 2)
+    data = approved.data
+    for n in range(4):
+        models.parsed(f"digest-{n}", data)
+    assert list(models._parsed) == ["digest-2", "digest-3"]

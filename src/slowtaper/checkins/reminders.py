@@ -45,6 +45,13 @@ def tick(now: datetime | None = None) -> list[Reminder]:
             plan = rev.plan()
         except TaperError:
             continue  # a plan that fails its checks is never used to tell anyone to take a dose
+        # Most minutes no dose time of the plan is due: skip the member before reading their check-ins.
+        if not any(
+            datetime.combine(day, t, tzinfo=zone) <= local < datetime.combine(day, t, tzinfo=zone) + window
+            for t in {d.time for step in plan.steps for d in step.doses}
+            for day in (local.date() - timedelta(days=1), local.date())
+        ):
+            continue
         program, _created = Program.objects.get_or_create(member=member)
         held = held_change(member, program, plan, local.date())  # a cut held for the clinician is not reminded
         for day in (local.date() - timedelta(days=1), local.date()):

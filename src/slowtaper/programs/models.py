@@ -10,7 +10,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import threading
 import zoneinfo
+from collections import OrderedDict
 from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -143,6 +145,30 @@ class PlanTampered(TaperError):
     """An approved plan whose stored content no longer matches the digest taken at approval."""
 
 
+# Parsed plans by the digest of their stored data, per process: parsing re-runs every guardrail (milliseconds
+# a plan, on every page and every tick), and the same data always parses to the same plan, since the engine and
+# its data files do not change while a process runs. A cache, bounded, never the record: the digest is still
+# checked on every load, and a plan that fails its checks is never kept.
+PARSED_MAX = 512
+_parsed: OrderedDict[str, Plan] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def parsed(content: str, data: dict[str, Any]) -> Plan:
+    """`plan_from_dict(data)`, once per process for each `content` digest (the most recently used kept)."""
+    with _parsed_lock:
+        plan = _parsed.get(content)
+        if plan is not None:
+            _parsed.move_to_end(content)
+            return plan
+    plan = plan_from_dict(data)
+    with _parsed_lock:
+        _parsed[content] = plan
+        while len(_parsed) > PARSED_MAX:
+            _parsed.popitem(last=False)
+    return plan
+
+
 class PlanRevision(models.Model):
     """One version of a member's plan. Drafts are proposals; an approved revision is what the member follows
     until a later one is approved. Revisions are never edited after approval: every change is a new one."""
@@ -176,12 +202,13 @@ class PlanRevision(models.Model):
 
     def plan(self) -> Plan:
         """The stored plan, re-checked by the engine; an approved plan must also still match its digest."""
-        if self.digest and self.digest != self.digest_of(self.data):
+        content = self.digest_of(self.data)
+        if self.digest and self.digest != content:
             raise PlanTampered(
                 "this plan was changed after it was approved (its digest does not match): it is not shown, "
                 "dispensed or exported; the clinician must approve a plan again"
             )
-        return plan_from_dict(self.data)
+        return parsed(content, self.data)
 
     @staticmethod
     def digest_of(data: dict[str, Any]) -> str:
