@@ -219,6 +219,9 @@ def test_a_red_flag_without_a_clinician_reaches_the_mentor_on_duty_and_staff(cli
     assert "Mentor, the peer mentor on duty" in body
     assert "Staff, of the program&#x27;s staff" in body or "Staff, of the program's staff" in body
     assert "Your clinician has been alerted" not in body
+    # The partial names the number itself: the intake result shows it with no number above it.
+    assert "the number above" not in body
+    assert "They are not emergency services. If you are in danger, call <strong>" in body
     told = {m.to[0] for m in mail.outbox}
     assert told == {cast.mentor.email, cast.staff.email}
     assert all("suicid" not in m.subject.lower() and "suicid" not in m.body.lower() for m in mail.outbox)
