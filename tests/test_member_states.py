@@ -386,3 +386,22 @@ def test_held_for_clinician_until_a_decision_then_the_cut_moves_to_tomorrow(clie
     # A second decision on the same signal is refused: it is no longer waiting.
     client.post(f"/clinic/{cast.member.pk}/signals/", post)
     assert SignalDecision.objects.count() == 1
+
+
+def test_a_hold_decision_says_the_plan_is_unchanged_until_a_revision(client, cast, approved):
+    """Choosing 'Hold' records a decision only: the clinician is told the cut still goes ahead without a revision."""
+    from slowtaper.programs.models import SignalDecision
+
+    flag_day = TODAY - timedelta(days=1)
+    steady_checkins(cast.member, 20)
+    no = dict.fromkeys(tuple(diary().red_flags), False)
+    CheckInRecord.objects.create(
+        member=cast.member,
+        day=flag_day,
+        data={"date": flag_day.isoformat(), "symptoms": {"anxiety": 1}, "red_flags": {**no, "fall": True}},
+    )
+    login(client, cast.clinician)
+    post = {"signal": "red-flag", "day": flag_day.isoformat(), "decision": "hold", "reason": "slipped on ice"}
+    page = client.post(f"/clinic/{cast.member.pk}/signals/", post, follow=True).content.decode()
+    assert SignalDecision.objects.get().decision == "hold"
+    assert "The plan itself is unchanged" in page
