@@ -46,6 +46,8 @@ def test_no_intake(client, cast):
     body = home(client, cast.member)
     assert state_of(body) == "no_intake"
     assert "Start intake" in body
+    # 'Today's doses' is not left as an empty heading: it says when doses will show.
+    assert "Your doses show here once you have told us how you take your medicine now." in body
 
 
 def test_screening_blocks_names_who_was_told(client, cast):
