@@ -66,6 +66,7 @@ def test_a_hidden_posts_author_is_told_why_in_the_app_and_by_an_email_without_th
     assert "miracle" not in mail.outbox[0].body and "No selling" not in mail.outbox[0].body
     page = login(client, cast.member).get("/board/notifications/").content.decode()
     assert "a moderator hid your post" in page and "Why: No selling on the board, please." in page
+    assert f"a moderator hid your post: {topic.title}" in page  # no stray space before the colon
 
 
 def test_a_warning_arrives_in_the_app_too(client, cast, topic):

@@ -80,7 +80,7 @@ def test_the_members_day(live_server, page, people):
     page.get_by_role("link", name="See your chart").click()
     page.locator("svg.chart circle.diary-dot").first.wait_for(state="attached")
     assert page.locator("svg.chart circle.diary-dot").count() == 1
-    assert "Diary scores on 1 days" in page.locator("figcaption").inner_text()
+    assert "Diary scores on 1 day" in page.locator("figcaption").inner_text()
 
 
 def serious(page):

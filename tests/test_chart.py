@@ -28,7 +28,7 @@ def test_one_drug_is_charted_in_its_own_mg_with_the_scores():
     assert ">1.5</text>" in chart.svg  # the dose scale's top, in clonazepam mg
     assert "from 1.5 to 1.35 mg a day (clonazepam)" in chart.summary
     assert "Diary scores on 2 days, from 1 to 2.5" in chart.summary
-    assert "CIWA-B: 2027-01-02 12" in chart.summary and "Red flags reported on 1 days" in chart.summary
+    assert "CIWA-B: 2027-01-02 12" in chart.summary and "Red flags reported on 1 day." in chart.summary
 
 
 def test_a_switch_between_drugs_is_charted_in_diazepam_equivalents():

@@ -46,6 +46,8 @@ def test_no_intake(client, cast):
     body = home(client, cast.member)
     assert state_of(body) == "no_intake"
     assert "Start intake" in body
+    # 'Today's doses' is not left as an empty heading: it says when doses will show.
+    assert "Your doses show here once you have told us how you take your medicine now." in body
 
 
 def test_screening_blocks_names_who_was_told(client, cast):
@@ -219,6 +221,9 @@ def test_a_red_flag_without_a_clinician_reaches_the_mentor_on_duty_and_staff(cli
     assert "Mentor, the peer mentor on duty" in body
     assert "Staff, of the program&#x27;s staff" in body or "Staff, of the program's staff" in body
     assert "Your clinician has been alerted" not in body
+    # The partial names the number itself: the intake result shows it with no number above it.
+    assert "the number above" not in body
+    assert "They are not emergency services. If you are in danger, call <strong>" in body
     told = {m.to[0] for m in mail.outbox}
     assert told == {cast.mentor.email, cast.staff.email}
     assert all("suicid" not in m.subject.lower() and "suicid" not in m.body.lower() for m in mail.outbox)
@@ -383,3 +388,22 @@ def test_held_for_clinician_until_a_decision_then_the_cut_moves_to_tomorrow(clie
     # A second decision on the same signal is refused: it is no longer waiting.
     client.post(f"/clinic/{cast.member.pk}/signals/", post)
     assert SignalDecision.objects.count() == 1
+
+
+def test_a_hold_decision_says_the_plan_is_unchanged_until_a_revision(client, cast, approved):
+    """Choosing 'Hold' records a decision only: the clinician is told the cut still goes ahead without a revision."""
+    from slowtaper.programs.models import SignalDecision
+
+    flag_day = TODAY - timedelta(days=1)
+    steady_checkins(cast.member, 20)
+    no = dict.fromkeys(tuple(diary().red_flags), False)
+    CheckInRecord.objects.create(
+        member=cast.member,
+        day=flag_day,
+        data={"date": flag_day.isoformat(), "symptoms": {"anxiety": 1}, "red_flags": {**no, "fall": True}},
+    )
+    login(client, cast.clinician)
+    post = {"signal": "red-flag", "day": flag_day.isoformat(), "decision": "hold", "reason": "slipped on ice"}
+    page = client.post(f"/clinic/{cast.member.pk}/signals/", post, follow=True).content.decode()
+    assert SignalDecision.objects.get().decision == "hold"
+    assert "The plan itself is unchanged" in page

@@ -88,7 +88,7 @@ def test_a_checkin_is_saved_and_counts_in_the_chart(client, cast, approved):
     assert "your check-in is saved" in saved
     chart = client.get("/me/chart/").content.decode()
     assert "<svg" in chart and "diary 1.5" in chart
-    assert "Diary scores on 1 days, from 1.5 to 1.5" in chart
+    assert "Diary scores on 1 day, from 1.5 to 1.5" in chart
 
 
 def test_a_blank_symptom_stays_blank(client, cast, approved):

@@ -14,6 +14,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from slowtaper.taper import TimelineRow, plain
 
@@ -126,7 +127,11 @@ def _summary(rows: Sequence[TimelineRow], doses: list[Decimal], unit: str, with_
     else:
         text = _("From %(a)s to %(b)s.") % {"a": first.day.isoformat(), "b": last.day.isoformat()}
     if scored:
-        text += " " + _("Diary scores on %(n)s days, from %(lo)s to %(hi)s (0-4), the latest %(last)s.") % {
+        text += " " + ngettext(
+            "Diary scores on %(n)s day, from %(lo)s to %(hi)s (0-4), the latest %(last)s.",
+            "Diary scores on %(n)s days, from %(lo)s to %(hi)s (0-4), the latest %(last)s.",
+            len(scored),
+        ) % {
             "n": len(scored),
             "lo": plain(min(r.diary for r in scored if r.diary is not None)),
             "hi": plain(max(r.diary for r in scored if r.diary is not None)),
@@ -139,5 +144,7 @@ def _summary(rows: Sequence[TimelineRow], doses: list[Decimal], unit: str, with_
         text += " " + _("CIWA-B: %(v)s.") % {"v": ", ".join(f"{r.day.isoformat()} {r.ciwa_b}" for r in ciwa[-5:])}
     flags = [r for r in rows if r.red_flags]
     if flags:
-        text += " " + _("Red flags reported on %(n)s days.") % {"n": len(flags)}
+        text += " " + ngettext("Red flags reported on %(n)s day.", "Red flags reported on %(n)s days.", len(flags)) % {
+            "n": len(flags)
+        }
     return text

@@ -518,8 +518,8 @@ class SignalDecisionForm(forms.Form):
         label=_("Your decision"),
         choices=[
             ("continue", _("Continue with the plan")),
-            ("hold", _("Hold (add the hold as a revision)")),
-            ("return", _("Return to the previous dose (draft it as a revision)")),
+            ("hold", _("Hold (then add the hold in a new revision)")),
+            ("return", _("Return to the previous dose (then draft it in a new revision)")),
             ("referred", _("Referred to urgent or supervised care")),
         ],
     )

@@ -911,6 +911,15 @@ def signal_decide(request: HttpRequest, member_id: int) -> HttpResponse:
         messages.error(request, _("The decision could not be recorded: %(e)s") % {"e": _said(exc)})
         return redirect("clinic_member", member.pk)
     messages.success(request, _("Decision recorded."))
+    if d["decision"] != "continue":
+        # Recording the decision changes no plan: without a new revision the next cut goes ahead as planned.
+        messages.warning(
+            request,
+            _(
+                "The plan itself is unchanged: the next cut goes ahead as planned unless you build and approve a "
+                "new revision (Build a revision) with the hold or the return."
+            ),
+        )
     if moved is not None:
         messages.info(
             request,
