@@ -142,6 +142,13 @@ def test_the_pdf_names_the_member_and_who_approved_it_and_when(plan, uk_pdf):
     assert "For Ada Member. Approved by Dr Grace Clinician on 29 Jan 2027 at 14:05 (GMT)." in first
 
 
+def test_the_pdf_names_the_emergency_number_where_the_plan_is_followed(us_pdf, uk_pdf):
+    """Not "your local emergency number": the number itself, as every page of the app gives it."""
+    assert "call 911, or call or text 988" in _pages(us_pdf)[0]
+    assert "call 999, or call Samaritans on 116 123" in _pages(uk_pdf)[0]
+    assert "your local emergency number" not in _pages(uk_pdf)[0]
+
+
 def test_the_pdf_says_nothing_that_contradicts_the_plan_and_names_no_command_line_flag(plan, uk_pdf):
     text = " ".join(_pages(uk_pdf))
     assert "--" not in text and "choose with" not in text

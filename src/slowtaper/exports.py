@@ -24,6 +24,7 @@ from slowtaper.taper import (
     NotModelled,
     Plan,
     catalogue,
+    diary,
     fill_periods,
     plain,
     plan_to_dict,
@@ -315,5 +316,7 @@ def to_pdf(plan: Plan, fill_days: int = 28, *, region: str | None = None, approv
         "plot": "data:image/svg+xml;base64," + base64.b64encode(svg).decode(),
         "approval": approval,
         "approved": _approved_text(approval, region),
+        # The number to call where the plan is followed (the plan's region), not "your local emergency number".
+        "emergency": diary().emergency.get(region),
     }
     return _render_pdf("plan.html", context, region)
