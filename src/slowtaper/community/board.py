@@ -43,16 +43,21 @@ def moderates(user: User) -> bool:
     return on_board(user) and user.role in MODERATORS
 
 
-def suspended_until(user: User) -> datetime | None:
-    """When the member's posting suspension ends (None when they may post): a suspension lifted since it was
-    given no longer counts."""
+def _running_suspensions(user: User) -> QuerySet[ModerationAction]:
+    """The member's suspensions that still run: not over, and not lifted since they were given."""
     suspensions = ModerationAction.objects.filter(
         member=user, kind=ModerationAction.Kind.SUSPEND, until__gt=timezone.now()
     )
     lifted = ModerationAction.objects.filter(member=user, kind=ModerationAction.Kind.LIFT).order_by("-pk").first()
     if lifted is not None:
         suspensions = suspensions.filter(pk__gt=lifted.pk)
-    last = suspensions.order_by("-until").first()
+    return suspensions
+
+
+def suspended_until(user: User) -> datetime | None:
+    """When the member's posting suspension ends (None when they may post): a suspension lifted since it was
+    given no longer counts."""
+    last = _running_suspensions(user).order_by("-until").first()
     return last.until if last else None
 
 
@@ -284,6 +289,16 @@ def may_discipline(moderator: User, author: User) -> bool:
     if author.pk == moderator.pk or author.role == Role.STAFF:
         return False
     return author.role == Role.MEMBER or moderator.role == Role.STAFF
+
+
+def may_lift(moderator: User, member: User) -> bool:
+    """Lifting a suspension early: whoever may suspend the member, except that a mentor does not undo what staff
+    decided (a suspension staff gave, or one whose giver's account is gone, waits for staff)."""
+    if not on_board(member) or not may_discipline(moderator, member):
+        return False
+    if moderator.role == Role.STAFF:
+        return True
+    return not _running_suspensions(member).filter(Q(by__isnull=True) | ~Q(by__role=Role.MENTOR)).exists()
 
 
 def unanswered() -> QuerySet[Topic]:
