@@ -902,10 +902,21 @@ def signal_decide(request: HttpRequest, member_id: int) -> HttpResponse:
             else:
                 alerts.close_tasks(member, Task.Kind.SUGGESTION, user)
             moved = _postpone_held(member, user, held, today, d["decision"])
+            kept = _hold_after(member, user, today, d["decision"]) if d["decision"] != "continue" else None
     except (ValidationError, TaperError) as exc:
         messages.error(request, _("The decision could not be recorded: %(e)s") % {"e": _said(exc)})
         return redirect("clinic_member", member.pk)
     messages.success(request, _("Decision recorded."))
+    if kept is not None:
+        moved = None  # the hold's own message says when the next cut comes
+        messages.info(
+            request,
+            _(
+                "The next cut does not go ahead: the member stays on today's dose for %(n)s more days (revision "
+                "%(r)s moves every later step). Revise the plan to hold longer or to return."
+            )
+            % {"n": kept[1], "r": kept[0].number},
+        )
     if moved is not None:
         messages.info(
             request,
@@ -914,6 +925,28 @@ def signal_decide(request: HttpRequest, member_id: int) -> HttpResponse:
         )
     alerts.tell_member(member, _("Your clinician has looked at what your check-ins showed."))
     return redirect("clinic_member", member.pk)
+
+
+def _hold_after(member: User, by: User, today: date, decision: str) -> tuple[PlanRevision, int] | None:
+    """A decision to hold, return or refer is not a decision that the next cut may go ahead: the dose in force
+    today is held for one more step of the plan (its days between cuts, a program choice), in a new approved
+    revision, so no cut comes while the clinician revises the plan or the member is in someone else's care. None
+    when no change is left in the plan."""
+    rev = approved_revision(member)
+    if rev is None:
+        return None
+    plan = rev.plan()
+    if not any(step.start > today for step in plan.steps):
+        return None
+    days = plan.request.every_days
+    new = PlanRevision.propose(
+        member,
+        insert_hold(plan, today, days),
+        by=by,
+        note=f"The clinician decided '{decision}' on {today}: the next cut waits {days} more days.",
+    )
+    new.approve(by, f"Held after the clinician's decision ({decision}) on {today}.")
+    return new, days
 
 
 def _postpone_held(member: User, by: User, held: date | None, today: date, decision: str) -> PlanRevision | None:
