@@ -398,3 +398,33 @@ def test_bad_builder_input_gives_a_message_not_a_500(client, cast, approved):
         response = client.post(url, {**base, **bad})
         assert response.status_code == 400, bad
     assert PlanRevision.objects.filter(member=cast.member).count() == before
+
+
+# --- being a member is private ----------------------------------------------------------------------------------
+
+
+def test_a_member_who_never_wrote_on_the_board_cannot_be_found_by_other_members(client, cast, topic):
+    """Being in the program says one takes a benzodiazepine: another member must not learn it from a profile, a
+    suggestion, or the preview's 'nobody is called @x' (a handle is often the start of an email address)."""
+    login(client, cast.member)
+    assert client.get(f"/board/u/{cast.other_member.pk}/").status_code == 404
+    assert client.get("/board/people/", {"q": "ot"}).json()["people"] == []
+    many = " ".join(f"@guess{i}" for i in range(30)) + " @other"
+    html = client.post("/board/preview/", {"body": many}, headers={"HX-Request": "true"}).content.decode()
+    assert "@other" in html  # told: nobody it can reach is called that, like any guess
+    from slowtaper.community.models import Notification
+    from slowtaper.community.notices import post_visible
+
+    post_visible(visible(cast.member, topic, "Thanks @other"))
+    assert not Notification.objects.filter(user=cast.other_member).exists()
+    board.write(cast.mentor, topic, "Welcome @other")  # a mentor's mention reaches them
+    assert Notification.objects.filter(user=cast.other_member, kind="mention").count() == 1
+    # Mentors and staff look after members: they find them.
+    login(client, cast.mentor)
+    assert client.get(f"/board/u/{cast.other_member.pk}/").status_code == 200
+    assert [p["handle"] for p in client.get("/board/people/", {"q": "ot"}).json()["people"]] == ["other"]
+    # Once they write on the board, other members may find them.
+    visible(cast.other_member, topic, "Hello all")
+    login(client, cast.member)
+    assert client.get(f"/board/u/{cast.other_member.pk}/").status_code == 200
+    assert [p["handle"] for p in client.get("/board/people/", {"q": "ot"}).json()["people"]] == ["other"]

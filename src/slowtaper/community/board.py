@@ -291,6 +291,18 @@ def may_discipline(moderator: User, author: User) -> bool:
     return author.role == Role.MEMBER or moderator.role == Role.STAFF
 
 
+def people_for(reader: User) -> QuerySet[User]:
+    """The board people `reader` may find (a profile, a suggestion, a mention): mentors and staff, and members
+    who have a post others can read. Being a member at all is private (it says one takes a benzodiazepine), so a
+    member who never wrote on the board is not found by name or handle, except by mentors and staff, who look
+    after them."""
+    people = User.objects.filter(is_active=True, role__in=ON_BOARD)
+    if moderates(reader):
+        return people
+    wrote = Post.objects.filter(author=models.OuterRef("pk"), status=Post.Status.VISIBLE, topic__hidden=False)
+    return people.filter(Q(role__in=MODERATORS) | models.Exists(wrote))
+
+
 def may_lift(moderator: User, member: User) -> bool:
     """Lifting a suspension early: whoever may suspend the member, except that a mentor does not undo what staff
     decided (a suspension staff gave, or one whose giver's account is gone, waits for staff)."""
