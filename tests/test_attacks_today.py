@@ -428,3 +428,70 @@ def test_a_member_who_never_wrote_on_the_board_cannot_be_found_by_other_members(
     login(client, cast.member)
     assert client.get(f"/board/u/{cast.other_member.pk}/").status_code == 200
     assert [p["handle"] for p in client.get("/board/people/", {"q": "ot"}).json()["people"]] == ["other"]
+
+
+# --- words people wrote, shown back -------------------------------------------------------------------------
+
+
+def test_notes_reasons_and_names_are_escaped_where_today_shows_them(client, cast, topic, approved):
+    evil = '<script>alert("x")</script>'
+    post = visible(cast.member, topic, "words")
+    login(client, cast.mentor).post(f"/board/p/{post.pk}/moderate/", {"action": "hide", "note": evil})
+    assert ModerationAction.objects.filter(kind="hide", note=evil).exists()
+    page = login(client, cast.member).get("/board/notifications/").content.decode()
+    assert "Why:" in page and evil not in page
+    item = ContactRequest.objects.create(name=evil, email="ana@example.org", message=evil, consent=True)
+    login(client, cast.staff)
+    client.post(f"/staff/requests/{item.pk}/reply/", {"body": evil})
+    assert evil not in client.get(f"/staff/requests/{item.pk}/").content.decode()
+    assert evil not in client.get("/staff/requests/").content.decode()
+
+
+def test_board_settings_refuse_an_hour_that_does_not_exist(client, cast):
+    from slowtaper.community.models import BoardSettings
+
+    login(client, cast.member)
+    for hour in ("24", "-1", "x", "99999999999"):
+        response = client.post("/board/settings/", {"email": "daily", "digest_hour": hour})
+        assert response.status_code in (200, 400), hour
+    assert not BoardSettings.objects.filter(user=cast.member).exclude(digest_hour__in=range(24)).exists()
+
+
+def test_a_members_switch_above_the_ceiling_is_refused_with_a_message(client, cast):
+    from datetime import time
+    from decimal import Decimal
+
+    # Clonazepam 1.5 mg twice a day: above the diazepam ceiling once switched.
+    give_intake(cast.member, regimen={time(8): Decimal("1.5"), time(22): Decimal("1.5")})
+    login(client, cast.member)
+    data = {
+        "method": "crossover",
+        "step": "10",
+        "every_days": "14",
+        "start": "2027-03-01",
+        "stabilise_days": "0",
+        "cut_order": "evening-last",
+        "crossover_override": "my friend said it is fine",
+        "save": "1",
+    }
+    response = client.post(f"/members/{cast.member.pk}/plans/new/", data)
+    assert response.status_code in (200, 400)
+    assert not PlanRevision.objects.filter(member=cast.member).exists()
+
+
+def test_two_decisions_at_once_record_one_and_move_the_plan_once(client, cast, monkeypatch):
+    """Both requests read 'waiting' before either wrote (a double tap on a slow line, two clinicians): the one
+    that writes second finds the decision made and changes nothing."""
+    from slowtaper.programs import views
+    from slowtaper.programs.status import member_day
+
+    flag_day = held_by_a_red_flag(cast.member, cast.clinician)
+    stale = member_day(cast.member, TODAY)
+    monkeypatch.setattr(views, "member_day", lambda member, today: stale)
+    post = {"signal": "red-flag", "day": flag_day.isoformat(), "decision": "continue", "reason": "spoke"}
+    login(client, cast.clinician)
+    revisions = PlanRevision.objects.filter(member=cast.member).count()
+    client.post(f"/clinic/{cast.member.pk}/signals/", post)
+    client.post(f"/clinic/{cast.member.pk}/signals/", post)
+    assert SignalDecision.objects.count() == 1
+    assert PlanRevision.objects.filter(member=cast.member).count() == revisions + 1

@@ -888,6 +888,13 @@ def signal_decide(request: HttpRequest, member_id: int) -> HttpResponse:
     held = day.held_change
     try:
         with transaction.atomic():
+            User.objects.select_for_update().filter(pk=member.pk).first()  # one decision at a time per member
+            if _already_decided(member, d["signal"], d["day"], today):
+                # Two taps (or two clinicians) at once: both saw it waiting; the first decided it.
+                messages.error(
+                    request, _("That signal is not waiting for a decision (it may have been decided already).")
+                )
+                return redirect("clinic_member", member.pk)
             SignalDecision.objects.create(
                 member=member,
                 signal=d["signal"],
@@ -925,6 +932,17 @@ def signal_decide(request: HttpRequest, member_id: int) -> HttpResponse:
         )
     alerts.tell_member(member, _("Your clinician has looked at what your check-ins showed."))
     return redirect("clinic_member", member.pk)
+
+
+def _already_decided(member: User, signal: str, day: date, today: date) -> bool:
+    """Whether a recorded decision already covers this signal, read from the rows themselves inside the writing
+    transaction (the page's 'waiting' was computed before it): a red flag decided after that day's last urgent
+    check-in, or a rise decided today (a decision covers what was suggested up to its date)."""
+    rows = SignalDecision.objects.filter(member=member, signal=signal, day=day)
+    if signal == "red-flag":
+        last = member.checkins.filter(urgent=True, day=day).aggregate(last=Max("created"))["last"]
+        return (rows.filter(decided_at__gte=last) if last is not None else rows).exists()
+    return rows.filter(decided_on=today).exists()
 
 
 def _hold_after(member: User, by: User, today: date, decision: str) -> tuple[PlanRevision, int] | None:
