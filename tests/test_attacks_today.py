@@ -495,3 +495,16 @@ def test_two_decisions_at_once_record_one_and_move_the_plan_once(client, cast, m
     client.post(f"/clinic/{cast.member.pk}/signals/", post)
     assert SignalDecision.objects.count() == 1
     assert PlanRevision.objects.filter(member=cast.member).count() == revisions + 1
+
+
+def test_a_suspended_mentor_on_duty_is_not_the_one_told_of_a_report(client, cast, topic):
+    from datetime import time
+
+    from slowtaper.community.models import Shift
+
+    Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(9), end=time(17))  # Wed 09-17 New York
+    suspend(cast.staff, cast.mentor)
+    post = visible(cast.other_member, topic, "spam spam")
+    mail.outbox.clear()
+    login(client, cast.member).post(f"/board/p/{post.pk}/report/", {"reason": "spam"})
+    assert [m.to for m in mail.outbox] == [[cast.staff.email]]

@@ -91,9 +91,14 @@ def actions_for(moderator: User, post: Post) -> list[str]:
 
 
 def mentors_on_duty(now: datetime | None = None) -> list[User]:
-    """The mentors whose shift covers `now`."""
+    """The mentors whose shift covers `now`; not one staff suspended from the board, who cannot open the queue
+    while it runs (a crisis told to them would reach nobody who can act: with nobody else on duty, staff hear)."""
     moment = now or timezone.now()
-    mentors = {s.mentor for s in Shift.objects.select_related("mentor") if s.mentor.is_active and s.covers(moment)}
+    mentors = {
+        s.mentor
+        for s in Shift.objects.select_related("mentor")
+        if s.mentor.is_active and s.covers(moment) and suspended_until(s.mentor) is None
+    }
     return sorted(mentors, key=lambda u: u.pk)
 
 
