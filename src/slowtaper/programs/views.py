@@ -954,12 +954,13 @@ def _hold_after(member: User, by: User, today: date, decision: str) -> tuple[Pla
     if rev is None:
         return None
     plan = rev.plan()
-    if not any(step.start > today for step in plan.steps):
-        return None
+    on = max(today, plan.start)
+    if on >= plan.end or not (plan.stops or any(step.start > on for step in plan.steps)):
+        return None  # nothing left to hold: no later step and no final stop
     days = plan.request.every_days
     new = PlanRevision.propose(
         member,
-        insert_hold(plan, today, days),
+        insert_hold(plan, on, days),
         by=by,
         note=f"The clinician decided '{decision}' on {today}: the next cut waits {days} more days.",
     )
