@@ -364,7 +364,7 @@ def people(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
     if is_ratelimited(request, group="board_people", key="user", rate=SUGGEST_RATE, method="GET", increment=True):
         return JsonResponse({"people": [], "error": _("Too many lookups: wait a moment.")}, status=429)
-    q = " ".join(request.GET.get("q", "").split())[:60]
+    q = " ".join(request.GET.get("q", "").replace("\x00", "").split())[:60]  # PostgreSQL refuses NUL in text
     found: list[dict[str, str]] = []
     if len(q) >= 2:
         words = Q(username__istartswith=q) | Q(first_name__istartswith=q) | Q(last_name__istartswith=q)

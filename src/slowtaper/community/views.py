@@ -345,7 +345,7 @@ def lift(request: HttpRequest, pk: int) -> HttpResponse:
     if board.suspended_until(member) is None:
         messages.info(request, _("%(who)s is not suspended.") % {"who": member})
         return redirect("board_queue")
-    note = request.POST.get("note", "").strip()[:500]
+    note = request.POST.get("note", "").replace("\x00", "").strip()[:500]  # PostgreSQL refuses NUL in text
     with transaction.atomic():
         done = ModerationAction.objects.create(kind=ModerationAction.Kind.LIFT, by=moderator, member=member, note=note)
         notices.moderated(done)
