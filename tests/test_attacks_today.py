@@ -517,3 +517,12 @@ def test_a_nul_character_is_never_stored_or_searched_for(client, cast):
     client.post(f"/board/members/{cast.member.pk}/lift/", {"note": "talked\x00 it through"})
     assert ModerationAction.objects.get(kind="lift").note == "talked it through"
     assert client.get("/board/people/", {"q": "me\x00n"}).json()["people"][0]["handle"] == "mentor"
+
+
+def test_a_preview_full_of_mentions_costs_a_few_queries(client, cast, django_assert_max_num_queries):
+    login(client, cast.member)
+    body = " ".join(f"@guess{i}" for i in range(800)) + " @Mentor @STAFF"
+    with django_assert_max_num_queries(12):
+        html = client.post("/board/preview/", {"body": body}, headers={"HX-Request": "true"}).content.decode()
+    nobody = html[html.index("Nobody on the board is called") :]
+    assert "@guess799" in nobody and "@Mentor" not in nobody and "@STAFF" not in nobody

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve
@@ -334,11 +335,15 @@ def unknown_mentions(text: str, writer: User) -> list[str]:
     names = _named(text)
     if not names:
         return []
-    people = board.people_for(writer)
-    known = {u.lower() for u in people.filter(username__in=names).values_list("username", flat=True)}
-    # username__in is case-sensitive on some databases: check the rest case-insensitively, one by one (few).
-    rest = [n for n in names if n.lower() not in known]
-    return [n for n in rest if not people.filter(username__iexact=n).exists()]
+    # One query however many handles a text names (a preview may hold a thousand): lower-case on both sides.
+    wanted = {n.lower() for n in names}
+    known = set(
+        board.people_for(writer)
+        .annotate(handle=Lower("username"))
+        .filter(handle__in=wanted)
+        .values_list("handle", flat=True)
+    )
+    return [n for n in names if n.lower() not in known]
 
 
 def tell_unknown_mentions(request: HttpRequest, body: str) -> None:
