@@ -111,3 +111,42 @@ def test_unread_tracking_across_two_sessions(live_server, browser, transactional
     finally:
         ana_context.close()
         ben_context.close()
+
+
+def test_a_draft_is_offered_to_its_writer_only_and_logging_out_forgets_it(live_server, browser, transactional_db):
+    """One shared phone, two members: what one began writing (perhaps at 3 a.m., perhaps about a crisis) is not
+    shown to the other; it comes back to its writer after an idle logout, and logging out on purpose forgets it."""
+    from django.contrib.sessions.models import Session
+
+    from conftest import board_categories
+    from slowtaper.accounts.models import Role
+    from slowtaper.community import board
+    from slowtaper.community.models import Category, Post, Topic
+
+    board_categories()
+    ana, _ben = make_user("ana", Role.MEMBER), make_user("ben", Role.MEMBER)
+    topic = Topic.objects.create(category=Category.objects.get(slug="tapering"), title="Nights", author=ana)
+    post = board.write(ana, topic, "How are your nights?")
+    Post.objects.filter(pk=post.pk).update(status="visible", held_for="")
+    base, words = live_server.url, "I do not want to be here any more."
+    context, page = phone(browser)
+    try:
+        log_in(page, base, "ana")
+        page.goto(f"{base}/board/t/{topic.pk}/")
+        page.get_by_label("Your message").fill(words)
+        Session.objects.all().delete()  # an idle logout; Ben picks up the phone
+        context.clear_cookies()
+        log_in(page, base, "ben")
+        page.goto(f"{base}/board/t/{topic.pk}/")
+        assert page.get_by_label("Your message").input_value() == ""
+        context.clear_cookies()
+        log_in(page, base, "ana")
+        page.goto(f"{base}/board/t/{topic.pk}/")
+        assert page.get_by_label("Your message").input_value() == words  # back to its writer
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_load_state()
+        log_in(page, base, "ana")
+        page.goto(f"{base}/board/t/{topic.pk}/")
+        assert page.get_by_label("Your message").input_value() == ""
+    finally:
+        context.close()

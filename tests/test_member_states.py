@@ -390,8 +390,8 @@ def test_held_for_clinician_until_a_decision_then_the_cut_moves_to_tomorrow(clie
     assert SignalDecision.objects.count() == 1
 
 
-def test_a_hold_decision_says_the_plan_is_unchanged_until_a_revision(client, cast, approved):
-    """Choosing 'Hold' records a decision only: the clinician is told the cut still goes ahead without a revision."""
+def test_a_hold_decision_keeps_the_cut_held_and_says_so(client, cast, approved):
+    """Choosing 'Hold' keeps the member on today's dose (a new approved revision), and the clinician is told."""
     from slowtaper.programs.models import SignalDecision
 
     flag_day = TODAY - timedelta(days=1)
@@ -406,4 +406,4 @@ def test_a_hold_decision_says_the_plan_is_unchanged_until_a_revision(client, cas
     post = {"signal": "red-flag", "day": flag_day.isoformat(), "decision": "hold", "reason": "slipped on ice"}
     page = client.post(f"/clinic/{cast.member.pk}/signals/", post, follow=True).content.decode()
     assert SignalDecision.objects.get().decision == "hold"
-    assert "The plan itself is unchanged" in page
+    assert "The next cut does not go ahead" in page

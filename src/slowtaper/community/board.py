@@ -43,16 +43,21 @@ def moderates(user: User) -> bool:
     return on_board(user) and user.role in MODERATORS
 
 
-def suspended_until(user: User) -> datetime | None:
-    """When the member's posting suspension ends (None when they may post): a suspension lifted since it was
-    given no longer counts."""
+def _running_suspensions(user: User) -> QuerySet[ModerationAction]:
+    """The member's suspensions that still run: not over, and not lifted since they were given."""
     suspensions = ModerationAction.objects.filter(
         member=user, kind=ModerationAction.Kind.SUSPEND, until__gt=timezone.now()
     )
     lifted = ModerationAction.objects.filter(member=user, kind=ModerationAction.Kind.LIFT).order_by("-pk").first()
     if lifted is not None:
         suspensions = suspensions.filter(pk__gt=lifted.pk)
-    last = suspensions.order_by("-until").first()
+    return suspensions
+
+
+def suspended_until(user: User) -> datetime | None:
+    """When the member's posting suspension ends (None when they may post): a suspension lifted since it was
+    given no longer counts."""
+    last = _running_suspensions(user).order_by("-until").first()
     return last.until if last else None
 
 
@@ -86,9 +91,14 @@ def actions_for(moderator: User, post: Post) -> list[str]:
 
 
 def mentors_on_duty(now: datetime | None = None) -> list[User]:
-    """The mentors whose shift covers `now`."""
+    """The mentors whose shift covers `now`; not one staff suspended from the board, who cannot open the queue
+    while it runs (a crisis told to them would reach nobody who can act: with nobody else on duty, staff hear)."""
     moment = now or timezone.now()
-    mentors = {s.mentor for s in Shift.objects.select_related("mentor") if s.mentor.is_active and s.covers(moment)}
+    mentors = {
+        s.mentor
+        for s in Shift.objects.select_related("mentor")
+        if s.mentor.is_active and s.covers(moment) and suspended_until(s.mentor) is None
+    }
     return sorted(mentors, key=lambda u: u.pk)
 
 
@@ -284,6 +294,28 @@ def may_discipline(moderator: User, author: User) -> bool:
     if author.pk == moderator.pk or author.role == Role.STAFF:
         return False
     return author.role == Role.MEMBER or moderator.role == Role.STAFF
+
+
+def people_for(reader: User) -> QuerySet[User]:
+    """The board people `reader` may find (a profile, a suggestion, a mention): mentors and staff, and members
+    who have a post others can read. Being a member at all is private (it says one takes a benzodiazepine), so a
+    member who never wrote on the board is not found by name or handle, except by mentors and staff, who look
+    after them."""
+    people = User.objects.filter(is_active=True, role__in=ON_BOARD)
+    if moderates(reader):
+        return people
+    wrote = Post.objects.filter(author=models.OuterRef("pk"), status=Post.Status.VISIBLE, topic__hidden=False)
+    return people.filter(Q(role__in=MODERATORS) | models.Exists(wrote))
+
+
+def may_lift(moderator: User, member: User) -> bool:
+    """Lifting a suspension early: whoever may suspend the member, except that a mentor does not undo what staff
+    decided (a suspension staff gave, or one whose giver's account is gone, waits for staff)."""
+    if not on_board(member) or not may_discipline(moderator, member):
+        return False
+    if moderator.role == Role.STAFF:
+        return True
+    return not _running_suspensions(member).filter(Q(by__isnull=True) | ~Q(by__role=Role.MENTOR)).exists()
 
 
 def unanswered() -> QuerySet[Topic]:

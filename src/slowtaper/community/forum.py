@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve
@@ -210,7 +211,7 @@ def preview(request: HttpRequest) -> HttpResponse:
     """The text being written, rendered exactly as the board will show it (the same safe Markdown renderer);
     saves nothing. With htmx, the preview alone, into the form's page; without JS, a page with the preview and
     the text to post or change."""
-    _reader(request)
+    writer = _reader(request)
     body = request.POST.get("body", "")
     if len(body) > PREVIEW_MAX:
         problem = _("This is longer than a post may be (%(n)s characters at most).") % {"n": PREVIEW_MAX}
@@ -218,7 +219,7 @@ def preview(request: HttpRequest) -> HttpResponse:
         problem = _("Nothing to preview yet: write something first.")
     else:
         problem = ""
-    nobody = [f"@{n}" for n in unknown_mentions(body)] if not problem else []
+    nobody = [f"@{n}" for n in unknown_mentions(body, writer)] if not problem else []
     context = {"html": "" if problem else render_markdown(body), "problem": problem, "nobody": nobody}
     if request.headers.get("HX-Request"):
         return render(request, "community/preview_fragment.html", context)
@@ -305,8 +306,8 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
     """Someone on the board, as other board people may see them: display name, role, when they joined, their
     time zone, and how many posts others can read. Nothing private (no email, no health details); anyone who
     is not on the board is not found."""
-    _reader(request)
-    person = get_object_or_404(User, pk=pk, is_active=True, role__in=board.ON_BOARD)
+    reader = _reader(request)
+    person = get_object_or_404(board.people_for(reader), pk=pk)
     posts = Post.objects.filter(author=person, status=Post.Status.VISIBLE, topic__hidden=False).count()
     their_time = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(person.time_zone)).strftime("%H:%M")
     return render(request, "community/profile.html", {"person": person, "posts": posts, "their_time": their_time})
@@ -328,26 +329,25 @@ def _named(text: str) -> list[str]:
     return list(seen.values())
 
 
-def unknown_mentions(text: str) -> list[str]:
-    """@handles in `text` that are nobody on the board: nobody will hear of them, and the writer is told so."""
+def unknown_mentions(text: str, writer: User) -> list[str]:
+    """@handles in `text` that are nobody `writer` may reach on the board (`board.people_for`): nobody will hear
+    of them, and the writer is told so."""
     names = _named(text)
     if not names:
         return []
-    known = {
-        u.lower()
-        for u in User.objects.filter(is_active=True, role__in=board.ON_BOARD, username__in=names).values_list(
-            "username", flat=True
-        )
-    }
-    # username__in is case-sensitive on some databases: check the rest case-insensitively, one by one (few).
-    rest = [n for n in names if n.lower() not in known]
-    return [
-        n for n in rest if not User.objects.filter(is_active=True, role__in=board.ON_BOARD, username__iexact=n).exists()
-    ]
+    # One query however many handles a text names (a preview may hold a thousand): lower-case on both sides.
+    wanted = {n.lower() for n in names}
+    known = set(
+        board.people_for(writer)
+        .annotate(handle=Lower("username"))
+        .filter(handle__in=wanted)
+        .values_list("handle", flat=True)
+    )
+    return [n for n in names if n.lower() not in known]
 
 
 def tell_unknown_mentions(request: HttpRequest, body: str) -> None:
-    missing = unknown_mentions(body)
+    missing = unknown_mentions(body, request.user)  # type: ignore[arg-type]
     if missing:
         messages.warning(
             request,
@@ -369,7 +369,7 @@ def people(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
     if is_ratelimited(request, group="board_people", key="user", rate=SUGGEST_RATE, method="GET", increment=True):
         return JsonResponse({"people": [], "error": _("Too many lookups: wait a moment.")}, status=429)
-    q = " ".join(request.GET.get("q", "").split())[:60]
+    q = " ".join(request.GET.get("q", "").replace("\x00", "").split())[:60]  # PostgreSQL refuses NUL in text
     found: list[dict[str, str]] = []
     if len(q) >= 2:
         words = Q(username__istartswith=q) | Q(first_name__istartswith=q) | Q(last_name__istartswith=q)
@@ -377,7 +377,8 @@ def people(request: HttpRequest) -> HttpResponse:
             first, last = q.split(" ", 1)
             words |= Q(first_name__iexact=first, last_name__istartswith=last)
         matches = (
-            User.objects.filter(words, is_active=True, role__in=board.ON_BOARD)
+            board.people_for(user)
+            .filter(words)
             .exclude(pk=user.pk)
             .order_by("first_name", "last_name", "username")[:SUGGESTIONS]
         )

@@ -55,7 +55,8 @@ def post_visible(post: Post) -> list[Notification]:
         wanted = Q()
         for name in names:
             wanted |= Q(username__iexact=name)
-        for user in User.objects.filter(wanted, is_active=True):
+        # Only people the writer may reach (board.people_for), as the preview and the page after posting say.
+        for user in board.people_for(post.author).filter(wanted):
             if user.pk not in told and board.visible_topics(user).filter(pk=topic.pk).exists():
                 out.append(_add(user, Notification.Kind.MENTION, topic=topic, post=post, sender=post.author))
                 told.add(user.pk)

@@ -39,7 +39,8 @@ def _reader(request: HttpRequest) -> User:
 
 def _moderator(request: HttpRequest) -> User:
     user = _reader(request)
-    if not board.moderates(user):
+    if not board.moderates(user) or board.suspended_until(user) is not None:
+        # A mentor staff suspended from the board does not moderate it while the suspension runs.
         raise PermissionDenied
     return user
 
@@ -308,7 +309,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     for member in User.objects.filter(pk__in=running.values("member")).order_by("pk"):
         until = board.suspended_until(member)
         if until is not None:
-            suspended.append({"member": member, "until": until, "may": board.may_discipline(moderator, member)})
+            suspended.append({"member": member, "until": until, "may": board.may_lift(moderator, member)})
     recent = ModerationAction.objects.select_related("by", "member", "topic").order_by("-at", "-pk")[:30]
     since = timezone.now() - timedelta(days=board.CRISIS_REACH_DAYS)
     # Crisis messages are private: the queue names who wrote and what kind of danger, never the words.
@@ -338,13 +339,13 @@ def queue(request: HttpRequest) -> HttpResponse:
 def lift(request: HttpRequest, pk: int) -> HttpResponse:
     """End a member's suspension early: whoever may suspend them may lift it; recorded, and the member told."""
     moderator = _moderator(request)
-    member = get_object_or_404(User, pk=pk, is_active=True)
-    if not board.may_discipline(moderator, member):
+    member = get_object_or_404(User, pk=pk, is_active=True, role__in=board.ON_BOARD)
+    if not board.may_lift(moderator, member):
         raise PermissionDenied
     if board.suspended_until(member) is None:
         messages.info(request, _("%(who)s is not suspended.") % {"who": member})
         return redirect("board_queue")
-    note = request.POST.get("note", "").strip()[:500]
+    note = request.POST.get("note", "").replace("\x00", "").strip()[:500]  # PostgreSQL refuses NUL in text
     with transaction.atomic():
         done = ModerationAction.objects.create(kind=ModerationAction.Kind.LIFT, by=moderator, member=member, note=note)
         notices.moderated(done)

@@ -518,7 +518,7 @@ class SignalDecisionForm(forms.Form):
         label=_("Your decision"),
         choices=[
             ("continue", _("Continue with the plan")),
-            ("hold", _("Hold (then add the hold in a new revision)")),
+            ("hold", _("Hold: the member stays on today's dose for one more step")),
             ("return", _("Return to the previous dose (then draft it in a new revision)")),
             ("referred", _("Referred to urgent or supervised care")),
         ],

@@ -893,6 +893,13 @@ def signal_decide(request: HttpRequest, member_id: int) -> HttpResponse:
     held = day.held_change
     try:
         with transaction.atomic():
+            User.objects.select_for_update().filter(pk=member.pk).first()  # one decision at a time per member
+            if _already_decided(member, d["signal"], d["day"], today):
+                # Two taps (or two clinicians) at once: both saw it waiting; the first decided it.
+                messages.error(
+                    request, _("That signal is not waiting for a decision (it may have been decided already).")
+                )
+                return redirect("clinic_member", member.pk)
             SignalDecision.objects.create(
                 member=member,
                 signal=d["signal"],
@@ -907,18 +914,20 @@ def signal_decide(request: HttpRequest, member_id: int) -> HttpResponse:
             else:
                 alerts.close_tasks(member, Task.Kind.SUGGESTION, user)
             moved = _postpone_held(member, user, held, today, d["decision"])
+            kept = _hold_after(member, user, today, d["decision"]) if d["decision"] != "continue" else None
     except (ValidationError, TaperError) as exc:
         messages.error(request, _("The decision could not be recorded: %(e)s") % {"e": _said(exc)})
         return redirect("clinic_member", member.pk)
     messages.success(request, _("Decision recorded."))
-    if d["decision"] != "continue":
-        # Recording the decision changes no plan: without a new revision the next cut goes ahead as planned.
-        messages.warning(
+    if kept is not None:
+        moved = None  # the hold's own message says when the next cut comes
+        messages.info(
             request,
             _(
-                "The plan itself is unchanged: the next cut goes ahead as planned unless you build and approve a "
-                "new revision (Build a revision) with the hold or the return."
-            ),
+                "The next cut does not go ahead: the member stays on today's dose for %(n)s more days (revision "
+                "%(r)s moves every later step). Revise the plan to hold longer or to return."
+            )
+            % {"n": kept[1], "r": kept[0].number},
         )
     if moved is not None:
         messages.info(
@@ -928,6 +937,40 @@ def signal_decide(request: HttpRequest, member_id: int) -> HttpResponse:
         )
     alerts.tell_member(member, _("Your clinician has looked at what your check-ins showed."))
     return redirect("clinic_member", member.pk)
+
+
+def _already_decided(member: User, signal: str, day: date, today: date) -> bool:
+    """Whether a recorded decision already covers this signal, read from the rows themselves inside the writing
+    transaction (the page's 'waiting' was computed before it): a red flag decided after that day's last urgent
+    check-in, or a rise decided today (a decision covers what was suggested up to its date)."""
+    rows = SignalDecision.objects.filter(member=member, signal=signal, day=day)
+    if signal == "red-flag":
+        last = member.checkins.filter(urgent=True, day=day).aggregate(last=Max("created"))["last"]
+        return (rows.filter(decided_at__gte=last) if last is not None else rows).exists()
+    return rows.filter(decided_on=today).exists()
+
+
+def _hold_after(member: User, by: User, today: date, decision: str) -> tuple[PlanRevision, int] | None:
+    """A decision to hold, return or refer is not a decision that the next cut may go ahead: the dose in force
+    today is held for one more step of the plan (its days between cuts, a program choice), in a new approved
+    revision, so no cut comes while the clinician revises the plan or the member is in someone else's care. None
+    when no change is left in the plan."""
+    rev = approved_revision(member)
+    if rev is None:
+        return None
+    plan = rev.plan()
+    on = max(today, plan.start)
+    if on >= plan.end or not (plan.stops or any(step.start > on for step in plan.steps)):
+        return None  # nothing left to hold: no later step and no final stop
+    days = plan.request.every_days
+    new = PlanRevision.propose(
+        member,
+        insert_hold(plan, on, days),
+        by=by,
+        note=f"The clinician decided '{decision}' on {today}: the next cut waits {days} more days.",
+    )
+    new.approve(by, f"Held after the clinician's decision ({decision}) on {today}.")
+    return new, days
 
 
 def _postpone_held(member: User, by: User, held: date | None, today: date, decision: str) -> PlanRevision | None:

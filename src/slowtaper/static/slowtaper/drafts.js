@@ -3,11 +3,26 @@
 // leaves the device. A draft is cleared when the page after sending shows what was sent (its address ends in
 // #post-N or #m-N), and offered back when the same form is shown empty again, e.g. after logging in once more,
 // or kept above a quote when quote-reply shows the form again with the quote in it.
+// A draft belongs to the person who wrote it (a shared phone or a library computer): it is kept under their
+// account and offered to nobody else, and logging out on purpose forgets every draft in this browser.
 (function () {
   "use strict";
   var PREFIX = "slowtaper-draft:";
+  var owner = null;
   function keyFor(form) {
-    return PREFIX + (form.getAttribute("data-draft") || window.location.pathname);
+    return PREFIX + owner + ":" + (form.getAttribute("data-draft") || window.location.pathname);
+  }
+  function forgetAll(saved) {
+    var keys = [];
+    for (var i = 0; i < saved.length; i++) {
+      var k = saved.key(i);
+      if (k && k.indexOf(PREFIX) === 0) {
+        keys.push(k);
+      }
+    }
+    keys.forEach(function (k) {
+      saved.removeItem(k);
+    });
   }
   function store() {
     try {
@@ -20,6 +35,21 @@
     var saved = store();
     if (!saved) {
       return;
+    }
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-forget-drafts]"), function (form) {
+      form.addEventListener("submit", function () {
+        forgetAll(saved);
+      });
+    });
+    owner = document.body.getAttribute("data-draft-owner");
+    if (!owner) {
+      return; // nobody logged in (the login page after an idle logout): the drafts wait for their writer
+    }
+    for (var i = saved.length - 1; i >= 0; i--) {
+      var old = saved.key(i);
+      if (old && old.indexOf(PREFIX + "/") === 0) {
+        saved.removeItem(old); // a draft from before drafts had an owner: nobody can say whose it is
+      }
     }
     var sent = null;
     try {
