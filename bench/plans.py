@@ -22,11 +22,11 @@ def setup(members: int) -> list[object]:
     from datetime import timedelta
     from decimal import Decimal
 
+    from django.utils import timezone
+
     from slowtaper.accounts.models import Role, User
     from slowtaper.programs.models import PlanRevision, Program, local_today
     from slowtaper.taper import PlanRequest, build_plan
-
-    from django.utils import timezone
 
     doctor = User.objects.create_user("bench-doc", role=Role.CLINICIAN, licence="BENCH", verified_at=timezone.now())
     people = []

@@ -134,3 +134,16 @@ def test_an_unverified_clinician_cannot_mark_a_red_flag_dealt_with(client, cast,
     assert "has not been verified" in page.content.decode()
     flag.refresh_from_db()
     assert flag.done_at is None
+
+
+def test_a_red_flag_reaches_staff_too_while_the_clinician_is_unverified(cast, approved):
+    """An unverified clinician may call the member but cannot record a decision on the flag: staff hear of it too."""
+    from slowtaper.programs import alerts
+
+    cast.clinician.verified_at = None
+    cast.clinician.save(update_fields=["verified_at"])
+    told = alerts.recipients(cast.member, "red_flag")
+    assert (cast.clinician, "clinician") in told and (cast.staff, "staff") in told
+    cast.clinician.verified_at = cast.staff.date_joined
+    cast.clinician.save(update_fields=["verified_at"])
+    assert alerts.recipients(cast.member, "red_flag") == [(cast.clinician, "clinician")]

@@ -51,11 +51,14 @@ def recipients(member: User, kind: str) -> list[tuple[User, str]]:
     clinician; without an active clinician, the mentors on duty (for kinds in REACH_NOW) and every active staff
     member. An alert never waits for a clinician to join."""
     clinician = member.carer(Role.CLINICIAN)
-    if clinician is not None and clinician.is_active:
+    if clinician is not None and clinician.is_active and not clinician.needs_verification:
         return [(clinician, "clinician")]
     from slowtaper.community.board import mentors_on_duty  # the board imports this module: import when needed
 
     people: list[tuple[User, str]] = []
+    if clinician is not None and clinician.is_active:
+        # Not verified yet: they may reach the member, but cannot record a decision, so others hear too.
+        people.append((clinician, "clinician"))
     if kind in REACH_NOW:
         people += [(m, "mentor") for m in mentors_on_duty()]
     people += [(s, "staff") for s in User.objects.filter(role=Role.STAFF, is_active=True).order_by("pk")]
