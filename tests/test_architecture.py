@@ -74,6 +74,7 @@ def test_public_surface_is_pinned():
             "Drug",
             "EQUIVALENCE_SOURCES",
             "SWITCH_ORDERS",
+            "WAITS_FOR_CLINICIAN",
             "Emergency",
             "Figure",
             "Finding",

@@ -407,3 +407,20 @@ def test_a_hold_decision_keeps_the_cut_held_and_says_so(client, cast, approved):
     page = client.post(f"/clinic/{cast.member.pk}/signals/", post, follow=True).content.decode()
     assert SignalDecision.objects.get().decision == "hold"
     assert "The next cut does not go ahead" in page
+
+
+def test_a_member_without_a_plan_is_not_told_a_cut_waits(cast):
+    """A signal before any plan: the stand-in plan's next change is no cut, so no 'the next cut waits'."""
+    from slowtaper.programs.status import member_day
+
+    give_intake(cast.member)
+    no = dict.fromkeys(tuple(diary().red_flags), False)
+    day = TODAY - timedelta(days=1)
+    CheckInRecord.objects.create(
+        member=cast.member,
+        day=day,
+        data={"date": day.isoformat(), "symptoms": {"anxiety": 1}, "red_flags": {**no, "fall": True}},
+    )
+    now = member_day(cast.member, TODAY)
+    assert now.provisional and now.suggestion is not None and now.suggestion.action == "contact"
+    assert "next cut waits" not in now.suggestion.member

@@ -85,6 +85,7 @@ from ._serialize import plan_from_dict, plan_to_dict
 from ._trends import (
     ACTIONS,
     DECISIONS,
+    WAITS_FOR_CLINICIAN,
     Decision,
     Due,
     Reason,
@@ -113,6 +114,7 @@ __all__ = [
     "SETTINGS",
     "SEVERITIES",
     "SWITCH_ORDERS",
+    "WAITS_FOR_CLINICIAN",
     "Adjunct",
     "AdjunctNote",
     "Assumption",

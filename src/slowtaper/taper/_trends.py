@@ -197,6 +197,10 @@ class Suggestion:
     held_change: date | None = None
 
 
+# Told to the member when an open signal holds a planned cut (left out by callers for whom no cut is planned).
+WAITS_FOR_CLINICIAN = " Your clinician has to look at this first: the next cut waits until they have."
+
+
 def suggest(
     plan: Plan,
     checkins: Iterable[CheckIn],
@@ -329,7 +333,7 @@ def suggest(
     headline = next(r for r in reasons if r.action == action)
     member = _member_text(action, previous, plan.request.region)
     if open_signals and (held is not None or next_change is not None):
-        member += " Your clinician has to look at this first: the next cut waits until they have."
+        member += WAITS_FOR_CLINICIAN
     return Suggestion(
         action=action,
         reason=headline.text,
