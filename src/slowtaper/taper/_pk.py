@@ -441,45 +441,48 @@ def population_daily(
         doses[d] = u
         ec50[d] = _plan_ec50(plan, d, weight_kg)
         notes += [f"{d}: {n}" for n in params[d].notes]
-    # Patients in chunks small enough that a day's hourly arrays stay in the processor's cache.
+    # Patients in chunks small enough that one chunk's hourly arrays stay in the processor's cache, each chunk
+    # modelled over the whole horizon in turn.
     chunks = [slice(lo, min(lo + _CHUNK, patients)) for lo in range(0, patients, _CHUNK)]
-    gens = [{d: _blocks(doses[d], _part(params[d], c), steps, 1.0, scaled=False) for d in drugs} for c in chunks]
-    # Mean and trough of S(ke) - S(ka), then scaled: per patient the scale is one positive or negative factor.
-    scale = [{d: _scale(params[d])[c] for d in drugs} for c in chunks]
-    ec50_as_s = [{d: ec50[d] / scale[i][d] for d in drugs} for i in range(len(chunks))]  # EC50 in S units
+    scales = {d: _scale(params[d]) for d in drugs}
     mean = {d: np.empty((days, patients)) for d in drugs}
     trough = {d: np.empty((days, patients)) for d in drugs}
     occ = np.empty((days, patients))
     emax = float(plan.request.emax_percent)
     x = np.empty((24, min(_CHUNK, patients)))
     ratio = np.empty_like(x)
-    for _ in range(lead):
-        for chunk_gens in gens:
-            for gen in chunk_gens.values():
+    done = 0  # chunk-days modelled, reported as days of the whole population
+    for c in chunks:
+        gens = {d: _blocks(doses[d], _part(params[d], c), steps, 1.0, scaled=False) for d in drugs}
+        # Mean and trough of S(ke) - S(ka), then scaled: per patient the scale is one positive or negative factor.
+        scale = {d: scales[d][c] for d in drugs}
+        ec50_as_s = {d: (ec50[d] / scale[d])[None, :] for d in drugs}  # EC50 in units of S
+        xc, rc = x[:, : c.stop - c.start], ratio[:, : c.stop - c.start]
+        for _ in range(lead):
+            for gen in gens.values():
                 next(gen)
-    for day in range(days):
-        for i, (c, chunk_gens) in enumerate(zip(chunks, gens, strict=True)):
-            xc, rc = x[:, : c.stop - c.start], ratio[:, : c.stop - c.start]
+        for day in range(days):
             if len(drugs) > 1:
                 xc.fill(0.0)
-            for d, gen in chunk_gens.items():
+            for d, gen in gens.items():
                 _n0, block = next(gen)
-                k = scale[i][d]
+                k = scale[d]
                 np.multiply(block.mean(axis=0), k, out=mean[d][day, c])
                 low = np.where(k > 0, block.min(axis=0), block.max(axis=0)) if (k < 0).any() else block.min(axis=0)
                 np.multiply(low, k, out=trough[d][day, c])
                 if len(drugs) == 1:
                     # Occupancy Emax·x/(1 + x) with x = C/EC50: here S/(EC50 in S units + S), averaged over the day.
-                    np.add(block, ec50_as_s[i][d][None, :], out=rc)
+                    np.add(block, ec50_as_s[d], out=rc)
                     np.divide(block, rc, out=rc)
                 else:
-                    xc += block / ec50_as_s[i][d][None, :]
+                    xc += block / ec50_as_s[d]
             if len(drugs) > 1:  # with x the sum of C/EC50 over the drugs
                 np.add(xc, 1.0, out=rc)
                 np.divide(xc, rc, out=rc)
             rc.mean(axis=0, out=occ[day, c])
-        if progress:
-            progress(1)
+            done += 1
+            if progress and done % len(chunks) == 0:
+                progress(1)
     occ *= emax
     return DailySummary(
         start=plan.start,
