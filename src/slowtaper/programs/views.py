@@ -44,6 +44,7 @@ from slowtaper.taper import (
     Plan,
     TaperError,
     build_plan,
+    dispensing_to_dict,
     fill_periods,
     insert_hold,
     instrument,
@@ -1060,7 +1061,8 @@ def pharmacy(request: HttpRequest) -> HttpResponse:
 
 
 def _lines(period: Any) -> list[dict[str, str]]:
-    return [{"product": ln.product.label, "used": ln.used, "supply": ln.supply} for ln in period.lines]
+    """A fill's lines as stored and shown: what the library writes for a dispensing, without the counts."""
+    return [{k: ln[k] for k in ("product", "used", "supply")} for ln in dispensing_to_dict(period)["lines"]]
 
 
 def _fills(member: User) -> tuple[PlanRevision | None, list[dict[str, Any]]]:
