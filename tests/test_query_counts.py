@@ -12,13 +12,13 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from tests.conftest import TODAY, give_intake, give_plan, login, make_user
 
 from slowtaper.accounts.models import CareLink, Role
 from slowtaper.checkins.models import CheckInRecord, DoseLog, new_key
 from slowtaper.community import board
 from slowtaper.community.models import Category, Topic
 from slowtaper.taper import diary
-from tests.conftest import TODAY, give_intake, give_plan, login, make_user
 
 SMALL, LARGE = 2, 20
 
