@@ -84,13 +84,13 @@ def dose_post(client):
 PAGES = [
     ("member", "member home", lambda c, cast, w: lambda: c.get("/me/"), 20),
     ("member", "check-in page", lambda c, cast, w: lambda: c.get("/me/checkin/"), 8),
-    ("member", "check-in POST", lambda c, cast, w: checkin_post(c), 26),
-    ("member", "dose log POST", lambda c, cast, w: dose_post(c), 32),
+    ("member", "check-in POST", lambda c, cast, w: checkin_post(c), 24),
+    ("member", "dose log POST", lambda c, cast, w: dose_post(c), 34),
     ("clinician", "clinician dashboard", lambda c, cast, w: lambda: c.get("/clinic/"), 14),
-    ("clinician", "clinician member page", lambda c, cast, w: lambda: c.get(f"/clinic/{cast.member.pk}/"), 36),
-    ("pharmacist", "pharmacy page", lambda c, cast, w: lambda: c.get("/pharmacy/"), 10),
-    ("member", "board index", lambda c, cast, w: lambda: c.get("/board/"), 14),
-    ("member", "board topic page", lambda c, cast, w: lambda: c.get(f"/board/t/{w.topic.pk}/"), 22),
+    ("clinician", "clinician member page", lambda c, cast, w: lambda: c.get(f"/clinic/{cast.member.pk}/"), 32),
+    ("pharmacist", "pharmacy page", lambda c, cast, w: lambda: c.get("/pharmacy/"), 8),
+    ("member", "board index", lambda c, cast, w: lambda: c.get("/board/"), 9),
+    ("member", "board topic page", lambda c, cast, w: lambda: c.get(f"/board/t/{w.topic.pk}/"), 14),
 ]
 
 

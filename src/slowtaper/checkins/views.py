@@ -31,7 +31,7 @@ from slowtaper.taper import (
 
 from .chart import render as render_chart
 from .forms import CheckInForm, CiwaForm, DoseLogForm, ScaleForm, TrackedForm
-from .models import CheckInRecord, DoseLog, Submission, engine_checkins, once
+from .models import CheckInRecord, DoseLog, Submission, once
 
 CHART_DAYS = 60
 
@@ -216,7 +216,7 @@ def chart(request: HttpRequest) -> HttpResponse:
         earliest = member.checkins.order_by("day").values_list("day", flat=True).first() or basis.start
         first = max(today - timedelta(days=CHART_DAYS), min(basis.start, earliest) - timedelta(days=7))
         try:
-            rows = timeline(basis, engine_checkins(member, basis, first=first, last=today), first, today)
+            rows = timeline(basis, day.checkins, first, today)  # the member's day read these days already
         except TaperError as exc:
             messages.error(request, str(exc))
         else:

@@ -16,6 +16,7 @@ from slowtaper.accounts.models import User
 from slowtaper.checkins.models import engine_checkins, history
 from slowtaper.taper import (
     WAITS_FOR_CLINICIAN,
+    CheckIn,
     Dose,
     Due,
     Plan,
@@ -130,6 +131,9 @@ class MemberDay:
     steady: Suggestion | None = None
     # Weekly follow-up after the last dose lasts this many weeks (the member's trend settings); then monthly.
     followup_weekly_weeks: int = field(default_factory=lambda: trend_settings().followup_weekly_weeks)
+    # The check-ins of the last HISTORY_DAYS as the rules read them against the approved plan (empty without
+    # one): the member's charts draw from these rather than reading the same days again.
+    checkins: list[CheckIn] = field(default_factory=list)
 
     @property
     def yesterday(self) -> date:
@@ -333,6 +337,7 @@ def member_day(member: User, today: date) -> MemberDay:
         day.steady = day.suggestion
     if plan is None:
         return day
+    day.checkins = checkins
     held = day.suggestion.held_change if day.suggestion is not None and basis is plan else None
     step, day.waiting_first_cut = scheduled_step(program, plan, today, held)
     day.held_change = held if held is not None and not day.waiting_first_cut else None

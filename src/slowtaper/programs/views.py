@@ -42,6 +42,7 @@ from slowtaper.community.library import footnotes
 from slowtaper.taper import (
     SCREENS,
     AdjunctNote,
+    CheckIn,
     Plan,
     TaperError,
     build_plan,
@@ -641,7 +642,7 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
     today = local_today(member)
     day = member_day(member, today)
     suggestion = _for_clinician(member, day)
-    chart = _record_chart(member, day.plan, today)
+    chart = _record_chart(member, day.plan, today, checkins=day.checkins)
     program = program_of(member)
     intake = member.intakes.first()
     notes = _adjunct_notes(intake)
@@ -726,13 +727,18 @@ def _first_cut_waiting(program: Program, plan: Plan | None) -> bool:
     return plan.first_cut is not None
 
 
-def _record_chart(member: User, basis: Plan | None, today: date, with_dose: bool = True) -> Any:
+def _record_chart(
+    member: User, basis: Plan | None, today: date, with_dose: bool = True, checkins: list[CheckIn] | None = None
+) -> Any:
     """The last 90 days of symptoms and dose, as a carer sees them (without the dose for a mentor the member
-    shares only their check-ins with)."""
+    shares only their check-ins with). `checkins`: the member's day's reading of a longer window against the
+    same plan, when the caller has it (the timeline keeps the days it draws)."""
     if basis is None:
         return None
     first = max(today - timedelta(days=90), min(basis.start, today) - timedelta(days=14))
-    rows = timeline(basis, engine_checkins(member, basis, first=first, last=today), first, today)
+    if checkins is None:
+        checkins = engine_checkins(member, basis, first=first, last=today)
+    rows = timeline(basis, checkins, first, today)
     title = _("Symptoms and dose, %(a)s to %(b)s") if with_dose else _("Symptoms, %(a)s to %(b)s")
     return render_chart(rows, title % {"a": first, "b": today}, with_dose=with_dose)
 
@@ -770,7 +776,7 @@ def staff_member(request: HttpRequest, member_id: int) -> HttpResponse:
         day = member_day(member, today)
         context |= {
             "day": day,
-            "chart": _record_chart(member, day.plan, today),
+            "chart": _record_chart(member, day.plan, today, checkins=day.checkins),
             "tasks": member.tasks.filter(done_at__isnull=True).order_by("created"),
         }
     return render(request, "programs/staff_member.html", context, status=400 if form.errors else 200)
@@ -1274,7 +1280,9 @@ def mentee(request: HttpRequest, member_id: int) -> HttpResponse:
     context = {
         "member": member,
         "day": day if may_plan else None,
-        "chart": _record_chart(member, day.plan, today, with_dose=may_plan) if may_health else None,
+        "chart": _record_chart(member, day.plan, today, with_dose=may_plan, checkins=day.checkins)
+        if may_health
+        else None,
         "may_plan": may_plan,
     }
     return render(request, "programs/mentee.html", context)
