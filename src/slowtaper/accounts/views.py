@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from slowtaper.programs.alerts import notify
+from slowtaper.programs.models import enrol
 
 from . import audit
 from .access import member_for, require_role
@@ -315,6 +316,8 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
             user.role = invitation.role
             user.email = invitation.email
             user.save()
+            if user.role == Role.MEMBER:
+                enrol(user)  # the program row exists from joining: pages read it and never create it
             _accept(invitation, user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("home")

@@ -33,6 +33,7 @@ from slowtaper.accounts import places
 from slowtaper.accounts.access import require_role
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import notify
+from slowtaper.programs.models import enrol
 from slowtaper.taper import diary
 
 from .forms import ContactForm, ContactReplyForm, TriageForm
@@ -278,6 +279,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
         member.set_place(item.country, item.time_zone)  # they chose both on the contact form
         member.set_unusable_password()
         member.save()
+        enrol(member)  # the program row exists from joining: pages read it and never create it
         item.member, item.status = member, ContactRequest.Status.INVITED
         item.owner = item.owner or staff
         item.first_response = item.first_response or timezone.now()
