@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/board.py
 	$(BIN)/python bench/plans.py --members 100 --repeat 10
+	$(BIN)/python bench/load.py --members 500 --seconds 5 --warmup 2 --topics 200
 
 # Regenerate the lock from pyproject.toml's ranges (needs the `uv` tool; not part of run or test).
 lock:
