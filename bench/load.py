@@ -28,6 +28,7 @@ import os
 import platform
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -296,19 +298,19 @@ def next_local(hour: int, after: datetime) -> datetime:
     return at if at > local else datetime.combine(local.date() + timedelta(days=1), clock(hour), tzinfo=zone)
 
 
-def time_tick(env: dict[str, str], at: datetime) -> dict[str, float]:
+def time_tick(env: dict[str, str], at: datetime) -> dict[str, Any]:
     command = [sys.executable, str(HERE / "loadtick.py"), at.isoformat()]
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"the tick failed:\n{done.stderr[-3000:]}")
-    values: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    values: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return values
 
 
 # ---------------------------------------------------------------------------------------------------- report
 
 
-def table(results: list[Result], ticks: list[tuple[str, dict[str, float]]], sessions: int) -> str:
+def table(results: list[Result], ticks: list[tuple[str, dict[str, Any]]], sessions: int) -> str:
     bare = [r.rate for r in results if r.name.startswith("bare view")]
     baseline = sum(bare) / len(bare)
     lines = [
@@ -324,7 +326,9 @@ def table(results: list[Result], ticks: list[tuple[str, dict[str, float]]], sess
     for name, t in ticks:
         lines.append(
             f"| one `manage.py tick`, {name} | {t['seconds']:.1f} s | | | | | | "
-            f"{int(t['claimed'])} reminders claimed, peak RSS {t['peak_rss_mb']:.0f} MB |"
+            f"{int(t['claimed'])} reminders claimed, peak RSS {t['peak_rss_mb']:.0f} MB"
+            + (f" (the command said: {t['said']})" if t.get("said") else "")
+            + " |"
         )
     return "\n".join(lines)
 
@@ -359,6 +363,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8113)
     parser.add_argument("--database", default="", help="postgres://... of an EMPTY database (default: SQLite)")
     parser.add_argument("--no-tick", action="store_true", help="skip timing the tick")
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite file and the server's log")
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="slowtaper-load-")
@@ -410,6 +415,10 @@ def main() -> None:
     )
     print()
     print(table(results, ticks, args.sessions))
+    if args.keep:
+        print(f"\nKept: {folder}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
