@@ -51,6 +51,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/plans.py --members 100 --repeat 10
 	$(BIN)/python bench/cli.py --repeat 5
 	$(BIN)/python bench/simulate.py --patients 1000 --repeat 2
+	$(BIN)/python bench/pages.py --members 50 --repeat 5
+	$(BIN)/python bench/load.py --members 500 --seconds 5 --warmup 2 --topics 200
 
 # Regenerate the lock from pyproject.toml's ranges (needs the `uv` tool; not part of run or test).
 lock:
