@@ -71,9 +71,11 @@ def erase_account(request: HttpRequest) -> HttpResponse:
     if clinician is not None:
         alerts.notify(
             [clinician],
-            _("slowtaper: a member closed their account"),
-            _("%(member)s has erased their slowtaper account. Their plan and check-ins are no longer held by us.")
-            % {"member": member},
+            gettext_lazy("slowtaper: a member closed their account"),
+            gettext_lazy(
+                "%(member)s has erased their slowtaper account. Their plan and check-ins are no longer held by us."
+            ),
+            {"member": member},
         )
     rights.erase(member)
     logout(request)
