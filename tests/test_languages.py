@@ -98,3 +98,12 @@ def test_a_dose_reminder_is_in_the_members_language(cast, approved, locale, subj
     reminder = Reminder.objects.create(member=cast.member, day=TODAY, time=time(8), due_at="2027-02-10T13:00:00Z")
     assert send_reminder.call(reminder.pk) is True
     assert mail.outbox[0].subject == subject
+
+
+@override_settings(LANGUAGES=WITH_SPANISH)
+def test_date_fields_keep_the_iso_value_browsers_need_whatever_the_language(client, cast, approved):
+    """A Spanish page once sent the day as 10/02/2027, which a date input cannot show, so the check-in failed."""
+    cast.member.locale = "es"
+    cast.member.save(update_fields=["locale"])
+    page = login(client, cast.member).get("/me/checkin/").content.decode()
+    assert 'type="date" name="day" value="2027-02-10"' in page

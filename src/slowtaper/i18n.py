@@ -67,6 +67,7 @@ def data_strings() -> list[str]:
     for f in book.red_flags.values():
         out += [f.label, f.question, f.member, f.worse_note]
     out += [*book.anchors, *book.mood_anchors]
+    out += [e.crisis for e in book.emergency.values()]
     data = screening()
     out += [c.label for c in (*data.conditions.values(), *data.comedications.values(), *data.adjuncts.values())]
     out += [r.member for r in data.rules]
