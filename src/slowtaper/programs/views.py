@@ -88,7 +88,10 @@ def _to_obtain(user: User, member: User, plan: Plan | None, **extra: Any) -> dic
     """Context for `programs/_to_obtain.html`: the products `plan` needs that the member does not have,
     worded for the reader (the member, their clinician or their pharmacist)."""
     audience = {Role.MEMBER: "member", Role.CLINICIAN: "clinician", Role.PHARMACIST: "pharmacist"}.get(user.role)
-    return {"needs": new_products_for(member, plan) if audience else [], "audience": audience, **extra}
+    needs = new_products_for(member, plan) if audience else []
+    # The names as one parameter, so the sentence around them is translated whole (no assembled fragments).
+    names = ", ".join(str(n.product.label) for n in needs)
+    return {"needs": needs, "names": names, "audience": audience, **extra}
 
 
 def _latest_draft_plan(member: User, reader: User) -> tuple[PlanRevision | None, Plan | None]:
