@@ -107,3 +107,18 @@ def test_date_fields_keep_the_iso_value_browsers_need_whatever_the_language(clie
     cast.member.save(update_fields=["locale"])
     page = login(client, cast.member).get("/me/checkin/").content.decode()
     assert 'type="date" name="day" value="2027-02-10"' in page
+
+
+@override_settings(LANGUAGES=WITH_SPANISH)
+def test_a_spanish_member_confirms_erasure_with_the_words_they_are_shown(client, cast, approved):
+    from conftest import PASSWORD
+    from slowtaper.accounts.models import User
+
+    cast.member.locale = "es"
+    cast.member.save(update_fields=["locale"])
+    login(client, cast.member)
+    assert "«borrar mi cuenta»" in client.get("/me/data/").content.decode()
+    refused = client.post("/me/data/erase/", {"password": PASSWORD, "confirm": "borrar"})
+    assert refused.status_code == 400 and "Escriba exactamente: borrar mi cuenta" in refused.content.decode()
+    client.post("/me/data/erase/", {"password": PASSWORD, "confirm": "Borrar mi cuenta"})
+    assert not User.objects.filter(pk=cast.member.pk).exists()
