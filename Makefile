@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+MO_STAMP := $(VENV)/.messages
+PO_FILES := $(wildcard src/slowtaper/locale/*/LC_MESSAGES/django.po src/slowtaper/*/locale/*/LC_MESSAGES/django.po)
+# The languages that have a catalogue (see README, "Languages"); `make messages LANGS=fr` starts a new one.
+LANGS ?= $(notdir $(wildcard src/slowtaper/locale/*))
 
-.PHONY: run test lint typecheck pytest bench lock clean
+.PHONY: run test lint typecheck pytest bench lock clean messages
 
 DEMO := clonazepam 2mg --times 08:00=1,22:00=1 --region US --start 2027-01-04 --hold 28d
 
@@ -17,10 +21,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
-	touch $(STAMP)
+	$(BIN)/python manage.py compilemessages --force
+	touch $(STAMP) $(MO_STAMP)
+
+# The translations (.po) compiled to .mo again whenever one changes (pure Python: no GNU gettext needed).
+$(MO_STAMP): $(STAMP) $(PO_FILES)
+	$(BIN)/python manage.py compilemessages
+	touch $(MO_STAMP)
 
 # The web app on SQLite with demo data, the reminder worker and its once-a-minute tick. Ctrl-C stops all three.
-run: $(STAMP)
+run: $(STAMP) $(MO_STAMP)
 	$(BIN)/python manage.py migrate --noinput -v0
 	@echo "Demo logins (role  username  password):"
 	@$(BIN)/python manage.py demo
@@ -41,7 +51,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(MO_STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
@@ -57,6 +67,15 @@ bench: $(STAMP)
 # Regenerate the lock from pyproject.toml's ranges (needs the `uv` tool; not part of run or test).
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+
+# For translators: every marked string of the code, templates and data files into each language's .po files
+# (needs GNU gettext's xgettext: apt-get install gettext). Untouched translations are kept; new ones are empty.
+messages: $(STAMP)
+	$(BIN)/python manage.py datamessages > src/slowtaper/_data_messages.py
+	cd src/slowtaper && $(CURDIR)/$(BIN)/python $(CURDIR)/manage.py makemessages --no-obsolete --add-location=file \
+		$(foreach l,$(LANGS),-l $(l)) -i "static/*" -i "taper/*"; \
+		status=$$?; rm -f _data_messages.py; exit $$status
+	$(BIN)/python manage.py compilemessages
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

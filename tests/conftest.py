@@ -286,3 +286,10 @@ def shown_key(html: str) -> str:
     found = re.search(r'<code id="totp-key">([A-Z2-7 ]+)</code>', html)
     assert found, "the setup page shows no key"
     return found.group(1)
+
+
+def pytest_configure(config):
+    """The translations as the set-up builds them (`make` does this too; here for a bare `pytest`)."""
+    from slowtaper.i18n import compile_catalogues
+
+    compile_catalogues()

@@ -70,7 +70,7 @@ def test_email_each_time_daily_digest_or_off(client, cast, topic, frozen):
     board.write(cast.staff, topic, "two")
     board.write(cast.staff, topic, "three")
     assert not mail.outbox
-    assert digests() == 1 and "2 new on the board" in mail.outbox[0].body
+    assert digests() == 1 and "2 new things on the board" in mail.outbox[0].body
     board.write(cast.staff, topic, "four")
     assert digests() == 0  # at most one a day
     frozen.shift(timedelta(hours=25))

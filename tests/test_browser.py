@@ -83,6 +83,59 @@ def test_the_members_day(live_server, page, people):
     assert "Diary scores on 1 day" in page.locator("figcaption").inner_text()
 
 
+def test_the_members_day_in_spanish(live_server, page, people, settings, tmp_path):
+    """The same day for a member who reads Spanish and lives in Spain: every step in Spanish, numbers and dates
+    in Spanish form, Spain's crisis line on the page, nothing wider than a phone; screenshots (phone and
+    desktop) go to SLOWTAPER_SCREENSHOTS when it is set, for a person to look at."""
+    settings.LANGUAGES = [("en", "English"), ("es", "Spanish")]
+    member, _clinician, rev = people
+    member.locale, member.country, member.region = "es", "ES", "EU"
+    member.save(update_fields=["locale", "country", "region"])
+    shots = os.environ.get("SLOWTAPER_SCREENSHOTS")
+
+    def look(name):
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= page.viewport_size["width"], name
+        if shots:
+            page.screenshot(path=f"{shots}/{name}-{page.viewport_size['width']}.png", full_page=True)
+
+    log_in(page, live_server.url, "member")
+    page.wait_for_url("**/me/")
+    page.get_by_role("heading", name="Dosis de hoy").wait_for()
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert "Línea 024" in page.locator("footer").inner_text()
+    assert " de " in page.get_by_role("heading", name="Hoy,").inner_text()  # "Hoy, martes 1 de diciembre"
+    look("home")
+    first = rev.plan().steps[1].doses[0]
+    page.get_by_role("button", name=f"Tomada: la dosis de las {first.time:%H:%M}", exact=True).click()
+    page.locator("#doses .logged").first.wait_for()
+    assert DoseLog.objects.get(member=member, time=first.time).status == "taken"
+
+    page.get_by_role("link", name="Hacer el registro ahora").first.click()
+    page.get_by_role("heading", name="¿Cómo está hoy?").wait_for()
+    look("checkin")
+    for group in page.locator("fieldset").all():
+        no = group.get_by_label("No", exact=True)
+        if no.count():
+            no.check()
+    page.locator("fieldset", has_text="Ansiedad").get_by_label("3 – intenso").check()
+    page.get_by_role("button", name="Guardar mi registro").click()
+    page.get_by_text("su registro está guardado").wait_for()
+    look("saved")
+    assert CheckInRecord.objects.get(member=member).data["symptoms"] == {"anxiety": 3}
+
+    page.get_by_role("link", name="Ver su gráfico").click()
+    page.locator("svg.chart circle.diary-dot").first.wait_for(state="attached")
+    assert "Puntuación del diario en 1 día" in page.locator("figcaption").inner_text()
+    look("chart")
+    page.goto(live_server.url + "/help/")
+    look("help")
+    if shots:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        for path, name in (("/me/", "home"), ("/me/checkin/", "checkin"), ("/help/", "help")):
+            page.goto(live_server.url + path)
+            look(name)
+
+
 def serious(page):
     from axe_playwright_python.sync_playwright import Axe
 

@@ -1,4 +1,13 @@
-"""Texts that come from the engine's data files (symptom names, questions, guidance, screening findings) are
+"""Translation: where the catalogues live, how they are built, and the data files' texts.
+
+Catalogues: one `locale/` folder per Django app (accounts, programs, checkins, community) for the strings of that
+app, and the project's own `src/slowtaper/locale/` (LOCALE_PATHS) for everything outside an app: the shared
+templates, settings, exports and the data files' texts. Per app, so people working on different apps edit
+different `.po` files. `make messages` extracts them all (GNU gettext's xgettext, a translator's tool);
+`manage.py compilemessages` (ours, pure Python through polib) turns them into `.mo` files at set-up, so a fresh
+clone needs no gettext installed. `.mo` files are build output and are not committed.
+
+Texts that come from the engine's data files (symptom names, questions, guidance, screening findings) are
 translated when shown, like the web app's own strings.
 
 The engine keeps one language in its TOML files; the web layer passes each such text through gettext, so a
@@ -10,9 +19,37 @@ message ids with parameters.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import polib
 from django.utils.translation import gettext
 
 from slowtaper.taper import diary, instrument, screening
+
+PACKAGE = Path(__file__).resolve().parent
+# The project catalogue first (it is LOCALE_PATHS), then one per app.
+CATALOGUE_DIRS = [
+    PACKAGE / "locale",
+    *(PACKAGE / app / "locale" for app in ("accounts", "programs", "checkins", "community")),
+]
+
+
+def catalogues(language: str | None = None) -> list[Path]:
+    """Every `.po` file of the project (of `language` only, when given), in a stable order."""
+    pattern = f"{language or '*'}/LC_MESSAGES/django.po"
+    return sorted(po for folder in CATALOGUE_DIRS for po in folder.glob(pattern))
+
+
+def compile_catalogues(force: bool = False) -> list[Path]:
+    """Write the `.mo` beside every `.po` that is newer than it (every one with `force`); returns those written.
+    Fuzzy and untranslated entries are left out, as msgfmt does, so they show in English."""
+    written = []
+    for po in catalogues():
+        mo = po.with_suffix(".mo")
+        if force or not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            polib.pofile(str(po)).save_as_mofile(str(mo))
+            written.append(mo)
+    return written
 
 
 def data_text(text: str) -> str:
@@ -30,6 +67,7 @@ def data_strings() -> list[str]:
     for f in book.red_flags.values():
         out += [f.label, f.question, f.member, f.worse_note]
     out += [*book.anchors, *book.mood_anchors]
+    out += [e.crisis for e in book.emergency.values()]
     data = screening()
     out += [c.label for c in (*data.conditions.values(), *data.comedications.values(), *data.adjuncts.values())]
     out += [r.member for r in data.rules]

@@ -44,6 +44,7 @@ urlpatterns = [
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("accounts/settings/", accounts.account_settings, name="settings"),
+    path("language/", accounts.set_language, name="set_language"),
     path("accounts/email/<str:token>/", accounts.confirm_email, name="confirm_email"),
     path("accounts/sessions/<int:pk>/end/", accounts.end_session, name="end_session"),
     path("accounts/sessions/end-others/", accounts.end_other_sessions, name="end_other_sessions"),

@@ -1,6 +1,7 @@
 """Crisis resources for every page: the emergency number and crisis line for the person's region.
 
-A logged-in person sees their own region's numbers. A visitor sees the region they chose on the help page
+A logged-in person sees their own country's numbers when we hold checked ones for it (accounts/helplines.py),
+else their region's. A visitor sees the region they chose on the help page
 (`?region=UK`, remembered in a cookie so that it works without JavaScript); until they choose, `emergency` is
 None and pages show the short international list (`all_emergency`) rather than guess where they are.
 """
@@ -13,6 +14,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from slowtaper.taper import REGIONS, diary
+
+from .helplines import for_place
 
 REGION_COOKIE = "region"
 
@@ -40,10 +43,14 @@ def visitor_region(request: HttpRequest) -> str | None:
 
 
 def crisis(request: HttpRequest) -> dict[str, Any]:
+    """`emergency`: the numbers every page shows. For someone logged in whose country is known, that country's
+    (accounts/helplines.py: Spain shows 112 and the 024 line); otherwise the region's."""
     book = diary().emergency
     region = visitor_region(request)
+    user = getattr(request, "user", None)
+    country = user.country if user is not None and user.is_authenticated else ""
     return {
-        "emergency": book[region] if region else None,
+        "emergency": for_place(country, region),
         "all_emergency": [(REGION_NAMES[r], book[r]) for r in REGIONS],
         "region_names": REGION_NAMES,
     }

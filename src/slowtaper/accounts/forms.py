@@ -3,12 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from . import places
-from .models import CareLink, Role, User
+from .models import CareLink, Role, User, languages_in_their_own_words
 
 
 class PlaceFields:  # a mixin for Form, ModelForm and UserCreationForm
@@ -127,6 +126,7 @@ class SettingsForm(OneLineNameMixin, PlaceFields, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.add_place_fields()
         self.order_fields(["first_name", "email", "country", "time_zone", "locale", "reminders"])
+        self.fields["locale"].choices = languages_in_their_own_words()
         user = self.instance
         if not self.is_bound and user.country:
             self.initial["country"] = user.country
@@ -159,7 +159,7 @@ class JoinForm(OneLineNameMixin, PlaceFields, UserCreationForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.add_place_fields()
-        self.fields["locale"] = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+        self.fields["locale"] = forms.ChoiceField(label=_("Language"), choices=languages_in_their_own_words())
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

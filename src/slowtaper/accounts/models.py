@@ -23,6 +23,18 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(_("Unknown time zone “%(tz)s”: use a name like Europe/London."), params={"tz": value})
 
 
+def languages() -> list[tuple[str, str]]:
+    """The languages offered (settings.LANGUAGES), read when asked, so offering one more needs no migration."""
+    return list(settings.LANGUAGES)
+
+
+def languages_in_their_own_words() -> list[tuple[str, str]]:
+    """The languages offered, each named in itself ("Español"), for a reader who does not read the current one."""
+    from django.utils.translation import get_language_info
+
+    return [(code, get_language_info(code)["name_local"].capitalize()) for code, _name in settings.LANGUAGES]
+
+
 class Role(models.TextChoices):
     MEMBER = "member", _("member")
     CLINICIAN = "clinician", _("clinician")
@@ -37,7 +49,7 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    locale = models.CharField(max_length=16, choices=settings.LANGUAGES, default="en")
+    locale = models.CharField(max_length=16, choices=languages, default="en")
     region = models.CharField(max_length=4, choices=[(r, r) for r in REGIONS], default="US")
     reminders = models.BooleanField(_("email me at dose times"), default=True)
     # A clinician's or pharmacist's professional registration, checked by staff: until `verified_at` is set they

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
 from slowtaper.programs.alerts import notify
 from slowtaper.programs.models import enrol
@@ -49,9 +50,9 @@ def _send_invitation(invitation: Invitation) -> None:
     stranger = User(email=invitation.email, is_active=True)
     notify(
         [stranger],
-        _("You are invited to slowtaper"),
-        _("%(who)s invited you to join slowtaper as a %(role)s. Accept within 14 days: %(link)s")
-        % {"who": invitation.invited_by, "role": invitation.get_role_display(), "link": _invite_link(invitation)},
+        gettext_lazy("You are invited to slowtaper"),
+        gettext_lazy("%(who)s invited you to join slowtaper as a %(role)s. Accept within 14 days: %(link)s"),
+        {"who": invitation.invited_by, "role": Role(invitation.role).label, "link": _invite_link(invitation)},
     )
 
 
@@ -179,28 +180,32 @@ def _tell_mentor_change(member: User, mentor: User, previous: User | None, by: U
     if previous is not None:
         notify(
             [previous],
-            _("slowtaper: you are no longer %(member)s's mentor") % {"member": member},
-            _("%(by)s (slowtaper staff) has made %(mentor)s %(member)s's mentor. Thank you for your support.")
-            % {"by": by, "mentor": mentor, "member": member},
+            gettext_lazy("slowtaper: you are no longer %(member)s's mentor"),
+            gettext_lazy(
+                "%(by)s (slowtaper staff) has made %(mentor)s %(member)s's mentor. Thank you for your support."
+            ),
+            {"by": by, "mentor": mentor, "member": member},
         )
     notify(
         [mentor],
-        _("slowtaper: you are now %(member)s's mentor") % {"member": member},
-        _(
+        gettext_lazy("slowtaper: you are now %(member)s's mentor"),
+        gettext_lazy(
             "%(by)s (slowtaper staff) has made you %(member)s's peer mentor. You see nothing of their plan or "
             "check-ins unless they choose to share it: %(link)s"
-        )
-        % {"by": by, "member": member, "link": settings.SITE_URL + reverse("mentor")},
+        ),
+        {"by": by, "member": member, "link": settings.SITE_URL + reverse("mentor")},
     )
     notify(
         [member],
-        _("slowtaper: your mentor"),
+        gettext_lazy("slowtaper: your mentor"),
         (
-            _("%(mentor)s is now your peer mentor, in place of %(previous)s. Choose what they may see: %(link)s")
+            gettext_lazy(
+                "%(mentor)s is now your peer mentor, in place of %(previous)s. Choose what they may see: %(link)s"
+            )
             if previous is not None
-            else _("%(mentor)s is now your peer mentor. Choose what they may see: %(link)s")
-        )
-        % {"mentor": mentor, "previous": previous, "link": care},
+            else gettext_lazy("%(mentor)s is now your peer mentor. Choose what they may see: %(link)s")
+        ),
+        {"mentor": mentor, "previous": previous, "link": care},
     )
 
 
@@ -217,9 +222,9 @@ def ask_for_mentor(request: HttpRequest) -> HttpResponse:
             MentorRequest.objects.create(member=member)
             notify(
                 User.objects.filter(role=Role.STAFF, is_active=True),
-                _("slowtaper: a member asks for a mentor"),
-                _("%(member)s asks for a peer mentor. Choose one: %(link)s")
-                % {"member": member, "link": settings.SITE_URL + reverse("staff_mentor", args=[member.pk])},
+                gettext_lazy("slowtaper: a member asks for a mentor"),
+                gettext_lazy("%(member)s asks for a peer mentor. Choose one: %(link)s"),
+                {"member": member, "link": settings.SITE_URL + reverse("staff_mentor", args=[member.pk])},
             )
     except IntegrityError:
         pass  # a request is already open (a double tap): one request is enough
@@ -271,23 +276,23 @@ def _accept(invitation: Invitation, user: User) -> None:
     invitation.accept(user)
     if invitation.for_member is None or previous is None or previous.pk == user.pk:
         return
-    member, kind = invitation.for_member, invitation.get_role_display()
-    audit.record(user, [member], "replace_carer", f"{kind}: {previous} replaced by {user}")
+    member, kind = invitation.for_member, Role(invitation.role).label
+    audit.record(user, [member], "replace_carer", f"{invitation.role}: {previous} replaced by {user}")
     staff = list(User.objects.filter(role=Role.STAFF, is_active=True))
     notify(
         [previous],
-        _("slowtaper: a member changed their care team"),
-        _("%(member)s has chosen another %(kind)s, so you no longer see their record in slowtaper.")
-        % {"member": member, "kind": kind},
+        gettext_lazy("slowtaper: a member changed their care team"),
+        gettext_lazy("%(member)s has chosen another %(kind)s, so you no longer see their record in slowtaper."),
+        {"member": member, "kind": kind},
     )
     notify(
         staff,
-        _("slowtaper: a member changed their care team"),
-        _(
+        gettext_lazy("slowtaper: a member changed their care team"),
+        gettext_lazy(
             "%(member)s replaced their %(kind)s %(old)s with %(new)s, whom they invited. Verify %(new)s before "
             "they take any clinical decision: %(link)s"
-        )
-        % {"member": member, "kind": kind, "old": previous, "new": user, "link": settings.SITE_URL + reverse("staff")},
+        ),
+        {"member": member, "kind": kind, "old": previous, "new": user, "link": settings.SITE_URL + reverse("staff")},
     )
 
 
@@ -337,20 +342,20 @@ def _hold_email_change(request: HttpRequest, user: User, old_email: str) -> None
     change = EmailChange.objects.create(user=user, new_email=new_email)
     link = settings.SITE_URL + reverse("confirm_email", args=[change.token])
     notify(
-        [User(email=new_email, is_active=True)],
-        _("slowtaper: confirm your new email address"),
-        _("Follow this link within %(h)s hours to use this address for your slowtaper account: %(link)s")
-        % {"h": EMAIL_CHANGE_HOURS, "link": link},
+        [User(email=new_email, is_active=True, locale=user.locale)],
+        gettext_lazy("slowtaper: confirm your new email address"),
+        gettext_lazy("Follow this link within %(h)s hours to use this address for your slowtaper account: %(link)s"),
+        {"h": EMAIL_CHANGE_HOURS, "link": link},
     )
     if old_email:
         notify(
-            [User(email=old_email, is_active=True)],
-            _("slowtaper: a change of email address was asked for"),
-            _(
+            [User(email=old_email, is_active=True, locale=user.locale)],
+            gettext_lazy("slowtaper: a change of email address was asked for"),
+            gettext_lazy(
                 "Someone logged in to your slowtaper account asked to use another email address. Nothing changes "
                 "unless the link sent there is followed. If this was not you, change your password now: %(link)s"
-            )
-            % {"link": settings.SITE_URL + reverse("password_reset")},
+            ),
+            {"link": settings.SITE_URL + reverse("password_reset")},
         )
     messages.info(
         request,
@@ -517,3 +522,16 @@ def access_log(request: HttpRequest) -> HttpResponse:
         e.role = Role(e.actor_role).label if e.actor_role in Role.values else e.actor_role
         e.label = describe(e.action, e.what)
     return render(request, "accounts/access_log.html", {"page": page})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switch (POST with CSRF; no JavaScript): Django's own view keeps the choice in a cookie and
+    goes back to a safe `next`; someone logged in also has it saved as their setting, which decides their pages
+    and emails. A language the site does not offer is ignored."""
+    response = django_set_language(request)
+    code = request.POST.get("language", "")
+    if request.user.is_authenticated and code in dict(settings.LANGUAGES) and request.user.locale != code:
+        request.user.locale = code
+        request.user.save(update_fields=["locale"])
+    return response

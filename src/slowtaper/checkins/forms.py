@@ -32,7 +32,7 @@ class CheckInForm(forms.Form):
     """Today's diary: the tracked symptoms (each optional: a blank stays blank, never 0), sleep and mood, and
     the red-flag questions, which must all be answered."""
 
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     key = key_field()
     sleep_hours = forms.DecimalField(
         label=_("Hours slept last night"), min_value=0, max_value=24, decimal_places=1, required=False
@@ -124,7 +124,7 @@ class TrackedForm(forms.Form):
 class CiwaForm(forms.Form):
     """The CIWA-B's self-rated items, every one required (a partial questionnaire has no valid total)."""
 
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     key = key_field()
 
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
@@ -152,7 +152,7 @@ class CiwaForm(forms.Form):
 class ScaleForm(forms.Form):
     """A mood or alcohol screen (PHQ-9, GAD-7, AUDIT-C): every item required, each answer labelled in words."""
 
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     key = key_field()
 
     def __init__(self, *args: Any, scale: str, today: date, **kwargs: Any) -> None:

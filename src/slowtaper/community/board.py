@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.html import escape, format_html_join, strip_tags
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import notify
@@ -357,9 +358,9 @@ def escalate(now: datetime | None = None) -> list[tuple[Topic, str]]:
             if Topic.objects.filter(pk=topic.pk, escalated_mentor_at__isnull=True).update(escalated_mentor_at=moment):
                 notify(
                     _not_the_author(on_duty(moment), topic),
-                    _("slowtaper: a board topic is waiting for an answer"),
-                    _("A member's topic has had no reply for a while. Could you answer it? %(link)s")
-                    % {"link": settings.SITE_URL + reverse("board_topic", args=[topic.pk])},
+                    gettext_lazy("slowtaper: a board topic is waiting for an answer"),
+                    gettext_lazy("A member's topic has had no reply for a while. Could you answer it? %(link)s"),
+                    {"link": settings.SITE_URL + reverse("board_topic", args=[topic.pk])},
                 )
                 done.append((topic, "mentor"))
     staff = list(User.objects.filter(role=Role.STAFF, is_active=True))
@@ -370,9 +371,9 @@ def escalate(now: datetime | None = None) -> list[tuple[Topic, str]]:
             if Topic.objects.filter(pk=topic.pk, escalated_staff_at__isnull=True).update(escalated_staff_at=moment):
                 notify(
                     [p for p in staff if p.pk != topic.author_id],
-                    _("slowtaper: a board topic is still unanswered"),
-                    _("A member's topic has had no reply even after the mentor on duty was told. %(link)s")
-                    % {"link": settings.SITE_URL + reverse("board_topic", args=[topic.pk])},
+                    gettext_lazy("slowtaper: a board topic is still unanswered"),
+                    gettext_lazy("A member's topic has had no reply even after the mentor on duty was told. %(link)s"),
+                    {"link": settings.SITE_URL + reverse("board_topic", args=[topic.pk])},
                 )
                 done.append((topic, "staff"))
     return done
@@ -427,11 +428,11 @@ def alert_on_duty(anchor: str = "", author: User | None = None) -> list[User]:
     people = on_duty() if author is None else not_the_author_of(on_duty(), author)
     notify(
         people,
-        _("slowtaper: a board post needs a mentor now"),
-        _(
+        gettext_lazy("slowtaper: a board post needs a mentor now"),
+        gettext_lazy(
             "A post or message on the board may describe a crisis (a post is held until a mentor reads it). "
             "Its author has been shown the crisis lines. Please look now: %(link)s"
-        )
-        % {"link": link},
+        ),
+        {"link": link},
     )
     return people

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
@@ -71,27 +72,29 @@ def contact(request: HttpRequest) -> HttpResponse:
                 crisis_kinds=kinds,
             )
             notify(
-                [User(email=d["email"], is_active=True)],
-                _("slowtaper: we received your message"),
-                _(
+                [User(email=d["email"], is_active=True, locale=get_language())],
+                gettext_lazy("slowtaper: we received your message"),
+                gettext_lazy(
                     "Thank you for writing to us, %(name)s. A member of our team will answer you by email. "
                     "If you are in danger or thinking of harming yourself, do not wait for us: call your local "
                     "emergency number now."
-                )
-                % {"name": d["name"]},
+                ),
+                {"name": d["name"]},
             )
             link = settings.SITE_URL + reverse("contact_request", args=[item.pk])
             notify(
                 User.objects.filter(role=Role.STAFF, is_active=True),
-                _("slowtaper: a contact request needs an answer today")
+                gettext_lazy("slowtaper: a contact request needs an answer today")
                 if kinds
-                else _("slowtaper: a new contact request"),
+                else gettext_lazy("slowtaper: a new contact request"),
                 (
-                    _("The message may describe a crisis (it is first in the queue). Please answer today: %(link)s")
+                    gettext_lazy(
+                        "The message may describe a crisis (it is first in the queue). Please answer today: %(link)s"
+                    )
                     if kinds
                     else "%(link)s"
-                )
-                % {"link": link},
+                ),
+                {"link": link},
             )
         country = places.countries()[d["country"]]
         context: dict[str, object] = {"crisis": bool(kinds), "country": country}
@@ -293,9 +296,9 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
         )
         notify(
             [member],
-            _("slowtaper: your account is ready"),
-            _("Welcome, %(name)s. Your username is %(user)s. Choose your password here: %(link)s")
-            % {"name": item.name, "user": member.username, "link": link},
+            gettext_lazy("slowtaper: your account is ready"),
+            gettext_lazy("Welcome, %(name)s. Your username is %(user)s. Choose your password here: %(link)s"),
+            {"name": item.name, "user": member.username, "link": link},
         )
     messages.success(
         request, _("Account %(user)s created; the requester was emailed a link.") % {"user": member.username}

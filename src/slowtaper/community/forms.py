@@ -81,7 +81,10 @@ class ShiftForm(forms.ModelForm):
     class Meta:
         model = Shift
         fields = ["mentor", "weekday", "start", "end"]
-        widgets = {"start": forms.TimeInput(attrs={"type": "time"}), "end": forms.TimeInput(attrs={"type": "time"})}
+        widgets = {
+            "start": forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+            "end": forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+        }
         labels = {"start": _("From (mentor's time)"), "end": _("To (mentor's time; past midnight is fine)")}
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from slowtaper.accounts.models import CareLink, Role, User
 from slowtaper.programs.alerts import notify
@@ -98,9 +99,11 @@ def conversation(request: HttpRequest, user_id: int) -> HttpResponse:
                 # their mentor is away (without the words: a private message stays between the two of them).
                 notify(
                     [other],
-                    _("slowtaper: a message needs you now"),
-                    _("%(member)s wrote to you about something that may be a crisis. Please read it now: %(link)s")
-                    % {"member": user, "link": settings.SITE_URL + reverse("conversation", args=[user.pk])},
+                    gettext_lazy("slowtaper: a message needs you now"),
+                    gettext_lazy(
+                        "%(member)s wrote to you about something that may be a crisis. Please read it now: %(link)s"
+                    ),
+                    {"member": user, "link": settings.SITE_URL + reverse("conversation", args=[user.pk])},
                 )
                 on_duty = board.alert_on_duty(anchor="#crisis-messages")
                 message.alerted = [{"pk": other.pk, "name": str(other), "as": "own_mentor"}] + [

@@ -12,7 +12,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from slowtaper.accounts.models import User
 from slowtaper.programs.alerts import notify
@@ -32,8 +34,9 @@ def preference(user: User) -> str:
 def _email_now(user: User) -> None:
     notify(
         [user],
-        _("slowtaper: something new for you on the board"),
-        _("See it here: %(link)s") % {"link": settings.SITE_URL + reverse("board_notifications")},
+        gettext_lazy("slowtaper: something new for you on the board"),
+        gettext_lazy("See it here: %(link)s"),
+        {"link": settings.SITE_URL + reverse("board_notifications")},
     )
 
 
@@ -93,14 +96,15 @@ def moderated(action: ModerationAction) -> Notification | None:
     if kind in (Notification.Kind.HIDDEN, Notification.Kind.LIFTED):
         notify(
             [member],
-            _("slowtaper: a note from the board's moderators"),
-            (
-                _("A moderator hid one of your posts on the board.")
+            gettext_lazy("slowtaper: a note from the board's moderators"),
+            format_lazy(
+                "{} {}",
+                gettext_lazy("A moderator hid one of your posts on the board.")
                 if kind == Notification.Kind.HIDDEN
-                else _("A moderator lifted your suspension: you can post on the board again.")
-            )
-            + " "
-            + _("Read more here: %(link)s") % {"link": settings.SITE_URL + reverse("board_notifications")},
+                else gettext_lazy("A moderator lifted your suspension: you can post on the board again."),
+                gettext_lazy("Read more here: %(link)s"),
+            ),
+            {"link": settings.SITE_URL + reverse("board_notifications")},
         )
     Notification.objects.filter(pk=note.pk).update(emailed=timezone.now())
     return note
@@ -114,9 +118,9 @@ def reported(report: Report) -> list[Notification]:
     people = [p for p in people if p.pk != report.by_id] or people
     notify(
         people,
-        _("slowtaper: a post on the board was reported"),
-        _("Someone reported a post on the board. Please look at the moderation queue: %(link)s")
-        % {"link": settings.SITE_URL + reverse("board_queue")},
+        gettext_lazy("slowtaper: a post on the board was reported"),
+        gettext_lazy("Someone reported a post on the board. Please look at the moderation queue: %(link)s"),
+        {"link": settings.SITE_URL + reverse("board_queue")},
     )
     now = timezone.now()
     return [
@@ -149,9 +153,13 @@ def digests(now: datetime | None = None) -> int:
         count = Notification.objects.filter(user=user, emailed__isnull=True, read__isnull=True).count()
         notify(
             [user],
-            _("slowtaper: your board news"),
-            _("%(n)s new on the board since we last wrote. See them here: %(link)s")
-            % {"n": count, "link": settings.SITE_URL + reverse("board_notifications")},
+            gettext_lazy("slowtaper: your board news"),
+            ngettext_lazy(
+                "%(n)s new thing on the board since we last wrote. See it here: %(link)s",
+                "%(n)s new things on the board since we last wrote. See them here: %(link)s",
+                "n",
+            ),
+            {"n": count, "link": settings.SITE_URL + reverse("board_notifications")},
         )
         Notification.objects.filter(user=user, emailed__isnull=True).update(emailed=moment)
         prefs.last_digest = moment

@@ -18,6 +18,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from slowtaper.accounts.context import REGION_COOKIE, REGION_NAMES, visitor_region
+from slowtaper.accounts.helplines import for_place, helplines
+from slowtaper.accounts.places import countries
 from slowtaper.programs import views as programs
 from slowtaper.taper import REGIONS, catalogue, diary, screening
 
@@ -74,13 +76,21 @@ def crisis_numbers(request: HttpRequest) -> HttpResponse:
     asked = request.GET.get("region", "")
     chosen = asked if asked in REGIONS else None if asked == "all" else visitor_region(request)
     book = diary().emergency
+    here = book[chosen] if chosen else None
+    if not asked and request.user.is_authenticated and request.user.country:
+        here = for_place(request.user.country, chosen)  # a member's own country's numbers when we hold them
+    names = countries()
+    by_country = sorted(
+        ((names[c].name if c in names else c, line) for c, line in helplines().items()), key=lambda pair: pair[0]
+    )
     response = render(
         request,
         "community/site_help.html",
         {
             "chosen": chosen,
             "chosen_name": REGION_NAMES[chosen] if chosen else "",
-            "here": book[chosen] if chosen else None,
+            "here": here,
+            "by_country": by_country,
             "choices": [(r, REGION_NAMES[r]) for r in REGIONS],
             "red_flags": diary().red_flags.values(),
             "citations": library.footnotes(["emergency_numbers"])[0],

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from slowtaper.accounts.access import require_role
@@ -96,7 +97,7 @@ def mine(request: HttpRequest) -> HttpResponse:
             )
             notify(
                 User.objects.filter(role=Role.STAFF, is_active=True),
-                _("slowtaper: a story to review"),
+                gettext_lazy("slowtaper: a story to review"),
                 settings.SITE_URL + reverse("review_stories"),
             )
         messages.success(request, _("Thank you for sharing. Staff will read it before anything is published."))
@@ -147,12 +148,11 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         story.save()
         notify(
             [story.author],
-            _("slowtaper: news about your story"),
-            (
-                _("Your story is now published. You can withdraw it at any time from your stories page.")
-                if publish
-                else _("Your story was not published: %(note)s") % {"note": story.note}
-            ),
+            gettext_lazy("slowtaper: news about your story"),
+            gettext_lazy("Your story is now published. You can withdraw it at any time from your stories page.")
+            if publish
+            else gettext_lazy("Your story was not published: %(note)s"),
+            {"note": story.note},
         )
     messages.success(request, _("Published.") if publish else _("Not published; the author is told why."))
     return redirect("review_stories")

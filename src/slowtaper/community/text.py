@@ -64,28 +64,46 @@ class CrisisRules:
     kinds: tuple[CrisisKind, ...]
     negation: re.Pattern[str]  # matched against the text just before a phrase
     guidance: re.Pattern[str]  # matched against the sentence holding a phrase
+    fold_accents: bool = False  # phrases and text both read without accents ("convulsion" is "convulsión")
+
+
+# Each language has its own phrase list, negation words and guidance (data/crisis.toml is English, the others
+# data/crisis.<code>.toml with the same kinds). A text is read with every list, whatever language the page was
+# in: a member may write Spanish on an English page. The kinds' labels come from the English file.
+CRISIS_LANGUAGES = ("en", "es")
+
+
+def fold_accents(text: str) -> str:
+    """`text` without accents or other combining marks ("sé" → "se", "ñ" → "n"), for languages whose writers
+    often leave them out."""
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    )
 
 
 @cache
-def crisis_rules() -> CrisisRules:
-    raw = tomllib.loads(files("slowtaper.community").joinpath("data/crisis.toml").read_text(encoding="utf-8"))
+def crisis_rules(language: str = "en") -> CrisisRules:
+    name = "data/crisis.toml" if language == "en" else f"data/crisis.{language}.toml"
+    source = files("slowtaper.community").joinpath(name).read_text(encoding="utf-8")
+    fold = bool(tomllib.loads(source).get("fold_accents", False))
+    raw = tomllib.loads(fold_accents(source) if fold else source)
     kinds = []
     for kid, kind in raw["kinds"].items():
         body = _alternation(kind["phrases"], kind.get("patterns", []))
         whole = re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.I)
         never = kind.get("unnegatable", [])
         unneg = re.compile(rf"(?:{_alternation(never, [])})\Z", re.I) if never else None
-        kinds.append(CrisisKind(kid, kind["label"], whole, unneg))
+        kinds.append(CrisisKind(kid, kind.get("label", kid), whole, unneg))
     neg = raw["negation"]
     negators = "|".join(_phrase(w) for w in sorted(neg["words"], key=len, reverse=True))
     # The negator, then at most `gap` plain words (no punctuation: a comma ends the clause), then the phrase.
     negation = re.compile(rf"(?<![\w'])(?:{negators})(?:\s+[\w']+){{0,{int(neg['gap'])}}}\s+\Z", re.I)
     guidance = re.compile("|".join(raw["guidance"]["patterns"]), re.I)
-    return CrisisRules(tuple(kinds), negation, guidance)
+    return CrisisRules(tuple(kinds), negation, guidance, fold)
 
 
 def crisis_kinds() -> tuple[CrisisKind, ...]:
-    return crisis_rules().kinds
+    return crisis_rules("en").kinds
 
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -169,8 +187,13 @@ def normalise(text: str) -> str:
 
 def crisis_in(*texts: str, guidance_ok: bool = False) -> list[CrisisKind]:
     """The kinds of danger these texts speak of (empty when none), read after `normalise`; a phrase right after
-    a negation does not count ("I am not suicidal"); with `guidance_ok` (a mentor's or staff member's post), nor
-    does one in a sentence of safety guidance ("if you feel suicidal, call 988")."""
+        a negation does not count ("I am not suicidal"); with `guidance_ok` (a mentor's or staff member's post), nor
+        does one in a sentence of safety guidance ("if you feel suicidal, call 988"). Every language's list is read
+    (CRISIS_LANGUAGES), each with its own negations and guidance."""
     text = normalise(" ".join(texts))
-    rules = crisis_rules()
-    return [k for k in rules.kinds if _counts(k, rules, text, guidance_ok)]
+    found = set()
+    for language in CRISIS_LANGUAGES:
+        rules = crisis_rules(language)
+        read = fold_accents(text) if rules.fold_accents else text
+        found |= {k.id for k in rules.kinds if _counts(k, rules, read, guidance_ok)}
+    return [k for k in crisis_kinds() if k.id in found]

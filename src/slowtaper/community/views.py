@@ -16,7 +16,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from slowtaper.accounts.models import Role, User
@@ -415,14 +417,15 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
         if action in ("warn", "suspend"):
             notify(
                 [post.author],
-                _("slowtaper: a note from the board's moderators"),
-                (
-                    _("A moderator suspended your posting on the board until %(d)s.") % {"d": f"{until:%Y-%m-%d}"}
+                gettext_lazy("slowtaper: a note from the board's moderators"),
+                format_lazy(
+                    "{}\n\n{}",
+                    gettext_lazy("A moderator suspended your posting on the board until %(d)s.")
                     if until
-                    else _("A moderator asks you to take care with a post on the board.")
-                )
-                + "\n\n"
-                + note,
+                    else gettext_lazy("A moderator asks you to take care with a post on the board."),
+                    note.replace("%", "%%"),
+                ),
+                {"d": f"{until:%Y-%m-%d}"} if until else {},
             )
     messages.success(request, _("Done: %(a)s.") % {"a": dict(ModerateForm.ACTIONS)[action]})
     return back

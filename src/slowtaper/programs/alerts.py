@@ -1,5 +1,8 @@
 """Telling people: a task on the clinician's dashboard and an email, through one seam (`send`).
 
+Each email is written in its recipient's language (their `locale`): callers pass texts marked with
+`gettext_lazy` and their parameters apart, and `send` renders them once per recipient under that language.
+
 Emails carry no drug names and no health details in their subject lines; the body points to the app, where the
 detail is shown after login. Tests read Django's in-memory outbox; production sets an SMTP backend.
 """
@@ -7,34 +10,50 @@ detail is shown after login. Tests read Django's in-memory outbox; production se
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, override
 
 from slowtaper.accounts.models import Role, User
 from slowtaper.taper import Reason, Suggestion, Triage
 
 from .models import HoldRequest, Intake, PlanRevision, Task
 
+Text = str | Promise  # a lazy translation (gettext_lazy) is rendered in each recipient's language
 
-def send(to: Iterable[User], subject: str, body: str) -> int:
-    """Email each person with an address, now; returns how many were sent. Raises if the mail server fails."""
+
+def render(text: Text, params: Mapping[str, object] | None = None) -> str:
+    """`text` in the active language, its %(name)s placeholders filled (lazy parameters rendered too)."""
+    # A lazy text's own `%` renders it now (ngettext_lazy picks the plural form from `params`); lazy parameters
+    # render as they are formatted, so everything is in the language active here.
+    return str(text % params if params is not None else text)
+
+
+def send(to: Iterable[User], subject: Text, body: Text, params: Mapping[str, object] | None = None) -> int:
+    """Email each person with an address, now, in their own language; returns how many were sent. Raises if
+    the mail server fails."""
     sent = 0
     for user in to:
         if user.email and user.is_active:
-            sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], fail_silently=False)
+            with override(user.locale or settings.LANGUAGE_CODE):
+                title, text = render(subject, params), render(body, params)
+            sent += send_mail(title, text, settings.DEFAULT_FROM_EMAIL, [user.email], fail_silently=False)
     return sent
 
 
-def notify(to: Iterable[User], subject: str, body: str) -> None:
+def notify(to: Iterable[User], subject: Text, body: Text, params: Mapping[str, object] | None = None) -> None:
     """Email after the current transaction commits, so a mail server that is down never undoes what the
-    person just saved (the task on the dashboard is already recorded); a failure is logged, not raised."""
+    person just saved (the task on the dashboard is already recorded); a failure is logged, not raised.
+    Pass `gettext_lazy` texts and their `params` so each recipient reads it in their language."""
     people = list(to)
-    transaction.on_commit(lambda: send(people, subject, body), robust=True)
+    transaction.on_commit(lambda: send(people, subject, body, params), robust=True)
 
 
 def _member_link(member: User) -> str:
@@ -71,26 +90,28 @@ def _tell_clinician(member: User, task: Task, new: bool) -> None:
     if not new:
         return
     people = recipients(member, task.kind)
-    kind = task.get_kind_display().capitalize()
+    kind = capfirst(Task.Kind(task.kind).label)  # lazy: rendered in each recipient's language
+    body: Text
     for person, capacity in people:
         if capacity == "clinician":
             link = _member_link(member)
-            body = _("%(kind)s for %(member)s. Details after you log in: %(link)s")
+            body = gettext_lazy("%(kind)s for %(member)s. Details after you log in: %(link)s")
         elif capacity == "mentor":
             link = settings.SITE_URL + reverse("inbox")
-            body = _(
+            body = gettext_lazy(
                 "A member without a clinician needs someone to reach them now (%(kind)s): %(member)s. "
                 "You can write to them from your messages: %(link)s"
             )
         else:
             link = settings.SITE_URL + reverse("staff")
-            body = _(
+            body = gettext_lazy(
                 "%(kind)s for %(member)s, who has no clinician linked. Contact them and find them a clinician: %(link)s"
             )
         notify(
             [person],
-            _("slowtaper: a member needs your attention"),
-            body % {"kind": kind, "member": member, "link": link},
+            gettext_lazy("slowtaper: a member needs your attention"),
+            body,
+            {"kind": kind, "member": member, "link": link},
         )
     task.told = [{"pk": p.pk, "name": str(p), "as": capacity} for p, capacity in people]
     task.save(update_fields=["told"])
@@ -127,8 +148,10 @@ def screen_blocked(member: User, intake: Intake) -> Task:
         staff = list(User.objects.filter(role=Role.STAFF, is_active=True).order_by("pk"))
         notify(
             staff,
-            _("slowtaper: an intake needs review"),
-            _("A new member's safety screen asks for a specialist or supervised setting. Log in to see who."),
+            gettext_lazy("slowtaper: an intake needs review"),
+            gettext_lazy(
+                "A new member's safety screen asks for a specialist or supervised setting. Log in to see who."
+            ),
         )
         task.told += [{"pk": s.pk, "name": str(s), "as": "staff"} for s in staff]
         task.save(update_fields=["told"])
@@ -220,13 +243,12 @@ def close_tasks(member: User, kind: str, by: User, key: str | None = None) -> No
             task.close(by)
 
 
-def tell_member(member: User, what: str) -> None:
-    """A short email to the member that something changed; the detail is in the app after login."""
-    from django.utils.translation import override
-
-    with override(member.locale):
-        notify(
-            [member],
-            _("slowtaper: news from your clinician"),
-            _("%(what)s See the details when you log in: %(link)s") % {"what": what, "link": settings.SITE_URL},
-        )
+def tell_member(member: User, what: Text) -> None:
+    """A short email to the member that something changed (`what`: a gettext_lazy sentence, so it is in the
+    member's language); the detail is in the app after login."""
+    notify(
+        [member],
+        gettext_lazy("slowtaper: news from your clinician"),
+        gettext_lazy("%(what)s See the details when you log in: %(link)s"),
+        {"what": what, "link": settings.SITE_URL},
+    )

@@ -8,6 +8,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -18,13 +19,14 @@ from slowtaper.accounts.models import Role, User
 
 from . import alerts
 
-CONFIRM = "erase my account"
+# The words to type, in the reader's language (English is always accepted too).
+CONFIRM = gettext_lazy("erase my account")
 
 
 class EraseForm(forms.Form):
     password = forms.CharField(label=gettext_lazy("Your password"), widget=forms.PasswordInput)
     confirm = forms.CharField(
-        label=gettext_lazy("Type the words “erase my account”"),
+        label=format_lazy(gettext_lazy("Type the words “{}”"), CONFIRM),
         help_text=gettext_lazy("This cannot be undone. Download your data first if you may want it."),
     )
 
@@ -40,8 +42,8 @@ class EraseForm(forms.Form):
 
     def clean_confirm(self) -> str:
         text: str = self.cleaned_data["confirm"]
-        if " ".join(text.lower().split()) != CONFIRM:
-            raise forms.ValidationError(_("Type exactly: erase my account"))
+        if " ".join(text.lower().split()) not in (str(CONFIRM), "erase my account"):
+            raise forms.ValidationError(_("Type exactly: %(words)s") % {"words": CONFIRM})
         return text
 
 
@@ -71,9 +73,11 @@ def erase_account(request: HttpRequest) -> HttpResponse:
     if clinician is not None:
         alerts.notify(
             [clinician],
-            _("slowtaper: a member closed their account"),
-            _("%(member)s has erased their slowtaper account. Their plan and check-ins are no longer held by us.")
-            % {"member": member},
+            gettext_lazy("slowtaper: a member closed their account"),
+            gettext_lazy(
+                "%(member)s has erased their slowtaper account. Their plan and check-ins are no longer held by us."
+            ),
+            {"member": member},
         )
     rights.erase(member)
     logout(request)

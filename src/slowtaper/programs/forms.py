@@ -180,7 +180,9 @@ class IntakeForm(forms.Form):
         ]
         for i in range(1, DOSE_ROWS + 1):
             self.fields[f"time_{i}"] = forms.TimeField(
-                label=_("Dose %(n)s: time") % {"n": i}, required=i == 1, widget=forms.TimeInput(attrs={"type": "time"})
+                label=_("Dose %(n)s: time") % {"n": i},
+                required=i == 1,
+                widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
             )
             self.fields[f"mg_{i}"] = forms.DecimalField(
                 label=_("Dose %(n)s: mg") % {"n": i},
@@ -281,7 +283,9 @@ class PlanBuilderForm(forms.Form):
         ),
     )
     every_days = forms.IntegerField(label=_("Days between cuts"), min_value=1, max_value=365, initial=14)
-    start = forms.DateField(label=_("First day of the plan"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("First day of the plan"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     stabilise_days = forms.IntegerField(
         label=_("Stabilisation before the first cut (days)"), min_value=0, max_value=365, initial=14
     )

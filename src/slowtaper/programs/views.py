@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -92,7 +93,10 @@ def _to_obtain(user: User, member: User, plan: Plan | None, **extra: Any) -> dic
     """Context for `programs/_to_obtain.html`: the products `plan` needs that the member does not have,
     worded for the reader (the member, their clinician or their pharmacist)."""
     audience = {Role.MEMBER: "member", Role.CLINICIAN: "clinician", Role.PHARMACIST: "pharmacist"}.get(user.role)
-    return {"needs": new_products_for(member, plan) if audience else [], "audience": audience, **extra}
+    needs = new_products_for(member, plan) if audience else []
+    # The names as one parameter, so the sentence around them is translated whole (no assembled fragments).
+    names = ", ".join(str(n.product.label) for n in needs)
+    return {"needs": needs, "names": names, "audience": audience, **extra}
 
 
 def _latest_draft_plan(member: User, reader: User) -> tuple[PlanRevision | None, Plan | None]:
@@ -549,7 +553,7 @@ def approve(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
         messages.error(request, _("This plan cannot be approved: %(e)s") % {"e": _said(exc)})
     else:
         messages.success(request, _("Revision %(n)s approved.") % {"n": number})
-        alerts.tell_member(member, _("Your clinician has approved a new version of your plan."))
+        alerts.tell_member(member, gettext_lazy("Your clinician has approved a new version of your plan."))
     return redirect("revision", member.pk, number)
 
 
@@ -756,12 +760,12 @@ def staff_member(request: HttpRequest, member_id: int) -> HttpResponse:
             break_glass(user, member, form.cleaned_data["reason"])
             alerts.notify(
                 [member, *filter(None, [member.carer(Role.CLINICIAN)])],
-                _("slowtaper: emergency access to a record"),
-                _(
+                gettext_lazy("slowtaper: emergency access to a record"),
+                gettext_lazy(
                     "%(who)s (slowtaper staff) opened %(member)s's record at %(at)s for one hour, giving this "
                     "reason: %(why)s\nEvery page they open is listed under “Who has seen my record”."
-                )
-                % {
+                ),
+                {
                     "who": user,
                     "member": member,
                     "at": timezone.now().strftime("%Y-%m-%d %H:%M UTC"),
@@ -817,7 +821,7 @@ def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
     alerts.close_tasks(member, Task.Kind.FIRST_CUT, user)
     if moved is None:
         messages.success(request, _("First cut approved."))
-        alerts.tell_member(member, _("Your clinician says your first reduction can go ahead as planned."))
+        alerts.tell_member(member, gettext_lazy("Your clinician says your first reduction can go ahead as planned."))
     else:
         day = local_today(member) + timedelta(days=1)
         messages.success(
@@ -826,7 +830,9 @@ def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
             % {"d": day.isoformat()}
             + _("(revision %(n)s).") % {"n": moved.number},
         )
-        alerts.tell_member(member, _("Your clinician says your first reduction can go ahead: it starts tomorrow."))
+        alerts.tell_member(
+            member, gettext_lazy("Your clinician says your first reduction can go ahead: it starts tomorrow.")
+        )
     return redirect("clinic_member", member.pk)
 
 
@@ -949,7 +955,7 @@ def signal_decide(request: HttpRequest, member_id: int) -> HttpResponse:
             _("The held cut now goes ahead on %(d)s at the earliest (revision %(n)s moves every later step).")
             % {"d": today + timedelta(days=1), "n": moved.number},
         )
-    alerts.tell_member(member, _("Your clinician has looked at what your check-ins showed."))
+    alerts.tell_member(member, gettext_lazy("Your clinician has looked at what your check-ins showed."))
     return redirect("clinic_member", member.pk)
 
 
@@ -1044,7 +1050,7 @@ def hold_decide(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
         messages.error(request, _("The hold could not be added: %(e)s") % {"e": _said(exc)})
     else:
         messages.success(request, _("Answer recorded."))
-        alerts.tell_member(member, _("Your clinician has answered your request to hold."))
+        alerts.tell_member(member, gettext_lazy("Your clinician has answered your request to hold."))
     return redirect("clinic_member", member.pk)
 
 
