@@ -296,7 +296,8 @@ def growth_part(cast: list[tuple[Any, list[Any]]], trail: int, repeat: int, page
     timings: dict[str, dict[int, tuple[float, float]]] = {}
     for name, fn in APPROACHES.items():
         wipe_trail()
-        old_indexes(on=name == "shared chain (before)")
+        if name == "shared chain (before)":
+            old_indexes(on=True)
         written, turn = 0, 0
         timings[name] = {}
         for mark in marks:

@@ -5,7 +5,7 @@ One chain per member. Each event is the next link of its member's chain: `seq` i
 its fields, `seq` and `prev_hash` under the audit key `key_id` names. Each chain has a head row (`AuditHead`,
 one per member) with its length and last hash. `record()` locks the heads of the members a page shows, in
 member order (so two pages showing overlapping members cannot deadlock), appends all the page's events in one
-INSERT and moves the heads in one more statement (a member's first event creates their head row first).
+INSERT and moves the heads in one more statement.
 
 Why per member: every carer page view appends to the trail, and with one chain for everybody every append
 waited for the single head row, so on PostgreSQL twenty carers' page views ran one after another (and a
@@ -38,6 +38,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -85,34 +86,42 @@ def _digest(event: AuditEvent) -> str:
     return hmac.new(_key(event.key_id), text.encode(), hashlib.sha256).hexdigest()
 
 
-def _locked_heads(member_ids: list[int]) -> dict[int, AuditHead]:
-    """The head rows of these members' chains (sorted ids), locked for the transaction in member order.
+def _locked_heads(member_ids: list[int]) -> dict[int, list[Any]]:
+    """The heads of these members' chains (sorted ids) as member id -> [length, last hash], locked for the
+    transaction in member order; a member without a chain yet gets [0, GENESIS].
 
-    A member's first event creates their head, before any head is locked: creating it while holding others'
-    locks could deadlock with a page that holds this one and waits for those (two first events at once: one
-    inserts the row, the other waits for that insert and then finds it)."""
+    On PostgreSQL a member's first event inserts their head row before any head is locked, so that the row is
+    there to lock (two first events at once: one inserts it, the other waits for that insert, then finds it).
+    Inserting it while holding other heads' locks could deadlock with a page that holds this one and waits for
+    those. SQLite has no row locks and takes one writer at a time (immediate transactions): one query reads the
+    heads and the final upsert creates the missing ones."""
     chunks = [member_ids[i : i + _CHUNK] for i in range(0, len(member_ids), _CHUNK)]
+    row_locks = connection.features.has_select_for_update
+    heads: dict[int, list[Any]] = {}
+    if row_locks:
+        for chunk in chunks:
+            known = set(AuditHead.objects.filter(member_id__in=chunk).values_list("member_id", flat=True))
+            if len(known) < len(chunk):
+                missing = [AuditHead(member_id=m, last_hash=GENESIS) for m in chunk if m not in known]
+                AuditHead.objects.bulk_create(missing, ignore_conflicts=True)
     for chunk in chunks:
-        known = set(AuditHead.objects.filter(member_id__in=chunk).values_list("member_id", flat=True))
-        if len(known) < len(chunk):
-            AuditHead.objects.bulk_create(
-                [AuditHead(member_id=m, last_hash=GENESIS) for m in chunk if m not in known], ignore_conflicts=True
-            )
-    heads: dict[int, AuditHead] = {}
-    for chunk in chunks:
-        locked = AuditHead.objects.select_for_update().filter(member_id__in=chunk).order_by("member_id")
-        heads.update((h.member_id, h) for h in locked if h.member_id is not None)
+        found = AuditHead.objects.filter(member_id__in=chunk).order_by("member_id")
+        if row_locks:
+            found = found.select_for_update()
+        heads.update((m, [n, last]) for m, n, last in found.values_list("member_id", "count", "last_hash"))
+    for m in member_ids:
+        heads.setdefault(m, [0, GENESIS])
     return heads
 
 
-_CHUNK = 500  # members per locking query (SQLite's default limit is 999 parameters a statement)
+_CHUNK = 500  # members per query (SQLite's default limit is 999 parameters a statement)
 
 
 def record(actor: User, members: Iterable[User | int], action: str, what: str, why: str = "") -> None:
     """Append one event per member to that member's chain (a dashboard that shows several members' records
-    appends several, in one INSERT). A query count that does not grow with the trail: find the heads, lock them,
-    insert the events, update the heads (plus one to create the heads of members looked at for the first time).
-    """
+    appends several, in one INSERT). A query count that does not grow with the trail: read (and lock) the
+    heads, insert the events, move the heads (on PostgreSQL one more to find the heads before locking them, and
+    one to create the heads of members looked at for the first time)."""
     ids = [m if isinstance(m, int) else m.pk for m in members]
     if not ids:
         return
@@ -134,18 +143,18 @@ def record(actor: User, members: Iterable[User | int], action: str, what: str, w
                 what=what[:200],
                 why=why,
                 why_digest=why_digest,
-                prev_hash=head.last_hash,
-                seq=head.count + 1,
+                prev_hash=head[1],
+                seq=head[0] + 1,
                 key_id=settings.AUDIT_KEY_ID,
             )
             event.hash = _digest(event)
             events.append(event)
-            head.last_hash, head.count = event.hash, head.count + 1
+            head[0], head[1] = head[0] + 1, event.hash
         AuditEvent.objects.bulk_create(events)
-        # The heads move in one statement too: an upsert onto rows that exist and are locked (Django's
-        # bulk_update builds a CASE expression per row, slower than the rest of the append together).
+        # The heads move in one statement too: an upsert (Django's bulk_update builds a CASE expression per row,
+        # slower than all the rest of the append).
         AuditHead.objects.bulk_create(
-            [AuditHead(member_id=m, last_hash=h.last_hash, count=h.count) for m, h in heads.items()],
+            [AuditHead(member_id=m, count=n, last_hash=last) for m, (n, last) in heads.items()],
             update_conflicts=True,
             unique_fields=["member_id"],
             update_fields=["last_hash", "count"],
