@@ -90,32 +90,37 @@ def _sign(fields: dict[str, object], key: bytes | None) -> str:
     return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
+class _NoHead(Exception):
+    """Some of the members have no chain yet: their head rows must be made before the heads are locked."""
+
+
 def _locked_heads(member_ids: list[int]) -> dict[int, list[Any]]:
     """The heads of these members' chains (sorted ids) as member id -> [length, last hash], locked for the
-    transaction in member order; a member without a chain yet gets [0, GENESIS].
-
-    On PostgreSQL a member's first event inserts their head row before any head is locked, so that the row is
-    there to lock (two first events at once: one inserts it, the other waits for that insert, then finds it).
-    Inserting it while holding other heads' locks could deadlock with a page that holds this one and waits for
-    those. SQLite has no row locks and takes one writer at a time (immediate transactions): one query reads the
-    heads and the final upsert creates the missing ones."""
-    chunks = [member_ids[i : i + _CHUNK] for i in range(0, len(member_ids), _CHUNK)]
+    transaction in member order. SQLite has no row locks and takes one writer at a time (immediate
+    transactions): a member without a chain yet gets [0, GENESIS] and the final upsert makes their head. On
+    PostgreSQL the head rows must exist to be locked: `_NoHead` says which to make first."""
     row_locks = connection.features.has_select_for_update
     heads: dict[int, list[Any]] = {}
-    if row_locks:
-        for chunk in chunks:
-            known = set(AuditHead.objects.filter(member_id__in=chunk).values_list("member_id", flat=True))
-            if len(known) < len(chunk):
-                missing = [AuditHead(member_id=m, last_hash=GENESIS) for m in chunk if m not in known]
-                AuditHead.objects.bulk_create(missing, ignore_conflicts=True)
-    for chunk in chunks:
-        found = AuditHead.objects.filter(member_id__in=chunk).order_by("member_id")
+    for i in range(0, len(member_ids), _CHUNK):
+        found = AuditHead.objects.filter(member_id__in=member_ids[i : i + _CHUNK]).order_by("member_id")
         if row_locks:
             found = found.select_for_update()
         heads.update((m, [n, last]) for m, n, last in found.values_list("member_id", "count", "last_hash"))
-    for m in member_ids:
-        heads.setdefault(m, [0, GENESIS])
+    missing = [m for m in member_ids if m not in heads]
+    if missing and row_locks:
+        raise _NoHead(missing)
+    for m in missing:
+        heads[m] = [0, GENESIS]
     return heads
+
+
+def _make_heads(member_ids: list[int]) -> None:
+    """Empty head rows for these members' chains, in a transaction of their own that holds no other head's lock
+    (making them while holding other heads could deadlock with a page that holds one of these and waits for
+    those; two first looks at once: one inserts the row, the other waits for that insert, then finds it)."""
+    with transaction.atomic():
+        heads = [AuditHead(member_id=m, last_hash=GENESIS) for m in member_ids]
+        AuditHead.objects.bulk_create(heads, ignore_conflicts=True)
 
 
 _CHUNK = 500  # members per query (SQLite's default limit is 999 parameters a statement)
@@ -123,9 +128,9 @@ _CHUNK = 500  # members per query (SQLite's default limit is 999 parameters a st
 
 def record(actor: User, members: Iterable[User | int], action: str, what: str, why: str = "") -> None:
     """Append one event per member to that member's chain (a dashboard that shows several members' records
-    appends several, in one INSERT). A query count that does not grow with the trail: read (and lock) the
-    heads, insert the events, move the heads (on PostgreSQL one more to find the heads before locking them, and
-    one to create the heads of members looked at for the first time)."""
+    appends several, in one INSERT). Three statements whatever the length of the trail or the number of members:
+    read and lock the heads, insert the events, move the heads. The first look at a member makes their head row
+    first (on PostgreSQL in a transaction of its own, then the append starts again)."""
     ids = [m if isinstance(m, int) else m.pk for m in members]
     if not ids:
         return
@@ -134,7 +139,7 @@ def record(actor: User, members: Iterable[User | int], action: str, what: str, w
     what = what[:200]
     why_digest = hashlib.sha256(why.encode()).hexdigest() if why else ""
     actor_id, actor_name, actor_role = actor.pk, actor.get_username(), getattr(actor, "role", "")
-    signed = {
+    signed: dict[str, object] = {
         "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_id": actor_id,
         "actor": actor_name,
@@ -144,26 +149,34 @@ def record(actor: User, members: Iterable[User | int], action: str, what: str, w
         "why": why_digest,
         "key": key_id,
     }
-    with transaction.atomic():
-        at_db = AuditEvent._meta.get_field("at").get_db_prep_save(at, connection)
-        heads = _locked_heads(sorted(set(ids)))
-        rows = []
-        for member_id in ids:
-            head = heads[member_id]
-            seq, prev = head[0] + 1, head[1]
-            digest = _sign({**signed, "member_id": member_id, "prev": prev, "seq": seq}, key)
-            fixed = (at_db, actor_id, actor_name, actor_role, member_id, action, what, why, why_digest)
-            rows.append((*fixed, prev, digest, key_id, seq))
-            head[0], head[1] = seq, digest
-        _insert(rows)
-        # The heads move in one statement too: an upsert (Django's bulk_update builds a CASE expression per row,
-        # slower than all the rest of the append).
-        AuditHead.objects.bulk_create(
-            [AuditHead(member_id=m, count=n, last_hash=last) for m, (n, last) in heads.items()],
-            update_conflicts=True,
-            unique_fields=["member_id"],
-            update_fields=["last_hash", "count"],
-        )
+    # The columns every event of this call shares, before member_id (the rest: why, why_digest, then per event).
+    same = (actor_id, actor_name, actor_role)
+    rest = (action, what, why, why_digest)
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                at_db = AuditEvent._meta.get_field("at").get_db_prep_save(at, connection)
+                heads = _locked_heads(sorted(set(ids)))
+                rows = []
+                for member_id in ids:
+                    head = heads[member_id]
+                    seq, prev = head[0] + 1, head[1]
+                    digest = _sign({**signed, "member_id": member_id, "prev": prev, "seq": seq}, key)
+                    rows.append((at_db, *same, member_id, *rest, prev, digest, key_id, seq))
+                    head[0], head[1] = seq, digest
+                _insert(rows)
+                # The heads move in one statement too: an upsert (Django's bulk_update builds a CASE expression
+                # per row, slower than all the rest of the append).
+                AuditHead.objects.bulk_create(
+                    [AuditHead(member_id=m, count=n, last_hash=last) for m, (n, last) in heads.items()],
+                    update_conflicts=True,
+                    unique_fields=["member_id"],
+                    update_fields=["last_hash", "count"],
+                )
+            return
+        except _NoHead as missing:  # rolled back: this call holds no head now
+            _make_heads(missing.args[0])
+    raise RuntimeError("the audit trail's head rows keep disappearing")  # only if someone deletes them meanwhile
 
 
 _COLUMNS = ("at", "actor_id", "actor", "actor_role", "member_id", "action", "what", "why", "why_digest")
