@@ -13,10 +13,11 @@ dashboard held everyone up while it wrote its hundred events). Now two carers lo
 touch different head rows and never wait for each other; only views of the same member queue, which is the
 order that member's trail needs anyway. (The other way out, positions from a sequence taken without a lock and
 chained later, leaves a window in which recent events are not chained yet; a member's chain is whole the moment
-its page view commits.) On SQLite the database takes one writer at a time anyway; the gain there is that an
-append no longer grows slower with the trail: events carry no index on their random hashes any more (every
-append wrote to pages all over that index), only the (member, place) one that also serves the member's own
-"who looked at my record" page.
+its page view commits.) On SQLite the database takes one writer at a time anyway; the gain there is a cheaper
+append: one multi-row INSERT of plain values, and one index to write instead of two. The events no longer carry
+a unique index on their random hashes (the largest index of the trail, written at a random place by every
+event, so every append dirtied more pages as the trail grew); the (member, place) index that replaces the
+member index also serves the member's own "who looked at my record" page.
 
 What `verify()` still catches, per chain: a changed event (its HMAC no longer matches), a removed or reordered
 one (the next does not follow it), events cut from the end (the head row says more were written), a whole chain
