@@ -255,7 +255,7 @@ def _summit(heads: Iterable[tuple[int | None, int, str]]) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-def _walk_shared(heads: list[tuple[int | None, int, str]]) -> int:
+def _walk_shared(heads: list[tuple[int | None, int, str]], good: list[int]) -> None:
     """Check the shared chain of the events written before the chains were per member, as it always was."""
     prev, count, keyed = GENESIS, 0, False
     for event in AuditEvent.objects.filter(seq__isnull=True).order_by("pk").iterator(chunk_size=2000):
@@ -264,18 +264,17 @@ def _walk_shared(heads: list[tuple[int | None, int, str]]) -> int:
         keyed = keyed or bool(event.key_id)
         _check(event, prev)
         prev, count = event.hash, count + 1
+        good[0] += 1
     head = _shared_head()
     if head is not None and (head.last_hash != prev or head.count != count):
         raise _Broken(f"the shared trail ends at event {count} but {head.count} were written")
     heads.append((None, count, prev))
-    return count
 
 
-def _walk_members(heads: list[tuple[int | None, int, str]]) -> int:
+def _walk_members(heads: list[tuple[int | None, int, str]], good: list[int]) -> None:
     """Check every member's chain in place order against its head row."""
     found = AuditHead.objects.filter(member_id__isnull=False).values_list("member_id", "count", "last_hash")
     rows = {m: (n, last) for m, n, last in found}
-    total = 0
     member: int | None = None
     prev, n = GENESIS, 0
 
@@ -299,12 +298,12 @@ def _walk_members(heads: list[tuple[int | None, int, str]]) -> int:
         if not event.key_id:
             raise _Broken(f"event {event.pk}: unkeyed after the chain was keyed (a member's chain is all keyed)")
         _check(event, prev)
-        prev, n, total = event.hash, n + 1, total + 1
+        prev, n = event.hash, n + 1
+        good[0] += 1
     close()
     for gone, (written, _last) in sorted(rows.items()):
         if written:
             raise _Broken(f"member {gone}'s trail ends at event 0 but {written} were written")
-    return total
 
 
 def verify() -> Verdict:
@@ -313,13 +312,13 @@ def verify() -> Verdict:
     one, so nobody can rewrite the trail as unkeyed events to avoid the key; members' chains are keyed
     throughout."""
     heads: list[tuple[int | None, int, str]] = []
-    count = 0
+    good = [0]  # events found intact so far
     try:
-        count += _walk_shared(heads)
-        count += _walk_members(heads)
+        _walk_shared(heads, good)
+        _walk_members(heads, good)
     except _Broken as problem:
-        return Verdict(False, count, "", str(problem))
-    return Verdict(True, count, _summit(heads))
+        return Verdict(False, good[0], "", str(problem))
+    return Verdict(True, good[0], _summit(heads))
 
 
 def checkpoint(now: datetime | None = None) -> dict[str, object]:
