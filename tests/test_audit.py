@@ -195,15 +195,26 @@ def test_a_trail_rewritten_without_the_audit_key_does_not_verify(cast):
     assert "unkeyed after the chain was keyed" in verdict.problem
 
 
-def test_a_whole_trail_rewritten_unkeyed_is_caught_by_the_checkpoint(cast, tmp_path):
+def test_a_whole_shared_trail_rewritten_unkeyed_is_caught_by_the_checkpoint(cast, tmp_path):
+    # The shared chain of events written before the chains were per member accepts unkeyed events at its
+    # start (it was once unkeyed), so only a checkpoint can tell a whole rewrite of it.
+    from test_audit_chains import shared_chain_record
+
     for _ in range(3):
-        record(cast.clinician, [cast.member], "view_health", "GET clinic")
+        shared_chain_record(cast.clinician, [cast.member])
     saved = tmp_path / "audit.checkpoints"
     call_command("audit", "checkpoint", str(saved))
     _reforge(start=0, changed=1)
     assert verify().ok  # an all-unkeyed chain recomputed from scratch looks whole on its own...
     with pytest.raises(CommandError, match="the trail was rewritten"):
         call_command("audit", "verify", "--checkpoint", str(saved))  # ...but not against the checkpoint
+
+
+def test_a_members_chain_rewritten_unkeyed_does_not_verify_even_whole(cast):
+    for _ in range(3):
+        record(cast.clinician, [cast.member], "view_health", "GET clinic")
+    _reforge(start=0, changed=1)
+    assert "unkeyed after the chain was keyed" in verify().problem
 
 
 def test_cutting_the_newest_events_and_the_head_is_caught_by_the_checkpoint(cast, tmp_path):

@@ -287,21 +287,27 @@ class AuditEvent(models.Model):
     actor_id = models.BigIntegerField()
     actor = models.CharField(max_length=150)  # the username at the time
     actor_role = models.CharField(max_length=16)
-    member_id = models.BigIntegerField(db_index=True)
+    member_id = models.BigIntegerField()  # indexed by the (member_id, seq) constraint below
     action = models.CharField(max_length=32)
     what = models.CharField(max_length=200)
     why = models.TextField(blank=True)
     why_digest = models.CharField(max_length=64, blank=True)  # sha256 of `why`, kept when `why` is redacted
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # Not indexed: an index on random hashes made every append write to pages all over it (slower as the trail
+    # grew); the chain, not uniqueness, is what shows a copied or forged row.
+    hash = models.CharField(max_length=64)
     # The id of the audit key whose HMAC `hash` is ("" for events written before the chain was keyed: a plain
     # sha256, accepted only before the first keyed event).
     key_id = models.CharField(max_length=16, blank=True)
+    # The event's place in its member's chain (1, 2, ...); null for the events of the single shared chain that
+    # every event joined before the chains were per member (`audit.py` explains both).
+    seq = models.BigIntegerField(null=True, blank=True)
 
     objects = AuditQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["member_id", "seq"], name="audit_one_event_per_place")]
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
@@ -313,8 +319,10 @@ class AuditEvent(models.Model):
 
 
 class AuditHead(models.Model):
-    """The chain's last hash, one row, locked while an event is appended so appends are strictly ordered."""
+    """A chain's last hash and length: one row per member's chain, locked while events are appended to it so its
+    appends are strictly ordered (and one row with no member: the head of the shared chain of older events)."""
 
+    member_id = models.BigIntegerField(null=True, blank=True, unique=True)
     last_hash = models.CharField(max_length=64)
     count = models.BigIntegerField(default=0)
 

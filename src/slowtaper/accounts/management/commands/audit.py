@@ -43,4 +43,4 @@ class Command(BaseCommand):
             problem = verify_checkpoint(record)
             if problem:
                 raise CommandError(f"audit trail does not match its checkpoint: {problem}")
-        self.stdout.write(f"audit trail intact: {verdict.count} events, last hash {verdict.head}")
+        self.stdout.write(f"audit trail intact: {verdict.count} events, digest of its chains' heads {verdict.head}")
