@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_cache_table'),
+        ("accounts", "0004_cache_table"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditevent',
-            name='why_digest',
+            model_name="auditevent",
+            name="why_digest",
             field=models.CharField(blank=True, max_length=64),
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_audit_why_digest'),
+        ("accounts", "0005_audit_why_digest"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='carelink',
-            name='share_checkins',
-            field=models.BooleanField(default=False, verbose_name='my mentor may see my check-ins and symptom chart'),
+            model_name="carelink",
+            name="share_checkins",
+            field=models.BooleanField(default=False, verbose_name="my mentor may see my check-ins and symptom chart"),
         ),
         migrations.AddField(
-            model_name='carelink',
-            name='share_plan',
-            field=models.BooleanField(default=False, verbose_name='my mentor may see my plan'),
+            model_name="carelink",
+            name="share_plan",
+            field=models.BooleanField(default=False, verbose_name="my mentor may see my plan"),
         ),
     ]

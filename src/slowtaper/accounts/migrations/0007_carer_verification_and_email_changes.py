@@ -8,41 +8,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_mentor_sharing'),
+        ("accounts", "0006_mentor_sharing"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='licence',
-            field=models.CharField(blank=True, max_length=64, verbose_name='licence or registration number'),
+            model_name="user",
+            name="licence",
+            field=models.CharField(blank=True, max_length=64, verbose_name="licence or registration number"),
         ),
         migrations.AddField(
-            model_name='user',
-            name='licence_jurisdiction',
-            field=models.CharField(blank=True, max_length=64, verbose_name='where it was issued'),
+            model_name="user",
+            name="licence_jurisdiction",
+            field=models.CharField(blank=True, max_length=64, verbose_name="where it was issued"),
         ),
         migrations.AddField(
-            model_name='user',
-            name='verified_at',
+            model_name="user",
+            name="verified_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='user',
-            name='verified_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="user",
+            name="verified_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.CreateModel(
-            name='EmailChange',
+            name="EmailChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('new_email', models.EmailField(max_length=254)),
-                ('token', models.CharField(default=slowtaper.accounts.models._token, max_length=64, unique=True)),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='email_changes', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("new_email", models.EmailField(max_length=254)),
+                ("token", models.CharField(default=slowtaper.accounts.models._token, max_length=64, unique=True)),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="email_changes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
     ]

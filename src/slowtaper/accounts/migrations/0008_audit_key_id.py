@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0007_carer_verification_and_email_changes'),
+        ("accounts", "0007_carer_verification_and_email_changes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditevent',
-            name='key_id',
+            model_name="auditevent",
+            name="key_id",
             field=models.CharField(blank=True, max_length=16),
         ),
     ]

@@ -7,48 +7,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0008_audit_key_id'),
+        ("accounts", "0008_audit_key_id"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='invitation',
-            name='country',
+            model_name="invitation",
+            name="country",
             field=models.CharField(blank=True, max_length=2),
         ),
         migrations.AddField(
-            model_name='invitation',
-            name='time_zone',
+            model_name="invitation",
+            name="time_zone",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='user',
-            name='country',
+            model_name="user",
+            name="country",
             field=models.CharField(blank=True, max_length=2),
         ),
         migrations.AddField(
-            model_name='user',
-            name='region_confirmed',
+            model_name="user",
+            name="region_confirmed",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='user',
-            name='time_zone_confirmed',
+            model_name="user",
+            name="time_zone_confirmed",
             field=models.BooleanField(default=False),
         ),
         migrations.CreateModel(
-            name='MentorRequest',
+            name="MentorRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mentor_requests', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mentor_requests",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('done_at__isnull', True)), fields=('member',), name='one_open_mentor_request')],
+                "ordering": ["created"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("done_at__isnull", True)),
+                        fields=("member",),
+                        name="one_open_mentor_request",
+                    )
+                ],
             },
         ),
     ]

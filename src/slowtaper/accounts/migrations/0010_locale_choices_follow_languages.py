@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0009_member_place_and_mentor_requests'),
+        ("accounts", "0009_member_place_and_mentor_requests"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='user',
-            name='locale',
-            field=models.CharField(choices=slowtaper.accounts.models.languages, default='en', max_length=16),
+            model_name="user",
+            name="locale",
+            field=models.CharField(choices=slowtaper.accounts.models.languages, default="en", max_length=16),
         ),
     ]

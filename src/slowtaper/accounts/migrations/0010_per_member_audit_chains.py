@@ -11,34 +11,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0009_member_place_and_mentor_requests'),
+        ("accounts", "0009_member_place_and_mentor_requests"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditevent',
-            name='seq',
+            model_name="auditevent",
+            name="seq",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='audithead',
-            name='member_id',
+            model_name="audithead",
+            name="member_id",
             field=models.BigIntegerField(blank=True, null=True, unique=True),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='hash',
+            model_name="auditevent",
+            name="hash",
             field=models.CharField(max_length=64),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='member_id',
+            model_name="auditevent",
+            name="member_id",
             field=models.BigIntegerField(),
         ),
         migrations.AddConstraint(
-            model_name='auditevent',
-            constraint=models.UniqueConstraint(fields=('member_id', 'seq'), name='audit_one_event_per_place'),
+            model_name="auditevent",
+            constraint=models.UniqueConstraint(fields=("member_id", "seq"), name="audit_one_event_per_place"),
         ),
     ]
