@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from ._catalogue import _plain, catalogue
 from ._exceptions import GuardrailViolation
-from ._plan import HUNDRED, WINDOW_DAYS, WINDOW_MAX_PERCENT, Plan, Step, crossover_ceiling, liquid_strengths
+from ._values import HUNDRED, WINDOW_DAYS, WINDOW_MAX_PERCENT, Plan, Step, crossover_ceiling, liquid_strengths
 
 _CUT_KINDS = ("reduce", "micro", "custom")
 

@@ -12,7 +12,9 @@ from decimal import Decimal
 
 from ._catalogue import _plain
 from ._exceptions import InvalidInput
-from ._plan import FINAL_STOP_NOTE, Plan, Step, build_plan, final_occupancy_drop
+from ._guardrails import check_plan
+from ._plan import build_plan, final_occupancy_drop
+from ._values import FINAL_STOP_NOTE, Plan, Step
 
 
 def _index_on(plan: Plan, on: date) -> int:
@@ -23,8 +25,6 @@ def _index_on(plan: Plan, on: date) -> int:
 
 
 def _checked(plan: Plan) -> Plan:
-    from ._guardrails import check_plan
-
     violations = check_plan(plan)
     if violations:
         raise violations[0]

@@ -29,7 +29,7 @@ from ._catalogue import _read, catalogue, plain
 from ._checkin import CheckIn, diary, mean
 from ._exceptions import InvalidInput
 from ._instruments import Score
-from ._plan import Plan, Step
+from ._values import Plan, Step
 
 ACTIONS = ("continue", "hold", "return", "contact")
 
