@@ -199,10 +199,7 @@ def test_engine_modules_import_each_other_without_a_cycle():
     graph = _engine_imports()
 
     def reaches(start: str, goal: str, seen: set[str]) -> bool:
-        for nxt in graph.get(start, ()):
-            if nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})):
-                return True
-        return False
+        return any(n == goal or (n not in seen and reaches(n, goal, seen | {n})) for n in graph.get(start, ()))
 
     cycles = [m for m in graph if m != "__init__" and reaches(m, m, {m})]
     assert cycles == [], f"engine modules in an import cycle: {cycles}"

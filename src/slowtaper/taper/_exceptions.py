@@ -13,6 +13,8 @@ Exception tree::
 
 from __future__ import annotations
 
+from ._messages import Message
+
 
 class TaperError(Exception):
     """Root of every error the engine raises on purpose."""
@@ -43,10 +45,12 @@ class DoseNotAchievable(TaperError):
 
 
 class GuardrailViolation(TaperError):
-    """A schedule would break a guardrail (step size, pace, step length, dose rise, final stop)."""
+    """A schedule would break a guardrail (step size, pace, step length, dose rise, final stop). `rule` names the
+    guardrail; `message` says what is wrong and what to do, as a code with parameters (`str()` is its English)."""
 
-    def __init__(self, message: str, rule: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: Message | str, rule: str) -> None:
+        self.message = message if isinstance(message, Message) else Message.legacy(message)
+        super().__init__(self.message.english())
         self.rule = rule
 
 

@@ -8,7 +8,7 @@ parameters (`Message.to_dict()`), never the rendered sentence.
 
 Templates use named placeholders only (`%(dose)s`), so a translation can reorder them. A parameter is a string,
 a number, a boolean, None, another `Message` (rendered in the same language first) or a tuple of messages
-(rendered and joined with "; "). Amounts are passed as plain decimal strings ("0.5"), dates as ISO dates.
+(rendered and joined with ", "). Amounts are passed as plain decimal strings ("0.5"), dates as ISO dates.
 """
 
 from __future__ import annotations
@@ -36,6 +36,15 @@ class Message:
     code: str
     params: Mapping[str, Param] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Checked when made, so the engine cannot return a message that does not render.
+        template = TEMPLATES.get(self.code)
+        if template is None:
+            raise ValueError(f"unknown message code {self.code!r}")
+        missing = placeholders(template) - set(self.params)
+        if missing:
+            raise ValueError(f"message {self.code!r} lacks {', '.join(sorted(missing))}")
+
     def render(self, translate: Callable[[str], str] = _identity) -> str:
         """The message with `translate` applied to its template (and to every nested message's): the identity gives
         English, gettext the reader's language. Raises KeyError for an unknown code or a missing parameter."""
@@ -45,7 +54,7 @@ class Message:
             if isinstance(value, Message):
                 values[name] = value.render(translate)
             elif isinstance(value, tuple):
-                values[name] = "; ".join(m.render(translate) for m in value)
+                values[name] = ", ".join(m.render(translate) for m in value)
             else:
                 values[name] = value
         text = template if self.code == LEGACY else translate(template)
@@ -105,4 +114,176 @@ def english(messages: tuple[Message, ...] | list[Message]) -> list[str]:
 # and renders with the parameters it is given; `manage.py datamessages` hands these to translators.
 TEMPLATES: dict[str, str] = {
     LEGACY: "%(text)s",
+    # Guardrails (`check_plan`, `build_plan`): what is wrong and what to do.
+    "guardrail.one-liquid": (
+        "the plan uses two strengths of %(drug)s liquid (%(liquids)s): keep one, or the clinician allows both "
+        "explicitly (mix liquids)"
+    ),
+    "guardrail.final-stop-switching": "the plan stops while still taking %(drugs)s: finish the switch first",
+    "guardrail.final-stop-above-threshold": (
+        "the plan stops from %(mg)s mg/day of %(drug)s, above the smallest practical dose of %(practical_mg)s mg/day: "
+        "keep cutting to that dose or below before the stop, or record the clinician's reason for stopping from "
+        "%(mg)s mg/day (a stop override)"
+    ),
+    "guardrail.final-stop-above-practical": (
+        "the plan stops from %(mg)s mg/day of %(drug)s, above the smallest practical dose of %(practical_mg)s "
+        "mg/day, without the clinician's recorded reason for an abrupt stop"
+    ),
+    "guardrail.exact": "the %(time)s dose on %(day)s (%(mg)s mg) is not exact: %(problem)s",
+    "guardrail.exact-sum": "its parts add up to %(mg)s mg",
+    "guardrail.exact-drug": "it uses a %(drug)s product",
+    "guardrail.exact-fraction": "%(count)s of a %(product)s is not an allowed fraction",
+    "guardrail.exact-volume": "%(ml)s mL cannot be measured with %(product)s",
+    "guardrail.exact-drops": "its drops do not add up",
+    "guardrail.no-rise": (
+        "the dose rises on %(day)s (from %(before_mg)s to %(after_mg)s mg diazepam-equivalent): doses only rise as "
+        "an approved return to a previous dose"
+    ),
+    "guardrail.max-step": (
+        "step %(step)s (from %(day)s) cuts %(percent)s%%, above the %(limit)s%% maximum per step: use smaller cuts "
+        "or raise --max-step (at most 25%%)"
+    ),
+    "guardrail.window": (
+        "by %(day)s the dose has fallen %(percent)s%% within 14 days, more than the %(limit)s%% the 2025 joint "
+        'guideline allows: slow down, or record a clinician override with --override "reason"'
+    ),
+    "guardrail.crossover-top": (
+        "the switch reaches %(mg)s mg/day of diazepam, above the %(ceiling_mg)s mg/day ceiling for a switch (a "
+        "program choice): switch from a lower dose, or record the clinician's reason with "
+        '--crossover-override "reason"'
+    ),
+    "guardrail.half-life": (
+        "steps of %(days)s days are shorter than about 5 half-lives of %(drug)s (%(floor)s days), so a cut would "
+        "not settle before the next: use at least %(floor)s days"
+    ),
+    "guardrail.step-length": (
+        "the cut on %(day)s comes %(gap)s days after the previous change on %(previous)s; steps must last at least "
+        "%(need)s days: use a longer --every (or lower --min-step, never below 5 half-lives)"
+    ),
+    "guardrail.step-length-older": (
+        "the cut on %(day)s comes %(gap)s days after the previous change on %(previous)s; steps must last at least "
+        "%(need)s days (about 5 half-lives of %(drug)s at age %(age)s, when its half-life roughly doubles): use a "
+        "longer --every"
+    ),
+    # Plan notes and warnings (`Plan.notes`).
+    "dose.daily": "%(mg)s mg/day of %(drug)s",
+    "plan.older-adult": (
+        "Age %(age)s: the 2025 joint guideline advises tapering in most adults 65 and over, and the Beers Criteria "
+        "2023 list benzodiazepines and Z-drugs as potentially inappropriate for them (falls, fractures, cognitive "
+        "impairment, delirium; the Beers wording is unverified)."
+    ),
+    "plan.older-half-life": (
+        "At %(age)s, %(drug)s's half-life roughly doubles: it builds up over weeks (watch for drowsiness, "
+        "unsteadiness and falls), and every %(drug)s step lasts at least %(days)s days (about 5 half-lives)."
+    ),
+    "plan.override": "Clinician override on record: %(reason)s",
+    "plan.two-liquids": (
+        "TWO STRENGTHS OF ONE LIQUID, as the clinician chose: this plan uses %(drug)s %(liquids)s. Measure each dose "
+        "from the bottle the plan names: the same volume of each holds a different amount of %(drug)s."
+    ),
+    "plan.abrupt-stop": (
+        "ABRUPT STOP: this plan stops from %(mg)s mg/day, above the smallest practical dose of %(practical_mg)s "
+        "mg/day. The clinician's reason on record: %(reason)s"
+    ),
+    "plan.one-liquid": (
+        "One %(drug)s liquid per plan: this plan uses the %(chosen)s and leaves out the %(left_out)s, because two "
+        "strengths of one liquid invite measuring a dose from the wrong bottle (a clinician may allow both "
+        "explicitly)."
+    ),
+    "plan.micro-needs-liquid": "Daily micro-steps need a liquid product; steps change once each.",
+    "plan.maintenance-end": "The plan ends at a maintenance dose of %(mg)s mg/day, not at zero.",
+    "plan.slow-end": (
+        "Slower near the end: steps lengthen from %(first)s to %(last)s days as the dose falls (a program choice; "
+        "see the assumptions)."
+    ),
+    "plan.capped": (
+        "%(count)s of %(cuts)s cuts were limited to the %(limit)s%% maximum per step (first at step %(first)s): the "
+        "%(method)s method asked for more there."
+    ),
+    "plan.coarse": (
+        "%(count)s cuts were larger than the %(method)s method asked (first at step %(first)s), because the products "
+        "cannot measure a smaller change; each stays within %(limit)s%%."
+    ),
+    "plan.last-dose-final": (
+        "The last dose before stopping is %(mg)s mg/day of %(drug)s: at or below the final dose of %(final_mg)s "
+        "mg/day set for this plan."
+    ),
+    "plan.last-dose-smallest": (
+        "The last dose before stopping is %(mg)s mg/day of %(drug)s: the smallest these products can reach in cuts "
+        "of at most %(limit)s%%."
+    ),
+    "plan.evening-first": "the evening dose first",
+    "plan.morning-first": "the morning dose first",
+    "plan.switch": (
+        "Switch to diazepam over %(days)s days in %(stages)s stages of %(stage_days)s days, %(first)s, at %(mg)s mg "
+        "%(drug)s = 10 mg diazepam (%(source)s); Review tolerance 5-7 days after the switch (NHS Scotland)."
+    ),
+    "plan.switch-sources-disagree": (
+        "Switch to diazepam over %(days)s days in %(stages)s stages of %(stage_days)s days, %(first)s, at %(mg)s mg "
+        "%(drug)s = 10 mg diazepam (%(source)s); the sources give %(low_mg)s to %(high_mg)s mg %(drug)s as 10 mg "
+        "diazepam, so the diazepam dose differs up to %(fold)s-fold with the source chosen. Review tolerance 5-7 "
+        "days after the switch (NHS Scotland)."
+    ),
+    "plan.switch-short-stages": (
+        "Switch stages of %(days)s days are shorter than about 5 half-lives of %(drug)s (%(floor)s days), as the "
+        "clinician set: each stage exchanges one drug for the other at the same diazepam-equivalent total rather "
+        "than cutting it, but the levels have not settled when the next stage begins."
+    ),
+    "plan.override.crossover-ceiling": (
+        "DIAZEPAM ABOVE THE CEILING: this switch reaches up to %(diazepam_mg)s mg/day of diazepam, above the "
+        "%(ceiling_mg)s mg/day this program allows in a switch (a program choice: the Ashton Manual's schedules "
+        "start no higher than diazepam %(ceiling_mg)s mg/day). The clinician's reason on record: %(reason)s"
+    ),
+    "plan.override.crossover-liver": (
+        "LIVER DISEASE: this plan switches to diazepam, which PrescQIPP advises against in liver disease without "
+        "specialist advice (oxazepam or lorazepam are preferred). The clinician's reason on record: %(reason)s"
+    ),
+    "plan.final-stop-largest-drop": (
+        "Modelled: the final stop, from %(daily)s, is the largest drop in modelled receptor occupancy of this plan "
+        "(about %(points)s percentage points, against at most %(earlier)s at any earlier cut; a steady-state model "
+        "with EC50 %(ec50_mg)s mg/day diazepam-equivalent, an unverified setting). Consider holding the last dose "
+        "longer before the stop."
+    ),
+    "plan.custom-not-zero": "The custom plan ends at its last row's dose, not at zero.",
+    # Refusals while a plan is built (GuardrailViolation from `build_plan`).
+    "guardrail.final-dose-above-practical": (
+        "a final dose of %(mg)s mg/day would stop %(drug)s from above its smallest practical dose of %(practical_mg)s "
+        "mg/day, an abrupt stop: taper to %(practical_mg)s mg/day or below first, or record the clinician's reason "
+        "for stopping from %(mg)s mg/day (a stop override)"
+    ),
+    "guardrail.percent-step": (
+        "a %(step)s%% step is larger than the %(limit)s%% maximum per step: choose a smaller --step or raise "
+        "--max-step (at most %(most)s%%)"
+    ),
+    "guardrail.linear-step": (
+        "a linear cut of %(mg)s mg is %(percent)s%% of %(total_mg)s mg, above the %(limit)s%% maximum per step: "
+        "choose a smaller --step or raise --max-step"
+    ),
+    "guardrail.crossover-pace": (
+        "the switch to diazepam needs at least 2 stages of at least 7 days (the 2025 joint guideline: over 1-2 weeks "
+        "rather than 1-2 days)"
+    ),
+    "guardrail.switch-step": "a %(step)s%% step is larger than the %(limit)s%% maximum per step",
+    "guardrail.crossover-ceiling": (
+        "switching %(mg)s mg/day of %(drug)s gives %(diazepam_mg)s mg/day of diazepam (%(source)s), above the "
+        "%(ceiling_mg)s mg/day this program allows in a switch (a program choice: the Ashton Manual's schedules "
+        "start no higher than diazepam %(ceiling_mg)s mg/day): taper %(drug)s directly to %(below_mg)s mg/day or "
+        "below first and switch from there, or record the clinician's reason for a larger diazepam dose with "
+        '--crossover-override "reason"'
+    ),
+    "guardrail.crossover-liver": (
+        "with liver disease, avoid a switch to diazepam without specialist advice (PrescQIPP): taper %(drug)s "
+        "directly, or ask a specialist (oxazepam or lorazepam are preferred in liver disease; this engine switches "
+        'only to diazepam); to switch anyway, record the specialist\'s advice with --crossover-override "reason"'
+    ),
+    "guardrail.crossover-both": "%(first)s; and %(second)s",
+    # Revisions (`insert_hold`, `postpone_first_cut`, `return_to_previous`), added to the plan's notes.
+    "revise.hold": "Revised: hold of %(days)s days from %(day)s at %(daily)s.",
+    "revise.first-cut-moved": "Revised: the first cut moved from %(old)s to %(new)s; every later step moved with it.",
+    "revise.return": (
+        "Revised on %(day)s: back to %(daily)s, held %(days)s days, then cuts %(step)s%% instead of %(old_step)s."
+    ),
+    "revise.return-linear": (
+        "Revised on %(day)s: back to %(daily)s, held %(days)s days, then cuts %(step)s mg instead of %(old_step)s."
+    ),
 }

@@ -16,6 +16,7 @@ from itertools import pairwise
 from ._catalogue import OLDER_ADULT_AGE, Drug, Product, _plain, catalogue
 from ._exceptions import DoseNotAchievable, GuardrailViolation, InvalidInput, TaperError
 from ._guardrails import check_plan
+from ._messages import Message, Param
 from ._realise import Kit
 from ._values import (
     CUT_ORDERS,
@@ -36,6 +37,7 @@ from ._values import (
     PlanRequest,
     Step,
     crossover_ceiling,
+    daily_messages,
     liquid_strengths,
 )
 
@@ -73,7 +75,7 @@ class _Builder:
     """Mutable state while a plan is being built; the result is frozen into a Plan."""
 
     steps: list[Step] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
     day: date = date.min
     number: int = 0
 
@@ -128,18 +130,15 @@ def build_plan(request: PlanRequest) -> Plan:
     if req.stabilise_days:
         b.add(req.stabilise_days, regimen, {drug.id: kit}, "stabilise")
     if req.age is not None and req.age >= OLDER_ADULT_AGE:
-        b.warnings.append(
-            f"Age {req.age}: the 2025 joint guideline advises tapering in most adults 65 and over, and the Beers "
-            "Criteria 2023 list benzodiazepines and Z-drugs as potentially inappropriate for them (falls, "
-            "fractures, cognitive impairment, delirium; the Beers wording is unverified)."
-        )
+        b.warnings.append(Message("plan.older-adult", {"age": req.age}))
         assumptions.append(Assumption("older adult", f"age {req.age}", "older_adults", "from 65"))
         for d in (drug, *((cat.drug("diazepam"),) if req.method == "crossover" else ())):
             if d.half_life_factor(req.age) > 1:
                 b.warnings.append(
-                    f"At {req.age}, {d.name.lower()}'s half-life roughly doubles: it builds up over weeks (watch for "
-                    f"drowsiness, unsteadiness and falls), and every {d.name.lower()} step lasts at least "
-                    f"{d.min_step_days(req.age)} days (about 5 half-lives)."
+                    Message(
+                        "plan.older-half-life",
+                        {"age": req.age, "drug": d.name.lower(), "days": d.min_step_days(req.age)},
+                    )
                 )
     if req.method == "crossover":
         b.warnings += _crossover_rules(req, drug, equivalence)
@@ -149,10 +148,10 @@ def build_plan(request: PlanRequest) -> Plan:
     practical = smallest_practical(drug, equivalence)
     if req.final_dose_mg is not None and req.final_dose_mg > practical and not req.stop_override:
         raise GuardrailViolation(
-            f"a final dose of {_plain(req.final_dose_mg)} mg/day would stop {drug.name.lower()} from above its "
-            f"smallest practical dose of {_plain(practical)} mg/day, an abrupt stop: taper to "
-            f"{_plain(practical)} mg/day or below first, or record the clinician's reason for stopping from "
-            f"{_plain(req.final_dose_mg)} mg/day (a stop override)",
+            Message(
+                "guardrail.final-dose-above-practical",
+                {"mg": _plain(req.final_dose_mg), "drug": drug.name.lower(), "practical_mg": _plain(practical)},
+            ),
             rule="final-stop",
         )
     if req.method == "custom":
@@ -175,7 +174,7 @@ def build_plan(request: PlanRequest) -> Plan:
     plan = Plan(
         request=req,
         steps=tuple(b.steps),
-        warnings=tuple(b.warnings),
+        notes=tuple(b.warnings),
         assumptions=tuple(assumptions),
         equivalence=equivalence,
         final_threshold_mg=threshold,
@@ -186,37 +185,27 @@ def build_plan(request: PlanRequest) -> Plan:
     if violations:
         raise violations[0]
     if req.override:
-        plan = replace(plan, warnings=(*plan.warnings, f"Clinician override on record: {req.override}"))
+        plan = replace(plan, notes=(*plan.notes, Message("plan.override", {"reason": req.override})))
     mixed = liquid_strengths(plan)
     for d, liquids in mixed.items():
-        plan = replace(
-            plan,
-            warnings=(
-                *plan.warnings,
-                f"TWO STRENGTHS OF ONE LIQUID, as the clinician chose: this plan uses {d} "
-                f"{' and '.join(p.label for p in liquids)}. Measure each dose from the bottle the plan names: the "
-                f"same volume of each holds a different amount of {d}.",
-            ),
-        )
+        labels = " and ".join(p.label for p in liquids)
+        plan = replace(plan, notes=(*plan.notes, Message("plan.two-liquids", {"drug": d, "liquids": labels})))
     final = final_occupancy_drop(plan)
     if final is not None:
-        plan = replace(plan, warnings=(*plan.warnings, final))
+        plan = replace(plan, notes=(*plan.notes, final))
     abrupt = plan.abrupt_stop_mg
     if abrupt is not None:
-        plan = replace(
-            plan,
-            warnings=(
-                *plan.warnings,
-                f"ABRUPT STOP: this plan stops from {_plain(abrupt)} mg/day, above the smallest practical dose of "
-                f"{_plain(practical)} mg/day. The clinician's reason on record: {req.stop_override}",
-            ),
+        abrupt_note = Message(
+            "plan.abrupt-stop",
+            {"mg": _plain(abrupt), "practical_mg": _plain(practical), "reason": req.stop_override},
         )
+        plan = replace(plan, notes=(*plan.notes, abrupt_note))
     return plan
 
 
 def _one_liquid(
     drug: Drug, products: tuple[Product, ...], req: PlanRequest, needed: tuple[Decimal, ...]
-) -> tuple[tuple[Product, ...], str | None]:
+) -> tuple[tuple[Product, ...], Message | None]:
     """Keep one concentration of the drug's liquid unless the clinician allowed mixing: the finest-measuring
     liquid that, with the solid products, still makes the current doses. Returns the products and a note
     naming what was left out (None when nothing was)."""
@@ -231,10 +220,9 @@ def _one_liquid(
         ranked[0],
     )
     left = [p.label for p in liquids if p.mg_per_ml != chosen.mg_per_ml]
-    note = (
-        f"One {drug.name.lower()} liquid per plan: this plan uses the {chosen.label} and leaves out the "
-        f"{', '.join(dict.fromkeys(left))}, because two strengths of one liquid invite measuring a dose from the "
-        "wrong bottle (a clinician may allow both explicitly)."
+    note = Message(
+        "plan.one-liquid",
+        {"drug": drug.name.lower(), "chosen": chosen.label, "left_out": ", ".join(dict.fromkeys(left))},
     )
     return (*solids, *(p for p in liquids if p.mg_per_ml == chosen.mg_per_ml)), note
 
@@ -308,8 +296,10 @@ def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
             raise InvalidInput(f"the percent step must be between 0% and 100% (got {_plain(step)}%)")
         if step > req.max_step_percent:
             raise GuardrailViolation(
-                f"a {_plain(step)}% step is larger than the {_plain(req.max_step_percent)}% maximum per step: "
-                f"choose a smaller --step or raise --max-step (at most {WINDOW_MAX_PERCENT}%)",
+                Message(
+                    "guardrail.percent-step",
+                    {"step": _plain(step), "limit": _plain(req.max_step_percent), "most": _plain(WINDOW_MAX_PERCENT)},
+                ),
                 rule="max-step",
             )
     elif req.method == "hyperbolic":
@@ -326,9 +316,15 @@ def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
             raise InvalidInput("the linear method needs a fixed cut in mg, e.g. --step 0.125mg")
         if step * 100 / total > req.max_step_percent:
             raise GuardrailViolation(
-                f"a linear cut of {_plain(step)} mg is {_plain(round(step * 100 / total, 1))}% of "
-                f"{_plain(total)} mg, above the {_plain(req.max_step_percent)}% maximum per step: choose a "
-                "smaller --step or raise --max-step",
+                Message(
+                    "guardrail.linear-step",
+                    {
+                        "mg": _plain(step),
+                        "percent": _plain(round(step * 100 / total, 1)),
+                        "total_mg": _plain(total),
+                        "limit": _plain(req.max_step_percent),
+                    },
+                ),
                 rule="max-step",
             )
     elif req.method == "crossover":
@@ -348,14 +344,10 @@ def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
                 "sources disagree, so the engine never picks one"
             )
         if req.crossover_stages < 2 or (req.crossover_stage_days is not None and stage_days < MIN_STAGE_DAYS):
-            raise GuardrailViolation(
-                "the switch to diazepam needs at least 2 stages of at least 7 days (the 2025 joint guideline: "
-                "over 1-2 weeks rather than 1-2 days)",
-                rule="crossover-pace",
-            )
+            raise GuardrailViolation(Message("guardrail.crossover-pace"), rule="crossover-pace")
         if step > req.max_step_percent:
             raise GuardrailViolation(
-                f"a {_plain(step)}% step is larger than the {_plain(req.max_step_percent)}% maximum per step",
+                Message("guardrail.switch-step", {"step": _plain(step), "limit": _plain(req.max_step_percent)}),
                 rule="max-step",
             )
     elif req.method == "custom" and not req.custom_csv:
@@ -546,7 +538,7 @@ def _reduce(
     holds = dict(req.holds)
     micro = req.micro_steps and any(p.is_liquid for p in kit.products)
     if req.micro_steps and not micro:
-        b.warnings.append("Daily micro-steps need a liquid product; steps change once each.")
+        b.warnings.append(Message("plan.micro-needs-liquid"))
     stop_at = req.final_dose_mg
     reached_final = False
     start_total = sum(regimen.values(), Decimal(0))
@@ -555,7 +547,7 @@ def _reduce(
         total = sum(regimen.values(), Decimal(0))
         if req.goal_mg > 0 and total <= req.goal_mg:
             b.add(req.every_days, regimen, kits, "maintain")
-            b.warnings.append(f"The plan ends at a maintenance dose of {_plain(total)} mg/day, not at zero.")
+            b.warnings.append(Message("plan.maintenance-end", {"mg": _plain(total)}))
             stops = False
             break
         if stop_at is not None and total <= stop_at:
@@ -593,28 +585,35 @@ def _reduce(
         # Already at the smallest practical dose: hold it for one step before stopping.
         b.add(req.every_days, regimen, kits, "hold")
     if req.slow_end and lengths:
-        b.warnings.append(
-            f"Slower near the end: steps lengthen from {lengths[0]} to {lengths[-1]} days as the dose falls (a "
-            "program choice; see the assumptions)."
-        )
+        b.warnings.append(Message("plan.slow-end", {"first": lengths[0], "last": lengths[-1]}))
     if capped and req.method in ("hyperbolic", "linear"):
         b.warnings.append(
-            f"{len(capped)} of {b.number} cuts were limited to the {_plain(req.max_step_percent)}% maximum "
-            f"per step (first at step {capped[0]}): the {req.method} method asked for more there."
+            Message(
+                "plan.capped",
+                {
+                    "count": len(capped),
+                    "cuts": b.number,
+                    "limit": _plain(req.max_step_percent),
+                    "first": capped[0],
+                    "method": req.method,
+                },
+            )
         )
     if coarse:
         b.warnings.append(
-            f"{len(coarse)} cuts were larger than the {req.method} method asked (first at step {coarse[0]}), "
-            f"because the products cannot measure a smaller change; each stays within "
-            f"{_plain(req.max_step_percent)}%."
+            Message(
+                "plan.coarse",
+                {"count": len(coarse), "method": req.method, "first": coarse[0], "limit": _plain(req.max_step_percent)},
+            )
         )
     if stops:
         last = sum(regimen.values(), Decimal(0))
         if reached_final:
-            why = f"at or below the final dose of {_plain(req.final_dose_mg or last)} mg/day set for this plan"
+            why: dict[str, Param] = {"final_mg": _plain(req.final_dose_mg or last)}
+            code = "plan.last-dose-final"
         else:
-            why = f"the smallest these products can reach in cuts of at most {_plain(req.max_step_percent)}%"
-        b.warnings.append(f"The last dose before stopping is {_plain(last)} mg/day of {drug.name.lower()}: {why}.")
+            why, code = {"limit": _plain(req.max_step_percent)}, "plan.last-dose-smallest"
+        b.warnings.append(Message(code, {"mg": _plain(last), "drug": drug.name.lower(), **why}))
     return stops
 
 
@@ -797,18 +796,22 @@ def _crossover(
     b.steps[-1] = replace(last, days=last.days + extra)
     b.day += timedelta(days=extra)
     total_days = sum(s.days for s in b.steps if s.kind == "crossover") - extra
-    first = "morning" if req.switch_order == "morning-first" else "evening"
-    b.warnings.append(
-        f"Switch to diazepam over {total_days} days in {len(made)} stages of {days} days, the {first} dose first, at "
-        f"{_plain(drug.equivalent_mg(equivalence))} mg {drug.name.lower()} = 10 mg diazepam ({equivalence}); "
-        f"{_spread(drug)}Review tolerance 5-7 days after the switch (NHS Scotland)."
-    )
+    first = Message("plan.morning-first" if req.switch_order == "morning-first" else "plan.evening-first")
+    switch: dict[str, Param] = {
+        "days": total_days,
+        "stages": len(made),
+        "stage_days": days,
+        "first": first,
+        "mg": _plain(drug.equivalent_mg(equivalence)),
+        "drug": drug.name.lower(),
+        "source": equivalence,
+    }
+    spread = _spread(drug)
+    if spread is not None:
+        switch.update(low_mg=_plain(spread[0]), high_mg=_plain(spread[1]), fold=_plain(spread[2]))
+    b.warnings.append(Message("plan.switch-sources-disagree" if spread else "plan.switch", switch))
     if days < floor:
-        b.warnings.append(
-            f"Switch stages of {days} days are shorter than about 5 half-lives of {slower} ({floor} days), as the "
-            "clinician set: each stage exchanges one drug for the other at the same diazepam-equivalent total "
-            "rather than cutting it, but the levels have not settled when the next stage begins."
-        )
+        b.warnings.append(Message("plan.switch-short-stages", {"days": days, "drug": slower, "floor": floor}))
     dz = {key: v for key, v in current.items() if key[1] == "diazepam" and v > 0}
     return dz, t_kit, target
 
@@ -823,7 +826,7 @@ def stage_days(req: PlanRequest, drug: Drug) -> tuple[int, int, str]:
     return days, floor, slower.name.lower()
 
 
-def _crossover_rules(req: PlanRequest, drug: Drug, equivalence: str) -> list[str]:
+def _crossover_rules(req: PlanRequest, drug: Drug, equivalence: str) -> list[Message]:
     """The notes a switch to diazepam carries; raises GuardrailViolation when the switch would pass the diazepam
     ceiling or the person has liver disease and no crossover override is on record."""
     target = catalogue().drug("diazepam")
@@ -832,41 +835,35 @@ def _crossover_rules(req: PlanRequest, drug: Drug, equivalence: str) -> list[str
     full = (total * ratio).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     name = drug.name.lower()
     ceiling = crossover_ceiling()
-    problems: list[tuple[str, str, str]] = []  # (rule, refusal, note when overridden)
-    flag = '--crossover-override "reason"'
+    problems: list[tuple[str, Message, str, dict[str, Param]]] = []  # (rule, refusal, note code, note params)
     if ceiling is not None and full > ceiling:
         below = _plain((ceiling / ratio).quantize(Decimal("0.001"), ROUND_DOWN))
-        why = (
-            f"above the {_plain(ceiling)} mg/day this program allows in a switch (a program choice: the Ashton "
-            f"Manual's schedules start no higher than diazepam {_plain(ceiling)} mg/day)"
+        refusal = Message(
+            "guardrail.crossover-ceiling",
+            {
+                "mg": _plain(total),
+                "drug": name,
+                "diazepam_mg": _plain(full),
+                "source": equivalence,
+                "ceiling_mg": _plain(ceiling),
+                "below_mg": below,
+            },
         )
-        problems.append(
-            (
-                "crossover-ceiling",
-                f"switching {_plain(total)} mg/day of {name} gives {_plain(full)} mg/day of diazepam ({equivalence}), "
-                f"{why}: taper {name} directly to {below} mg/day or below first and switch from there, or record "
-                f"the clinician's reason for a larger diazepam dose with {flag}",
-                f"DIAZEPAM ABOVE THE CEILING: this switch reaches up to {_plain(full)} mg/day of diazepam, {why}.",
-            )
-        )
+        note: dict[str, Param] = {"diazepam_mg": _plain(full), "ceiling_mg": _plain(ceiling)}
+        problems.append(("crossover-ceiling", refusal, "plan.override.crossover-ceiling", note))
     if req.liver_disease:
-        problems.append(
-            (
-                "crossover-liver",
-                f"with liver disease, avoid a switch to diazepam without specialist advice (PrescQIPP): taper {name} "
-                "directly, or ask a specialist (oxazepam or lorazepam are preferred in liver disease; this engine "
-                f"switches only to diazepam); to switch anyway, record the specialist's advice with {flag}",
-                "LIVER DISEASE: this plan switches to diazepam, which PrescQIPP advises against in liver disease "
-                "without specialist advice (oxazepam or lorazepam are preferred).",
-            )
-        )
+        refusal = Message("guardrail.crossover-liver", {"drug": name})
+        problems.append(("crossover-liver", refusal, "plan.override.crossover-liver", {}))
     if problems and not req.crossover_override:
         rule = problems[0][0]
-        raise GuardrailViolation("; and ".join(refusal for _r, refusal, _n in problems), rule=rule)
-    return [f"{note} The clinician's reason on record: {req.crossover_override}" for _r, _m, note in problems]
+        if len(problems) > 1:
+            both = Message("guardrail.crossover-both", {"first": problems[0][1], "second": problems[1][1]})
+            raise GuardrailViolation(both, rule=rule)
+        raise GuardrailViolation(problems[0][1], rule=rule)
+    return [Message(code, {**params, "reason": req.crossover_override}) for _r, _m, code, params in problems]
 
 
-def final_occupancy_drop(plan: Plan) -> str | None:
+def final_occupancy_drop(plan: Plan) -> Message | None:
     """A note when the plan's final stop is its largest drop in modelled receptor occupancy (steady state,
     Emax·D/(EC50 + D) in diazepam equivalents, with the request's settings), else None."""
     if not plan.stops or not plan.steps:
@@ -882,25 +879,25 @@ def final_occupancy_drop(plan: Plan) -> str | None:
     final = levels[-1]
     if final <= 0 or final < earlier:
         return None
-    last = ", ".join(f"{_plain(mg)} mg/day of {d}" for d, mg in plan.steps[-1].daily_mg().items())
-    return (
-        f"{FINAL_STOP_NOTE}, from {last}, is the largest drop in modelled receptor occupancy of this plan "
-        f"(about {round(final)} percentage points, against at most {round(max(earlier, Decimal(0)))} at any "
-        f"earlier cut; a steady-state model with EC50 {_plain(req.ec50_de_mg)} mg/day diazepam-equivalent, an "
-        "unverified setting). Consider holding the last dose longer before the stop."
+    return Message(
+        FINAL_STOP_NOTE,
+        {
+            "daily": daily_messages(plan.steps[-1].daily_mg()),
+            "points": round(final),
+            "earlier": round(max(earlier, Decimal(0))),
+            "ec50_mg": _plain(req.ec50_de_mg),
+        },
     )
 
 
-def _spread(drug: Drug) -> str:
-    """How far this drug's single-value equivalence sources disagree, as a sentence (empty when they agree)."""
+def _spread(drug: Drug) -> tuple[Decimal, Decimal, Decimal] | None:
+    """How far this drug's single-value equivalence sources disagree: the lowest and highest mg given as 10 mg
+    diazepam and their ratio (None when they agree)."""
     values = sorted({Decimal(str(f.value)) for f in drug.equivalence.values() if f.value is not None})
     if len(values) < 2:
-        return ""
+        return None
     low, high = values[0], values[-1]
-    return (
-        f"the sources give {_plain(low)} to {_plain(high)} mg {drug.name.lower()} as 10 mg diazepam, so the "
-        f"diazepam dose differs up to {_plain((high / low).quantize(Decimal('0.1')))}-fold with the source chosen. "
-    )
+    return low, high, (high / low).quantize(Decimal("0.1"))
 
 
 def parse_custom_csv(text: str, times: list[time]) -> list[tuple[int, dict[time, Decimal] | Decimal]]:
@@ -986,5 +983,5 @@ def _custom(b: _Builder, req: PlanRequest, drug: Drug, kit: Kit, regimen: dict[t
             b.number += 1
         b.add(days, new, kits, "hold" if same else "custom")
         current = new
-    b.warnings.append("The custom plan ends at its last row's dose, not at zero.")
+    b.warnings.append(Message("plan.custom-not-zero"))
     return False

@@ -13,6 +13,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 
 from ._catalogue import Product, _plain, catalogue
+from ._messages import Message
 from ._realise import Portion, describe_portions
 
 METHODS = ("percent", "hyperbolic", "linear", "crossover", "custom")
@@ -35,8 +36,8 @@ MIN_STAGE_DAYS = 7
 # already cut), so from 14 days at the start to nearly 28 at the end. A PROGRAM CHOICE: the ends are the 2025 joint
 # guideline's interval of 2-4 weeks; that guideline's advice to slow near the end is recalled, not re-read.
 SLOW_END_MAX_FACTOR = Decimal(2)
-# How the note on a final stop that is the plan's largest modelled occupancy drop begins.
-FINAL_STOP_NOTE = "Modelled: the final stop"
+# The code of the note on a final stop that is the plan's largest modelled occupancy drop (said once per plan).
+FINAL_STOP_NOTE = "plan.final-stop-largest-drop"
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,8 @@ class Plan:
 
     request: PlanRequest
     steps: tuple[Step, ...]
-    warnings: tuple[str, ...] = ()
+    # What the plan tells its readers (notes and warnings), as message codes with parameters.
+    notes: tuple[Message, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
     equivalence: str = "ashton"
     final_threshold_mg: Decimal = Decimal(0)
@@ -170,6 +172,11 @@ class Plan:
     # The drug's own smallest practical dose (from its source), whatever final dose the request set: the last
     # cut to zero comes from here or below unless the request carries a stop override.
     practical_mg: Decimal = Decimal(0)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The notes in English, for the CLI and logs (the web app renders `notes` in the reader's language)."""
+        return tuple(m.english() for m in self.notes)
 
     @property
     def abrupt_stop_mg(self) -> Decimal | None:
@@ -264,3 +271,8 @@ def crossover_ceiling() -> Decimal | None:
     """The most diazepam a switch may reach without the clinician's recorded reason (a program choice)."""
     fig = catalogue().drug("diazepam").crossover_ceiling_mg
     return None if fig is None or fig.value is None else Decimal(str(fig.value))
+
+
+def daily_messages(daily: dict[str, Decimal]) -> tuple[Message, ...]:
+    """A day's doses as messages ("0.5 mg/day of alprazolam"), one per drug."""
+    return tuple(Message("dose.daily", {"mg": _plain(mg), "drug": d}) for d, mg in daily.items())
