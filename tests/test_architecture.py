@@ -50,6 +50,8 @@ def test_public_surface_is_pinned():
     assert sorted(taper.__all__) == sorted(
         [
             "ACTIONS",
+            "MESSAGE_TEMPLATES",
+            "Message",
             "Adjunct",
             "AdjunctNote",
             "Assumption",

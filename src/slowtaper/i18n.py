@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext
 
-from slowtaper.taper import diary, instrument, screening
+from slowtaper.taper import MESSAGE_TEMPLATES, Message, diary, instrument, screening
 
 
 def data_text(text: str) -> str:
@@ -42,3 +42,21 @@ def data_strings() -> list[str]:
         for item in scale.items:
             out += [item.text, *item.anchors]
     return list(dict.fromkeys(t for t in out if t))
+
+
+def engine_text(message: Message | str) -> str:
+    """An engine message (code and parameters) in the active language: gettext on its English template and on each
+    nested one, then the parameters filled in. A plain string is a data text (`data_text`). A catalogue entry that
+    breaks its template (a dropped placeholder) falls back to English rather than failing the page."""
+    if isinstance(message, str):
+        return data_text(message)
+    try:
+        return message.render(gettext)
+    except (KeyError, ValueError, TypeError):
+        return message.english()
+
+
+def engine_strings() -> list[str]:
+    """Every English template of the engine's messages (codes and parameters, see `slowtaper.taper.Message`), for
+    translators; `manage.py datamessages` prints them with the data texts."""
+    return list(dict.fromkeys(t for code, t in sorted(MESSAGE_TEMPLATES.items()) if code != "text"))

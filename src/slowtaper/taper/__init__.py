@@ -33,6 +33,8 @@ from ._exceptions import (
 )
 from ._guardrails import check_plan
 from ._instruments import Band, Instrument, Item, Score, instrument, instruments
+from ._messages import TEMPLATES as MESSAGE_TEMPLATES
+from ._messages import Message
 from ._pk import (
     DailySummary,
     PKParams,
@@ -107,6 +109,7 @@ __all__ = [
     "DECISIONS",
     "DOSE_STATUSES",
     "EQUIVALENCE_SOURCES",
+    "MESSAGE_TEMPLATES",
     "METHODS",
     "PDMP_ANSWERS",
     "REGIONS",
@@ -140,6 +143,7 @@ __all__ = [
     "InvalidInput",
     "Item",
     "Kit",
+    "Message",
     "Metabolite",
     "NotModelled",
     "PKParams",

@@ -286,4 +286,117 @@ TEMPLATES: dict[str, str] = {
     "revise.return-linear": (
         "Revised on %(day)s: back to %(daily)s, held %(days)s days, then cuts %(step)s mg instead of %(old_step)s."
     ),
+    # Trend suggestions (`suggest`): the findings (`Reason.message`), signals and what the member should do.
+    "trend.what-cut": "the last cut",
+    "trend.what-stage": "the last switch stage",
+    "trend.what-stop": "stopping",
+    "trend.ciwa": "CIWA-B",
+    "trend.ciwa-self": "CIWA-B (self-rated items)",
+    "trend.not-planned": "not planned",
+    "trend.planned-today": "planned for today",
+    "trend.planned-for": "planned for %(day)s",
+    "trend.stable": (
+        "%(days)s days in a row with stable or falling scores and no red flag: the first cut (%(when)s) can go "
+        "ahead once the clinician approves it."
+    ),
+    "trend.stabilising": (
+        "%(days)s of %(need)s stable days so far: %(why)s. The first cut waits until scores have been stable or "
+        "falling for %(need)s days in a row with no red flag."
+    ),
+    "trend.why-no-checkins": "no check-ins yet",
+    "trend.why-began": "check-ins began on %(day)s",
+    "trend.why-no-checkin": "no check-in on %(day)s",
+    "trend.why-red-flag": "a red flag on %(day)s",
+    "trend.why-unanswered": "the urgent questions were not all answered on %(day)s",
+    "trend.why-no-scores": "no symptom scores on %(day)s",
+    "trend.why-rose": "scores rose after %(day)s (diary %(before)s → %(now)s)",
+    "trend.why-ciwa-rose": "the CIWA-B rose after %(day)s",
+    "trend.nothing-to-compare": "No cut is planned and nothing calls for a change.",
+    "trend.held-for-clinician": (
+        "The change planned for %(day)s is held: no clinician has recorded a decision on %(signals)s yet, and no "
+        "cut goes ahead while one is open."
+    ),
+    "trend.red-flag": "On %(day)s the check-in reported a red flag: %(flag)s.",
+    "trend.red-flag-undecided": (
+        "On %(day)s the check-in reported a red flag: %(flag)s. No clinician has recorded a decision on it yet."
+    ),
+    "trend.rise-decided": (
+        "Scores are still above where they were before %(what)s on %(day)s; the clinician decided '%(decision)s' "
+        "about this on %(decided_on)s. Keep checking in."
+    ),
+    "trend.symptom-worst": "On %(day)s %(symptoms)s scored %(score)s of 4, the worst.",
+    "trend.mood-lowest": "On %(day)s mood was at its lowest (%(mood)s of 4).",
+    "trend.ciwa-severe": "%(score)s on %(day)s: at %(threshold)s or more, withdrawal is severe.",
+    "trend.diary-severe": (
+        "The diary score has averaged %(score)s (of 4) over the last %(days)s days: symptoms are severe."
+    ),
+    "trend.missed-contact": (
+        "%(count)s doses missed in the last %(days)s days (%(doses)s). Missed doses can bring on withdrawal; talk "
+        "with the clinician about what is getting in the way."
+    ),
+    "trend.missed-hold": (
+        "%(count)s doses missed in the last %(days)s days (%(doses)s). Keep taking the current dose as planned "
+        "before the next cut."
+    ),
+    "trend.missed-hold-one": (
+        "%(count)s dose missed in the last %(days)s days (%(doses)s). Keep taking the current dose as planned before "
+        "the next cut."
+    ),
+    "trend.rise-diary": "The diary score rose from %(before)s to %(now)s (of 4) in the %(days)s days since %(what)s",
+    "trend.rise-ciwa": "%(scale)s rose from %(old)s to %(new)s",
+    "trend.rise-ciwa-band": "%(scale)s rose from %(old)s to %(new)s, into the %(band)s band",
+    "trend.rise-since": "%(rise)s in the %(days)s days since %(what)s",
+    "trend.both": "%(first)s; %(second)s",
+    "trend.rise-after-stop": "%(rises)s (%(day)s). Talk with the clinician.",
+    "trend.rise-persists": (
+        "%(rises)s (%(day)s). Still raised after %(days)s days: return to the previous dose, then go slower."
+    ),
+    "trend.rise-after-cut": "%(rises)s (%(day)s). Hold the current step until it settles.",
+    "trend.no-checkin-since-change": "No check-in since %(what)s on %(day)s: each change needs a symptom check.",
+    "trend.detail-diary": "diary %(before)s → %(now)s",
+    "trend.detail-ciwa": "%(scale)s %(old)s → %(new)s",
+    "trend.steady": "Scores are steady since %(what)s on %(day)s.",
+    "trend.steady-detail": "Scores are steady since %(what)s on %(day)s (%(detail)s).",
+    "trend.no-baseline": "No scores from before %(what)s on %(day)s to compare with; keep checking in.",
+    "trend.onset": (
+        "It is %(days)s days since %(what)s; withdrawal after a change can start up to %(onset)s days later, so keep "
+        "checking in."
+    ),
+    "trend.follow-up": "Keep checking in: weekly, then monthly.",
+    "trend.then": "%(first)s %(then)s",
+    "trend.checkin-gap": (
+        "No symptom check-in in the last %(days)s days and the next cut is on %(day)s: check in first, because "
+        "every cut needs a symptom check."
+    ),
+    "signal.red-flags": "Red flags reported on %(day)s.",
+    "signal.red-flags-of": "the red flags of %(day)s",
+    "signal.rise-since": "the rise since the cut on %(day)s",
+    "signal.earlier": "an earlier signal",
+    "signal.rise-found-earlier": "%(finding)s (Found on %(day)s; no clinician has recorded a decision on it yet.)",
+    "signal.list": "%(items)s",
+    "member.contact": (
+        "Contact your clinician now. If you are in danger, have had a seizure or someone cannot wake you, call "
+        "%(number)s."
+    ),
+    "member.contact-no-number": (
+        "Contact your clinician now. If you are in danger, have had a seizure or someone cannot wake you, call your "
+        "emergency number."
+    ),
+    "member.daily": "%(mg)s mg a day of %(drug)s",
+    "member.return": (
+        "Talk with your clinician about going back to your previous dose (%(doses)s) and then going more slowly. Do "
+        "not change your dose until they agree."
+    ),
+    "member.hold": (
+        "Stay on the dose you take now and do not make the next cut yet. Your clinician will decide when to go on."
+    ),
+    "member.continue": "Carry on with the plan your clinician approved, and keep checking in.",
+    "member.waits": "%(advice)s Your clinician has to look at this first: the next cut waits until they have.",
+    # What is due (`due`).
+    "due.follow-up-weekly": "Follow-up after the last dose (weekly): how have you been?",
+    "due.follow-up-every": "Follow-up after the last dose (every %(days)s days): how have you been?",
+    "due.diary": "Today's diary is not filled in yet.",
+    "due.ciwa-weekly": "A weekly CIWA-B is due.",
+    "due.ciwa-first": "A first CIWA-B gives a baseline to compare with later.",
+    "due.ciwa-after-cut": "A CIWA-B is due after the cut on %(day)s.",
 }
