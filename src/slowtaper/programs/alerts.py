@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from slowtaper.accounts.models import Role, User
-from slowtaper.taper import Reason, Suggestion, Triage
+from slowtaper.taper import Message, Reason, Suggestion, Triage
 
 from .models import HoldRequest, Intake, PlanRevision, Task
 
@@ -185,12 +185,12 @@ def suggestion(member: User, s: Suggestion, notify: bool = True) -> Task | None:
         reasons = [r for r in reasons if r.rule != "stabilising"]
         if not reasons:
             if s.stable_days is not None and s.stable_days_needed and s.stable_days >= s.stable_days_needed:
-                return first_cut_due(member, "first-cut", s.reason, notify)
+                return first_cut_due(member, "first-cut", s.headline, notify)
             return None
     if not reasons:
         return None
     top = reasons[0]  # most cautious first
-    task, new = Task.raise_(member, Task.Kind.SUGGESTION, suggestion_key(s, reasons), f"{top.action}: {top.text}")
+    task, new = Task.raise_(member, Task.Kind.SUGGESTION, suggestion_key(s, reasons), [top.headed])
     _tell_clinician(member, task, new and notify)
     return task
 
@@ -208,8 +208,8 @@ def suggestion_task(member: User, s: Suggestion) -> Task | None:
     return member.tasks.filter(kind=Task.Kind.SUGGESTION, key=suggestion_key(s, reasons)).first()
 
 
-def first_cut_due(member: User, on: str, text: str, notify: bool = True) -> Task:
-    task, new = Task.raise_(member, Task.Kind.FIRST_CUT, on, text)
+def first_cut_due(member: User, on: str, headline: Message | str, notify: bool = True) -> Task:
+    task, new = Task.raise_(member, Task.Kind.FIRST_CUT, on, headline if isinstance(headline, str) else [headline])
     _tell_clinician(member, task, new and notify)
     return task
 

@@ -13,6 +13,7 @@ import json
 import threading
 import zoneinfo
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from slowtaper.accounts.access import require_verified
 from slowtaper.accounts.models import User
+from slowtaper.i18n import engine_text
 from slowtaper.taper import (
     DECISIONS,
     Decision,
@@ -40,6 +42,7 @@ from slowtaper.taper import (
     screen_answers_to_dict,
     trend_settings,
 )
+from slowtaper.taper import Message as EngineMessage
 
 
 class Intake(models.Model):
@@ -420,7 +423,10 @@ class Task(models.Model):
     member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tasks")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     key = models.CharField(max_length=64)
-    text = models.TextField()
+    # What the task says: the engine's messages as codes and parameters ([{"code", "params"}], rendered in the
+    # reader's language by `display`), or for tasks of the web app's own and rows from before codes, `text`.
+    text = models.TextField(blank=True)
+    messages = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(default=timezone.now)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -433,9 +439,18 @@ class Task(models.Model):
         constraints = [models.UniqueConstraint(fields=["member", "kind", "key"], name="one_task_per_thing")]
 
     @classmethod
-    def raise_(cls, member: User, kind: str, key: str, text: str) -> tuple[Task, bool]:
-        """Open a task unless one for the same thing exists; returns it and whether it is new."""
-        return cls.objects.get_or_create(member=member, kind=kind, key=key, defaults={"text": text})
+    def raise_(cls, member: User, kind: str, key: str, text: str | Sequence[EngineMessage]) -> tuple[Task, bool]:
+        """Open a task unless one for the same thing exists; returns it and whether it is new. `text` is the
+        engine's messages (stored as codes) or a text of the web app's own."""
+        defaults = {"text": text} if isinstance(text, str) else {"messages": [m.to_dict() for m in text]}
+        return cls.objects.get_or_create(member=member, kind=kind, key=key, defaults=defaults)
+
+    @property
+    def display(self) -> str:
+        """What the task says, in the active language: its messages one per line, else its stored text."""
+        if not self.messages:
+            return self.text
+        return "\n".join(engine_text(EngineMessage.from_dict(m)) for m in self.messages)
 
     @property
     def told_clinician(self) -> bool:

@@ -399,4 +399,9 @@ TEMPLATES: dict[str, str] = {
     "due.ciwa-weekly": "A weekly CIWA-B is due.",
     "due.ciwa-first": "A first CIWA-B gives a baseline to compare with later.",
     "due.ciwa-after-cut": "A CIWA-B is due after the cut on %(day)s.",
+    # A reason headed by its action, for the clinician's task list (`Reason.headed`).
+    "trend.task-continue": "continue: %(reason)s",
+    "trend.task-hold": "hold: %(reason)s",
+    "trend.task-return": "return: %(reason)s",
+    "trend.task-contact": "contact: %(reason)s",
 }

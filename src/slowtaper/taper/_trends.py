@@ -134,6 +134,11 @@ class Reason:
     def text(self) -> str:
         return self.message.english()
 
+    @property
+    def headed(self) -> Message:
+        """The finding headed by its action ("hold: ..."), as a clinician's task list shows it."""
+        return Message(f"trend.task-{self.action}", {"reason": self.message})
+
 
 SIGNALS = ("red-flag", "rise")
 DECISIONS = ("continue", "hold", "return", "referred")
