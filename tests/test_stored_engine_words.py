@@ -7,7 +7,7 @@ from conftest import TODAY, login
 from slowtaper import i18n
 from slowtaper.programs import alerts
 from slowtaper.programs.models import Task
-from slowtaper.taper import suggest
+from slowtaper.taper import CheckIn, diary, suggest, triage
 
 
 def _hold_suggestion(rev):
@@ -50,3 +50,30 @@ def test_a_task_stored_as_text_before_codes_reads_as_it_was(cast):
     task, new = Task.raise_(cast.member, Task.Kind.SUGGESTION, "old", "hold: an old sentence, 50%")
     task.refresh_from_db()
     assert new and task.messages == [] and task.display == "hold: an old sentence, 50%"
+
+
+def test_a_red_flag_task_stores_codes_and_renders_the_english_it_used_to_store(cast):
+    flags = dict.fromkeys(diary().red_flags, False)
+    result = triage(
+        CheckIn(day=TODAY, red_flags={**flags, "oversedation": True, "hopeless": True}),
+        region="UK",
+        comedications=["opioid"],
+    )
+    task = alerts.red_flag(cast.member, TODAY.isoformat(), result)
+    task.refresh_from_db()
+    assert task.text == "" and len(task.messages) == 2
+    # The lines the task used to store, built as they were.
+    old = []
+    for h in result.hits:
+        note = h.flag.clinician
+        if "opioid" in h.flag.worse_with:
+            note += " Co-medications on record: opioid."
+        stop = "" if h.evidence.endswith(("?", ".", "!")) else "."
+        old.append(f"{h.flag.label} ({TODAY.isoformat()}): {h.evidence}{stop} {note}")
+    assert task.display == "\n".join(old)
+    # The member's guidance names the region's numbers.
+    help_ = diary().emergency["UK"]
+    assert result.guidance[-2:] == (
+        f"Emergency services: call {help_.number}.",
+        f"Crisis support, any hour: {help_.crisis}.",
+    )

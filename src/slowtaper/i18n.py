@@ -59,4 +59,4 @@ def engine_text(message: Message | str) -> str:
 def engine_strings() -> list[str]:
     """Every English template of the engine's messages (codes and parameters, see `slowtaper.taper.Message`), for
     translators; `manage.py datamessages` prints them with the data texts."""
-    return list(dict.fromkeys(t for code, t in sorted(MESSAGE_TEMPLATES.items()) if code != "text"))
+    return list(dict.fromkeys(t for code, t in sorted(MESSAGE_TEMPLATES.items()) if code not in ("text", "data")))

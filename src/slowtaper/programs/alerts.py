@@ -97,12 +97,12 @@ def _tell_clinician(member: User, task: Task, new: bool) -> None:
 
 
 def red_flag(member: User, day: str, triage: Triage) -> Task:
-    task, new = Task.raise_(member, Task.Kind.RED_FLAG, f"{day}", "\n".join(triage.clinician))
+    task, new = Task.raise_(member, Task.Kind.RED_FLAG, f"{day}", triage.clinician_messages)
     if not new and task.done_at is not None:
         # A new "yes" on a day whose alert was already dealt with opens it again.
         task.done_at = None
-        task.text = "\n".join(triage.clinician)
-        task.save(update_fields=["done_at", "text"])
+        task.text, task.messages = "", [m.to_dict() for m in triage.clinician_messages]
+        task.save(update_fields=["done_at", "text", "messages"])
         new = True
     _tell_clinician(member, task, new)
     return task

@@ -23,6 +23,9 @@ Param = Union[str, int, float, bool, None, "Message", tuple["Message", ...]]
 
 # A stored text from before codes: rendered as it was written (old rows stay readable).
 LEGACY = "text"
+# A text from the engine's data files (a symptom, a red-flag question, a crisis line): translated like the data
+# texts the web app shows (`manage.py datamessages` lists them), then used as it is.
+DATA = "data"
 
 
 def _identity(text: str) -> str:
@@ -57,6 +60,8 @@ class Message:
                 values[name] = ", ".join(m.render(translate) for m in value)
             else:
                 values[name] = value
+        if self.code == DATA:
+            return translate(str(values["text"])) if values["text"] else ""
         text = template if self.code == LEGACY else translate(template)
         return text % values
 
@@ -81,6 +86,11 @@ class Message:
     def legacy(cls, text: str) -> Message:
         """A sentence stored before the engine spoke in codes, kept as it was."""
         return cls(LEGACY, {"text": text})
+
+
+def data(text: str) -> Message:
+    """A data file's text as a message parameter (translated at the edge like any data text)."""
+    return Message(DATA, {"text": text})
 
 
 def _dump(value: Param) -> Any:
@@ -114,6 +124,7 @@ def english(messages: tuple[Message, ...] | list[Message]) -> list[str]:
 # and renders with the parameters it is given; `manage.py datamessages` hands these to translators.
 TEMPLATES: dict[str, str] = {
     LEGACY: "%(text)s",
+    DATA: "%(text)s",
     # Guardrails (`check_plan`, `build_plan`): what is wrong and what to do.
     "guardrail.one-liquid": (
         "the plan uses two strengths of %(drug)s liquid (%(liquids)s): keep one, or the clinician allows both "
@@ -404,4 +415,12 @@ TEMPLATES: dict[str, str] = {
     "trend.task-hold": "hold: %(reason)s",
     "trend.task-return": "return: %(reason)s",
     "trend.task-contact": "contact: %(reason)s",
+    # Triage of a check-in (`triage`): what the member does now, and the clinician's alert.
+    "triage.worse": "%(advice)s %(worse)s",
+    "triage.comedications": "%(note)s Co-medications on record: %(comedications)s.",
+    "triage.emergency": "Emergency services: call %(number)s.",
+    "triage.crisis": "Crisis support, any hour: %(crisis)s.",
+    "triage.alert": "%(flag)s (%(day)s): %(evidence)s %(note)s",
+    "triage.alert-stop": "%(flag)s (%(day)s): %(evidence)s. %(note)s",
+    "triage.answered-yes": "answered yes to: %(question)s",
 }

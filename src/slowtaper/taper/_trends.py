@@ -137,9 +137,15 @@ class Reason:
     @property
     def headed(self) -> Message:
         """The finding headed by its action ("hold: ..."), as a clinician's task list shows it."""
-        return Message(f"trend.task-{self.action}", {"reason": self.message})
+        return Message(_HEADED[self.action], {"reason": self.message})
 
 
+_HEADED = {
+    "continue": "trend.task-continue",
+    "hold": "trend.task-hold",
+    "return": "trend.task-return",
+    "contact": "trend.task-contact",
+}
 SIGNALS = ("red-flag", "rise")
 DECISIONS = ("continue", "hold", "return", "referred")
 
