@@ -77,3 +77,19 @@ def test_a_red_flag_task_stores_codes_and_renders_the_english_it_used_to_store(c
         f"Emergency services: call {help_.number}.",
         f"Crisis support, any hour: {help_.crisis}.",
     )
+
+
+def test_a_revision_stores_its_summary_as_a_code_and_renders_the_english_it_used_to_store(approved):
+    plan = approved.plan()
+    assert approved.summary == "" and approved.summary_message["code"] == "plan.summary"
+    daily = " + ".join(f"{mg} mg {drug}" for drug, mg in plan.current_daily_mg().items())
+    old = f"{plan.request.method} from {daily}/day, {len(plan.steps)} steps, {plan.start} to {plan.end}"
+    assert approved.summary_text == old
+
+
+def test_a_revision_stored_before_codes_keeps_its_summary(approved):
+    type(approved).objects.filter(pk=approved.pk).update(
+        summary="percent from 1.5 mg clonazepam/day", summary_message=None
+    )
+    approved.refresh_from_db()
+    assert approved.summary_text == "percent from 1.5 mg clonazepam/day"

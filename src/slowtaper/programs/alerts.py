@@ -155,7 +155,10 @@ def hold_requested(member: User, hold: HoldRequest) -> Task:
 
 
 def approval_needed(member: User, revision: PlanRevision) -> Task:
-    text = _("Revision %(n)s is a draft waiting for approval: %(s)s") % {"n": revision.number, "s": revision.summary}
+    text = _("Revision %(n)s is a draft waiting for approval: %(s)s") % {
+        "n": revision.number,
+        "s": revision.summary_text,
+    }
     task, new = Task.raise_(member, Task.Kind.APPROVAL, f"revision-{revision.pk}", text)
     _tell_clinician(member, task, new)
     return task

@@ -187,7 +187,10 @@ class PlanRevision(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     data = models.JSONField()  # plan_to_dict: the engine's inputs and its output
-    summary = models.CharField(max_length=300)
+    # The plan in one line, as the engine's message (code and parameters; see `summary_text`); `summary` holds a
+    # caller's own wording, or the English sentence of revisions stored before codes.
+    summary = models.CharField(max_length=300, blank=True)
+    summary_message = models.JSONField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     note = models.TextField(blank=True)
@@ -202,6 +205,13 @@ class PlanRevision(models.Model):
 
     def __str__(self) -> str:
         return f"revision {self.number} ({self.status})"
+
+    @property
+    def summary_text(self) -> str:
+        """The plan in one line, in the active language."""
+        if self.summary_message:
+            return engine_text(EngineMessage.from_dict(self.summary_message))
+        return self.summary
 
     def plan(self) -> Plan:
         """The stored plan, re-checked by the engine; an approved plan must also still match its digest."""
@@ -229,7 +239,8 @@ class PlanRevision(models.Model):
             number=(last.number + 1) if last else 1,
             parent=current,
             data=data,
-            summary=(summary or describe(plan))[:300],
+            summary=summary[:300],
+            summary_message=None if summary else plan.summary().to_dict(),
             created_by=by,
             note=note,
         )
@@ -280,14 +291,6 @@ class PlanRevision(models.Model):
                 lineterm="",
             )
         )
-
-
-def describe(plan: Plan) -> str:
-    daily = " + ".join(f"{mg} mg {drug}" for drug, mg in plan.current_daily_mg().items())
-    return (
-        f"{plan.request.method} from {daily}/day, {len(plan.steps)} steps, "
-        f"{plan.start.isoformat()} to {plan.end.isoformat()}"
-    )
 
 
 # What a new member's diary asks about until they choose their own symptoms: the commonest, in plain words.

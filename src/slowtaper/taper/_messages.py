@@ -423,4 +423,7 @@ TEMPLATES: dict[str, str] = {
     "triage.alert": "%(flag)s (%(day)s): %(evidence)s %(note)s",
     "triage.alert-stop": "%(flag)s (%(day)s): %(evidence)s. %(note)s",
     "triage.answered-yes": "answered yes to: %(question)s",
+    # A plan in one line (`Plan.summary`), to tell revisions apart.
+    "plan.summary": "%(method)s from %(daily)s/day, %(steps)s steps, %(start)s to %(end)s",
+    "plan.summary-dose": "%(mg)s mg %(drug)s",
 }

@@ -247,6 +247,22 @@ class Plan:
             Decimal(0),
         )
 
+    def summary(self) -> Message:
+        """One line that tells revisions apart: the method, the starting daily dose, the number of steps, the dates."""
+        daily = tuple(
+            Message("plan.summary-dose", {"mg": str(mg), "drug": d}) for d, mg in self.current_daily_mg().items()
+        )
+        return Message(
+            "plan.summary",
+            {
+                "method": self.request.method,
+                "daily": daily,
+                "steps": len(self.steps),
+                "start": self.start.isoformat(),
+                "end": self.end.isoformat(),
+            },
+        )
+
     def __repr__(self) -> str:
         return (
             f"Plan({self.drug}, {self.start.isoformat()} to {self.end.isoformat()}, "
