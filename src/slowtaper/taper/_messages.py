@@ -426,4 +426,21 @@ TEMPLATES: dict[str, str] = {
     # A plan in one line (`Plan.summary`), to tell revisions apart.
     "plan.summary": "%(method)s from %(daily)s/day, %(steps)s steps, %(start)s to %(end)s",
     "plan.summary-dose": "%(mg)s mg %(drug)s",
+    # How to make a dose (`Dose.how_message`, `Portion.message`).
+    "dose.nothing": "nothing",
+    "dose.plus": "%(first)s + %(rest)s",
+    "portion.tablet": "%(count)s tablet of %(strength_mg)s mg",
+    "portion.tablets": "%(count)s tablets of %(strength_mg)s mg",
+    "portion.odt": "%(count)s melt-in-the-mouth tablet of %(strength_mg)s mg",
+    "portion.odts": "%(count)s melt-in-the-mouth tablets of %(strength_mg)s mg",
+    "portion.capsule": "%(count)s capsule of %(strength_mg)s mg",
+    "portion.capsules": "%(count)s capsules of %(strength_mg)s mg",
+    "portion.drop": "%(drops)s drop of %(product)s",
+    "portion.drops": "%(drops)s drops of %(product)s",
+    "portion.ml": "%(ml)s mL of %(product)s (%(syringe)s)",
+    "portion.syringe": "%(size)s mL oral syringe",
+    "portion.syringe-refilled": "%(size)s mL oral syringe, filled %(fills)s times: %(full)s × %(size)s mL",
+    "portion.syringe-refilled-rest": (
+        "%(size)s mL oral syringe, filled %(fills)s times: %(full)s × %(size)s mL + %(rest)s mL"
+    ),
 }

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from ._catalogue import Product, _plain, catalogue
 from ._messages import Message
-from ._realise import Portion, describe_portions
+from ._realise import Portion, describe_portions, portions_message
 
 METHODS = ("percent", "hyperbolic", "linear", "crossover", "custom")
 CUT_ORDERS = ("evening-last", "morning-last")
@@ -50,7 +50,11 @@ class Dose:
     portions: tuple[Portion, ...]
 
     def how(self) -> str:
+        """How to make the dose, in English (`how_message` for the reader's language)."""
         return describe_portions(self.portions)
+
+    def how_message(self) -> Message:
+        return portions_message(self.portions)
 
     def __repr__(self) -> str:
         return f"Dose({self.time:%H:%M} {self.drug} {_plain(self.mg)} mg: {self.how()})"
