@@ -67,3 +67,13 @@ def test_rendering_applies_the_translation_to_every_template_but_not_to_stored_o
     marked = m.render(lambda template: f"<{template}>")
     assert marked == "<Revised: hold of 7 days from 2026-01-05 at <0.5 mg/day of alprazolam>.>"
     assert Message.legacy("Old text, 50%").render(lambda template: f"<{template}>") == "Old text, 50%"
+
+
+def test_a_parameter_that_would_change_in_json_is_refused():
+    from datetime import date
+    from decimal import Decimal
+
+    with pytest.raises(ValueError, match="pass it as text"):
+        Message("plan.maintenance-end", {"mg": Decimal("0.5")})
+    with pytest.raises(ValueError, match="pass it as text"):
+        Message("due.ciwa-after-cut", {"day": date(2027, 1, 1)})

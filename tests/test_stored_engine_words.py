@@ -93,3 +93,9 @@ def test_a_revision_stored_before_codes_keeps_its_summary(approved):
     )
     approved.refresh_from_db()
     assert approved.summary_text == "percent from 1.5 mg clonazepam/day"
+
+
+def test_a_stored_code_the_engine_no_longer_knows_shows_the_code_instead_of_failing(cast):
+    task, _new = Task.raise_(cast.member, Task.Kind.SUGGESTION, "gone", [])
+    task.messages = [{"code": "trend.retired-rule", "params": {}}]
+    assert task.display == "trend.retired-rule"

@@ -10,6 +10,9 @@ message ids with parameters.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.utils.translation import gettext
 
 from slowtaper.taper import MESSAGE_TEMPLATES, Message, diary, instrument, screening
@@ -54,6 +57,16 @@ def engine_text(message: Message | str) -> str:
         return message.render(gettext)
     except (KeyError, ValueError, TypeError):
         return message.english()
+
+
+def stored_engine_text(data: Mapping[str, Any]) -> str:
+    """A stored engine message ({"code", "params"}) in the active language; a code the engine no longer knows is
+    shown as the code rather than failing the page."""
+    try:
+        message = Message.from_dict(data)
+    except (KeyError, ValueError, TypeError):
+        return str(data.get("code", ""))
+    return engine_text(message)
 
 
 def engine_strings() -> list[str]:

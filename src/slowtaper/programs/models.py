@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from slowtaper.accounts.access import require_verified
 from slowtaper.accounts.models import User
-from slowtaper.i18n import engine_text
+from slowtaper.i18n import stored_engine_text
 from slowtaper.taper import (
     DECISIONS,
     Decision,
@@ -210,7 +210,7 @@ class PlanRevision(models.Model):
     def summary_text(self) -> str:
         """The plan in one line, in the active language."""
         if self.summary_message:
-            return engine_text(EngineMessage.from_dict(self.summary_message))
+            return stored_engine_text(self.summary_message)
         return self.summary
 
     def plan(self) -> Plan:
@@ -453,7 +453,7 @@ class Task(models.Model):
         """What the task says, in the active language: its messages one per line, else its stored text."""
         if not self.messages:
             return self.text
-        return "\n".join(engine_text(EngineMessage.from_dict(m)) for m in self.messages)
+        return "\n".join(stored_engine_text(m) for m in self.messages)
 
     @property
     def told_clinician(self) -> bool:

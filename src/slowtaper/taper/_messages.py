@@ -47,6 +47,10 @@ class Message:
         missing = placeholders(template) - set(self.params)
         if missing:
             raise ValueError(f"message {self.code!r} lacks {', '.join(sorted(missing))}")
+        for name, value in self.params.items():
+            # Only values that keep their meaning in JSON: a Decimal or a date would be stored as something else.
+            if not (value is None or isinstance(value, str | int | float | Message | tuple)):
+                raise ValueError(f"message {self.code!r}: {name} is a {type(value).__name__}; pass it as text")
 
     def render(self, translate: Callable[[str], str] = _identity) -> str:
         """The message with `translate` applied to its template (and to every nested message's): the identity gives
