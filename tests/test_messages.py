@@ -77,3 +77,21 @@ def test_a_parameter_that_would_change_in_json_is_refused():
         Message("plan.maintenance-end", {"mg": Decimal("0.5")})
     with pytest.raises(ValueError, match="pass it as text"):
         Message("due.ciwa-after-cut", {"day": date(2027, 1, 1)})
+
+
+def test_every_engine_error_carries_a_message_and_guardrails_a_code():
+    from datetime import date, time
+    from decimal import Decimal
+
+    from slowtaper.taper import GuardrailViolation, InvalidInput, PlanRequest, build_plan
+
+    request = PlanRequest(
+        drug="clonazepam", regimen=((time(22), Decimal(1)),), start=date(2027, 1, 1), step=Decimal(20)
+    )
+    with pytest.raises(GuardrailViolation) as caught:
+        build_plan(request)
+    assert caught.value.message.code == "guardrail.percent-step" and caught.value.rule == "max-step"
+    assert str(caught.value) == caught.value.message.english()
+    # An error not given a code yet keeps its English as a stored text.
+    error = InvalidInput("no dose times given")
+    assert error.message == Message.legacy("no dose times given") and str(error) == "no dose times given"

@@ -42,7 +42,6 @@ from slowtaper.community.library import footnotes
 from slowtaper.i18n import engine_text
 from slowtaper.taper import (
     AdjunctNote,
-    GuardrailViolation,
     Plan,
     TaperError,
     build_plan,
@@ -114,8 +113,8 @@ def _said(exc: Exception) -> str:
 
 
 def _error_text(exc: Exception) -> str:
-    """An engine error in the reader's language where the engine gives it as a message code (guardrails)."""
-    return engine_text(exc.message) if isinstance(exc, GuardrailViolation) else str(exc)
+    """An engine error in the reader's language (as far as the engine gives it as a message code)."""
+    return engine_text(exc.message) if isinstance(exc, TaperError) else str(exc)
 
 
 @login_required
