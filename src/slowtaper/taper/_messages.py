@@ -447,4 +447,35 @@ TEMPLATES: dict[str, str] = {
     "portion.syringe-refilled-rest": (
         "%(size)s mL oral syringe, filled %(fills)s times: %(full)s × %(size)s mL + %(rest)s mL"
     ),
+    # Doses the products cannot make (DoseNotAchievable from `build_plan`), with a hint that was checked.
+    "error.current-dose": "the current %(time)s dose",
+    "error.switch-stage": "stage %(stage)s of the switch",
+    "error.custom-daily": "custom step %(step)s's daily dose",
+    "error.custom-dose": "custom step %(step)s's %(time)s dose",
+    "error.not-makeable": "%(what)s of %(mg)s mg %(drug)s cannot be made exactly from %(products)s",
+    "error.not-makeable-hint": (
+        "%(what)s of %(mg)s mg %(drug)s cannot be made exactly from %(products)s; adding the %(suggestion)s would "
+        "make it possible"
+    ),
+    "error.stuck": (
+        "cannot cut %(mg)s mg/day of %(drug)s by at most %(limit)s%% with %(products)s, and %(mg)s mg is above the "
+        "smallest practical dose to stop from"
+    ),
+    "error.stuck-hint": (
+        "cannot cut %(mg)s mg/day of %(drug)s by at most %(limit)s%% with %(products)s, and %(mg)s mg is above the "
+        "smallest practical dose to stop from: %(hint)s"
+    ),
+    "error.hint-add": "add the %(product)s (a plan with it reaches the end)",
+    "error.hint-ask": "ask the pharmacist about the %(product)s (%(regions)s; a plan with it reaches the end)",
+    "error.hint-ask-or-switch": (
+        "ask the pharmacist about the %(product)s (%(regions)s; a plan with it reaches the end), or switch to "
+        "diazepam with --method crossover"
+    ),
+    "error.hint-switch": "no single product added to these makes this plan reach the end; %(switch)s",
+    "error.hint-nothing": (
+        "no single product added to these makes this plan reach the end: allow a larger cut per step, set a final "
+        "dose the products reach, or ask the prescriber about other products"
+    ),
+    "error.switch-works": "a switch to diazepam does (--method crossover)",
+    "error.switch-works-lower": "a switch to diazepam does, from a lower dose (%(refusal)s)",
 }

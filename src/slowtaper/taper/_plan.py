@@ -112,7 +112,7 @@ def build_plan(request: PlanRequest) -> Plan:
     kit = Kit(products, largest, dose_grid=grid)
     for (t, _d), mg in regimen.items():
         if not kit.can_make(mg):
-            raise _not_makeable(drug, req.region, kit, mg, f"the current {t:%H:%M} dose")
+            raise _not_makeable(drug, req.region, kit, mg, Message("error.current-dose", {"time": f"{t:%H:%M}"}))
 
     b = _Builder(day=req.start)
     if liquid_note:
@@ -393,14 +393,19 @@ def _final_threshold(req: PlanRequest, drug: Drug, equivalence: str, assumptions
     return value
 
 
-def _not_makeable(drug: Drug, region: str, kit: Kit, mg: Decimal, what: str) -> DoseNotAchievable:
+def _not_makeable(drug: Drug, region: str, kit: Kit, mg: Decimal, what: Message) -> DoseNotAchievable:
     suggestion = _suggest(drug, region, kit, lambda k: k.can_make(mg))
-    hint = f"; adding the {suggestion} would make it possible" if suggestion else ""
-    return DoseNotAchievable(
-        f"{what} of {_plain(mg)} mg {drug.name.lower()} cannot be made exactly from "
-        f"{', '.join(p.label for p in kit.products)}{hint}",
-        suggestion=suggestion,
-    )
+    params: dict[str, Param] = {
+        "what": what,
+        "mg": _plain(mg),
+        "drug": drug.name.lower(),
+        "products": ", ".join(p.label for p in kit.products),
+    }
+    if suggestion:
+        message = Message("error.not-makeable-hint", {**params, "suggestion": suggestion})
+    else:
+        message = Message("error.not-makeable", params)
+    return DoseNotAchievable(message, suggestion=suggestion)
 
 
 def _suggest(drug: Drug, region: str, kit: Kit, works: object) -> str | None:
@@ -621,37 +626,32 @@ def _stuck(drug: Drug, req: PlanRequest, kit: Kit, total: Decimal) -> DoseNotAch
     """The error for a plan that cannot cut further, with a hint that was checked: a product is suggested only when
     the whole plan, built again with it added, works; otherwise the message says that no single product does and
     whether a switch to diazepam would."""
-    message = (
-        f"cannot cut {_plain(total)} mg/day of {drug.name.lower()} by at most "
-        f"{_plain(req.max_step_percent)}% with {', '.join(p.label for p in kit.products)}, and "
-        f"{_plain(total)} mg is above the smallest practical dose to stop from"
-    )
+    facts: dict[str, Param] = {
+        "mg": _plain(total),
+        "drug": drug.name.lower(),
+        "limit": _plain(req.max_step_percent),
+        "products": ", ".join(p.label for p in kit.products),
+    }
     if _TRYING.get():
         # A plan built only to check a suggestion: the caller just needs to know it fails.
-        return DoseNotAchievable(message)
+        return DoseNotAchievable(Message("error.stuck", facts))
     token = _TRYING.set(True)
     try:
         suggestion = _suggest_for_plan(drug, req, kit)
         crossover = _crossover_works(drug, req)
     finally:
         _TRYING.reset(token)
-    switch = "switch to diazepam with --method crossover"
     if suggestion is not None and req.region in suggestion.regions:
-        hint = f"add the {suggestion.label} (a plan with it reaches the end)"
+        hint = Message("error.hint-add", {"product": suggestion.label})
     elif suggestion is not None:
-        hint = (
-            f"ask the pharmacist about the {suggestion.label} ({', '.join(suggestion.regions)}; a plan with it "
-            f"reaches the end)" + (f", or {switch}" if crossover else "")
-        )
+        ask = {"product": suggestion.label, "regions": ", ".join(suggestion.regions)}
+        hint = Message("error.hint-ask-or-switch" if crossover else "error.hint-ask", ask)
     elif crossover:
-        hint = f"no single product added to these makes this plan reach the end; {crossover}"
+        hint = Message("error.hint-switch", {"switch": crossover})
     else:
-        hint = (
-            "no single product added to these makes this plan reach the end: allow a larger cut per step, set a "
-            "final dose the products reach, or ask the prescriber about other products"
-        )
+        hint = Message("error.hint-nothing")
     label = None if suggestion is None else _label_where(suggestion, req.region)
-    return DoseNotAchievable(f"{message}: {hint}", suggestion=label)
+    return DoseNotAchievable(Message("error.stuck-hint", {**facts, "hint": hint}), suggestion=label)
 
 
 # Set while a suggestion is being checked by building a plan with it, so that the check does not suggest in turn.
@@ -682,7 +682,7 @@ def _suggest_for_plan(drug: Drug, req: PlanRequest, kit: Kit) -> Product | None:
     return None
 
 
-def _crossover_works(drug: Drug, req: PlanRequest) -> str | None:
+def _crossover_works(drug: Drug, req: PlanRequest) -> Message | None:
     """How a switch to diazepam with the region's diazepam products would help, checked by building it (with the
     clinician's equivalence source, else Ashton's): a hint, or None when no switch builds. None for diazepam
     itself or a plan already switching."""
@@ -699,10 +699,10 @@ def _crossover_works(drug: Drug, req: PlanRequest) -> str | None:
             build_plan(replace(switch, crossover_override="checking a hint"))
         except TaperError:
             return None
-        return f"a switch to diazepam does, from a lower dose ({exc})"
+        return Message("error.switch-works-lower", {"refusal": exc.message})
     except TaperError:
         return None
-    return "a switch to diazepam does (--method crossover)"
+    return Message("error.switch-works")
 
 
 def _interval(req: PlanRequest, start_total: Decimal, total: Decimal) -> int:
@@ -772,7 +772,7 @@ def _crossover(
             # a little more (the total is kept by diazepam, so this is no larger cut).
             new = _cut(src, goal, kit, req.switch_order) or _cut_smallest(src, Decimal(0), kit, req.switch_order)
             if new is None:
-                raise _not_makeable(drug, req.region, kit, goal, f"stage {k} of the switch")
+                raise _not_makeable(drug, req.region, kit, goal, Message("error.switch-stage", {"stage": k}))
             for key in src:
                 removed = src[key] - new[key]
                 if removed:
@@ -968,12 +968,14 @@ def _custom(b: _Builder, req: PlanRequest, drug: Drug, kit: Kit, regimen: dict[t
             else:
                 new = _change_one_time(current, amounts, kit, req.cut_order) or {}
                 if not new:
-                    raise _not_makeable(drug, req.region, kit, amounts, f"custom step {i}'s daily dose")
+                    what = Message("error.custom-daily", {"step": i})
+                    raise _not_makeable(drug, req.region, kit, amounts, what)
         else:
             new = {(t, drug.id): mg for t, mg in amounts.items()}
             for (t, _d), mg in new.items():
                 if not kit.can_make(mg):
-                    raise _not_makeable(drug, req.region, kit, mg, f"custom step {i}'s {t:%H:%M} dose")
+                    what = Message("error.custom-dose", {"step": i, "time": f"{t:%H:%M}"})
+                    raise _not_makeable(drug, req.region, kit, mg, what)
         if all(v == 0 for v in new.values()):
             if i != len(rows):
                 raise InvalidInput(f"custom CSV line {i + 1}: a zero dose must be the last row")
