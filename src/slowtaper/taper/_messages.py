@@ -49,7 +49,8 @@ class Message:
             raise ValueError(f"message {self.code!r} lacks {', '.join(sorted(missing))}")
         for name, value in self.params.items():
             # Only values that keep their meaning in JSON: a Decimal or a date would be stored as something else.
-            if not (value is None or isinstance(value, str | int | float | Message | tuple)):
+            listed = isinstance(value, tuple) and all(isinstance(v, Message) for v in value)
+            if not (value is None or listed or isinstance(value, str | int | float | Message)):
                 raise ValueError(f"message {self.code!r}: {name} is a {type(value).__name__}; pass it as text")
 
     def render(self, translate: Callable[[str], str] = _identity) -> str:
