@@ -479,4 +479,6 @@ TEMPLATES: dict[str, str] = {
     ),
     "error.switch-works": "a switch to diazepam does (--method crossover)",
     "error.switch-works-lower": "a switch to diazepam does, from a lower dose (%(refusal)s)",
+    # The setting a screening recommends (`ScreenResult.setting_message`), with the specialists its findings name.
+    "screen.setting-specialists": "%(setting)s (%(specialists)s)",
 }
