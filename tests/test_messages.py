@@ -10,7 +10,9 @@ import slowtaper.taper as taper
 from slowtaper.taper._messages import DATA, LEGACY, TEMPLATES, Message, placeholders
 
 DOMAIN = Path(taper.__file__).parent
-CODE = re.compile(r"^(guardrail|plan|revise|dose|trend|member|signal|due|triage|portion|error|screen)\.[a-z0-9.-]+$")
+CODE = re.compile(
+    r"^(guardrail|plan|revise|dose|trend|member|signal|due|triage|portion|error|screen|score)\.[a-z0-9.-]+$"
+)
 
 
 def _emitted_codes() -> set[str]:

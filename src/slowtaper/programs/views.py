@@ -714,7 +714,9 @@ def _latest_scores(member: User) -> list[dict[str, Any]]:
         day, score = latest[name]
         scale = instrument(name)
         source = score.band.source if score.band is not None else scale.source
-        out.append({"day": day, "text": score.describe(), "note": score.note, "source": source, "title": scale.title})
+        out.append(
+            {"day": day, "text": score.describe_message(), "note": score.note, "source": source, "title": scale.title}
+        )
     return out
 
 

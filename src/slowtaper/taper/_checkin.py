@@ -150,7 +150,11 @@ class RedFlagHit:
     """A red flag raised by a check-in, with what raised it."""
 
     flag: RedFlag
-    evidence: str
+    evidence_message: Message
+
+    @property
+    def evidence(self) -> str:
+        return self.evidence_message.english()
 
 
 @dataclass(frozen=True)
@@ -187,9 +191,13 @@ class CheckIn:
     def hits(self) -> tuple[RedFlagHit, ...]:
         """Every red flag this check-in raises: a "yes" to a red-flag question, or a questionnaire item."""
         flags = diary().red_flags
-        out = [RedFlagHit(flags[k], f"answered yes to: {flags[k].question}") for k, v in self.red_flags.items() if v]
+        out = [
+            RedFlagHit(flags[k], Message("triage.answered-yes", {"question": data(flags[k].question)}))
+            for k, v in self.red_flags.items()
+            if v
+        ]
         for score in self.scores().values():
-            out += [RedFlagHit(flags[k], evidence) for k, evidence in score.red_flags()]
+            out += [RedFlagHit(flags[k], evidence) for k, evidence in score.red_flag_messages()]
         return tuple(out)
 
     def unanswered_flags(self) -> tuple[str, ...]:
@@ -262,7 +270,12 @@ def triage(checkin: CheckIn, *, region: str = "US", comedications: Iterable[str]
         clinician.append(
             Message(
                 "triage.alert" if closed else "triage.alert-stop",
-                {"flag": data(h.flag.label), "day": checkin.day.isoformat(), "evidence": _evidence(h), "note": note},
+                {
+                    "flag": data(h.flag.label),
+                    "day": checkin.day.isoformat(),
+                    "evidence": h.evidence_message,
+                    "note": note,
+                },
             )
         )
     if hits:
@@ -277,14 +290,6 @@ def triage(checkin: CheckIn, *, region: str = "US", comedications: Iterable[str]
         unanswered=checkin.unanswered_flags(),
         emergency=help_,
     )
-
-
-def _evidence(hit: RedFlagHit) -> Message:
-    """The evidence for a red flag: the question answered "yes" (translatable), else the questionnaire's own words."""
-    prefix = "answered yes to: "
-    if hit.evidence.startswith(prefix) and hit.evidence[len(prefix) :] == hit.flag.question:
-        return Message("triage.answered-yes", {"question": data(hit.flag.question)})
-    return Message.legacy(hit.evidence)
 
 
 # --- reading and writing check-ins ------------------------------------------------------------------------

@@ -481,4 +481,10 @@ TEMPLATES: dict[str, str] = {
     "error.switch-works-lower": "a switch to diazepam does, from a lower dose (%(refusal)s)",
     # The setting a screening recommends (`ScreenResult.setting_message`), with the specialists its findings name.
     "screen.setting-specialists": "%(setting)s (%(specialists)s)",
+    # Questionnaire scores (`Score.describe_message`) and the items that raise a red flag.
+    "score.total": "%(scale)s %(total)s of %(max)s",
+    "score.total-self": "%(scale)s %(total)s of %(max)s (self-rated items only)",
+    "score.band": "%(score)s (%(band)s)",
+    "score.band-unverified": "%(score)s (%(band)s, band unverified)",
+    "score.red-flag": "%(scale)s item '%(item)s' answered %(answer)s",
 }

@@ -528,7 +528,7 @@ def _urgent(days: dict[date, CheckIn], today: date, s: TrendSettings) -> list[Re
                     "ciwa-severe",
                     M(
                         "trend.ciwa-severe",
-                        score=latest.ciwa_b.describe(),
+                        score=latest.ciwa_b.describe_message(),
                         day=latest.day.isoformat(),
                         threshold=s.ciwa_contact,
                     ),
