@@ -50,6 +50,8 @@ def test_public_surface_is_pinned():
     assert sorted(taper.__all__) == sorted(
         [
             "ACTIONS",
+            "MESSAGE_TEMPLATES",
+            "Message",
             "Adjunct",
             "AdjunctNote",
             "Assumption",
@@ -184,3 +186,35 @@ def test_every_engine_error_shares_one_root():
         taper.NotModelled,
     ):
         assert issubclass(cls, taper.TaperError)
+
+
+def _engine_imports() -> dict[str, set[str]]:
+    """Which engine modules each engine module imports (anywhere in it, inside functions too)."""
+    graph: dict[str, set[str]] = {}
+    for path in _modules():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    found.add(node.module)
+                else:
+                    found.update(a.name for a in node.names)
+        graph[path.stem] = found
+    return graph
+
+
+def test_plan_and_guardrails_do_not_import_each_other():
+    graph = _engine_imports()
+    assert "_plan" not in graph["_guardrails"]
+    assert "_guardrails" not in graph["_values"] and "_plan" not in graph["_values"]
+    assert "_values" in graph["_plan"] and "_values" in graph["_guardrails"]
+
+
+def test_engine_modules_import_each_other_without_a_cycle():
+    graph = _engine_imports()
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(n == goal or (n not in seen and reaches(n, goal, seen | {n})) for n in graph.get(start, ()))
+
+    cycles = [m for m in graph if m != "__init__" and reaches(m, m, {m})]
+    assert cycles == [], f"engine modules in an import cycle: {cycles}"

@@ -65,9 +65,11 @@ def assert_safe(plan):
                 if p.count is not None:
                     counted[p.product] = counted.get(p.product, D(0)) + p.count
     assert tablets == counted
-    # A plan read back from its JSON is the same plan.
+    # A plan read back from its JSON is the same plan, and says the same.
     again = plan_from_dict(plan_to_dict(plan))
     assert again.steps == plan.steps
+    assert again.notes == plan.notes and again.warnings == plan.warnings
+    assert all(w.strip() for w in plan.warnings)
 
 
 @SETTINGS
@@ -292,6 +294,7 @@ def test_revisions_keep_every_guardrail(day, days, back, slower):
         assert back and on < plan.steps[1].start
         return
     assert check_plan(revised) == []
+    assert plan_from_dict(plan_to_dict(revised)).warnings == revised.warnings
     # Nothing before the revision date changes.
     for d, step in plan.days():
         if d >= on:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import make_request
-from slowtaper.taper import ACTIONS, CheckIn, build_plan, diary, suggest
+from slowtaper.taper import ACTIONS, CheckIn, Message, build_plan, diary, due, suggest
 
 PLAN = build_plan(make_request(stabilise_days=28))
 NO = dict.fromkeys(tuple(diary().red_flags), False)
@@ -38,6 +38,12 @@ def test_order_of_check_ins_does_not_matter(history, rnd):
     rnd.shuffle(shuffled)
     a, b = suggest(PLAN, checkins, today), suggest(PLAN, shuffled, today)
     assert a == b and a.action in ACTIONS and a.reason
+    # Every finding, signal and piece of advice renders, and survives being stored as code and parameters.
+    for message in (*(r.message for r in a.reasons), *(x.message for x in a.open_signals), a.member_message):
+        assert message.english().strip()
+        assert Message.from_dict(message.to_dict()).english() == message.english()
+    for message in due(PLAN, checkins, today).messages:
+        assert Message.from_dict(message.to_dict()).english() == message.english()
 
 
 @settings(max_examples=150, deadline=None)

@@ -107,7 +107,7 @@ def test_a_red_flag_shows_emergency_guidance_and_alerts_the_clinician(client, ca
     assert "We have alerted your clinician, Clinician, by email" in body
     task = Task.objects.get(member=cast.member, kind="red_flag")
     assert task.told == [{"pk": cast.clinician.pk, "name": "Clinician", "as": "clinician"}]
-    assert "Seizure" in task.text
+    assert "Seizure" in task.display and task.text == "" and task.messages[0]["code"].startswith("triage.alert")
     alert = [m for m in mail.outbox if m.to == [cast.clinician.email]]
     assert len(alert) == 1
     assert "clonazepam" not in alert[0].subject.lower() and "seizure" not in alert[0].subject.lower()
@@ -363,7 +363,7 @@ def test_the_new_red_flag_questions_are_asked_and_alert_like_the_others(client, 
     assert "Get help now" in body and "988" in body
     assert "We have alerted your clinician, Clinician, by email" in body
     task = Task.objects.get(member=cast.member, kind="red_flag")
-    assert "Hopelessness" in task.text and task.told[0]["as"] == "clinician"
+    assert "Hopelessness" in task.display and task.told[0]["as"] == "clinician"
 
 
 def test_mood_and_alcohol_screens_are_offered_filled_in_and_shown_to_the_clinician(client, cast, approved):

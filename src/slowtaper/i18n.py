@@ -19,12 +19,14 @@ message ids with parameters.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import polib
 from django.utils.translation import gettext
 
-from slowtaper.taper import diary, instrument, screening
+from slowtaper.taper import MESSAGE_TEMPLATES, Message, diary, instrument, screening
 
 PACKAGE = Path(__file__).resolve().parent
 # The project catalogue first (it is LOCALE_PATHS), then one per app.
@@ -80,3 +82,31 @@ def data_strings() -> list[str]:
         for item in scale.items:
             out += [item.text, *item.anchors]
     return list(dict.fromkeys(t for t in out if t))
+
+
+def engine_text(message: Message | str) -> str:
+    """An engine message (code and parameters) in the active language: gettext on its English template and on each
+    nested one, then the parameters filled in. A plain string is a data text (`data_text`). A catalogue entry that
+    breaks its template (a dropped placeholder) falls back to English rather than failing the page."""
+    if isinstance(message, str):
+        return data_text(message)
+    try:
+        return message.render(gettext)
+    except (KeyError, ValueError, TypeError):
+        return message.english()
+
+
+def stored_engine_text(data: Mapping[str, Any]) -> str:
+    """A stored engine message ({"code", "params"}) in the active language; a code the engine no longer knows is
+    shown as the code rather than failing the page."""
+    try:
+        message = Message.from_dict(data)
+    except (KeyError, ValueError, TypeError):
+        return str(data.get("code", ""))
+    return engine_text(message)
+
+
+def engine_strings() -> list[str]:
+    """Every English template of the engine's messages (codes and parameters, see `slowtaper.taper.Message`), for
+    translators; `manage.py datamessages` prints them with the data texts."""
+    return list(dict.fromkeys(t for code, t in sorted(MESSAGE_TEMPLATES.items()) if code not in ("text", "data")))

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
 from slowtaper.accounts.models import Role, User
-from slowtaper.taper import Reason, Suggestion, Triage
+from slowtaper.taper import Message, Reason, Suggestion, Triage
 
 from .models import HoldRequest, Intake, PlanRevision, Task
 
@@ -118,12 +118,12 @@ def _tell_clinician(member: User, task: Task, new: bool) -> None:
 
 
 def red_flag(member: User, day: str, triage: Triage) -> Task:
-    task, new = Task.raise_(member, Task.Kind.RED_FLAG, f"{day}", "\n".join(triage.clinician))
+    task, new = Task.raise_(member, Task.Kind.RED_FLAG, f"{day}", triage.clinician_messages)
     if not new and task.done_at is not None:
         # A new "yes" on a day whose alert was already dealt with opens it again.
         task.done_at = None
-        task.text = "\n".join(triage.clinician)
-        task.save(update_fields=["done_at", "text"])
+        task.text, task.messages = "", [m.to_dict() for m in triage.clinician_messages]
+        task.save(update_fields=["done_at", "text", "messages"])
         new = True
     _tell_clinician(member, task, new)
     return task
@@ -178,7 +178,10 @@ def hold_requested(member: User, hold: HoldRequest) -> Task:
 
 
 def approval_needed(member: User, revision: PlanRevision) -> Task:
-    text = _("Revision %(n)s is a draft waiting for approval: %(s)s") % {"n": revision.number, "s": revision.summary}
+    text = _("Revision %(n)s is a draft waiting for approval: %(s)s") % {
+        "n": revision.number,
+        "s": revision.summary_text,
+    }
     task, new = Task.raise_(member, Task.Kind.APPROVAL, f"revision-{revision.pk}", text)
     _tell_clinician(member, task, new)
     return task
@@ -208,12 +211,12 @@ def suggestion(member: User, s: Suggestion, notify: bool = True) -> Task | None:
         reasons = [r for r in reasons if r.rule != "stabilising"]
         if not reasons:
             if s.stable_days is not None and s.stable_days_needed and s.stable_days >= s.stable_days_needed:
-                return first_cut_due(member, "first-cut", s.reason, notify)
+                return first_cut_due(member, "first-cut", s.headline, notify)
             return None
     if not reasons:
         return None
     top = reasons[0]  # most cautious first
-    task, new = Task.raise_(member, Task.Kind.SUGGESTION, suggestion_key(s, reasons), f"{top.action}: {top.text}")
+    task, new = Task.raise_(member, Task.Kind.SUGGESTION, suggestion_key(s, reasons), [top.headed])
     _tell_clinician(member, task, new and notify)
     return task
 
@@ -231,8 +234,8 @@ def suggestion_task(member: User, s: Suggestion) -> Task | None:
     return member.tasks.filter(kind=Task.Kind.SUGGESTION, key=suggestion_key(s, reasons)).first()
 
 
-def first_cut_due(member: User, on: str, text: str, notify: bool = True) -> Task:
-    task, new = Task.raise_(member, Task.Kind.FIRST_CUT, on, text)
+def first_cut_due(member: User, on: str, headline: Message | str, notify: bool = True) -> Task:
+    task, new = Task.raise_(member, Task.Kind.FIRST_CUT, on, headline if isinstance(headline, str) else [headline])
     _tell_clinician(member, task, new and notify)
     return task
 

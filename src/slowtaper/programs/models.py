@@ -13,6 +13,7 @@ import json
 import threading
 import zoneinfo
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from slowtaper.accounts.access import require_verified
 from slowtaper.accounts.models import User
+from slowtaper.i18n import stored_engine_text
 from slowtaper.taper import (
     DECISIONS,
     Decision,
@@ -40,6 +42,7 @@ from slowtaper.taper import (
     screen_answers_to_dict,
     trend_settings,
 )
+from slowtaper.taper import Message as EngineMessage
 
 
 class Intake(models.Model):
@@ -184,7 +187,10 @@ class PlanRevision(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     data = models.JSONField()  # plan_to_dict: the engine's inputs and its output
-    summary = models.CharField(max_length=300)
+    # The plan in one line, as the engine's message (code and parameters; see `summary_text`); `summary` holds a
+    # caller's own wording, or the English sentence of revisions stored before codes.
+    summary = models.CharField(max_length=300, blank=True)
+    summary_message = models.JSONField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     note = models.TextField(blank=True)
@@ -199,6 +205,13 @@ class PlanRevision(models.Model):
 
     def __str__(self) -> str:
         return f"revision {self.number} ({self.status})"
+
+    @property
+    def summary_text(self) -> str:
+        """The plan in one line, in the active language."""
+        if self.summary_message:
+            return stored_engine_text(self.summary_message)
+        return self.summary
 
     def plan(self) -> Plan:
         """The stored plan, re-checked by the engine; an approved plan must also still match its digest."""
@@ -226,7 +239,8 @@ class PlanRevision(models.Model):
             number=(last.number + 1) if last else 1,
             parent=current,
             data=data,
-            summary=(summary or describe(plan))[:300],
+            summary=summary[:300],
+            summary_message=None if summary else plan.summary().to_dict(),
             created_by=by,
             note=note,
         )
@@ -277,14 +291,6 @@ class PlanRevision(models.Model):
                 lineterm="",
             )
         )
-
-
-def describe(plan: Plan) -> str:
-    daily = " + ".join(f"{mg} mg {drug}" for drug, mg in plan.current_daily_mg().items())
-    return (
-        f"{plan.request.method} from {daily}/day, {len(plan.steps)} steps, "
-        f"{plan.start.isoformat()} to {plan.end.isoformat()}"
-    )
 
 
 # What a new member's diary asks about until they choose their own symptoms: the commonest, in plain words.
@@ -437,7 +443,10 @@ class Task(models.Model):
     member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tasks")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     key = models.CharField(max_length=64)
-    text = models.TextField()
+    # What the task says: the engine's messages as codes and parameters ([{"code", "params"}], rendered in the
+    # reader's language by `display`), or for tasks of the web app's own and rows from before codes, `text`.
+    text = models.TextField(blank=True)
+    messages = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(default=timezone.now)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -450,9 +459,18 @@ class Task(models.Model):
         constraints = [models.UniqueConstraint(fields=["member", "kind", "key"], name="one_task_per_thing")]
 
     @classmethod
-    def raise_(cls, member: User, kind: str, key: str, text: str) -> tuple[Task, bool]:
-        """Open a task unless one for the same thing exists; returns it and whether it is new."""
-        return cls.objects.get_or_create(member=member, kind=kind, key=key, defaults={"text": text})
+    def raise_(cls, member: User, kind: str, key: str, text: str | Sequence[EngineMessage]) -> tuple[Task, bool]:
+        """Open a task unless one for the same thing exists; returns it and whether it is new. `text` is the
+        engine's messages (stored as codes) or a text of the web app's own."""
+        defaults = {"text": text} if isinstance(text, str) else {"messages": [m.to_dict() for m in text]}
+        return cls.objects.get_or_create(member=member, kind=kind, key=key, defaults=defaults)
+
+    @property
+    def display(self) -> str:
+        """What the task says, in the active language: its messages one per line, else its stored text."""
+        if not self.messages:
+            return self.text
+        return "\n".join(stored_engine_text(m) for m in self.messages)
 
     @property
     def told_clinician(self) -> bool:

@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 from slowtaper.accounts.models import User
 from slowtaper.checkins.models import engine_checkins, history
 from slowtaper.taper import (
-    WAITS_FOR_CLINICIAN,
     CheckIn,
     Dose,
     Due,
@@ -329,7 +328,7 @@ def member_day(member: User, today: date) -> MemberDay:
         day.suggestion = suggest(basis, checkins, today, settings, decisions)
         if day.provisional and day.suggestion is not None:
             # No plan yet, so no cut to wait: the stand-in plan's next change is not one.
-            day.suggestion = replace(day.suggestion, member=day.suggestion.member.replace(WAITS_FOR_CLINICIAN, ""))
+            day.suggestion = replace(day.suggestion, waits_for_clinician=False)
         day.due = due(basis, checkins, today, settings)
     except TaperError as exc:
         day.problem = str(exc)

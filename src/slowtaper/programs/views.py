@@ -40,6 +40,7 @@ from slowtaper.accounts.models import CareLink, Role, User
 from slowtaper.checkins.chart import render as render_chart
 from slowtaper.checkins.models import engine_checkins
 from slowtaper.community.library import footnotes
+from slowtaper.i18n import engine_text
 from slowtaper.taper import (
     SCREENS,
     AdjunctNote,
@@ -117,7 +118,12 @@ def _latest_draft_plan(member: User, reader: User) -> tuple[PlanRevision | None,
 
 def _said(exc: Exception) -> str:
     """An engine error inside a sentence of ours, with the builder's field names for its command-line options."""
-    return PlanBuilderForm.words(str(exc), sentence=False)
+    return PlanBuilderForm.words(_error_text(exc), sentence=False)
+
+
+def _error_text(exc: Exception) -> str:
+    """An engine error in the reader's language (as far as the engine gives it as a message code)."""
+    return engine_text(exc.message) if isinstance(exc, TaperError) else str(exc)
 
 
 @login_required
@@ -313,7 +319,7 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
         plan = rev.plan()
         problem = None
     except TaperError as exc:
-        plan, problem = None, PlanBuilderForm.words(str(exc))
+        plan, problem = None, PlanBuilderForm.words(_error_text(exc))
     verified = rev.digest == "" or rev.digest == PlanRevision.digest_of(rev.data)
     citations, numbers = footnotes([a.source for a in plan.assumptions] if plan is not None else [])
     assumptions = [(a, numbers.get(a.source)) for a in plan.assumptions] if plan is not None else []
@@ -337,7 +343,7 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
             "can_decide": user.role == Role.CLINICIAN,
             "to_obtain": _to_obtain(user, member, plan, approved=rev.status != PlanRevision.Status.DRAFT),
             # The engine's notes name command-line options; the page names the builder's fields instead.
-            "warnings": [PlanBuilderForm.words(w) for w in plan.warnings] if plan else [],
+            "warnings": [PlanBuilderForm.words(engine_text(w)) for w in plan.notes] if plan else [],
             "assumptions": [(a, n, PlanBuilderForm.words(a.note)) for a, n in assumptions],
             "citations": citations,
         },
@@ -405,7 +411,7 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
             try:
                 plan = build_plan(form.request(drug, regimen, member.region))  # builds and checks guardrails
             except TaperError as exc:
-                form.add_error(None, PlanBuilderForm.words(str(exc)))
+                form.add_error(None, PlanBuilderForm.words(_error_text(exc)))
             else:
                 preview = _preview(plan)
                 preview["to_obtain"] = _to_obtain(user, member, plan)
@@ -498,7 +504,7 @@ def _preview(plan: Plan) -> dict[str, Any]:
     return {
         "plan": plan,
         "svg": svg,
-        "warnings": [PlanBuilderForm.words(w) for w in plan.warnings],
+        "warnings": [PlanBuilderForm.words(engine_text(w)) for w in plan.notes],
         "summary": _(
             "%(n)s steps from %(start)s to %(end)s; the daily dose goes from %(a)s to %(b)s mg, then stops."
             if plan.stops
@@ -721,7 +727,9 @@ def _latest_scores(member: User) -> list[dict[str, Any]]:
         day, score = latest[name]
         scale = instrument(name)
         source = score.band.source if score.band is not None else scale.source
-        out.append({"day": day, "text": score.describe(), "note": score.note, "source": source, "title": scale.title})
+        out.append(
+            {"day": day, "text": score.describe_message(), "note": score.note, "source": source, "title": scale.title}
+        )
     return out
 
 

@@ -19,6 +19,8 @@ from ._exceptions import (
     UnknownProduct,
 )
 from ._guardrails import check_plan
+from ._messages import TEMPLATES as MESSAGE_TEMPLATES
+from ._messages import Message
 from ._plan import (
     CUT_ORDERS,
     EQUIVALENCE_SOURCES,
@@ -220,6 +222,7 @@ __all__ = [
     "DECISIONS",
     "DOSE_STATUSES",
     "EQUIVALENCE_SOURCES",
+    "MESSAGE_TEMPLATES",
     "METHODS",
     "PDMP_ANSWERS",
     "REGIONS",
@@ -253,6 +256,7 @@ __all__ = [
     "InvalidInput",
     "Item",
     "Kit",
+    "Message",
     "Metabolite",
     "NotModelled",
     "PKParams",

@@ -18,6 +18,7 @@ from typing import Any
 from ._catalogue import REGIONS, _read, catalogue
 from ._exceptions import InvalidInput
 from ._instruments import Score, instrument
+from ._messages import Message, data
 from ._screen import screening
 
 DOSE_STATUSES = ("taken", "late", "missed")
@@ -149,7 +150,11 @@ class RedFlagHit:
     """A red flag raised by a check-in, with what raised it."""
 
     flag: RedFlag
-    evidence: str
+    evidence_message: Message
+
+    @property
+    def evidence(self) -> str:
+        return self.evidence_message.english()
 
 
 @dataclass(frozen=True)
@@ -186,9 +191,13 @@ class CheckIn:
     def hits(self) -> tuple[RedFlagHit, ...]:
         """Every red flag this check-in raises: a "yes" to a red-flag question, or a questionnaire item."""
         flags = diary().red_flags
-        out = [RedFlagHit(flags[k], f"answered yes to: {flags[k].question}") for k, v in self.red_flags.items() if v]
+        out = [
+            RedFlagHit(flags[k], Message("triage.answered-yes", {"question": data(flags[k].question)}))
+            for k, v in self.red_flags.items()
+            if v
+        ]
         for score in self.scores().values():
-            out += [RedFlagHit(flags[k], evidence) for k, evidence in score.red_flags()]
+            out += [RedFlagHit(flags[k], evidence) for k, evidence in score.red_flag_messages()]
         return tuple(out)
 
     def unanswered_flags(self) -> tuple[str, ...]:
@@ -206,15 +215,24 @@ class CheckIn:
 class Triage:
     """What a check-in calls for now. `level` is "urgent" (a red flag) or "routine".
 
-    `guidance` is for the member, in order: what to do, then where to call. `clinician` is the alert text.
+    `guidance_messages` is for the member, in order: what to do, then where to call (with the region's numbers).
+    `clinician_messages` is the alert, one line per red flag. `guidance` and `clinician` are their English.
     """
 
     level: str
     hits: tuple[RedFlagHit, ...]
-    guidance: tuple[str, ...]
-    clinician: tuple[str, ...]
+    guidance_messages: tuple[Message, ...]
+    clinician_messages: tuple[Message, ...]
     unanswered: tuple[str, ...]
     emergency: Emergency
+
+    @property
+    def guidance(self) -> tuple[str, ...]:
+        return tuple(m.english() for m in self.guidance_messages)
+
+    @property
+    def clinician(self) -> tuple[str, ...]:
+        return tuple(m.english() for m in self.clinician_messages)
 
     @property
     def reason(self) -> str:
@@ -233,30 +251,42 @@ def triage(checkin: CheckIn, *, region: str = "US", comedications: Iterable[str]
     if unknown:
         raise InvalidInput(f"'{unknown[0]}' is not a co-medication id; known ids: {', '.join(known)}")
     hits = checkin.hits()
-    guidance: list[str] = []
-    clinician: list[str] = []
+    guidance: list[Message] = []
+    clinician: list[Message] = []
     seen: set[str] = set()
     for h in hits:
         if h.flag.id in seen:
             continue
         seen.add(h.flag.id)
-        text = h.flag.member
-        note = h.flag.clinician
-        if taking & set(h.flag.worse_with):
-            text += " " + h.flag.worse_note
-            note += f" Co-medications on record: {', '.join(sorted(taking & set(h.flag.worse_with)))}."
+        text = data(h.flag.member)
+        note = data(h.flag.clinician)
+        worse = sorted(taking & set(h.flag.worse_with))
+        if worse:
+            text = Message("triage.worse", {"advice": text, "worse": data(h.flag.worse_note)})
+            note = Message("triage.comedications", {"note": note, "comedications": ", ".join(worse)})
         guidance.append(text)
-        stop = "" if h.evidence.endswith(("?", ".", "!")) else "."  # a question quoted as evidence keeps its "?"
-        clinician.append(f"{h.flag.label} ({checkin.day.isoformat()}): {h.evidence}{stop} {note}")
+        # A question quoted as evidence keeps its "?"; other evidence ends with a full stop.
+        closed = h.evidence.endswith(("?", ".", "!"))
+        clinician.append(
+            Message(
+                "triage.alert" if closed else "triage.alert-stop",
+                {
+                    "flag": data(h.flag.label),
+                    "day": checkin.day.isoformat(),
+                    "evidence": h.evidence_message,
+                    "note": note,
+                },
+            )
+        )
     if hits:
-        guidance.append(f"Emergency services: call {help_.number}.")
+        guidance.append(Message("triage.emergency", {"number": help_.number}))
         if any(book.red_flags[k].crisis for k in seen):
-            guidance.append(f"Crisis support, any hour: {help_.crisis}.")
+            guidance.append(Message("triage.crisis", {"crisis": data(help_.crisis)}))
     return Triage(
         level="urgent" if hits else "routine",
         hits=hits,
-        guidance=tuple(guidance),
-        clinician=tuple(clinician),
+        guidance_messages=tuple(guidance),
+        clinician_messages=tuple(clinician),
         unanswered=checkin.unanswered_flags(),
         emergency=help_,
     )

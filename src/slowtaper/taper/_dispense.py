@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from ._catalogue import Product, _plain
 from ._exceptions import InvalidInput
-from ._plan import Plan, Step
+from ._values import Plan, Step
 
 
 @dataclass(frozen=True)

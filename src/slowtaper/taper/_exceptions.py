@@ -13,9 +13,17 @@ Exception tree::
 
 from __future__ import annotations
 
+from ._messages import Message
+
 
 class TaperError(Exception):
-    """Root of every error the engine raises on purpose."""
+    """Root of every error the engine raises on purpose. `message` is what went wrong as a message code with
+    parameters, for the reader's language (errors not yet given codes carry their English sentence as a stored
+    text); `str()` is the English."""
+
+    def __init__(self, message: Message | str = "") -> None:
+        self.message = message if isinstance(message, Message) else Message.legacy(message)
+        super().__init__(self.message.english())
 
 
 class InvalidInput(TaperError):
@@ -37,15 +45,16 @@ class DoseNotAchievable(TaperError):
     or is None when no catalogue product would.
     """
 
-    def __init__(self, message: str, suggestion: str | None = None) -> None:
+    def __init__(self, message: Message | str, suggestion: str | None = None) -> None:
         super().__init__(message)
         self.suggestion = suggestion
 
 
 class GuardrailViolation(TaperError):
-    """A schedule would break a guardrail (step size, pace, step length, dose rise, final stop)."""
+    """A schedule would break a guardrail (step size, pace, step length, dose rise, final stop). `rule` names the
+    guardrail; `message` says what is wrong and what to do, as a code with parameters (`str()` is its English)."""
 
-    def __init__(self, message: str, rule: str) -> None:
+    def __init__(self, message: Message | str, rule: str) -> None:
         super().__init__(message)
         self.rule = rule
 

@@ -14,7 +14,8 @@ from decimal import Decimal
 
 from ._catalogue import _plain, catalogue
 from ._exceptions import GuardrailViolation
-from ._plan import HUNDRED, WINDOW_DAYS, WINDOW_MAX_PERCENT, Plan, Step, crossover_ceiling, liquid_strengths
+from ._messages import Message, Param
+from ._values import HUNDRED, WINDOW_DAYS, WINDOW_MAX_PERCENT, Plan, Step, crossover_ceiling, liquid_strengths
 
 _CUT_KINDS = ("reduce", "micro", "custom")
 
@@ -26,13 +27,8 @@ def check_plan(plan: Plan) -> list[GuardrailViolation]:
     req = plan.request
     if not req.mix_liquids:
         for drug, liquids in liquid_strengths(plan).items():
-            out.append(
-                GuardrailViolation(
-                    f"the plan uses two strengths of {drug} liquid ({' and '.join(p.label for p in liquids)}): "
-                    "keep one, or the clinician allows both explicitly (mix liquids)",
-                    rule="one-liquid",
-                )
-            )
+            labels = " and ".join(p.label for p in liquids)
+            out.append(_violation("one-liquid", "guardrail.one-liquid", drug=drug, liquids=labels))
     # The person is on their current regimen before the plan starts: the first cut is judged against it.
     before = Step(start=plan.start - timedelta(days=WINDOW_DAYS), days=WINDOW_DAYS, doses=(), kind="baseline", number=0)
     baseline = plan.diazepam_equivalent(plan.current_daily_mg())
@@ -49,32 +45,28 @@ def check_plan(plan: Plan) -> list[GuardrailViolation]:
     if plan.stops:
         last = plan.steps[-1].daily_mg()
         if len(last) > 1:
-            out.append(
-                GuardrailViolation(
-                    f"the plan stops while still taking {' and '.join(last)}: finish the switch first",
-                    rule="final-stop",
-                )
-            )
+            out.append(_violation("final-stop", "guardrail.final-stop-switching", drugs=" and ".join(last)))
         elif len(last) == 1:
             ((drug, mg),) = last.items()
             if mg > plan.final_threshold_mg and not req.stop_override:
                 practical = max(plan.practical_mg, plan.final_threshold_mg)
                 out.append(
-                    GuardrailViolation(
-                        f"the plan stops from {_plain(mg)} mg/day of {drug}, above the smallest practical dose of "
-                        f"{_plain(min(practical, plan.final_threshold_mg))} mg/day: keep cutting to that dose or "
-                        f"below before the stop, or record the clinician's reason for stopping from "
-                        f"{_plain(mg)} mg/day (a stop override)",
-                        rule="final-stop",
+                    _violation(
+                        "final-stop",
+                        "guardrail.final-stop-above-threshold",
+                        mg=_plain(mg),
+                        drug=drug,
+                        practical_mg=_plain(min(practical, plan.final_threshold_mg)),
                     )
                 )
             elif mg > plan.practical_mg and not req.stop_override:
                 out.append(
-                    GuardrailViolation(
-                        f"the plan stops from {_plain(mg)} mg/day of {drug}, above the smallest practical dose of "
-                        f"{_plain(plan.practical_mg)} mg/day, without the clinician's recorded reason for an abrupt "
-                        f"stop",
-                        rule="final-stop",
+                    _violation(
+                        "final-stop",
+                        "guardrail.final-stop-above-practical",
+                        mg=_plain(mg),
+                        drug=drug,
+                        practical_mg=_plain(plan.practical_mg),
                     )
                 )
     return out
@@ -87,27 +79,33 @@ def _exactness(plan: Plan) -> list[GuardrailViolation]:
             total = sum((p.mg for p in dose.portions), Decimal(0))
             problem = None
             if total != dose.mg:
-                problem = f"its parts add up to {_plain(total)} mg"
+                problem = Message("guardrail.exact-sum", {"mg": _plain(total)})
             for p in dose.portions:
                 prod = p.product
                 if prod.drug != dose.drug:
-                    problem = f"it uses a {prod.drug} product"
+                    problem = Message("guardrail.exact-drug", {"drug": prod.drug})
                 elif p.count is not None:
                     pieces = p.count * prod.divisions
                     if pieces != pieces.to_integral_value() or (prod.strength_mg or 0) * p.count != p.mg:
-                        problem = f"{_plain(p.count)} of a {prod.describe()} is not an allowed fraction"
+                        problem = Message(
+                            "guardrail.exact-fraction", {"count": _plain(p.count), "product": prod.describe()}
+                        )
                 elif p.ml is not None:
                     assert prod.measure_ml is not None and prod.mg_per_ml is not None
                     steps = p.ml / prod.measure_ml
                     if steps != steps.to_integral_value() or p.ml * prod.mg_per_ml != p.mg:
-                        problem = f"{_plain(p.ml)} mL cannot be measured with {prod.describe()}"
+                        problem = Message("guardrail.exact-volume", {"ml": _plain(p.ml), "product": prod.describe()})
                 elif p.drops is not None and (prod.mg_per_drop or 0) * p.drops != p.mg:
-                    problem = "its drops do not add up"
+                    problem = Message("guardrail.exact-drops")
             if problem:
                 out.append(
-                    GuardrailViolation(
-                        f"the {dose.time:%H:%M} dose on {step.start} ({_plain(dose.mg)} mg) is not exact: {problem}",
-                        rule="exact",
+                    _violation(
+                        "exact",
+                        "guardrail.exact",
+                        time=f"{dose.time:%H:%M}",
+                        day=step.start.isoformat(),
+                        mg=_plain(dose.mg),
+                        problem=problem,
                     )
                 )
     return out
@@ -117,11 +115,12 @@ def _rises(days: list[tuple[date, Step]], de: list[Decimal]) -> list[GuardrailVi
     for i in range(1, len(de)):
         if de[i] > de[i - 1] and days[i][1].kind != "return":
             return [
-                GuardrailViolation(
-                    f"the dose rises on {days[i][0]} (from {_plain(round(de[i - 1], 3))} to "
-                    f"{_plain(round(de[i], 3))} mg diazepam-equivalent): doses only rise as an approved return "
-                    "to a previous dose",
-                    rule="no-rise",
+                _violation(
+                    "no-rise",
+                    "guardrail.no-rise",
+                    day=days[i][0].isoformat(),
+                    before_mg=_plain(round(de[i - 1], 3)),
+                    after_mg=_plain(round(de[i], 3)),
                 )
             ]
     return []
@@ -141,10 +140,13 @@ def _step_sizes(plan: Plan, days: list[tuple[date, Step]], de: list[Decimal]) ->
         if before > 0 and (before - after) * HUNDRED / before > limit:
             pct = round((before - after) * HUNDRED / before, 1)
             return [
-                GuardrailViolation(
-                    f"step {n} (from {days[i][0]}) cuts {_plain(pct)}%, above the {_plain(limit)}% maximum per "
-                    "step: use smaller cuts or raise --max-step (at most 25%)",
-                    rule="max-step",
+                _violation(
+                    "max-step",
+                    "guardrail.max-step",
+                    step=n,
+                    day=days[i][0].isoformat(),
+                    percent=_plain(pct),
+                    limit=_plain(limit),
                 )
             ]
     return []
@@ -158,11 +160,12 @@ def _window(days: list[tuple[date, Step]], de: list[Decimal]) -> list[GuardrailV
         if top > 0 and (top - de[i]) * HUNDRED / top > WINDOW_MAX_PERCENT:
             pct = round((top - de[i]) * HUNDRED / top, 1)
             return [
-                GuardrailViolation(
-                    f"by {days[i][0]} the dose has fallen {_plain(pct)}% within 14 days, more than the "
-                    f"{WINDOW_MAX_PERCENT}% the 2025 joint guideline allows: slow down, or record a clinician "
-                    'override with --override "reason"',
-                    rule="25-percent-14-days",
+                _violation(
+                    "25-percent-14-days",
+                    "guardrail.window",
+                    day=days[i][0].isoformat(),
+                    percent=_plain(pct),
+                    limit=_plain(WINDOW_MAX_PERCENT),
                 )
             ]
     return []
@@ -176,14 +179,7 @@ def _ceiling(plan: Plan) -> list[GuardrailViolation]:
     top = max((s.daily_mg().get("diazepam", Decimal(0)) for s in plan.steps), default=Decimal(0))
     if top <= ceiling:
         return []
-    return [
-        GuardrailViolation(
-            f"the switch reaches {_plain(top)} mg/day of diazepam, above the {_plain(ceiling)} mg/day ceiling for a "
-            "switch (a program choice): switch from a lower dose, or record the clinician's reason with "
-            '--crossover-override "reason"',
-            rule="crossover-ceiling",
-        )
-    ]
+    return [_violation("crossover-ceiling", "guardrail.crossover-top", mg=_plain(top), ceiling_mg=_plain(ceiling))]
 
 
 def _lengths(plan: Plan) -> list[GuardrailViolation]:
@@ -195,13 +191,7 @@ def _lengths(plan: Plan) -> list[GuardrailViolation]:
     for drug in plan.drugs:
         floor = cat.drug(drug).min_step_days()
         if req.min_step_days < floor:
-            out.append(
-                GuardrailViolation(
-                    f"steps of {req.min_step_days} days are shorter than about 5 half-lives of {drug} "
-                    f"({floor} days), so a cut would not settle before the next: use at least {floor} days",
-                    rule="half-life",
-                )
-            )
+            out.append(_violation("half-life", "guardrail.half-life", days=req.min_step_days, drug=drug, floor=floor))
     starts: list[tuple[date, str, str]] = []  # (first day of a cut, kind, drug)
     seen: set[int] = set()
     for step in plan.steps:
@@ -220,18 +210,15 @@ def _lengths(plan: Plan) -> list[GuardrailViolation]:
         if kind_a == "crossover" and kind_b != "crossover":
             need = max(need, req.every_days)
         if gap < need:
-            older = (
-                f" (about 5 half-lives of {drug_b} at age {req.age}, when its half-life roughly doubles)"
-                if floor == need and cat.drug(drug_b).half_life_factor(req.age) > 1
-                else ""
-            )
-            out.append(
-                GuardrailViolation(
-                    f"the cut on {b} comes {gap} days after the previous change on {a}; steps must last at least "
-                    f"{need} days{older or ''}: use a longer --every"
-                    f"{'' if older else ' (or lower --min-step, never below 5 half-lives)'}",
-                    rule="step-length",
-                )
-            )
+            older = floor == need and cat.drug(drug_b).half_life_factor(req.age) > 1
+            params: dict[str, Param] = {"day": b.isoformat(), "gap": gap, "previous": a.isoformat(), "need": need}
+            if older:
+                params.update(drug=drug_b, age=req.age)
+            code = "guardrail.step-length-older" if older else "guardrail.step-length"
+            out.append(GuardrailViolation(Message(code, params), rule="step-length"))
             break
     return out
+
+
+def _violation(rule: str, code: str, **params: Param) -> GuardrailViolation:
+    return GuardrailViolation(Message(code, params), rule=rule)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ._catalogue import _read, catalogue
 from ._exceptions import InvalidInput
+from ._messages import Message, Param, data
 
 RATERS = ("self", "observer")
 
@@ -71,24 +72,31 @@ class Score:
     note: str = ""
 
     def red_flags(self) -> tuple[tuple[str, str], ...]:
+        """(red-flag id, evidence in English) for every answered item that signals a red flag."""
+        return tuple((flag, evidence.english()) for flag, evidence in self.red_flag_messages())
+
+    def red_flag_messages(self) -> tuple[tuple[str, Message], ...]:
         """(red-flag id, evidence) for every answered item that signals a red flag."""
         scale = instrument(self.instrument)
         by_id = {i.id: i for i in scale.items}
         return tuple(
-            (flag, f"{scale.name} item '{by_id[k].text}' answered {v}")
+            (flag, Message("score.red-flag", {"scale": scale.name, "item": data(by_id[k].text), "answer": v}))
             for k, v in self.answers
             if v > 0 and (flag := by_id[k].red_flag) is not None
         )
 
     def describe(self) -> str:
         """ "CIWA-B 27 of 80 (moderate withdrawal)" for people."""
+        return self.describe_message().english()
+
+    def describe_message(self) -> Message:
         scale = instrument(self.instrument)
-        label = f"{scale.name} {self.total} of {self.max_total}"
-        if self.part == "self":
-            label += " (self-rated items only)"
-        if self.band is not None:
-            label += f" ({self.band.label}{'' if self.band.verified else ', band unverified'})"
-        return label
+        params: dict[str, Param] = {"scale": scale.name, "total": self.total, "max": self.max_total}
+        total = Message("score.total-self" if self.part == "self" else "score.total", params)
+        if self.band is None:
+            return total
+        code = "score.band" if self.band.verified else "score.band-unverified"
+        return Message(code, {"score": total, "band": data(self.band.label)})
 
     def __repr__(self) -> str:
         band = self.band.id if self.band else None

@@ -1,4 +1,4 @@
-"""Taper plans: the value objects (dose, step, plan) and the schedule builder.
+"""Taper plans: the schedule builder (the value objects it builds are in `_values`).
 
 `build_plan(request)` turns a person's drug, regimen and products into a plan whose every dose can be made
 exactly, then checks the whole plan against the guardrails (`_guardrails.check_plan`) and raises the first
@@ -7,7 +7,6 @@ violation. Nothing here reads a clock: the start date is an argument.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
@@ -16,238 +15,59 @@ from itertools import pairwise
 
 from ._catalogue import OLDER_ADULT_AGE, Drug, Product, _plain, catalogue
 from ._exceptions import DoseNotAchievable, GuardrailViolation, InvalidInput, TaperError
-from ._realise import Kit, Portion, describe_portions
+from ._guardrails import check_plan
+from ._messages import Message, Param
+from ._realise import Kit
+from ._values import (
+    CUT_ORDERS,
+    EQUIVALENCE_SOURCES,
+    FINAL_STOP_NOTE,
+    HUNDRED,
+    IMPLAUSIBLE_DE_MG,
+    MAX_STEP_DAYS,
+    METHODS,
+    MIN_STAGE_DAYS,
+    SLOW_END_MAX_FACTOR,
+    SWITCH_ORDERS,
+    WINDOW_DAYS,
+    WINDOW_MAX_PERCENT,
+    Assumption,
+    Dose,
+    Plan,
+    PlanRequest,
+    Step,
+    crossover_ceiling,
+    daily_messages,
+    liquid_strengths,
+)
 
-METHODS = ("percent", "hyperbolic", "linear", "crossover", "custom")
-CUT_ORDERS = ("evening-last", "morning-last")
-# Which dose time a crossover switches to diazepam first: the evening dose, as Ashton's schedules do, or the morning.
-SWITCH_ORDERS = ("evening-first", "morning-first")
-EQUIVALENCE_SOURCES = ("ashton", "vadod", "nhsscot")
-HUNDRED = Decimal(100)
-# Above this a dose is more likely a typing error than a prescription (the CIWA-B development cohort of
-# high-dose users averaged 150 mg diazepam-equivalent a day); the engine refuses to plan from it.
-IMPLAUSIBLE_DE_MG = Decimal(300)
-# The 2025 joint guideline's ceiling: typically not more than 25% every 2 weeks.
-WINDOW_DAYS = 14
-WINDOW_MAX_PERCENT = Decimal(25)
-# A bound on any one step or hold, so that a typing slip cannot produce a decades-long plan.
-MAX_STEP_DAYS = 365
-# Crossover stages are at least this long (the joint guideline: a switch over 1-2 weeks rather than 1-2 days).
-MIN_STAGE_DAYS = 7
-# Slower near the end (`slow_end`): each step lasts `every_days` times (1 + the fraction of the starting dose
-# already cut), so from 14 days at the start to nearly 28 at the end. A PROGRAM CHOICE: the ends are the 2025 joint
-# guideline's interval of 2-4 weeks; that guideline's advice to slow near the end is recalled, not re-read.
-SLOW_END_MAX_FACTOR = Decimal(2)
-# How the note on a final stop that is the plan's largest modelled occupancy drop begins.
-FINAL_STOP_NOTE = "Modelled: the final stop"
-
-
-@dataclass(frozen=True)
-class Dose:
-    """One dose at one clock time, with exactly how to make it."""
-
-    time: time
-    drug: str
-    mg: Decimal
-    portions: tuple[Portion, ...]
-
-    def how(self) -> str:
-        return describe_portions(self.portions)
-
-    def __repr__(self) -> str:
-        return f"Dose({self.time:%H:%M} {self.drug} {_plain(self.mg)} mg: {self.how()})"
-
-
-@dataclass(frozen=True)
-class Step:
-    """A regimen held for `days` days from `start`.
-
-    `kind` is one of: stabilise (before the first cut), reduce, micro (one day of a reduction spread over
-    its days), hold, crossover (a substitution stage), custom, maintain. `number` is the reduction the
-    step belongs to (0 before the first cut); micro-steps and holds share their reduction's number.
-    """
-
-    start: date
-    days: int
-    doses: tuple[Dose, ...]
-    kind: str
-    number: int
-
-    @property
-    def end(self) -> date:
-        """The first day after this step."""
-        return self.start + timedelta(days=self.days)
-
-    def daily_mg(self) -> dict[str, Decimal]:
-        out: dict[str, Decimal] = {}
-        for d in self.doses:
-            out[d.drug] = out.get(d.drug, Decimal(0)) + d.mg
-        return out
-
-    def __repr__(self) -> str:
-        amounts = ", ".join(f"{k} {_plain(v)} mg" for k, v in self.daily_mg().items()) or "no doses"
-        return f"Step({self.start.isoformat()} +{self.days}d {self.kind} #{self.number}: {amounts})"
-
-
-@dataclass(frozen=True)
-class Assumption:
-    """A settable figure the plan relies on, shown with its source."""
-
-    name: str
-    value: str
-    source: str
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class PlanRequest:
-    """Everything a plan is built from. Doses in mg, lengths in days, percentages as numbers (10 = 10%).
-
-    `regimen` gives the mg at each dose time. `step` means: percent of the current dose (percent method),
-    percentage points of modelled occupancy (hyperbolic) or mg (linear). `products` (and `target_products`,
-    the diazepam products of a crossover) are product ids or labels; None means the region's defaults.
-    `holds` are (reduction number, extra days) pairs. `custom_csv` is the text of a custom-steps CSV.
-    `final_dose_mg` None means the drug's smallest practical dose.
-    """
-
-    drug: str
-    regimen: tuple[tuple[time, Decimal], ...]
-    start: date
-    method: str = "percent"
-    step: Decimal | None = None
-    every_days: int = 14
-    max_step_percent: Decimal = Decimal(10)
-    min_step_days: int = 14
-    region: str = "US"
-    products: tuple[str, ...] | None = None
-    target_products: tuple[str, ...] | None = None
-    stabilise_days: int = 0
-    holds: tuple[tuple[int, int], ...] = ()
-    cut_order: str = "evening-last"
-    micro_steps: bool = False
-    final_dose_mg: Decimal | None = None
-    goal_mg: Decimal = Decimal(0)
-    equivalence: str | None = None
-    ec50_de_mg: Decimal = Decimal(1)
-    emax_percent: Decimal = Decimal(100)
-    override: str | None = None
-    # The clinician's recorded reason to stop from above the smallest practical dose (an abrupt stop); without
-    # it no plan ends that way. Marked in every output that shows the plan.
-    stop_override: str | None = None
-    # Two concentrations of one drug's liquid in a plan (0.1 mg/mL suspension and 2.5 mg/mL drops) only when
-    # the clinician allows it; every output then warns. Otherwise the plan keeps one liquid.
-    mix_liquids: bool = False
-    # A coarser dose grid (e.g. 0.05 mg clonazepam, 0.5 mg diazepam): every planned dose is a whole multiple of
-    # it, so that fewer products (often one) make every dose. After a switch it is in diazepam mg.
-    dose_grid_mg: Decimal | None = None
-    crossover_stages: int = 4
-    # None: about 5 half-lives of the slower of the two drugs (at least MIN_STAGE_DAYS); shorter is allowed down to
-    # MIN_STAGE_DAYS, and the plan then says why.
-    crossover_stage_days: int | None = None
-    # The person (kept in the request, so stored with the plan): age in years (None: not given) and liver disease.
-    # From 65 the plan carries the older-adult notes and diazepam's longer half-life; with liver disease a switch
-    # to diazepam needs a recorded reason (specialist advice).
-    age: int | None = None
-    liver_disease: bool = False
-    switch_order: str = "evening-first"
-    # The clinician's recorded reason to switch above the diazepam ceiling or with liver disease; marked in every
-    # output that shows the plan.
-    crossover_override: str | None = None
-    # Lengthen the interval as the dose falls (see SLOW_END_MAX_FACTOR).
-    slow_end: bool = False
-    custom_csv: str | None = None
-    max_steps: int = 400
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Ordered steps plus the request that produced them. `end` is the first day with no dose."""
-
-    request: PlanRequest
-    steps: tuple[Step, ...]
-    warnings: tuple[str, ...] = ()
-    assumptions: tuple[Assumption, ...] = ()
-    equivalence: str = "ashton"
-    final_threshold_mg: Decimal = Decimal(0)
-    stops: bool = True
-    # The drug's own smallest practical dose (from its source), whatever final dose the request set: the last
-    # cut to zero comes from here or below unless the request carries a stop override.
-    practical_mg: Decimal = Decimal(0)
-
-    @property
-    def abrupt_stop_mg(self) -> Decimal | None:
-        """The daily dose the plan stops from when that is above the smallest practical dose, else None."""
-        if not self.stops or not self.steps:
-            return None
-        last = self.steps[-1].daily_mg()
-        total = sum(last.values(), Decimal(0))
-        return total if len(last) == 1 and total > self.practical_mg else None
-
-    @property
-    def drug(self) -> str:
-        return self.request.drug
-
-    @property
-    def start(self) -> date:
-        return self.steps[0].start
-
-    @property
-    def end(self) -> date:
-        return self.steps[-1].end
-
-    @property
-    def first_cut(self) -> Step | None:
-        """The step of the first reduction (None for a plan that never cuts): the first that is neither the
-        stabilisation before it nor a hold."""
-        return next((s for s in self.steps if s.kind not in ("stabilise", "hold")), None)
-
-    @property
-    def drugs(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for s in self.steps:
-            for d in s.doses:
-                seen[d.drug] = None
-        return tuple(seen)
-
-    def days(self) -> Iterable[tuple[date, Step]]:
-        """Every day of the plan with the step in force."""
-        for s in self.steps:
-            for i in range(s.days):
-                yield s.start + timedelta(days=i), s
-
-    def step_on(self, day: date) -> Step | None:
-        for s in self.steps:
-            if s.start <= day < s.end:
-                return s
-        return None
-
-    def dose_times(self, day: date) -> frozenset[time]:
-        """The dose times on `day`: the step's; before the plan, the current regimen's; after it, none (or the
-        last step's when the plan does not stop)."""
-        step = self.step_on(day)
-        if step is not None:
-            return frozenset(d.time for d in step.doses)
-        if day < self.start:
-            return frozenset(t for t, _mg in self.request.regimen)
-        return frozenset() if self.stops else frozenset(d.time for d in self.steps[-1].doses)
-
-    def current_daily_mg(self) -> dict[str, Decimal]:
-        """The person's daily dose before the plan starts (the request's regimen)."""
-        return {self.request.drug: sum((mg for _t, mg in self.request.regimen), Decimal(0))}
-
-    def diazepam_equivalent(self, daily: dict[str, Decimal]) -> Decimal:
-        """Total of a day's doses in mg of diazepam, with the plan's equivalence source."""
-        cat = catalogue()
-        return sum(
-            (mg * 10 / cat.drug(d).equivalent_mg(self.equivalence) for d, mg in daily.items()),
-            Decimal(0),
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"Plan({self.drug}, {self.start.isoformat()} to {self.end.isoformat()}, "
-            f"{len(self.steps)} steps, {self.request.method})"
-        )
+# Re-exported for modules and tests that import them from here.
+__all__ = [
+    "CUT_ORDERS",
+    "EQUIVALENCE_SOURCES",
+    "FINAL_STOP_NOTE",
+    "HUNDRED",
+    "IMPLAUSIBLE_DE_MG",
+    "MAX_STEP_DAYS",
+    "METHODS",
+    "MIN_STAGE_DAYS",
+    "SLOW_END_MAX_FACTOR",
+    "SWITCH_ORDERS",
+    "WINDOW_DAYS",
+    "WINDOW_MAX_PERCENT",
+    "Assumption",
+    "Dose",
+    "Plan",
+    "PlanRequest",
+    "Step",
+    "build_plan",
+    "crossover_ceiling",
+    "final_occupancy_drop",
+    "liquid_strengths",
+    "parse_custom_csv",
+    "smallest_practical",
+    "stage_days",
+]
 
 
 @dataclass
@@ -255,7 +75,7 @@ class _Builder:
     """Mutable state while a plan is being built; the result is frozen into a Plan."""
 
     steps: list[Step] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
     day: date = date.min
     number: int = 0
 
@@ -276,8 +96,6 @@ class _Builder:
 def build_plan(request: PlanRequest) -> Plan:
     """Build and check a plan. Raises InvalidInput, UnknownDrug, UnknownProduct, DoseNotAchievable or
     GuardrailViolation with a message that says what to change."""
-    from ._guardrails import check_plan
-
     cat = catalogue()
     drug = cat.drug(request.drug)
     req = _validate(request, drug)
@@ -294,7 +112,7 @@ def build_plan(request: PlanRequest) -> Plan:
     kit = Kit(products, largest, dose_grid=grid)
     for (t, _d), mg in regimen.items():
         if not kit.can_make(mg):
-            raise _not_makeable(drug, req.region, kit, mg, f"the current {t:%H:%M} dose")
+            raise _not_makeable(drug, req.region, kit, mg, Message("error.current-dose", {"time": f"{t:%H:%M}"}))
 
     b = _Builder(day=req.start)
     if liquid_note:
@@ -312,18 +130,15 @@ def build_plan(request: PlanRequest) -> Plan:
     if req.stabilise_days:
         b.add(req.stabilise_days, regimen, {drug.id: kit}, "stabilise")
     if req.age is not None and req.age >= OLDER_ADULT_AGE:
-        b.warnings.append(
-            f"Age {req.age}: the 2025 joint guideline advises tapering in most adults 65 and over, and the Beers "
-            "Criteria 2023 list benzodiazepines and Z-drugs as potentially inappropriate for them (falls, "
-            "fractures, cognitive impairment, delirium; the Beers wording is unverified)."
-        )
+        b.warnings.append(Message("plan.older-adult", {"age": req.age}))
         assumptions.append(Assumption("older adult", f"age {req.age}", "older_adults", "from 65"))
         for d in (drug, *((cat.drug("diazepam"),) if req.method == "crossover" else ())):
             if d.half_life_factor(req.age) > 1:
                 b.warnings.append(
-                    f"At {req.age}, {d.name.lower()}'s half-life roughly doubles: it builds up over weeks (watch for "
-                    f"drowsiness, unsteadiness and falls), and every {d.name.lower()} step lasts at least "
-                    f"{d.min_step_days(req.age)} days (about 5 half-lives)."
+                    Message(
+                        "plan.older-half-life",
+                        {"age": req.age, "drug": d.name.lower(), "days": d.min_step_days(req.age)},
+                    )
                 )
     if req.method == "crossover":
         b.warnings += _crossover_rules(req, drug, equivalence)
@@ -333,10 +148,10 @@ def build_plan(request: PlanRequest) -> Plan:
     practical = smallest_practical(drug, equivalence)
     if req.final_dose_mg is not None and req.final_dose_mg > practical and not req.stop_override:
         raise GuardrailViolation(
-            f"a final dose of {_plain(req.final_dose_mg)} mg/day would stop {drug.name.lower()} from above its "
-            f"smallest practical dose of {_plain(practical)} mg/day, an abrupt stop: taper to "
-            f"{_plain(practical)} mg/day or below first, or record the clinician's reason for stopping from "
-            f"{_plain(req.final_dose_mg)} mg/day (a stop override)",
+            Message(
+                "guardrail.final-dose-above-practical",
+                {"mg": _plain(req.final_dose_mg), "drug": drug.name.lower(), "practical_mg": _plain(practical)},
+            ),
             rule="final-stop",
         )
     if req.method == "custom":
@@ -359,7 +174,7 @@ def build_plan(request: PlanRequest) -> Plan:
     plan = Plan(
         request=req,
         steps=tuple(b.steps),
-        warnings=tuple(b.warnings),
+        notes=tuple(b.warnings),
         assumptions=tuple(assumptions),
         equivalence=equivalence,
         final_threshold_mg=threshold,
@@ -370,50 +185,27 @@ def build_plan(request: PlanRequest) -> Plan:
     if violations:
         raise violations[0]
     if req.override:
-        plan = replace(plan, warnings=(*plan.warnings, f"Clinician override on record: {req.override}"))
+        plan = replace(plan, notes=(*plan.notes, Message("plan.override", {"reason": req.override})))
     mixed = liquid_strengths(plan)
     for d, liquids in mixed.items():
-        plan = replace(
-            plan,
-            warnings=(
-                *plan.warnings,
-                f"TWO STRENGTHS OF ONE LIQUID, as the clinician chose: this plan uses {d} "
-                f"{' and '.join(p.label for p in liquids)}. Measure each dose from the bottle the plan names: the "
-                f"same volume of each holds a different amount of {d}.",
-            ),
-        )
+        labels = " and ".join(p.label for p in liquids)
+        plan = replace(plan, notes=(*plan.notes, Message("plan.two-liquids", {"drug": d, "liquids": labels})))
     final = final_occupancy_drop(plan)
     if final is not None:
-        plan = replace(plan, warnings=(*plan.warnings, final))
+        plan = replace(plan, notes=(*plan.notes, final))
     abrupt = plan.abrupt_stop_mg
     if abrupt is not None:
-        plan = replace(
-            plan,
-            warnings=(
-                *plan.warnings,
-                f"ABRUPT STOP: this plan stops from {_plain(abrupt)} mg/day, above the smallest practical dose of "
-                f"{_plain(practical)} mg/day. The clinician's reason on record: {req.stop_override}",
-            ),
+        abrupt_note = Message(
+            "plan.abrupt-stop",
+            {"mg": _plain(abrupt), "practical_mg": _plain(practical), "reason": req.stop_override},
         )
+        plan = replace(plan, notes=(*plan.notes, abrupt_note))
     return plan
-
-
-def liquid_strengths(plan: Plan) -> dict[str, list[Product]]:
-    """The drugs whose liquid the plan uses in more than one concentration, with those liquids (one per
-    concentration). Empty for a plan that keeps one liquid per drug, as every plan does unless the clinician
-    allowed mixing."""
-    seen: dict[str, dict[Decimal, Product]] = {}
-    for step in plan.steps:
-        for dose in step.doses:
-            for p in dose.portions:
-                if p.product.is_liquid and p.product.mg_per_ml is not None:
-                    seen.setdefault(dose.drug, {}).setdefault(p.product.mg_per_ml, p.product)
-    return {d: sorted(by.values(), key=lambda p: p.mg_per_ml or 0) for d, by in seen.items() if len(by) > 1}
 
 
 def _one_liquid(
     drug: Drug, products: tuple[Product, ...], req: PlanRequest, needed: tuple[Decimal, ...]
-) -> tuple[tuple[Product, ...], str | None]:
+) -> tuple[tuple[Product, ...], Message | None]:
     """Keep one concentration of the drug's liquid unless the clinician allowed mixing: the finest-measuring
     liquid that, with the solid products, still makes the current doses. Returns the products and a note
     naming what was left out (None when nothing was)."""
@@ -428,10 +220,9 @@ def _one_liquid(
         ranked[0],
     )
     left = [p.label for p in liquids if p.mg_per_ml != chosen.mg_per_ml]
-    note = (
-        f"One {drug.name.lower()} liquid per plan: this plan uses the {chosen.label} and leaves out the "
-        f"{', '.join(dict.fromkeys(left))}, because two strengths of one liquid invite measuring a dose from the "
-        "wrong bottle (a clinician may allow both explicitly)."
+    note = Message(
+        "plan.one-liquid",
+        {"drug": drug.name.lower(), "chosen": chosen.label, "left_out": ", ".join(dict.fromkeys(left))},
     )
     return (*solids, *(p for p in liquids if p.mg_per_ml == chosen.mg_per_ml)), note
 
@@ -505,8 +296,10 @@ def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
             raise InvalidInput(f"the percent step must be between 0% and 100% (got {_plain(step)}%)")
         if step > req.max_step_percent:
             raise GuardrailViolation(
-                f"a {_plain(step)}% step is larger than the {_plain(req.max_step_percent)}% maximum per step: "
-                f"choose a smaller --step or raise --max-step (at most {WINDOW_MAX_PERCENT}%)",
+                Message(
+                    "guardrail.percent-step",
+                    {"step": _plain(step), "limit": _plain(req.max_step_percent), "most": _plain(WINDOW_MAX_PERCENT)},
+                ),
                 rule="max-step",
             )
     elif req.method == "hyperbolic":
@@ -523,9 +316,15 @@ def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
             raise InvalidInput("the linear method needs a fixed cut in mg, e.g. --step 0.125mg")
         if step * 100 / total > req.max_step_percent:
             raise GuardrailViolation(
-                f"a linear cut of {_plain(step)} mg is {_plain(round(step * 100 / total, 1))}% of "
-                f"{_plain(total)} mg, above the {_plain(req.max_step_percent)}% maximum per step: choose a "
-                "smaller --step or raise --max-step",
+                Message(
+                    "guardrail.linear-step",
+                    {
+                        "mg": _plain(step),
+                        "percent": _plain(round(step * 100 / total, 1)),
+                        "total_mg": _plain(total),
+                        "limit": _plain(req.max_step_percent),
+                    },
+                ),
                 rule="max-step",
             )
     elif req.method == "crossover":
@@ -545,14 +344,10 @@ def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
                 "sources disagree, so the engine never picks one"
             )
         if req.crossover_stages < 2 or (req.crossover_stage_days is not None and stage_days < MIN_STAGE_DAYS):
-            raise GuardrailViolation(
-                "the switch to diazepam needs at least 2 stages of at least 7 days (the 2025 joint guideline: "
-                "over 1-2 weeks rather than 1-2 days)",
-                rule="crossover-pace",
-            )
+            raise GuardrailViolation(Message("guardrail.crossover-pace"), rule="crossover-pace")
         if step > req.max_step_percent:
             raise GuardrailViolation(
-                f"a {_plain(step)}% step is larger than the {_plain(req.max_step_percent)}% maximum per step",
+                Message("guardrail.switch-step", {"step": _plain(step), "limit": _plain(req.max_step_percent)}),
                 rule="max-step",
             )
     elif req.method == "custom" and not req.custom_csv:
@@ -598,14 +393,19 @@ def _final_threshold(req: PlanRequest, drug: Drug, equivalence: str, assumptions
     return value
 
 
-def _not_makeable(drug: Drug, region: str, kit: Kit, mg: Decimal, what: str) -> DoseNotAchievable:
+def _not_makeable(drug: Drug, region: str, kit: Kit, mg: Decimal, what: Message) -> DoseNotAchievable:
     suggestion = _suggest(drug, region, kit, lambda k: k.can_make(mg))
-    hint = f"; adding the {suggestion} would make it possible" if suggestion else ""
-    return DoseNotAchievable(
-        f"{what} of {_plain(mg)} mg {drug.name.lower()} cannot be made exactly from "
-        f"{', '.join(p.label for p in kit.products)}{hint}",
-        suggestion=suggestion,
-    )
+    params: dict[str, Param] = {
+        "what": what,
+        "mg": _plain(mg),
+        "drug": drug.name.lower(),
+        "products": ", ".join(p.label for p in kit.products),
+    }
+    if suggestion:
+        message = Message("error.not-makeable-hint", {**params, "suggestion": suggestion})
+    else:
+        message = Message("error.not-makeable", params)
+    return DoseNotAchievable(message, suggestion=suggestion)
 
 
 def _suggest(drug: Drug, region: str, kit: Kit, works: object) -> str | None:
@@ -743,7 +543,7 @@ def _reduce(
     holds = dict(req.holds)
     micro = req.micro_steps and any(p.is_liquid for p in kit.products)
     if req.micro_steps and not micro:
-        b.warnings.append("Daily micro-steps need a liquid product; steps change once each.")
+        b.warnings.append(Message("plan.micro-needs-liquid"))
     stop_at = req.final_dose_mg
     reached_final = False
     start_total = sum(regimen.values(), Decimal(0))
@@ -752,7 +552,7 @@ def _reduce(
         total = sum(regimen.values(), Decimal(0))
         if req.goal_mg > 0 and total <= req.goal_mg:
             b.add(req.every_days, regimen, kits, "maintain")
-            b.warnings.append(f"The plan ends at a maintenance dose of {_plain(total)} mg/day, not at zero.")
+            b.warnings.append(Message("plan.maintenance-end", {"mg": _plain(total)}))
             stops = False
             break
         if stop_at is not None and total <= stop_at:
@@ -790,28 +590,35 @@ def _reduce(
         # Already at the smallest practical dose: hold it for one step before stopping.
         b.add(req.every_days, regimen, kits, "hold")
     if req.slow_end and lengths:
-        b.warnings.append(
-            f"Slower near the end: steps lengthen from {lengths[0]} to {lengths[-1]} days as the dose falls (a "
-            "program choice; see the assumptions)."
-        )
+        b.warnings.append(Message("plan.slow-end", {"first": lengths[0], "last": lengths[-1]}))
     if capped and req.method in ("hyperbolic", "linear"):
         b.warnings.append(
-            f"{len(capped)} of {b.number} cuts were limited to the {_plain(req.max_step_percent)}% maximum "
-            f"per step (first at step {capped[0]}): the {req.method} method asked for more there."
+            Message(
+                "plan.capped",
+                {
+                    "count": len(capped),
+                    "cuts": b.number,
+                    "limit": _plain(req.max_step_percent),
+                    "first": capped[0],
+                    "method": req.method,
+                },
+            )
         )
     if coarse:
         b.warnings.append(
-            f"{len(coarse)} cuts were larger than the {req.method} method asked (first at step {coarse[0]}), "
-            f"because the products cannot measure a smaller change; each stays within "
-            f"{_plain(req.max_step_percent)}%."
+            Message(
+                "plan.coarse",
+                {"count": len(coarse), "method": req.method, "first": coarse[0], "limit": _plain(req.max_step_percent)},
+            )
         )
     if stops:
         last = sum(regimen.values(), Decimal(0))
         if reached_final:
-            why = f"at or below the final dose of {_plain(req.final_dose_mg or last)} mg/day set for this plan"
+            why: dict[str, Param] = {"final_mg": _plain(req.final_dose_mg or last)}
+            code = "plan.last-dose-final"
         else:
-            why = f"the smallest these products can reach in cuts of at most {_plain(req.max_step_percent)}%"
-        b.warnings.append(f"The last dose before stopping is {_plain(last)} mg/day of {drug.name.lower()}: {why}.")
+            why, code = {"limit": _plain(req.max_step_percent)}, "plan.last-dose-smallest"
+        b.warnings.append(Message(code, {"mg": _plain(last), "drug": drug.name.lower(), **why}))
     return stops
 
 
@@ -819,37 +626,32 @@ def _stuck(drug: Drug, req: PlanRequest, kit: Kit, total: Decimal) -> DoseNotAch
     """The error for a plan that cannot cut further, with a hint that was checked: a product is suggested only when
     the whole plan, built again with it added, works; otherwise the message says that no single product does and
     whether a switch to diazepam would."""
-    message = (
-        f"cannot cut {_plain(total)} mg/day of {drug.name.lower()} by at most "
-        f"{_plain(req.max_step_percent)}% with {', '.join(p.label for p in kit.products)}, and "
-        f"{_plain(total)} mg is above the smallest practical dose to stop from"
-    )
+    facts: dict[str, Param] = {
+        "mg": _plain(total),
+        "drug": drug.name.lower(),
+        "limit": _plain(req.max_step_percent),
+        "products": ", ".join(p.label for p in kit.products),
+    }
     if _TRYING.get():
         # A plan built only to check a suggestion: the caller just needs to know it fails.
-        return DoseNotAchievable(message)
+        return DoseNotAchievable(Message("error.stuck", facts))
     token = _TRYING.set(True)
     try:
         suggestion = _suggest_for_plan(drug, req, kit)
         crossover = _crossover_works(drug, req)
     finally:
         _TRYING.reset(token)
-    switch = "switch to diazepam with --method crossover"
     if suggestion is not None and req.region in suggestion.regions:
-        hint = f"add the {suggestion.label} (a plan with it reaches the end)"
+        hint = Message("error.hint-add", {"product": suggestion.label})
     elif suggestion is not None:
-        hint = (
-            f"ask the pharmacist about the {suggestion.label} ({', '.join(suggestion.regions)}; a plan with it "
-            f"reaches the end)" + (f", or {switch}" if crossover else "")
-        )
+        ask = {"product": suggestion.label, "regions": ", ".join(suggestion.regions)}
+        hint = Message("error.hint-ask-or-switch" if crossover else "error.hint-ask", ask)
     elif crossover:
-        hint = f"no single product added to these makes this plan reach the end; {crossover}"
+        hint = Message("error.hint-switch", {"switch": crossover})
     else:
-        hint = (
-            "no single product added to these makes this plan reach the end: allow a larger cut per step, set a "
-            "final dose the products reach, or ask the prescriber about other products"
-        )
+        hint = Message("error.hint-nothing")
     label = None if suggestion is None else _label_where(suggestion, req.region)
-    return DoseNotAchievable(f"{message}: {hint}", suggestion=label)
+    return DoseNotAchievable(Message("error.stuck-hint", {**facts, "hint": hint}), suggestion=label)
 
 
 # Set while a suggestion is being checked by building a plan with it, so that the check does not suggest in turn.
@@ -880,7 +682,7 @@ def _suggest_for_plan(drug: Drug, req: PlanRequest, kit: Kit) -> Product | None:
     return None
 
 
-def _crossover_works(drug: Drug, req: PlanRequest) -> str | None:
+def _crossover_works(drug: Drug, req: PlanRequest) -> Message | None:
     """How a switch to diazepam with the region's diazepam products would help, checked by building it (with the
     clinician's equivalence source, else Ashton's): a hint, or None when no switch builds. None for diazepam
     itself or a plan already switching."""
@@ -897,10 +699,10 @@ def _crossover_works(drug: Drug, req: PlanRequest) -> str | None:
             build_plan(replace(switch, crossover_override="checking a hint"))
         except TaperError:
             return None
-        return f"a switch to diazepam does, from a lower dose ({exc})"
+        return Message("error.switch-works-lower", {"refusal": exc.message})
     except TaperError:
         return None
-    return "a switch to diazepam does (--method crossover)"
+    return Message("error.switch-works")
 
 
 def _interval(req: PlanRequest, start_total: Decimal, total: Decimal) -> int:
@@ -970,7 +772,7 @@ def _crossover(
             # a little more (the total is kept by diazepam, so this is no larger cut).
             new = _cut(src, goal, kit, req.switch_order) or _cut_smallest(src, Decimal(0), kit, req.switch_order)
             if new is None:
-                raise _not_makeable(drug, req.region, kit, goal, f"stage {k} of the switch")
+                raise _not_makeable(drug, req.region, kit, goal, Message("error.switch-stage", {"stage": k}))
             for key in src:
                 removed = src[key] - new[key]
                 if removed:
@@ -994,18 +796,22 @@ def _crossover(
     b.steps[-1] = replace(last, days=last.days + extra)
     b.day += timedelta(days=extra)
     total_days = sum(s.days for s in b.steps if s.kind == "crossover") - extra
-    first = "morning" if req.switch_order == "morning-first" else "evening"
-    b.warnings.append(
-        f"Switch to diazepam over {total_days} days in {len(made)} stages of {days} days, the {first} dose first, at "
-        f"{_plain(drug.equivalent_mg(equivalence))} mg {drug.name.lower()} = 10 mg diazepam ({equivalence}); "
-        f"{_spread(drug)}Review tolerance 5-7 days after the switch (NHS Scotland)."
-    )
+    first = Message("plan.morning-first" if req.switch_order == "morning-first" else "plan.evening-first")
+    switch: dict[str, Param] = {
+        "days": total_days,
+        "stages": len(made),
+        "stage_days": days,
+        "first": first,
+        "mg": _plain(drug.equivalent_mg(equivalence)),
+        "drug": drug.name.lower(),
+        "source": equivalence,
+    }
+    spread = _spread(drug)
+    if spread is not None:
+        switch.update(low_mg=_plain(spread[0]), high_mg=_plain(spread[1]), fold=_plain(spread[2]))
+    b.warnings.append(Message("plan.switch-sources-disagree" if spread else "plan.switch", switch))
     if days < floor:
-        b.warnings.append(
-            f"Switch stages of {days} days are shorter than about 5 half-lives of {slower} ({floor} days), as the "
-            "clinician set: each stage exchanges one drug for the other at the same diazepam-equivalent total "
-            "rather than cutting it, but the levels have not settled when the next stage begins."
-        )
+        b.warnings.append(Message("plan.switch-short-stages", {"days": days, "drug": slower, "floor": floor}))
     dz = {key: v for key, v in current.items() if key[1] == "diazepam" and v > 0}
     return dz, t_kit, target
 
@@ -1020,13 +826,7 @@ def stage_days(req: PlanRequest, drug: Drug) -> tuple[int, int, str]:
     return days, floor, slower.name.lower()
 
 
-def crossover_ceiling() -> Decimal | None:
-    """The most diazepam a switch may reach without the clinician's recorded reason (a program choice)."""
-    fig = catalogue().drug("diazepam").crossover_ceiling_mg
-    return None if fig is None or fig.value is None else Decimal(str(fig.value))
-
-
-def _crossover_rules(req: PlanRequest, drug: Drug, equivalence: str) -> list[str]:
+def _crossover_rules(req: PlanRequest, drug: Drug, equivalence: str) -> list[Message]:
     """The notes a switch to diazepam carries; raises GuardrailViolation when the switch would pass the diazepam
     ceiling or the person has liver disease and no crossover override is on record."""
     target = catalogue().drug("diazepam")
@@ -1035,41 +835,35 @@ def _crossover_rules(req: PlanRequest, drug: Drug, equivalence: str) -> list[str
     full = (total * ratio).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     name = drug.name.lower()
     ceiling = crossover_ceiling()
-    problems: list[tuple[str, str, str]] = []  # (rule, refusal, note when overridden)
-    flag = '--crossover-override "reason"'
+    problems: list[tuple[str, Message, str, dict[str, Param]]] = []  # (rule, refusal, note code, note params)
     if ceiling is not None and full > ceiling:
         below = _plain((ceiling / ratio).quantize(Decimal("0.001"), ROUND_DOWN))
-        why = (
-            f"above the {_plain(ceiling)} mg/day this program allows in a switch (a program choice: the Ashton "
-            f"Manual's schedules start no higher than diazepam {_plain(ceiling)} mg/day)"
+        refusal = Message(
+            "guardrail.crossover-ceiling",
+            {
+                "mg": _plain(total),
+                "drug": name,
+                "diazepam_mg": _plain(full),
+                "source": equivalence,
+                "ceiling_mg": _plain(ceiling),
+                "below_mg": below,
+            },
         )
-        problems.append(
-            (
-                "crossover-ceiling",
-                f"switching {_plain(total)} mg/day of {name} gives {_plain(full)} mg/day of diazepam ({equivalence}), "
-                f"{why}: taper {name} directly to {below} mg/day or below first and switch from there, or record "
-                f"the clinician's reason for a larger diazepam dose with {flag}",
-                f"DIAZEPAM ABOVE THE CEILING: this switch reaches up to {_plain(full)} mg/day of diazepam, {why}.",
-            )
-        )
+        note: dict[str, Param] = {"diazepam_mg": _plain(full), "ceiling_mg": _plain(ceiling)}
+        problems.append(("crossover-ceiling", refusal, "plan.override.crossover-ceiling", note))
     if req.liver_disease:
-        problems.append(
-            (
-                "crossover-liver",
-                f"with liver disease, avoid a switch to diazepam without specialist advice (PrescQIPP): taper {name} "
-                "directly, or ask a specialist (oxazepam or lorazepam are preferred in liver disease; this engine "
-                f"switches only to diazepam); to switch anyway, record the specialist's advice with {flag}",
-                "LIVER DISEASE: this plan switches to diazepam, which PrescQIPP advises against in liver disease "
-                "without specialist advice (oxazepam or lorazepam are preferred).",
-            )
-        )
+        refusal = Message("guardrail.crossover-liver", {"drug": name})
+        problems.append(("crossover-liver", refusal, "plan.override.crossover-liver", {}))
     if problems and not req.crossover_override:
         rule = problems[0][0]
-        raise GuardrailViolation("; and ".join(refusal for _r, refusal, _n in problems), rule=rule)
-    return [f"{note} The clinician's reason on record: {req.crossover_override}" for _r, _m, note in problems]
+        if len(problems) > 1:
+            both = Message("guardrail.crossover-both", {"first": problems[0][1], "second": problems[1][1]})
+            raise GuardrailViolation(both, rule=rule)
+        raise GuardrailViolation(problems[0][1], rule=rule)
+    return [Message(code, {**params, "reason": req.crossover_override}) for _r, _m, code, params in problems]
 
 
-def final_occupancy_drop(plan: Plan) -> str | None:
+def final_occupancy_drop(plan: Plan) -> Message | None:
     """A note when the plan's final stop is its largest drop in modelled receptor occupancy (steady state,
     Emax·D/(EC50 + D) in diazepam equivalents, with the request's settings), else None."""
     if not plan.stops or not plan.steps:
@@ -1085,25 +879,25 @@ def final_occupancy_drop(plan: Plan) -> str | None:
     final = levels[-1]
     if final <= 0 or final < earlier:
         return None
-    last = ", ".join(f"{_plain(mg)} mg/day of {d}" for d, mg in plan.steps[-1].daily_mg().items())
-    return (
-        f"{FINAL_STOP_NOTE}, from {last}, is the largest drop in modelled receptor occupancy of this plan "
-        f"(about {round(final)} percentage points, against at most {round(max(earlier, Decimal(0)))} at any "
-        f"earlier cut; a steady-state model with EC50 {_plain(req.ec50_de_mg)} mg/day diazepam-equivalent, an "
-        "unverified setting). Consider holding the last dose longer before the stop."
+    return Message(
+        FINAL_STOP_NOTE,
+        {
+            "daily": daily_messages(plan.steps[-1].daily_mg()),
+            "points": round(final),
+            "earlier": round(max(earlier, Decimal(0))),
+            "ec50_mg": _plain(req.ec50_de_mg),
+        },
     )
 
 
-def _spread(drug: Drug) -> str:
-    """How far this drug's single-value equivalence sources disagree, as a sentence (empty when they agree)."""
+def _spread(drug: Drug) -> tuple[Decimal, Decimal, Decimal] | None:
+    """How far this drug's single-value equivalence sources disagree: the lowest and highest mg given as 10 mg
+    diazepam and their ratio (None when they agree)."""
     values = sorted({Decimal(str(f.value)) for f in drug.equivalence.values() if f.value is not None})
     if len(values) < 2:
-        return ""
+        return None
     low, high = values[0], values[-1]
-    return (
-        f"the sources give {_plain(low)} to {_plain(high)} mg {drug.name.lower()} as 10 mg diazepam, so the "
-        f"diazepam dose differs up to {_plain((high / low).quantize(Decimal('0.1')))}-fold with the source chosen. "
-    )
+    return low, high, (high / low).quantize(Decimal("0.1"))
 
 
 def parse_custom_csv(text: str, times: list[time]) -> list[tuple[int, dict[time, Decimal] | Decimal]]:
@@ -1174,12 +968,14 @@ def _custom(b: _Builder, req: PlanRequest, drug: Drug, kit: Kit, regimen: dict[t
             else:
                 new = _change_one_time(current, amounts, kit, req.cut_order) or {}
                 if not new:
-                    raise _not_makeable(drug, req.region, kit, amounts, f"custom step {i}'s daily dose")
+                    what = Message("error.custom-daily", {"step": i})
+                    raise _not_makeable(drug, req.region, kit, amounts, what)
         else:
             new = {(t, drug.id): mg for t, mg in amounts.items()}
             for (t, _d), mg in new.items():
                 if not kit.can_make(mg):
-                    raise _not_makeable(drug, req.region, kit, mg, f"custom step {i}'s {t:%H:%M} dose")
+                    what = Message("error.custom-dose", {"step": i, "time": f"{t:%H:%M}"})
+                    raise _not_makeable(drug, req.region, kit, mg, what)
         if all(v == 0 for v in new.values()):
             if i != len(rows):
                 raise InvalidInput(f"custom CSV line {i + 1}: a zero dose must be the last row")
@@ -1189,5 +985,5 @@ def _custom(b: _Builder, req: PlanRequest, drug: Drug, kit: Kit, regimen: dict[t
             b.number += 1
         b.add(days, new, kits, "hold" if same else "custom")
         current = new
-    b.warnings.append("The custom plan ends at its last row's dose, not at zero.")
+    b.warnings.append(Message("plan.custom-not-zero"))
     return False

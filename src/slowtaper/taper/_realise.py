@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from ._catalogue import Product, _plain
 from ._exceptions import DoseNotAchievable
+from ._messages import Message, Param
 
 # Effort of each piece, in quarters of a whole tablet's effort: splitting is a chore, a liquid more so
 # (syringe, bottle), and a big volume is unpleasant. These only rank otherwise-exact ways of making a dose.
@@ -41,14 +42,24 @@ class Portion:
     drops: int | None = None
 
     def describe(self) -> str:
+        return self.message().english()
+
+    def message(self) -> Message:
+        """How to measure this part, as a message: "1½ tablets of 0.5 mg", "3 drops of …", "2.4 mL of … (…)"."""
         p = self.product
         if self.count is not None:
             assert p.strength_mg is not None
-            return f"{_count_words(self.count, p.form)} of {_plain(p.strength_mg)} mg"
+            # An orally disintegrating tablet is named as a person would say it ("ODT" is pharmacy shorthand).
+            one, many = _COUNT_CODES.get(p.form, _COUNT_CODES["tablet"])
+            return Message(
+                many if self.count > 1 else one,
+                {"count": _count_number(self.count), "strength_mg": _plain(p.strength_mg)},
+            )
         if self.drops is not None:
-            return f"{self.drops} drop{'s' if self.drops != 1 else ''} of {p.label}"
+            code = "portion.drop" if self.drops == 1 else "portion.drops"
+            return Message(code, {"drops": self.drops, "product": p.label})
         assert self.ml is not None
-        return f"{_plain(self.ml)} mL of {p.label} ({self.syringe_text()})"
+        return Message("portion.ml", {"ml": _plain(self.ml), "product": p.label, "syringe": self.syringe_message()})
 
     @property
     def syringe_ml(self) -> Decimal | None:
@@ -71,25 +82,36 @@ class Portion:
     def syringe_text(self) -> str:
         """ "3 mL oral syringe", or for a volume above the syringe: "1 mL oral syringe, filled 4 times: 3 × 1 mL
         + 0.6 mL"."""
+        return self.syringe_message().english()
+
+    def syringe_message(self) -> Message:
         size = self.syringe_ml
         assert size is not None and self.ml is not None
         if self.fills <= 1:
-            return f"{_plain(size)} mL oral syringe"
+            return Message("portion.syringe", {"size": _plain(size)})
         full, rest = divmod(self.ml, size)
-        parts = f"{int(full)} × {_plain(size)} mL" + (f" + {_plain(rest)} mL" if rest else "")
-        return f"{_plain(size)} mL oral syringe, filled {self.fills} times: {parts}"
+        params: dict[str, Param] = {"size": _plain(size), "fills": self.fills, "full": int(full)}
+        if rest:
+            return Message("portion.syringe-refilled-rest", {**params, "rest": _plain(rest)})
+        return Message("portion.syringe-refilled", params)
 
     def __repr__(self) -> str:
         return f"Portion({self.describe()!r})"
 
 
-def _count_words(count: Decimal, form: str) -> str:
-    # An orally disintegrating tablet is named as a person would say it ("ODT" is pharmacy shorthand).
-    noun = {"odt": "melt-in-the-mouth tablet", "capsule": "capsule"}.get(form, "tablet")
+# (one, more than one) by the product's form.
+_COUNT_CODES = {
+    "tablet": ("portion.tablet", "portion.tablets"),
+    "odt": ("portion.odt", "portion.odts"),
+    "capsule": ("portion.capsule", "portion.capsules"),
+}
+
+
+def _count_number(count: Decimal) -> str:
+    """ "2", "½", "1¾": whole tablets and the fraction a score allows."""
     whole = int(count)
     sign = {Decimal("0.25"): "¼", Decimal("0.5"): "½", Decimal("0.75"): "¾"}.get(count - whole, "")
-    number = f"{whole or ''}{sign}"
-    return f"{number} {noun}{'s' if count > 1 else ''}"
+    return f"{whole or ''}{sign}"
 
 
 class Kit:
@@ -266,4 +288,14 @@ def _decimals(d: Decimal) -> int:
 
 def describe_portions(portions: tuple[Portion, ...]) -> str:
     """ "1 tablet of 0.5 mg tablet + 2.4 mL of 0.1 mg/mL suspension", or "nothing" for no dose."""
-    return " + ".join(p.describe() for p in portions) or "nothing"
+    return portions_message(portions).english()
+
+
+def portions_message(portions: tuple[Portion, ...]) -> Message:
+    """How to make a dose from its parts, as a message (parts joined by "+"; "nothing" for no dose)."""
+    if not portions:
+        return Message("dose.nothing")
+    out = portions[-1].message()
+    for p in reversed(portions[:-1]):
+        out = Message("dose.plus", {"first": p.message(), "rest": out})
+    return out

@@ -12,7 +12,10 @@ from decimal import Decimal
 
 from ._catalogue import _plain
 from ._exceptions import InvalidInput
-from ._plan import FINAL_STOP_NOTE, Plan, Step, build_plan, final_occupancy_drop
+from ._guardrails import check_plan
+from ._messages import Message
+from ._plan import build_plan, final_occupancy_drop
+from ._values import FINAL_STOP_NOTE, Plan, Step, daily_messages
 
 
 def _index_on(plan: Plan, on: date) -> int:
@@ -23,8 +26,6 @@ def _index_on(plan: Plan, on: date) -> int:
 
 
 def _checked(plan: Plan) -> Plan:
-    from ._guardrails import check_plan
-
     violations = check_plan(plan)
     if violations:
         raise violations[0]
@@ -46,8 +47,8 @@ def insert_hold(plan: Plan, on: date, days: int) -> Plan:
     shift = timedelta(days=days)
     pieces.append(replace(step, start=on + shift, days=rest_days, kind=step.kind if not before else "hold"))
     pieces += [replace(s, start=s.start + shift) for s in plan.steps[i + 1 :]]
-    note = f"Revised: hold of {days} days from {on} at {_daily_text(step)}."
-    return _checked(replace(plan, steps=tuple(pieces), warnings=(*plan.warnings, note)))
+    note = Message("revise.hold", {"days": days, "day": on.isoformat(), "daily": daily_messages(step.daily_mg())})
+    return _checked(replace(plan, steps=tuple(pieces), notes=(*plan.notes, note)))
 
 
 def postpone_first_cut(plan: Plan, on: date) -> Plan:
@@ -70,8 +71,8 @@ def postpone_first_cut(plan: Plan, on: date) -> Plan:
         before = plan.steps[first - 1]
         pieces.append(replace(before, days=before.days + delay))
     pieces += [replace(s, start=s.start + shift) for s in plan.steps[first:]]
-    note = f"Revised: the first cut moved from {plan.steps[first].start} to {on}; every later step moved with it."
-    return _checked(replace(plan, steps=tuple(pieces), warnings=(*plan.warnings, note)))
+    note = Message("revise.first-cut-moved", {"old": plan.steps[first].start.isoformat(), "new": on.isoformat()})
+    return _checked(replace(plan, steps=tuple(pieces), notes=(*plan.notes, note)))
 
 
 def return_to_previous(plan: Plan, on: date, slower: Decimal = Decimal(2)) -> Plan:
@@ -112,24 +113,31 @@ def return_to_previous(plan: Plan, on: date, slower: Decimal = Decimal(2)) -> Pl
     offset = max((s.number for s in kept), default=0)
     new_steps = [replace(rest.steps[0], kind="return", number=offset)]
     new_steps += [replace(s, number=s.number + offset) for s in rest.steps[1:]]
-    note = (
-        f"Revised on {on}: back to {_daily_text(previous)}, held {req.every_days} days, then cuts "
-        f"{_plain(step / slower)}{'%' if method != 'linear' else ' mg'} instead of {_plain(step)}."
+    note = Message(
+        "revise.return-linear" if method == "linear" else "revise.return",
+        {
+            "day": on.isoformat(),
+            "daily": daily_messages(previous.daily_mg()),
+            "days": req.every_days,
+            "step": _plain(step / slower),
+            "old_step": _plain(step),
+        },
     )
     revised = replace(
         plan,
         request=replace(req, step=step / slower, method=method if req.drug == drug else req.method),
         steps=(*kept, *new_steps),
-        warnings=(*plan.warnings, note, *(w for w in rest.warnings if w not in plan.warnings)),
+        notes=(*plan.notes, note, *(w for w in rest.notes if w not in plan.notes)),
         final_threshold_mg=rest.final_threshold_mg,
         stops=rest.stops,
     )
     # The note on the final stop is about the whole plan: said again for the revised one, never twice.
-    kept_notes = tuple(w for w in revised.warnings if not w.startswith(FINAL_STOP_NOTE))
-    final = final_occupancy_drop(replace(revised, warnings=kept_notes))
-    revised = replace(revised, warnings=(*kept_notes, *((final,) if final else ())))
+    kept_notes = tuple(w for w in revised.notes if not _is_final_stop_note(w))
+    final = final_occupancy_drop(replace(revised, notes=kept_notes))
+    revised = replace(revised, notes=(*kept_notes, *((final,) if final else ())))
     return _checked(revised)
 
 
-def _daily_text(step: Step) -> str:
-    return ", ".join(f"{_plain(mg)} mg/day of {d}" for d, mg in step.daily_mg().items())
+def _is_final_stop_note(note: Message) -> bool:
+    # Plans stored before notes had codes carry the note as text, which began with these words.
+    return note.code == FINAL_STOP_NOTE or str(note.params.get("text", "")).startswith("Modelled: the final stop")

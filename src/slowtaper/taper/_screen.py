@@ -18,6 +18,8 @@ from typing import Any
 
 from ._catalogue import _read, catalogue, plain
 from ._exceptions import InvalidInput
+from ._messages import Message
+from ._messages import data as data_text
 
 SEVERITIES = ("info", "caution", "refer", "urgent")
 SETTINGS = ("home", "specialist", "supervised")
@@ -143,8 +145,13 @@ class ScreenResult:
     risk_text: str
     risk_source: str
     setting: str
-    setting_text: str
+    setting_message: Message
     because: tuple[str, ...]
+
+    @property
+    def setting_text(self) -> str:
+        """The recommended setting in English (`setting_message` for the reader's language)."""
+        return self.setting_message.english()
 
     @property
     def blocks_self_service(self) -> bool:
@@ -326,10 +333,12 @@ def screen(answers: ScreenAnswers) -> ScreenResult:
     findings.sort(key=lambda f: -SEVERITIES.index(f.severity))
     setting = max((f.setting for f in findings), key=SETTINGS.index, default="home")
     because = tuple(f.rule for f in findings if f.setting == setting and setting != "home")
-    text = data.settings[setting]
-    specialists = list(dict.fromkeys(f.specialist for f in findings if f.setting == setting and f.specialist))
+    text = data_text(data.settings[setting])
+    specialists = tuple(
+        dict.fromkeys(data_text(f.specialist) for f in findings if f.setting == setting and f.specialist)
+    )
     if setting == "specialist" and specialists:
-        text += f" ({', '.join(specialists)})"
+        text = Message("screen.setting-specialists", {"setting": text, "specialists": specialists})
     return ScreenResult(
         answers=answers,
         findings=tuple(findings),
@@ -338,7 +347,7 @@ def screen(answers: ScreenAnswers) -> ScreenResult:
         risk_text=data.risk_labels[risk],
         risk_source=data.risk["source"],
         setting=setting,
-        setting_text=text,
+        setting_message=text,
         because=because,
     )
 

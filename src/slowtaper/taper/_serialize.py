@@ -13,6 +13,7 @@ from typing import Any
 
 from ._catalogue import Product, _plain, catalogue
 from ._exceptions import InvalidInput, TaperError
+from ._messages import Message
 from ._plan import Assumption, Dose, Plan, PlanRequest, Step, _final_threshold, _validate, smallest_practical
 from ._realise import Portion
 
@@ -30,6 +31,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "smallest_practical_mg": _plain(plan.practical_mg),
         "abrupt_stop_mg": None if plan.abrupt_stop_mg is None else _plain(plan.abrupt_stop_mg),
         "warnings": list(plan.warnings),
+        "notes": [m.to_dict() for m in plan.notes],
         "assumptions": [
             {**asdict(a), "citation": cat.sources[a.source].citation if a.source in cat.sources else a.source}
             for a in plan.assumptions
@@ -126,7 +128,7 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
         plan = Plan(
             request=request,
             steps=tuple(steps),
-            warnings=tuple(data.get("warnings", [])),
+            notes=_notes_from(data),
             assumptions=tuple(
                 Assumption(a["name"], a["value"], a["source"], a.get("note", "")) for a in data.get("assumptions", [])
             ),
@@ -203,3 +205,10 @@ def _product(drug: str, label: str, region: str) -> Product:
             except TaperError:
                 continue
     raise InvalidInput(f"the plan names '{label}', which is not a {drug} product in the catalogue")
+
+
+def _notes_from(data: dict[str, Any]) -> tuple[Message, ...]:
+    """The plan's notes as codes; a plan stored before notes had codes keeps its English sentences."""
+    if "notes" in data:
+        return tuple(Message.from_dict(n) for n in data["notes"])
+    return tuple(Message.legacy(str(w)) for w in data.get("warnings", []))

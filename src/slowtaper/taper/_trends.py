@@ -29,7 +29,8 @@ from ._catalogue import _read, catalogue, plain
 from ._checkin import CheckIn, diary, mean
 from ._exceptions import InvalidInput
 from ._instruments import Score
-from ._plan import Plan, Step
+from ._messages import Message, Param
+from ._values import Plan, Step
 
 ACTIONS = ("continue", "hold", "return", "contact")
 
@@ -120,15 +121,31 @@ def trend_settings() -> TrendSettings:
 
 @dataclass(frozen=True)
 class Reason:
-    """One rule that fired. `day` is the check-in day a red flag was reported on (None for other rules)."""
+    """One rule that fired. `message` states the finding (`text` is its English). `day` is the check-in day a red
+    flag was reported on (None for other rules)."""
 
     action: str
     rule: str
-    text: str
+    message: Message
     source: str
     day: date | None = None
 
+    @property
+    def text(self) -> str:
+        return self.message.english()
 
+    @property
+    def headed(self) -> Message:
+        """The finding headed by its action ("hold: ..."), as a clinician's task list shows it."""
+        return Message(_HEADED[self.action], {"reason": self.message})
+
+
+_HEADED = {
+    "continue": "trend.task-continue",
+    "hold": "trend.task-hold",
+    "return": "trend.task-return",
+    "contact": "trend.task-contact",
+}
 SIGNALS = ("red-flag", "rise")
 DECISIONS = ("continue", "hold", "return", "referred")
 
@@ -165,16 +182,20 @@ class Signal:
     signal: str
     day: date
     action: str
-    text: str
+    message: Message
+
+    @property
+    def text(self) -> str:
+        return self.message.english()
 
 
 @dataclass(frozen=True)
 class Suggestion:
     """A suggestion for the clinician and the member. Nothing in it has been applied to the plan.
 
-    `reason` is the headline; `reasons` lists every rule that fired, most cautious first (`reasons[0]` is the
-    headline).
-    `member` says plainly what the member should do; the reasons state findings, so the web app words the
+    `reason` is the headline (the first of `reasons`, which lists every rule that fired, most cautious first).
+    `advice` says plainly what the member should do, and `waits_for_clinician` that an open signal holds the next cut
+    (`member_message` is both, `member` their English); the reasons state findings, so the web app words the
     clinician's side from `action`. `phase` is stabilisation (up to the first cut), taper, maintenance (a
     plan with no cut) or after (the last dose has been taken). `stable_days` is set before the first cut.
     `previous_daily_mg` is the dose a "return" would go back to. `open_signals` are the signals no clinician
@@ -183,9 +204,8 @@ class Suggestion:
     """
 
     action: str
-    reason: str
     reasons: tuple[Reason, ...]
-    member: str
+    advice: Message
     phase: str
     today: date
     last_change: date | None = None
@@ -195,6 +215,24 @@ class Suggestion:
     previous_daily_mg: dict[str, Decimal] | None = None
     open_signals: tuple[Signal, ...] = ()
     held_change: date | None = None
+    waits_for_clinician: bool = False
+
+    @property
+    def headline(self) -> Message:
+        return self.reasons[0].message
+
+    @property
+    def reason(self) -> str:
+        return self.headline.english()
+
+    @property
+    def member_message(self) -> Message:
+        """What the member should do, with the note that the next cut waits when an open signal holds it."""
+        return Message("member.waits", {"advice": self.advice}) if self.waits_for_clinician else self.advice
+
+    @property
+    def member(self) -> str:
+        return self.member_message.english()
 
 
 # Told to the member when an open signal holds a planned cut (left out by callers for whom no cut is planned).
@@ -233,7 +271,7 @@ def suggest(
         effective.append((i, st))
         following = due_changes[n + 1][1].start if n + 1 < len(due_changes) else today
         end = following - timedelta(days=1) if following < today else today
-        what = "the last switch stage" if st.kind == "crossover" else "the last cut"
+        what = M("trend.what-stage" if st.kind == "crossover" else "trend.what-cut")
         rise, rise_decided = _rise_signal(days, st.start, end, today, s, what, decided)
         if rise is not None and end < today:
             # The next cut is held, so this cut stays the one to compare with, up to today.
@@ -269,37 +307,22 @@ def suggest(
     if phase == "stabilisation":
         stable, why_not = _stable_run(days, today, s)
         if stable >= s.stable_days_required:
-            reasons.append(
-                Reason(
-                    "continue",
-                    "stable",
-                    f"{stable} days in a row with stable or falling scores and no red flag: the first cut "
-                    f"({_when(first, today)}) can go ahead once the clinician approves it.",
-                    "slowtaper_default",
-                )
-            )
+            when = _when(first, today)
+            reasons.append(Reason("continue", "stable", M("trend.stable", days=stable, when=when), "slowtaper_default"))
         else:
-            reasons.append(
-                Reason(
-                    "hold",
-                    "stabilising",
-                    f"{stable} of {s.stable_days_required} stable days so far{': ' + why_not if why_not else ''}. "
-                    "The first cut waits until scores have been stable or falling for "
-                    f"{s.stable_days_required} days in a row with no red flag.",
-                    "slowtaper_default",
-                )
-            )
+            message = M("trend.stabilising", days=stable, need=s.stable_days_required, why=why_not)
+            reasons.append(Reason("hold", "stabilising", message, "slowtaper_default"))
     elif phase == "after":
         previous = plan.steps[-1].daily_mg()
         last_change = plan.end
-        reasons += _after_change(days, plan.end, today, s, "stopping", phase)
+        reasons += _after_change(days, plan.end, today, s, M("trend.what-stop"), phase)
     elif effective:
         index, step = effective[-1]
         previous = plan.steps[index - 1].daily_mg() if index > 0 else plan.current_daily_mg()
-        what = "the last switch stage" if step.kind == "crossover" else "the last cut"
+        what = M("trend.what-stage" if step.kind == "crossover" else "trend.what-cut")
         if rise is not None:
             reasons.append(
-                Reason(rise.action, f"rise-open:{rise.day.isoformat()}", rise.text, _RISE_SOURCE[rise.action])
+                Reason(rise.action, f"rise-open:{rise.day.isoformat()}", rise.message, _RISE_SOURCE[rise.action])
             )
         else:
             now = _after_change(days, step.start, today, s, what, phase)
@@ -309,12 +332,10 @@ def suggest(
         if held is not None or upcoming:
             reasons += _gap(days, today, held if held is not None else upcoming[0].start, s)
     if not reasons:  # a plan with no cut (maintenance only) and nothing urgent
-        reasons.append(
-            Reason("continue", "nothing-to-compare", "No cut is planned and nothing calls for a change.", "derived")
-        )
+        reasons.append(Reason("continue", "nothing-to-compare", M("trend.nothing-to-compare"), "derived"))
     open_signals = tuple(
         dict.fromkeys(
-            Signal("red-flag", r.day, "contact", f"Red flags reported on {r.day.isoformat()}.")
+            Signal("red-flag", r.day, "contact", M("signal.red-flags", day=r.day.isoformat()))
             for r in flags
             if r.day is not None
         )
@@ -324,21 +345,15 @@ def suggest(
             Reason(
                 "hold",
                 "held-for-clinician",
-                f"The change planned for {held.isoformat()} is held: no clinician has recorded a decision on "
-                f"{_signals_text(open_signals)} yet, and no cut goes ahead while one is open.",
+                M("trend.held-for-clinician", day=held.isoformat(), signals=_signals_text(open_signals)),
                 "slowtaper_default",
             )
         )
     action = max((r.action for r in reasons), key=ACTIONS.index)
-    headline = next(r for r in reasons if r.action == action)
-    member = _member_text(action, previous, plan.request.region)
-    if open_signals and (held is not None or next_change is not None):
-        member += WAITS_FOR_CLINICIAN
     return Suggestion(
         action=action,
-        reason=headline.text,
         reasons=tuple(sorted(reasons, key=lambda r: -ACTIONS.index(r.action))),
-        member=member,
+        advice=_member_text(action, previous, plan.request.region),
         phase=phase,
         today=today,
         last_change=last_change,
@@ -348,6 +363,7 @@ def suggest(
         previous_daily_mg=previous if action == "return" else None,
         open_signals=open_signals,
         held_change=held,
+        waits_for_clinician=bool(open_signals) and (held is not None or next_change is not None),
     )
 
 
@@ -355,12 +371,12 @@ _RISE_RULES = ("rise-after-cut", "rise-persists")
 _RISE_SOURCE = {"hold": "joint2025", "return": "acute_phase_summary"}
 
 
-def _signals_text(signals: tuple[Signal, ...]) -> str:
-    parts = [
-        f"the red flags of {x.day.isoformat()}" if x.signal == "red-flag" else f"the rise since the cut on {x.day}"
+def _signals_text(signals: tuple[Signal, ...]) -> Message:
+    parts = tuple(
+        M("signal.red-flags-of" if x.signal == "red-flag" else "signal.rise-since", day=x.day.isoformat())
         for x in signals
-    ]
-    return ", ".join(parts) or "an earlier signal"
+    )
+    return M("signal.list", items=parts) if parts else M("signal.earlier")
 
 
 def _open_flags(
@@ -373,9 +389,12 @@ def _open_flags(
         if d in done:
             continue
         for h in c.hits():
-            text = f"On {c.day.isoformat()} the check-in reported a red flag: {h.flag.label.lower()}."
-            if (today - d).days >= s.red_flag_days:
-                text += " No clinician has recorded a decision on it yet."
+            old = (today - d).days >= s.red_flag_days
+            text = M(
+                "trend.red-flag-undecided" if old else "trend.red-flag",
+                day=c.day.isoformat(),
+                flag=h.flag.label.lower(),
+            )
             out.append(Reason("contact", f"red-flag:{h.flag.id}", text, h.flag.source, day=c.day))
     return out
 
@@ -386,7 +405,7 @@ def _rise_signal(
     end: date,
     today: date,
     s: TrendSettings,
-    what: str,
+    what: Message,
     decided: tuple[Decision, ...],
 ) -> tuple[Signal | None, Decision | None]:
     """The most cautious hold or return the rise since `change` called for on any day up to `end`, unless a
@@ -415,9 +434,9 @@ def _rise_signal(
         return None, last
     level, t = worst
     found = [r for r in _after_change(window, change, t, s, what, "taper") if r.rule in _RISE_RULES]
-    text = found[0].text
+    text = found[0].message
     if t < today:
-        text += f" (Found on {t.isoformat()}; no clinician has recorded a decision on it yet.)"
+        text = M("signal.rise-found-earlier", finding=text, day=t.isoformat())
     return Signal("rise", change, ACTIONS[level], text), last
 
 
@@ -451,15 +470,20 @@ def _ciwa_rose(before: Score, now: Score, s: TrendSettings) -> bool:
     return new - old >= s.ciwa_rise_hold or band_up
 
 
-def _decided(r: Reason, decision: Decision, change: date, what: str) -> Reason:
+def _decided(r: Reason, decision: Decision, change: date, what: Message) -> Reason:
     """A rise the clinician has already decided on no longer asks for the same again."""
     if r.rule not in _RISE_RULES:
         return r
     return Reason(
         "continue",
         "rise-decided",
-        f"Scores are still above where they were before {what} on {change.isoformat()}; the clinician decided "
-        f"'{decision.decision}' about this on {decision.decided_on.isoformat()}. Keep checking in.",
+        M(
+            "trend.rise-decided",
+            what=what,
+            day=change.isoformat(),
+            decision=decision.decision,
+            decided_on=decision.decided_on.isoformat(),
+        ),
         "slowtaper_default",
     )
 
@@ -478,7 +502,7 @@ def _urgent(days: dict[date, CheckIn], today: date, s: TrendSettings) -> list[Re
                 Reason(
                     "contact",
                     "symptom-worst",
-                    f"On {c.day.isoformat()} {labels} scored {s.symptom_worst_contact} of 4, the worst.",
+                    M("trend.symptom-worst", day=c.day.isoformat(), symptoms=labels, score=s.symptom_worst_contact),
                     "slowtaper_default",
                 )
             )
@@ -487,7 +511,7 @@ def _urgent(days: dict[date, CheckIn], today: date, s: TrendSettings) -> list[Re
                 Reason(
                     "contact",
                     "mood-lowest",
-                    f"On {c.day.isoformat()} mood was at its lowest ({c.mood} of 4).",
+                    M("trend.mood-lowest", day=c.day.isoformat(), mood=c.mood),
                     "slowtaper_default",
                 )
             )
@@ -502,8 +526,12 @@ def _urgent(days: dict[date, CheckIn], today: date, s: TrendSettings) -> list[Re
                 Reason(
                     "contact",
                     "ciwa-severe",
-                    f"{latest.ciwa_b.describe()} on {latest.day.isoformat()}: at {s.ciwa_contact} or more, "
-                    "withdrawal is severe.",
+                    M(
+                        "trend.ciwa-severe",
+                        score=latest.ciwa_b.describe_message(),
+                        day=latest.day.isoformat(),
+                        threshold=s.ciwa_contact,
+                    ),
                     "ciwab_standard_form",
                 )
             )
@@ -513,8 +541,7 @@ def _urgent(days: dict[date, CheckIn], today: date, s: TrendSettings) -> list[Re
             Reason(
                 "contact",
                 "diary-severe",
-                f"The diary score has averaged {recent} (of 4) over the last {s.recent_days} days: symptoms are "
-                "severe.",
+                M("trend.diary-severe", score=str(recent), days=s.recent_days),
                 "slowtaper_default",
             )
         )
@@ -535,8 +562,7 @@ def _missed(days: dict[date, CheckIn], today: date, s: TrendSettings, plan_conti
             Reason(
                 "contact",
                 "missed-doses",
-                f"{n} doses missed in the last {s.missed_window_days} days ({listed}). Missed doses can bring on "
-                "withdrawal; talk with the clinician about what is getting in the way.",
+                M("trend.missed-contact", count=n, days=s.missed_window_days, doses=listed),
                 "slowtaper_default",
             )
         ]
@@ -545,8 +571,12 @@ def _missed(days: dict[date, CheckIn], today: date, s: TrendSettings, plan_conti
             Reason(
                 "hold",
                 "missed-doses",
-                f"{n} dose{'s' if n > 1 else ''} missed in the last {s.missed_window_days} days ({listed}). "
-                "Keep taking the current dose as planned before the next cut.",
+                M(
+                    "trend.missed-hold" if n > 1 else "trend.missed-hold-one",
+                    count=n,
+                    days=s.missed_window_days,
+                    doses=listed,
+                ),
                 "program_symptoms",
             )
         ]
@@ -554,7 +584,7 @@ def _missed(days: dict[date, CheckIn], today: date, s: TrendSettings, plan_conti
 
 
 def _after_change(
-    days: dict[date, CheckIn], change: date, today: date, s: TrendSettings, what: str, phase: str
+    days: dict[date, CheckIn], change: date, today: date, s: TrendSettings, what: Message, phase: str
 ) -> list[Reason]:
     since = (today - change).days
     before = _mean_burden(days, change - timedelta(days=s.baseline_days), change - timedelta(days=1))
@@ -563,56 +593,60 @@ def _after_change(
     ciwa_now = _latest_ciwa(days, change, today)
     rises = []
     if before is not None and now is not None and now - before >= s.diary_rise_hold:
-        rises.append(f"the diary score rose from {before} to {now} (of 4) in the {since} days since {what}")
+        rises.append(M("trend.rise-diary", before=str(before), now=str(now), days=since, what=what))
     if ciwa_before is not None and ciwa_now is not None:
         old, new, label = _comparable(ciwa_before, ciwa_now)
         band_up = (
             ciwa_before.band is not None and ciwa_now.band is not None and ciwa_now.band.low > ciwa_before.band.low
         )
         if _ciwa_rose(ciwa_before, ciwa_now, s):
-            moved = f", into the {ciwa_now.band.label} band" if band_up and ciwa_now.band else ""
-            rises.append(f"{label} rose from {old} to {new}{moved} in the {since} days since {what}")
+            if band_up and ciwa_now.band:
+                rise = M("trend.rise-ciwa-band", scale=label, old=old, new=new, band=ciwa_now.band.label)
+            else:
+                rise = M("trend.rise-ciwa", scale=label, old=old, new=new)
+            rises.append(M("trend.rise-since", rise=rise, days=since, what=what))
     if rises:
-        text = "; ".join(rises)
-        text = text[0].upper() + text[1:] + f" ({change.isoformat()})."
+        # The diary's rise, when there is one, comes first and begins the sentence.
+        found = rises[0] if len(rises) == 1 else M("trend.both", first=rises[0], second=rises[1])
+        day = change.isoformat()
         if phase == "after":
-            return [Reason("contact", "rise-after-stop", f"{text} Talk with the clinician.", "joint2025")]
+            return [Reason("contact", "rise-after-stop", M("trend.rise-after-stop", rises=found, day=day), "joint2025")]
         if since >= s.return_after_days:
             return [
                 Reason(
                     "return",
                     "rise-persists",
-                    f"{text} Still raised after {since} days: return to the previous dose, then go slower.",
+                    M("trend.rise-persists", rises=found, day=day, days=since),
                     "acute_phase_summary",
                 )
             ]
-        return [Reason("hold", "rise-after-cut", f"{text} Hold the current step until it settles.", "joint2025")]
+        return [Reason("hold", "rise-after-cut", M("trend.rise-after-cut", rises=found, day=day), "joint2025")]
     if now is None and ciwa_now is None:
         return [
             Reason(
                 "hold" if phase == "taper" else "continue",
                 "no-checkin-since-change",
-                f"No check-in since {what} on {change.isoformat()}: each change needs a symptom check.",
+                M("trend.no-checkin-since-change", what=what, day=change.isoformat()),
                 "joint2025",
             )
         ]
     parts = []
     if before is not None and now is not None:
-        parts.append(f"diary {before} → {now}")
+        parts.append(M("trend.detail-diary", before=str(before), now=str(now)))
     if ciwa_before is not None and ciwa_now is not None:
         old, new, label = _comparable(ciwa_before, ciwa_now)
-        parts.append(f"{label} {old} → {new}")
-    detail = f" ({'; '.join(parts)})" if parts else ""
-    text = f"Scores are steady since {what} on {change.isoformat()}{detail}."
+        parts.append(M("trend.detail-ciwa", scale=label, old=old, new=new))
     if before is None and ciwa_before is None:
-        text = f"No scores from before {what} on {change.isoformat()} to compare with; keep checking in."
+        text = M("trend.no-baseline", what=what, day=change.isoformat())
+    elif parts:
+        detail = parts[0] if len(parts) == 1 else M("trend.both", first=parts[0], second=parts[1])
+        text = M("trend.steady-detail", what=what, day=change.isoformat(), detail=detail)
+    else:
+        text = M("trend.steady", what=what, day=change.isoformat())
     if since < s.onset_days:
-        text += (
-            f" It is {since} days since {what}; withdrawal after a change can start up to {s.onset_days} days "
-            "later, so keep checking in."
-        )
+        text = M("trend.then", first=text, then=M("trend.onset", days=since, what=what, onset=s.onset_days))
     if phase == "after":
-        text += " Keep checking in: weekly, then monthly."
+        text = M("trend.then", first=text, then=M("trend.follow-up"))
     return [Reason("continue", "steady", text, "slowtaper_default")]
 
 
@@ -626,14 +660,13 @@ def _gap(days: dict[date, CheckIn], today: date, next_change: date, s: TrendSett
         Reason(
             "hold",
             "checkin-gap",
-            f"No symptom check-in in the last {s.checkin_gap_days} days and the next cut is on "
-            f"{next_change.isoformat()}: check in first, because every cut needs a symptom check.",
+            M("trend.checkin-gap", days=s.checkin_gap_days, day=next_change.isoformat()),
             "joint2025",
         )
     ]
 
 
-def _stable_run(days: dict[date, CheckIn], today: date, s: TrendSettings) -> tuple[int, str]:
+def _stable_run(days: dict[date, CheckIn], today: date, s: TrendSettings) -> tuple[int, Message]:
     """Consecutive qualifying days ending today (or yesterday, before today's check-in) and why the run stops.
 
     A day qualifies with a check-in, a diary score, every red-flag question answered "no", and scores that are
@@ -649,22 +682,22 @@ def _stable_run(days: dict[date, CheckIn], today: date, s: TrendSettings) -> tup
         c = days.get(day)
         if c is None:
             if not days:
-                return count, "no check-ins yet"
+                return count, M("trend.why-no-checkins")
             if day < min(days):
-                return count, f"check-ins began on {(day + timedelta(days=1)).isoformat()}"
-            return count, f"no check-in on {day.isoformat()}"
+                return count, M("trend.why-began", day=(day + timedelta(days=1)).isoformat())
+            return count, M("trend.why-no-checkin", day=day.isoformat())
         if c.hits():
-            return count, f"a red flag on {day.isoformat()}"
+            return count, M("trend.why-red-flag", day=day.isoformat())
         if c.unanswered_flags():
-            return count, f"the urgent questions were not all answered on {day.isoformat()}"
+            return count, M("trend.why-unanswered", day=day.isoformat())
         burden = c.burden()
         if burden is None:
-            return count, f"no symptom scores on {day.isoformat()}"
+            return count, M("trend.why-no-scores", day=day.isoformat())
         if highest is not None and highest - burden > s.stable_tolerance:
-            return count, f"scores rose after {day.isoformat()} (diary {burden} → {highest})"
+            return count, M("trend.why-rose", day=day.isoformat(), before=str(burden), now=str(highest))
         if c.ciwa_b is not None:
             if highest_ciwa is not None and highest_ciwa - c.ciwa_b.self_total >= s.ciwa_rise_hold:
-                return count, f"the CIWA-B rose after {day.isoformat()}"
+                return count, M("trend.why-ciwa-rose", day=day.isoformat())
             highest_ciwa = max(highest_ciwa or 0, c.ciwa_b.self_total)
         highest = burden if highest is None else max(highest, burden)
         count += 1
@@ -743,39 +776,36 @@ def _latest_ciwa(days: dict[date, CheckIn], first: date, last: date) -> Score | 
     return found[-1] if found else None
 
 
-def _comparable(a: Score, b: Score) -> tuple[int, int, str]:
+def _comparable(a: Score, b: Score) -> tuple[int, int, Message]:
     """Totals that can be compared: the full totals when both are complete, else the self-rated items."""
     if a.part == "all" and b.part == "all":
-        return a.total, b.total, "CIWA-B"
-    return a.self_total, b.self_total, "CIWA-B (self-rated items)"
+        return a.total, b.total, M("trend.ciwa")
+    return a.self_total, b.self_total, M("trend.ciwa-self")
 
 
-def _when(step: Step | None, today: date) -> str:
+def _when(step: Step | None, today: date) -> Message:
     if step is None:
-        return "not planned"
+        return M("trend.not-planned")
     if step.start == today:
-        return "planned for today"
-    return f"planned for {step.start.isoformat()}"
+        return M("trend.planned-today")
+    return M("trend.planned-for", day=step.start.isoformat())
 
 
-def _member_text(action: str, previous: dict[str, Decimal] | None, region: str) -> str:
-    number = diary().emergency[region].number if region in diary().emergency else "your emergency number"
+def _member_text(action: str, previous: dict[str, Decimal] | None, region: str) -> Message:
     if action == "contact":
-        return (
-            f"Contact your clinician now. If you are in danger, have had a seizure or someone cannot wake you, "
-            f"call {number}."
-        )
+        if region in diary().emergency:
+            return M("member.contact", number=diary().emergency[region].number)
+        return M("member.contact-no-number")
     if action == "return":
-        dose = ", ".join(f"{plain(mg)} mg a day of {d}" for d, mg in (previous or {}).items())
-        return (
-            f"Talk with your clinician about going back to your previous dose ({dose}) and then going more "
-            "slowly. Do not change your dose until they agree."
-        )
+        doses = tuple(M("member.daily", mg=plain(mg), drug=d) for d, mg in (previous or {}).items())
+        return M("member.return", doses=doses)
     if action == "hold":
-        return (
-            "Stay on the dose you take now and do not make the next cut yet. Your clinician will decide when to go on."
-        )
-    return "Carry on with the plan your clinician approved, and keep checking in."
+        return M("member.hold")
+    return M("member.continue")
+
+
+def M(code: str, **params: Param) -> Message:
+    return Message(code, params)
 
 
 # --- what is due, and the timeline for charts ----------------------------------------------------------------
@@ -783,14 +813,19 @@ def _member_text(action: str, previous: dict[str, Decimal] | None, region: str) 
 
 @dataclass(frozen=True)
 class Due:
-    """What the member is asked for on a day: the diary and/or a CIWA-B, each with the reason; `screens` are the
-    mood and alcohol questionnaires due (instrument ids: at the start, then every `screen_every_days`)."""
+    """What the member is asked for on a day: the diary and/or a CIWA-B, each with the reason (`messages`; `reasons`
+    is their English); `screens` are the mood and alcohol questionnaires due (instrument ids: at the start, then
+    every `screen_every_days`)."""
 
     diary: bool
     ciwa_b: bool
-    reasons: tuple[str, ...]
+    messages: tuple[Message, ...]
     next_followup: date | None = None
     screens: tuple[str, ...] = ()
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(m.english() for m in self.messages)
 
 
 def due(plan: Plan, checkins: Iterable[CheckIn], today: date, settings: TrendSettings | None = None) -> Due:
@@ -819,32 +854,29 @@ def _due(plan: Plan, days: dict[date, CheckIn], today: date, s: TrendSettings) -
     scored = [d for d, c in days.items() if c.burden() is not None]
     ciwa_days = [d for d, c in days.items() if c.ciwa_b is not None]
     last_ciwa = ciwa_days[-1] if ciwa_days else None
-    reasons = []
+    reasons: list[Message] = []
     if plan.stops and today >= plan.end:
         weeks_after = (today - plan.end).days // 7
         period = 7 if weeks_after < s.followup_weekly_weeks else s.followup_monthly_days
         last = scored[-1] if scored else None
         if last is not None and last >= plan.end and (today - last).days < period:
             return Due(False, False, (), next_followup=last + timedelta(days=period))
-        cadence = "weekly" if period == 7 else f"every {period} days"
-        reasons.append(f"Follow-up after the last dose ({cadence}): how have you been?")
+        reasons.append(M("due.follow-up-weekly") if period == 7 else M("due.follow-up-every", days=period))
         return Due(True, True, tuple(reasons), next_followup=today + timedelta(days=period))
     diary_due = today not in scored
     if diary_due:
-        reasons.append("Today's diary is not filled in yet.")
+        reasons.append(M("due.diary"))
     ciwa_due = False
     if last_ciwa is None or (today - last_ciwa).days >= s.ciwa_every_days:
         ciwa_due = True
-        reasons.append(
-            "A weekly CIWA-B is due." if last_ciwa else "A first CIWA-B gives a baseline to compare with later."
-        )
+        reasons.append(M("due.ciwa-weekly") if last_ciwa else M("due.ciwa-first"))
     cuts = [st.start for _i, st in _changes(plan) if st.start <= today]
     if cuts and not ciwa_due:
         cut = cuts[-1]
         asked_from = cut + timedelta(days=s.ciwa_after_cut_days)
         if today >= asked_from and (last_ciwa is None or last_ciwa < asked_from):
             ciwa_due = True
-            reasons.append(f"A CIWA-B is due after the cut on {cut.isoformat()}.")
+            reasons.append(M("due.ciwa-after-cut", day=cut.isoformat()))
     return Due(diary_due, ciwa_due, tuple(reasons))
 
 

@@ -1,0 +1,490 @@
+"""What the engine says to people: a message code with parameters, and the English template of every code.
+
+The engine never hands back a finished sentence for a person to read. It returns a `Message` (a code such as
+"guardrail.max-step" and the values that fill it in), which the edge renders in the reader's language: the CLI and
+logs in English with `Message.english()` (or `str()`), the web app through gettext on the English template (so a
+translator's catalogue holds the same template, keyed by its English text). Stored results keep the code and the
+parameters (`Message.to_dict()`), never the rendered sentence.
+
+Templates use named placeholders only (`%(dose)s`), so a translation can reorder them. A parameter is a string,
+a number, a boolean, None, another `Message` (rendered in the same language first) or a tuple of messages
+(rendered and joined with ", "). Amounts are passed as plain decimal strings ("0.5"), dates as ISO dates.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+Param = Union[str, int, float, bool, None, "Message", tuple["Message", ...]]
+
+# A stored text from before codes: rendered as it was written (old rows stay readable).
+LEGACY = "text"
+# A text from the engine's data files (a symptom, a red-flag question, a crisis line): translated like the data
+# texts the web app shows (`manage.py datamessages` lists them), then used as it is.
+DATA = "data"
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Message:
+    """A code from `TEMPLATES` and the values its template names."""
+
+    code: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Checked when made, so the engine cannot return a message that does not render.
+        template = TEMPLATES.get(self.code)
+        if template is None:
+            raise ValueError(f"unknown message code {self.code!r}")
+        missing = placeholders(template) - set(self.params)
+        if missing:
+            raise ValueError(f"message {self.code!r} lacks {', '.join(sorted(missing))}")
+        for name, value in self.params.items():
+            # Only values that keep their meaning in JSON: a Decimal or a date would be stored as something else.
+            listed = isinstance(value, tuple) and all(isinstance(v, Message) for v in value)
+            if not (value is None or listed or isinstance(value, str | int | float | Message)):
+                raise ValueError(f"message {self.code!r}: {name} is a {type(value).__name__}; pass it as text")
+
+    def render(self, translate: Callable[[str], str] = _identity) -> str:
+        """The message with `translate` applied to its template (and to every nested message's): the identity gives
+        English, gettext the reader's language. Raises KeyError for an unknown code or a missing parameter."""
+        template = TEMPLATES[self.code]
+        values: dict[str, Any] = {}
+        for name, value in self.params.items():
+            if isinstance(value, Message):
+                values[name] = value.render(translate)
+            elif isinstance(value, tuple):
+                values[name] = ", ".join(m.render(translate) for m in value)
+            else:
+                values[name] = value
+        if self.code == DATA:
+            return translate(str(values["text"])) if values["text"] else ""
+        text = template if self.code == LEGACY else translate(template)
+        return text % values
+
+    def english(self) -> str:
+        return self.render()
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.to_dict(), sort_keys=True))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: {"code": ..., "params": {...}}, nested messages as such dicts, tuples as lists."""
+        return {"code": self.code, "params": {k: _dump(v) for k, v in self.params.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Message:
+        return cls(str(data["code"]), {str(k): _load(v) for k, v in dict(data.get("params") or {}).items()})
+
+    @classmethod
+    def legacy(cls, text: str) -> Message:
+        """A sentence stored before the engine spoke in codes, kept as it was."""
+        return cls(LEGACY, {"text": text})
+
+
+def data(text: str) -> Message:
+    """A data file's text as a message parameter (translated at the edge like any data text)."""
+    return Message(DATA, {"text": text})
+
+
+def _dump(value: Param) -> Any:
+    if isinstance(value, Message):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return [m.to_dict() for m in value]
+    return value
+
+
+def _load(value: Any) -> Param:
+    if isinstance(value, dict) and "code" in value:
+        return Message.from_dict(value)
+    if isinstance(value, list):
+        return tuple(Message.from_dict(v) for v in value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def placeholders(template: str) -> set[str]:
+    """The names a template fills in (`%(name)s` → "name")."""
+    return set(re.findall(r"%\((\w+)\)", template))
+
+
+def english(messages: tuple[Message, ...] | list[Message]) -> list[str]:
+    return [m.english() for m in messages]
+
+
+# Every code the engine can emit, with its English template. A test checks that each code the engine emits is here
+# and renders with the parameters it is given; `manage.py datamessages` hands these to translators.
+TEMPLATES: dict[str, str] = {
+    LEGACY: "%(text)s",
+    DATA: "%(text)s",
+    # Guardrails (`check_plan`, `build_plan`): what is wrong and what to do.
+    "guardrail.one-liquid": (
+        "the plan uses two strengths of %(drug)s liquid (%(liquids)s): keep one, or the clinician allows both "
+        "explicitly (mix liquids)"
+    ),
+    "guardrail.final-stop-switching": "the plan stops while still taking %(drugs)s: finish the switch first",
+    "guardrail.final-stop-above-threshold": (
+        "the plan stops from %(mg)s mg/day of %(drug)s, above the smallest practical dose of %(practical_mg)s mg/day: "
+        "keep cutting to that dose or below before the stop, or record the clinician's reason for stopping from "
+        "%(mg)s mg/day (a stop override)"
+    ),
+    "guardrail.final-stop-above-practical": (
+        "the plan stops from %(mg)s mg/day of %(drug)s, above the smallest practical dose of %(practical_mg)s "
+        "mg/day, without the clinician's recorded reason for an abrupt stop"
+    ),
+    "guardrail.exact": "the %(time)s dose on %(day)s (%(mg)s mg) is not exact: %(problem)s",
+    "guardrail.exact-sum": "its parts add up to %(mg)s mg",
+    "guardrail.exact-drug": "it uses a %(drug)s product",
+    "guardrail.exact-fraction": "%(count)s of a %(product)s is not an allowed fraction",
+    "guardrail.exact-volume": "%(ml)s mL cannot be measured with %(product)s",
+    "guardrail.exact-drops": "its drops do not add up",
+    "guardrail.no-rise": (
+        "the dose rises on %(day)s (from %(before_mg)s to %(after_mg)s mg diazepam-equivalent): doses only rise as "
+        "an approved return to a previous dose"
+    ),
+    "guardrail.max-step": (
+        "step %(step)s (from %(day)s) cuts %(percent)s%%, above the %(limit)s%% maximum per step: use smaller cuts "
+        "or raise --max-step (at most 25%%)"
+    ),
+    "guardrail.window": (
+        "by %(day)s the dose has fallen %(percent)s%% within 14 days, more than the %(limit)s%% the 2025 joint "
+        'guideline allows: slow down, or record a clinician override with --override "reason"'
+    ),
+    "guardrail.crossover-top": (
+        "the switch reaches %(mg)s mg/day of diazepam, above the %(ceiling_mg)s mg/day ceiling for a switch (a "
+        "program choice): switch from a lower dose, or record the clinician's reason with "
+        '--crossover-override "reason"'
+    ),
+    "guardrail.half-life": (
+        "steps of %(days)s days are shorter than about 5 half-lives of %(drug)s (%(floor)s days), so a cut would "
+        "not settle before the next: use at least %(floor)s days"
+    ),
+    "guardrail.step-length": (
+        "the cut on %(day)s comes %(gap)s days after the previous change on %(previous)s; steps must last at least "
+        "%(need)s days: use a longer --every (or lower --min-step, never below 5 half-lives)"
+    ),
+    "guardrail.step-length-older": (
+        "the cut on %(day)s comes %(gap)s days after the previous change on %(previous)s; steps must last at least "
+        "%(need)s days (about 5 half-lives of %(drug)s at age %(age)s, when its half-life roughly doubles): use a "
+        "longer --every"
+    ),
+    # Plan notes and warnings (`Plan.notes`).
+    "dose.daily": "%(mg)s mg/day of %(drug)s",
+    "plan.older-adult": (
+        "Age %(age)s: the 2025 joint guideline advises tapering in most adults 65 and over, and the Beers Criteria "
+        "2023 list benzodiazepines and Z-drugs as potentially inappropriate for them (falls, fractures, cognitive "
+        "impairment, delirium; the Beers wording is unverified)."
+    ),
+    "plan.older-half-life": (
+        "At %(age)s, %(drug)s's half-life roughly doubles: it builds up over weeks (watch for drowsiness, "
+        "unsteadiness and falls), and every %(drug)s step lasts at least %(days)s days (about 5 half-lives)."
+    ),
+    "plan.override": "Clinician override on record: %(reason)s",
+    "plan.two-liquids": (
+        "TWO STRENGTHS OF ONE LIQUID, as the clinician chose: this plan uses %(drug)s %(liquids)s. Measure each dose "
+        "from the bottle the plan names: the same volume of each holds a different amount of %(drug)s."
+    ),
+    "plan.abrupt-stop": (
+        "ABRUPT STOP: this plan stops from %(mg)s mg/day, above the smallest practical dose of %(practical_mg)s "
+        "mg/day. The clinician's reason on record: %(reason)s"
+    ),
+    "plan.one-liquid": (
+        "One %(drug)s liquid per plan: this plan uses the %(chosen)s and leaves out the %(left_out)s, because two "
+        "strengths of one liquid invite measuring a dose from the wrong bottle (a clinician may allow both "
+        "explicitly)."
+    ),
+    "plan.micro-needs-liquid": "Daily micro-steps need a liquid product; steps change once each.",
+    "plan.maintenance-end": "The plan ends at a maintenance dose of %(mg)s mg/day, not at zero.",
+    "plan.slow-end": (
+        "Slower near the end: steps lengthen from %(first)s to %(last)s days as the dose falls (a program choice; "
+        "see the assumptions)."
+    ),
+    "plan.capped": (
+        "%(count)s of %(cuts)s cuts were limited to the %(limit)s%% maximum per step (first at step %(first)s): the "
+        "%(method)s method asked for more there."
+    ),
+    "plan.coarse": (
+        "%(count)s cuts were larger than the %(method)s method asked (first at step %(first)s), because the products "
+        "cannot measure a smaller change; each stays within %(limit)s%%."
+    ),
+    "plan.last-dose-final": (
+        "The last dose before stopping is %(mg)s mg/day of %(drug)s: at or below the final dose of %(final_mg)s "
+        "mg/day set for this plan."
+    ),
+    "plan.last-dose-smallest": (
+        "The last dose before stopping is %(mg)s mg/day of %(drug)s: the smallest these products can reach in cuts "
+        "of at most %(limit)s%%."
+    ),
+    "plan.evening-first": "the evening dose first",
+    "plan.morning-first": "the morning dose first",
+    "plan.switch": (
+        "Switch to diazepam over %(days)s days in %(stages)s stages of %(stage_days)s days, %(first)s, at %(mg)s mg "
+        "%(drug)s = 10 mg diazepam (%(source)s); Review tolerance 5-7 days after the switch (NHS Scotland)."
+    ),
+    "plan.switch-sources-disagree": (
+        "Switch to diazepam over %(days)s days in %(stages)s stages of %(stage_days)s days, %(first)s, at %(mg)s mg "
+        "%(drug)s = 10 mg diazepam (%(source)s); the sources give %(low_mg)s to %(high_mg)s mg %(drug)s as 10 mg "
+        "diazepam, so the diazepam dose differs up to %(fold)s-fold with the source chosen. Review tolerance 5-7 "
+        "days after the switch (NHS Scotland)."
+    ),
+    "plan.switch-short-stages": (
+        "Switch stages of %(days)s days are shorter than about 5 half-lives of %(drug)s (%(floor)s days), as the "
+        "clinician set: each stage exchanges one drug for the other at the same diazepam-equivalent total rather "
+        "than cutting it, but the levels have not settled when the next stage begins."
+    ),
+    "plan.override.crossover-ceiling": (
+        "DIAZEPAM ABOVE THE CEILING: this switch reaches up to %(diazepam_mg)s mg/day of diazepam, above the "
+        "%(ceiling_mg)s mg/day this program allows in a switch (a program choice: the Ashton Manual's schedules "
+        "start no higher than diazepam %(ceiling_mg)s mg/day). The clinician's reason on record: %(reason)s"
+    ),
+    "plan.override.crossover-liver": (
+        "LIVER DISEASE: this plan switches to diazepam, which PrescQIPP advises against in liver disease without "
+        "specialist advice (oxazepam or lorazepam are preferred). The clinician's reason on record: %(reason)s"
+    ),
+    "plan.final-stop-largest-drop": (
+        "Modelled: the final stop, from %(daily)s, is the largest drop in modelled receptor occupancy of this plan "
+        "(about %(points)s percentage points, against at most %(earlier)s at any earlier cut; a steady-state model "
+        "with EC50 %(ec50_mg)s mg/day diazepam-equivalent, an unverified setting). Consider holding the last dose "
+        "longer before the stop."
+    ),
+    "plan.custom-not-zero": "The custom plan ends at its last row's dose, not at zero.",
+    # Refusals while a plan is built (GuardrailViolation from `build_plan`).
+    "guardrail.final-dose-above-practical": (
+        "a final dose of %(mg)s mg/day would stop %(drug)s from above its smallest practical dose of %(practical_mg)s "
+        "mg/day, an abrupt stop: taper to %(practical_mg)s mg/day or below first, or record the clinician's reason "
+        "for stopping from %(mg)s mg/day (a stop override)"
+    ),
+    "guardrail.percent-step": (
+        "a %(step)s%% step is larger than the %(limit)s%% maximum per step: choose a smaller --step or raise "
+        "--max-step (at most %(most)s%%)"
+    ),
+    "guardrail.linear-step": (
+        "a linear cut of %(mg)s mg is %(percent)s%% of %(total_mg)s mg, above the %(limit)s%% maximum per step: "
+        "choose a smaller --step or raise --max-step"
+    ),
+    "guardrail.crossover-pace": (
+        "the switch to diazepam needs at least 2 stages of at least 7 days (the 2025 joint guideline: over 1-2 weeks "
+        "rather than 1-2 days)"
+    ),
+    "guardrail.switch-step": "a %(step)s%% step is larger than the %(limit)s%% maximum per step",
+    "guardrail.crossover-ceiling": (
+        "switching %(mg)s mg/day of %(drug)s gives %(diazepam_mg)s mg/day of diazepam (%(source)s), above the "
+        "%(ceiling_mg)s mg/day this program allows in a switch (a program choice: the Ashton Manual's schedules "
+        "start no higher than diazepam %(ceiling_mg)s mg/day): taper %(drug)s directly to %(below_mg)s mg/day or "
+        "below first and switch from there, or record the clinician's reason for a larger diazepam dose with "
+        '--crossover-override "reason"'
+    ),
+    "guardrail.crossover-liver": (
+        "with liver disease, avoid a switch to diazepam without specialist advice (PrescQIPP): taper %(drug)s "
+        "directly, or ask a specialist (oxazepam or lorazepam are preferred in liver disease; this engine switches "
+        'only to diazepam); to switch anyway, record the specialist\'s advice with --crossover-override "reason"'
+    ),
+    "guardrail.crossover-both": "%(first)s; and %(second)s",
+    # Revisions (`insert_hold`, `postpone_first_cut`, `return_to_previous`), added to the plan's notes.
+    "revise.hold": "Revised: hold of %(days)s days from %(day)s at %(daily)s.",
+    "revise.first-cut-moved": "Revised: the first cut moved from %(old)s to %(new)s; every later step moved with it.",
+    "revise.return": (
+        "Revised on %(day)s: back to %(daily)s, held %(days)s days, then cuts %(step)s%% instead of %(old_step)s."
+    ),
+    "revise.return-linear": (
+        "Revised on %(day)s: back to %(daily)s, held %(days)s days, then cuts %(step)s mg instead of %(old_step)s."
+    ),
+    # Trend suggestions (`suggest`): the findings (`Reason.message`), signals and what the member should do.
+    "trend.what-cut": "the last cut",
+    "trend.what-stage": "the last switch stage",
+    "trend.what-stop": "stopping",
+    "trend.ciwa": "CIWA-B",
+    "trend.ciwa-self": "CIWA-B (self-rated items)",
+    "trend.not-planned": "not planned",
+    "trend.planned-today": "planned for today",
+    "trend.planned-for": "planned for %(day)s",
+    "trend.stable": (
+        "%(days)s days in a row with stable or falling scores and no red flag: the first cut (%(when)s) can go "
+        "ahead once the clinician approves it."
+    ),
+    "trend.stabilising": (
+        "%(days)s of %(need)s stable days so far: %(why)s. The first cut waits until scores have been stable or "
+        "falling for %(need)s days in a row with no red flag."
+    ),
+    "trend.why-no-checkins": "no check-ins yet",
+    "trend.why-began": "check-ins began on %(day)s",
+    "trend.why-no-checkin": "no check-in on %(day)s",
+    "trend.why-red-flag": "a red flag on %(day)s",
+    "trend.why-unanswered": "the urgent questions were not all answered on %(day)s",
+    "trend.why-no-scores": "no symptom scores on %(day)s",
+    "trend.why-rose": "scores rose after %(day)s (diary %(before)s → %(now)s)",
+    "trend.why-ciwa-rose": "the CIWA-B rose after %(day)s",
+    "trend.nothing-to-compare": "No cut is planned and nothing calls for a change.",
+    "trend.held-for-clinician": (
+        "The change planned for %(day)s is held: no clinician has recorded a decision on %(signals)s yet, and no "
+        "cut goes ahead while one is open."
+    ),
+    "trend.red-flag": "On %(day)s the check-in reported a red flag: %(flag)s.",
+    "trend.red-flag-undecided": (
+        "On %(day)s the check-in reported a red flag: %(flag)s. No clinician has recorded a decision on it yet."
+    ),
+    "trend.rise-decided": (
+        "Scores are still above where they were before %(what)s on %(day)s; the clinician decided '%(decision)s' "
+        "about this on %(decided_on)s. Keep checking in."
+    ),
+    "trend.symptom-worst": "On %(day)s %(symptoms)s scored %(score)s of 4, the worst.",
+    "trend.mood-lowest": "On %(day)s mood was at its lowest (%(mood)s of 4).",
+    "trend.ciwa-severe": "%(score)s on %(day)s: at %(threshold)s or more, withdrawal is severe.",
+    "trend.diary-severe": (
+        "The diary score has averaged %(score)s (of 4) over the last %(days)s days: symptoms are severe."
+    ),
+    "trend.missed-contact": (
+        "%(count)s doses missed in the last %(days)s days (%(doses)s). Missed doses can bring on withdrawal; talk "
+        "with the clinician about what is getting in the way."
+    ),
+    "trend.missed-hold": (
+        "%(count)s doses missed in the last %(days)s days (%(doses)s). Keep taking the current dose as planned "
+        "before the next cut."
+    ),
+    "trend.missed-hold-one": (
+        "%(count)s dose missed in the last %(days)s days (%(doses)s). Keep taking the current dose as planned before "
+        "the next cut."
+    ),
+    "trend.rise-diary": "The diary score rose from %(before)s to %(now)s (of 4) in the %(days)s days since %(what)s",
+    "trend.rise-ciwa": "%(scale)s rose from %(old)s to %(new)s",
+    "trend.rise-ciwa-band": "%(scale)s rose from %(old)s to %(new)s, into the %(band)s band",
+    "trend.rise-since": "%(rise)s in the %(days)s days since %(what)s",
+    "trend.both": "%(first)s; %(second)s",
+    "trend.rise-after-stop": "%(rises)s (%(day)s). Talk with the clinician.",
+    "trend.rise-persists": (
+        "%(rises)s (%(day)s). Still raised after %(days)s days: return to the previous dose, then go slower."
+    ),
+    "trend.rise-after-cut": "%(rises)s (%(day)s). Hold the current step until it settles.",
+    "trend.no-checkin-since-change": "No check-in since %(what)s on %(day)s: each change needs a symptom check.",
+    "trend.detail-diary": "diary %(before)s → %(now)s",
+    "trend.detail-ciwa": "%(scale)s %(old)s → %(new)s",
+    "trend.steady": "Scores are steady since %(what)s on %(day)s.",
+    "trend.steady-detail": "Scores are steady since %(what)s on %(day)s (%(detail)s).",
+    "trend.no-baseline": "No scores from before %(what)s on %(day)s to compare with; keep checking in.",
+    "trend.onset": (
+        "It is %(days)s days since %(what)s; withdrawal after a change can start up to %(onset)s days later, so keep "
+        "checking in."
+    ),
+    "trend.follow-up": "Keep checking in: weekly, then monthly.",
+    "trend.then": "%(first)s %(then)s",
+    "trend.checkin-gap": (
+        "No symptom check-in in the last %(days)s days and the next cut is on %(day)s: check in first, because "
+        "every cut needs a symptom check."
+    ),
+    "signal.red-flags": "Red flags reported on %(day)s.",
+    "signal.red-flags-of": "the red flags of %(day)s",
+    "signal.rise-since": "the rise since the cut on %(day)s",
+    "signal.earlier": "an earlier signal",
+    "signal.rise-found-earlier": "%(finding)s (Found on %(day)s; no clinician has recorded a decision on it yet.)",
+    "signal.list": "%(items)s",
+    "member.contact": (
+        "Contact your clinician now. If you are in danger, have had a seizure or someone cannot wake you, call "
+        "%(number)s."
+    ),
+    "member.contact-no-number": (
+        "Contact your clinician now. If you are in danger, have had a seizure or someone cannot wake you, call your "
+        "emergency number."
+    ),
+    "member.daily": "%(mg)s mg a day of %(drug)s",
+    "member.return": (
+        "Talk with your clinician about going back to your previous dose (%(doses)s) and then going more slowly. Do "
+        "not change your dose until they agree."
+    ),
+    "member.hold": (
+        "Stay on the dose you take now and do not make the next cut yet. Your clinician will decide when to go on."
+    ),
+    "member.continue": "Carry on with the plan your clinician approved, and keep checking in.",
+    "member.waits": "%(advice)s Your clinician has to look at this first: the next cut waits until they have.",
+    # What is due (`due`).
+    "due.follow-up-weekly": "Follow-up after the last dose (weekly): how have you been?",
+    "due.follow-up-every": "Follow-up after the last dose (every %(days)s days): how have you been?",
+    "due.diary": "Today's diary is not filled in yet.",
+    "due.ciwa-weekly": "A weekly CIWA-B is due.",
+    "due.ciwa-first": "A first CIWA-B gives a baseline to compare with later.",
+    "due.ciwa-after-cut": "A CIWA-B is due after the cut on %(day)s.",
+    # A reason headed by its action, for the clinician's task list (`Reason.headed`).
+    "trend.task-continue": "continue: %(reason)s",
+    "trend.task-hold": "hold: %(reason)s",
+    "trend.task-return": "return: %(reason)s",
+    "trend.task-contact": "contact: %(reason)s",
+    # Triage of a check-in (`triage`): what the member does now, and the clinician's alert.
+    "triage.worse": "%(advice)s %(worse)s",
+    "triage.comedications": "%(note)s Co-medications on record: %(comedications)s.",
+    "triage.emergency": "Emergency services: call %(number)s.",
+    "triage.crisis": "Crisis support, any hour: %(crisis)s.",
+    "triage.alert": "%(flag)s (%(day)s): %(evidence)s %(note)s",
+    "triage.alert-stop": "%(flag)s (%(day)s): %(evidence)s. %(note)s",
+    "triage.answered-yes": "answered yes to: %(question)s",
+    # A plan in one line (`Plan.summary`), to tell revisions apart.
+    "plan.summary": "%(method)s from %(daily)s/day, %(steps)s steps, %(start)s to %(end)s",
+    "plan.summary-dose": "%(mg)s mg %(drug)s",
+    # How to make a dose (`Dose.how_message`, `Portion.message`).
+    "dose.nothing": "nothing",
+    "dose.plus": "%(first)s + %(rest)s",
+    "portion.tablet": "%(count)s tablet of %(strength_mg)s mg",
+    "portion.tablets": "%(count)s tablets of %(strength_mg)s mg",
+    "portion.odt": "%(count)s melt-in-the-mouth tablet of %(strength_mg)s mg",
+    "portion.odts": "%(count)s melt-in-the-mouth tablets of %(strength_mg)s mg",
+    "portion.capsule": "%(count)s capsule of %(strength_mg)s mg",
+    "portion.capsules": "%(count)s capsules of %(strength_mg)s mg",
+    "portion.drop": "%(drops)s drop of %(product)s",
+    "portion.drops": "%(drops)s drops of %(product)s",
+    "portion.ml": "%(ml)s mL of %(product)s (%(syringe)s)",
+    "portion.syringe": "%(size)s mL oral syringe",
+    "portion.syringe-refilled": "%(size)s mL oral syringe, filled %(fills)s times: %(full)s × %(size)s mL",
+    "portion.syringe-refilled-rest": (
+        "%(size)s mL oral syringe, filled %(fills)s times: %(full)s × %(size)s mL + %(rest)s mL"
+    ),
+    # Doses the products cannot make (DoseNotAchievable from `build_plan`), with a hint that was checked.
+    "error.current-dose": "the current %(time)s dose",
+    "error.switch-stage": "stage %(stage)s of the switch",
+    "error.custom-daily": "custom step %(step)s's daily dose",
+    "error.custom-dose": "custom step %(step)s's %(time)s dose",
+    "error.not-makeable": "%(what)s of %(mg)s mg %(drug)s cannot be made exactly from %(products)s",
+    "error.not-makeable-hint": (
+        "%(what)s of %(mg)s mg %(drug)s cannot be made exactly from %(products)s; adding the %(suggestion)s would "
+        "make it possible"
+    ),
+    "error.stuck": (
+        "cannot cut %(mg)s mg/day of %(drug)s by at most %(limit)s%% with %(products)s, and %(mg)s mg is above the "
+        "smallest practical dose to stop from"
+    ),
+    "error.stuck-hint": (
+        "cannot cut %(mg)s mg/day of %(drug)s by at most %(limit)s%% with %(products)s, and %(mg)s mg is above the "
+        "smallest practical dose to stop from: %(hint)s"
+    ),
+    "error.hint-add": "add the %(product)s (a plan with it reaches the end)",
+    "error.hint-ask": "ask the pharmacist about the %(product)s (%(regions)s; a plan with it reaches the end)",
+    "error.hint-ask-or-switch": (
+        "ask the pharmacist about the %(product)s (%(regions)s; a plan with it reaches the end), or switch to "
+        "diazepam with --method crossover"
+    ),
+    "error.hint-switch": "no single product added to these makes this plan reach the end; %(switch)s",
+    "error.hint-nothing": (
+        "no single product added to these makes this plan reach the end: allow a larger cut per step, set a final "
+        "dose the products reach, or ask the prescriber about other products"
+    ),
+    "error.switch-works": "a switch to diazepam does (--method crossover)",
+    "error.switch-works-lower": "a switch to diazepam does, from a lower dose (%(refusal)s)",
+    # The setting a screening recommends (`ScreenResult.setting_message`), with the specialists its findings name.
+    "screen.setting-specialists": "%(setting)s (%(specialists)s)",
+    # Questionnaire scores (`Score.describe_message`) and the items that raise a red flag.
+    "score.total": "%(scale)s %(total)s of %(max)s",
+    "score.total-self": "%(scale)s %(total)s of %(max)s (self-rated items only)",
+    "score.band": "%(score)s (%(band)s)",
+    "score.band-unverified": "%(score)s (%(band)s, band unverified)",
+    "score.red-flag": "%(scale)s item '%(item)s' answered %(answer)s",
+}
