@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/simulate.py --patients 1000 --repeat 2
 	$(BIN)/python bench/pages.py --members 50 --repeat 5
 	$(BIN)/python bench/load.py --members 500 --seconds 5 --warmup 2 --topics 200
+	$(BIN)/python bench/concurrency.py --writers 4 --writes 20
 
 # Regenerate the lock from pyproject.toml's ranges (needs the `uv` tool; not part of run or test).
 lock:

@@ -1,9 +1,13 @@
 """Safe writes under load and under a crash, on a file SQLite database (the default deployment).
 
-- Several processes write check-ins and dose logs through the whole web stack at once for a bounded time: no
-  member sees an error (no "database is locked", no 500), and every acknowledged write is in the database.
+- Several processes write check-ins and dose logs through the whole web stack at once, a fixed number each,
+  released together: no member sees an error (no "database is locked", no 500), and every write is
+  acknowledged and in the database.
 - A real server is killed with SIGKILL while a client is writing: every write it acknowledged survives, and
   the database passes `PRAGMA integrity_check`.
+
+No assertion here depends on the machine's speed; how many writes a second the database takes at once is
+measured by bench/concurrency.py.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -27,11 +32,12 @@ from pathlib import Path
 
 import pytest
 
+from helpers import writer
 from slowtaper.taper import diary
 from test_backup import ROOT, manage
 
-WRITER = Path(__file__).parent / "helpers" / "writer.py"
-SECONDS = 8
+WRITES = 30  # per process
+KILL_AFTER = 5  # acknowledged writes per server life before the SIGKILL
 
 
 @pytest.fixture
@@ -57,22 +63,15 @@ def stored(db: Path, table: str, kind: str) -> set[str]:
     return {str(uuid.UUID(r[0])) for r in rows}
 
 
-def test_concurrent_writers_see_no_errors_and_lose_nothing(demo_db):
+def test_concurrent_writers_see_no_errors_and_lose_nothing(demo_db, tmp_path):
     people = ["maria", "james", "lena", "james"]  # two processes share one member, as two devices would
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(WRITER), who, str(SECONDS)],
-            env=env_for(demo_db),
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for who in people
-    ]
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    procs = [writer.spawn(who, WRITES, gate, env_for(demo_db)) for who in people]
+    writer.release(procs, gate)
     results = []
     for p in procs:
-        out, err = p.communicate(timeout=SECONDS + 120)
+        out, err = p.communicate(timeout=600)
         assert p.returncode == 0, err[-2000:]
         results.append(json.loads(out.strip().splitlines()[-1]))
     failures = [f for r in results for f in r["failures"]]
@@ -80,8 +79,9 @@ def test_concurrent_writers_see_no_errors_and_lose_nothing(demo_db):
     for kind in ("checkin", "dose"):
         acked = {k for r in results for k in r["acked"][kind]}
         assert acked <= stored(demo_db, "checkins_submission", kind), kind
-    total = sum(len(r["acked"]["checkin"]) + len(r["acked"]["dose"]) for r in results)
-    assert total > 4 * 10, total  # the load was real: each process got many writes in
+    for r in results:  # every write was acknowledged
+        assert len(r["acked"]["checkin"]) + len(r["acked"]["dose"]) == WRITES
+    assert any(r["acked"]["dose"] for r in results)  # members with doses today logged them too
     con = sqlite3.connect(demo_db)
     checkins = con.execute("SELECT COUNT(*) FROM checkins_checkinrecord").fetchone()[0]
     assert checkins == sum(len(r["acked"]["checkin"]) for r in results) + demo_checkins(con)
@@ -157,8 +157,8 @@ def test_killing_the_server_mid_write_loses_no_acknowledged_write(demo_db):
         assert "csrfmiddlewaretoken" in page
         assert browser.post("/accounts/login/", {"username": "lena", "password": "lena-slow-and-steady"}) == 302
         day = re.search(r'name="day" value="([0-9-]+)"', browser.get("/me/checkin/")).group(1)
-        killer = threading.Timer(1.5, server.send_signal, args=(signal.SIGKILL,))
-        killer.start()
+        in_round = 0
+        killer = None
         while server.poll() is None:
             key = str(uuid.uuid4())
             data = {
@@ -172,11 +172,17 @@ def test_killing_the_server_mid_write_loses_no_acknowledged_write(demo_db):
                 break  # the server died under this request: not acknowledged
             if status == 302:
                 acked.append(key)
+                in_round += 1
+                if in_round == KILL_AFTER:
+                    # From another thread, a moment later, so that it lands while this one goes on writing.
+                    killer = threading.Timer(random.uniform(0, 0.1), server.send_signal, args=(signal.SIGKILL,))
+                    killer.start()
             else:
                 raise AssertionError(f"the server answered {status}")
         server.wait(timeout=10)
-        killer.cancel()
-    assert len(acked) > 10
+        if killer is not None:
+            killer.join()
+    assert len(acked) >= 3 * KILL_AFTER
     assert set(acked) <= stored(demo_db, "checkins_submission", "checkin")
     con = sqlite3.connect(demo_db)
     try:
