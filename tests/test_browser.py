@@ -482,3 +482,26 @@ def test_a_visitor_in_london_is_offered_the_uk_and_its_zone_and_only_the_chosen_
     item = ContactRequest.objects.get()
     assert (item.country, item.time_zone) == ("GB", "Europe/London")
     context.close()
+
+
+def test_a_micro_step_plan_fits_a_phone_with_today_first_and_the_rest_folded(live_server, page, transactional_db):
+    """Hundreds of daily micro-steps at 390 px: today's step and the next change open at the top, the page no
+    wider than the screen, the folded steps hidden until their summary is tapped (no JavaScript needed)."""
+    from slowtaper.accounts.models import Role
+    from slowtaper.programs.models import local_today
+
+    member, clinician = make_user("member", Role.MEMBER), make_user("clinician", Role.CLINICIAN)
+    give_intake(member)
+    rev = give_plan(member, clinician, start=local_today(member) - timedelta(days=20), micro_steps=True)
+    last = len(rev.plan().steps)
+    log_in(page, live_server.url, "member")
+    page.wait_for_url("**/me/")
+    page.goto(f"{live_server.url}/members/{member.pk}/plans/{rev.number}/")
+    assert page.locator("#today-h").is_visible() and page.locator("[data-next-change]").is_visible()
+    assert page.locator("tr.today").is_visible()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    later = page.locator("details.fold tr", has_text=f"{last - 2} ")
+    assert not later.first.is_visible()
+    page.locator("details.fold summary", has_text="more steps").click()
+    assert later.first.is_visible()
+    assert serious(page) == []

@@ -85,7 +85,7 @@ from .models import (
     program_of,
 )
 from .products import new_products_for, own_products
-from .status import held_change, member_day, scheduled_step
+from .status import MemberDay, held_change, member_day, scheduled_step
 
 FILL_DAYS = 28
 
@@ -328,6 +328,11 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
         .order_by("-number")
         .first()
     )
+    day = None
+    if plan is not None and rev.status == PlanRevision.Status.APPROVED:
+        day = member_day(member, local_today(member))  # the plan in force: where the member is on it today
+        if day.revision is None or day.revision.pk != rev.pk:
+            day = None
     return render(
         request,
         "programs/revision.html",
@@ -335,6 +340,8 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
             "member": member,
             "rev": rev,
             "plan": plan,
+            "day": day,
+            **(_folded_steps(plan, day) if plan is not None else {}),
             "problem": problem,
             "digest_ok": verified,
             "diff": rev.diff(earlier),
@@ -348,6 +355,36 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
             "citations": citations,
         },
     )
+
+
+FOLD_OVER = 40  # a plan with more steps than this (daily micro-steps) shows today's, the next few and the last
+FOLD_NEXT = 4  # steps shown after today's before the rest fold away
+
+
+def _folded_steps(plan: Plan, day: MemberDay | None) -> dict[str, Any]:
+    """The plan's steps numbered from 1 for the revision page, in four parts: `steps_before` (folded),
+    `steps_shown` (the step the member takes today and the next few), `steps_after` (folded) and `steps_last`.
+    A plan with daily micro-steps has hundreds; the member needs today's and what comes next, and the rest
+    stays one click away in a <details>, as the pharmacy page folds later fills. `day` is the member's day when
+    this is the plan in force (its step, even one held back for the clinician, marks today), else None: shown
+    from the first step. `today_step` is the number of today's step, if any."""
+    rows = list(enumerate(plan.steps, 1))
+    current, today = 0, None
+    if day is not None and day.step is not None:
+        current = next((i for i, s in enumerate(plan.steps) if s.start == day.step.start), 0)
+        today = current + 1
+    elif day is not None and day.today >= plan.end:
+        current = len(rows) - 1
+    if len(rows) <= FOLD_OVER:
+        return {"steps_before": [], "steps_shown": rows, "steps_after": [], "steps_last": [], "today_step": today}
+    end = current + 1 + FOLD_NEXT
+    return {
+        "steps_before": rows[:current],
+        "steps_shown": rows[current:end],
+        "steps_after": rows[end:-1],
+        "steps_last": rows[max(end, len(rows) - 1) :],
+        "today_step": today,
+    }
 
 
 def _current_regimen(member: User, today: date) -> tuple[str, tuple[tuple[time, Decimal], ...]]:
