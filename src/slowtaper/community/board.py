@@ -15,9 +15,11 @@ import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html_join, strip_tags
@@ -38,6 +40,22 @@ FIRST_POSTS_HELD = 2
 
 def on_board(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.role in ON_BOARD
+
+
+def reader(request: HttpRequest) -> User:
+    """The person asking for a board page, or 403 for anyone not on the board (see ON_BOARD)."""
+    user = request.user
+    if not isinstance(user, User) or not on_board(user):
+        raise PermissionDenied
+    return user
+
+
+def topic_for(user: User, pk: int) -> Topic:
+    """The topic `pk` if `user` may see it; else 404, exactly as if it did not exist."""
+    topic = visible_topics(user).filter(pk=pk).first()
+    if topic is None:
+        raise Http404
+    return topic
 
 
 def moderates(user: User) -> bool:

@@ -34,20 +34,6 @@ from .text import render as render_markdown
 PAGE = 20  # topics per page, as on a category's page
 
 
-def _reader(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User) or not board.on_board(user):
-        raise PermissionDenied
-    return user
-
-
-def _topic_for(user: User, pk: int) -> Topic:
-    topic = board.visible_topics(user).filter(pk=pk).first()
-    if topic is None:
-        raise Http404
-    return topic
-
-
 # --- what is new ----------------------------------------------------------------------------------------------
 
 
@@ -128,8 +114,8 @@ def reading(user: User, topic: Topic, page: Page) -> dict[str, object]:
 @require_POST
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Move this reader's marker in a topic forward to `upto` (a post of the topic they may see)."""
-    user = _reader(request)
-    topic = _topic_for(user, pk)
+    user = board.reader(request)
+    topic = board.topic_for(user, pk)
     try:
         upto = int(request.POST.get("upto", ""))
     except ValueError:
@@ -149,8 +135,8 @@ def unread(request: HttpRequest, pk: int) -> HttpResponse:
     """To the first post new to this reader, on the page that holds it; with nothing new, to the newest post."""
     from .views import _post_url
 
-    user = _reader(request)
-    topic = _topic_for(user, pk)
+    user = board.reader(request)
+    topic = board.topic_for(user, pk)
     post = first_unread(user, topic) or board.visible_posts(user, topic).order_by("-created", "-pk").first()
     if post is None:
         return redirect("board_topic", topic.pk)
@@ -161,7 +147,7 @@ def unread(request: HttpRequest, pk: int) -> HttpResponse:
 def latest(request: HttpRequest) -> HttpResponse:
     """Every topic this reader may see, the most recent activity first; `?show=unread` keeps those with posts
     new to them."""
-    user = _reader(request)
+    user = board.reader(request)
     topics = board.visible_topics(user).order_by("-last_activity", "-pk")
     only_unread = request.GET.get("show") == "unread"
     if only_unread:
@@ -181,10 +167,10 @@ def latest(request: HttpRequest) -> HttpResponse:
 @require_POST
 def pin(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff pin a topic to the top of its category (or unpin it)."""
-    user = _reader(request)
+    user = board.reader(request)
     if user.role != Role.STAFF:
         raise PermissionDenied
-    topic = _topic_for(user, pk)
+    topic = board.topic_for(user, pk)
     topic.pinned = not topic.pinned
     topic.save(update_fields=["pinned"])
     messages.success(request, _("Pinned to the top of its category.") if topic.pinned else _("Unpinned."))
@@ -211,7 +197,7 @@ def preview(request: HttpRequest) -> HttpResponse:
     """The text being written, rendered exactly as the board will show it (the same safe Markdown renderer);
     saves nothing. With htmx, the preview alone, into the form's page; without JS, a page with the preview and
     the text to post or change."""
-    writer = _reader(request)
+    writer = board.reader(request)
     body = request.POST.get("body", "")
     if len(body) > PREVIEW_MAX:
         problem = _("This is longer than a post may be (%(n)s characters at most).") % {"n": PREVIEW_MAX}
@@ -273,7 +259,7 @@ def hear(request: HttpRequest, pk: int) -> HttpResponse:
     leaves one reaction, not none. Not on one's own posts, and only on posts others can read."""
     from .views import _post_url
 
-    user = _reader(request)
+    user = board.reader(request)
     post = (
         Post.objects.filter(pk=pk, status=Post.Status.VISIBLE, topic__in=board.visible_topics(user))
         .select_related("topic", "author")
@@ -306,7 +292,7 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
     """Someone on the board, as other board people may see them: display name, role, when they joined, their
     time zone, and how many posts others can read. Nothing private (no email, no health details); anyone who
     is not on the board is not found."""
-    reader = _reader(request)
+    reader = board.reader(request)
     person = get_object_or_404(board.people_for(reader), pk=pk)
     posts = Post.objects.filter(author=person, status=Post.Status.VISIBLE, topic__hidden=False).count()
     their_time = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(person.time_zone)).strftime("%H:%M")
@@ -366,7 +352,7 @@ def people(request: HttpRequest) -> HttpResponse:
     from django.http import JsonResponse
     from django_ratelimit.core import is_ratelimited
 
-    user = _reader(request)
+    user = board.reader(request)
     if is_ratelimited(request, group="board_people", key="user", rate=SUGGEST_RATE, method="GET", increment=True):
         return JsonResponse({"people": [], "error": _("Too many lookups: wait a moment.")}, status=429)
     q = " ".join(request.GET.get("q", "").replace("\x00", "").split())[:60]  # PostgreSQL refuses NUL in text

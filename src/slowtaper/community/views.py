@@ -1,4 +1,4 @@
-"""The board's pages. Every view starts from `_reader` (members, mentors, staff) or `_moderator`; other roles
+"""The board's pages. Every view starts from `board.reader` (members, mentors, staff) or `_moderator`; other roles
 get 403, and anything the reader may not see is a 404, exactly like something that does not exist."""
 
 from __future__ import annotations
@@ -32,26 +32,12 @@ from .text import crisis_in, crisis_kinds
 PAGE = 20
 
 
-def _reader(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User) or not board.on_board(user):
-        raise PermissionDenied
-    return user
-
-
 def _moderator(request: HttpRequest) -> User:
-    user = _reader(request)
+    user = board.reader(request)
     if not board.moderates(user) or board.suspended_until(user) is not None:
         # A mentor staff suspended from the board does not moderate it while the suspension runs.
         raise PermissionDenied
     return user
-
-
-def _topic_for(user: User, pk: int) -> Topic:
-    topic = board.visible_topics(user).filter(pk=pk).first()
-    if topic is None:
-        raise Http404
-    return topic
 
 
 def _may_write(request: HttpRequest, user: User, *texts: str) -> bool:
@@ -103,7 +89,7 @@ def _post_url(reader: User, post: Post) -> str:
 @login_required
 def post_link(request: HttpRequest, pk: int) -> HttpResponse:
     """A link to one post (from a notification or a search): to the page that holds it, for this reader."""
-    user = _reader(request)
+    user = board.reader(request)
     post = Post.objects.filter(pk=pk, topic__in=board.visible_topics(user)).select_related("topic").first()
     if post is None or not board.visible_posts(user, post.topic).filter(pk=pk).exists():
         raise Http404
@@ -112,7 +98,7 @@ def post_link(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user = _reader(request)
+    user = board.reader(request)
     visible = board.visible_topics(user).values("pk")
     # In their chosen order, Introductions first (a GROUP BY query drops Meta.ordering, so it is said here).
     categories = Category.objects.annotate(n=Count("topics", filter=Q(topics__in=visible), distinct=True)).order_by(
@@ -129,7 +115,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def category(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _reader(request)
+    user = board.reader(request)
     cat = get_object_or_404(Category, slug=slug)
     # Pinned topics (the welcome topic) first, then the newest activity.
     topics = board.visible_topics(user).filter(category=cat).order_by("-pinned", "-last_activity", "-pk")
@@ -140,7 +126,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def new_topic(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _reader(request)
+    user = board.reader(request)
     cat = get_object_or_404(Category, slug=slug)
     form = TopicForm(request.POST if request.method == "POST" else None)
     if (
@@ -159,8 +145,8 @@ def new_topic(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def topic(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _reader(request)
-    t = _topic_for(user, pk)
+    user = board.reader(request)
+    t = board.topic_for(user, pk)
     moderates = board.moderates(user)
     quote = forum.quoted(user, t, request.GET.get("quote")) if request.method == "GET" else ""
     form = PostForm(request.POST if request.method == "POST" else None, initial={"body": quote})
@@ -199,7 +185,7 @@ def _own_post(user: User, pk: int) -> Post:
 
 @login_required
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _reader(request)
+    user = board.reader(request)
     post = _own_post(user, pk)
     form = PostForm(request.POST if request.method == "POST" else None, initial={"body": post.body})
     if request.method == "POST" and post.topic.locked and not board.moderates(user):
@@ -218,7 +204,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def held(request: HttpRequest, pk: int) -> HttpResponse:
     """What the author of a post held for crisis words sees: are you safe, the numbers, and who was told."""
-    user = _reader(request)
+    user = board.reader(request)
     post = _own_post(user, pk)
     if post.held_for != Post.Held.CRISIS:
         return redirect("board_topic", post.topic_id)
@@ -228,7 +214,7 @@ def held(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Asks first (a tap on a phone is easily a slip); the POST deletes."""
-    user = _reader(request)
+    user = board.reader(request)
     post = _own_post(user, pk)
     topic_id = post.topic_id
     if request.method != "POST":
@@ -246,7 +232,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def report(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _reader(request)
+    user = board.reader(request)
     post = Post.objects.filter(pk=pk, status=Post.Status.VISIBLE, topic__in=board.visible_topics(user)).first()
     if post is None:
         raise Http404
@@ -265,7 +251,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
-    user = _reader(request)
+    user = board.reader(request)
     q = " ".join(request.GET.get("q", "").split())[:100]
     results = board.search(user, q) if len(q) >= 2 else Post.objects.none()
     page = Paginator(results, PAGE).get_page(request.GET.get("page"))
@@ -434,7 +420,7 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def rota(request: HttpRequest) -> HttpResponse:
     """Who is on duty when, shown in the reader's own time zone; staff add and remove shifts."""
-    user = _reader(request)
+    user = board.reader(request)
     staff = user.role == Role.STAFF
     form = ShiftForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
@@ -472,7 +458,7 @@ def rota(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def rota_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _reader(request)
+    user = board.reader(request)
     if user.role != Role.STAFF:
         raise PermissionDenied
     get_object_or_404(Shift, pk=pk).delete()
@@ -483,8 +469,8 @@ def rota_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def follow(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _reader(request)
-    t = _topic_for(user, pk)
+    user = board.reader(request)
+    t = board.topic_for(user, pk)
     if t.followers.filter(pk=user.pk).exists():
         t.followers.remove(user)
         messages.success(request, _("You no longer follow this topic."))
@@ -498,7 +484,7 @@ def follow(request: HttpRequest, pk: int) -> HttpResponse:
 def notifications(request: HttpRequest) -> HttpResponse:
     """What is new for you, one line per topic or per person. Reading the page changes nothing: marking
     everything read is a button (a POST). How you hear by email is on the board's settings page."""
-    user = _reader(request)
+    user = board.reader(request)
     if request.method == "POST":
         if "read_all" in request.POST:
             Notification.objects.filter(user=user, read__isnull=True).update(read=timezone.now())
@@ -515,7 +501,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @login_required
 def board_settings(request: HttpRequest) -> HttpResponse:
     """How you hear about the board by email, and at what hour of your day the daily email comes."""
-    user = _reader(request)
+    user = board.reader(request)
     prefs = BoardSettings.objects.filter(user=user).first() or BoardSettings(user=user)
     form = BoardSettingsForm(request.POST if request.method == "POST" else None, instance=prefs)
     if request.method == "POST" and form.is_valid():
