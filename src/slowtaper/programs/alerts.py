@@ -202,21 +202,34 @@ def suggestion_key(s: Suggestion, reasons: list[Reason]) -> str:
     return f"{reasons[0].action}-{since}-{hashlib.sha256(rules.encode()).hexdigest()[:12]}"
 
 
-def suggestion(member: User, s: Suggestion, notify: bool = True) -> Task | None:
-    """A hold, return or contact suggestion becomes one task per member and suggestion (see
-    `suggestion_key`). Before the first cut, "still stabilising" is not a task, but reaching the stable days
-    needed asks for the first-cut approval."""
+def _task_of(s: Suggestion) -> tuple[str, str, list[Reason]] | None:
+    """The task `s` stands for, as (kind, key, the reasons behind it): a suggestion task for a hold, return or
+    contact (see `suggestion_key`); before the first cut, when nothing but "still stabilising" fired, the
+    first-cut task; else None."""
     reasons = task_reasons(s)
     if s.phase == "stabilisation":
         reasons = [r for r in reasons if r.rule != "stabilising"]
         if not reasons:
-            if s.stable_days is not None and s.stable_days_needed and s.stable_days >= s.stable_days_needed:
-                return first_cut_due(member, "first-cut", s.headline, notify)
-            return None
+            return Task.Kind.FIRST_CUT, "first-cut", []
     if not reasons:
         return None
+    return Task.Kind.SUGGESTION, suggestion_key(s, reasons), reasons
+
+
+def suggestion(member: User, s: Suggestion, notify: bool = True) -> Task | None:
+    """A hold, return or contact suggestion becomes one task per member and suggestion (see
+    `suggestion_key`). Before the first cut, "still stabilising" is not a task, but reaching the stable days
+    needed asks for the first-cut approval."""
+    found = _task_of(s)
+    if found is None:
+        return None
+    kind, key, reasons = found
+    if kind == Task.Kind.FIRST_CUT:
+        if s.stable_days is not None and s.stable_days_needed and s.stable_days >= s.stable_days_needed:
+            return first_cut_due(member, key, s.headline, notify)
+        return None
     top = reasons[0]  # most cautious first
-    task, new = Task.raise_(member, Task.Kind.SUGGESTION, suggestion_key(s, reasons), [top.headed])
+    task, new = Task.raise_(member, kind, key, [top.headed])
     _tell_clinician(member, task, new and notify)
     return task
 
@@ -224,14 +237,8 @@ def suggestion(member: User, s: Suggestion, notify: bool = True) -> Task | None:
 def suggestion_task(member: User, s: Suggestion) -> Task | None:
     """The task `suggestion` raised (or would raise) for `s`, if it exists: a read that writes nothing, for
     pages that show whether it was dealt with."""
-    reasons = task_reasons(s)
-    if s.phase == "stabilisation":
-        reasons = [r for r in reasons if r.rule != "stabilising"]
-        if not reasons:
-            return member.tasks.filter(kind=Task.Kind.FIRST_CUT, key="first-cut").first()
-    if not reasons:
-        return None
-    return member.tasks.filter(kind=Task.Kind.SUGGESTION, key=suggestion_key(s, reasons)).first()
+    found = _task_of(s)
+    return None if found is None else member.tasks.filter(kind=found[0], key=found[1]).first()
 
 
 def first_cut_due(member: User, on: str, headline: Message | str, notify: bool = True) -> Task:
