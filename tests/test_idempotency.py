@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
@@ -13,7 +14,7 @@ from django.db import connection
 from conftest import login
 from slowtaper.checkins.models import CheckInRecord, DoseLog, Submission
 from slowtaper.programs.models import Task
-from test_web_member import checkin_post
+from test_web_member import checkin_post, following_since
 
 
 def keys_in(body: str) -> list[str]:
@@ -21,6 +22,7 @@ def keys_in(body: str) -> list[str]:
 
 
 def test_each_form_on_the_page_gets_its_own_fresh_key(client, cast, approved):
+    following_since(cast.member, datetime(2027, 2, 1, tzinfo=UTC))  # so yesterday's doses are the plan's
     login(client, cast.member)
     home = keys_in(client.get("/me/").content.decode())
     assert len(home) == 4  # today's 08:00 and 22:00, and yesterday's two not yet logged

@@ -3,7 +3,8 @@ intake and screening, the stabilisation gate, charts and follow-up after the las
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.core import mail
@@ -14,6 +15,15 @@ from slowtaper.programs.models import HoldRequest, Intake, Task
 from slowtaper.taper import diary
 
 NO_FLAGS = {f"f_{k}": "no" for k in tuple(diary().red_flags)}
+
+
+def following_since(member, when: datetime) -> None:
+    """As if the member had joined and their plans been approved at `when` (the cast joins, and `give_plan`
+    approves, at the frozen now)."""
+    from slowtaper.accounts.models import User
+
+    User.objects.filter(pk=member.pk).update(date_joined=when)
+    member.revisions.update(approved_at=when)
 
 
 def checkin_post(**kw):
@@ -345,6 +355,7 @@ def test_a_mail_server_that_is_down_loses_no_check_in_and_no_alert(transactional
 
 
 def test_yesterdays_unlogged_doses_can_be_logged_from_home(client, cast, approved):
+    following_since(cast.member, datetime(2027, 2, 1, tzinfo=UTC))
     login(client, cast.member)
     body = client.get("/me/").content.decode()
     assert "Yesterday: not logged yet" in body
@@ -388,3 +399,38 @@ def test_mood_and_alcohol_screens_are_offered_filled_in_and_shown_to_the_clinici
     page = client.get(f"/clinic/{cast.member.pk}/").content.decode()
     assert "PHQ-9 16 of 27 (moderately severe depression, band unverified)" in page
     assert "Kroenke K, Spitzer RL, Williams JBW. The PHQ-9" in page
+
+
+def yesterdays_offered(client) -> list[str]:
+    body = client.get("/me/").content.decode()
+    return re.findall(r"Taken: yesterday(?:'|&#x27;)s ([0-9:]+) dose", body)
+
+
+def test_doses_from_before_the_plan_was_approved_are_not_offered_to_log(client, cast, approved):
+    # The plan began on 27 Jan; the member joined and it was approved today (10 Feb, 12:00 in New York).
+    login(client, cast.member)
+    assert yesterdays_offered(client) == []
+    assert "Yesterday: not logged yet" not in client.get("/me/").content.decode()
+    # Approved yesterday at noon in New York: the 08:00 dose came before it, the 22:00 one after.
+    following_since(cast.member, datetime(2027, 2, 9, 17, tzinfo=UTC))
+    assert yesterdays_offered(client) == ["22:00"]
+    # Approved days ago: both, as before.
+    following_since(cast.member, datetime(2027, 2, 1, tzinfo=UTC))
+    assert yesterdays_offered(client) == ["08:00", "22:00"]
+
+
+def test_a_new_revision_approved_today_still_offers_yesterdays_doses(client, cast, approved):
+    following_since(cast.member, datetime(2027, 2, 1, tzinfo=UTC))
+    give_plan(cast.member, cast.clinician, first_cut=False)  # revision 2, approved now
+    login(client, cast.member)
+    assert yesterdays_offered(client) == ["08:00", "22:00"]
+
+
+def test_a_member_who_joined_today_is_not_offered_yesterdays_doses(client, cast, approved):
+    """Even with a plan approved earlier (moved from another account, or made before they signed up)."""
+    following_since(cast.member, datetime(2027, 2, 1, tzinfo=UTC))
+    from slowtaper.accounts.models import User
+
+    User.objects.filter(pk=cast.member.pk).update(date_joined=datetime(2027, 2, 10, 15, tzinfo=UTC))
+    login(client, cast.member)
+    assert yesterdays_offered(client) == []

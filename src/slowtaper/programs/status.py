@@ -7,9 +7,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from django.db.models import Min
 from django.utils.translation import gettext_lazy as _
 
 from slowtaper.accounts.models import User
@@ -350,8 +352,11 @@ def member_day(member: User, today: date) -> MemberDay:
     logged = past.logs.get(yesterday, {})
     earlier, _held = scheduled_step(program, plan, yesterday, held)
     if earlier is not None:
+        since, zone = _followed_since(member, revision, yesterday), ZoneInfo(member.time_zone)
         day.yesterday_unlogged = [
-            DoseToday(d.time, d.drug, d.mg, d.how(), None) for d in earlier.doses if d.time not in logged
+            DoseToday(d.time, d.drug, d.mg, d.how(), None)
+            for d in earlier.doses
+            if d.time not in logged and datetime.combine(yesterday, d.time, tzinfo=zone) >= since
         ]
     if step is not None:
         logs = past.logs.get(today, {})
@@ -371,6 +376,18 @@ def member_day(member: User, today: date) -> MemberDay:
             member=member, kind=Task.Kind.FIRST_CUT, done_at__isnull=True
         ).exists()
     return day
+
+
+def _followed_since(member: User, revision: PlanRevision, day: date) -> datetime:
+    """From when the member's doses were the plan's to log: once they had joined and their first plan was
+    approved. A plan may start before either (a start date in the past), and a dose before that moment was never
+    theirs to take by the plan, so it is not offered as one not yet logged. `day` is the earliest day asked
+    about: only when the revision in force was approved on or after it is there a query for an earlier one."""
+    first = revision.approved_at
+    if first is None or first.astimezone(ZoneInfo(member.time_zone)).date() >= day:
+        earliest = member.revisions.filter(approved_at__isnull=False).aggregate(first=Min("approved_at"))["first"]
+        first = earliest or first
+    return max(member.date_joined, first) if first is not None else member.date_joined
 
 
 def _dose_changes(plan: Plan, step: Step) -> list[DoseChange]:
