@@ -253,3 +253,19 @@ def test_an_answer_that_could_not_be_sent_is_not_recorded_and_the_words_stay(cli
     assert not ContactReply.objects.exists()
     item.refresh_from_db()
     assert item.status == ContactRequest.Status.NEW and item.first_response is None
+
+
+def test_the_form_and_the_thanks_tell_someone_who_already_stopped_suddenly_what_to_do_with_sources(client, db):
+    from slowtaper.taper import catalogue
+
+    sources = catalogue().sources
+    for page in (client.get("/contact/"), client.post("/contact/", GOOD)):
+        body = page.content.decode()
+        card = body[body.index("data-stopped-suddenly") : body.index("</section>", body.index("data-stopped-suddenly"))]
+        assert "If you have already stopped suddenly" in card
+        assert "seizure" in card and "emergency number" in card and "doctor who prescribes it" in card
+        # Every statement is numbered, and each number is a source listed at the foot of the page.
+        cited = re.findall(r'href="#source-([a-z0-9_]+)">\[(\d)\]', card)
+        assert [key for key, _n in cited] == ["clonazepam_label_us", "racgp_withdrawal", "joint2025"]
+        for key, _n in cited:
+            assert f'id="source-{key}"' in body and sources[key].url in body

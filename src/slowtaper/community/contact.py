@@ -37,6 +37,7 @@ from slowtaper.programs.alerts import notify
 from slowtaper.programs.models import enrol
 from slowtaper.taper import diary
 
+from . import library
 from .forms import ContactForm, ContactReplyForm, TriageForm
 from .models import ContactReply, ContactRequest, wait_text
 from .text import crisis_in
@@ -44,6 +45,16 @@ from .text import crisis_in
 
 def _rate(group: str, request: HttpRequest) -> str:
     return str(settings.CONTACT_RATE)
+
+
+# What the pages say to someone who already stopped suddenly, each statement with its source (see
+# community/_stopped_suddenly.html).
+STOPPED_SUDDENLY_SOURCES = ["clonazepam_label_us", "racgp_withdrawal", "joint2025"]
+
+
+def _stopped_suddenly() -> dict[str, object]:
+    citations, numbers = library.footnotes(STOPPED_SUDDENLY_SOURCES)
+    return {"stopped_numbers": numbers, "citations": citations}
 
 
 MEDIAN_OF = 200  # answered requests the median time to first response is taken over, the latest first
@@ -57,7 +68,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         if d["website"]:  # the honeypot: a person never sees this field
-            return render(request, "community/contact_thanks.html")
+            return render(request, "community/contact_thanks.html", _stopped_suddenly())
         kinds = [k.id for k in crisis_in(d["message"], d["medication"])]
         with transaction.atomic():
             item = ContactRequest.objects.create(
@@ -97,7 +108,7 @@ def contact(request: HttpRequest) -> HttpResponse:
                 {"link": link},
             )
         country = places.countries()[d["country"]]
-        context: dict[str, object] = {"crisis": bool(kinds), "country": country}
+        context: dict[str, object] = {"crisis": bool(kinds), "country": country, **_stopped_suddenly()}
         # The numbers for where they live; a country the program does not serve gets the international list.
         context["emergency"] = diary().emergency[country.region] if country.region else None
         return render(request, "community/contact_thanks.html", context)
@@ -107,7 +118,7 @@ def contact(request: HttpRequest) -> HttpResponse:
         f"{request.POST.get('message', '')} {request.POST.get('medication', '')}" if request.method == "POST" else ""
     )
     unsent_crisis = bool(form.errors) and bool(crisis_in(words))
-    context = {"form": form, "unsent_crisis": unsent_crisis}
+    context = {"form": form, "unsent_crisis": unsent_crisis, **_stopped_suddenly()}
     return render(request, "community/contact.html", context, status=400 if form.errors else 200)
 
 
