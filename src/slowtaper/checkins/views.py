@@ -31,6 +31,7 @@ from slowtaper.taper import (
 from .chart import render as render_chart
 from .forms import CheckInForm, CiwaForm, DoseLogForm, ScaleForm, TrackedForm
 from .models import CheckInRecord, DoseLog, Submission, engine_checkins, once
+from .reminders import reschedule
 
 CHART_DAYS = 60
 
@@ -50,6 +51,7 @@ def _save(member: User, raw: dict[str, object], tracked: list[str] | None, key: 
         )
         if result.level == "urgent":
             alerts.red_flag(member, checkin.day.isoformat(), result)
+        reschedule(member)  # a signal may now hold the next cut: its reminders stay at today's dose times
         day = member_day(member, local_today(member))
         if day.suggestion is not None:
             alerts.suggestion(member, day.suggestion)
