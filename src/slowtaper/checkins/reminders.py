@@ -179,6 +179,8 @@ def tick(now: datetime | None = None, top_up_limit: int | None = TOP_UP_BATCH) -
 def _claim_batch(now: datetime) -> tuple[list[Reminder], bool]:
     """Claim up to CLAIM_BATCH due slots in one transaction; returns the reminders made and whether more may be
     due."""
+    if not DoseSlot.objects.filter(state=DoseSlot.State.PENDING, due_at__lte=now).exists():
+        return [], False  # an idle minute: no transaction, so no write lock taken on SQLite
     with transaction.atomic():
         ids = _due(now)
         return _claim(ids, now), len(ids) == CLAIM_BATCH
