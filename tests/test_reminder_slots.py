@@ -412,6 +412,26 @@ def test_the_tick_tops_up_members_whose_slots_run_short(cast, approved, frozen):
     assert not DoseSlot.objects.filter(member=cast.member, day__lt=date(2027, 2, 16)).exists()
 
 
+def test_one_member_whose_slots_cannot_be_written_does_not_hold_up_the_others(cast, approved, frozen, monkeypatch):
+    from slowtaper.checkins import reminders
+
+    real = reminders.reschedule
+
+    def broken(member, now=None):
+        if member.pk == cast.member.pk:
+            raise RuntimeError("a bug")
+        return real(member, now)
+
+    monkeypatch.setattr(reminders, "reschedule", broken)
+    frozen.move_to("2027-02-18 17:00")
+    assert top_up() == 1
+    assert ReminderHorizon.objects.get(member=cast.other_member).until == utc("2027-02-18 17:00") + HORIZON
+    assert top_up() == 0  # tried again in an hour, not every minute
+    frozen.move_to("2027-02-18 18:01")
+    monkeypatch.setattr(reminders, "reschedule", real)
+    assert top_up() == 1
+
+
 def test_members_on_a_plan_before_slots_existed_are_written_by_the_top_up(cast, approved, frozen):
     """The data migration gives every member with an approved plan a horizon that has run out; the tick's
     top-up (or `tick --top-up-all`) writes their slots."""

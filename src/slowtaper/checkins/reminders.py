@@ -58,7 +58,7 @@ REFILL = timedelta(days=7)  # a member whose slots run out sooner than this is t
 KEEP = timedelta(days=2)  # claimed and skipped slots older than this are pruned (the Reminder rows stay)
 CLAIM_BATCH = 500  # slots claimed per transaction
 TOP_UP_BATCH = 50  # members topped up per tick
-# Hours a member whose rewrite failed unexpectedly waits before it is tried again (others are not held up).
+# How long a member whose rewrite failed unexpectedly waits before it is tried again (others go first).
 RETRY_AFTER = timedelta(hours=1)
 
 
@@ -125,8 +125,15 @@ def reschedule(member: User, now: datetime | None = None) -> int:
     start, until = now - window(), now + HORIZON
     # One rewrite at a time per member, and the member's settings as they are now, not as the caller saw them.
     member = User.objects.select_for_update().get(pk=member.pk)
-    DoseSlot.objects.filter(member=member, state=DoseSlot.State.PENDING, due_at__gte=start).delete()
-    DoseSlot.objects.filter(member=member, due_at__lt=now - KEEP).delete()
+    # The member's few rows read by member alone (the index by member; by state and time the planner might scan
+    # every member's pending slots): pending from `start` to be rewritten, and any older than KEEP to prune.
+    stale = [
+        pk
+        for pk, state, due_at in DoseSlot.objects.filter(member=member).values_list("pk", "state", "due_at")
+        if (state == DoseSlot.State.PENDING and due_at >= start) or due_at < now - KEEP
+    ]
+    if stale:
+        DoseSlot.objects.filter(pk__in=stale).delete()
     revision = approved_revision(member) if reminded(member) else None
     plan = None
     if revision is not None:
@@ -155,7 +162,8 @@ def top_up(now: datetime | None = None, limit: int | None = TOP_UP_BATCH) -> int
             reschedule(horizon.member, now)
         except Exception:
             log.exception("reminder slots for member %s could not be written", horizon.member_id)
-            ReminderHorizon.objects.filter(pk=horizon.pk).update(until=now - REFILL + RETRY_AFTER)
+            # Short again (picked up) only in RETRY_AFTER: until then the others are topped up first.
+            ReminderHorizon.objects.filter(pk=horizon.pk).update(until=now + REFILL + RETRY_AFTER)
             continue
         done += 1
     return done
