@@ -244,6 +244,26 @@ def test_the_slots_are_what_the_minute_by_minute_tick_would_have_reminded(cast, 
         assert pending(cast.member, day) == expected, day
 
 
+def test_a_hold_that_cannot_change_the_times_costs_no_trend_rules(cast, approved, frozen, monkeypatch):
+    """The cast's plan keeps 08:00 and 22:00 on every step and ends long after the horizon: a held cut would be
+    reminded at the same times, so the slots are written without running the trend rules, and are the same with
+    a red flag open as without."""
+    from slowtaper.checkins import reminders
+    from slowtaper.checkins.models import CheckInRecord
+
+    before = pending(cast.member)
+    no = dict.fromkeys(tuple(diary().red_flags), False)
+    CheckInRecord.objects.create(
+        member=cast.member,
+        day=TODAY,
+        data={"date": TODAY.isoformat(), "symptoms": {"anxiety": 1}, "red_flags": {**no, "fall": True}},
+        urgent=True,
+    )
+    monkeypatch.setattr(reminders, "suggest", lambda *a, **k: pytest.fail("the trend rules ran"))
+    reschedule(cast.member)
+    assert pending(cast.member) == before
+
+
 def test_approving_the_first_cut_rewrites_the_slots(cast, frozen):
     """Before the clinician approves the first cut the member stays on the doses before it; the approval is a
     write like any other. (Here the doses keep their times: the rows are rewritten, the times stay.)"""

@@ -95,6 +95,14 @@ def _hold_from(member: User, program: Program, plan: Plan, today: date) -> date 
     return plan.end if plan.stops and plan.end > today else None
 
 
+def _hold_matters(plan: Plan, last: date) -> bool:
+    """Whether a held cut could change the dose *times* reminded up to `last` (a reminder names the time, never
+    the amount): only when the plan's steps do not all have the same dose times, or the plan ends by `last` (a
+    held final stop keeps the last dose's reminders going). Most plans keep their times throughout, and then the
+    trend rules need not be run to write the slots."""
+    return len({frozenset(d.time for d in s.doses) for s in plan.steps}) > 1 or plan.end <= last
+
+
 def _slots(
     member: User, revision: PlanRevision, plan: Plan, now: datetime, start: datetime, until: datetime
 ) -> list[DoseSlot]:
@@ -102,9 +110,9 @@ def _slots(
     the trend rules hold on the member's day at `now`."""
     zone = zoneinfo.ZoneInfo(member.time_zone)
     program, _created = Program.objects.get_or_create(member=member)
-    hold = _hold_from(member, program, plan, now.astimezone(zone).date())
-    out = []
     day, last = start.astimezone(zone).date(), until.astimezone(zone).date()
+    hold = _hold_from(member, program, plan, now.astimezone(zone).date()) if _hold_matters(plan, last) else None
+    out = []
     while day <= last:
         step, _waiting = scheduled_step(program, plan, day, hold)
         for at in sorted({d.time for d in step.doses} if step is not None else ()):
