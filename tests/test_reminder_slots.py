@@ -264,17 +264,35 @@ def test_a_hold_that_cannot_change_the_times_costs_no_trend_rules(cast, approved
     assert pending(cast.member) == before
 
 
-def test_approving_the_first_cut_rewrites_the_slots(cast, frozen):
+def test_approving_the_first_cut_rewrites_the_slots_in_its_transaction(cast, frozen, monkeypatch):
     """Before the clinician approves the first cut the member stays on the doses before it; the approval is a
-    write like any other. (Here the doses keep their times: the rows are rewritten, the times stay.)"""
+    write like any other (here the doses keep their times, so the rows stay as they are)."""
+    from django.db import transaction
+
+    from slowtaper.checkins import reminders
+
     give_intake(cast.member)
-    rev = give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=3), first_cut=False)
-    assert pending(cast.member, TOMORROW) == [(TOMORROW, time(8)), (TOMORROW, time(22))]
-    before = set(DoseSlot.objects.filter(member=cast.member).values_list("pk", flat=True))
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=3), first_cut=False)
+    before = sorted(DoseSlot.objects.filter(member=cast.member).values_list("pk", "day", "time"))
+    calls = []
+    real = reminders.reschedule
+    monkeypatch.setattr(
+        reminders, "reschedule", lambda m, now=None: calls.append(transaction.get_autocommit()) or real(m, now)
+    )
     Program.objects.get(member=cast.member).approve_first_cut(cast.clinician, "stable")
-    after = set(DoseSlot.objects.filter(member=cast.member).values_list("pk", flat=True))
-    assert before.isdisjoint(after) and len(after) == len(before)
-    assert {s.revision_id for s in DoseSlot.objects.filter(member=cast.member)} == {rev.pk}
+    assert calls == [False]  # inside the approval's transaction
+    assert sorted(DoseSlot.objects.filter(member=cast.member).values_list("pk", "day", "time")) == before
+
+
+def test_a_rewrite_that_changes_nothing_writes_nothing(cast, approved):
+    """A check-in that holds nothing: the member, their plan, their program and their slots are read; nothing is
+    deleted or inserted; only the horizon's end moves."""
+    before = sorted(DoseSlot.objects.filter(member=cast.member).values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as captured:
+        reschedule(cast.member)
+    writes = [q for q in _statements(captured.captured_queries) if q.startswith(("INSERT", "DELETE"))]
+    assert writes == []
+    assert sorted(DoseSlot.objects.filter(member=cast.member).values_list("pk", flat=True)) == before
 
 
 def test_changing_the_time_zone_or_reminders_on_the_settings_page_rewrites_the_slots(client, cast, approved):

@@ -126,22 +126,14 @@ def _slots(
 @transaction.atomic
 def reschedule(member: User, now: datetime | None = None) -> int:
     """Rewrite the member's pending dose slots from `now` (less the reminder window, so a slot still sendable is
-    recomputed too) to `now + HORIZON`, in the caller's transaction; returns how many are written. A member
-    who is not reminded (inactive, reminders off, no email, no approved plan, or a plan that fails its checks)
-    is left with none. Slots already claimed or skipped are never rewritten or made again."""
+    recomputed too) to `now + HORIZON`, in the caller's transaction; returns how many slots that span holds. A
+    member who is not reminded (inactive, reminders off, no email, no approved plan, or a plan that fails its
+    checks) is left with none. Slots already claimed or skipped are never rewritten or made again. Only what
+    differs is written: a check-in that changes nothing due costs a few reads."""
     now = now or timezone.now()
     start, until = now - window(), now + HORIZON
     # One rewrite at a time per member, and the member's settings as they are now, not as the caller saw them.
     member = User.objects.select_for_update().get(pk=member.pk)
-    # The member's few rows read by member alone (the index by member; by state and time the planner might scan
-    # every member's pending slots): pending from `start` to be rewritten, and any older than KEEP to prune.
-    stale = [
-        pk
-        for pk, state, due_at in DoseSlot.objects.filter(member=member).values_list("pk", "state", "due_at")
-        if (state == DoseSlot.State.PENDING and due_at >= start) or due_at < now - KEEP
-    ]
-    if stale:
-        DoseSlot.objects.filter(pk__in=stale).delete()
     revision = approved_revision(member) if reminded(member) else None
     plan = None
     if revision is not None:
@@ -149,13 +141,33 @@ def reschedule(member: User, now: datetime | None = None) -> int:
             plan = revision.plan()
         except TaperError:
             plan = None  # a plan that fails its checks is never used to tell anyone to take a dose
+    wanted = {(s.day, s.time, s.due_at): s for s in _slots(member, revision, plan, now, start, until)} if plan else {}
+    # The member's few rows read by member alone (by state and time the planner might scan every member's
+    # pending slots): pending ones from `start` that are no longer wanted go, and any older than KEEP.
+    have, stale, moved = set(), [], []
+    for pk, state, day, at, due_at, made_from in DoseSlot.objects.filter(member=member).values_list(
+        "pk", "state", "day", "time", "due_at", "revision_id"
+    ):
+        if due_at < now - KEEP or (
+            state == DoseSlot.State.PENDING and due_at >= start and (day, at, due_at) not in wanted
+        ):
+            stale.append(pk)
+            continue
+        have.add((day, at, due_at))
+        if state == DoseSlot.State.PENDING and revision is not None and made_from != revision.pk:
+            moved.append(pk)  # the same dose in the new revision
+    if stale:
+        DoseSlot.objects.filter(pk__in=stale).delete()
+    if moved:
+        DoseSlot.objects.filter(pk__in=moved).update(revision=revision)
+    # A conflict is a dose of the same day and time already claimed or skipped (e.g. at another UTC instant before
+    # a change of time zone): it is not reminded again.
+    DoseSlot.objects.bulk_create([s for key, s in wanted.items() if key not in have], ignore_conflicts=True)
     if revision is None or plan is None:
         ReminderHorizon.objects.filter(member=member).delete()
-        return 0
-    slots = _slots(member, revision, plan, now, start, until)
-    DoseSlot.objects.bulk_create(slots, ignore_conflicts=True)  # a conflict is a slot already claimed
-    ReminderHorizon.objects.update_or_create(member=member, defaults={"until": until, "written_at": now})
-    return len(slots)
+    elif not ReminderHorizon.objects.filter(member=member).update(until=until, written_at=now):
+        ReminderHorizon.objects.create(member=member, until=until, written_at=now)
+    return len(wanted)
 
 
 def top_up(now: datetime | None = None, limit: int | None = TOP_UP_BATCH) -> int:
