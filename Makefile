@@ -49,6 +49,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/board.py
 	$(BIN)/python bench/plans.py --members 100 --repeat 10
+	$(BIN)/python bench/cli.py --repeat 5
+	$(BIN)/python bench/simulate.py --patients 1000 --repeat 2
 
 # Regenerate the lock from pyproject.toml's ranges (needs the `uv` tool; not part of run or test).
 lock:

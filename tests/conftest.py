@@ -169,11 +169,12 @@ def _fast_passwords(request):
 
 @pytest.fixture(autouse=True)
 def _plans_parsed_afresh():
-    """Each test parses stored plans afresh: some change the engine's data or settings under a stored plan, which
-    a running process never does (the cache of parsed plans assumes it)."""
-    from slowtaper.programs import models
+    """Each test parses stored plans (and builds stand-in plans) afresh: some change the engine's data or settings
+    under a stored plan, which a running process never does (the caches of plans assume it)."""
+    from slowtaper.programs import models, status
 
     models._parsed.clear()
+    status._stand_ins.clear()
 
 
 @pytest.fixture(autouse=True)

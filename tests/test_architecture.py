@@ -155,6 +155,19 @@ def test_public_surface_is_pinned():
             "trend_settings",
             "triage",
             "typical_params",
+            "figure_to_dict",
+            "drug_summary_to_dict",
+            "drug_to_dict",
+            "dispensing_to_dict",
+            "screen_result_to_dict",
+            "instrument_to_dict",
+            "score_to_dict",
+            "diary_to_dict",
+            "threshold_to_dict",
+            "suggestion_to_dict",
+            "triage_to_dict",
+            "due_to_dict",
+            "timeline_row_to_dict",
         ]
     )
     for name in taper.__all__:

@@ -245,3 +245,25 @@ def test_no_input_ever_causes_a_traceback(capsys, dose, times, step, every, meth
         assert err.startswith("error: ") and err.count("\n") == 1
     else:
         assert json.loads(out)["steps"]
+
+
+def test_plan_json_loads_neither_numpy_nor_rich():
+    """`plan --json` imports only what it uses: no numpy (modelling), Rich (tables), plotting or Django."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import contextlib, io, json, sys\n"
+        "from slowtaper.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    try:\n"
+        "        main(['plan', 'clonazepam', '2mg', '--start', '2027-01-04', '--json'])\n"
+        "    except SystemExit as exit:\n"
+        "        code = exit.code\n"
+        "assert code == 0 and json.loads(out.getvalue())['drug'] == 'clonazepam'\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(done.stdout))
+    assert "slowtaper" in loaded
+    assert not loaded & {"numpy", "rich", "matplotlib", "django", "weasyprint"}

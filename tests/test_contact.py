@@ -81,10 +81,35 @@ def test_staff_triage_records_owner_notes_and_time_to_first_response(client, cas
     assert (item.status, item.owner, item.notes) == ("contacted", cast.staff, "Emailed back.")
     assert item.waited == timedelta(hours=3)
     queue = client.get("/staff/requests/").content.decode()
-    assert "Median time to first response: 3.0 hours" in queue and "<td>3 h 0 min</td>" in queue
+    assert "Median time to first response: 3 h 0 min (the latest answered request)." in queue
+    assert "<td>3 h 0 min</td>" in queue
     # Only staff see requests.
     login(client, cast.mentor)
     assert client.get(f"/staff/requests/{item.pk}/").status_code == 403
+
+
+def test_the_median_wait_reads_as_a_person_would_and_covers_the_latest_answers(client, cast, frozen):
+    for minutes in (0, 20, 40):
+        client.post("/contact/", {**GOOD, "email": f"x{minutes}@example.org"})
+        item = ContactRequest.objects.order_by("-pk").first()
+        assert item is not None
+        item.first_response = item.created + timedelta(minutes=minutes, seconds=10)
+        item.status = "contacted"
+        item.save()
+    login(client, cast.staff)
+    queue = client.get("/staff/requests/").content.decode()
+    assert "Median time to first response: 20 min (the latest 3 answered requests)." in queue
+    assert "under a minute" in queue  # the request answered at once, not "0 min" or "0.0 hours"
+
+
+def test_staff_home_names_the_contact_requests_waiting_crisis_first(client, cast):
+    login(client, cast.staff)
+    assert "No contact request is waiting." in client.get("/staff/").content.decode()
+    client.post("/contact/", GOOD)
+    client.post("/contact/", {**GOOD, "email": "b@example.org", "message": "I want to kill myself tonight"})
+    page = client.get("/staff/").content.decode()
+    assert "2 contact requests are waiting for a first answer; 1 speaks of a crisis: answer it today." in page
+    assert 'href="/staff/requests/"' in page
 
 
 def test_a_request_that_speaks_of_a_crisis_goes_first_and_staff_are_told_to_answer_today(client, cast, frozen):

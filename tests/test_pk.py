@@ -1,6 +1,8 @@
 """Pharmacokinetics: exact, vectorised, reproducible, and in line with the reference figures."""
 
 import math
+from datetime import time
+from decimal import Decimal as D
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from conftest import make_request
 from slowtaper.taper import (
     NotModelled,
     build_plan,
+    dose_events,
     population_daily,
     sample_population,
     simulate,
@@ -20,7 +23,7 @@ from slowtaper.taper import (
     time_to_90,
     typical_params,
 )
-from slowtaper.taper._pk import _simulate_events
+from slowtaper.taper._pk import _plan_ec50, _shifted, _simulate_events, lead_in_days
 
 
 def twice_daily(days, mg=0.5):
@@ -111,6 +114,31 @@ def test_occupancy_and_daily_summaries_for_a_plan():
     p5, p50, p95 = summary.percentiles(summary.mean["clonazepam"][:, :1])[:, 0]
     assert p5 < p50 < p95
     assert (summary.trough["clonazepam"] <= summary.mean["clonazepam"] + 1e-12).all()
+
+
+def test_population_summaries_equal_the_hour_by_hour_exact_update():
+    """The daily summaries behind `simulate` (dose patterns a block at a time) equal the general event-by-event
+    exact update, day by day and patient by patient, for both drugs of a crossover."""
+    plan = build_plan(
+        make_request(
+            drug="alprazolam",
+            regimen=((time(8), D("0.5")), (time(22), D("0.5"))),
+            method="crossover",
+            equivalence="ashton",
+        )
+    )
+    days, lead, n = (plan.end - plan.start).days + 14, lead_in_days(plan), 16
+    summary = population_daily(plan, n, seed=3)
+    x = np.zeros((n, days * 24))
+    for drug in plan.drugs:
+        params = sample_population(drug, n, seed=3)
+        hourly = _simulate_events(_shifted(dose_events(plan, drug, lead), lead), params, (days + lead) * 24, 1.0)
+        by_day = hourly[:, 24 * lead + 1 :].reshape(n, days, 24)
+        np.testing.assert_allclose(summary.mean[drug], by_day.mean(axis=2), rtol=1e-11, atol=1e-12)
+        np.testing.assert_allclose(summary.trough[drug], by_day.min(axis=2), rtol=1e-11, atol=1e-12)
+        x += hourly[:, 24 * lead + 1 :] / _plan_ec50(plan, drug, 70.0)[:, None]
+    occupancy = float(plan.request.emax_percent) * (x / (1 + x)).reshape(n, days, 24).mean(axis=2)
+    np.testing.assert_allclose(summary.occupancy, occupancy, rtol=1e-11, atol=1e-12)
 
 
 def test_time_to_90_percent_of_the_new_steady_state_after_each_step():

@@ -216,15 +216,14 @@ def test_us_clonazepam_1_and_2_mg_scoring_is_the_labels():
 
 
 def test_supplies_in_whole_packs_state_what_is_left_over():
-    from slowtaper.cli import _dispensing_dict
-    from slowtaper.taper import DispenseLine, Dispensing
+    from slowtaper.taper import DispenseLine, Dispensing, dispensing_to_dict
 
     concentrate = catalogue().product("lorazepam-concentrate-2mg-ml-us")  # 30 mL bottles (NDC directory)
     line = DispenseLine(product=concentrate, ml=D("42"))
     assert (line.packs, line.left_over) == (2, D(18))
     assert line.supply == "2 bottles of 30 mL (42 mL used, 18 mL left over)"
     period = Dispensing(start=AU_CLONAZEPAM.start, end=AU_CLONAZEPAM.start, lines=(line,))
-    assert _dispensing_dict(period)["lines"][0]["left_over"] == "18"
+    assert dispensing_to_dict(period)["lines"][0]["left_over"] == "18"
     # Without a sourced pack size nothing is assumed, so nothing is said to be left over.
     assert DispenseLine(product=catalogue().product("lorazepam-tablet-1mg-us"), tablets=D(28)).left_over is None
 

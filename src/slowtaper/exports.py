@@ -28,7 +28,6 @@ from slowtaper.taper import (
     fill_periods,
     plain,
     plan_to_dict,
-    simulate_plan,
 )
 
 PLOT_FORMATS = ("png", "svg")
@@ -108,6 +107,8 @@ def plot(plan: Plan, fmt: str = "png") -> bytes:
     matplotlib.use("Agg")
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
+
+    from slowtaper.taper import simulate_plan  # numpy: loaded only for a plot
 
     days = [d for d, _ in plan.days()]
     try:

@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from functools import reduce
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +25,7 @@ from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Value
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -31,7 +34,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
-from django_otp import devices_for_user
+from django_otp import device_classes, devices_for_user
 
 from .models import Role, SessionRecord, User
 
@@ -88,6 +91,13 @@ def confirmed_devices(user: User) -> list[Any]:
     return list(devices_for_user(user, confirmed=True))
 
 
+def _has_device() -> Any:
+    """An expression, on a query of rows with a `user`, that is true when that user has a confirmed device of
+    any kind django-otp knows (as `confirmed_devices` finds them)."""
+    found = [Exists(model.objects.filter(user=OuterRef("user"), confirmed=True)) for model in device_classes()]
+    return reduce(operator.or_, found) if found else Value(False)
+
+
 # Pages a logged-in person may open before passing MFA (to pass it, or to leave).
 MFA_OPEN = ("mfa_verify", "mfa_setup", "logout")
 
@@ -98,7 +108,12 @@ def sessions_and_mfa(get_response: Callable[[HttpRequest], HttpResponse]) -> Cal
         if not user.is_authenticated:
             return get_response(request)
         now = timezone.now()
-        record = SessionRecord.objects.filter(session_key=request.session.session_key, user=user).first()
+        records = SessionRecord.objects.filter(session_key=request.session.session_key, user=user)
+        if not user.is_verified():  # type: ignore[union-attr]
+            # Whether the person has a confirmed second factor, asked in the same query as the session's
+            # record: nothing more for anyone, with or without a device.
+            records = records.annotate(has_device=_has_device())
+        record = records.first()
         idle = timedelta(minutes=settings.SESSION_IDLE_MINUTES)
         lifetime = timedelta(hours=settings.SESSION_MAX_HOURS)
         if record is None or now - record.last_seen > idle or now - record.created > lifetime:
@@ -118,7 +133,7 @@ def sessions_and_mfa(get_response: Callable[[HttpRequest], HttpResponse]) -> Cal
             except Resolver404:
                 name = None
             if name not in MFA_OPEN:
-                if confirmed_devices(user):  # type: ignore[arg-type]
+                if record.has_device:
                     return redirect(f"{reverse('mfa_verify')}?next={quote(request.path)}")
                 if mfa_required(user):  # type: ignore[arg-type]
                     return redirect("mfa_setup")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from slowtaper.programs.alerts import notify
+from slowtaper.programs.models import enrol
 
 from . import audit
 from .access import member_for, require_role
@@ -84,12 +85,17 @@ def staff(request: HttpRequest) -> HttpResponse:
     audit.record(user, sorted({t.member_id for t in alerts}), "view_alert", audit.what(request))
     invitations = Invitation.objects.order_by("-created")[:50]
     # Clinicians and pharmacists whose registration nobody has checked: those a member invited come first.
-    to_verify = []
-    for carer in User.objects.filter(
-        role__in=(Role.CLINICIAN, Role.PHARMACIST), verified_at__isnull=True, is_active=True
-    ).order_by("date_joined"):
-        carer.invitation = Invitation.objects.filter(accepted_by=carer).select_related("invited_by").first()  # type: ignore[attr-defined]
-        to_verify.append(carer)
+    to_verify = list(
+        User.objects.filter(
+            role__in=(Role.CLINICIAN, Role.PHARMACIST), verified_at__isnull=True, is_active=True
+        ).order_by("date_joined")
+    )
+    accepted = Invitation.objects.filter(accepted_by__in=to_verify).select_related("invited_by").order_by("pk")
+    invited = {}
+    for invitation in accepted:
+        invited.setdefault(invitation.accepted_by_id, invitation)
+    for carer in to_verify:
+        carer.invitation = invited.get(carer.pk)  # type: ignore[attr-defined]
     to_verify.sort(key=lambda c: not (c.invitation and c.invitation.for_member_id))  # type: ignore[attr-defined]
     q = request.GET.get("q", "").strip()[:150]
     found = (
@@ -100,6 +106,11 @@ def staff(request: HttpRequest) -> HttpResponse:
         else []
     )
     asking = MentorRequest.objects.filter(done_at__isnull=True, member__is_active=True).select_related("member")
+    # People who wrote through the contact form and have had no answer yet (their words stay on the requests page).
+    from slowtaper.community.models import ContactRequest
+
+    waiting = ContactRequest.objects.filter(status=ContactRequest.Status.NEW)
+    contact = {"waiting": waiting.count(), "crisis": waiting.exclude(crisis_kinds=[]).count()}
     return render(
         request,
         "accounts/staff.html",
@@ -112,6 +123,7 @@ def staff(request: HttpRequest) -> HttpResponse:
             "q": q,
             "found": found,
             "asking": asking,
+            "contact": contact,
         },
         status=400 if form.errors else 200,
     )
@@ -304,6 +316,8 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
             user.role = invitation.role
             user.email = invitation.email
             user.save()
+            if user.role == Role.MEMBER:
+                enrol(user)  # the program row exists from joining: pages read it and never create it
             _accept(invitation, user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("home")

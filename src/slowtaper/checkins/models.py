@@ -3,9 +3,12 @@ sent to them. Rows keep the engine's JSON form so the engine reads them back exa
 
 from __future__ import annotations
 
+import itertools
 import uuid
+from bisect import bisect_right
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, time
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -155,17 +158,67 @@ def new_key() -> uuid.UUID:
     return uuid.uuid4()
 
 
+@dataclass(frozen=True)
+class History:
+    """A member's reports from `first` to `last` as the engine reads them (`checkins`), and every dose log of
+    those days as stored (`logs`: {day: {time: status}}), for pages that show what was logged."""
+
+    checkins: list[CheckIn]
+    logs: dict[date, dict[time, str]]
+
+
+def _times_on(plan: Plan) -> Callable[[date], frozenset[time]]:
+    """`plan.dose_times`, each step's times computed once and the step found by bisection: the same answer
+    without a scan of the steps per day asked. Steps follow one another without gaps (the engine builds them
+    so); for a plan whose steps do not, the plan's own method answers."""
+    steps = plan.steps
+    if not steps or any(a.end != b.start for a, b in itertools.pairwise(steps)):
+        return plan.dose_times
+    starts = [s.start for s in steps]
+    times = [frozenset(d.time for d in s.doses) for s in steps]
+    after = frozenset() if plan.stops else times[-1]
+    end = steps[-1].end
+
+    def on(day: date) -> frozenset[time]:
+        if day < starts[0]:
+            return plan.dose_times(day)
+        if day >= end:
+            return after
+        return times[bisect_right(starts, day) - 1]
+
+    return on
+
+
+def history(member: User, plan: Plan | None, first: date, last: date) -> History:
+    """The member's check-ins and dose logs from `first` to `last`, in two queries. Each day's logs for the
+    plan's dose times that day go with the day's last check-in (or make a check-in of their own), as the
+    engine would combine them; a log for a time the plan no longer has is left out. `last` is the member's
+    today: a day already begun elsewhere (after a time-zone change) waits."""
+    records = list(
+        member.checkins.filter(day__gte=first, day__lte=last).order_by("day", "created").values_list("day", "data")
+    )
+    logs: dict[date, dict[time, str]] = {}
+    for day, at, status in member.dose_logs.filter(day__gte=first, day__lte=last).values_list("day", "time", "status"):
+        logs.setdefault(day, {})[at] = status
+    times_on = _times_on(plan) if plan is not None else None
+    doses: dict[date, dict[str, str]] = {}
+    for day, by_time in logs.items():
+        expected = times_on(day) if times_on is not None else None
+        kept = {t.strftime("%H:%M"): st for t, st in sorted(by_time.items()) if expected is None or t in expected}
+        if kept:
+            doses[day] = kept
+    last_of_day = {day: i for i, (day, _data) in enumerate(records)}
+    out = []
+    for i, (day, data) in enumerate(records):
+        if last_of_day[day] == i and day in doses:
+            # Stored check-ins carry no doses: the day's log joins its last one, which is what the engine's
+            # combining of same-day check-ins would make of a separate one.
+            data = {**data, "doses": {**(data.get("doses") or {}), **doses.pop(day)}}
+        out.append(checkin_from_dict(data))
+    out += [checkin_from_dict({"date": d.isoformat(), "doses": kept}) for d, kept in doses.items()]
+    return History(out, logs)
+
+
 def engine_checkins(member: User, plan: Plan | None, first: date, last: date) -> list[CheckIn]:
-    """The member's check-ins from `first` to `last` as the engine sees them: each record, plus one per day
-    carrying the dose log for the plan's dose times that day (a log for a time the plan no longer has is left
-    out). `last` is the member's today: a day already begun elsewhere (after a time-zone change) waits."""
-    records = member.checkins.filter(day__gte=first, day__lte=last)
-    logs = member.dose_logs.filter(day__gte=first, day__lte=last)
-    out = [r.checkin() for r in records]
-    by_day: dict[date, dict[str, str]] = {}
-    for log in logs:
-        if plan is not None and log.time not in plan.dose_times(log.day):
-            continue
-        by_day.setdefault(log.day, {})[log.time.strftime("%H:%M")] = log.status
-    out += [checkin_from_dict({"date": d.isoformat(), "doses": doses}) for d, doses in by_day.items()]
-    return out
+    """The member's check-ins from `first` to `last` as the engine sees them (see `history`)."""
+    return history(member, plan, first, last).checkins

@@ -45,8 +45,8 @@ from django_tasks import task
 
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import send
-from slowtaper.programs.models import PlanRevision, Program, approved_revision, decisions_for
-from slowtaper.programs.status import scheduled_step
+from slowtaper.programs.models import PlanRevision, Program, approved_revision, decisions_for, program_of
+from slowtaper.programs.status import HISTORY_DAYS, scheduled_step
 from slowtaper.taper import Plan, TaperError, suggest
 
 from .models import DoseLog, DoseSlot, Reminder, ReminderHorizon, engine_checkins
@@ -84,7 +84,7 @@ def _hold_from(member: User, program: Program, plan: Plan, today: date) -> date 
     (see `status.held_change`), else, while a signal waits for the clinician, the next cut the plan has (or its
     final stop): that cut waits for the decision too, and a decision rewrites the slots."""
     try:
-        checkins = engine_checkins(member, plan, first=today - timedelta(days=400), last=today)
+        checkins = engine_checkins(member, plan, first=today - timedelta(days=HISTORY_DAYS), last=today)
         s = suggest(plan, checkins, today, program.trend_settings(), decisions_for(member))
     except TaperError:
         return None
@@ -109,7 +109,7 @@ def _slots(
     """The member's dose slots due from `start` (inclusive) to `until` (exclusive), as unsaved rows, with what
     the trend rules hold on the member's day at `now`."""
     zone = zoneinfo.ZoneInfo(member.time_zone)
-    program, _created = Program.objects.get_or_create(member=member)
+    program = program_of(member)
     day, last = start.astimezone(zone).date(), until.astimezone(zone).date()
     hold = _hold_from(member, program, plan, now.astimezone(zone).date()) if _hold_matters(plan, last) else None
     out = []

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,8 +16,8 @@ from django.views.decorators.http import require_POST
 from slowtaper.accounts.access import require_role
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs import alerts
-from slowtaper.programs.models import Program, Task, local_today
-from slowtaper.programs.status import doses_on, member_day
+from slowtaper.programs.models import Task, enrol, local_today, program_of
+from slowtaper.programs.status import MemberDay, doses_on, member_day
 from slowtaper.taper import (
     SCREENS,
     TaperError,
@@ -30,15 +31,18 @@ from slowtaper.taper import (
 
 from .chart import render as render_chart
 from .forms import CheckInForm, CiwaForm, DoseLogForm, ScaleForm, TrackedForm
-from .models import CheckInRecord, DoseLog, Submission, engine_checkins, once
+from .models import CheckInRecord, DoseLog, Submission, once
 from .reminders import reschedule
 
 CHART_DAYS = 60
 
 
 def _save(member: User, raw: dict[str, object], tracked: list[str] | None, key: UUID | None) -> CheckInRecord:
-    """Validate with the engine, store, and tell the clinician about anything urgent, in one transaction;
-    once per idempotency key (a double tap or a retry answers with the first record)."""
+    """Validate with the engine, store, and tell the clinician about a red flag, in one transaction, once per
+    idempotency key (a double tap or a retry answers with the first record); then what the trend rules now
+    suggest becomes a task. The rules run after the commit, not inside it: on SQLite the write transaction holds
+    the database's one write lock while Python works. Raising the same suggestion again is a no-op (one task per
+    suggestion), so a retry, or a crash between the two, still leaves the task raised."""
     checkin = checkin_from_dict(raw, tracked=tracked)
     intake = member.intakes.first()
     result = triage(checkin, region=member.region, comedications=intake.comedications if intake else ())
@@ -51,21 +55,28 @@ def _save(member: User, raw: dict[str, object], tracked: list[str] | None, key: 
         )
         if result.level == "urgent":
             alerts.red_flag(member, checkin.day.isoformat(), result)
-        reschedule(member)  # a signal may now hold the next cut: its reminders stay at today's dose times
-        day = member_day(member, local_today(member))
-        if day.suggestion is not None:
-            alerts.suggestion(member, day.suggestion)
+        # A signal may now hold the next cut: its reminders stay at today's dose times (a few reads when the
+        # hold could not change the times reminded).
+        reschedule(member)
         return record
 
     pk, _fresh = once(member, key, Submission.Kind.CHECKIN, write)
+    _suggest(member, member_day(member, local_today(member)))
     return CheckInRecord.objects.get(pk=pk)
+
+
+def _suggest(member: User, day: MemberDay) -> None:
+    """Turn what the trend rules suggest on `day` into the clinician's task (nothing when there is none)."""
+    if day.suggestion is not None:
+        with transaction.atomic():
+            alerts.suggestion(member, day.suggestion)
 
 
 @login_required
 def checkin(request: HttpRequest) -> HttpResponse:
     member = require_role(request, Role.MEMBER)
     today = local_today(member)
-    program, _created = Program.objects.get_or_create(member=member)
+    program = program_of(member)
     form = CheckInForm(
         request.POST if request.method == "POST" else None, tracked=program.tracked, today=today, initial={"day": today}
     )
@@ -85,7 +96,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
 @login_required
 def tracked(request: HttpRequest) -> HttpResponse:
     member = require_role(request, Role.MEMBER)
-    program, _created = Program.objects.get_or_create(member=member)
+    program = enrol(member) if request.method == "POST" else program_of(member)
     form = TrackedForm(request.POST if request.method == "POST" else None, initial={"tracked": program.tracked})
     if request.method == "POST" and form.is_valid():
         program.tracked = form.cleaned_data["tracked"]
@@ -151,9 +162,16 @@ def log_dose(request: HttpRequest) -> HttpResponse:
     today = local_today(member)
     form = DoseLogForm(request.POST, today=today)
     error = None
+    after: MemberDay | None = None
     if form.is_valid():
         d = form.cleaned_data
-        times = {dose.time for dose in doses_on(member, d["day"])}
+        # Today's doses come from the member's day (computed once, before the write); an earlier day's from
+        # the plan as it stood then.
+        before = member_day(member, today) if d["day"] == today else None
+        if before is not None:
+            times = {dose.time for dose in before.step.doses} if before.step is not None else set()
+        else:
+            times = {dose.time for dose in doses_on(member, d["day"])}
         if d["time"] not in times:
             error = _("There is no dose at %(t)s on %(d)s in your plan.") % {
                 "t": d["time"].strftime("%H:%M"),
@@ -165,18 +183,18 @@ def log_dose(request: HttpRequest) -> HttpResponse:
                 log, _created = DoseLog.objects.update_or_create(
                     member=member, day=d["day"], time=d["time"], defaults={"status": d["status"]}
                 )
-                if d["status"] == DoseLog.Status.MISSED:
-                    # Missed doses feed the trend rules: the clinician's task list hears about them now.
-                    now = member_day(member, today)
-                    if now.suggestion is not None:
-                        alerts.suggestion(member, now.suggestion)
                 return log
 
             once(member, d["key"], Submission.Kind.DOSE, write)
+            if d["status"] == DoseLog.Status.MISSED:
+                # Missed doses feed the trend rules: the clinician's task list hears about them now (after the
+                # commit, as for a check-in).
+                after = member_day(member, today)
+                _suggest(member, after)
     else:
         error = "; ".join(e for errs in form.errors.values() for e in errs)
     if request.htmx:  # type: ignore[attr-defined]
-        day = member_day(member, today)
+        day = after if after is not None else member_day(member, today)
         return render(
             request,
             "programs/member_home.html#doses",
@@ -202,7 +220,7 @@ def chart(request: HttpRequest) -> HttpResponse:
         earliest = member.checkins.order_by("day").values_list("day", flat=True).first() or basis.start
         first = max(today - timedelta(days=CHART_DAYS), min(basis.start, earliest) - timedelta(days=7))
         try:
-            rows = timeline(basis, engine_checkins(member, basis, first=first, last=today), first, today)
+            rows = timeline(basis, day.checkins, first, today)  # the member's day read these days already
         except TaperError as exc:
             messages.error(request, str(exc))
         else:

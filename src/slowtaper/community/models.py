@@ -244,13 +244,18 @@ class ContactRequest(models.Model):
     @property
     def waited_text(self) -> str:
         """The wait, as staff read it: "2 d 3 h", "3 h 5 min", "12 min"."""
-        if self.waited is None:
-            return ""
-        minutes = int(self.waited.total_seconds() // 60)
-        days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
-        if days:
-            return f"{days} d {hours} h"
-        return f"{hours} h {mins} min" if hours else f"{mins} min"
+        return wait_text(self.waited) if self.waited is not None else ""
+
+
+def wait_text(wait: timedelta) -> str:
+    """A wait as staff read it: "2 d 3 h", "3 h 5 min", "12 min", "under a minute"."""
+    minutes = int(wait.total_seconds() // 60)
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)s h %(m)s min") % {"h": hours, "m": mins}
+    return _("%(m)s min") % {"m": mins} if mins else _("under a minute")
 
 
 class ContactReply(models.Model):

@@ -388,6 +388,23 @@ class Program(models.Model):
         return revision
 
 
+def enrol(member: User) -> Program:
+    """The member's Program row, made if missing. Called where a member account is made (joining by invitation,
+    staff opening a contact request, the demo) and by the writes that change the program, never on a page view."""
+    return Program.objects.get_or_create(member=member)[0]
+
+
+def program_of(member: User) -> Program:
+    """The member's program, read only. Every member has one from joining (`enrol`, and a migration for older
+    accounts); an account that still has none (made outside the app) reads as a new program: the defaults,
+    no first cut approved, unsaved, so a page view writes nothing. Writes go through `enrol`."""
+    program = Program.objects.filter(member=member).first()
+    if program is None:
+        return Program(member=member)
+    program.member = member  # the caller's object: no second query for it
+    return program
+
+
 class HoldRequest(models.Model):
     """A member saying "I am not ready": the clinician approves (a new revision with a hold) or discusses."""
 

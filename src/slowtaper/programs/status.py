@@ -4,6 +4,8 @@ views and the dashboard; computes, never writes."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -11,9 +13,10 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 
 from slowtaper.accounts.models import User
-from slowtaper.checkins.models import engine_checkins
+from slowtaper.checkins.models import engine_checkins, history
 from slowtaper.taper import (
     WAITS_FOR_CLINICIAN,
+    CheckIn,
     Dose,
     Due,
     Plan,
@@ -28,7 +31,7 @@ from slowtaper.taper import (
     trend_settings,
 )
 
-from .models import Intake, PlanRevision, Program, Task, decisions_for
+from .models import Intake, PlanRevision, Program, Task, decisions_for, program_of
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,9 @@ class MemberDay:
     steady: Suggestion | None = None
     # Weekly follow-up after the last dose lasts this many weeks (the member's trend settings); then monthly.
     followup_weekly_weeks: int = field(default_factory=lambda: trend_settings().followup_weekly_weeks)
+    # The check-ins of the last HISTORY_DAYS as the rules read them against the approved plan (empty without
+    # one): the member's charts draw from these rather than reading the same days again.
+    checkins: list[CheckIn] = field(default_factory=list)
 
     @property
     def yesterday(self) -> date:
@@ -207,11 +213,38 @@ class MemberDay:
         return self.concern is not None
 
 
+# How far back the trend rules read a member's check-ins and dose logs (red flags nobody decided on, rises since
+# each cut, the run of stable days): a bound on the work a page does for a member with years of history.
+HISTORY_DAYS = 400
+
+# Stand-in plans by what they are built from, per process: building one runs the whole engine (a 120-day
+# stabilisation, then a taper, every guardrail checked), and the same inputs on the same day always give the same
+# plan. A cache, bounded, of values computed again whenever it forgets them.
+STAND_INS_MAX = 1024
+_stand_ins: OrderedDict[tuple[object, ...], Plan | None] = OrderedDict()
+_stand_ins_lock = threading.Lock()
+
+
 def _provisional_plan(intake: Intake, today: date) -> Plan | None:
     """The intake regimen as a plan that only stabilises: lets the stabilisation gate count stable days before a
     plan is approved. Built from the member's own products; when those cannot make their current doses (the
     clinician sees that in the builder), from the region's defaults, because the count of steady days does not
-    depend on products and must not vanish. None only when neither can make the doses."""
+    depend on products and must not vanish. None only when neither can make the doses. Built once per process
+    for the same intake, region and day."""
+    key = (intake.drug, intake.regimen_pairs(), tuple(intake.products), intake.member.region, today)
+    with _stand_ins_lock:
+        if key in _stand_ins:
+            _stand_ins.move_to_end(key)
+            return _stand_ins[key]
+    plan = _build_provisional(intake, today)
+    with _stand_ins_lock:
+        _stand_ins[key] = plan
+        while len(_stand_ins) > STAND_INS_MAX:
+            _stand_ins.popitem(last=False)
+    return plan
+
+
+def _build_provisional(intake: Intake, today: date) -> Plan | None:
     request = PlanRequest(
         drug=intake.drug,
         regimen=intake.regimen_pairs(),
@@ -245,7 +278,7 @@ def scheduled_step(program: Program, plan: Plan, day: date, held: date | None = 
 
 def doses_on(member: User, day: date) -> tuple[Dose, ...]:
     """The doses the member's approved plan gives them on `day` (none without an approved, sound plan)."""
-    program, _ = Program.objects.get_or_create(member=member)
+    program = program_of(member)
     revision = program.approved()
     if revision is None:
         return ()
@@ -260,7 +293,7 @@ def doses_on(member: User, day: date) -> tuple[Dose, ...]:
 def held_change(member: User, program: Program, plan: Plan, today: date) -> date | None:
     """The planned cut the trend rules hold on `today` until the clinician decides on a signal, if any."""
     try:
-        checkins = engine_checkins(member, plan, first=today - timedelta(days=400), last=today)
+        checkins = engine_checkins(member, plan, first=today - timedelta(days=HISTORY_DAYS), last=today)
         s = suggest(plan, checkins, today, program.trend_settings(), decisions_for(member))
     except TaperError:
         return None
@@ -269,7 +302,7 @@ def held_change(member: User, program: Program, plan: Plan, today: date) -> date
 
 def member_day(member: User, today: date) -> MemberDay:
     """Everything the member home and the clinician need about `member` on their local `today`."""
-    program, _ = Program.objects.get_or_create(member=member)
+    program = program_of(member)
     revision = program.approved()
     intake = program.intake()
     plan = None
@@ -286,12 +319,14 @@ def member_day(member: User, today: date) -> MemberDay:
         day.provisional = basis is not None
     if basis is None:
         return day
-    checkins = engine_checkins(member, basis, first=today - timedelta(days=400), last=today)
+    past = history(member, basis, first=today - timedelta(days=HISTORY_DAYS), last=today)
+    checkins = past.checkins
+    decisions = decisions_for(member)
     settings = None
     try:
         settings = program.trend_settings()
         day.followup_weekly_weeks = settings.followup_weekly_weeks
-        day.suggestion = suggest(basis, checkins, today, settings, decisions_for(member))
+        day.suggestion = suggest(basis, checkins, today, settings, decisions)
         if day.provisional and day.suggestion is not None:
             # No plan yet, so no cut to wait: the stand-in plan's next change is not one.
             day.suggestion = replace(day.suggestion, member=day.suggestion.member.replace(WAITS_FOR_CLINICIAN, ""))
@@ -302,24 +337,25 @@ def member_day(member: User, today: date) -> MemberDay:
         day.steady = day.suggestion
     if plan is None:
         return day
+    day.checkins = checkins
     held = day.suggestion.held_change if day.suggestion is not None and basis is plan else None
     step, day.waiting_first_cut = scheduled_step(program, plan, today, held)
     day.held_change = held if held is not None and not day.waiting_first_cut else None
     if day.waiting_first_cut and day.steady is None and intake is not None and settings is not None:
         stand_in = _provisional_plan(intake, today)
         if stand_in is not None:
-            day.steady = suggest(stand_in, checkins, today, settings, decisions_for(member))
+            day.steady = suggest(stand_in, checkins, today, settings, decisions)
     day.first_cut_approved = program.first_cut_approved_at is not None
     day.step = step
     yesterday = today - timedelta(days=1)
-    logged = set(member.dose_logs.filter(day=yesterday).values_list("time", flat=True))
+    logged = past.logs.get(yesterday, {})
     earlier, _held = scheduled_step(program, plan, yesterday, held)
     if earlier is not None:
         day.yesterday_unlogged = [
             DoseToday(d.time, d.drug, d.mg, d.how(), None) for d in earlier.doses if d.time not in logged
         ]
     if step is not None:
-        logs = {log.time: log.status for log in member.dose_logs.filter(day=today)}
+        logs = past.logs.get(today, {})
         day.doses = [DoseToday(d.time, d.drug, d.mg, d.how(), logs.get(d.time)) for d in step.doses]
         day.day_on_step = (today - step.start).days + 1 if not day.waiting_first_cut else None
         total = (plan.end - plan.start).days

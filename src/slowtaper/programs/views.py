@@ -41,10 +41,13 @@ from slowtaper.checkins.models import engine_checkins
 from slowtaper.checkins.reminders import reschedule
 from slowtaper.community.library import footnotes
 from slowtaper.taper import (
+    SCREENS,
     AdjunctNote,
+    CheckIn,
     Plan,
     TaperError,
     build_plan,
+    dispensing_to_dict,
     fill_periods,
     insert_hold,
     instrument,
@@ -76,7 +79,9 @@ from .models import (
     SignalDecision,
     Task,
     approved_revision,
+    enrol,
     local_today,
+    program_of,
 )
 from .products import new_products_for, own_products
 from .status import held_change, member_day, scheduled_step
@@ -169,7 +174,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                 record = Intake.record(
                     member, form.answers(), form.cleaned_data["regimen"], form.cleaned_data["products"]
                 )
-                Program.objects.get_or_create(member=member)
+                enrol(member)
                 if record.blocks_self_service:
                     alerts.screen_blocked(member, record)
                 changes = record.changes_since(latest) if latest is not None else []
@@ -338,7 +343,7 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
 
 def _current_regimen(member: User, today: date) -> tuple[str, tuple[tuple[time, Decimal], ...]]:
     """The drug and doses a new revision starts from: today's approved step, or the intake's regimen."""
-    program, _created = Program.objects.get_or_create(member=member)
+    program = program_of(member)
     rev = program.approved()
     if rev is not None:
         try:
@@ -369,7 +374,7 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     member = member_for(request, member_id, "propose_plan")
     today = local_today(member)
-    if user.pk == member.pk and Program.objects.get_or_create(member=member)[0].blocked:
+    if user.pk == member.pk and program_of(member).blocked:
         return render(
             request,
             "programs/builder.html",
@@ -444,7 +449,7 @@ BUILDER_DEFAULTS: dict[str, Any] = {
 
 def _person(member: User) -> dict[str, Any]:
     """The member's age and liver disease as their intake gave them: the plan's inputs about the person."""
-    intake_row = Program.objects.get_or_create(member=member)[0].intake()
+    intake_row = program_of(member).intake()
     answers = intake_row.answers if intake_row is not None else {}
     age = answers.get("age")
     return {
@@ -516,7 +521,7 @@ def approve(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Say why this plan is approved: the reason is recorded with the approval."))
         return redirect("revision", member.pk, number)
-    program, _created = Program.objects.get_or_create(member=member)
+    program = enrol(member)
     try:
         plan = rev.plan()
         starts_with_cut = plan.first_cut is plan.steps[0]
@@ -639,8 +644,8 @@ def clinic_member(request: HttpRequest, member_id: int) -> HttpResponse:
     today = local_today(member)
     day = member_day(member, today)
     suggestion = _for_clinician(member, day)
-    chart = _record_chart(member, day.plan, today)
-    program = Program.objects.get(member=member)
+    chart = _record_chart(member, day.plan, today, checkins=day.checkins)
+    program = program_of(member)
     intake = member.intakes.first()
     notes = _adjunct_notes(intake)
     scores = _latest_scores(member)
@@ -695,15 +700,19 @@ def _adjunct_notes(intake: Intake | None) -> tuple[AdjunctNote, ...]:
 
 
 def _latest_scores(member: User) -> list[dict[str, Any]]:
-    """The latest score of each questionnaire the member filled in, with its band and the band's source."""
+    """The latest score of each questionnaire the member filled in, with its band and the band's source. One
+    query per questionnaire for the newest check-ins that hold it, so the cost does not grow with the history
+    (a check-in that no longer reads is passed over, as before)."""
     latest: dict[str, tuple[date, Any]] = {}
-    for record in member.checkins.order_by("day", "created"):
-        try:
-            c = record.checkin()
-        except TaperError:
-            continue
-        for name, score in c.scores().items():
-            latest[name] = (record.day, score)
+    for key in ("ciwa_b", "bwsq", *SCREENS):
+        for record in member.checkins.filter(data__has_key=key).order_by("-day", "-created").iterator(chunk_size=8):
+            try:
+                score = getattr(record.checkin(), key)
+            except TaperError:
+                continue
+            if score is not None:
+                latest[score.instrument] = (record.day, score)
+                break
     out = []
     for name in sorted(latest):
         day, score = latest[name]
@@ -720,13 +729,18 @@ def _first_cut_waiting(program: Program, plan: Plan | None) -> bool:
     return plan.first_cut is not None
 
 
-def _record_chart(member: User, basis: Plan | None, today: date, with_dose: bool = True) -> Any:
+def _record_chart(
+    member: User, basis: Plan | None, today: date, with_dose: bool = True, checkins: list[CheckIn] | None = None
+) -> Any:
     """The last 90 days of symptoms and dose, as a carer sees them (without the dose for a mentor the member
-    shares only their check-ins with)."""
+    shares only their check-ins with). `checkins`: the member's day's reading of a longer window against the
+    same plan, when the caller has it (the timeline keeps the days it draws)."""
     if basis is None:
         return None
     first = max(today - timedelta(days=90), min(basis.start, today) - timedelta(days=14))
-    rows = timeline(basis, engine_checkins(member, basis, first=first, last=today), first, today)
+    if checkins is None:
+        checkins = engine_checkins(member, basis, first=first, last=today)
+    rows = timeline(basis, checkins, first, today)
     title = _("Symptoms and dose, %(a)s to %(b)s") if with_dose else _("Symptoms, %(a)s to %(b)s")
     return render_chart(rows, title % {"a": first, "b": today}, with_dose=with_dose)
 
@@ -764,7 +778,7 @@ def staff_member(request: HttpRequest, member_id: int) -> HttpResponse:
         day = member_day(member, today)
         context |= {
             "day": day,
-            "chart": _record_chart(member, day.plan, today),
+            "chart": _record_chart(member, day.plan, today, checkins=day.checkins),
             "tasks": member.tasks.filter(done_at__isnull=True).order_by("created"),
         }
     return render(request, "programs/staff_member.html", context, status=400 if form.errors else 200)
@@ -779,7 +793,7 @@ def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Say why the first cut can go ahead: the reason is recorded."))
         return redirect("clinic_member", member.pk)
-    program, _created = Program.objects.get_or_create(member=member)
+    program = enrol(member)
     rev = program.approved()
     try:
         plan = rev.plan() if rev is not None else None
@@ -822,7 +836,7 @@ def member_thresholds(request: HttpRequest, member_id: int) -> HttpResponse:
     """The clinician sets this member's trend thresholds (blank = default), with a recorded reason."""
     user: User = request.user  # type: ignore[assignment]
     member = member_for(request, member_id, "decide")
-    program, _created = Program.objects.get_or_create(member=member)
+    program = enrol(member) if request.method == "POST" else program_of(member)
     form = ThresholdsForm(request.POST if request.method == "POST" else None, current=program.threshold_overrides)
     if request.method == "POST" and form.is_valid():
         try:
@@ -1062,7 +1076,8 @@ def pharmacy(request: HttpRequest) -> HttpResponse:
 
 
 def _lines(period: Any) -> list[dict[str, str]]:
-    return [{"product": ln.product.label, "used": ln.used, "supply": ln.supply} for ln in period.lines]
+    """A fill's lines as stored and shown: what the library writes for a dispensing, without the counts."""
+    return [{k: ln[k] for k in ("product", "used", "supply")} for ln in dispensing_to_dict(period)["lines"]]
 
 
 def _fills(member: User) -> tuple[PlanRevision | None, list[dict[str, Any]]]:
@@ -1269,7 +1284,9 @@ def mentee(request: HttpRequest, member_id: int) -> HttpResponse:
     context = {
         "member": member,
         "day": day if may_plan else None,
-        "chart": _record_chart(member, day.plan, today, with_dose=may_plan) if may_health else None,
+        "chart": _record_chart(member, day.plan, today, with_dose=may_plan, checkins=day.checkins)
+        if may_health
+        else None,
         "may_plan": may_plan,
     }
     return render(request, "programs/mentee.html", context)

@@ -1,27 +1,14 @@
 """The taper engine and clinical assessment: pure Python and numpy, no Django, no clock, no I/O but packaged data.
 
 Dates ("today", a plan's start) are always arguments. Amounts of drug are `Decimal` milligrams.
-The names below are the engine's whole public surface; a test pins them.
+The names below are the engine's whole public surface; a test pins them. The assessment, dispensing and
+modelling names load on first use (numpy only for modelling), so a short command imports little.
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from ._catalogue import REGIONS, Catalogue, Drug, Figure, Metabolite, Product, Source, catalogue, plain
-from ._checkin import (
-    DOSE_STATUSES,
-    SCREENS,
-    CheckIn,
-    Diary,
-    Emergency,
-    RedFlag,
-    RedFlagHit,
-    Symptom,
-    SymptomGroup,
-    Triage,
-    checkin_from_dict,
-    checkin_to_dict,
-    diary,
-    triage,
-)
-from ._dispense import DispenseLine, Dispensing, dispense, dispense_by_step, fill_periods
 from ._exceptions import (
     DoseNotAchievable,
     GuardrailViolation,
@@ -32,21 +19,6 @@ from ._exceptions import (
     UnknownProduct,
 )
 from ._guardrails import check_plan
-from ._instruments import Band, Instrument, Item, Score, instrument, instruments
-from ._pk import (
-    DailySummary,
-    PKParams,
-    Simulation,
-    dose_events,
-    occupancy,
-    population_daily,
-    sample_population,
-    simulate,
-    simulate_plan,
-    steady_state_mean,
-    time_to_90,
-    typical_params,
-)
 from ._plan import (
     CUT_ORDERS,
     EQUIVALENCE_SOURCES,
@@ -61,45 +33,186 @@ from ._plan import (
     parse_custom_csv,
 )
 from ._realise import Kit, Portion, describe_portions
-from ._revise import insert_hold, postpone_first_cut, return_to_previous
-from ._screen import (
-    PDMP_ANSWERS,
-    SETTINGS,
-    SEVERITIES,
-    Adjunct,
-    AdjunctNote,
-    Choice,
-    DoseBand,
-    Finding,
-    ScreenAnswers,
-    Screening,
-    ScreenResult,
-    Use,
-    dose_band,
-    screen,
-    screen_answers_from_dict,
-    screen_answers_to_dict,
-    screening,
+from ._results import (
+    diary_to_dict,
+    dispensing_to_dict,
+    drug_summary_to_dict,
+    drug_to_dict,
+    due_to_dict,
+    figure_to_dict,
+    instrument_to_dict,
+    score_to_dict,
+    screen_result_to_dict,
+    suggestion_to_dict,
+    threshold_to_dict,
+    timeline_row_to_dict,
+    triage_to_dict,
 )
 from ._serialize import plan_from_dict, plan_to_dict
-from ._trends import (
-    ACTIONS,
-    DECISIONS,
-    WAITS_FOR_CLINICIAN,
-    Decision,
-    Due,
-    Reason,
-    Signal,
-    Suggestion,
-    Threshold,
-    TimelineRow,
-    TrendSettings,
-    due,
-    suggest,
-    thresholds,
-    timeline,
-    trend_settings,
-)
+
+if TYPE_CHECKING:
+    from ._checkin import (
+        DOSE_STATUSES,
+        SCREENS,
+        CheckIn,
+        Diary,
+        Emergency,
+        RedFlag,
+        RedFlagHit,
+        Symptom,
+        SymptomGroup,
+        Triage,
+        checkin_from_dict,
+        checkin_to_dict,
+        diary,
+        triage,
+    )
+    from ._dispense import DispenseLine, Dispensing, dispense, dispense_by_step, fill_periods
+    from ._instruments import Band, Instrument, Item, Score, instrument, instruments
+    from ._pk import (
+        DailySummary,
+        PKParams,
+        Simulation,
+        dose_events,
+        occupancy,
+        population_daily,
+        sample_population,
+        simulate,
+        simulate_plan,
+        steady_state_mean,
+        time_to_90,
+        typical_params,
+    )
+    from ._revise import insert_hold, postpone_first_cut, return_to_previous
+    from ._screen import (
+        PDMP_ANSWERS,
+        SETTINGS,
+        SEVERITIES,
+        Adjunct,
+        AdjunctNote,
+        Choice,
+        DoseBand,
+        Finding,
+        ScreenAnswers,
+        Screening,
+        ScreenResult,
+        Use,
+        dose_band,
+        screen,
+        screen_answers_from_dict,
+        screen_answers_to_dict,
+        screening,
+    )
+    from ._trends import (
+        ACTIONS,
+        DECISIONS,
+        WAITS_FOR_CLINICIAN,
+        Decision,
+        Due,
+        Reason,
+        Signal,
+        Suggestion,
+        Threshold,
+        TimelineRow,
+        TrendSettings,
+        due,
+        suggest,
+        thresholds,
+        timeline,
+        trend_settings,
+    )
+
+# Imported on first use, so that a command that only plans never loads numpy or the assessment data.
+_LAZY: dict[str, tuple[str, ...]] = {
+    "._checkin": (
+        "DOSE_STATUSES",
+        "SCREENS",
+        "CheckIn",
+        "Diary",
+        "Emergency",
+        "RedFlag",
+        "RedFlagHit",
+        "Symptom",
+        "SymptomGroup",
+        "Triage",
+        "checkin_from_dict",
+        "checkin_to_dict",
+        "diary",
+        "triage",
+    ),
+    "._dispense": (
+        "DispenseLine",
+        "Dispensing",
+        "dispense",
+        "dispense_by_step",
+        "fill_periods",
+    ),
+    "._instruments": (
+        "Band",
+        "Instrument",
+        "Item",
+        "Score",
+        "instrument",
+        "instruments",
+    ),
+    "._pk": (
+        "DailySummary",
+        "PKParams",
+        "Simulation",
+        "dose_events",
+        "occupancy",
+        "population_daily",
+        "sample_population",
+        "simulate",
+        "simulate_plan",
+        "steady_state_mean",
+        "time_to_90",
+        "typical_params",
+    ),
+    "._revise": (
+        "insert_hold",
+        "postpone_first_cut",
+        "return_to_previous",
+    ),
+    "._screen": (
+        "PDMP_ANSWERS",
+        "SETTINGS",
+        "SEVERITIES",
+        "Adjunct",
+        "AdjunctNote",
+        "Choice",
+        "DoseBand",
+        "Finding",
+        "ScreenAnswers",
+        "Screening",
+        "ScreenResult",
+        "Use",
+        "dose_band",
+        "screen",
+        "screen_answers_from_dict",
+        "screen_answers_to_dict",
+        "screening",
+    ),
+    "._trends": (
+        "ACTIONS",
+        "DECISIONS",
+        "WAITS_FOR_CLINICIAN",
+        "Decision",
+        "Due",
+        "Reason",
+        "Signal",
+        "Suggestion",
+        "Threshold",
+        "TimelineRow",
+        "TrendSettings",
+        "due",
+        "suggest",
+        "thresholds",
+        "timeline",
+        "trend_settings",
+    ),
+}
+_WHERE = {name: module for module, names in _LAZY.items() for name in names}
 
 __all__ = [
     "ACTIONS",
@@ -176,14 +289,21 @@ __all__ = [
     "checkin_to_dict",
     "describe_portions",
     "diary",
+    "diary_to_dict",
     "dispense",
     "dispense_by_step",
+    "dispensing_to_dict",
     "dose_band",
     "dose_events",
+    "drug_summary_to_dict",
+    "drug_to_dict",
     "due",
+    "due_to_dict",
+    "figure_to_dict",
     "fill_periods",
     "insert_hold",
     "instrument",
+    "instrument_to_dict",
     "instruments",
     "occupancy",
     "parse_custom_csv",
@@ -194,18 +314,37 @@ __all__ = [
     "postpone_first_cut",
     "return_to_previous",
     "sample_population",
+    "score_to_dict",
     "screen",
     "screen_answers_from_dict",
     "screen_answers_to_dict",
+    "screen_result_to_dict",
     "screening",
     "simulate",
     "simulate_plan",
     "steady_state_mean",
     "suggest",
+    "suggestion_to_dict",
+    "threshold_to_dict",
     "thresholds",
     "time_to_90",
     "timeline",
+    "timeline_row_to_dict",
     "trend_settings",
     "triage",
+    "triage_to_dict",
     "typical_params",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -11,9 +11,10 @@ Emax·C/(EC50 + C); its EC50 is an uncertain, settable assumption (see `_plan` f
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -193,6 +194,9 @@ def simulate(events: Sequence[tuple[float, float]], params: PKParams, hours: int
     return _simulate_events(events, params, steps, dt)
 
 
+# Virtual patients per chunk in `population_daily`: a day of one chunk's hourly arrays fits in a 2 MiB cache.
+_CHUNK = 1024
+
 # Hours per block of the blocked recurrence: one small matrix product per block and exponential.
 _BLOCK = 24
 
@@ -204,43 +208,45 @@ def _simulate_on_grid(u: Array, params: PKParams, steps: int, dt: float) -> Arra
     return out
 
 
-def _blocks(u: Array, params: PKParams, steps: int, dt: float) -> Iterator[tuple[int, Array]]:
-    """Concentrations (ng/mL) for grid rows n0 … n0+b-1, a block of b ≤ 24 rows (shape (b, patients)).
+def _scale(params: PKParams) -> Array:
+    """Per patient: F/V · ka/(ka-ke) in ng/mL per mg, the factor from S(ke) - S(ka) to a concentration."""
+    return 1000.0 * params.f * params.ka / (params.ka - params.ke) / params.v_l
+
+
+def _blocks(u: Array, params: PKParams, steps: int, dt: float, *, scaled: bool = True) -> Iterator[tuple[int, Array]]:
+    """Concentrations (ng/mL) for grid rows n0 … n0+b-1, a block of b ≤ 24 rows (shape (b, patients));
+    without `scaled`, S(ke) - S(ka) (a concentration once multiplied by `_scale`). The array yielded is
+    reused for the next block.
 
     Doses only at grid points: C_n = F/V · ka/(ka-ke) · (S_n(ke) - S_n(ka)), where
-    S_n(k) = sum over earlier doses u_j · exp(-k·dt)^(n-j). Each sum obeys y_n = r·(y_(n-1) + u_(n-1)),
-    evaluated a block at a time as one small matrix product: exact, with no integration error.
+    S_n(k) = sum over earlier doses u_j · exp(-k·dt)^(n-j). Each sum obeys y_n = r·(y_(n-1) + u_(n-1)), so
+    from a dose (or the block's start) to the next, y is the sum just before it, plus the dose, times
+    r^1, r^2, …: one multiplication per stretch, exact, with no integration error.
     """
     n = params.n
     lags = np.arange(1, _BLOCK + 1, dtype=np.float64)[:, None] * dt
     pows = [np.exp(-params.ke[None, :] * lags), np.exp(-params.ka[None, :] * lags)]  # r^(m+1)
     carry = [np.zeros(n), np.zeros(n)]
-    scale = 1000.0 * params.f * params.ka / (params.ka - params.ke) / params.v_l
-    idx = np.arange(_BLOCK)
-    toeplitz = idx[:, None] - idx[None, :]  # j - m
-    # Within a step every day has the same doses: their contribution is computed once per pattern.
-    cache: dict[tuple[int, bytes], tuple[Array, Array]] = {}
+    scale = _scale(params)
     ys = [np.empty((_BLOCK, n)), np.empty((_BLOCK, n))]
+    block = np.empty((_BLOCK, n))
     for n0 in range(1, steps + 1, _BLOCK):
         b = min(_BLOCK, steps + 1 - n0)
-        v = u[n0 - 1 : n0 - 1 + b]  # doses at n0-1 … n0+b-2
-        key = (b, v.tobytes())
-        dosed = cache.get(key) if v.any() else None
-        if v.any() and dosed is None:
-            lag = toeplitz[:b, :b]
-            mat = np.where(lag >= 0, v[np.clip(lag, 0, None)], 0.0)
-            dosed = (mat @ pows[0][:b], mat @ pows[1][:b])
-            if len(cache) < 64:
-                cache[key] = dosed
+        v = u[n0 - 1 : n0 - 1 + b]  # doses at n0-1 … n0+b-2: a dose at row j counts from row j on
+        bounds = [0, *(int(j) for j in np.flatnonzero(v) if j), b]
         for e in range(2):
             y = ys[e][:b]
-            np.multiply(pows[e][:b], carry[e][None, :], out=y)
-            if dosed is not None:
-                y += dosed[e]
+            before = carry[e]
+            for j0, j1 in itertools.pairwise(bounds):
+                start = before + v[j0] if v[j0] else before
+                np.multiply(pows[e][: j1 - j0], start[None, :], out=y[j0:j1])
+                before = y[j1 - 1]
             carry[e] = y[-1].copy()
-        block = ys[0][:b] - ys[1][:b]
-        block *= scale[None, :]
-        yield n0, block
+        out = block[:b]
+        np.subtract(ys[0][:b], ys[1][:b], out=out)
+        if scaled:
+            out *= scale[None, :]
+        yield n0, out
 
 
 def _simulate_events(events: Sequence[tuple[float, float]], params: PKParams, steps: int, dt: float) -> Array:
@@ -423,7 +429,7 @@ def population_daily(
     drugs = plan.drugs
     params = {d: sample_population(d, patients, seed, weight_kg) for d in drugs}
     ec50 = {}
-    gens = {}
+    doses = {}
     notes: list[str] = []
     for d in drugs:
         u = np.zeros(steps + 1)
@@ -432,32 +438,51 @@ def population_daily(
                 raise InvalidInput("population summaries need dose times on whole hours (e.g. 08:00)")
             if te <= steps:
                 u[int(te)] += amount
-        gens[d] = _blocks(u, params[d], steps, 1.0)
+        doses[d] = u
         ec50[d] = _plan_ec50(plan, d, weight_kg)
         notes += [f"{d}: {n}" for n in params[d].notes]
+    # Patients in chunks small enough that one chunk's hourly arrays stay in the processor's cache, each chunk
+    # modelled over the whole horizon in turn.
+    chunks = [slice(lo, min(lo + _CHUNK, patients)) for lo in range(0, patients, _CHUNK)]
+    scales = {d: _scale(params[d]) for d in drugs}
     mean = {d: np.empty((days, patients)) for d in drugs}
     trough = {d: np.empty((days, patients)) for d in drugs}
     occ = np.empty((days, patients))
     emax = float(plan.request.emax_percent)
-    x = np.empty((24, patients))
-    ratio = np.empty((24, patients))
-    for _ in range(lead):
-        for d in drugs:
-            next(gens[d])
-    for day in range(days):
-        x.fill(0.0)
-        for d in drugs:
-            _n0, block = next(gens[d])
-            block.mean(axis=0, out=mean[d][day])
-            block.min(axis=0, out=trough[d][day])
-            block *= 1.0 / ec50[d][None, :]
-            x += block
-        # Occupancy Emax·x/(1 + x), with x the sum of C/EC50 over the drugs, averaged over the day.
-        np.add(x, 1.0, out=ratio)
-        np.divide(x, ratio, out=ratio)
-        ratio.mean(axis=0, out=occ[day])
-        if progress:
-            progress(1)
+    x = np.empty((24, min(_CHUNK, patients)))
+    ratio = np.empty_like(x)
+    done = 0  # chunk-days modelled, reported as days of the whole population
+    for c in chunks:
+        gens = {d: _blocks(doses[d], _part(params[d], c), steps, 1.0, scaled=False) for d in drugs}
+        # Mean and trough of S(ke) - S(ka), then scaled: per patient the scale is one positive or negative factor.
+        scale = {d: scales[d][c] for d in drugs}
+        ec50_as_s = {d: (ec50[d] / scale[d])[None, :] for d in drugs}  # EC50 in units of S
+        xc, rc = x[:, : c.stop - c.start], ratio[:, : c.stop - c.start]
+        for _ in range(lead):
+            for gen in gens.values():
+                next(gen)
+        for day in range(days):
+            if len(drugs) > 1:
+                xc.fill(0.0)
+            for d, gen in gens.items():
+                _n0, block = next(gen)
+                k = scale[d]
+                np.multiply(block.mean(axis=0), k, out=mean[d][day, c])
+                low = np.where(k > 0, block.min(axis=0), block.max(axis=0)) if (k < 0).any() else block.min(axis=0)
+                np.multiply(low, k, out=trough[d][day, c])
+                if len(drugs) == 1:
+                    # Occupancy Emax·x/(1 + x) with x = C/EC50: here S/(EC50 in S units + S), averaged over the day.
+                    np.add(block, ec50_as_s[d], out=rc)
+                    np.divide(block, rc, out=rc)
+                else:
+                    xc += block / ec50_as_s[d]
+            if len(drugs) > 1:  # with x the sum of C/EC50 over the drugs
+                np.add(xc, 1.0, out=rc)
+                np.divide(xc, rc, out=rc)
+            rc.mean(axis=0, out=occ[day, c])
+            done += 1
+            if progress and done % len(chunks) == 0:
+                progress(1)
     occ *= emax
     return DailySummary(
         start=plan.start,
@@ -465,6 +490,13 @@ def population_daily(
         trough={d: a.T for d, a in trough.items()},
         occupancy=occ.T,
         notes=tuple(notes),
+    )
+
+
+def _part(params: PKParams, patients: slice) -> PKParams:
+    """The same virtual patients' parameters, for a range of them."""
+    return replace(
+        params, ka=params.ka[patients], ke=params.ke[patients], v_l=params.v_l[patients], f=params.f[patients]
     )
 
 

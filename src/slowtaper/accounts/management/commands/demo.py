@@ -23,7 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from slowtaper.accounts import places
 from slowtaper.accounts.models import CareLink, Role, User
 from slowtaper.checkins.models import CheckInRecord, DoseLog
-from slowtaper.programs.models import HoldRequest, Intake, PlanRevision, Program, local_today
+from slowtaper.programs.models import HoldRequest, Intake, PlanRevision, Program, enrol, local_today
 from slowtaper.taper import PlanRequest, build_plan, diary, insert_hold, screen_answers_from_dict
 
 PEOPLE = [
@@ -122,6 +122,8 @@ class Command(BaseCommand):
                 raise CommandError(f"demo person {username}: {tz} is not a zone of region {region}")
             user.set_place(country, tz)
             user.save()
+            if role == Role.MEMBER:
+                enrol(user)  # as on joining
             users[username] = user
         return users
 
@@ -148,7 +150,6 @@ class Command(BaseCommand):
         for m in users.values():
             for kind, carer in ((Role.CLINICIAN, chen), (Role.PHARMACIST, pat), (Role.MENTOR, morgan)):
                 CareLink.objects.create(member=m, carer=carer, kind=kind)
-            Program.objects.get_or_create(member=m)
         from slowtaper.programs import alerts
 
         omar = users["omar"]
@@ -333,7 +334,6 @@ class Command(BaseCommand):
             chen,
             "Stabilise four weeks, then 10% cuts every two weeks; first cut once stable.",
         )
-        Program.objects.get_or_create(member=maria)
         self._checkins(maria, start, today - timedelta(days=1), 2, [time(8), time(22)])
 
     def _james(self, james: User, chen: User) -> None:
@@ -352,7 +352,7 @@ class Command(BaseCommand):
             chen,
             "Two weeks' stabilisation, then 10% cuts every 14 days.",
         )
-        program, _ = Program.objects.get_or_create(member=james)
+        program = Program.objects.get(member=james)
         program.approve_first_cut(chen, "Stable for 14 days with no red flags.")
         Program.objects.filter(pk=program.pk).update(first_cut_approved_at=timezone.now() - timedelta(days=56))
         times = [time(8), time(22)]
@@ -381,6 +381,6 @@ class Command(BaseCommand):
             chen,
             "Low starting dose; 10% cuts every 14 days.",
         )
-        program, _ = Program.objects.get_or_create(member=lena)
+        program = Program.objects.get(member=lena)
         program.approve_first_cut(chen, "Already stable at intake.")
         self._checkins(lena, today - timedelta(days=30), today - timedelta(days=1), 0, [])
