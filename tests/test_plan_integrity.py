@@ -7,9 +7,10 @@ import io
 import zipfile
 
 import pytest
+from django.core import mail
 
 from conftest import login
-from slowtaper.checkins.reminders import tick
+from slowtaper.checkins.reminders import send_reminder, tick
 from slowtaper.programs.models import Fill, PlanRevision
 
 
@@ -66,9 +67,11 @@ def test_clinician_actions_on_it_refuse_plainly(client, cast, tampered):
 
 
 def test_no_reminder_is_sent_from_it(cast, tampered, frozen):
-    frozen.move_to("2027-02-10 13:05:00+00:00")
-    sent = tick()
-    assert all(r.member_id != cast.member.pk for r in sent)
+    # Its slots were written at approval; the tick never reads plans, so the task that sends checks the plan.
+    frozen.move_to("2027-02-11 13:05:00+00:00")
+    for reminder in tick():
+        send_reminder.call(reminder.pk)
+    assert [m.to for m in mail.outbox] == [[cast.other_member.email]]
 
 
 def test_a_stored_plan_is_parsed_once_per_process_and_its_digest_is_still_checked(cast, approved, monkeypatch):

@@ -1,9 +1,10 @@
 """Dose reminders: claimed once per slot at the member's local dose time, sent by the django-tasks database
-worker, never naming the drug, and skipped when the dose is already logged."""
+worker, never naming the drug, and skipped when the dose is already logged. (How slots are written and claimed,
+across DST, revisions, holds and a lagging worker: test_reminder_slots.py.)"""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from django.core import mail
@@ -12,10 +13,12 @@ from django_tasks_db.models import DBTaskResult
 
 from conftest import TODAY
 from slowtaper.checkins.models import DoseLog, Reminder
-from slowtaper.checkins.reminders import send_reminder, tick
+from slowtaper.checkins.reminders import reschedule, send_reminder, tick
 
-# 08:00 in New York on TODAY is 13:00 UTC.
-AT_0805_LOCAL = "2027-02-10 13:05:00+00:00"
+# Slots are written when the plan is approved (noon in New York on TODAY) and onwards, so the first 08:00 dose
+# reminded is tomorrow's: 08:00 in New York on TOMORROW is 13:00 UTC.
+TOMORROW = TODAY + timedelta(days=1)
+AT_0805_LOCAL = "2027-02-11 13:05:00+00:00"
 
 
 def test_a_slot_is_claimed_once_however_often_the_tick_runs(cast, approved, frozen, django_capture_on_commit_callbacks):
@@ -24,8 +27,8 @@ def test_a_slot_is_claimed_once_however_often_the_tick_runs(cast, approved, froz
         first = tick()
         again = tick()
     assert {(r.member, r.day, r.time) for r in first} == {
-        (cast.member, TODAY, time(8)),
-        (cast.other_member, TODAY, time(8)),
+        (cast.member, TOMORROW, time(8)),
+        (cast.other_member, TOMORROW, time(8)),
     }
     assert again == []
     assert DBTaskResult.objects.count() == 2  # enqueued in the database backend
@@ -60,7 +63,7 @@ def test_no_reminder_for_a_dose_already_logged(cast, approved, frozen):
     assert not mail.outbox
 
 
-@pytest.mark.parametrize("moment", ["2027-02-10 12:55:00+00:00", "2027-02-10 14:00:00+00:00"])
+@pytest.mark.parametrize("moment", ["2027-02-11 12:55:00+00:00", "2027-02-11 14:00:00+00:00"])
 def test_nothing_before_the_dose_time_or_long_after_it(cast, approved, frozen, moment):
     frozen.move_to(moment)
     assert tick() == []
@@ -69,7 +72,7 @@ def test_nothing_before_the_dose_time_or_long_after_it(cast, approved, frozen, m
 def test_members_who_turned_reminders_off_get_none(cast, approved, frozen):
     for m in (cast.member, cast.other_member):
         m.reminders = False
-        m.save()
+        m.save()  # not through the settings page: the tick itself checks again
     frozen.move_to(AT_0805_LOCAL)
     assert tick() == []
 
@@ -77,5 +80,6 @@ def test_members_who_turned_reminders_off_get_none(cast, approved, frozen):
 def test_local_time_follows_the_members_zone(cast, approved, frozen):
     cast.member.time_zone = "Europe/London"
     cast.member.save()
-    frozen.move_to("2027-02-10 08:10:00+00:00")
+    reschedule(cast.member)  # as the settings page does when the zone changes
+    frozen.move_to("2027-02-11 08:10:00+00:00")
     assert [(r.member, r.time) for r in tick()] == [(cast.member, time(8))]

@@ -36,7 +36,7 @@ from slowtaper.accounts.models import (
     SessionRecord,
     User,
 )
-from slowtaper.checkins.models import CheckInRecord, DoseLog, Reminder, Submission
+from slowtaper.checkins.models import CheckInRecord, DoseLog, DoseSlot, Reminder, ReminderHorizon, Submission
 from slowtaper.community.models import (
     BoardSettings,
     ContactReply,
@@ -85,6 +85,8 @@ def holdings(member: User) -> dict[str, QuerySet[Any]]:
         "checkins": CheckInRecord.objects.filter(member=member),
         "dose_log": DoseLog.objects.filter(member=member),
         "reminders": Reminder.objects.filter(member=member),
+        "reminder_slots": DoseSlot.objects.filter(member=member),
+        "reminder_horizon": ReminderHorizon.objects.filter(member=member),
         "hold_requests": HoldRequest.objects.filter(member=member),
         "signal_decisions": SignalDecision.objects.filter(member=member),
         "tasks": Task.objects.filter(member=member),

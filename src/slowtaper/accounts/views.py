@@ -384,6 +384,10 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         user = form.save(commit=False)
         _hold_email_change(request, user, old_email)
         user.save()
+        if user.role == Role.MEMBER:
+            from slowtaper.checkins.reminders import reschedule  # the check-ins app builds on this one
+
+            reschedule(user)  # the time zone or the reminders setting may have changed
         messages.success(request, _("Settings saved."))
         return redirect("settings")
     user: User = request.user  # type: ignore[assignment]

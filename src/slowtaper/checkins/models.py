@@ -56,6 +56,46 @@ class DoseLog(models.Model):
         constraints = [models.UniqueConstraint(fields=["member", "day", "time"], name="one_log_per_dose")]
 
 
+class DoseSlot(models.Model):
+    """One upcoming dose of a member's approved plan: the local day and dose time, and the instant in UTC when it
+    is due. Written ahead for a bounded horizon whenever what is due changes (`reminders.reschedule`), so the
+    minute's tick reads only the rows due now and never a plan. A slot is `pending` until a tick claims it
+    (`claimed`: a `Reminder` row was made for it) or passes it over (`skipped`: too late, already logged, or the
+    member is no longer reminded). Only pending slots are ever rewritten."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        CLAIMED = "claimed"
+        SKIPPED = "skipped"
+
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="dose_slots")
+    # The approved revision the slot was computed from (a later one rewrites the pending slots).
+    revision = models.ForeignKey("programs.PlanRevision", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()  # the member's local day
+    time = models.TimeField()  # the dose time on the member's clock
+    due_at = models.DateTimeField()  # that local moment in UTC (see `reminders.due_instant` for DST)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    claim = models.UUIDField(null=True, blank=True)  # the tick (batch) that claimed or skipped it
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [models.UniqueConstraint(fields=["member", "day", "time"], name="one_slot_per_dose")]
+        indexes = [
+            # The tick's one query: pending slots due by now, oldest first.
+            models.Index(fields=["state", "due_at"], name="slots_by_state_and_due"),
+            models.Index(fields=["claim"], name="slots_by_claim"),
+        ]
+
+
+class ReminderHorizon(models.Model):
+    """How far ahead a member's dose slots are written (`until`, UTC). One row per member who is reminded; the
+    tick tops up, a few members at a time, those whose slots run out soon."""
+
+    member = models.OneToOneField(User, on_delete=models.CASCADE, related_name="reminder_horizon")
+    until = models.DateTimeField(db_index=True)
+    written_at = models.DateTimeField(default=timezone.now)
+
+
 class Reminder(models.Model):
     """A dose reminder for one slot (member, local day, dose time). The unique constraint makes each slot
     claimable once, whatever number of ticks or workers see it; `sent_at` says the email went out."""
@@ -66,6 +106,8 @@ class Reminder(models.Model):
     due_at = models.DateTimeField()
     created = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The slot it was claimed from (cleared when old slots are pruned; the reminder is the lasting record).
+    slot = models.OneToOneField(DoseSlot, null=True, blank=True, on_delete=models.SET_NULL, related_name="reminder")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["member", "day", "time"], name="one_reminder_per_slot")]

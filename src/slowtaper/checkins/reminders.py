@@ -1,21 +1,43 @@
-"""Dose reminders by email at the member's local dose times.
+"""Dose reminders by email at the member's local dose times, by due slot.
 
-`tick(now)` runs every minute (the `tick` command, from cron or a loop): for each member with an approved plan
-and reminders on, every dose slot whose local time has come within the window is claimed once by inserting a
-`Reminder` row (unique per member, day and time) and a task is enqueued to send it. The task sends only if the
-slot is still unsent and the dose not yet logged, and records `sent_at` in the same transaction, so a slot is
-delivered once however many ticks, retries or workers see it.
+Whenever what a member is due to take may change (a plan approved or revised, the first cut approved, a
+check-in that holds a cut, a clinician's decision on a signal, a change of time zone or of the reminders
+setting), `reschedule(member)` rewrites that member's pending `DoseSlot` rows for the next `HORIZON` in the same
+transaction: one row per dose, the local day and time and the UTC instant it is due. The minute's `tick(now)`
+then reads only the pending rows due by `now` (one indexed query), in batches, and never parses a plan; an idle
+minute is a few queries whatever the number of members. It also tops up, a few members at a time, those whose
+written slots run out within `REFILL` (which also refreshes what the trend rules hold as days pass).
+
+A slot is claimed once: the tick marks a batch claimed under its own token, and only rows it marked are its own,
+so two ticks at once (or a retried one) send once. For each claimed slot a `Reminder` row is made and a task is
+enqueued; the task sends only if the reminder is still unsent, the dose not yet logged and the slot's plan still
+the member's approved, sound one, and records `sent_at` in the same transaction, so a slot is delivered once
+however many ticks, retries or workers see it.
+
+A worker that lags (the tick not run for hours) still sends the slots that are late by less than the reminder
+window (`REMINDER_WINDOW_MINUTES`); older ones are marked skipped, so nobody is told at 3 a.m. to take the
+dose of 9 p.m. A slot whose dose is already logged, or whose member was deactivated or turned reminders off, is
+skipped too.
+
+Daylight saving: a dose time is turned into an instant by the iCalendar rule (RFC 5545, as the calendar export
+and calendar apps do). A time the clocks skip (02:30 on the night they go forward) is read with the offset in
+force before the gap, so it falls due an hour later on the new clock (03:30); a time the clocks pass twice
+(01:30 on the night they go back) falls due at its first occurrence only.
 
 Subjects and bodies never name the drug: a lock screen shows only that a dose is due.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 import zoneinfo
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -23,64 +45,237 @@ from django_tasks import task
 
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import send
-from slowtaper.programs.models import PlanRevision, Program
-from slowtaper.programs.status import held_change, scheduled_step
-from slowtaper.taper import TaperError
+from slowtaper.programs.models import PlanRevision, Program, approved_revision, decisions_for, program_of
+from slowtaper.programs.status import HISTORY_DAYS, scheduled_step
+from slowtaper.taper import Plan, TaperError, suggest
 
-from .models import DoseLog, Reminder
+from .models import DoseLog, DoseSlot, Reminder, ReminderHorizon, engine_checkins
+
+log = logging.getLogger(__name__)
+
+HORIZON = timedelta(days=14)  # how far ahead slots are written
+REFILL = timedelta(days=7)  # a member whose slots run out sooner than this is topped up
+KEEP = timedelta(days=2)  # claimed and skipped slots older than this are pruned (the Reminder rows stay)
+CLAIM_BATCH = 500  # slots claimed per transaction
+TOP_UP_BATCH = 50  # members topped up per tick
+# How long a member whose rewrite failed unexpectedly waits before it is tried again (others go first).
+RETRY_AFTER = timedelta(hours=1)
 
 
-def tick(now: datetime | None = None) -> list[Reminder]:
-    """Claim every dose slot due now and enqueue its email; returns the reminders claimed by this tick."""
+def window() -> timedelta:
+    """How late a reminder may still go out after its dose time."""
+    return timedelta(minutes=settings.REMINDER_WINDOW_MINUTES)
+
+
+def due_instant(day: date, at: time, zone: zoneinfo.ZoneInfo) -> datetime:
+    """The UTC instant of the local `day` and dose time `at` in `zone`. A time that does not exist that day
+    (skipped when the clocks go forward) is read with the offset before the gap, one that exists twice (when
+    they go back) is its first occurrence: both are `fold=0`, the iCalendar rule (RFC 5545, 3.3.5)."""
+    return datetime.combine(day, at, tzinfo=zone).replace(fold=0).astimezone(UTC)
+
+
+def reminded(member: User) -> bool:
+    """Whether the member gets dose reminders at all."""
+    return member.is_active and member.role == Role.MEMBER and member.reminders and bool(member.email)
+
+
+def _hold_from(member: User, program: Program, plan: Plan, today: date) -> date | None:
+    """The first planned cut that is not to be reminded at its lower dose: the cut the trend rules hold today
+    (see `status.held_change`), else, while a signal waits for the clinician, the next cut the plan has (or its
+    final stop): that cut waits for the decision too, and a decision rewrites the slots."""
+    try:
+        checkins = engine_checkins(member, plan, first=today - timedelta(days=HISTORY_DAYS), last=today)
+        s = suggest(plan, checkins, today, program.trend_settings(), decisions_for(member))
+    except TaperError:
+        return None
+    if s.held_change is not None or not s.open_signals:
+        return s.held_change
+    if s.next_change is not None and s.next_change > today:
+        return s.next_change
+    return plan.end if plan.stops and plan.end > today else None
+
+
+def _hold_matters(plan: Plan, last: date) -> bool:
+    """Whether a held cut could change the dose *times* reminded up to `last` (a reminder names the time, never
+    the amount): only when the plan's steps do not all have the same dose times, or the plan ends by `last` (a
+    held final stop keeps the last dose's reminders going). Most plans keep their times throughout, and then the
+    trend rules need not be run to write the slots."""
+    return len({frozenset(d.time for d in s.doses) for s in plan.steps}) > 1 or plan.end <= last
+
+
+def _slots(
+    member: User, revision: PlanRevision, plan: Plan, now: datetime, start: datetime, until: datetime
+) -> list[DoseSlot]:
+    """The member's dose slots due from `start` (inclusive) to `until` (exclusive), as unsaved rows, with what
+    the trend rules hold on the member's day at `now`."""
+    zone = zoneinfo.ZoneInfo(member.time_zone)
+    program = program_of(member)
+    day, last = start.astimezone(zone).date(), until.astimezone(zone).date()
+    hold = _hold_from(member, program, plan, now.astimezone(zone).date()) if _hold_matters(plan, last) else None
+    out = []
+    while day <= last:
+        step, _waiting = scheduled_step(program, plan, day, hold)
+        for at in sorted({d.time for d in step.doses} if step is not None else ()):
+            due_at = due_instant(day, at, zone)
+            if start <= due_at < until:
+                out.append(DoseSlot(member=member, revision=revision, day=day, time=at, due_at=due_at))
+        day += timedelta(days=1)
+    return out
+
+
+@transaction.atomic
+def reschedule(member: User, now: datetime | None = None) -> int:
+    """Rewrite the member's pending dose slots from `now` (less the reminder window, so a slot still sendable is
+    recomputed too) to `now + HORIZON`, in the caller's transaction; returns how many slots that span holds. A
+    member who is not reminded (inactive, reminders off, no email, no approved plan, or a plan that fails its
+    checks) is left with none. Slots already claimed or skipped are never rewritten or made again. Only what
+    differs is written: a check-in that changes nothing due costs a few reads."""
     now = now or timezone.now()
-    window = timedelta(minutes=settings.REMINDER_WINDOW_MINUTES)
-    claimed = []
-    members = User.objects.filter(role=Role.MEMBER, is_active=True, reminders=True).exclude(email="")
-    revisions = PlanRevision.objects.filter(member__in=members, status=PlanRevision.Status.APPROVED)
-    for rev in revisions.select_related("member"):
-        member = rev.member
-        zone = zoneinfo.ZoneInfo(member.time_zone)
-        local = now.astimezone(zone)
+    start, until = now - window(), now + HORIZON
+    # One rewrite at a time per member, and the member's settings as they are now, not as the caller saw them.
+    member = User.objects.select_for_update().get(pk=member.pk)
+    revision = approved_revision(member) if reminded(member) else None
+    plan = None
+    if revision is not None:
         try:
-            plan = rev.plan()
+            plan = revision.plan()
         except TaperError:
-            continue  # a plan that fails its checks is never used to tell anyone to take a dose
-        # Most minutes no dose time of the plan is due: skip the member before reading their check-ins.
-        if not any(
-            datetime.combine(day, t, tzinfo=zone) <= local < datetime.combine(day, t, tzinfo=zone) + window
-            for t in {d.time for step in plan.steps for d in step.doses}
-            for day in (local.date() - timedelta(days=1), local.date())
+            plan = None  # a plan that fails its checks is never used to tell anyone to take a dose
+    wanted = {(s.day, s.time, s.due_at): s for s in _slots(member, revision, plan, now, start, until)} if plan else {}
+    # The member's few rows read by member alone (by state and time the planner might scan every member's
+    # pending slots): pending ones from `start` that are no longer wanted go, and any older than KEEP.
+    have, stale, moved = set(), [], []
+    for pk, state, day, at, due_at, made_from in DoseSlot.objects.filter(member=member).values_list(
+        "pk", "state", "day", "time", "due_at", "revision_id"
+    ):
+        if due_at < now - KEEP or (
+            state == DoseSlot.State.PENDING and due_at >= start and (day, at, due_at) not in wanted
         ):
+            stale.append(pk)
             continue
-        program, _created = Program.objects.get_or_create(member=member)
-        held = held_change(member, program, plan, local.date())  # a cut held for the clinician is not reminded
-        for day in (local.date() - timedelta(days=1), local.date()):
-            step, _waiting = scheduled_step(program, plan, day, held)
-            if step is None:
-                continue
-            for dose in step.doses:
-                due_at = datetime.combine(day, dose.time, tzinfo=zone)
-                if not due_at <= local < due_at + window:
-                    continue
-                try:
-                    with transaction.atomic():
-                        reminder = Reminder.objects.create(member=member, day=day, time=dose.time, due_at=due_at)
-                except IntegrityError:
-                    continue  # claimed by an earlier tick
-                claimed.append(reminder)
-                transaction.on_commit(lambda pk=reminder.pk: send_reminder.enqueue(pk))
+        have.add((day, at, due_at))
+        if state == DoseSlot.State.PENDING and revision is not None and made_from != revision.pk:
+            moved.append(pk)  # the same dose in the new revision
+    if stale:
+        DoseSlot.objects.filter(pk__in=stale).delete()
+    if moved:
+        DoseSlot.objects.filter(pk__in=moved).update(revision=revision)
+    # A conflict is a dose of the same day and time already claimed or skipped (e.g. at another UTC instant before
+    # a change of time zone): it is not reminded again.
+    DoseSlot.objects.bulk_create([s for key, s in wanted.items() if key not in have], ignore_conflicts=True)
+    if revision is None or plan is None:
+        ReminderHorizon.objects.filter(member=member).delete()
+    elif not ReminderHorizon.objects.filter(member=member).update(until=until, written_at=now):
+        ReminderHorizon.objects.create(member=member, until=until, written_at=now)
+    return len(wanted)
+
+
+def top_up(now: datetime | None = None, limit: int | None = TOP_UP_BATCH) -> int:
+    """Rewrite the slots of the members whose written slots run out within `REFILL` (at most `limit`, those
+    running out first; None for all); returns how many members were topped up. Each member in their own
+    transaction; one that fails unexpectedly is logged and tried again later without holding up the rest."""
+    now = now or timezone.now()
+    short = ReminderHorizon.objects.filter(until__lt=now + REFILL).order_by("until").select_related("member")
+    done = 0
+    for horizon in short[:limit] if limit is not None else short:
+        try:
+            reschedule(horizon.member, now)
+        except Exception:
+            log.exception("reminder slots for member %s could not be written", horizon.member_id)
+            # Short again (picked up) only in RETRY_AFTER: until then the others are topped up first.
+            ReminderHorizon.objects.filter(pk=horizon.pk).update(until=now + REFILL + RETRY_AFTER)
+            continue
+        done += 1
+    return done
+
+
+def tick(now: datetime | None = None, top_up_limit: int | None = TOP_UP_BATCH) -> list[Reminder]:
+    """Claim every pending slot due by `now`, in batches: make its `Reminder` and enqueue its email, or skip it
+    (too late, dose logged, member no longer reminded); then top up the members whose slots run short. Returns
+    the reminders claimed by this tick."""
+    now = now or timezone.now()
+    claimed: list[Reminder] = []
+    while True:
+        batch, more = _claim_batch(now)
+        claimed += batch
+        if not more:
+            break
+    top_up(now, top_up_limit)
     return claimed
+
+
+def _claim_batch(now: datetime) -> tuple[list[Reminder], bool]:
+    """Claim up to CLAIM_BATCH due slots in one transaction; returns the reminders made and whether more may be
+    due."""
+    if not DoseSlot.objects.filter(state=DoseSlot.State.PENDING, due_at__lte=now).exists():
+        return [], False  # an idle minute: no transaction, so no write lock taken on SQLite
+    with transaction.atomic():
+        ids = _due(now)
+        return _claim(ids, now), len(ids) == CLAIM_BATCH
+
+
+def _due(now: datetime) -> list[int]:
+    """The oldest pending slots due by `now`, at most CLAIM_BATCH (on PostgreSQL, passing over rows another tick
+    holds locked)."""
+    due = DoseSlot.objects.filter(state=DoseSlot.State.PENDING, due_at__lte=now).order_by("due_at")
+    if connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True)
+    return list(due.values_list("pk", flat=True)[:CLAIM_BATCH])
+
+
+def _claim(ids: list[int], now: datetime) -> list[Reminder]:
+    """Claim the slots `ids` that are still pending, under a token of this call's own: two ticks may have read
+    the same pending rows, but each row is marked claimed once (the second UPDATE finds it no longer pending:
+    SQLite runs one writer at a time, PostgreSQL re-checks the row after the first commits), and a tick sends
+    only the rows carrying its token. Makes a `Reminder` for each one to send and enqueues them on commit."""
+    if not ids:
+        return []
+    token = uuid.uuid4()
+    DoseSlot.objects.filter(pk__in=ids, state=DoseSlot.State.PENDING).update(state=DoseSlot.State.CLAIMED, claim=token)
+    logged = DoseLog.objects.filter(member=OuterRef("member"), day=OuterRef("day"), time=OuterRef("time"))
+    rows = list(DoseSlot.objects.filter(claim=token).select_related("member").annotate(logged=Exists(logged)))
+    late = now - window()
+    send_now = [s for s in rows if s.due_at > late and not s.logged and reminded(s.member)]  # type: ignore[attr-defined]
+    skipped = {s.pk for s in rows} - {s.pk for s in send_now}
+    if skipped:
+        DoseSlot.objects.filter(pk__in=skipped).update(state=DoseSlot.State.SKIPPED)
+    # A reminder already made for the same dose (by the tick before slots existed) is kept, not doubled.
+    Reminder.objects.bulk_create(
+        [Reminder(member=s.member, day=s.day, time=s.time, due_at=s.due_at, slot=s) for s in send_now],
+        ignore_conflicts=True,
+    )
+    made = list(Reminder.objects.filter(slot__claim=token).select_related("member").order_by("due_at", "pk"))
+    transaction.on_commit(_enqueue([r.pk for r in made]))
+    return made
+
+
+def _enqueue(ids: list[int]) -> Callable[[], None]:
+    """Enqueue a claimed batch's emails, after the claim commits, in one transaction (one commit, not one per
+    reminder; a task backend in the same database sees all of them or none)."""
+
+    def run() -> None:
+        with transaction.atomic():
+            for pk in ids:
+                send_reminder.enqueue(pk)
+
+    return run
 
 
 @task()
 def send_reminder(reminder_id: int) -> bool:
-    """Send one reminder unless it was sent already or the dose is logged; True when an email went out."""
+    """Send one reminder unless it was sent already, the dose is logged, or the plan it came from is no longer
+    the member's approved, sound plan; True when an email went out."""
     with transaction.atomic():
-        reminder = Reminder.objects.select_for_update().select_related("member").filter(pk=reminder_id).first()
+        reminder = (
+            Reminder.objects.select_for_update(of=("self",))
+            .select_related("member", "slot")
+            .filter(pk=reminder_id)
+            .first()
+        )
         if reminder is None or reminder.sent_at is not None:
             return False
         member = reminder.member
-        if DoseLog.objects.filter(member=member, day=reminder.day, time=reminder.time).exists():
+        if DoseLog.objects.filter(member=member, day=reminder.day, time=reminder.time).exists() or not _sound(reminder):
             reminder.sent_at = timezone.now()  # nothing to remind about; the slot is done
             reminder.save(update_fields=["sent_at"])
             return False
@@ -94,3 +289,17 @@ def send_reminder(reminder_id: int) -> bool:
         reminder.sent_at = timezone.now()
         reminder.save(update_fields=["sent_at"])
         return sent > 0
+
+
+def _sound(reminder: Reminder) -> bool:
+    """Whether the reminder's plan is still the member's approved one and still passes its checks (its digest
+    too): a plan changed behind the clinician's back is never used to tell anyone to take a dose. A reminder
+    with no slot (made before slots existed) is judged by the member's approved plan."""
+    revision = approved_revision(reminder.member)
+    if revision is None or (reminder.slot is not None and reminder.slot.revision_id != revision.pk):
+        return False
+    try:
+        revision.plan()
+    except TaperError:
+        return False
+    return True

@@ -262,6 +262,7 @@ class PlanRevision(models.Model):
         self.approval_reason = reason.strip()
         self.digest = self.digest_of(self.data)
         self.save(update_fields=["status", "approved_by", "approved_at", "approval_reason", "digest"])
+        _reschedule(self.member)
 
     @transaction.atomic
     def withdraw(self) -> None:
@@ -291,6 +292,13 @@ class PlanRevision(models.Model):
                 lineterm="",
             )
         )
+
+
+def _reschedule(member: User) -> None:
+    """Rewrite the member's upcoming dose reminders in the caller's transaction (what is due has changed)."""
+    from slowtaper.checkins.reminders import reschedule  # the check-ins app builds on this one
+
+    reschedule(member)
 
 
 # What a new member's diary asks about until they choose their own symptoms: the commonest, in plain words.
@@ -368,6 +376,7 @@ class Program(models.Model):
         self.first_cut_approved_by = by
         self.first_cut_reason = reason.strip()
         self.save(update_fields=["first_cut_approved_at", "first_cut_approved_by", "first_cut_reason"])
+        _reschedule(self.member)
         current = self.approved()
         if today is None or current is None:
             return None

@@ -39,6 +39,7 @@ from slowtaper.accounts.access import (
 from slowtaper.accounts.models import CareLink, Role, User
 from slowtaper.checkins.chart import render as render_chart
 from slowtaper.checkins.models import engine_checkins
+from slowtaper.checkins.reminders import reschedule
 from slowtaper.community.library import footnotes
 from slowtaper.i18n import engine_text
 from slowtaper.taper import (
@@ -980,6 +981,7 @@ def signal_decide(request: HttpRequest, member_id: int) -> HttpResponse:
                 alerts.close_tasks(member, Task.Kind.SUGGESTION, user)
             moved = _postpone_held(member, user, held, today, d["decision"])
             kept = _hold_after(member, user, today, d["decision"]) if d["decision"] != "continue" else None
+            reschedule(member)  # the held cut's reminders follow the decision
     except (ValidationError, TaperError) as exc:
         messages.error(request, _("The decision could not be recorded: %(e)s") % {"e": _said(exc)})
         return redirect("clinic_member", member.pk)
