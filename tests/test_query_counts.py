@@ -84,7 +84,8 @@ def dose_post(client):
 PAGES = [
     ("member", "member home", lambda c, cast, w: lambda: c.get("/me/"), 20),
     ("member", "check-in page", lambda c, cast, w: lambda: c.get("/me/checkin/"), 8),
-    ("member", "check-in POST", lambda c, cast, w: checkin_post(c), 24),
+    # The check-in also rewrites the member's pending reminder slots (a hold can change what is due).
+    ("member", "check-in POST", lambda c, cast, w: checkin_post(c), 30),
     ("member", "dose log POST", lambda c, cast, w: dose_post(c), 34),
     ("clinician", "clinician dashboard", lambda c, cast, w: lambda: c.get("/clinic/"), 14),
     ("clinician", "clinician member page", lambda c, cast, w: lambda: c.get(f"/clinic/{cast.member.pk}/"), 32),
