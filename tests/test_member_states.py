@@ -345,6 +345,36 @@ def test_the_intake_names_products_in_plain_words(client, cast):
     assert "0.125 mg ODT<" not in form
 
 
+def test_a_held_cut_with_no_clinician_linked_says_who_will_help_instead_of_your_clinician(client, cast):
+    """The clinician who approved the plan has left the member's care team: nobody is 'your clinician' now, so the
+    member is told the cut waits for a clinician and that staff (who get the alert) will help find one."""
+    from slowtaper.accounts.models import CareLink, Role
+    from slowtaper.programs.models import Task
+
+    give_intake(cast.member)
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=30), stabilise_days=0)
+    steady_checkins(cast.member, 20)
+    no = dict.fromkeys(tuple(diary().red_flags), False)
+    flag_day = TODAY - timedelta(days=5)
+    CheckInRecord.objects.create(
+        member=cast.member,
+        day=flag_day,
+        data={"date": flag_day.isoformat(), "symptoms": {"anxiety": 1}, "red_flags": {**no, "fall": True}},
+    )
+    # The red flag's alert was raised while the clinician was linked; then the link ended.
+    Task.objects.create(member=cast.member, kind=Task.Kind.RED_FLAG, key=flag_day.isoformat(), text="Fall")
+    CareLink.objects.filter(member=cast.member, kind=Role.CLINICIAN).delete()
+    body = home(client, cast.member)
+    assert state_of(body) == "held_for_clinician"
+    assert "Your clinician has to look" not in body
+    assert "you have no clinician linked at the moment: the next cut waits until one has." in body
+    assert "Our staff have been told" in body
+    # And it is true: the open alert waits on the staff page, which lists alerts of members with no clinician.
+    login(client, cast.staff)
+    staff_page = client.get("/staff/").content.decode()
+    assert "Alerts for members with no clinician" in staff_page and str(cast.member) in staff_page
+
+
 def test_held_for_clinician_until_a_decision_then_the_cut_moves_to_tomorrow(client, cast):
     """A red flag five days ago that no clinician has decided on: the cut planned since then does not go ahead,
     the member is told their clinician has to look first, and the dose they take is the one before the cut."""

@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 from django.db.models import Min
 from django.utils.translation import gettext_lazy as _
 
-from slowtaper.accounts.models import User
+from slowtaper.accounts.models import Role, User
 from slowtaper.checkins.models import engine_checkins, history
 from slowtaper.taper import (
     CheckIn,
     Dose,
     Due,
+    Message,
     Plan,
     PlanRequest,
     Reason,
@@ -132,9 +133,16 @@ class MemberDay:
     steady: Suggestion | None = None
     # Weekly follow-up after the last dose lasts this many weeks (the member's trend settings); then monthly.
     followup_weekly_weeks: int = field(default_factory=lambda: trend_settings().followup_weekly_weeks)
+    # False when an open signal holds the next cut and the member has no clinician linked to decide on it.
+    has_clinician: bool = True
     # The check-ins of the last HISTORY_DAYS as the rules read them against the approved plan (empty without
     # one): the member's charts draw from these rather than reading the same days again.
     checkins: list[CheckIn] = field(default_factory=list)
+
+    @property
+    def member_message(self) -> Message | None:
+        """What the suggestion tells the member, true to whether a clinician is linked to decide on a held cut."""
+        return self.suggestion.member_message_for(self.has_clinician) if self.suggestion else None
 
     @property
     def yesterday(self) -> date:
@@ -331,6 +339,8 @@ def member_day(member: User, today: date) -> MemberDay:
         if day.provisional and day.suggestion is not None:
             # No plan yet, so no cut to wait: the stand-in plan's next change is not one.
             day.suggestion = replace(day.suggestion, waits_for_clinician=False)
+        if day.suggestion is not None and day.suggestion.waits_for_clinician:
+            day.has_clinician = member.carers.filter(kind=Role.CLINICIAN).exists()
         day.due = due(basis, checkins, today, settings)
     except TaperError as exc:
         day.problem = str(exc)

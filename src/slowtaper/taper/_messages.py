@@ -408,6 +408,10 @@ TEMPLATES: dict[str, str] = {
     ),
     "member.continue": "Carry on with the plan your clinician approved, and keep checking in.",
     "member.waits": "%(advice)s Your clinician has to look at this first: the next cut waits until they have.",
+    "member.waits.no-clinician": (
+        "%(advice)s A clinician has to look at this first, and you have no clinician linked at the moment: the next "
+        "cut waits until one has. Our staff have been told and will help you find one."
+    ),
     # What is due (`due`).
     "due.follow-up-weekly": "Follow-up after the last dose (weekly): how have you been?",
     "due.follow-up-every": "Follow-up after the last dose (every %(days)s days): how have you been?",

@@ -228,7 +228,14 @@ class Suggestion:
     @property
     def member_message(self) -> Message:
         """What the member should do, with the note that the next cut waits when an open signal holds it."""
-        return Message("member.waits", {"advice": self.advice}) if self.waits_for_clinician else self.advice
+        return self.member_message_for(has_clinician=True)
+
+    def member_message_for(self, has_clinician: bool) -> Message:
+        """`member_message` for a member who may have no clinician linked: then nobody can decide on the signal
+        until one is, and the member is told so rather than that "your clinician" will look."""
+        if not self.waits_for_clinician:
+            return self.advice
+        return Message("member.waits" if has_clinician else "member.waits.no-clinician", {"advice": self.advice})
 
     @property
     def member(self) -> str:
