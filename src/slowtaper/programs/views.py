@@ -834,9 +834,11 @@ def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
         day = local_today(member) + timedelta(days=1)
         messages.success(
             request,
-            _("First cut approved. Its planned day had passed, so it moves to %(d)s and every later step with it ")
-            % {"d": day.isoformat()}
-            + _("(revision %(n)s).") % {"n": moved.number},
+            _(
+                "First cut approved. Its planned day had passed, so it moves to %(d)s and every later step with it "
+                "(revision %(n)s)."
+            )
+            % {"d": day.isoformat(), "n": moved.number},
         )
         alerts.tell_member(
             member, gettext_lazy("Your clinician says your first reduction can go ahead: it starts tomorrow.")
