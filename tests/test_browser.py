@@ -83,11 +83,10 @@ def test_the_members_day(live_server, page, people):
     assert "Diary scores on 1 day" in page.locator("figcaption").inner_text()
 
 
-def test_the_members_day_in_spanish(live_server, page, people, settings, tmp_path):
+def test_the_members_day_in_spanish(live_server, page, people):
     """The same day for a member who reads Spanish and lives in Spain: every step in Spanish, numbers and dates
     in Spanish form, Spain's crisis line on the page, nothing wider than a phone; screenshots (phone and
     desktop) go to SLOWTAPER_SCREENSHOTS when it is set, for a person to look at."""
-    settings.LANGUAGES = [("en", "English"), ("es", "Spanish")]
     member, _clinician, rev = people
     member.locale, member.country, member.region = "es", "ES", "EU"
     member.save(update_fields=["locale", "country", "region"])
@@ -104,6 +103,8 @@ def test_the_members_day_in_spanish(live_server, page, people, settings, tmp_pat
     assert page.locator("html").get_attribute("lang") == "es"
     assert "Línea 024" in page.locator("footer").inner_text()
     assert " de " in page.get_by_role("heading", name="Hoy,").inner_text()  # "Hoy, martes 1 de diciembre"
+    doses = page.locator("#doses").inner_text()
+    assert "comprimido" in doses and "0,5 mg" in doses and "tablet" not in doses  # how to measure, in Spanish
     look("home")
     first = rev.plan().steps[1].doses[0]
     page.get_by_role("button", name=f"Tomada: la dosis de las {first.time:%H:%M}", exact=True).click()
@@ -129,6 +130,12 @@ def test_the_members_day_in_spanish(live_server, page, people, settings, tmp_pat
     look("chart")
     page.goto(live_server.url + "/help/")
     look("help")
+    page.goto(f"{live_server.url}/members/{member.pk}/plans/{rev.number}/")
+    assert "comprimido" in page.locator("main").inner_text()
+    look("plan")
+    page.goto(live_server.url + "/me/checkin/screen/phq-9/")  # in English, and the page says why in Spanish
+    assert "versión validada en español" in page.locator("main").inner_text()
+    look("phq9")
     if shots:
         page.set_viewport_size({"width": 1280, "height": 900})
         for path, name in (("/me/", "home"), ("/me/checkin/", "checkin"), ("/help/", "help")):

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
@@ -200,3 +201,27 @@ def test_dates_are_unambiguous_in_every_region():
     day = date(2027, 1, 4)
     assert exports.date_text(day, "US") == "Jan 4, 2027"
     assert exports.date_text(day, "UK") == exports.date_text(day, "EU") == "4 Jan 2027"
+
+
+def test_the_plan_and_calendar_are_in_the_members_language_whoever_downloads_them(client, cast, approved):
+    """A member who reads Spanish gets a Spanish PDF and Spanish calendar titles, even when the clinician (reading
+    English) downloads them; read back with pypdf and icalendar, independent of what wrote them."""
+    from conftest import login
+
+    cast.member.locale = "es"
+    cast.member.save()
+    login(client, cast.clinician)
+    pdf = client.get(f"/members/{cast.member.pk}/export/pdf/")
+    assert pdf.status_code == 200
+    text = " ".join(_pages(pdf.content))
+    assert "Plan de descenso de Clonazepam" in text and "Todos los pasos y cómo tomar cada dosis" in text
+    steps = text.split("Todos los pasos y cómo tomar cada dosis")[1].split("Calendario de dosis")[0]
+    assert "comprimido de 0,5 mg" in steps and "tablet" not in steps  # doses measured in Spanish, 0,5 not 0.5
+    assert "Si tiene pensamientos de hacerse daño" in text
+    assert re.search(r"\d+ de [a-z]+ de 20\d\d", text), "dates in Spanish form"
+    cal = Calendar.from_ical(client.get(f"/members/{cast.member.pk}/export/ics/").content)
+    assert str(cal["X-WR-CALNAME"]) == "Horas de las dosis"
+    events = list(cal.walk("VEVENT"))
+    assert events and {str(ev["SUMMARY"]) for ev in events} == {"Hora de la dosis"}
+    assert any("comprimido" in str(ev["DESCRIPTION"]) for ev in events)
+    assert '<html lang="en">' in client.get("/clinic/").content.decode()  # the clinician's own pages stay English

@@ -4,6 +4,7 @@ language is a translation file away; `datamessages` lists the data texts for mak
 from __future__ import annotations
 
 from django.core.management import call_command
+from django.utils import translation
 
 from conftest import login
 from slowtaper import i18n
@@ -52,3 +53,40 @@ def test_an_engine_message_is_rendered_from_its_translated_template(monkeypatch)
     # A translation that drops a placeholder is not shown broken: the English is.
     fake[outer] = "Hable con su clínico (%(dosis)s)."
     assert i18n.engine_text(message) == message.english()
+
+
+def test_amounts_in_engine_messages_are_written_as_the_reader_writes_numbers():
+    daily = Message("member.daily", {"mg": "0.5", "drug": "clonazepam"})
+    message = Message("member.return", {"doses": (daily,)})
+    with translation.override("es"):
+        spanish = i18n.engine_text(message)
+        tablets = i18n.engine_text(Message("portion.tablets", {"count": "2", "strength_mg": "0.25"}))
+        day = i18n.engine_text(Message("trend.planned-for", {"day": "2027-01-04"}))
+    assert "(0,5 mg al día de clonazepam)" in spanish and "0.5" not in spanish
+    assert tablets == "2 comprimidos de 0,25 mg"
+    assert day == "prevista para el 2027-01-04"  # a date is not a number
+    with translation.override("en"):
+        assert "(0.5 mg a day of clonazepam)" in i18n.engine_text(message)
+    assert message.english() == i18n.engine_text(message)  # English unchanged, no thousands separator
+    assert i18n.engine_text(Message("member.daily", {"mg": "1250", "drug": "x"})) == "1250 mg a day of x"
+
+
+def test_published_questionnaires_say_why_they_are_in_english(client, cast, approved):
+    """No validated Spanish version is in the program yet: the page says so in Spanish and shows the English items,
+    marked as English for screen readers; the title and our note are translated."""
+    cast.member.locale = "es"
+    cast.member.save()
+    login(client, cast.member)
+    for url, item in (
+        ("/me/checkin/screen/phq-9/", "Little interest or pleasure in doing things"),
+        ("/me/checkin/ciwa-b/", "How tense do you feel?"),
+    ):
+        body = client.get(url).content.decode()
+        assert "versión validada en español" in body, url
+        assert item in body and 'lang="en" class="field' in body, url
+    assert "Cuestionario sobre la salud del paciente" in client.get("/me/checkin/screen/phq-9/").content.decode()
+    cast.member.locale = "en"
+    cast.member.save()
+    body = client.get("/me/checkin/screen/gad-7/").content.decode()
+    assert "validated" not in body and 'lang="en" class' not in body
+    assert i18n.awaiting_validated_translation("gad-7", "es") and not i18n.awaiting_validated_translation("gad-7", "en")

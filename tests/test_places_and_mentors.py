@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from conftest import PASSWORD, login, make_user
 from slowtaper.accounts import places
@@ -175,6 +176,29 @@ def test_clinicians_are_warned_while_a_members_place_is_unconfirmed_until_the_me
     login(client, cast.clinician)
     assert "not confirmed" not in client.get("/clinic/").content.decode()
     assert "Check with the member:" not in client.get(f"/clinic/{cast.member.pk}/").content.decode()
+
+
+def test_the_unconfirmed_place_tag_is_one_whole_phrase_in_each_language(client, cast):
+    login(client, cast.clinician)
+    cast.clinician.locale = "es"
+    cast.clinician.save()
+    assert "zona horaria y país sin confirmar" in client.get("/clinic/").content.decode()
+    assert "todavía sin confirmar: zona horaria y país." in client.get(f"/clinic/{cast.member.pk}/").content.decode()
+    cast.member.time_zone_confirmed = True
+    cast.member.save()
+    body = client.get("/clinic/").content.decode()
+    assert "país sin confirmar" in body and "zona horaria y país" not in body
+    translation.activate("en")  # the requests above left Spanish active
+    cast.member.region_confirmed = True
+    cast.member.time_zone_confirmed = False
+    cast.member.save()
+    assert (cast.member.place_unconfirmed_what, cast.member.place_unconfirmed_tag) == (
+        "time zone",
+        "time zone not confirmed",
+    )
+    cast.member.time_zone_confirmed = True
+    cast.member.save()
+    assert (cast.member.place_unconfirmed_what, cast.member.place_unconfirmed_tag) == ("", "")
 
 
 # --- mentors ----------------------------------------------------------------------------------------------------

@@ -29,8 +29,86 @@ from slowtaper.taper import (
     plain,
     plan_to_dict,
 )
+from slowtaper.taper import Message as _Message
 
 PLOT_FORMATS = ("png", "svg")
+
+
+# The words of the PDF plan and the calendar are in the active language when Django is set up (the web app
+# renders them inside translation.override(the member's language)); the command line, which has no Django
+# settings, gets the English.
+def _translating() -> bool:
+    from django.conf import settings
+
+    return bool(settings.configured)
+
+
+def _(text: str) -> str:
+    if not _translating():
+        return text
+    from django.utils.translation import gettext
+
+    return gettext(text)
+
+
+def pgettext(context: str, text: str) -> str:
+    if not _translating():
+        return text
+    from django.utils.translation import pgettext as translate
+
+    return translate(context, text)
+
+
+def _method_name(method: str) -> str:
+    """The plan's method as the printed plan names it (its code in English, as before)."""
+    names = {
+        "percent": pgettext("plan method", "percent"),
+        "hyperbolic": pgettext("plan method", "hyperbolic"),
+        "linear": pgettext("plan method", "linear"),
+        "crossover": pgettext("plan method", "crossover"),
+        "custom": pgettext("plan method", "custom"),
+    }
+    return names.get(method, method)
+
+
+def _step_kind(kind: str) -> str:
+    """A step's kind as a short tag (the kind itself in English)."""
+    names = {
+        "stabilise": pgettext("step kind", "stabilise"),
+        "reduce": pgettext("step kind", "reduce"),
+        "micro": pgettext("step kind", "micro"),
+        "hold": pgettext("step kind", "hold"),
+        "crossover": pgettext("step kind", "crossover"),
+        "custom": pgettext("step kind", "custom"),
+        "maintain": pgettext("step kind", "maintain"),
+    }
+    return names.get(kind, kind)
+
+
+def _english() -> bool:
+    if not _translating():
+        return True
+    from django.utils.translation import get_language
+
+    return (get_language() or "en").startswith("en")
+
+
+def words(message: _Message | str) -> str:
+    """An engine message (or a data text) in the active language, numbers written as it writes them."""
+    if not _translating():
+        return str(message)
+    from slowtaper.i18n import engine_text
+
+    return engine_text(message)
+
+
+def amount(mg: Decimal) -> str:
+    """An amount as the active language writes it ("0.5", "0,5")."""
+    if _english():
+        return plain(mg)
+    from django.utils import formats
+
+    return str(formats.number_format(Decimal(plain(mg))))
 
 
 def plan_digest(plan: Plan) -> str:
@@ -79,7 +157,7 @@ def to_ics(plan: Plan, tz: str = "UTC") -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//slowtaper//taper plan//EN")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", "Dose times")
+    cal.add("x-wr-calname", _("Dose times"))
     digest = plan_digest(plan)
     stamp = datetime.combine(plan.start, datetime.min.time(), tzinfo=ZoneInfo("UTC"))
     for i, step in enumerate(plan.steps):
@@ -89,8 +167,8 @@ def to_ics(plan: Plan, tz: str = "UTC") -> bytes:
             ev.add("dtstamp", stamp)
             ev.add("dtstart", datetime.combine(step.start, dose.time, tzinfo=zone))
             ev.add("duration", timedelta(minutes=15))
-            ev.add("summary", "Dose time")
-            ev.add("description", f"{dose.how()} ({plain(dose.mg)} mg)")
+            ev.add("summary", _("Dose time"))
+            ev.add("description", f"{words(dose.how_message())} ({amount(dose.mg)} mg)")
             if step.days > 1:
                 ev.add("rrule", {"freq": "daily", "count": step.days})
             cal.add_component(ev)
@@ -152,7 +230,7 @@ def _month_grids(plan: Plan) -> list[dict[str, Any]]:
     """Calendar months covering the plan: weeks of (day number, daily total text) cells."""
     totals: dict[date, str] = {}
     for day, step in plan.days():
-        totals[day] = " + ".join(f"{plain(mg)}" for mg in step.daily_mg().values()) or "0"
+        totals[day] = " + ".join(amount(mg) for mg in step.daily_mg().values()) or "0"
     months = []
     y, m = plan.start.year, plan.start.month
     while date(y, m, 1) <= plan.end:
@@ -164,7 +242,7 @@ def _month_grids(plan: Plan) -> list[dict[str, Any]]:
                     for d in week
                 ]
             )
-        months.append({"title": date(y, m, 1).strftime("%B %Y"), "weeks": weeks})
+        months.append({"title": _month_title(date(y, m, 1)), "weeks": weeks})
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return months
 
@@ -183,9 +261,22 @@ _OLD_NOTES = {
 }
 
 
+def _month_title(first: date) -> str:
+    if _english():
+        return first.strftime("%B %Y")
+    from django.utils import formats
+
+    return str(formats.date_format(first, "YEAR_MONTH_FORMAT"))
+
+
 def date_text(day: date | datetime, region: str = "US") -> str:
     """A date no reader can misread, with the month as a word: "Jan 4, 2027" in the US, "4 Jan 2027"
-    elsewhere (4/1 and 1/4 mean different days on either side of the Atlantic)."""
+    elsewhere (4/1 and 1/4 mean different days on either side of the Atlantic); in another language, as it
+    writes dates ("4 de enero de 2027")."""
+    if not _english():
+        from django.utils import formats
+
+        return str(formats.date_format(day, "DATE_FORMAT"))
     return f"{day:%b} {day.day}, {day.year}" if region in LETTER_REGIONS else f"{day.day} {day:%b %Y}"
 
 
@@ -198,11 +289,22 @@ def _render_pdf(template: str, context: dict[str, Any], region: str = "US") -> b
         autoescape=jinja2.select_autoescape(["html"]),
     )
     env.filters["day"] = lambda d: date_text(d, region)
+    env.filters["words"] = words
+    env.filters["amount"] = amount
+    env.filters["kind"] = _step_kind
+    env.globals["_"] = _
+    env.globals["lang"] = "en" if _english() else _language()
     paper = "letter" if region in LETTER_REGIONS else "A4"
     html = env.get_template(template).render(paper=paper, **context)
     pdf = HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
     assert pdf is not None
     return bytes(pdf)
+
+
+def _language() -> str:
+    from django.utils.translation import get_language
+
+    return get_language() or "en"
 
 
 @dataclass(frozen=True)
@@ -217,7 +319,11 @@ class Approval:
 def _approved_text(approval: Approval | None, region: str) -> str:
     if approval is None:
         return ""
-    return f"{date_text(approval.at, region)} at {approval.at:%H:%M} ({approval.at.tzname()})"
+    return _("%(day)s at %(time)s (%(zone)s)") % {
+        "day": date_text(approval.at, region),
+        "time": f"{approval.at:%H:%M}",
+        "zone": approval.at.tzname(),
+    }
 
 
 def dispensing_pdf(
@@ -308,8 +414,9 @@ def to_pdf(plan: Plan, fill_days: int = 28, *, region: str | None = None, approv
     context = {
         "plan": plan,
         "last_day": plan.end - timedelta(days=1),
-        "last_daily": " + ".join(f"{plain(mg)} mg {drug}" for drug, mg in last.daily_mg().items()),
+        "last_daily": " + ".join(f"{amount(mg)} mg {drug}" for drug, mg in last.daily_mg().items()),
         "data": data,
+        "method": _method_name(plan.request.method),
         "steps": list(zip(plan.steps, data["steps"], strict=True)),
         "assumptions": _assumptions(plan, data),
         "fills": fill_periods(plan, fill_days),

@@ -19,14 +19,20 @@ message ids with parameters.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import polib
-from django.utils.translation import gettext
+from django.utils import formats
+from django.utils.translation import get_language, gettext
 
 from slowtaper.taper import MESSAGE_TEMPLATES, Message, diary, instrument, screening
+
+# How the engine passes an amount or a count: a plain decimal string ("0.5", "12"), or an int or float.
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 PACKAGE = Path(__file__).resolve().parent
 # The project catalogue first (it is LOCALE_PATHS), then one per app.
@@ -84,6 +90,38 @@ def data_strings() -> list[str]:
     return list(dict.fromkeys(t for t in out if t))
 
 
+# Published questionnaires whose items are shown in English in a language, because no validated translation of
+# them is in the program yet. A questionnaire's items are translated only from its validated version in that
+# language (the PHQ-9 and GAD-7, for example, have Spanish versions from their authors), never worded by us: a
+# score means what it means only for the wording it was validated with. Their titles and our notes about them
+# are ordinary texts and are translated. When a validated text is added to a catalogue, take the questionnaire
+# out of this list; tests/test_translations.py allows exactly these items and answer labels to stay untranslated.
+AWAITING_VALIDATED_TRANSLATION: dict[str, tuple[str, ...]] = {
+    "es": ("ciwa-b", "phq-9", "gad-7", "audit-c"),
+}
+
+
+def questionnaire_texts(name: str) -> list[str]:
+    """The items and answer labels of a published questionnaire: what a validated translation must supply."""
+    scale = instrument(name)
+    out = [i.text for i in scale.items]
+    if name != "ciwa-b":  # the CIWA-B page shows its answers as the numbers 0 to 4, with no words
+        out += [*scale.anchors, *(a for i in scale.items for a in i.anchors)]
+    return list(dict.fromkeys(t for t in out if t))
+
+
+def awaiting_validated_translation(name: str, language: str | None = None) -> bool:
+    """Whether questionnaire `name` is shown in English in `language` (the active one when not given) for want of
+    a validated translation."""
+    code = (language or get_language() or "en").split("-")[0]
+    return name in AWAITING_VALIDATED_TRANSLATION.get(code, ())
+
+
+def awaiting_validated_texts(language: str) -> set[str]:
+    """Every text that may stay untranslated in `language`: the questionnaires awaiting a validated version."""
+    return {t for name in AWAITING_VALIDATED_TRANSLATION.get(language, ()) for t in questionnaire_texts(name)}
+
+
 def engine_text(message: Message | str) -> str:
     """An engine message (code and parameters) in the active language: gettext on its English template and on each
     nested one, then the parameters filled in. A plain string is a data text (`data_text`). A catalogue entry that
@@ -91,9 +129,29 @@ def engine_text(message: Message | str) -> str:
     if isinstance(message, str):
         return data_text(message)
     try:
-        return message.render(gettext)
+        return _localised(message).render(gettext)
     except (KeyError, ValueError, TypeError):
         return message.english()
+
+
+def _localised(message: Message) -> Message:
+    """`message` with every number among its parameters (nested ones too) written as the active language writes
+    numbers ("0,5" in Spanish; English unchanged: no thousands separator, as USE_THOUSAND_SEPARATOR is off).
+    Dates (ISO) and the texts of data files are left as they are."""
+    if message.code in ("text", "data"):
+        return message
+    params: dict[str, Any] = {}
+    for name, value in message.params.items():
+        if isinstance(value, Message):
+            value = _localised(value)
+        elif isinstance(value, tuple):
+            value = tuple(_localised(m) for m in value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            value = formats.number_format(Decimal(str(value)))
+        elif isinstance(value, str) and _NUMBER.fullmatch(value):
+            value = formats.number_format(Decimal(value))
+        params[name] = value
+    return Message(message.code, params)
 
 
 def stored_engine_text(data: Mapping[str, Any]) -> str:

@@ -20,7 +20,7 @@ from django.core import serializers
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -179,7 +179,8 @@ def archive(member: User) -> bytes:
         z.writestr("record.fhir.json", fhir.bundle(member, rev, plan).model_dump_json(indent=2, exclude_none=True))
         if plan is not None:
             z.writestr("plan.csv", exports.to_csv(plan))
-            z.writestr("plan.pdf", exports.to_pdf(plan, FILL_DAYS))
+            with translation.override(member.locale):
+                z.writestr("plan.pdf", exports.to_pdf(plan, FILL_DAYS))
         z.writestr(
             "README.txt",
             "Everything slowtaper holds about you, exported "

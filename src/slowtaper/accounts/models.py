@@ -109,6 +109,25 @@ class User(AbstractUser):
             missing.append(str(_("country")))
         return missing
 
+    @property
+    def place_unconfirmed_what(self) -> str:
+        """What carers should check with the member, as words ("time zone and country"); "" when nothing.
+        One phrase per case rather than a list joined with " and ", so each language words it whole."""
+        tz, country = not self.time_zone_confirmed, not self.region_confirmed
+        if tz and country:
+            return str(_("time zone and country"))
+        return str(_("time zone")) if tz else str(_("country")) if country else ""
+
+    @property
+    def place_unconfirmed_tag(self) -> str:
+        """The short tag beside the member's name on carers' pages; "" when both are confirmed."""
+        tz, country = not self.time_zone_confirmed, not self.region_confirmed
+        if tz and country:
+            return str(_("time zone and country not confirmed"))
+        if tz:
+            return str(_("time zone not confirmed"))
+        return str(_("country not confirmed")) if country else ""
+
     def carer(self, kind: str) -> User | None:
         """This member's linked clinician, pharmacist or mentor, if any."""
         link = self.carers.filter(kind=kind).select_related("carer").first()

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from slowtaper.accounts.access import require_role
 from slowtaper.accounts.models import Role, User
+from slowtaper.i18n import awaiting_validated_translation
 from slowtaper.programs import alerts
 from slowtaper.programs.models import Task, enrol, local_today, program_of
 from slowtaper.programs.status import MemberDay, doses_on, member_day
@@ -118,7 +119,8 @@ def ciwa(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             return redirect("checkin_saved", record.pk)
-    return render(request, "checkins/ciwa.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "in_english": awaiting_validated_translation("ciwa-b")}
+    return render(request, "checkins/ciwa.html", context, status=400 if form.errors else 200)
 
 
 @login_required
@@ -138,7 +140,7 @@ def scale(request: HttpRequest, name: str) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             return redirect("checkin_saved", record.pk)
-    context = {"form": form, "scale": instrument(name)}
+    context = {"form": form, "scale": instrument(name), "in_english": awaiting_validated_translation(name)}
     return render(request, "checkins/scale.html", context, status=400 if form.errors else 200)
 
 

@@ -480,10 +480,15 @@ class PlanBuilderForm(forms.Form):
 
     # The engine's messages name the command line's options; a clinician reads the form's labels instead.
     FLAGS = (
+        # Translators: stands for a command-line option inside a sentence; the label is a field. Fit any label.
         (re.compile(r'--override\s+"reason"'), "override", _("an “%(label)s”")),
+        # Translators: stands for a command-line option inside a sentence; the label is a field. Fit any label.
         (re.compile(r'--crossover-override\s+"reason"'), "crossover_override", _("a “%(label)s”")),
+        # Translators: stands for a command-line option inside a sentence; the label is a field. Fit any label.
         (re.compile(r"--method\s+crossover"), "method", _("the “%(choice)s” schedule")),
+        # Translators: stands for a command-line option inside a sentence; the label is a field. Fit any label.
         (re.compile(r"--step\s+([0-9.]+)\s*mg"), "step", _("a “%(label)s” of \\1 mg")),
+        # Translators: stands for a command-line option inside a sentence; the label is a field. Fit any label.
         (re.compile(r"--max-step\b"), "max_step_percent", _("“%(label)s”")),
         (re.compile(r"--min-step\b"), "min_step_days", _("“%(label)s”")),
         (re.compile(r"--step\b"), "step", _("“%(label)s”")),

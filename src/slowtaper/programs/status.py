@@ -41,7 +41,7 @@ class DoseToday:
     time: time
     drug: str
     mg: Decimal
-    how: str
+    how: Message  # how to measure it, rendered in the reader's language by the template (`|t`)
     status: str | None  # taken / late / missed / None (not logged yet)
 
 
@@ -87,7 +87,7 @@ class DoseChange:
     drug: str
     before_mg: Decimal
     after_mg: Decimal
-    how: str  # how to make the new dose ("" when it stops)
+    how: Message | None  # how to make the new dose (None when it stops), rendered by the template (`|t`)
 
 
 @dataclass(frozen=True)
@@ -364,13 +364,13 @@ def member_day(member: User, today: date) -> MemberDay:
     if earlier is not None:
         since, zone = _followed_since(member, revision, yesterday), ZoneInfo(member.time_zone)
         day.yesterday_unlogged = [
-            DoseToday(d.time, d.drug, d.mg, d.how(), None)
+            DoseToday(d.time, d.drug, d.mg, d.how_message(), None)
             for d in earlier.doses
             if d.time not in logged and datetime.combine(yesterday, d.time, tzinfo=zone) >= since
         ]
     if step is not None:
         logs = past.logs.get(today, {})
-        day.doses = [DoseToday(d.time, d.drug, d.mg, d.how(), logs.get(d.time)) for d in step.doses]
+        day.doses = [DoseToday(d.time, d.drug, d.mg, d.how_message(), logs.get(d.time)) for d in step.doses]
         day.day_on_step = (today - step.start).days + 1 if not day.waiting_first_cut else None
         total = (plan.end - plan.start).days
         day.progress_percent = max(0, min(100, round(100 * (today - plan.start).days / total))) if total else 100
@@ -412,7 +412,7 @@ def _dose_changes(plan: Plan, step: Step) -> list[DoseChange]:
         old = before.get(key, Decimal(0))
         new = after[key].mg if key in after else Decimal(0)
         if old != new:
-            out.append(DoseChange(key[0], key[1], old, new, after[key].how() if key in after else ""))
+            out.append(DoseChange(key[0], key[1], old, new, after[key].how_message() if key in after else None))
     return out
 
 

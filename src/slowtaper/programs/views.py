@@ -20,7 +20,7 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -872,9 +872,11 @@ def first_cut(request: HttpRequest, member_id: int) -> HttpResponse:
         day = local_today(member) + timedelta(days=1)
         messages.success(
             request,
-            _("First cut approved. Its planned day had passed, so it moves to %(d)s and every later step with it ")
-            % {"d": day.isoformat()}
-            + _("(revision %(n)s).") % {"n": moved.number},
+            _(
+                "First cut approved. Its planned day had passed, so it moves to %(d)s and every later step with it "
+                "(revision %(n)s)."
+            )
+            % {"d": day.isoformat(), "n": moved.number},
         )
         alerts.tell_member(
             member, gettext_lazy("Your clinician says your first reduction can go ahead: it starts tomorrow.")
@@ -1300,12 +1302,15 @@ def export(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
         messages.error(request, _("This plan's stored digest does not match its content; it is not exported."))
         return redirect("plans", member.pk)
     plan = rev.plan()
+    # The plan and the calendar are the member's, so they are in the member's language whoever downloads them.
     if fmt == "pdf":
-        body: bytes | str = exports.to_pdf(plan, FILL_DAYS, region=member.region, approval=_approval(member, rev))
+        with translation.override(member.locale):
+            body: bytes | str = exports.to_pdf(plan, FILL_DAYS, region=member.region, approval=_approval(member, rev))
     elif fmt == "csv":
         body = exports.to_csv(plan)
     elif fmt == "ics":
-        body = exports.to_ics(plan, member.time_zone)
+        with translation.override(member.locale):
+            body = exports.to_ics(plan, member.time_zone)
     else:
         body = fhir.bundle(member, rev, plan).model_dump_json(indent=2, exclude_none=True)
     content_type, filename = EXPORTS[fmt]

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from ._exceptions import InvalidInput, UnknownDrug, UnknownProduct
+from ._messages import Message
 
 REGIONS = ("US", "UK", "EU", "AU")
 SCORES = {"none": 1, "half": 2, "quarter": 4}
@@ -131,6 +132,17 @@ class Drug:
         return f"Drug({self.id!r})"
 
 
+# The message code of each product form's label (codes are literals, so tests can find every one the engine emits).
+_LABEL_CODES = {
+    "tablet": "product.tablet",
+    "capsule": "product.capsule",
+    "odt": "product.odt",
+    "solution": "product.solution",
+    "suspension": "product.suspension",
+    "drops": "product.drops",
+}
+
+
 @dataclass(frozen=True)
 class Product:
     """A real formulation as dispensed. Tablet strengths and liquid concentrations are exact decimals.
@@ -194,6 +206,16 @@ class Product:
             return f"{_plain(self.strength_mg)} mg {form}"
         assert self.mg_per_ml is not None
         return f"{_plain(self.mg_per_ml)} mg/mL {self.form}"
+
+    def label_message(self) -> Message:
+        """The label as a message, for the reader's language; a form without a code of its own keeps its English
+        label as a data text."""
+        code = _LABEL_CODES.get(self.form)
+        if code is None:
+            return Message("data", {"text": self.label})
+        if self.strength_mg is not None:
+            return Message(code, {"mg": _plain(self.strength_mg)})
+        return Message(code, {"mg_per_ml": _plain(self.mg_per_ml or Decimal(0))})
 
     def describe(self) -> str:
         """The label with how finely it divides, for lists of products."""
@@ -381,3 +403,11 @@ def catalogue() -> Catalogue:
 
 def _dec(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+def labels_message(products: tuple[Product, ...] | list[Product]) -> Message | tuple[Message, ...]:
+    """Products named in a message: two as one phrase ("A and B"), any other number as a list ("A, B, C")."""
+    labels = tuple(dict.fromkeys(p.label_message() for p in products))
+    if len(labels) == 2:
+        return Message("product.pair", {"first": labels[0], "second": labels[1]})
+    return labels

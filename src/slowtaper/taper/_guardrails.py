@@ -12,7 +12,7 @@ import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
-from ._catalogue import _plain, catalogue
+from ._catalogue import _plain, catalogue, labels_message
 from ._exceptions import GuardrailViolation
 from ._messages import Message, Param
 from ._values import HUNDRED, WINDOW_DAYS, WINDOW_MAX_PERCENT, Plan, Step, crossover_ceiling, liquid_strengths
@@ -27,8 +27,7 @@ def check_plan(plan: Plan) -> list[GuardrailViolation]:
     req = plan.request
     if not req.mix_liquids:
         for drug, liquids in liquid_strengths(plan).items():
-            labels = " and ".join(p.label for p in liquids)
-            out.append(_violation("one-liquid", "guardrail.one-liquid", drug=drug, liquids=labels))
+            out.append(_violation("one-liquid", "guardrail.one-liquid", drug=drug, liquids=labels_message(liquids)))
     # The person is on their current regimen before the plan starts: the first cut is judged against it.
     before = Step(start=plan.start - timedelta(days=WINDOW_DAYS), days=WINDOW_DAYS, doses=(), kind="baseline", number=0)
     baseline = plan.diazepam_equivalent(plan.current_daily_mg())

@@ -435,6 +435,14 @@ TEMPLATES: dict[str, str] = {
     # A plan in one line (`Plan.summary`), to tell revisions apart.
     "plan.summary": "%(method)s from %(daily)s/day, %(steps)s steps, %(start)s to %(end)s",
     "plan.summary-dose": "%(mg)s mg %(drug)s",
+    # A product as people name it (`Product.label_message`; `Product.label` is its English).
+    "product.tablet": "%(mg)s mg tablet",
+    "product.capsule": "%(mg)s mg capsule",
+    "product.odt": "%(mg)s mg ODT",
+    "product.solution": "%(mg_per_ml)s mg/mL solution",
+    "product.suspension": "%(mg_per_ml)s mg/mL suspension",
+    "product.drops": "%(mg_per_ml)s mg/mL drops",
+    "product.pair": "%(first)s and %(second)s",
     # How to make a dose (`Dose.how_message`, `Portion.message`).
     "dose.nothing": "nothing",
     "dose.plus": "%(first)s + %(rest)s",

@@ -13,7 +13,7 @@ from datetime import date, time, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
-from ._catalogue import OLDER_ADULT_AGE, Drug, Product, _plain, catalogue
+from ._catalogue import OLDER_ADULT_AGE, Drug, Product, _plain, catalogue, labels_message
 from ._exceptions import DoseNotAchievable, GuardrailViolation, InvalidInput, TaperError
 from ._guardrails import check_plan
 from ._messages import Message, Param
@@ -188,7 +188,7 @@ def build_plan(request: PlanRequest) -> Plan:
         plan = replace(plan, notes=(*plan.notes, Message("plan.override", {"reason": req.override})))
     mixed = liquid_strengths(plan)
     for d, liquids in mixed.items():
-        labels = " and ".join(p.label for p in liquids)
+        labels = labels_message(liquids)
         plan = replace(plan, notes=(*plan.notes, Message("plan.two-liquids", {"drug": d, "liquids": labels})))
     final = final_occupancy_drop(plan)
     if final is not None:
@@ -219,11 +219,8 @@ def _one_liquid(
         (q for q in ranked if all(Kit((*solids, q), top).can_make(mg) for mg in needed)),
         ranked[0],
     )
-    left = [p.label for p in liquids if p.mg_per_ml != chosen.mg_per_ml]
-    note = Message(
-        "plan.one-liquid",
-        {"drug": drug.name.lower(), "chosen": chosen.label, "left_out": ", ".join(dict.fromkeys(left))},
-    )
+    left = tuple(dict.fromkeys(p.label_message() for p in liquids if p.mg_per_ml != chosen.mg_per_ml))
+    note = Message("plan.one-liquid", {"drug": drug.name.lower(), "chosen": chosen.label_message(), "left_out": left})
     return (*solids, *(p for p in liquids if p.mg_per_ml == chosen.mg_per_ml)), note
 
 
@@ -399,7 +396,7 @@ def _not_makeable(drug: Drug, region: str, kit: Kit, mg: Decimal, what: Message)
         "what": what,
         "mg": _plain(mg),
         "drug": drug.name.lower(),
-        "products": ", ".join(p.label for p in kit.products),
+        "products": tuple(p.label_message() for p in kit.products),
     }
     if suggestion:
         message = Message("error.not-makeable-hint", {**params, "suggestion": suggestion})
@@ -630,7 +627,7 @@ def _stuck(drug: Drug, req: PlanRequest, kit: Kit, total: Decimal) -> DoseNotAch
         "mg": _plain(total),
         "drug": drug.name.lower(),
         "limit": _plain(req.max_step_percent),
-        "products": ", ".join(p.label for p in kit.products),
+        "products": tuple(p.label_message() for p in kit.products),
     }
     if _TRYING.get():
         # A plan built only to check a suggestion: the caller just needs to know it fails.
@@ -642,9 +639,9 @@ def _stuck(drug: Drug, req: PlanRequest, kit: Kit, total: Decimal) -> DoseNotAch
     finally:
         _TRYING.reset(token)
     if suggestion is not None and req.region in suggestion.regions:
-        hint = Message("error.hint-add", {"product": suggestion.label})
+        hint = Message("error.hint-add", {"product": suggestion.label_message()})
     elif suggestion is not None:
-        ask = {"product": suggestion.label, "regions": ", ".join(suggestion.regions)}
+        ask: dict[str, Param] = {"product": suggestion.label_message(), "regions": ", ".join(suggestion.regions)}
         hint = Message("error.hint-ask-or-switch" if crossover else "error.hint-ask", ask)
     elif crossover:
         hint = Message("error.hint-switch", {"switch": crossover})

@@ -57,9 +57,11 @@ class Portion:
             )
         if self.drops is not None:
             code = "portion.drop" if self.drops == 1 else "portion.drops"
-            return Message(code, {"drops": self.drops, "product": p.label})
+            return Message(code, {"drops": self.drops, "product": p.label_message()})
         assert self.ml is not None
-        return Message("portion.ml", {"ml": _plain(self.ml), "product": p.label, "syringe": self.syringe_message()})
+        return Message(
+            "portion.ml", {"ml": _plain(self.ml), "product": p.label_message(), "syringe": self.syringe_message()}
+        )
 
     @property
     def syringe_ml(self) -> Decimal | None:

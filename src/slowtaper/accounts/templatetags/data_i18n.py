@@ -2,6 +2,7 @@
 language (see slowtaper.i18n)."""
 
 from django import template
+from django.utils.translation import pgettext_lazy
 
 from slowtaper.i18n import data_text, engine_text
 from slowtaper.taper import Message
@@ -14,3 +15,20 @@ def translate_data(value: object) -> object:
     if isinstance(value, Message):
         return engine_text(value)
     return data_text(value) if isinstance(value, str) else value
+
+
+# A plan step's kind (`Step.kind`) as a short tag in the reader's language; the English tag is the kind itself.
+STEP_KINDS = {
+    "stabilise": pgettext_lazy("step kind", "stabilise"),
+    "reduce": pgettext_lazy("step kind", "reduce"),
+    "micro": pgettext_lazy("step kind", "micro"),
+    "hold": pgettext_lazy("step kind", "hold"),
+    "crossover": pgettext_lazy("step kind", "crossover"),
+    "custom": pgettext_lazy("step kind", "custom"),
+    "maintain": pgettext_lazy("step kind", "maintain"),
+}
+
+
+@register.filter
+def step_kind(kind: str) -> str:
+    return str(STEP_KINDS.get(kind, kind))
