@@ -36,6 +36,19 @@ def test_the_form_shows_crisis_numbers_and_a_request_is_acknowledged(client, cas
     assert all("clonazepam" not in (m.subject + m.body).lower() for m in mail.outbox)
 
 
+def test_reloading_the_thank_you_page_sends_no_second_request_or_emails(client, cast):
+    """The thank-you page answers the POST, so a reload posts the same form again: still thanked, nothing doubled."""
+    first = client.post("/contact/", GOOD)
+    again = client.post("/contact/", GOOD)
+    assert again.status_code == 200 and "we have your message" in again.content.decode()
+    assert "911" in again.content.decode() and "data-stopped-suddenly" in again.content.decode()
+    assert first.status_code == 200 and ContactRequest.objects.count() == 1
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(["ana@example.org", cast.staff.email])
+    # New words from the same person are a new request.
+    client.post("/contact/", {**GOOD, "message": "One more thing: I also take it for sleep."})
+    assert ContactRequest.objects.count() == 2
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -64,8 +77,8 @@ def test_one_address_and_one_email_are_rate_limited(client, db, settings):
             client.post("/contact/", {**GOOD, "email": f"a{i}@example.org"}, REMOTE_ADDR="10.0.0.1").status_code == 200
         )
     assert client.post("/contact/", {**GOOD, "email": "a9@example.org"}, REMOTE_ADDR="10.0.0.1").status_code == 429
-    for addr in ("10.0.0.2", "10.0.0.3"):
-        client.post("/contact/", GOOD, REMOTE_ADDR=addr)
+    for addr in ("10.0.0.2", "10.0.0.3"):  # new words each time: the same words again would be a reload
+        client.post("/contact/", {**GOOD, "message": f"{GOOD['message']} ({addr})"}, REMOTE_ADDR=addr)
     assert client.post("/contact/", GOOD, REMOTE_ADDR="10.0.0.4").status_code == 429  # the same email again
     assert ContactRequest.objects.count() == 4
 

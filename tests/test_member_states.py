@@ -367,6 +367,10 @@ def test_a_held_cut_with_no_clinician_linked_says_who_will_help_instead_of_your_
     body = home(client, cast.member)
     assert state_of(body) == "held_for_clinician"
     assert "Your clinician has to look" not in body
+    # The state card itself names no 'your clinician' either (its heading and paragraph).
+    card = re.search(r'<section class="card" data-state="held_for_clinician">(.*?)</section>', body, re.S)
+    assert card is not None and "your clinician" not in card.group(1).lower()
+    assert "Your next cut waits for a clinician" in card.group(1)
     assert "you have no clinician linked at the moment: the next cut waits until one has." in body
     assert "Our staff have been told" in body
     # And it is true: the open alert waits on the staff page, which lists alerts of members with no clinician.

@@ -1,6 +1,7 @@
 """Schedule methods, holds, dose times, crossover and custom steps."""
 
 import itertools
+import re
 from datetime import date, time, timedelta
 from decimal import Decimal as D
 
@@ -81,6 +82,19 @@ def test_hyperbolic_cuts_equal_occupancy_and_shows_its_assumptions():
     # Slower than the percent method somewhere in the middle: some cuts well under 10%.
     assert min(cuts) < D("0.06")
     assert any("limited to the 10% maximum" in w for w in plan.warnings)
+
+
+@pytest.mark.parametrize("micro", [False, True])
+def test_the_capped_note_never_counts_more_limited_cuts_than_the_plan_makes(micro):
+    """A hyperbolic plan with large occupancy steps is capped at almost every cut; the search for the cut after
+    the last one (which cannot be made: the plan stops there) must not count as one more limited cut."""
+    products = ("clonazepam-tablet-0.5mg-us", "clonazepam-tablet-1mg-us", "clonazepam-suspension-0.1mg-ml-us")
+    plan = build_plan(make_request(method="hyperbolic", step=D(10), products=products, micro_steps=micro))
+    note = next(w for w in plan.warnings if "cuts were limited to the 10% maximum" in w)
+    count, cuts = (int(n) for n in re.match(r"(\d+) of (\d+) cuts", note).groups())  # type: ignore[union-attr]
+    assert 0 < count <= cuts
+    if not micro:
+        assert cuts == sum(1 for s in plan.steps if s.kind == "reduce")
 
 
 def test_hyperbolic_ec50_changes_the_schedule():

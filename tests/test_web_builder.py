@@ -72,6 +72,20 @@ def test_without_a_revision_the_builder_starts_from_defaults_and_the_intake(clie
     assert "no revision yet" in page and "08:00 0.25 mg, 21:00 0.5 mg" in page
 
 
+def test_the_cut_size_starts_blank_so_each_schedule_uses_its_own_default(client, cast):
+    """A prefilled 10 meant 10% for the percent schedule but, once a clinician picked Hyperbolic and left it, 10
+    points of modelled occupancy (ten times that method's default), which capped every cut at the maximum."""
+    give_intake(cast.member)
+    login(client, cast.clinician)
+    form = settings(client, cast.member)
+    assert form["step"] in (None, "")
+    post = {name: ("" if value is None else value) for name, value in form.items() if not isinstance(value, list)}
+    post.update({"method": "hyperbolic", "start": (TODAY + timedelta(days=1)).isoformat(), "save": "1"})
+    client.post(f"/members/{cast.member.pk}/plans/new/", post)
+    rev = cast.member.revisions.get()
+    assert rev.data["request"]["step"] in (None, "1") and rev.plan().request.step == 1
+
+
 MESSAGES = {
     "a cut above the largest allowed": {"step": "30"},
     "a linear schedule with no cut size": {"method": "linear", "step": ""},

@@ -61,6 +61,17 @@ MEDIAN_OF = 200  # answered requests the median time to first response is taken 
 SHOWN = 200  # requests listed at once; crisis requests come first, so none is ever cut off behind routine ones
 
 
+RESENT_WITHIN = timedelta(hours=1)  # the same words from the same address this soon are a reload, not a new request
+
+
+def _thanks_context(country_code: str, kinds: list[str]) -> dict[str, object]:
+    country = places.countries()[country_code]
+    context: dict[str, object] = {"crisis": bool(kinds), "country": country, **_stopped_suddenly()}
+    # The numbers for where they live; a country the program does not serve gets the international list.
+    context["emergency"] = diary().emergency[country.region] if country.region else None
+    return context
+
+
 @ratelimit(key="ip", rate=_rate, method="POST")
 @ratelimit(key="post:email", rate=_rate, method="POST")
 def contact(request: HttpRequest) -> HttpResponse:
@@ -70,6 +81,16 @@ def contact(request: HttpRequest) -> HttpResponse:
         if d["website"]:  # the honeypot: a person never sees this field
             return render(request, "community/contact_thanks.html", _stopped_suddenly())
         kinds = [k.id for k in crisis_in(d["message"], d["medication"])]
+        # The thank-you page answers the POST itself, so reloading it sends the form again: the same words from the
+        # same address within the hour are that resend, shown the same page, not a second request and emails.
+        resent = ContactRequest.objects.filter(
+            email__iexact=d["email"],
+            message=d["message"],
+            medication=d["medication"],
+            created__gte=timezone.now() - RESENT_WITHIN,
+        ).exists()
+        if resent:
+            return render(request, "community/contact_thanks.html", _thanks_context(d["country"], kinds))
         with transaction.atomic():
             item = ContactRequest.objects.create(
                 name=d["name"],
@@ -107,11 +128,7 @@ def contact(request: HttpRequest) -> HttpResponse:
                 ),
                 {"link": link},
             )
-        country = places.countries()[d["country"]]
-        context: dict[str, object] = {"crisis": bool(kinds), "country": country, **_stopped_suddenly()}
-        # The numbers for where they live; a country the program does not serve gets the international list.
-        context["emergency"] = diary().emergency[country.region] if country.region else None
-        return render(request, "community/contact_thanks.html", context)
+        return render(request, "community/contact_thanks.html", _thanks_context(d["country"], kinds))
     # A message that speaks of danger but could not be sent (a missing tick, a mistyped address): the crisis
     # numbers come first on the page, whatever else is wrong, before any "fix these answers".
     words = (

@@ -479,7 +479,9 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
 # stabilisation.
 BUILDER_DEFAULTS: dict[str, Any] = {
     "method": "percent",
-    "step": Decimal(10),
+    # Blank: each schedule's own default (10% for percent, 1 point of occupancy for hyperbolic); a prefilled 10
+    # became ten times the hyperbolic default when the clinician changed only the schedule.
+    "step": None,
     "every_days": 14,
     "stabilise_days": 14,
     "cut_order": "evening-last",

@@ -588,6 +588,8 @@ def _reduce(
         b.add(req.every_days, regimen, kits, "hold")
     if req.slow_end and lengths:
         b.warnings.append(Message("plan.slow-end", {"first": lengths[0], "last": lengths[-1]}))
+    # The target asked for after the last cut (the plan stopped or held there instead) was never a cut.
+    capped = [n for n in capped if n <= b.number]
     if capped and req.method in ("hyperbolic", "linear"):
         b.warnings.append(
             Message(
