@@ -29,12 +29,18 @@ def test_a_new_address_waits_for_the_link_and_the_old_one_is_told(client, cast):
     to_old = next(m for m in mail.outbox if m.to == ["member@example.org"])
     assert "change your password" in to_old.body
     path = re.search(r"https?://[^/\s]+(/accounts/email/[^/\s]+/)", to_new.body).group(1)
-    assert client.get(path).status_code == 302
+    # Opening the link (as a mail scanner or a link preview would) only asks; the button makes it so.
+    page = client.get(path).content.decode()
+    assert "Press the button to make new.me@example.org the address" in page
+    cast.member.refresh_from_db()
+    assert cast.member.email == "member@example.org"
+    assert client.post(path).status_code == 302
     cast.member.refresh_from_db()
     assert cast.member.email == "new.me@example.org"
     # A link works once.
-    again = client.get(path, follow=True).content.decode()
+    again = client.post(path, follow=True).content.decode()
     assert "has been used or has expired" in again
+    assert "has been used or has expired" in client.get(path).content.decode()
     assert EmailChange.objects.get().confirmed_at is not None
 
 
@@ -43,7 +49,7 @@ def test_an_expired_link_changes_nothing(client, cast, frozen):
     client.post("/accounts/settings/", {**SETTINGS, "email": "late@example.org"})
     token = EmailChange.objects.get().token
     frozen.shift(timedelta(hours=25))
-    client.get(f"/accounts/email/{token}/")
+    client.post(f"/accounts/email/{token}/")
     cast.member.refresh_from_db()
     assert cast.member.email == "member@example.org"
 
@@ -52,7 +58,7 @@ def test_another_members_address_never_names_this_account(client, cast):
     login(client, cast.member)
     client.post("/accounts/settings/", {**SETTINGS, "email": "OTHER@example.org"})  # other_member's, in capitals
     token = EmailChange.objects.get().token
-    client.get(f"/accounts/email/{token}/")
+    client.post(f"/accounts/email/{token}/")
     cast.member.refresh_from_db()
     assert cast.member.email == "member@example.org"
 

@@ -365,8 +365,11 @@ def _hold_email_change(request: HttpRequest, user: User, old_email: str) -> None
 
 
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
-    """Following the link sent to a new address makes it the account's address."""
+    """The link sent to a new address shows it with one button; pressing it (a POST) makes it the account's
+    address. Opening the link changes nothing: mail scanners and link previews open links too."""
     change = get_object_or_404(EmailChange, token=token)
+    if request.method != "POST":
+        return render(request, "accounts/confirm_email.html", {"change": change})
     try:
         change.confirm()
     except ValidationError as exc:
