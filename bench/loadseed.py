@@ -92,7 +92,7 @@ def seed(members: int, sessions: int, topics: int, log: Any = print) -> Populati
     from slowtaper.checkins.models import CheckInRecord, DoseLog
     from slowtaper.community.models import Category, Post, Topic
     from slowtaper.community.text import render
-    from slowtaper.programs.models import Intake, PlanRevision, Program, describe, local_today
+    from slowtaper.programs.models import Intake, PlanRevision, Program, local_today
     from slowtaper.programs.status import doses_on
     from slowtaper.taper import (
         PlanRequest,
@@ -223,7 +223,7 @@ def seed(members: int, sessions: int, topics: int, log: Any = print) -> Populati
         log(f"  intakes: {time.perf_counter() - started:.1f} s")
 
         # Plans: built once per variant (start, morning time, evening dose), proposed in bulk, approved one by one.
-        built: dict[tuple[int, int, int], tuple[Any, dict[str, Any], str]] = {}
+        built: dict[tuple[int, int, int], tuple[Any, dict[str, Any], dict[str, Any]]] = {}
         drafts = []
         plans = []
         for i, m in enumerate(people):
@@ -238,7 +238,7 @@ def seed(members: int, sessions: int, topics: int, log: Any = print) -> Populati
                         region="US",
                     )
                 )
-                built[key] = (plan, plan_to_dict(plan), describe(plan)[:300])
+                built[key] = (plan, plan_to_dict(plan), plan.summary().to_dict())
             plan, data, summary = built[key]
             plans.append(plan)
             drafts.append(
@@ -246,7 +246,7 @@ def seed(members: int, sessions: int, topics: int, log: Any = print) -> Populati
                     member=m,
                     number=1,
                     data=data,
-                    summary=summary,
+                    summary_message=summary,  # as PlanRevision.propose stores it
                     created_by=doctors[i // MEMBERS_PER_CLINICIAN],
                 )
             )
