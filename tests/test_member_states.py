@@ -458,3 +458,27 @@ def test_a_member_without_a_plan_is_not_told_a_cut_waits(cast):
     now = member_day(cast.member, TODAY)
     assert now.provisional and now.suggestion is not None and now.suggestion.action == "contact"
     assert "next cut waits" not in now.suggestion.member
+
+
+def test_told_to_get_in_touch_now_with_no_clinician_linked_the_member_is_sent_to_their_prescriber(client, cast):
+    """'Contact your clinician now' to someone who has none linked sends a frightened person nowhere: they are
+    sent to the doctor who prescribes their medicine, with the emergency number as before."""
+    from slowtaper.accounts.models import CareLink, Role
+
+    give_intake(cast.member)
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=30), stabilise_days=0)
+    no = dict.fromkeys(tuple(diary().red_flags), False)
+    day = TODAY - timedelta(days=1)
+    CheckInRecord.objects.create(
+        member=cast.member,
+        day=day,
+        data={"date": day.isoformat(), "symptoms": {"anxiety": 1}, "red_flags": {**no, "fall": True}},
+    )
+    linked = home(client, cast.member)
+    assert "Please contact your clinician" in linked and "Contact your clinician now." in linked
+    CareLink.objects.filter(member=cast.member, kind=Role.CLINICIAN).delete()
+    alone = home(client, cast.member)
+    assert "Please contact your clinician" not in alone and "Contact your clinician now" not in alone
+    assert "Please contact your doctor now" in alone
+    assert "Contact the doctor who prescribes your medicine now (you have no clinician linked" in alone
+    assert "call 911" in alone  # the member's region's emergency number stays

@@ -133,7 +133,7 @@ class MemberDay:
     steady: Suggestion | None = None
     # Weekly follow-up after the last dose lasts this many weeks (the member's trend settings); then monthly.
     followup_weekly_weeks: int = field(default_factory=lambda: trend_settings().followup_weekly_weeks)
-    # False when an open signal holds the next cut and the member has no clinician linked to decide on it.
+    # False when the suggestion waits for a clinician or asks the member to get in touch, and none is linked.
     has_clinician: bool = True
     # The check-ins of the last HISTORY_DAYS as the rules read them against the approved plan (empty without
     # one): the member's charts draw from these rather than reading the same days again.
@@ -339,7 +339,7 @@ def member_day(member: User, today: date) -> MemberDay:
         if day.provisional and day.suggestion is not None:
             # No plan yet, so no cut to wait: the stand-in plan's next change is not one.
             day.suggestion = replace(day.suggestion, waits_for_clinician=False)
-        if day.suggestion is not None and day.suggestion.waits_for_clinician:
+        if day.suggestion is not None and (day.suggestion.waits_for_clinician or day.suggestion.action == "contact"):
             day.has_clinician = member.carers.filter(kind=Role.CLINICIAN).exists()
         day.due = due(basis, checkins, today, settings)
     except TaperError as exc:

@@ -398,6 +398,14 @@ TEMPLATES: dict[str, str] = {
         "Contact your clinician now. If you are in danger, have had a seizure or someone cannot wake you, call your "
         "emergency number."
     ),
+    "member.contact.no-clinician": (
+        "Contact the doctor who prescribes your medicine now (you have no clinician linked in the program at the "
+        "moment). If you are in danger, have had a seizure or someone cannot wake you, call %(number)s."
+    ),
+    "member.contact-no-number.no-clinician": (
+        "Contact the doctor who prescribes your medicine now (you have no clinician linked in the program at the "
+        "moment). If you are in danger, have had a seizure or someone cannot wake you, call your emergency number."
+    ),
     "member.daily": "%(mg)s mg a day of %(drug)s",
     "member.return": (
         "Talk with your clinician about going back to your previous dose (%(doses)s) and then going more slowly. Do "

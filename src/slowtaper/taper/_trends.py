@@ -189,6 +189,13 @@ class Signal:
         return self.message.english()
 
 
+# Advice to get in touch now, for a member with no clinician linked in the program: their prescriber instead.
+_WITHOUT_CLINICIAN = {
+    "member.contact": "member.contact.no-clinician",
+    "member.contact-no-number": "member.contact-no-number.no-clinician",
+}
+
+
 @dataclass(frozen=True)
 class Suggestion:
     """A suggestion for the clinician and the member. Nothing in it has been applied to the plan.
@@ -232,10 +239,14 @@ class Suggestion:
 
     def member_message_for(self, has_clinician: bool) -> Message:
         """`member_message` for a member who may have no clinician linked: then nobody can decide on the signal
-        until one is, and the member is told so rather than that "your clinician" will look."""
+        until one is, and the member is told so rather than that "your clinician" will look; told to get in touch
+        now, they are sent to the doctor who prescribes their medicine."""
+        advice = self.advice
+        if not has_clinician and advice.code in _WITHOUT_CLINICIAN:
+            advice = Message(_WITHOUT_CLINICIAN[advice.code], dict(advice.params))
         if not self.waits_for_clinician:
-            return self.advice
-        return Message("member.waits" if has_clinician else "member.waits.no-clinician", {"advice": self.advice})
+            return advice
+        return Message("member.waits" if has_clinician else "member.waits.no-clinician", {"advice": advice})
 
     @property
     def member(self) -> str:
