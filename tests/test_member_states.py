@@ -372,7 +372,7 @@ def test_a_held_cut_with_no_clinician_linked_says_who_will_help_instead_of_your_
     assert card is not None and "your clinician" not in card.group(1).lower()
     assert "Your next cut waits for a clinician" in card.group(1)
     assert "you have no clinician linked at the moment: the next cut waits until one has." in body
-    assert "Our staff have been told" in body
+    assert "Our staff can see this on their list" in body
     # And it is true: the open alert waits on the staff page, which lists alerts of members with no clinician.
     login(client, cast.staff)
     staff_page = client.get("/staff/").content.decode()

@@ -418,7 +418,7 @@ TEMPLATES: dict[str, str] = {
     "member.waits": "%(advice)s Your clinician has to look at this first: the next cut waits until they have.",
     "member.waits.no-clinician": (
         "%(advice)s A clinician has to look at this first, and you have no clinician linked at the moment: the next "
-        "cut waits until one has. Our staff have been told and will help you find one."
+        "cut waits until one has. Our staff can see this on their list and will help you find one."
     ),
     # What is due (`due`).
     "due.follow-up-weekly": "Follow-up after the last dose (weekly): how have you been?",
