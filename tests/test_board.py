@@ -345,7 +345,7 @@ def test_lock_move_warn_and_suspend(client, cast, tapering):
     board.write(cast.member, Topic.objects.get(), "and again")
     Report.objects.create(post=member_post, by=cast.other_member, reason="rude")
     queue = client.get("/board/moderation/").content.decode()
-    assert "has had 1 warning(s) and 1 suspension(s) before" in queue
+    assert "Earlier moderation of" in queue and "warnings 1, suspensions 1." in queue
     recent = queue[queue.index("Recent moderation") :]
     assert recent.index("suspended a member from the board (Member)") < recent.index("warned a member (Member)")
     assert "Cool off." in recent and "locked a topic ·" in recent  # newest first; a lock names no member

@@ -162,7 +162,7 @@ def zone_choices(country: str | None = None) -> list[tuple[str, object]]:
     """Grouped choices for a time-zone picker: one country's short list, or (no country yet) every served
     country's, grouped by country. A few dozen plain names, never the whole database."""
     picked = [countries()[country]] if country in countries() else served()  # type: ignore[index]
-    return [("", _("Choose your time zone"))] + [(c.name, [(z.name, z.label) for z in c.zones]) for c in picked]
+    return [("", _("Choose a time zone"))] + [(c.name, [(z.name, z.label) for z in c.zones]) for c in picked]
 
 
 def zone_label(zone: str) -> str:
