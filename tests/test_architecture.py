@@ -76,7 +76,6 @@ def test_public_surface_is_pinned():
             "Drug",
             "EQUIVALENCE_SOURCES",
             "SWITCH_ORDERS",
-            "WAITS_FOR_CLINICIAN",
             "Emergency",
             "Figure",
             "Finding",

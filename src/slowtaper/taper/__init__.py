@@ -108,7 +108,6 @@ if TYPE_CHECKING:
     from ._trends import (
         ACTIONS,
         DECISIONS,
-        WAITS_FOR_CLINICIAN,
         Decision,
         Due,
         Reason,
@@ -198,7 +197,6 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "._trends": (
         "ACTIONS",
         "DECISIONS",
-        "WAITS_FOR_CLINICIAN",
         "Decision",
         "Due",
         "Reason",
@@ -230,7 +228,6 @@ __all__ = [
     "SETTINGS",
     "SEVERITIES",
     "SWITCH_ORDERS",
-    "WAITS_FOR_CLINICIAN",
     "Adjunct",
     "AdjunctNote",
     "Assumption",

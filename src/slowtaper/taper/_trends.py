@@ -253,10 +253,6 @@ class Suggestion:
         return self.member_message.english()
 
 
-# Told to the member when an open signal holds a planned cut (left out by callers for whom no cut is planned).
-WAITS_FOR_CLINICIAN = " Your clinician has to look at this first: the next cut waits until they have."
-
-
 def suggest(
     plan: Plan,
     checkins: Iterable[CheckIn],
