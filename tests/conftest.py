@@ -178,6 +178,15 @@ def _plans_parsed_afresh():
 
 
 @pytest.fixture(autouse=True)
+def _no_kept_pages():
+    """Each test starts with no member page kept (accounts/pagecache.py), as a process does when it starts:
+    some tests change the engine's data or settings under a page, which a running process never does."""
+    from django.core.cache import caches
+
+    caches["pages"].clear()
+
+
+@pytest.fixture(autouse=True)
 def _emails_at_once(request, monkeypatch):
     """Alerts email on commit; a test inside one rolled-back transaction never commits, so there they go at
     once. Tests with real transactions (transactional_db, live_server) keep the real behaviour."""

@@ -21,9 +21,11 @@ def following_since(member, when: datetime) -> None:
     """As if the member had joined and their plans been approved at `when` (the cast joins, and `give_plan`
     approves, at the frozen now)."""
     from slowtaper.accounts.models import User
+    from slowtaper.accounts.pagecache import bump
 
     User.objects.filter(pk=member.pk).update(date_joined=when)
     member.revisions.update(approved_at=when)
+    bump([member.pk])  # bare updates, as no view makes: the kept home page is told here
 
 
 def checkin_post(**kw):

@@ -198,7 +198,24 @@ CONTACT_RATE = _env("SLOWTAPER_CONTACT_RATE", "5/h")
 BOARD_POSTS_PER_10_MINUTES = _env_int("SLOWTAPER_BOARD_POSTS_PER_10_MINUTES", 10)
 MESSAGES_PER_10_MINUTES = _env_int("SLOWTAPER_MESSAGES_PER_10_MINUTES", 20)
 CARE_INVITATIONS_PER_DAY = _env_int("SLOWTAPER_CARE_INVITATIONS_PER_DAY", 5)
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "slowtaper_cache"}}
+# "pages": a member's rendered pages, kept until something they show changes (accounts/pagecache.py). In each
+# process's memory: it is a cache, never the only copy of anything, and every entry is checked against the
+# member's stamp in the database, so several processes or hosts each keep their own. About 20 kB a page;
+# SLOWTAPER_PAGE_CACHE_ENTRIES=0 keeps none.
+_PAGE_ENTRIES = _env_int("SLOWTAPER_PAGE_CACHE_ENTRIES", 2000)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "slowtaper_cache"},
+    "pages": (
+        {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "slowtaper-pages",
+            "TIMEOUT": 24 * 3600,
+            "OPTIONS": {"MAX_ENTRIES": _PAGE_ENTRIES},
+        }
+        if _PAGE_ENTRIES > 0
+        else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    ),
+}
 
 # Sessions: logged out after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS after logging in
 # whatever happens (both checked on the server against the session's record; see accounts/security.py).

@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connect the session-record signals (login, logout, disabled accounts).
-        from . import security  # noqa: F401
+        from . import pagecache, security  # noqa: F401
+
+        # Member pages kept until what they show changes: every write that changes one gives a new stamp.
+        pagecache.connect()

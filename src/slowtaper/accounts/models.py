@@ -370,3 +370,13 @@ class SessionRecord(models.Model):
 
     class Meta:
         ordering = ["-last_seen"]
+
+
+class PageStamp(models.Model):
+    """A random number that changes whenever anything a member's own pages show changes (see
+    `accounts/pagecache.py`): a cached page is kept under the stamp it was made from and is never served once the
+    stamp has moved on. Random rather than counted, so a write never needs to read it first and two writers
+    never collide."""
+
+    member = models.OneToOneField(User, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    stamp = models.BigIntegerField()

@@ -199,7 +199,7 @@ def log_dose(request: HttpRequest) -> HttpResponse:
         day = after if after is not None else member_day(member, today)
         return render(
             request,
-            "programs/member_home.html#doses",
+            "programs/_member_home_body.html#doses",
             {"day": day, "today": today, "dose_error": error},
             status=400 if error else 200,
         )

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from slowtaper import exports
-from slowtaper.accounts import audit
+from slowtaper.accounts import audit, pagecache
 from slowtaper.accounts.access import (
     break_glass,
     glass_for,
@@ -148,23 +148,29 @@ def home(request: HttpRequest) -> HttpResponse:
 def member_home(request: HttpRequest) -> HttpResponse:
     member = require_role(request, Role.MEMBER)
     today = local_today(member)
+
+    def build() -> str:
+        return pagecache.render_body("programs/_member_home_body.html", _member_home_context(member, today), request)
+
+    body = pagecache.cached_body(request, member, "home", today.isoformat(), build)
+    return render(request, "programs/member_home.html", {"body": body})
+
+
+def _member_home_context(member: User, today: date) -> dict[str, Any]:
     day = member_day(member, today)
-    urgent_today = member.checkins.filter(day=today, urgent=True).exists()
-    holds = member.hold_requests.all()[:3]
     tasks = member.tasks.order_by("-created")
     plan = day.plan or _latest_draft_plan(member, member)[1]
-    context = {
+    return {
         "day": day,
         "today": today,
-        "urgent_today": urgent_today,
+        "urgent_today": member.checkins.filter(day=today, urgent=True).exists(),
         "urgent_task": tasks.filter(kind=Task.Kind.RED_FLAG, key=today.isoformat()).first(),
         "screen_task": tasks.filter(kind=Task.Kind.SCREEN).first(),
         "clinician": member.carer(Role.CLINICIAN),
-        "holds": holds,
+        "holds": list(member.hold_requests.all()[:3]),
         "member": member,
         "to_obtain": _to_obtain(member, member, plan),
     }
-    return render(request, "programs/member_home.html", context)
 
 
 @login_required
