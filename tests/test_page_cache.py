@@ -216,3 +216,18 @@ def test_erasing_a_member_with_rows_leaves_no_stamp_behind(cast, approved):
     pk = cast.member.pk
     cast.member.delete()
     assert not PageStamp.objects.filter(member_id=pk).exists()
+
+
+def test_the_layout_of_a_kept_page_shows_new_board_notices_and_a_message_once(client, cast, approved):
+    from slowtaper.community.models import Notification
+
+    login(client, cast.member)
+    assert "1 new" not in home(client)
+    Notification.objects.create(user=cast.member, kind=Notification.Kind.MENTION, sender=cast.mentor)
+    assert "1 new" in home(client)
+    response = client.post(
+        "/me/doses/", {"day": TODAY.isoformat(), "time": "08:00", "status": "taken", "key": str(new_key())}, follow=True
+    )
+    assert "Dose logged." in response.content.decode()  # the page after the redirect says so, once
+    again = home(client)
+    assert "Dose logged." not in again and logged_marks(again) == 1 and "1 new" in again

@@ -2,9 +2,11 @@
 
 The member home is the page members open most (at every dose, several times a day) and the costliest to make: it
 reads the plan, the last 60 days of check-ins and dose logs, the decisions, tasks and holds, runs the trend rules
-and renders a long template, while nothing in it changes between two doses. So its body is kept, rendered, in a
-cache (`settings.CACHES["pages"]`: memory of each process by default) under a key made of the member, their page
-stamp, their local day and the language. Nothing in the page depends on the time of day, only on the day.
+and renders a long template, while nothing in it changes between two doses. So its body, and the whole page
+around it, are kept rendered in a cache (`settings.CACHES["pages"]`: memory of each process by default) under a
+key made of the member, their page stamp, their local day and the language (the whole page also by the board's
+unread count, read for every response; a page with a message just left for the person, "Dose logged.", is laid
+out for that response only). Nothing in the page depends on the time of day, only on the day.
 
 The stamp (`PageStamp`) is a random number that is replaced, in the same transaction, by every write that can
 change what a member's pages show:
@@ -38,7 +40,7 @@ from django.apps import apps
 from django.core.cache import caches
 from django.db import models
 from django.db.models.signals import post_delete, post_save
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
@@ -137,16 +139,44 @@ def fill(html: str, request: HttpRequest) -> SafeString:
     return mark_safe(_WRITE_KEY.sub(lambda _m: str(new_key()), html))
 
 
-def cached_body(request: HttpRequest, member: User, name: str, day: str, build: Callable[[], str]) -> SafeString:
-    """The body of page `name` for `member` on their local `day`: kept if nothing it shows has changed, else
-    made by `build` (which renders with `render_body`) and kept."""
+def page(
+    request: HttpRequest, member: User, name: str, day: str, build: Callable[[], str], template: str
+) -> HttpResponse:
+    """Page `name` of `member` on their local `day`: its body made by `build` (which renders with
+    `render_body`) in `template` (the layout, with the body as `body`). Both are kept while nothing they show
+    changes; the layout also shows the board's unread count (part of the key) and any message just left for the
+    person (then it is rendered for this response only, with the kept body)."""
     stamp = stamp_of(member.pk)
     if stamp is None:
-        return fill(build(), request)
+        return _whole(request, template, build())
     cache = caches["pages"]
     key = f"{name}:{member.pk}:{stamp}:{day}:{get_language()}"
-    html = cache.get(key)
+    body = cache.get(key)
+    if body is None:
+        body = build()
+        cache.set(key, body)
+    if _messages_waiting(request):
+        return _whole(request, template, body)
+    whole_key = f"{key}:{unread_count(request)}"
+    html = cache.get(whole_key)
     if html is None:
-        html = build()
-        cache.set(key, html)
-    return fill(html, request)
+        html = render_body(template, {"body": mark_safe(body)}, request)
+        cache.set(whole_key, html)
+    return HttpResponse(fill(html, request))
+
+
+def _whole(request: HttpRequest, template: str, body: str) -> HttpResponse:
+    html = render_body(template, {"body": mark_safe(body)}, request)
+    return HttpResponse(fill(html, request))
+
+
+def _messages_waiting(request: HttpRequest) -> bool:
+    storage = getattr(request, "_messages", None)
+    return storage is not None and len(storage) > 0
+
+
+def unread_count(request: HttpRequest) -> int:
+    """The board's unread notifications of the person (the layout shows them), read once a request."""
+    from slowtaper.community.context import unread
+
+    return int(unread(request).get("board_unread", 0))

@@ -152,8 +152,7 @@ def member_home(request: HttpRequest) -> HttpResponse:
     def build() -> str:
         return pagecache.render_body("programs/_member_home_body.html", _member_home_context(member, today), request)
 
-    body = pagecache.cached_body(request, member, "home", today.isoformat(), build)
-    return render(request, "programs/member_home.html", {"body": body})
+    return pagecache.page(request, member, "home", today.isoformat(), build, "programs/member_home.html")
 
 
 def _member_home_context(member: User, today: date) -> dict[str, Any]:
