@@ -42,6 +42,7 @@ from slowtaper.checkins.models import engine_checkins
 from slowtaper.checkins.reminders import reschedule
 from slowtaper.community.library import footnotes
 from slowtaper.i18n import engine_text
+from slowtaper.said import say
 from slowtaper.taper import (
     SCREENS,
     AdjunctNote,
@@ -928,7 +929,7 @@ def draft_return(request: HttpRequest, member_id: int) -> HttpResponse:
     try:
         with transaction.atomic():
             plan = return_to_previous(rev.plan(), local_today(member))
-            new = PlanRevision.propose(member, plan, by=user, note=_("Return to the previous dose, then slower."))
+            new = PlanRevision.propose(member, plan, by=user, note=say("revision.return"))
     except TaperError as exc:
         messages.error(request, _("A return cannot be drafted: %(e)s") % {"e": _said(exc)})
         return redirect("clinic_member", member.pk)
@@ -1038,9 +1039,9 @@ def _hold_after(member: User, by: User, today: date, decision: str) -> tuple[Pla
         member,
         insert_hold(plan, on, days),
         by=by,
-        note=f"The clinician decided '{decision}' on {today}: the next cut waits {days} more days.",
+        note=say(f"revision.decided-{decision}", day=today, days=days),
     )
-    new.approve(by, f"Held after the clinician's decision ({decision}) on {today}.")
+    new.approve(by, say("revision.decided-reason", day=today))
     return new, days
 
 
@@ -1054,10 +1055,8 @@ def _postpone_held(member: User, by: User, held: date | None, today: date, decis
     if held <= plan.start:
         return None
     moved = insert_hold(plan, held - timedelta(days=1), (today + timedelta(days=1) - held).days)
-    new = PlanRevision.propose(
-        member, moved, by=by, note=f"The cut planned for {held} was held for the clinician until {today}."
-    )
-    new.approve(by, f"Held for the clinician's decision ({decision}) from {held} to {today}.")
+    new = PlanRevision.propose(member, moved, by=by, note=say("revision.held-until", held=held, day=today))
+    new.approve(by, say("revision.held-until-reason", held=held, day=today))
     return new
 
 
@@ -1083,9 +1082,7 @@ def hold_decide(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
                     raise ValidationError(_("There is no approved plan to add a hold to."))
                 held = insert_hold(rev.plan(), local_today(member), d["days"])
                 new = PlanRevision.propose(member, held, by=user, note=d["response"])
-                new.approve(
-                    user, _("Hold of %(n)s days on the member's request: %(r)s") % {"n": d["days"], "r": d["response"]}
-                )
+                new.approve(user, say("revision.hold-requested-reason", days=d["days"], reason=d["response"]))
                 hold.revision = new
                 hold.status = HoldRequest.Status.APPROVED
             else:
