@@ -1218,15 +1218,17 @@ def fill_pdf(request: HttpRequest, member_id: int, start: str) -> HttpResponse:
     period = next((p for p in fill_periods(plan, FILL_DAYS) if p.start == on), None)
     if period is None:
         raise Http404
-    pdf = exports.dispensing_pdf(
-        plan,
-        period,
-        member_name=str(member),
-        revision=rev.number,
-        region=member.region,
-        approval=_approval(member, rev),
-        to_obtain=tuple(n.product.describe() for n in new_products_for(member, plan)),
-    )
+    # In the member's language, like their plan: the sheet goes with their medicine and its labels.
+    with translation.override(member.locale):
+        pdf = exports.dispensing_pdf(
+            plan,
+            period,
+            member_name=str(member),
+            revision=rev.number,
+            region=member.region,
+            approval=_approval(member, rev),
+            to_obtain=tuple(n.product for n in new_products_for(member, plan)),
+        )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="dispensing-{on.isoformat()}.pdf"'
     return response
@@ -1301,7 +1303,8 @@ def export(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
         messages.error(request, _("This plan's stored digest does not match its content; it is not exported."))
         return redirect("plans", member.pk)
     plan = rev.plan()
-    # The plan and the calendar are the member's, so they are in the member's language whoever downloads them.
+    # The plan, the calendar and the record are the member's, so their texts are in the member's language whoever
+    # downloads them.
     if fmt == "pdf":
         with translation.override(member.locale):
             body: bytes | str = exports.to_pdf(plan, FILL_DAYS, region=member.region, approval=_approval(member, rev))
@@ -1311,7 +1314,8 @@ def export(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
         with translation.override(member.locale):
             body = exports.to_ics(plan, member.time_zone)
     else:
-        body = fhir.bundle(member, rev, plan).model_dump_json(indent=2, exclude_none=True)
+        with translation.override(member.locale):
+            body = fhir.bundle(member, rev, plan).model_dump_json(indent=2, exclude_none=True)
     content_type, filename = EXPORTS[fmt]
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
