@@ -133,18 +133,20 @@ def stored_text(stored: Mapping[str, Any]) -> str:
     template = TEMPLATES.get(code)
     if template is None:
         return stored_engine_text(stored)
-    values = {name: _value(v) for name, v in dict(stored.get("params") or {}).items()}
+    values = {name: param_text(v) for name, v in dict(stored.get("params") or {}).items()}
     try:
         return gettext(template) % values
     except (KeyError, ValueError, TypeError):
         return template % values
 
 
-def _value(value: Any) -> str:
+def param_text(value: Any) -> str:
+    """A stored parameter in the active language: a nested message rendered, a list joined, a number or an ISO
+    date written as the language writes it; any other text as it is."""
     if isinstance(value, dict) and "code" in value:
         return stored_text(value)
     if isinstance(value, list):
-        return ", ".join(_value(v) for v in value)
+        return ", ".join(param_text(v) for v in value)
     if isinstance(value, bool) or value is None:
         return str(value)
     if isinstance(value, int | float):

@@ -41,7 +41,6 @@ from slowtaper.checkins.chart import render as render_chart
 from slowtaper.checkins.models import engine_checkins
 from slowtaper.checkins.reminders import reschedule
 from slowtaper.community.library import footnotes
-from slowtaper.i18n import engine_text
 from slowtaper.said import say
 from slowtaper.taper import (
     SCREENS,
@@ -118,14 +117,10 @@ def _latest_draft_plan(member: User, reader: User) -> tuple[PlanRevision | None,
         return draft, None
 
 
-def _said(exc: Exception) -> str:
-    """An engine error inside a sentence of ours, with the builder's field names for its command-line options."""
-    return PlanBuilderForm.words(_error_text(exc), sentence=False)
-
-
-def _error_text(exc: Exception) -> str:
-    """An engine error in the reader's language (as far as the engine gives it as a message code)."""
-    return engine_text(exc.message) if isinstance(exc, TaperError) else str(exc)
+def _said(exc: Exception, sentence: bool = False) -> str:
+    """An engine error in the reader's language, with the builder's field names for its command-line options
+    (whole sentences: see `PlanBuilderForm.said`); inside a sentence of ours unless `sentence`."""
+    return PlanBuilderForm.said(exc.message if isinstance(exc, TaperError) else str(exc), sentence=sentence)
 
 
 @login_required
@@ -321,7 +316,7 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
         plan = rev.plan()
         problem = None
     except TaperError as exc:
-        plan, problem = None, PlanBuilderForm.words(_error_text(exc))
+        plan, problem = None, _said(exc, sentence=True)
     verified = rev.digest == "" or rev.digest == PlanRevision.digest_of(rev.data)
     citations, numbers = footnotes([a.source for a in plan.assumptions] if plan is not None else [])
     assumptions = [(a, numbers.get(a.source)) for a in plan.assumptions] if plan is not None else []
@@ -352,7 +347,7 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
             "can_decide": user.role == Role.CLINICIAN,
             "to_obtain": _to_obtain(user, member, plan, approved=rev.status != PlanRevision.Status.DRAFT),
             # The engine's notes name command-line options; the page names the builder's fields instead.
-            "warnings": [PlanBuilderForm.words(engine_text(w)) for w in plan.notes] if plan else [],
+            "warnings": [PlanBuilderForm.said(w) for w in plan.notes] if plan else [],
             "assumptions": [(a, n, PlanBuilderForm.words(a.note)) for a, n in assumptions],
             "citations": citations,
         },
@@ -450,7 +445,7 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
             try:
                 plan = build_plan(form.request(drug, regimen, member.region))  # builds and checks guardrails
             except TaperError as exc:
-                form.add_error(None, PlanBuilderForm.words(_error_text(exc)))
+                form.add_error(None, _said(exc, sentence=True))
             else:
                 preview = _preview(plan)
                 preview["to_obtain"] = _to_obtain(user, member, plan)
@@ -545,7 +540,7 @@ def _preview(plan: Plan) -> dict[str, Any]:
     return {
         "plan": plan,
         "svg": svg,
-        "warnings": [PlanBuilderForm.words(engine_text(w)) for w in plan.notes],
+        "warnings": [PlanBuilderForm.said(w) for w in plan.notes],
         "summary": _(
             "%(n)s steps from %(start)s to %(end)s; the daily dose goes from %(a)s to %(b)s mg, then stops."
             if plan.stops
