@@ -182,3 +182,11 @@ def test_the_fhir_record_speaks_the_members_language_and_says_so(client, cast, a
     texts = [d.text for d in request.dosageInstruction]
     assert texts and all(" a las " in t for t in texts) and not any(" at " in t for t in texts)
     assert request.note[0].text.startswith(f"Versión {approved.number} aprobada:")
+
+
+def test_the_pharmacy_page_shows_supplies_in_the_pharmacists_language(client, cast, approved):
+    cast.pharmacist.locale = "es"
+    cast.pharmacist.save(update_fields=["locale"])
+    login(client, cast.pharmacist)
+    page = client.get(f"/pharmacy/{cast.member.pk}/").content.decode()
+    assert "52,5 comprimidos" in page and "comprimido de 0,5 mg" in page and "tablets" not in page

@@ -1156,6 +1156,11 @@ def _fills(member: User) -> tuple[PlanRevision | None, list[dict[str, Any]]]:
             {
                 "period": period,
                 "lines": lines,
+                # The lines as the reader's language writes them; `lines` stays the record compared with fills.
+                "shown": [
+                    (exports.words(ln.product.label_message()), exports.used_text(ln), exports.supply_text(ln))
+                    for ln in period.lines
+                ],
                 "fill": fill,
                 "differs": fill is not None and (fill.lines != lines or fill.end != period.end),
                 "changes": changes,
