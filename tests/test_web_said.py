@@ -190,3 +190,21 @@ def test_the_pharmacy_page_shows_supplies_in_the_pharmacists_language(client, ca
     login(client, cast.pharmacist)
     page = client.get(f"/pharmacy/{cast.member.pk}/").content.decode()
     assert "52,5 comprimidos" in page and "comprimido de 0,5 mg" in page and "tablets" not in page
+
+
+def test_every_engine_message_that_names_an_option_has_a_whole_builder_sentence_with_the_same_values():
+    """A new engine message naming a command-line option needs its builder sentence here, or the builder would
+    patch a field's label into a translated sentence."""
+    import re
+
+    from slowtaper.taper import MESSAGE_TEMPLATES
+
+    def names(template):
+        return set(re.findall(r"%\((\w+)\)", template))
+
+    naming = {code for code, template in MESSAGE_TEMPLATES.items() if re.search(r"--[a-z]", template)}
+    assert naming and naming <= set(PlanBuilderForm.SENTENCES)
+    for code, sentence in PlanBuilderForm.SENTENCES.items():
+        values = {n for n in names(sentence) if not n.startswith("field_") and n != "crossover"}
+        assert values == names(MESSAGE_TEMPLATES[code]), code
+        assert {n[6:] for n in names(sentence) if n.startswith("field_")} <= set(PlanBuilderForm.base_fields), code
