@@ -21,6 +21,13 @@ from slowtaper.said import say, stored_text
 from slowtaper.taper import GuardrailViolation, Message, fill_periods
 
 
+@pytest.fixture(autouse=True)
+def _english_after():
+    """A request from someone who reads Spanish leaves Spanish active in this thread; later tests expect English."""
+    yield
+    translation.deactivate()
+
+
 def _words(pdf: bytes) -> str:
     return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
 
