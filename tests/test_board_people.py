@@ -161,7 +161,7 @@ def test_a_crisis_reaches_the_person_from_the_queue(client, cast):
     client.post(f"/board/c/{tapering.slug}/new/", {"title": "Tonight", "body": "I want to end it all tonight"})
     # The clinician hears of suicide words on the board, as a red flag.
     task = Task.objects.get(member=cast.member, kind="red_flag")
-    assert "suicide" in task.text and task.told_clinician
+    assert "suicide" in task.display and task.told_clinician
     # A stranger mentor on duty, not the member's: the queue offers to write to them.
     queue = login(client, duty).get("/board/moderation/").content.decode()
     assert f'href="/messages/{cast.member.pk}/"' in queue

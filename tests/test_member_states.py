@@ -280,8 +280,8 @@ def test_answering_again_starts_from_the_earlier_answers_and_tells_the_clinician
     # A lower dose now (1.25 mg against the plan's 1.5 mg) is not accepted silently.
     assert client.post("/me/intake/", {**INTAKE, "mg_2": "0.75"}).status_code == 302
     task = Task.objects.get(member=cast.member, kind=Task.Kind.INTAKE)
-    assert "1.5 mg a day" in task.text and "1.25 mg a day" in task.text
-    assert "The approved plan starts from 1.5 mg a day" in task.text
+    assert "1.5 mg a day" in task.display and "1.25 mg a day" in task.display
+    assert "The approved plan starts from 1.5 mg a day" in task.display
     assert [m.to for m in mail.outbox] == [[cast.clinician.email]]
     result = client.get("/me/intake/result/").content.decode()
     assert "Your answers changed" in result

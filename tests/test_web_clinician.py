@@ -11,7 +11,7 @@ from django.core import mail
 from conftest import TODAY, give_intake, login
 from slowtaper.checkins.models import CheckInRecord
 from slowtaper.programs.models import HoldRequest, PlanRevision, Program, Task
-from slowtaper.taper import diary
+from slowtaper.taper import Message, diary
 
 BUILD = {
     "method": "percent",
@@ -150,12 +150,12 @@ def test_discussing_a_hold_changes_no_plan(client, cast, approved):
 
 
 def test_the_dashboard_puts_red_flags_first(client, cast, approved):
-    Task.raise_(cast.member, "approval", "r", "draft waiting")
+    Task.raise_(cast.member, "approval", "r", [Message.legacy("draft waiting")])
     other = cast.other_member
     from slowtaper.accounts.models import CareLink
 
     CareLink.objects.filter(member=other).update(carer=cast.clinician)
-    Task.raise_(other, "red_flag", "2027-02-10", "Seizure")
+    Task.raise_(other, "red_flag", "2027-02-10", [Message.legacy("Seizure")])
     login(client, cast.clinician)
     body = client.get("/clinic/").content.decode()
     assert body.index(">Other</a>") < body.index(">Member</a>")
@@ -177,7 +177,7 @@ def test_the_member_page_shows_the_timeline_and_suggestion(client, cast, approve
 
 
 def test_closing_a_task(client, cast, approved):
-    task, _ = Task.raise_(cast.member, "approval", "x", "look")
+    task, _ = Task.raise_(cast.member, "approval", "x", [Message.legacy("look")])
     login(client, cast.clinician)
     client.post(f"/clinic/{cast.member.pk}/tasks/{task.pk}/done/")
     task.refresh_from_db()

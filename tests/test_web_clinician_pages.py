@@ -11,7 +11,7 @@ from conftest import TODAY, give_intake, give_plan, login
 from slowtaper.checkins.models import CheckInRecord
 from slowtaper.community.models import ContactRequest
 from slowtaper.programs.models import Program, Task
-from slowtaper.taper import diary
+from slowtaper.taper import Message, diary
 
 NO_FLAGS = dict.fromkeys(tuple(diary().red_flags), False)
 
@@ -45,7 +45,9 @@ def done(client, member, task):
 
 def red_flag(member, day):
     checkin(member, day, 2, seizure=True)
-    task, _new = Task.raise_(member, Task.Kind.RED_FLAG, day.isoformat(), "Seizure reported. Contact the member now.")
+    task, _new = Task.raise_(
+        member, Task.Kind.RED_FLAG, day.isoformat(), [Message.legacy("Seizure reported. Contact the member now.")]
+    )
     return task
 
 
@@ -159,15 +161,17 @@ def test_approve_the_first_cut_is_offered_only_with_a_plan_whose_first_cut_waits
 
 def test_a_red_flag_with_no_task_yet_still_asks_for_contact(client, cast, approved):
     checkin(cast.member, TODAY - timedelta(days=1), 2, seizure=True)  # saved without its alert, say by an import
-    Task.raise_(cast.member, Task.Kind.RED_FLAG, (TODAY - timedelta(days=3)).isoformat(), "older")[0].close(
-        cast.clinician
-    )
+    Task.raise_(cast.member, Task.Kind.RED_FLAG, (TODAY - timedelta(days=3)).isoformat(), [Message.legacy("older")])[
+        0
+    ].close(cast.clinician)
     login(client, cast.clinician)
     assert "Contact the member now" in page(client, cast.member)
 
 
 def test_the_most_urgent_task_comes_first(client, cast, approved):
-    Task.raise_(cast.member, Task.Kind.APPROVAL, "revision-x", "Revision 9 is a draft waiting for approval")
+    Task.raise_(
+        cast.member, Task.Kind.APPROVAL, "revision-x", [Message.legacy("Revision 9 is a draft waiting for approval")]
+    )
     red_flag(cast.member, TODAY)
     login(client, cast.clinician)
     body = page(client, cast.member)

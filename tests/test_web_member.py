@@ -244,7 +244,7 @@ def test_stabilisation_counts_steady_days_and_the_first_cut_waits_for_approval(c
     assert f"Your first reduction is planned for {tomorrow:%A} {tomorrow.day} {tomorrow:%B}" in body
     assert "Your clinician has agreed that it can go ahead on that day." in body
     revision = cast.member.revisions.get(status="approved")
-    assert revision.number == 2 and "after its planned day" in revision.approval_reason
+    assert revision.number == 2 and "after its planned day" in revision.approval_text
 
 
 def test_a_member_without_a_plan_sees_their_current_doses_and_stable_days(client, cast):

@@ -12,6 +12,8 @@ import csv
 import hashlib
 import io
 import json
+import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,10 +21,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slowtaper.taper import (
+    DispenseLine,
     Dispensing,
     InvalidInput,
     NotModelled,
     Plan,
+    Product,
     catalogue,
     diary,
     fill_periods,
@@ -57,6 +61,14 @@ def pgettext(context: str, text: str) -> str:
     from django.utils.translation import pgettext as translate
 
     return translate(context, text)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    if not _translating():
+        return singular if n == 1 else plural
+    from django.utils.translation import ngettext as translate
+
+    return translate(singular, plural, n)
 
 
 def _method_name(method: str) -> str:
@@ -109,6 +121,95 @@ def amount(mg: Decimal) -> str:
     from django.utils import formats
 
     return str(formats.number_format(Decimal(plain(mg))))
+
+
+def _count(n: Decimal | int) -> int:
+    """The number that picks a plural form: a fraction of a unit reads as plural ("1.5 tablets")."""
+    d = Decimal(n)
+    return int(d) if d == d.to_integral_value() else 2
+
+
+def _units(n: Decimal | int, form: str) -> str:
+    """A count of tablets, capsules or ODTs in the active language: "3 tablets", "1 ODT"."""
+    values = {"count": amount(Decimal(n))}
+    if form == "odt":
+        return ngettext("%(count)s ODT", "%(count)s ODTs", _count(n)) % values
+    if form == "capsule":
+        return ngettext("%(count)s capsule", "%(count)s capsules", _count(n)) % values
+    return ngettext("%(count)s tablet", "%(count)s tablets", _count(n)) % values
+
+
+def _ml(ml: Decimal) -> str:
+    return _("%(ml)s mL") % {"ml": amount(ml)}
+
+
+def product_text(product: Product) -> str:
+    """A product with how finely it divides, in the active language (`Product.describe` in English)."""
+    extra = []
+    if product.form == "tablet":
+        extra.append(
+            {"none": _("unscored"), "half": _("splits in halves"), "quarter": _("splits in quarters")}[product.score]
+        )
+    if product.form == "odt":
+        extra.append(_("never split"))
+    if product.measure_ml is not None:
+        extra.append(_("measured in %(ml)s mL steps") % {"ml": amount(product.measure_ml)})
+    if product.syringe_ml is not None:
+        extra.append(_("with a %(ml)s mL oral syringe") % {"ml": amount(product.syringe_ml)})
+    if product.mg_per_drop is not None:
+        extra.append(_("%(mg)s mg per drop") % {"mg": amount(product.mg_per_drop)})
+    if product.beyond_use_days:
+        extra.append(_("use within %(days)s days") % {"days": product.beyond_use_days})
+    name = words(product.label_message())
+    text = _("%(product)s (%(qualities)s)") % {"product": name, "qualities": ", ".join(extra)} if extra else name
+    return text if product.verified else _("%(product)s [unverified]") % {"product": text}
+
+
+def used_text(line: DispenseLine) -> str:
+    """What the days of a fill use, in the active language (`DispenseLine.used` in English)."""
+    if line.tablets is not None:
+        return _units(line.tablets, line.product.form)
+    if line.drops is not None:
+        return ngettext("%(count)s drop", "%(count)s drops", line.drops) % {"count": line.drops}
+    return _ml(line.ml or Decimal(0))
+
+
+def supply_text(line: DispenseLine) -> str:
+    """What to hand over, in the active language (`DispenseLine.supply` in English)."""
+    size, packs, left = line.product.pack_size, line.packs, line.left_over or Decimal(0)
+    if line.tablets is not None:
+        units = _units(Decimal(math.ceil(line.tablets)), line.product.form)
+        if packs is None or size is None:
+            return units
+        return ngettext(
+            "%(packs)s pack of %(size)s (%(units)s used, %(left)s left over)",
+            "%(packs)s packs of %(size)s (%(units)s used, %(left)s left over)",
+            packs,
+        ) % {"packs": packs, "size": amount(size), "units": units, "left": _units(left, line.product.form)}
+    volume = _ml(line.ml or Decimal(0))
+    used = (
+        ngettext("%(count)s drop (%(volume)s)", "%(count)s drops (%(volume)s)", line.drops)
+        % {"count": line.drops, "volume": volume}
+        if line.drops is not None
+        else volume
+    )
+    if packs is None or size is None:
+        return _("exact use %(used)s: round up to the bottles you stock") % {"used": used}
+    return ngettext(
+        "%(bottles)s bottle of %(size)s mL (%(used)s used, %(left)s left over)",
+        "%(bottles)s bottles of %(size)s mL (%(used)s used, %(left)s left over)",
+        packs,
+    ) % {"bottles": packs, "size": amount(size), "used": used, "left": _ml(left)}
+
+
+def fill_notes(period: Dispensing) -> list[str]:
+    """The period's notes on liquids that keep fewer days than it lasts, in the active language."""
+    return [
+        _("%(product)s: use within %(days)s days of compounding; dispense in more than one bottle.")
+        % {"product": words(line.product.label_message()), "days": line.product.beyond_use_days}
+        for line in period.lines
+        if line.product.beyond_use_days and period.days > line.product.beyond_use_days
+    ]
 
 
 def plan_digest(plan: Plan) -> str:
@@ -168,7 +269,7 @@ def to_ics(plan: Plan, tz: str = "UTC") -> bytes:
             ev.add("dtstart", datetime.combine(step.start, dose.time, tzinfo=zone))
             ev.add("duration", timedelta(minutes=15))
             ev.add("summary", _("Dose time"))
-            ev.add("description", f"{words(dose.how_message())} ({amount(dose.mg)} mg)")
+            ev.add("description", _("%(how)s (%(mg)s mg)") % {"how": words(dose.how_message()), "mg": amount(dose.mg)})
             if step.days > 1:
                 ev.add("rrule", {"freq": "daily", "count": step.days})
             cal.add_component(ev)
@@ -292,6 +393,10 @@ def _render_pdf(template: str, context: dict[str, Any], region: str = "US") -> b
     env.filters["words"] = words
     env.filters["amount"] = amount
     env.filters["kind"] = _step_kind
+    env.filters["product"] = product_text
+    env.filters["used"] = used_text
+    env.filters["supply"] = supply_text
+    env.filters["fill_notes"] = fill_notes
     env.globals["_"] = _
     env.globals["lang"] = "en" if _english() else _language()
     paper = "letter" if region in LETTER_REGIONS else "A4"
@@ -334,7 +439,7 @@ def dispensing_pdf(
     *,
     region: str = "US",
     approval: Approval | None = None,
-    to_obtain: tuple[str, ...] = (),
+    to_obtain: tuple[Product, ...] = (),
 ) -> bytes:
     """The pharmacist's sheet for one fill period: what to hand over, and every dose in the period with how it
     is measured, so the labels can be written from it. `to_obtain` names products the member does not have."""
@@ -365,18 +470,57 @@ def dispensing_pdf(
     return _render_pdf("dispensing.html", context, region)
 
 
+def gettext_noop(text: str) -> str:
+    """Marks a text for the catalogues (makemessages collects it); it is translated where it is shown."""
+    return text
+
+
+# The names the engine gives the plan's assumptions (in English), for the catalogues: `_cell` translates them.
+ASSUMPTION_NAMES = (
+    gettext_noop("diazepam equivalence"),
+    gettext_noop("older adult"),
+    gettext_noop("slower near the end"),
+    gettext_noop("EC50 (modelled)"),
+    gettext_noop("Emax (modelled)"),
+    gettext_noop("occupancy step (modelled)"),
+)
+
+_DECIMAL = re.compile(r"\d+\.\d+")
+
+
+def _cell(value: Any) -> str:
+    """An assumption's text in the active language: an engine message (code and parameters) rendered, a plain
+    text translated like the data texts when a translation exists, its decimals written as the language writes
+    them."""
+    if isinstance(value, dict) and "code" in value:
+        value = _Message.from_dict(value)
+    if isinstance(value, _Message):
+        return words(value)
+    text = _(str(value)) if value else ""
+    return text if _english() else _DECIMAL.sub(lambda m: amount(Decimal(m.group())), text)
+
+
 def _assumptions(plan: Plan, data: dict[str, Any]) -> list[dict[str, str]]:
-    """The plan's assumptions as a printed plan shows them. The stopping threshold is named for what it is
-    (the dose from which the last cut may go to zero: the plan may reach lower doses before stopping), and the
-    occupancy model's EC50 and Emax are listed whenever the chart uses them, so the text can point to them."""
+    """The plan's assumptions as a printed plan shows them, in the active language. The stopping threshold is
+    named for what it is (the dose from which the last cut may go to zero: the plan may reach lower doses before
+    stopping), and the occupancy model's EC50 and Emax are listed whenever the chart uses them, so the text can
+    point to them."""
     cat = catalogue()
     rows = []
     for a in data["assumptions"]:
-        row = {**a, "note": _OLD_NOTES.get(a.get("note", ""), a.get("note", ""))}
+        note = a.get("note", "")
+        row = {
+            **a,
+            "name": _cell(a["name"]),
+            "value": _cell(a["value"]),
+            "note": _cell(_OLD_NOTES.get(note, note) if isinstance(note, str) else note),
+        }
         if a["name"] == "smallest practical dose":
-            row["name"] = "stopping allowed from"
-            row["note"] = "the last cut, to zero, is made from this daily dose or lower" + (
-                f"; {row['note']}" if row["note"] else ""
+            row["name"] = _("stopping allowed from")
+            row["note"] = (
+                _("the last cut, to zero, is made from this daily dose or lower; %(note)s") % {"note": row["note"]}
+                if row["note"]
+                else _("the last cut, to zero, is made from this daily dose or lower")
             )
         rows.append(row)
     names = {a["name"] for a in data["assumptions"]}
@@ -385,18 +529,20 @@ def _assumptions(plan: Plan, data: dict[str, Any]) -> list[dict[str, str]]:
         req = plan.request
         rows.append(
             {
-                "name": "EC50 (modelled)",
-                "value": f"{plain(req.ec50_de_mg)} mg/day diazepam-equivalent",
-                "note": "used only for the modelled occupancy chart; unverified: literature anchors disagree by "
-                "about tenfold",
+                "name": _("EC50 (modelled)"),
+                "value": _("%(mg)s mg/day diazepam-equivalent") % {"mg": amount(req.ec50_de_mg)},
+                "note": _(
+                    "used only for the modelled occupancy chart; unverified: literature anchors disagree by about "
+                    "tenfold"
+                ),
                 "citation": source,
             }
         )
         rows.append(
             {
-                "name": "Emax (modelled)",
-                "value": f"{plain(req.emax_percent)}%",
-                "note": "used only for the modelled occupancy chart",
+                "name": _("Emax (modelled)"),
+                "value": _("%(percent)s%%") % {"percent": amount(req.emax_percent)},
+                "note": _("used only for the modelled occupancy chart"),
                 "citation": source,
             }
         )

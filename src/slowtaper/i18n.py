@@ -7,6 +7,10 @@ different `.po` files. `make messages` extracts them all (GNU gettext's xgettext
 `manage.py compilemessages` (ours, pure Python through polib) turns them into `.mo` files at set-up, so a fresh
 clone needs no gettext installed. `.mo` files are build output and are not committed.
 
+What the web app itself writes down for people to read later (task texts, notes on the revisions it makes) is
+stored the same way as the engine's messages, a code and parameters, from its own registry in `slowtaper.said`,
+and rendered when read (`said.stored_text`).
+
 Texts that come from the engine's data files (symptom names, questions, guidance, screening findings) are
 translated when shown, like the web app's own strings.
 

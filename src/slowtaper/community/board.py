@@ -24,11 +24,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html_join, strip_tags
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from slowtaper.accounts.models import Role, User
 from slowtaper.programs.alerts import notify
+from slowtaper.said import say
 
 from .models import Message, ModerationAction, Post, Shift, Topic, TopicRead
 from .text import crisis_in, crisis_kinds, render
@@ -400,7 +400,7 @@ def escalate(now: datetime | None = None) -> list[tuple[Topic, str]]:
 def _alert_crisis(post: Post) -> None:
     told = [{"pk": u.pk, "name": str(u), "as": u.role} for u in alert_on_duty(author=post.author)]
     if post.author.role == Role.MEMBER:
-        told += tell_clinician(post.author, f"board-post-{post.pk}", post.crisis_kinds, _("A board post"), told)
+        told += tell_clinician(post.author, f"board-post-{post.pk}", post.crisis_kinds, "post", told)
     post.alerted = told
     post.save(update_fields=["alerted"])
 
@@ -412,19 +412,16 @@ CRISIS_REACH_DAYS = 14  # how long after a crisis item mentors on duty and staff
 
 def tell_clinician(member: User, key: str, kinds: list[str], where: str, told: list[dict[str, object]]) -> list[dict]:
     """A red-flag task for the member's clinician (or, with none, whoever `alerts.recipients` names) when a post
-    or message speaks of suicide, overdose or a seizure; returns who was told that is not already in `told`."""
+    or message (`where`: "post" or "message") speaks of suicide, overdose or a seizure; returns who was told that
+    is not already in `told`."""
     from slowtaper.programs import alerts
 
-    labels = [k.label for k in crisis_kinds() if k.id in kinds and k.id in CLINICIAN_KINDS]
-    if not labels:
+    found = [k.id for k in crisis_kinds() if k.id in kinds and k.id in CLINICIAN_KINDS]
+    if not found:
         return []
-    text = _(
-        "%(where)s by this member spoke of %(what)s; the board's people on duty were told. Contact the member."
-    ) % {
-        "where": where,
-        "what": ", ".join(labels),
-    }
-    task = alerts.board_crisis(member, key, text)
+    # One whole sentence for each place; the kinds are named when the task is read, in the reader's language.
+    code = "task.message-crisis" if where == "message" else "task.board-post-crisis"
+    task = alerts.board_crisis(member, key, say(code, what=[say(f"crisis.{k}") for k in found]))
     already = {t["pk"] for t in told}
     return [t for t in task.told if t["pk"] not in already]
 

@@ -110,7 +110,7 @@ def conversation(request: HttpRequest, user_id: int) -> HttpResponse:
                     {"pk": u.pk, "name": str(u), "as": u.role} for u in on_duty if u.pk != other.pk
                 ]
                 message.alerted += board.tell_clinician(
-                    user, f"message-{message.pk}", kinds, _("A private message"), message.alerted
+                    user, f"message-{message.pk}", kinds, "message", message.alerted
                 )
                 message.save(update_fields=["alerted"])
         if kinds:

@@ -18,10 +18,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
 from slowtaper.accounts.models import Role, User
+from slowtaper.said import Stored, label, say
 from slowtaper.taper import Message, Reason, Suggestion, Triage
 
 from .models import HoldRequest, Intake, PlanRevision, Task
@@ -129,19 +129,21 @@ def red_flag(member: User, day: str, triage: Triage) -> Task:
     return task
 
 
-def board_crisis(member: User, key: str, text: str) -> Task:
+def board_crisis(member: User, key: str, said: Stored) -> Task:
     """Words of suicide, overdose or a seizure in a member's board post or message: a red-flag task, told like
     any red flag (the clinician, else the mentors on duty and staff)."""
-    task, new = Task.raise_(member, Task.Kind.RED_FLAG, key, text)
+    task, new = Task.raise_(member, Task.Kind.RED_FLAG, key, [said])
     _tell_clinician(member, task, new)
     return task
 
 
 def screen_blocked(member: User, intake: Intake) -> Task:
-    text = "; ".join(
-        f"{f['severity']}: {f['clinician']}" for f in intake.findings if f["severity"] in ("refer", "urgent")
-    )
-    task, new = Task.raise_(member, Task.Kind.SCREEN, f"intake-{intake.pk}", text)
+    lines = [
+        say(f"task.screen-{f['severity']}", finding=label(f["clinician"]))
+        for f in intake.findings
+        if f["severity"] in ("refer", "urgent")
+    ]
+    task, new = Task.raise_(member, Task.Kind.SCREEN, f"intake-{intake.pk}", lines)
     _tell_clinician(member, task, new)
     if new and any(t["as"] == "clinician" for t in task.told):
         # Staff find such members a setting that fits, so they hear of it even when a clinician is linked.
@@ -158,31 +160,31 @@ def screen_blocked(member: User, intake: Intake) -> Task:
     return task
 
 
-def intake_changed(member: User, intake: Intake, changes: list[str], plan_daily_mg: str | None) -> Task:
+def intake_changed(member: User, intake: Intake, changes: list[Stored], plan_daily_mg: str | None) -> Task:
     """The member answered the intake again and something that matters changed: the clinician sees what."""
     lines = list(changes)
     if plan_daily_mg is not None:
-        lines.append(f"The approved plan starts from {plan_daily_mg} mg a day; it has not been changed.")
-    task, new = Task.raise_(member, Task.Kind.INTAKE, f"intake-{intake.pk}", "\n".join(lines))
+        lines.append(say("intake.plan-unchanged", mg=plan_daily_mg))
+    task, new = Task.raise_(member, Task.Kind.INTAKE, f"intake-{intake.pk}", lines)
     _tell_clinician(member, task, new)
     return task
 
 
 def hold_requested(member: User, hold: HoldRequest) -> Task:
-    text = _("Asks to stay on the current dose for %(d)s more days.") % {"d": hold.days}
     if hold.message:
-        text += " " + _("They wrote: “%(m)s”") % {"m": hold.message}
-    task, new = Task.raise_(member, Task.Kind.HOLD, f"hold-{hold.pk}", text)
+        said = say("task.hold-wrote", days=hold.days, message=hold.message)
+    else:
+        said = say("task.hold", days=hold.days)
+    task, new = Task.raise_(member, Task.Kind.HOLD, f"hold-{hold.pk}", [said])
     _tell_clinician(member, task, new)
     return task
 
 
 def approval_needed(member: User, revision: PlanRevision) -> Task:
-    text = _("Revision %(n)s is a draft waiting for approval: %(s)s") % {
-        "n": revision.number,
-        "s": revision.summary_text,
-    }
-    task, new = Task.raise_(member, Task.Kind.APPROVAL, f"revision-{revision.pk}", text)
+    # The plan's summary is stored as its message, so it too is read in the reader's language.
+    summary = revision.summary_message or revision.summary
+    said = say("task.approval", number=revision.number, summary=summary)
+    task, new = Task.raise_(member, Task.Kind.APPROVAL, f"revision-{revision.pk}", [said])
     _tell_clinician(member, task, new)
     return task
 
@@ -242,7 +244,8 @@ def suggestion_task(member: User, s: Suggestion) -> Task | None:
 
 
 def first_cut_due(member: User, on: str, headline: Message | str, notify: bool = True) -> Task:
-    task, new = Task.raise_(member, Task.Kind.FIRST_CUT, on, headline if isinstance(headline, str) else [headline])
+    said = [Message.legacy(headline) if isinstance(headline, str) else headline]
+    task, new = Task.raise_(member, Task.Kind.FIRST_CUT, on, said)
     _tell_clinician(member, task, new and notify)
     return task
 

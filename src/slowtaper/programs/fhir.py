@@ -4,6 +4,8 @@
   `sequence` = the step's position in the plan (steps follow one another), bounded by the step's dates;
 - a QuestionnaireResponse per CIWA-B answered, and an Observation per CIWA-B total and diary score.
 
+Texts a person reads are in the active language (the member's: the caller sets it); codes and values are not.
+
 Identifiers are name-based UUIDs (uuid5) so the same record exports the same ids.
 """
 
@@ -13,10 +15,13 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from fhir.resources.bundle import Bundle
 
 from slowtaper.accounts.models import User
 from slowtaper.checkins.models import CheckInRecord
+from slowtaper.exports import words
 from slowtaper.taper import Plan, instrument
 
 from .models import PlanRevision
@@ -51,7 +56,8 @@ def _medication_requests(member: User, rev: PlanRevision, plan: Plan, patient: s
                 instructions.append(
                     {
                         "sequence": position,
-                        "text": f"{dose.how()} at {dose.time:%H:%M}",
+                        "text": _("%(how)s at %(time)s")
+                        % {"how": words(dose.how_message()), "time": f"{dose.time:%H:%M}"},
                         "timing": {
                             "repeat": {
                                 "boundsPeriod": {
@@ -78,7 +84,12 @@ def _medication_requests(member: User, rev: PlanRevision, plan: Plan, patient: s
                 "medication": {"concept": {"text": drug}},
                 "subject": {"reference": patient},
                 "authoredOn": (rev.approved_at or rev.created).isoformat(),
-                "note": [{"text": f"Approved revision {rev.number}: {rev.approval_reason}"}],
+                "note": [
+                    {
+                        "text": _("Approved revision %(number)s: %(reason)s")
+                        % {"number": rev.number, "reason": rev.approval_text}
+                    }
+                ],
                 "dosageInstruction": instructions,
             }
         )
@@ -117,7 +128,9 @@ def _scores(member: User, patient: str) -> list[tuple[str, dict[str, Any]]]:
                         "resourceType": "Observation",
                         "status": "final",
                         "code": {
-                            "text": f"CIWA-B total ({'self-rated items' if c.ciwa_b.part == 'self' else 'all items'})"
+                            "text": _("CIWA-B total (self-rated items)")
+                            if c.ciwa_b.part == "self"
+                            else _("CIWA-B total (all items)")
                         },
                         "subject": {"reference": patient},
                         "effectiveDateTime": c.day.isoformat(),
@@ -134,7 +147,7 @@ def _scores(member: User, patient: str) -> list[tuple[str, dict[str, Any]]]:
                     {
                         "resourceType": "Observation",
                         "status": "final",
-                        "code": {"text": "Withdrawal symptom diary, mean of tracked symptoms (0-4)"},
+                        "code": {"text": _("Withdrawal symptom diary, mean of tracked symptoms (0-4)")},
                         "subject": {"reference": patient},
                         "effectiveDateTime": c.day.isoformat(),
                         "valueQuantity": {"value": float(burden), "unit": "score"},
@@ -153,4 +166,8 @@ def bundle(member: User, rev: PlanRevision | None = None, plan: Plan | None = No
         for mr in _medication_requests(member, rev, plan, patient):
             entries.append({"fullUrl": _urn("mr", rev.pk, mr["medication"]["concept"]["text"]), "resource": mr})
     entries += [{"fullUrl": url, "resource": res} for url, res in _scores(member, patient)]
-    return Bundle.model_validate({"resourceType": "Bundle", "type": "collection", "entry": entries})
+    # The texts a person reads (dosage instructions, notes, the names of the scores) are in the active language,
+    # which callers set to the member's; the bundle says which it is.
+    return Bundle.model_validate(
+        {"resourceType": "Bundle", "language": get_language() or "en", "type": "collection", "entry": entries}
+    )

@@ -10,9 +10,11 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from slowtaper.i18n import data_text
+from slowtaper.i18n import data_text, engine_text
+from slowtaper.said import param_text
 from slowtaper.taper import (
     CUT_ORDERS,
     EQUIVALENCE_SOURCES,
@@ -28,6 +30,7 @@ from slowtaper.taper import (
     screening,
     thresholds,
 )
+from slowtaper.taper import Message as EngineMessage
 
 DOSE_ROWS = 4
 MAX_DAILY_MG = Decimal(200)
@@ -498,6 +501,92 @@ class PlanBuilderForm(forms.Form):
         (re.compile(r"--mix-liquids\b"), "mix_liquids", _("“%(label)s”")),
         (re.compile(r"--dose-grid\b"), "dose_grid_mg", _("“%(label)s”")),
     )
+
+    # The engine's messages that name command-line options, as whole sentences that name the builder's fields
+    # instead (`said`): each field's label, in the reader's language, is a parameter (`field_<name>`), so no
+    # sentence is patched together from pieces of two languages.
+    SENTENCES = {
+        "guardrail.max-step": gettext_noop(
+            "step %(step)s (from %(day)s) cuts %(percent)s%%, above the %(limit)s%% maximum per step: use smaller "
+            "cuts or raise “%(field_max_step_percent)s” (at most 25%%)"
+        ),
+        "guardrail.window": gettext_noop(
+            "by %(day)s the dose has fallen %(percent)s%% within 14 days, more than the %(limit)s%% the 2025 joint "
+            "guideline allows: slow down, or record the clinician's reason in “%(field_override)s”"
+        ),
+        "guardrail.crossover-top": gettext_noop(
+            "the switch reaches %(mg)s mg/day of diazepam, above the %(ceiling_mg)s mg/day ceiling for a switch (a "
+            "program choice): switch from a lower dose, or record the clinician's reason in "
+            "“%(field_crossover_override)s”"
+        ),
+        "guardrail.step-length": gettext_noop(
+            "the cut on %(day)s comes %(gap)s days after the previous change on %(previous)s; steps must last at "
+            "least %(need)s days: make “%(field_every_days)s” longer (or lower “%(field_min_step_days)s”, never "
+            "below 5 half-lives)"
+        ),
+        "guardrail.step-length-older": gettext_noop(
+            "the cut on %(day)s comes %(gap)s days after the previous change on %(previous)s; steps must last at "
+            "least %(need)s days (about 5 half-lives of %(drug)s at age %(age)s, when its half-life roughly "
+            "doubles): make “%(field_every_days)s” longer"
+        ),
+        "guardrail.percent-step": gettext_noop(
+            "a %(step)s%% step is larger than the %(limit)s%% maximum per step: choose a smaller “%(field_step)s” "
+            "or raise “%(field_max_step_percent)s” (at most %(most)s%%)"
+        ),
+        "guardrail.linear-step": gettext_noop(
+            "a linear cut of %(mg)s mg is %(percent)s%% of %(total_mg)s mg, above the %(limit)s%% maximum per step: "
+            "choose a smaller “%(field_step)s” or raise “%(field_max_step_percent)s”"
+        ),
+        "guardrail.crossover-ceiling": gettext_noop(
+            "switching %(mg)s mg/day of %(drug)s gives %(diazepam_mg)s mg/day of diazepam (%(source)s), above the "
+            "%(ceiling_mg)s mg/day this program allows in a switch (a program choice: the Ashton Manual's schedules "
+            "start no higher than diazepam %(ceiling_mg)s mg/day): taper %(drug)s directly to %(below_mg)s mg/day "
+            "or below first and switch from there, or record the clinician's reason for a larger diazepam dose in "
+            "“%(field_crossover_override)s”"
+        ),
+        "guardrail.crossover-liver": gettext_noop(
+            "with liver disease, avoid a switch to diazepam without specialist advice (PrescQIPP): taper %(drug)s "
+            "directly, or ask a specialist (oxazepam or lorazepam are preferred in liver disease; this engine "
+            "switches only to diazepam); to switch anyway, record the specialist's advice in "
+            "“%(field_crossover_override)s”"
+        ),
+        "error.hint-ask-or-switch": gettext_noop(
+            "ask the pharmacist about the %(product)s (%(regions)s; a plan with it reaches the end), or choose the "
+            "schedule “%(crossover)s”"
+        ),
+        "error.switch-works": gettext_noop("a switch to diazepam does (the schedule “%(crossover)s”)"),
+    }
+
+    @classmethod
+    def said(cls, message: EngineMessage | str, sentence: bool = True) -> str:
+        """An engine message in the reader's language, naming the builder's fields where the engine names
+        command-line options (`SENTENCES`); begun with a capital when it is a `sentence` of its own. A plain
+        text (from before codes) goes through `words`."""
+        if isinstance(message, str):
+            return cls.words(message, sentence)
+        text = cls._said(message)
+        return text[:1].upper() + text[1:] if sentence else text
+
+    @classmethod
+    def _said(cls, message: EngineMessage) -> str:
+        # Nested messages (a hint inside a refusal) are said first, then put in as they are.
+        params: dict[str, Any] = {}
+        for name, value in message.params.items():
+            if isinstance(value, EngineMessage):
+                value = EngineMessage.legacy(cls._said(value))
+            elif isinstance(value, tuple):
+                value = tuple(EngineMessage.legacy(cls._said(v)) for v in value)
+            params[name] = value
+        template = cls.SENTENCES.get(message.code)
+        if template is None:
+            return cls.words(engine_text(EngineMessage(message.code, params)), sentence=False)
+        values = {name: param_text(v.english() if isinstance(v, EngineMessage) else v) for name, v in params.items()}
+        values |= {f"field_{name}": str(field.label) for name, field in cls.base_fields.items()}
+        values["crossover"] = str(METHOD_LABELS["crossover"])
+        try:
+            return gettext(template) % values
+        except (KeyError, ValueError, TypeError):  # a translation that dropped a placeholder: English instead
+            return template % values
 
     @classmethod
     def words(cls, message: str, sentence: bool = True) -> str:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from slowtaper.accounts.access import require_verified
 from slowtaper.accounts.models import User
 from slowtaper.i18n import stored_engine_text
+from slowtaper.said import Stored, label, say, stored_text
 from slowtaper.taper import (
     DECISIONS,
     Decision,
@@ -107,40 +108,44 @@ class Intake(models.Model):
     def daily_mg(self) -> Decimal:
         return sum((Decimal(mg) for mg in self.regimen.values()), Decimal(0))
 
-    def changes_since(self, earlier: Intake) -> list[str]:
-        """What differs from an earlier intake, one line each, for the clinician (doses, products, findings,
-        conditions, co-medications, pregnancy). Empty when nothing that matters changed."""
+    def changes_since(self, earlier: Intake) -> list[Stored]:
+        """What differs from an earlier intake, one message each, for the clinician (doses, products, findings,
+        conditions, co-medications, pregnancy), rendered in the reader's language when read. Empty when nothing
+        that matters changed."""
         out = []
         if self.drug != earlier.drug:
-            out.append(f"Medicine: {earlier.drug} → {self.drug}.")
+            out.append(say("intake.drug", before=earlier.drug, after=self.drug))
         if self.regimen != earlier.regimen:
 
-            def doses(i: Intake) -> str:
-                return ", ".join(f"{t} {mg} mg" for t, mg in sorted(i.regimen.items()))
+            def doses(i: Intake) -> list[Stored]:
+                return [say("intake.dose", time=t, mg=mg) for t, mg in sorted(i.regimen.items())]
 
             out.append(
-                f"Doses: {doses(earlier)} ({earlier.daily_mg()} mg a day) → {doses(self)} ({self.daily_mg()} mg a day)."
+                say(
+                    "intake.doses",
+                    before=doses(earlier),
+                    before_mg=earlier.daily_mg(),
+                    after=doses(self),
+                    after_mg=self.daily_mg(),
+                )
             )
         if sorted(self.products) != sorted(earlier.products):
-            out.append("Products at home changed.")
+            out.append(say("intake.products"))
         before = {f["id"] for f in earlier.findings}
         for f in self.findings:
             if f["id"] not in before:
-                out.append(f"New finding ({f['severity']}): {f['clinician']}")
-        for key, label in (
-            ("conditions", "Conditions"),
-            ("comedications", "Co-medications"),
-            ("adjuncts", "Supplements and other substances"),
-        ):
+                code = {"refer": "intake.finding-refer", "urgent": "intake.finding-urgent"}.get(f["severity"])
+                out.append(say(code or "intake.finding", finding=label(f["clinician"])))
+        for key in ("conditions", "comedications", "adjuncts"):
             old, new = set(earlier.answers.get(key, [])), set(self.answers.get(key, []))
             if new - old:
-                out.append(f"{label} added: {', '.join(sorted(new - old))}.")
+                out.append(say(f"intake.{key}-added", items=sorted(new - old)))
             if old - new:
-                out.append(f"{label} no longer reported: {', '.join(sorted(old - new))}.")
-        for key, label in (("pregnant", "Pregnant"), ("breastfeeding", "Breastfeeding")):
+                out.append(say(f"intake.{key}-removed", items=sorted(old - new)))
+        for key in ("pregnant", "breastfeeding"):
             now, was = bool(self.answers.get(key)), bool(earlier.answers.get(key))
             if now != was:
-                out.append(f"{label}: {'yes' if now else 'no'} (was {'yes' if was else 'no'}).")
+                out.append(say(f"intake.{key}-{'yes' if now else 'no'}"))
         return out
 
 
@@ -193,10 +198,14 @@ class PlanRevision(models.Model):
     summary_message = models.JSONField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # The note and the approval's reason: what a person wrote, or what the web app wrote itself as a message
+    # (code and parameters, rendered in the reader's language; see `note_text` and `approval_text`).
     note = models.TextField(blank=True)
+    note_message = models.JSONField(null=True, blank=True)
     approved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
     approval_reason = models.TextField(blank=True)
+    approval_message = models.JSONField(null=True, blank=True)
     digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
@@ -212,6 +221,16 @@ class PlanRevision(models.Model):
         if self.summary_message:
             return stored_engine_text(self.summary_message)
         return self.summary
+
+    @property
+    def note_text(self) -> str:
+        """The revision's note in the active language."""
+        return stored_text(self.note_message) if self.note_message else self.note
+
+    @property
+    def approval_text(self) -> str:
+        """Why it was approved, in the active language."""
+        return stored_text(self.approval_message) if self.approval_message else self.approval_reason
 
     def plan(self) -> Plan:
         """The stored plan, re-checked by the engine; an approved plan must also still match its digest."""
@@ -229,8 +248,9 @@ class PlanRevision(models.Model):
 
     @classmethod
     @transaction.atomic
-    def propose(cls, member: User, plan: Plan, by: User, note: str = "", summary: str = "") -> PlanRevision:
-        """A new draft revision, numbered after the member's latest, its parent the approved one."""
+    def propose(cls, member: User, plan: Plan, by: User, note: str | Stored = "", summary: str = "") -> PlanRevision:
+        """A new draft revision, numbered after the member's latest, its parent the approved one. `note` is what
+        a person wrote, or the web app's own message (`slowtaper.said.say`)."""
         last = cls.objects.select_for_update().filter(member=member).order_by("-number").first()
         current = cls.objects.filter(member=member, status=cls.Status.APPROVED).first()
         data = plan_to_dict(plan)
@@ -242,26 +262,31 @@ class PlanRevision(models.Model):
             summary=summary[:300],
             summary_message=None if summary else plan.summary().to_dict(),
             created_by=by,
-            note=note,
+            note=note if isinstance(note, str) else "",
+            note_message=None if isinstance(note, str) else note,
         )
 
     @transaction.atomic
-    def approve(self, by: User, reason: str) -> None:
-        """Approve this draft: record who, when and why; the previously approved revision is superseded."""
+    def approve(self, by: User, reason: str | Stored) -> None:
+        """Approve this draft: record who, when and why (what the clinician wrote, or the web app's own message
+        when it approves a revision it made); the previously approved revision is superseded."""
         require_verified(by)
         me = type(self).objects.select_for_update().get(pk=self.pk)
         if me.status != self.Status.DRAFT:
             raise ValidationError(_("Only a draft can be approved; this revision is %(s)s."), params={"s": me.status})
-        if not reason.strip():
+        if isinstance(reason, str) and not reason.strip():
             raise ValidationError(_("Say why this plan is approved."))
         self.plan()  # re-checks every guardrail; raises TaperError if the stored plan is not sound
         type(self).objects.filter(member=self.member, status=self.Status.APPROVED).update(status=self.Status.SUPERSEDED)
         self.status = self.Status.APPROVED
         self.approved_by = by
         self.approved_at = timezone.now()
-        self.approval_reason = reason.strip()
+        self.approval_reason = reason.strip() if isinstance(reason, str) else ""
+        self.approval_message = None if isinstance(reason, str) else reason
         self.digest = self.digest_of(self.data)
-        self.save(update_fields=["status", "approved_by", "approved_at", "approval_reason", "digest"])
+        self.save(
+            update_fields=["status", "approved_by", "approved_at", "approval_reason", "approval_message", "digest"]
+        )
         _reschedule(self.member)
 
     @transaction.atomic
@@ -386,10 +411,10 @@ class Program(models.Model):
             return None
         moved = postpone_first_cut(plan, today + timedelta(days=1))
         revision = PlanRevision.propose(
-            self.member, moved, by=by, note=f"First cut approved on {today}, after its planned day ({first.start})."
+            self.member, moved, by=by, note=say("revision.first-cut-late", day=today, planned=first.start)
         )
         revision.approve(
-            by, f"First cut approved after its planned day; moved to {today + timedelta(days=1)}. {reason.strip()}"
+            by, say("revision.first-cut-late-reason", day=today + timedelta(days=1), reason=reason.strip())
         )
         return revision
 
@@ -452,8 +477,8 @@ class Task(models.Model):
     member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tasks")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     key = models.CharField(max_length=64)
-    # What the task says: the engine's messages as codes and parameters ([{"code", "params"}], rendered in the
-    # reader's language by `display`), or for tasks of the web app's own and rows from before codes, `text`.
+    # What the task says: the engine's or the web app's messages as codes and parameters ([{"code", "params"}],
+    # rendered in the reader's language by `display`); rows from before codes keep their sentence in `text`.
     text = models.TextField(blank=True)
     messages = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(default=timezone.now)
@@ -468,10 +493,14 @@ class Task(models.Model):
         constraints = [models.UniqueConstraint(fields=["member", "kind", "key"], name="one_task_per_thing")]
 
     @classmethod
-    def raise_(cls, member: User, kind: str, key: str, text: str | Sequence[EngineMessage]) -> tuple[Task, bool]:
-        """Open a task unless one for the same thing exists; returns it and whether it is new. `text` is the
-        engine's messages (stored as codes) or a text of the web app's own."""
-        defaults = {"text": text} if isinstance(text, str) else {"messages": [m.to_dict() for m in text]}
+    def raise_(cls, member: User, kind: str, key: str, said: Sequence[EngineMessage | Stored]) -> tuple[Task, bool]:
+        """Open a task unless one for the same thing exists; returns it and whether it is new. `said` is what the
+        task says, one line each: the engine's messages or the web app's own (`slowtaper.said.say`), stored as
+        codes and parameters."""
+        if isinstance(said, str):
+            raise TypeError("a task says messages (codes and parameters), not a sentence")
+        lines = [m.to_dict() if isinstance(m, EngineMessage) else m for m in said]
+        defaults = {"messages": lines}
         return cls.objects.get_or_create(member=member, kind=kind, key=key, defaults=defaults)
 
     @property
@@ -479,7 +508,7 @@ class Task(models.Model):
         """What the task says, in the active language: its messages one per line, else its stored text."""
         if not self.messages:
             return self.text
-        return "\n".join(stored_engine_text(m) for m in self.messages)
+        return "\n".join(stored_text(m) for m in self.messages)
 
     @property
     def told_clinician(self) -> bool:

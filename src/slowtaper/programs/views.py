@@ -41,7 +41,7 @@ from slowtaper.checkins.chart import render as render_chart
 from slowtaper.checkins.models import engine_checkins
 from slowtaper.checkins.reminders import reschedule
 from slowtaper.community.library import footnotes
-from slowtaper.i18n import engine_text
+from slowtaper.said import say
 from slowtaper.taper import (
     SCREENS,
     AdjunctNote,
@@ -117,14 +117,10 @@ def _latest_draft_plan(member: User, reader: User) -> tuple[PlanRevision | None,
         return draft, None
 
 
-def _said(exc: Exception) -> str:
-    """An engine error inside a sentence of ours, with the builder's field names for its command-line options."""
-    return PlanBuilderForm.words(_error_text(exc), sentence=False)
-
-
-def _error_text(exc: Exception) -> str:
-    """An engine error in the reader's language (as far as the engine gives it as a message code)."""
-    return engine_text(exc.message) if isinstance(exc, TaperError) else str(exc)
+def _said(exc: Exception, sentence: bool = False) -> str:
+    """An engine error in the reader's language, with the builder's field names for its command-line options
+    (whole sentences: see `PlanBuilderForm.said`); inside a sentence of ours unless `sentence`."""
+    return PlanBuilderForm.said(exc.message if isinstance(exc, TaperError) else str(exc), sentence=sentence)
 
 
 @login_required
@@ -325,7 +321,7 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
         plan = rev.plan()
         problem = None
     except TaperError as exc:
-        plan, problem = None, PlanBuilderForm.words(_error_text(exc))
+        plan, problem = None, _said(exc, sentence=True)
     verified = rev.digest == "" or rev.digest == PlanRevision.digest_of(rev.data)
     citations, numbers = footnotes([a.source for a in plan.assumptions] if plan is not None else [])
     assumptions = [(a, numbers.get(a.source)) for a in plan.assumptions] if plan is not None else []
@@ -356,7 +352,7 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
             "can_decide": user.role == Role.CLINICIAN,
             "to_obtain": _to_obtain(user, member, plan, approved=rev.status != PlanRevision.Status.DRAFT),
             # The engine's notes name command-line options; the page names the builder's fields instead.
-            "warnings": [PlanBuilderForm.words(engine_text(w)) for w in plan.notes] if plan else [],
+            "warnings": [PlanBuilderForm.said(w) for w in plan.notes] if plan else [],
             "assumptions": [(a, n, PlanBuilderForm.words(a.note)) for a, n in assumptions],
             "citations": citations,
         },
@@ -454,7 +450,7 @@ def builder(request: HttpRequest, member_id: int) -> HttpResponse:
             try:
                 plan = build_plan(form.request(drug, regimen, member.region))  # builds and checks guardrails
             except TaperError as exc:
-                form.add_error(None, PlanBuilderForm.words(_error_text(exc)))
+                form.add_error(None, _said(exc, sentence=True))
             else:
                 preview = _preview(plan)
                 preview["to_obtain"] = _to_obtain(user, member, plan)
@@ -549,7 +545,7 @@ def _preview(plan: Plan) -> dict[str, Any]:
     return {
         "plan": plan,
         "svg": svg,
-        "warnings": [PlanBuilderForm.words(engine_text(w)) for w in plan.notes],
+        "warnings": [PlanBuilderForm.said(w) for w in plan.notes],
         "summary": _(
             "%(n)s steps from %(start)s to %(end)s; the daily dose goes from %(a)s to %(b)s mg, then stops."
             if plan.stops
@@ -933,7 +929,7 @@ def draft_return(request: HttpRequest, member_id: int) -> HttpResponse:
     try:
         with transaction.atomic():
             plan = return_to_previous(rev.plan(), local_today(member))
-            new = PlanRevision.propose(member, plan, by=user, note=_("Return to the previous dose, then slower."))
+            new = PlanRevision.propose(member, plan, by=user, note=say("revision.return"))
     except TaperError as exc:
         messages.error(request, _("A return cannot be drafted: %(e)s") % {"e": _said(exc)})
         return redirect("clinic_member", member.pk)
@@ -1043,9 +1039,9 @@ def _hold_after(member: User, by: User, today: date, decision: str) -> tuple[Pla
         member,
         insert_hold(plan, on, days),
         by=by,
-        note=f"The clinician decided '{decision}' on {today}: the next cut waits {days} more days.",
+        note=say(f"revision.decided-{decision}", day=today, days=days),
     )
-    new.approve(by, f"Held after the clinician's decision ({decision}) on {today}.")
+    new.approve(by, say("revision.decided-reason", day=today))
     return new, days
 
 
@@ -1059,10 +1055,8 @@ def _postpone_held(member: User, by: User, held: date | None, today: date, decis
     if held <= plan.start:
         return None
     moved = insert_hold(plan, held - timedelta(days=1), (today + timedelta(days=1) - held).days)
-    new = PlanRevision.propose(
-        member, moved, by=by, note=f"The cut planned for {held} was held for the clinician until {today}."
-    )
-    new.approve(by, f"Held for the clinician's decision ({decision}) from {held} to {today}.")
+    new = PlanRevision.propose(member, moved, by=by, note=say("revision.held-until", held=held, day=today))
+    new.approve(by, say("revision.held-until-reason", held=held, day=today))
     return new
 
 
@@ -1088,9 +1082,7 @@ def hold_decide(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
                     raise ValidationError(_("There is no approved plan to add a hold to."))
                 held = insert_hold(rev.plan(), local_today(member), d["days"])
                 new = PlanRevision.propose(member, held, by=user, note=d["response"])
-                new.approve(
-                    user, _("Hold of %(n)s days on the member's request: %(r)s") % {"n": d["days"], "r": d["response"]}
-                )
+                new.approve(user, say("revision.hold-requested-reason", days=d["days"], reason=d["response"]))
                 hold.revision = new
                 hold.status = HoldRequest.Status.APPROVED
             else:
@@ -1169,6 +1161,11 @@ def _fills(member: User) -> tuple[PlanRevision | None, list[dict[str, Any]]]:
             {
                 "period": period,
                 "lines": lines,
+                # The lines as the reader's language writes them; `lines` stays the record compared with fills.
+                "shown": [
+                    (exports.words(ln.product.label_message()), exports.used_text(ln), exports.supply_text(ln))
+                    for ln in period.lines
+                ],
                 "fill": fill,
                 "differs": fill is not None and (fill.lines != lines or fill.end != period.end),
                 "changes": changes,
@@ -1226,15 +1223,17 @@ def fill_pdf(request: HttpRequest, member_id: int, start: str) -> HttpResponse:
     period = next((p for p in fill_periods(plan, FILL_DAYS) if p.start == on), None)
     if period is None:
         raise Http404
-    pdf = exports.dispensing_pdf(
-        plan,
-        period,
-        member_name=str(member),
-        revision=rev.number,
-        region=member.region,
-        approval=_approval(member, rev),
-        to_obtain=tuple(n.product.describe() for n in new_products_for(member, plan)),
-    )
+    # In the member's language, like their plan: the sheet goes with their medicine and its labels.
+    with translation.override(member.locale):
+        pdf = exports.dispensing_pdf(
+            plan,
+            period,
+            member_name=str(member),
+            revision=rev.number,
+            region=member.region,
+            approval=_approval(member, rev),
+            to_obtain=tuple(n.product for n in new_products_for(member, plan)),
+        )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="dispensing-{on.isoformat()}.pdf"'
     return response
@@ -1309,7 +1308,8 @@ def export(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
         messages.error(request, _("This plan's stored digest does not match its content; it is not exported."))
         return redirect("plans", member.pk)
     plan = rev.plan()
-    # The plan and the calendar are the member's, so they are in the member's language whoever downloads them.
+    # The plan, the calendar and the record are the member's, so their texts are in the member's language whoever
+    # downloads them.
     if fmt == "pdf":
         with translation.override(member.locale):
             body: bytes | str = exports.to_pdf(plan, FILL_DAYS, region=member.region, approval=_approval(member, rev))
@@ -1319,7 +1319,8 @@ def export(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
         with translation.override(member.locale):
             body = exports.to_ics(plan, member.time_zone)
     else:
-        body = fhir.bundle(member, rev, plan).model_dump_json(indent=2, exclude_none=True)
+        with translation.override(member.locale):
+            body = fhir.bundle(member, rev, plan).model_dump_json(indent=2, exclude_none=True)
     content_type, filename = EXPORTS[fmt]
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
