@@ -12,6 +12,7 @@ from slowtaper.taper import plain
 
 from ._app import app
 from ._common import BadInput, dump, out, read_json, source_text
+from ._i18n import _, number, say
 
 SCREEN_EXAMPLE: dict[str, Any] = {
     "age": 58,
@@ -77,30 +78,45 @@ def screen_command(
     from rich.table import Table
 
     d = result.dose
-    per_source = ", ".join(f"{plain(mg)} mg ({s})" for s, mg in d.diazepam_mg.items())
-    out().print(f"Dose: {plain(result.answers.use.daily_dose_mg)} mg/day {result.answers.use.drug}", style="bold")
-    out().print(f"  in diazepam equivalents: {per_source}; band {d.band} by {d.used} [source: {d.source}]")
-    if result.answers.use.equivalence is None and len(d.diazepam_mg) > 1:
-        out().print("  sources disagree, so the highest is used; choose one with --equivalence")
-    out().print(f"Physical-dependence risk: {result.risk_text} [source: {result.risk_source}]")
-    table = Table(title="Findings (most serious first)")
-    for col in ("severity", "for the member", "for the clinician", "source"):
+    per_source = ", ".join(f"{number(plain(mg))} mg ({s})" for s, mg in d.diazepam_mg.items())
+    use = result.answers.use
+    out().print(
+        _("Dose: %(mg)s mg/day %(drug)s") % {"mg": number(plain(use.daily_dose_mg)), "drug": use.drug}, style="bold"
+    )
+    out().print(
+        "  "
+        + _("in diazepam equivalents: %(doses)s; band %(band)s by %(used)s [source: %(source)s]")
+        % {"doses": per_source, "band": d.band, "used": d.used, "source": d.source}
+    )
+    if use.equivalence is None and len(d.diazepam_mg) > 1:
+        out().print("  " + _("sources disagree, so the highest is used; choose one with --equivalence"))
+    out().print(
+        _("Physical-dependence risk: %(risk)s [source: %(source)s]")
+        % {"risk": say(result.risk_text), "source": result.risk_source}
+    )
+    table = Table(title=_("Findings (most serious first)"))
+    for col in (_("severity"), _("for the member"), _("for the clinician"), _("source")):
         table.add_column(col)
     for f in result.findings:
-        table.add_row(f.severity.upper(), f.member, f.clinician, source_text(f.source))
+        table.add_row(_severity(f.severity), say(f.member), say(f.clinician), source_text(f.source))
     if result.findings:
         out().print(table)
     else:
-        out().print("No findings from the conditions and medicines given.")
-    out().print(f"Recommended setting: {result.setting_text}", style="bold")
+        out().print(_("No findings from the conditions and medicines given."))
+    out().print(_("Recommended setting: %(setting)s") % {"setting": say(result.setting_message)}, style="bold")
     for f in result.setting_findings:
-        out().print(f"  because: {f.clinician}")
+        out().print("  " + _("because: %(reason)s") % {"reason": say(f.clinician)})
     for note in result.adjunct_notes():
-        said = " ".join(f.clinician for f in note.findings)
-        out().print(f"Adjunct {note.adjunct.label}: {said}")
+        said = " ".join(say(f.clinician) for f in note.findings)
+        out().print(_("Adjunct %(adjunct)s: %(said)s") % {"adjunct": say(note.adjunct.label), "said": said})
     if result.blocks_self_service:
-        out().print("A clinician must review the refer/urgent findings before anything else happens.")
-    out().print("The software proposes; the clinician decides.")
+        out().print(_("A clinician must review the refer/urgent findings before anything else happens."))
+    out().print(_("The software proposes; the clinician decides."))
+
+
+def _severity(severity: str) -> str:
+    names = {"info": _("INFO"), "caution": _("CAUTION"), "refer": _("REFER"), "urgent": _("URGENT")}
+    return names.get(severity, severity.upper())
 
 
 @app.command("score")
@@ -145,14 +161,23 @@ def score_command(
     if as_json:
         dump(body)
         return
-    out().print(result.describe(), style="bold")
+    out().print(say(result.describe_message()), style="bold")
     if result.band is not None:
-        out().print(f"Band {result.band.low}-{result.band.high} [source: {source_text(result.band.source)}]")
+        out().print(
+            _("Band %(low)s-%(high)s [source: %(source)s]")
+            % {"low": result.band.low, "high": result.band.high, "source": source_text(result.band.source)}
+        )
     if result.note:
-        out().print(result.note)
-    for flag, evidence in result.red_flags():
-        out().print(f"RED FLAG ({flag}): {evidence}. This needs a clinician now.")
-    out().print(f"Scale: {inst.title} [source: {source_text(inst.source)}]. {inst.note}")
+        out().print(say(result.note))
+    for flag, evidence in result.red_flag_messages():
+        out().print(
+            _("RED FLAG (%(flag)s): %(evidence)s. This needs a clinician now.")
+            % {"flag": flag, "evidence": say(evidence)}
+        )
+    out().print(
+        _("Scale: %(title)s [source: %(source)s]. %(note)s")
+        % {"title": say(inst.title), "source": source_text(inst.source), "note": say(inst.note)}
+    )
 
 
 @app.command("symptoms")

@@ -29,6 +29,7 @@ from ._common import (
     read_text,
     write,
 )
+from ._i18n import _, day, number, say
 
 PLAN_HELP = (
     "Build a taper plan and print it, or write it as JSON, CSV, iCalendar, PDF or a plot.\n\n"
@@ -115,7 +116,7 @@ def plan(
     result = taper.build_plan(request)
     _emit_plan(result, as_json=as_json, csv=csv, ics=ics, tz=tz, pdf=pdf, plot=plot, fill_days=fill_days)
     if times is None:
-        note("note: no --times given, so the whole dose is taken at 08:00; give --times to match real life")
+        note(_("note: no --times given, so the whole dose is taken at 08:00; give --times to match real life"))
 
 
 def request_from_options(o: dict[str, Any]) -> taper.PlanRequest:
@@ -225,38 +226,72 @@ def _print_dispensing(p: taper.Plan, fill_days: int | None) -> None:
 
     periods = taper.fill_periods(p, fill_days) if fill_days else []
     total = taper.dispense(p, p.start, p.end)
-    title = f"Dispensing per {fill_days}-day fill, with the whole plan's total" if fill_days else "Dispensing total"
+    title = (
+        _("Dispensing per %(days)s-day fill, with the whole plan's total") % {"days": fill_days}
+        if fill_days
+        else _("Dispensing total")
+    )
     table = Table(title=title)
-    for col in ("period", "product", "used", "supply"):
+    for col in (_("period"), _("product"), _("used"), _("supply")):
         table.add_column(col)
     for d in [*periods, total]:
-        label = "whole plan" if d is total else f"{d.start} to {d.end}"
+        label = (
+            _("whole plan") if d is total else _("%(start)s to %(end)s") % {"start": day(d.start), "end": day(d.end)}
+        )
         for i, line in enumerate(d.lines):
             table.add_row(label if i == 0 else "", line.product.describe(), line.used, line.supply)
         for n in d.notes:
             table.add_row("", n, "", "")
     out().print(table)
-    out().print("Periods run from the first date up to, not including, the second.")
+    out().print(_("Periods run from the first date up to, not including, the second."))
 
 
 def _print_plan(p: taper.Plan) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{p.drug.capitalize()} taper ({p.request.method}), {p.start} to {p.end}")
-    for col in ("#", "from", "days", "daily", "doses"):
+    title = _("%(drug)s taper (%(method)s), %(start)s to %(end)s") % {
+        "drug": p.drug.capitalize(),
+        "method": _method(p.request.method),
+        "start": day(p.start),
+        "end": day(p.end),
+    }
+    table = Table(title=title)
+    for col in ("#", _("from"), _("days"), _("daily"), _("doses")):
         table.add_column(col)
     for s in p.steps:
-        daily = ", ".join(f"{d} {plain(mg)} mg" for d, mg in s.daily_mg().items())
-        doses = "\n".join(f"{d.time:%H:%M} {d.drug} {plain(d.mg)} mg: {d.how()}" for d in s.doses)
-        label = str(s.number) if s.kind in ("reduce", "micro", "custom", "crossover") else s.kind
-        table.add_row(label, s.start.isoformat(), str(s.days), daily, doses)
+        daily = ", ".join(f"{d} {number(plain(mg))} mg" for d, mg in s.daily_mg().items())
+        doses = "\n".join(f"{d.time:%H:%M} {d.drug} {number(plain(d.mg))} mg: {say(d.how_message())}" for d in s.doses)
+        label = str(s.number) if s.kind in ("reduce", "micro", "custom", "crossover") else _kind(s.kind)
+        table.add_row(label, day(s.start), str(s.days), daily, doses)
     out().print(table)
     if p.stops:
-        out().print(f"Stops: {p.end} is the first day with no dose.")
+        out().print(_("Stops: %(day)s is the first day with no dose.") % {"day": day(p.end)})
     else:
-        out().print(f"Ends at a maintenance dose; the last step runs to {p.end}.")
-    for w in p.warnings:
-        out().print(f"• {w}")
+        out().print(_("Ends at a maintenance dose; the last step runs to %(day)s.") % {"day": day(p.end)})
+    for w in p.notes:
+        out().print(f"• {say(w)}")
     for a in p.assumptions:
-        out().print(f"Assumption: {a.name} = {a.value} [source: {a.source}]{' - ' + a.note if a.note else ''}")
-    out().print("The software proposes; the clinician decides.")
+        line = _("Assumption: %(name)s = %(value)s [source: %(source)s]") % {
+            "name": say(a.name),
+            "value": say(a.value),
+            "source": a.source,
+        }
+        out().print(line + (f" - {say(a.note)}" if a.note is not None else ""))
+    out().print(_("The software proposes; the clinician decides."))
+
+
+def _method(method: str) -> str:
+    """A method's name for people (the option's value in English)."""
+    names = {
+        "percent": _("percent"),
+        "hyperbolic": _("hyperbolic"),
+        "linear": _("linear"),
+        "crossover": _("crossover"),
+        "custom": _("custom"),
+    }
+    return names.get(method, method)
+
+
+def _kind(kind: str) -> str:
+    names = {"stabilise": _("stabilise"), "hold": _("hold")}
+    return names.get(kind, kind)

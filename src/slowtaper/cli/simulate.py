@@ -16,6 +16,7 @@ from slowtaper.taper import plain
 
 from ._app import app
 from ._common import BadInput, err, out, read_plan, write
+from ._i18n import say
 from .plan import request_from_options
 
 
@@ -57,7 +58,7 @@ def simulate(
             "patients": patients,
             "seed": seed,
             "drugs": list(result.drugs),
-            "notes": [MODEL_NOTE, *summary.notes],
+            "notes": [MODEL_NOTE, *(n.english() for n in summary.notes)],
         }
         sys.stdout.write(json.dumps({**body, "steps": rows}, indent=2) + "\n")
         return
@@ -77,7 +78,7 @@ def simulate(
         )
     out().print(table)
     for n in summary.notes:
-        out().print(f"• {n}")
+        out().print(f"• {say(n)}")
     out().print(MODEL_NOTE)
 
 

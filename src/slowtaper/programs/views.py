@@ -352,7 +352,14 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
             "to_obtain": _to_obtain(user, member, plan, approved=rev.status != PlanRevision.Status.DRAFT),
             # The engine's notes name command-line options; the page names the builder's fields instead.
             "warnings": [PlanBuilderForm.words(engine_text(w)) for w in plan.notes] if plan else [],
-            "assumptions": [(a, n, PlanBuilderForm.words(a.note)) for a, n in assumptions],
+            "assumptions": [
+                (
+                    {"name": engine_text(a.name), "value": engine_text(a.value), "source": a.source},
+                    n,
+                    PlanBuilderForm.words(engine_text(a.note)) if a.note is not None else "",
+                )
+                for a, n in assumptions
+            ],
             "citations": citations,
         },
     )

@@ -235,8 +235,16 @@ class Triage:
         return tuple(m.english() for m in self.clinician_messages)
 
     @property
+    def reason_messages(self) -> tuple[Message, ...]:
+        """Why the check-in is urgent: one message per red flag (its name and the evidence)."""
+        return tuple(
+            Message("triage.reason", {"flag": data(h.flag.label), "evidence": h.evidence_message}) for h in self.hits
+        )
+
+    @property
     def reason(self) -> str:
-        return "; ".join(f"{h.flag.label}: {h.evidence}" for h in self.hits)
+        """The reasons in English, joined with "; "."""
+        return "; ".join(m.english() for m in self.reason_messages)
 
 
 def triage(checkin: CheckIn, *, region: str = "US", comedications: Iterable[str] = ()) -> Triage:

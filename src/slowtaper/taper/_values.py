@@ -93,12 +93,13 @@ class Step:
 
 @dataclass(frozen=True)
 class Assumption:
-    """A settable figure the plan relies on, shown with its source."""
+    """A settable figure the plan relies on, shown with its source. `name`, `value` and `note` are messages for
+    the reader's language (`str()` is their English); `note` is None when there is nothing to add."""
 
-    name: str
-    value: str
+    name: Message
+    value: Message
     source: str
-    note: str = ""
+    note: Message | None = None
 
 
 @dataclass(frozen=True)
