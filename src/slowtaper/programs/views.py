@@ -191,7 +191,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                 if changes:
                     alerts.intake_changed(member, record, changes, _plan_daily_mg(member))
         except TaperError as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, engine_text(exc.message))
         else:
             return redirect("intake_result")
     context = {"form": form, "again": latest is not None}
@@ -906,7 +906,7 @@ def member_thresholds(request: HttpRequest, member_id: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc.messages[0])
         except TaperError as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, engine_text(exc.message))
         else:
             messages.success(request, _("Thresholds saved for %(m)s.") % {"m": member})
             # The rules now read this member's check-ins differently: what they suggest becomes a task as a
@@ -1185,7 +1185,7 @@ def pharmacy_member(request: HttpRequest, member_id: int) -> HttpResponse:
     try:
         rev, periods = _fills(member)
     except TaperError as exc:
-        return render(request, "programs/pharmacy_member.html", {"member": member, "problem": str(exc)})
+        return render(request, "programs/pharmacy_member.html", {"member": member, "problem": engine_text(exc.message)})
     user: User = request.user  # type: ignore[assignment]
     draft, draft_plan = _latest_draft_plan(member, user)
     # The fills to act on come first (up to the second still to hand over); the rest of the plan is folded away,

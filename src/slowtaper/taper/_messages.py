@@ -579,6 +579,89 @@ TEMPLATES: dict[str, str] = {
     "input.not-a-plan": "this is not a slowtaper plan file (problem near %(problem)s): use `slowtaper plan --json`",
     "input.steps-gap": "the plan's steps are not contiguous: a gap or overlap at %(day)s",
     "input.plan-product": "the plan names '%(label)s', which is not a %(drug)s product in the catalogue",
+    # A check-in, a questionnaire, screening answers, thresholds and decisions as JSON (`checkin_from_dict`,
+    # `Instrument.score`, `screen_answers_from_dict`, `TrendSettings.with_overrides`, `Decision`).
+    "input.checkin-object": 'a check-in must be an object with at least a "date"',
+    "input.checkin-field": "unknown check-in field '%(field)s'; fields are %(fields)s",
+    "input.checkin-no-date": 'a check-in needs a "date" as YYYY-MM-DD',
+    "input.checkin-date": "check-in date '%(date)s' is not a date as YYYY-MM-DD",
+    "input.checkin-at": "check-in %(day)s: %(problem)s",
+    "input.symptom-not-tracked": "'%(key)s' is not one of the symptoms this member tracks",
+    "input.symptom-is-red-flag": (
+        "'%(key)s' is asked at every check-in as the urgent question '%(flag)s' under red_flags (true or false), "
+        "not scored as a symptom"
+    ),
+    "input.symptom-unknown": "'%(key)s' is not a diary symptom; known ids: %(choices)s",
+    "input.symptom-unknown-close": (
+        "'%(key)s' is not a diary symptom (did you mean '%(close)s'?); known ids: %(choices)s"
+    ),
+    "input.what-symptom": "symptom '%(key)s'",
+    "input.what-mood": "mood",
+    "input.whole": "%(what)s must be a whole number from %(low)s to %(high)s (or null if not answered), got %(got)s",
+    "input.sleep": "sleep_hours must be a number of hours from 0 to 24",
+    "input.sleep-got": "sleep_hours must be a number of hours from 0 to 24, got %(got)s",
+    "input.sleep-range": "sleep_hours must be from 0 to 24, got %(got)s",
+    "input.dose-time": "dose time '%(time)s' is not a clock time like 08:00",
+    "input.dose-status": "the %(time)s dose must be one of %(choices)s, got %(got)s",
+    "input.red-flag-key": "'%(key)s' is not a red-flag question; they are: %(choices)s",
+    "input.red-flag-value": "red flag '%(key)s' must be true, false or null, got %(got)s",
+    "input.not-a-mapping": "%(field)s must be an object mapping names to values",
+    "input.comedication": "'%(id)s' is not a co-medication id; known ids: %(choices)s",
+    "input.checkin-future": "a check-in is dated %(day)s, after today (%(today)s)",
+    "input.checkin-dose-time": (
+        "check-in %(day)s logs a dose at %(time)s, but the plan's dose times that day are: %(times)s"
+    ),
+    "input.checkin-dose-no-times": "check-in %(day)s logs a dose at %(time)s, but the plan has no dose that day",
+    "input.timeline-order": "the timeline's last day (%(last)s) is before its first (%(first)s)",
+    "input.timeline-long": "a timeline covers at most ten years",
+    "input.scale": "unknown scale '%(name)s'; use one of: %(choices)s",
+    "input.score-part": "part must be 'all' or 'self', not '%(part)s'",
+    "input.score-answers": '%(scale)s answers must map item ids to numbers, e.g. {"%(item)s": 2}',
+    "input.score-item": "'%(key)s' is not a %(scale)s item; the items are: %(choices)s",
+    "input.score-observer": (
+        "%(scale)s item '%(item)s' is rated by an observer: leave it out when scoring the self-rated items only, "
+        "or score the full scale"
+    ),
+    "input.score-whole": "%(scale)s item '%(item)s' must be a whole number from %(low)s to %(high)s, got %(got)s",
+    "input.score-range": (
+        "%(scale)s item '%(item)s' must be from %(low)s to %(high)s (%(low)s = %(low_label)s, %(high)s = "
+        "%(high_label)s), got %(got)s"
+    ),
+    "input.score-missing": (
+        "%(scale)s item '%(item)s' (%(text)s) is not answered: give every item a whole number from %(low)s to %(high)s"
+    ),
+    "input.score-missing-more": (
+        "%(scale)s item '%(item)s' (%(text)s) is not answered (and %(count)s more: %(others)s): give every item a "
+        "whole number from %(low)s to %(high)s"
+    ),
+    "input.screen-object": "screening answers must be an object with age, pregnant, conditions, comedications, use",
+    "input.screen-field": "unknown field '%(field)s'; fields are: %(fields)s",
+    "input.screen-missing": "'%(field)s' is missing: give every field (slowtaper screen --example shows one)",
+    "input.screen-age": "age must be a whole number of years from 0 to %(most)s, got %(got)s",
+    "input.true-false": "%(field)s must be true or false, got %(got)s",
+    "input.pdmp": "pdmp must be one of %(choices)s (or left out), got %(got)s",
+    "input.id-list": '%(field)s must be a list of ids, e.g. ["%(example)s"] (or [] for none)',
+    "input.unknown-condition": "'%(id)s' is not a known condition id; known ids: %(choices)s",
+    "input.unknown-comedication": "'%(id)s' is not a known comedication id; known ids: %(choices)s",
+    "input.unknown-adjunct": "'%(id)s' is not a known adjunct id; known ids: %(choices)s",
+    "input.use-number": "use.%(field)s must be a number, got %(got)s",
+    "input.use-finite": "use.%(field)s must be a finite number, got %(got)s",
+    "input.use-object": "use must be an object with drug, daily_dose_mg, duration_weeks, days_per_week",
+    "input.use-field": "unknown field 'use.%(field)s'; use has: %(fields)s",
+    "input.use-missing": "use.%(field)s is missing",
+    "input.use-drug": "use.drug must be a drug name, e.g. clonazepam",
+    "input.use-dose": "use.daily_dose_mg must be more than 0 mg, got %(got)s",
+    "input.use-weeks": "use.duration_weeks must be from 0 to %(most)s, got %(got)s",
+    "input.use-days": "use.days_per_week must be a whole number from 1 to 7, got %(got)s",
+    "input.use-equivalence": "use.equivalence must be a source name such as ashton",
+    "input.threshold": "unknown threshold '%(name)s'; thresholds are: %(choices)s",
+    "input.threshold-whole": "threshold '%(name)s' must be a whole number, got %(got)s",
+    "input.threshold-number": "threshold '%(name)s' must be a number, got %(got)s",
+    "input.threshold-at-least-1": "threshold '%(name)s' must be at least 1, got %(got)s",
+    "input.threshold-not-negative": "threshold '%(name)s' must be 0 or more, got %(got)s",
+    "input.decision-signal": "a decision's signal must be one of %(choices)s, got %(got)s",
+    "input.decision": "a decision must be one of %(choices)s, got %(got)s",
+    "input.decision-date": "a decision on the %(signal)s of %(day)s cannot be dated before it (%(decided_on)s)",
     # The products cannot make a dose (DoseNotAchievable from the kit that realises doses).
     "kit.no-products": "no products chosen: name at least one product",
     "kit.one-drug": "a kit holds one drug's products, got %(drugs)s",
@@ -633,6 +716,12 @@ TEMPLATES: dict[str, str] = {
         "%(drug)s levels are not modelled: the catalogue has no sourced volume of distribution or clearance for it"
     ),
     "pk.no-absorption": "%(drug)s levels are not modelled: no sourced absorption rate or time to peak",
+    # A schedule method's name (`method_message`), inside other messages.
+    "method.percent": "percent",
+    "method.hyperbolic": "hyperbolic",
+    "method.linear": "linear",
+    "method.crossover": "crossover",
+    "method.custom": "custom",
     # Why a check-in is urgent (`Triage.reason_messages`), one per red flag.
     "triage.reason": "%(flag)s: %(evidence)s",
 }

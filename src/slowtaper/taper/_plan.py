@@ -39,6 +39,7 @@ from ._values import (
     crossover_ceiling,
     daily_messages,
     liquid_strengths,
+    method_message,
 )
 
 # Re-exported for modules and tests that import them from here.
@@ -619,7 +620,7 @@ def _reduce(
                     "cuts": b.number,
                     "limit": _plain(req.max_step_percent),
                     "first": capped[0],
-                    "method": req.method,
+                    "method": method_message(req.method),
                 },
             )
         )
@@ -627,7 +628,12 @@ def _reduce(
         b.warnings.append(
             Message(
                 "plan.coarse",
-                {"count": len(coarse), "method": req.method, "first": coarse[0], "limit": _plain(req.max_step_percent)},
+                {
+                    "count": len(coarse),
+                    "method": method_message(req.method),
+                    "first": coarse[0],
+                    "limit": _plain(req.max_step_percent),
+                },
             )
         )
     if stops:
