@@ -102,6 +102,11 @@ def _(text: str) -> str:
     return gettext(text)
 
 
+def gettext_noop(text: str) -> str:
+    """Marks `text` for `make messages` where it is defined; `_` translates it where it is shown."""
+    return text
+
+
 def say(message: Message | str) -> str:
     """An engine message (or a data file's text) in the reader's language."""
     if current() == ENGLISH:

@@ -54,19 +54,20 @@ def screen_command(
             return
         from rich.table import Table
 
+        titles = {"conditions": _("Conditions"), "comedications": _("Co-medications"), "adjuncts": _("Adjuncts")}
         for kind, rows in lists.items():
-            table = Table(title=kind.capitalize())
+            table = Table(title=titles[kind])
             table.add_column("id")
-            table.add_column("what it means")
+            table.add_column(_("what it means"))
             for row in rows:
-                table.add_row(row["id"], row["label"])
+                table.add_row(row["id"], say(row["label"]))
             out().print(table)
         return
     if example:
         dump(SCREEN_EXAMPLE)
         return
     if answers is None:
-        raise BadInput("give an ANSWERS.json file (slowtaper screen --example prints one), or --ids")
+        raise BadInput(_("give an ANSWERS.json file (slowtaper screen --example prints one), or --ids"))
     raw = read_json(answers)
     if equivalence is not None and isinstance(raw, dict) and isinstance(raw.get("use"), dict):
         raw = {**raw, "use": {**raw["use"], "equivalence": equivalence}}
@@ -141,10 +142,13 @@ def score_command(
         _print_items(inst)
         return
     if answers is None:
-        raise BadInput(f"give an ANSWERS.json file mapping item ids to values (slowtaper score {inst.id} --items)")
+        raise BadInput(
+            _("give an ANSWERS.json file mapping item ids to values (slowtaper score %(scale)s --items)")
+            % {"scale": inst.id}
+        )
     raw = read_json(answers)
     if not isinstance(raw, dict):
-        raise BadInput(f"{answers} must be a JSON object mapping item ids to values")
+        raise BadInput(_("%(file)s must be a JSON object mapping item ids to values") % {"file": answers})
     observer = {i.id for i in inst.items if i.rater == "observer"}
     if (
         not self_rated
@@ -153,8 +157,11 @@ def score_command(
         and all(i.id in raw for i in inst.items if i.rater == "self")
     ):
         raise BadInput(
-            f"the observer items ({', '.join(sorted(observer))}) are not answered: add them, or score the "
-            "self-rated items only with --self-rated"
+            _(
+                "the observer items (%(items)s) are not answered: add them, or score the self-rated items only with "
+                "--self-rated"
+            )
+            % {"items": ", ".join(sorted(observer))}
         )
     result = inst.score(raw, part="self" if self_rated else "all")
     body = taper.score_to_dict(result)
@@ -194,31 +201,36 @@ def symptoms_command(as_json: Annotated[bool, typer.Option("--json", help="Print
     from rich.table import Table
 
     for group, g in book.groups.items():
-        table = Table(title=f"{g.label} ({g.kind})")
+        table = Table(title=f"{say(g.label)} ({g.kind})")
         table.add_column("id")
-        table.add_column("symptom")
+        table.add_column(_("symptom"))
         for s in book.symptoms.values():
             if s.group == group:
-                table.add_row(s.id, f"{s.label}: {s.description}")
+                table.add_row(s.id, f"{say(s.label)}: {say(s.description)}")
         out().print(table)
-    out().print("Asked at every check-in (true or false under red_flags); any yes is urgent:", style="bold")
+    out().print(_("Asked at every check-in (true or false under red_flags); any yes is urgent:"), style="bold")
     for f in book.red_flags.values():
-        out().print(f"  {f.id}: {f.question}")
+        out().print(f"  {f.id}: {say(f.question)}")
 
 
 def _print_items(inst: taper.Instrument) -> None:
     from rich.table import Table
 
+    answers = ", ".join(f"{n} {say(a)}" for n, a in enumerate(inst.anchors, start=inst.items[0].low))
     table = Table(
-        title=f"{inst.title} ({inst.name}); answers: "
-        + ", ".join(f"{n} {a}" for n, a in enumerate(inst.anchors, start=inst.items[0].low))
+        title=_("%(title)s (%(scale)s); answers: %(answers)s")
+        % {"title": say(inst.title), "scale": inst.name, "answers": answers}
     )
-    for col in ("id", "question", "rater", "range", "source"):
+    for col in ("id", _("question"), _("rater"), _("range"), _("source")):
         table.add_column(col)
+    raters = {"self": _("self"), "observer": _("observer")}
     for i in inst.items:
-        table.add_row(i.id, i.text, i.rater, f"{i.low}-{i.high}", source_text(i.source))
+        table.add_row(i.id, say(i.text), raters.get(i.rater, i.rater), f"{i.low}-{i.high}", source_text(i.source))
     out().print(table)
     for b in inst.bands:
-        out().print(f"{b.low}-{b.high}: {b.label} [source: {source_text(b.source)}]")
+        out().print(
+            _("%(low)s-%(high)s: %(band)s [source: %(source)s]")
+            % {"low": b.low, "high": b.high, "band": say(b.label), "source": source_text(b.source)}
+        )
     if inst.bands_note:
-        out().print(inst.bands_note)
+        out().print(say(inst.bands_note))

@@ -112,7 +112,7 @@ def plan(
     request = request_from_options(locals())
     fill_days = parse_days(fill, "--fill") if fill else None
     if fill_days is not None and fill_days < 1:
-        raise BadInput("--fill must be at least 1 day")
+        raise BadInput(_("--fill must be at least 1 day"))
     result = taper.build_plan(request)
     _emit_plan(result, as_json=as_json, csv=csv, ics=ics, tz=tz, pdf=pdf, plot=plot, fill_days=fill_days)
     if times is None:
@@ -123,15 +123,15 @@ def request_from_options(o: dict[str, Any]) -> taper.PlanRequest:
     """The PlanRequest for the `plan` command's options (also used by `simulate`)."""
     total = parse_mg(o["dose"])
     if total <= 0:
-        raise BadInput(f"the daily dose must be more than 0 mg (got {o['dose']})")
+        raise BadInput(_("the daily dose must be more than 0 mg (got %(got)s)") % {"got": o["dose"]})
     method = o["method"]
     holds = []
     for h in o["hold_at"] or []:
         if "=" not in h:
-            raise BadInput(f"--hold-at takes N=DAYS, e.g. 5=14d (got '{h}')")
+            raise BadInput(_("--hold-at takes N=DAYS, e.g. 5=14d (got '%(got)s')") % {"got": h})
         n, d = h.split("=", 1)
         if not n.strip().isdigit():
-            raise BadInput(f"--hold-at: '{n}' is not a step number")
+            raise BadInput(_("--hold-at: '%(got)s' is not a step number") % {"got": n})
         holds.append((int(n), parse_days(d, "--hold-at")))
     custom_text = None
     if o["custom"] is not None:
@@ -214,7 +214,7 @@ def _write_files(
     if plot is not None:
         fmt = plot.suffix.lower().lstrip(".") or "png"
         if fmt not in exports.PLOT_FORMATS:
-            raise BadInput(f"--plot writes .png or .svg, not '{plot.suffix}'")
+            raise BadInput(_("--plot writes .png or .svg, not '%(suffix)s'") % {"suffix": plot.suffix})
         write(plot, exports.plot(result, fmt))
     if pdf is not None:
         write(pdf, exports.to_pdf(result))
