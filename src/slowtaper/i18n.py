@@ -30,7 +30,7 @@ import polib
 from django.utils import formats
 from django.utils.translation import get_language, gettext
 
-from slowtaper.taper import MESSAGE_TEMPLATES, Message, catalogue, diary, instrument, screening
+from slowtaper.taper import MESSAGE_TEMPLATES, Message, catalogue, diary, instrument, instruments, screening
 
 # How the engine passes an amount or a count: a plain decimal string ("0.5", "12"), or an int or float.
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -87,6 +87,11 @@ def data_strings() -> list[str]:
     # The notes of the catalogue's smallest practical doses (a plan's assumptions show them).
     out += [f.note for d in catalogue().drugs.values() if (f := d.smallest_practical_mg) is not None and f.note]
     out += [i.text for i in instrument("ciwa-b").items]
+    # Every scale's name, notes and band labels (a score is shown as "CIWA-B 27 of 80 (moderate withdrawal)").
+    for scale in instruments().values():
+        out += [scale.title, scale.note, scale.bands_note, *(b.label for b in scale.bands)]
+    ciwa = instrument("ciwa-b")  # and the note on a score of the self-rated items only
+    out.append(ciwa.score({i.id: 0 for i in ciwa.items if i.rater == "self"}, part="self").note)
     for name in ("phq-9", "gad-7", "audit-c"):
         scale = instrument(name)
         out += [scale.title, scale.note, *scale.anchors]

@@ -102,6 +102,15 @@ def _(text: str) -> str:
     return gettext(text)
 
 
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or the plural of an English string of the command line, in the reader's language."""
+    if current() == ENGLISH:
+        return singular if n == 1 else plural
+    from django.utils.translation import ngettext as translate
+
+    return translate(singular, plural, n)
+
+
 def gettext_noop(text: str) -> str:
     """Marks `text` for `make messages` where it is defined; `_` translates it where it is shown."""
     return text

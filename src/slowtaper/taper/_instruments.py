@@ -202,7 +202,7 @@ class Instrument:
         self_total = sum(v for k, v in values if by_id[k].rater == "self")
         band = self.band_for(total) if part == "all" else None
         if part == "self":
-            note = "Self-rated items only: the published bands apply to the full scale, so no band is given."
+            note = SELF_RATED_NOTE
         elif not self.bands:
             note = self.bands_note
         else:
@@ -220,6 +220,10 @@ class Instrument:
 
     def __repr__(self) -> str:
         return f"Instrument({self.id!r}, {len(self.items)} items, 0-{self.max_total})"
+
+
+# The note on a score of the self-rated items only; a data text (translated at the edge, like the scales' notes).
+SELF_RATED_NOTE = "Self-rated items only: the published bands apply to the full scale, so no band is given."
 
 
 @cache
