@@ -451,6 +451,7 @@ TEMPLATES: dict[str, str] = {
     "product.suspension": "%(mg_per_ml)s mg/mL suspension",
     "product.drops": "%(mg_per_ml)s mg/mL drops",
     "product.pair": "%(first)s and %(second)s",
+    "product.where": "%(product)s (%(regions)s)",
     # How to make a dose (`Dose.how_message`, `Portion.message`).
     "dose.nothing": "nothing",
     "dose.plus": "%(first)s + %(rest)s",

@@ -418,15 +418,15 @@ def _not_makeable(drug: Drug, region: str, kit: Kit, mg: Decimal, what: Message)
         "drug": drug.name.lower(),
         "products": tuple(p.label_message() for p in kit.products),
     }
-    if suggestion:
-        message = Message("error.not-makeable-hint", {**params, "suggestion": suggestion})
+    if suggestion is not None:
+        message = Message("error.not-makeable-hint", {**params, "suggestion": _label_where_message(suggestion, region)})
     else:
         message = Message("error.not-makeable", params)
-    return DoseNotAchievable(message, suggestion=suggestion)
+    return DoseNotAchievable(message, suggestion=None if suggestion is None else _label_where(suggestion, region))
 
 
-def _suggest(drug: Drug, region: str, kit: Kit, works: object) -> str | None:
-    """The label of a catalogue product that, added to the kit, satisfies `works(kit)`."""
+def _suggest(drug: Drug, region: str, kit: Kit, works: object) -> Product | None:
+    """A catalogue product that, added to the kit, satisfies `works(kit)` (those sold in `region` first)."""
     assert callable(works)
     cat = catalogue()
     candidates = sorted(
@@ -440,8 +440,7 @@ def _suggest(drug: Drug, region: str, kit: Kit, works: object) -> str | None:
         except DoseNotAchievable:
             continue
         if works(bigger):
-            where = "" if region in p.regions else f" ({', '.join(p.regions)})"
-            return f"{p.label}{where}"
+            return p
     return None
 
 
@@ -684,7 +683,14 @@ _TRYING: ContextVar[bool] = ContextVar("slowtaper_trying_suggestion", default=Fa
 
 
 def _label_where(p: Product, region: str) -> str:
-    return p.label if region in p.regions else f"{p.label} ({', '.join(p.regions)})"
+    return _label_where_message(p, region).english()
+
+
+def _label_where_message(p: Product, region: str) -> Message:
+    """The product's label, with the regions that sell it when `region` does not."""
+    if region in p.regions:
+        return p.label_message()
+    return Message("product.where", {"product": p.label_message(), "regions": ", ".join(p.regions)})
 
 
 def _suggest_for_plan(drug: Drug, req: PlanRequest, kit: Kit) -> Product | None:
