@@ -8,7 +8,7 @@ import pytest
 from django.utils import translation
 
 from slowtaper import taper
-from slowtaper.cli import main
+from slowtaper.cli import _common, main
 
 PLAN = ["plan", "clonazepam", "2mg", "--times", "08:00=1,22:00=1", "--start", "2027-01-04", "--hold", "28d"]
 
@@ -18,6 +18,15 @@ ENGLISH_WORDS = re.compile(
     r"whole|clinician|software|assumption|stops|ends|dispensing|scale|band|needs|now|unverified|withdrawal)\b",
     re.IGNORECASE,
 )
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """Tables wide enough that no phrase is wrapped inside a cell (the console is made once, so afresh here)."""
+    monkeypatch.setenv("COLUMNS", "240")
+    _common.out.cache_clear()
+    yield
+    _common.out.cache_clear()
 
 
 def run(capsys, monkeypatch, *args, env=None):
@@ -41,7 +50,10 @@ def test_a_plan_in_spanish_has_no_english_sentence(capsys, monkeypatch):
     assert "Reducción de Clonazepam (hiperbólico), del 04/01/2027 al" in out
     assert "Supuesto: equivalencia con diazepam = 0,5 mg de clonazepam = 10 mg de diazepam" in out
     assert "El programa propone; el profesional de salud decide." in out
-    assert "comprimido" in out and "Surtido por periodos de 28 días" in out and "jeringa oral" in out
+    assert "08:00 clonazepam 1 mg: 1 comprimido de 1 mg" in out
+    assert "Surtido por periodos de 28 días, con el total de todo el plan" in out
+    assert "comprimido de 0,5 mg (se parte en mitades)" in out and "jeringa oral de 1 mL" in out
+    assert "estabilización" in out
     assert "0.5" not in out and not re.search(r"\d{4}-\d{2}-\d{2}", out)  # Spanish numbers, no ISO dates
     assert english_in(out) == []
 

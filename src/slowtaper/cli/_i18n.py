@@ -102,6 +102,15 @@ def _(text: str) -> str:
     return gettext(text)
 
 
+def pgettext(context: str, text: str) -> str:
+    """`text` in the reader's language, where the same English word means different things (`context`)."""
+    if current() == ENGLISH:
+        return text
+    from django.utils.translation import pgettext as translate
+
+    return translate(context, text)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or the plural of an English string of the command line, in the reader's language."""
     if current() == ENGLISH:

@@ -30,7 +30,7 @@ from ._common import (
     read_text,
     write,
 )
-from ._i18n import ENGLISH, _, current, day, ngettext, number, say
+from ._i18n import ENGLISH, _, current, day, ngettext, number, pgettext, say
 
 PLAN_HELP = (
     "Build a taper plan and print it, or write it as JSON, CSV, iCalendar, PDF or a plot.\n\n"
@@ -285,19 +285,24 @@ def _print_plan(p: taper.Plan) -> None:
 
 
 def _method(method: str) -> str:
-    """A method's name for people (the option's value in English)."""
+    """A method's name for people, as the printed plan names it."""
     names = {
-        "percent": _("percent"),
-        "hyperbolic": _("hyperbolic"),
-        "linear": _("linear"),
-        "crossover": _("crossover"),
-        "custom": _("custom"),
+        "percent": pgettext("plan method", "percent"),
+        "hyperbolic": pgettext("plan method", "hyperbolic"),
+        "linear": pgettext("plan method", "linear"),
+        "crossover": pgettext("plan method", "crossover"),
+        "custom": pgettext("plan method", "custom"),
     }
     return names.get(method, method)
 
 
 def _kind(kind: str) -> str:
-    names = {"stabilise": _("stabilise"), "hold": _("hold")}
+    """A step's kind as a short tag, as the printed plan names it."""
+    names = {
+        "stabilise": pgettext("step kind", "stabilise"),
+        "hold": pgettext("step kind", "hold"),
+        "maintain": pgettext("step kind", "maintain"),
+    }
     return names.get(kind, kind)
 
 
