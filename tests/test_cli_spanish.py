@@ -100,3 +100,16 @@ def test_json_is_the_same_in_every_language_and_the_process_is_english_again(cap
     assert assumption["messages"]["name"] == {"code": "assumption.equivalence", "params": {}}
     # A Spanish run leaves nothing behind for the next caller in the same process.
     assert translation.get_language() in (None, "en", "en-us")
+
+
+def test_a_safety_screen_in_spanish_has_no_english_sentence(capsys, monkeypatch, tmp_path):
+    from slowtaper.cli.assess import SCREEN_EXAMPLE
+
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(SCREEN_EXAMPLE))
+    code, out, err = run(capsys, monkeypatch, "--lang", "es", "screen", str(answers))
+    assert code == 0, err
+    assert "Dosis: 2 mg/día de clonazepam" in out and "dosis alta según ashton" in out
+    assert "Opioides concomitantes: advertencia de recuadro" in out  # the clinician's wording, translated
+    assert "Entorno recomendado:" in out and "El programa propone; el profesional de salud decide." in out
+    assert english_in(out) == []

@@ -12,7 +12,7 @@ from slowtaper.taper import plain
 
 from ._app import app
 from ._common import BadInput, dump, out, read_json, source_text
-from ._i18n import _, number, say
+from ._i18n import _, number, pgettext, say
 
 SCREEN_EXAMPLE: dict[str, Any] = {
     "age": 58,
@@ -87,7 +87,7 @@ def screen_command(
     out().print(
         "  "
         + _("in diazepam equivalents: %(doses)s; band %(band)s by %(used)s [source: %(source)s]")
-        % {"doses": per_source, "band": d.band, "used": d.used, "source": d.source}
+        % {"doses": per_source, "band": _dose_band(d.band), "used": d.used, "source": d.source}
     )
     if use.equivalence is None and len(d.diazepam_mg) > 1:
         out().print("  " + _("sources disagree, so the highest is used; choose one with --equivalence"))
@@ -113,6 +113,15 @@ def screen_command(
     if result.blocks_self_service:
         out().print(_("A clinician must review the refer/urgent findings before anything else happens."))
     out().print(_("The software proposes; the clinician decides."))
+
+
+def _dose_band(band: str) -> str:
+    names = {
+        "low": pgettext("dose band", "low"),
+        "moderate": pgettext("dose band", "moderate"),
+        "high": pgettext("dose band", "high"),
+    }
+    return names.get(band, band)
 
 
 def _severity(severity: str) -> str:
