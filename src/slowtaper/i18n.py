@@ -30,7 +30,16 @@ import polib
 from django.utils import formats
 from django.utils.translation import get_language, gettext
 
-from slowtaper.taper import MESSAGE_TEMPLATES, Message, catalogue, diary, instrument, instruments, screening
+from slowtaper.taper import (
+    MESSAGE_TEMPLATES,
+    Message,
+    catalogue,
+    diary,
+    instrument,
+    instruments,
+    screening,
+    thresholds,
+)
 
 # How the engine passes an amount or a count: a plain decimal string ("0.5", "12"), or an int or float.
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -91,6 +100,8 @@ def data_strings() -> list[str]:
     # Every scale's name, notes and band labels (a score is shown as "CIWA-B 27 of 80 (moderate withdrawal)").
     for scale in instruments().values():
         out += [scale.title, scale.note, scale.bands_note, *(b.label for b in scale.bands)]
+    # The trend thresholds: why each is what it is, and its unit (the clinician's thresholds form, the CLI).
+    out += [t.why for t in thresholds().values()] + [t.unit for t in thresholds().values()]
     ciwa = instrument("ciwa-b")  # and the note on a score of the self-rated items only
     out.append(ciwa.score({i.id: 0 for i in ciwa.items if i.rater == "self"}, part="self").note)
     for name in ("phq-9", "gad-7", "audit-c"):

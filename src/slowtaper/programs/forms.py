@@ -588,8 +588,12 @@ class ThresholdsForm(forms.Form):
                 else forms.DecimalField(min_value=0, max_value=80, decimal_places=2)
             )
             field.required = False
-            field.label = f"{name.replace('_', ' ')} ({t.unit})"
-            field.help_text = _("Default %(v)s. %(why)s Source: %(s)s.") % {"v": t.value, "why": t.why, "s": t.source}
+            field.label = f"{name.replace('_', ' ')} ({data_text(t.unit)})"
+            field.help_text = _("Default %(v)s. %(why)s Source: %(s)s.") % {
+                "v": t.value,
+                "why": data_text(t.why),
+                "s": t.source,
+            }
             field.initial = current.get(name)
             self.fields[name] = field
         self.order_fields([*thresholds(), "reason"])
