@@ -51,7 +51,7 @@ def test_a_plan_in_spanish_has_no_english_sentence(capsys, monkeypatch):
     assert "Supuesto: equivalencia con diazepam = 0,5 mg de clonazepam = 10 mg de diazepam" in out
     assert "El programa propone; el profesional de salud decide." in out
     assert "08:00 clonazepam 1 mg: 1 comprimido de 1 mg" in out
-    assert "Surtido por periodos de 28 días, con el total de todo el plan" in out
+    assert "Dispensación por periodos de 28 días, con el total de todo el plan" in out
     assert "comprimido de 0,5 mg (se parte en mitades)" in out and "jeringa oral de 1 mL" in out
     assert "estabilización" in out
     assert "0.5" not in out and not re.search(r"\d{4}-\d{2}-\d{2}", out)  # Spanish numbers, no ISO dates
