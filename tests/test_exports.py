@@ -12,7 +12,7 @@ from icalendar import Calendar
 
 from conftest import make_request
 from slowtaper import exports
-from slowtaper.taper import InvalidInput, build_plan
+from slowtaper.taper import InvalidInput, Message, build_plan
 
 
 @pytest.fixture(scope="module")
@@ -172,10 +172,10 @@ def test_old_stored_plans_lose_their_command_line_notes_in_print(plan):
         plan,
         assumptions=(
             Assumption(
-                "diazepam equivalence",
-                "0.5 mg = 10 mg",
+                Message.legacy("diazepam equivalence"),
+                Message.legacy("0.5 mg = 10 mg"),
                 "ashton2002",
-                "default for displays; choose with --equivalence",
+                Message.legacy("default for displays; choose with --equivalence"),
             ),
             *plan.assumptions[1:],
         ),

@@ -64,11 +64,22 @@ def test_amounts_in_engine_messages_are_written_as_the_reader_writes_numbers():
         day = i18n.engine_text(Message("trend.planned-for", {"day": "2027-01-04"}))
     assert "(0,5 mg al día de clonazepam)" in spanish and "0.5" not in spanish
     assert tablets == "2 comprimidos de 0,25 mg"
-    assert day == "prevista para el 2027-01-04"  # a date is not a number
+    assert day == "prevista para el 4 de enero de 2027"  # a date is not a number: it is written as a date
+
     with translation.override("en"):
         assert "(0.5 mg a day of clonazepam)" in i18n.engine_text(message)
     assert message.english() == i18n.engine_text(message)  # English unchanged, no thousands separator
     assert i18n.engine_text(Message("member.daily", {"mg": "1250", "drug": "x"})) == "1250 mg a day of x"
+
+
+def test_dates_in_engine_messages_are_written_in_the_readers_language_and_english_keeps_iso():
+    message = Message("revise.first-cut-moved", {"old": "2027-01-04", "new": "2027-02-01"})
+    with translation.override("es"):
+        spanish = i18n.engine_text(message)
+    with translation.override("en"):
+        english = i18n.engine_text(message)
+    assert "4 de enero de 2027" in spanish and "1 de febrero de 2027" in spanish and "2027-" not in spanish
+    assert english == message.english() and "2027-01-04" in english
 
 
 def test_published_questionnaires_say_why_they_are_in_english(client, cast, approved):

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 import slowtaper.taper as taper
+from conftest import make_request
 from slowtaper.taper._messages import DATA, LEGACY, TEMPLATES, Message, placeholders
 
 DOMAIN = Path(taper.__file__).parent
 CODE = re.compile(
-    r"^(guardrail|plan|revise|dose|trend|member|signal|due|triage|portion|product|error|screen|score)\.[a-z0-9.-]+$"
+    r"^(guardrail|plan|revise|dose|trend|member|signal|due|triage|portion|product|error|screen|score|unknown|input|kit|assumption|pk|method)\.[a-z0-9.-]+$"
 )
 
 
@@ -97,3 +98,31 @@ def test_every_engine_error_carries_a_message_and_guardrails_a_code():
     # An error not given a code yet keeps its English as a stored text.
     error = InvalidInput("no dose times given")
     assert error.message == Message.legacy("no dose times given") and str(error) == "no dose times given"
+
+
+def test_assumptions_travel_as_messages_and_plans_stored_before_read_back_in_english():
+    plan = taper.build_plan(make_request(method="hyperbolic"))
+    data = taper.plan_to_dict(plan)
+    ec50 = next(a for a in data["assumptions"] if a["messages"]["name"]["code"] == "assumption.ec50")
+    assert ec50["name"] == "EC50 (modelled)" and "diazepam-equivalent" in ec50["value"]
+    assert taper.plan_from_dict(data).assumptions == plan.assumptions
+    # A plan stored before assumptions had codes: its English stays, as stored texts.
+    for a in data["assumptions"]:
+        del a["messages"]
+    old = taper.plan_from_dict(data).assumptions
+    assert [str(a.name) for a in old] == [str(a.name) for a in plan.assumptions]
+    assert {a.name.code for a in old} == {LEGACY}
+    assert [str(a.note) if a.note else "" for a in old] == [str(a.note) if a.note else "" for a in plan.assumptions]
+
+
+def test_refusals_carry_a_code_and_their_english():
+    with pytest.raises(taper.UnknownDrug) as unknown:
+        taper.catalogue().drug("foo")
+    assert unknown.value.message.code == "unknown.drug" and str(unknown.value).startswith("unknown drug 'foo'")
+    with pytest.raises(taper.InvalidInput) as bad:
+        taper.checkin_from_dict({"date": "2027-01-04", "mood": 9})
+    assert bad.value.message.code == "input.checkin-at"
+    assert (
+        str(bad.value)
+        == "check-in 2027-01-04: mood must be a whole number from 0 to 4 (or null if not answered), got 9"
+    )

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,21 @@ import polib
 from django.utils import formats
 from django.utils.translation import get_language, gettext
 
-from slowtaper.taper import MESSAGE_TEMPLATES, Message, diary, instrument, screening
+from slowtaper.taper import (
+    MESSAGE_TEMPLATES,
+    Message,
+    catalogue,
+    diary,
+    instrument,
+    instruments,
+    screening,
+    thresholds,
+)
 
 # How the engine passes an amount or a count: a plain decimal string ("0.5", "12"), or an int or float.
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
+# How the engine passes a date: ISO ("2027-01-04"), written at the edge as the reader's language writes dates.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 PACKAGE = Path(__file__).resolve().parent
 # The project catalogue first (it is LOCALE_PATHS), then one per app.
@@ -84,8 +96,18 @@ def data_strings() -> list[str]:
     out += [c.label for c in (*data.conditions.values(), *data.comedications.values(), *data.adjuncts.values())]
     out += [r.member for r in data.rules]
     out += [r.reader for r in data.rules if r.reader]
+    out += [r.clinician for r in data.rules]  # the clinician's wording of a finding (clinician pages, the CLI)
     out += [*data.settings.values(), *data.risk_labels.values()]
+    # The notes of the catalogue's smallest practical doses (a plan's assumptions show them).
+    out += [f.note for d in catalogue().drugs.values() if (f := d.smallest_practical_mg) is not None and f.note]
     out += [i.text for i in instrument("ciwa-b").items]
+    # Every scale's name, notes and band labels (a score is shown as "CIWA-B 27 of 80 (moderate withdrawal)").
+    for scale in instruments().values():
+        out += [scale.title, scale.note, scale.bands_note, *(b.label for b in scale.bands)]
+    # The trend thresholds: why each is what it is, and its unit (the clinician's thresholds form, the CLI).
+    out += [t.why for t in thresholds().values()] + [t.unit for t in thresholds().values()]
+    ciwa = instrument("ciwa-b")  # and the note on a score of the self-rated items only
+    out.append(ciwa.score({i.id: 0 for i in ciwa.items if i.rater == "self"}, part="self").note)
     for name in ("phq-9", "gad-7", "audit-c"):
         scale = instrument(name)
         out += [scale.title, scale.note, *scale.anchors]
@@ -140,8 +162,9 @@ def engine_text(message: Message | str) -> str:
 
 def _localised(message: Message) -> Message:
     """`message` with every number among its parameters (nested ones too) written as the active language writes
-    numbers ("0,5" in Spanish; English unchanged: no thousands separator, as USE_THOUSAND_SEPARATOR is off).
-    Dates (ISO) and the texts of data files are left as they are."""
+    numbers ("0,5" in Spanish; English unchanged: no thousands separator, as USE_THOUSAND_SEPARATOR is off), and
+    every date (passed as ISO) as it writes dates ("4 de enero de 2027"; English keeps ISO). The texts of
+    data files are left as they are."""
     if message.code in ("text", "data"):
         return message
     params: dict[str, Any] = {}
@@ -154,8 +177,21 @@ def _localised(message: Message) -> Message:
             value = formats.number_format(Decimal(str(value)))
         elif isinstance(value, str) and _NUMBER.fullmatch(value):
             value = formats.number_format(Decimal(value))
+        elif isinstance(value, str) and _ISO_DATE.fullmatch(value):
+            value = _date(value)
         params[name] = value
     return Message(message.code, params)
+
+
+def _date(iso: str) -> str:
+    """An ISO date in the active language's long form ("4 de enero de 2027"). English keeps ISO, the form every
+    English page, email and the command line have always shown."""
+    if (get_language() or "en").split("-")[0] == "en":
+        return iso
+    try:
+        return formats.date_format(date.fromisoformat(iso), "DATE_FORMAT")
+    except ValueError:
+        return iso
 
 
 def stored_engine_text(data: Mapping[str, Any]) -> str:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from slowtaper.accounts.access import require_role
 from slowtaper.accounts.models import Role, User
-from slowtaper.i18n import awaiting_validated_translation
+from slowtaper.i18n import awaiting_validated_translation, engine_text
 from slowtaper.programs import alerts
 from slowtaper.programs.models import Task, enrol, local_today, program_of
 from slowtaper.programs.status import MemberDay, doses_on, member_day
@@ -85,7 +85,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
         try:
             record = _save(member, form.checkin_dict(), program.tracked, form.cleaned_data["key"])
         except TaperError as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, engine_text(exc.message))
         else:
             return redirect("checkin_saved", record.pk)
     groups = diary().groups
@@ -116,7 +116,7 @@ def ciwa(request: HttpRequest) -> HttpResponse:
         try:
             record = _save(member, form.checkin_dict(), None, form.cleaned_data["key"])
         except TaperError as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, engine_text(exc.message))
         else:
             return redirect("checkin_saved", record.pk)
     context = {"form": form, "in_english": awaiting_validated_translation("ciwa-b")}
@@ -137,7 +137,7 @@ def scale(request: HttpRequest, name: str) -> HttpResponse:
         try:
             record = _save(member, form.checkin_dict(), None, form.cleaned_data["key"])
         except TaperError as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, engine_text(exc.message))
         else:
             return redirect("checkin_saved", record.pk)
     context = {"form": form, "scale": instrument(name), "in_english": awaiting_validated_translation(name)}

@@ -12,8 +12,10 @@ import sys
 
 import click
 
+from . import _i18n
 from ._app import app
 from ._common import BadInput
+from ._i18n import _, say
 
 # Registering the commands; the import order is the order of `slowtaper --help`.
 # isort: off
@@ -24,28 +26,57 @@ __all__ = ["app", "main"]
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning every expected failure into one line and exit code 2."""
+    """Entry point: run the app in the reader's language (`--lang`, else the environment's), turning every
+    expected failure into one line and exit code 2."""
+    args = sys.argv[1:] if argv is None else argv
+    args, language = _language(args)
+    try:
+        _i18n.activate(language)
+        _run(args)
+    finally:
+        _i18n.deactivate()
+
+
+def _run(args: list[str]) -> None:
     from slowtaper.taper import TaperError
 
-    args = sys.argv[1:] if argv is None else argv
     negative = [a for a in args if re.fullmatch(r"-\d[\d.]*\s*(mg|%|d|w)?", a.strip().lower())]
     if negative:
-        _fail(f"amounts cannot be negative (got '{negative[0]}'): give a dose above 0, e.g. 2mg")
+        _fail(_("amounts cannot be negative (got '%(got)s'): give a dose above 0, e.g. 2mg") % {"got": negative[0]})
     try:
         app(args=args, standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        sys.stderr.write("aborted\n")
+        sys.stderr.write(_("aborted") + "\n")
         sys.exit(1)
     except click.exceptions.UsageError as exc:
         _fail(exc.format_message())
-    except (BadInput, TaperError) as exc:
+    except TaperError as exc:
+        _fail(say(exc.message))
+    except BadInput as exc:
         _fail(str(exc))
     sys.exit(0)
 
 
+def _language(args: list[str]) -> tuple[list[str], str | None]:
+    """`--lang CODE` (or `--lang=CODE`) taken out of the arguments wherever it stands, and its value."""
+    rest: list[str] = []
+    language = None
+    items = iter(args)
+    for a in items:
+        if a == "--lang":
+            language = next(items, None)
+            if language is None:
+                _fail("--lang needs a language code, e.g. --lang es")
+        elif a.startswith("--lang="):
+            language = a.split("=", 1)[1]
+        else:
+            rest.append(a)
+    return rest, language
+
+
 def _fail(message: str) -> None:
     line = " ".join(message.split())
-    sys.stderr.write(f"error: {line}\n")
+    sys.stderr.write(_("error: %(message)s") % {"message": line} + "\n")
     sys.exit(2)

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from slowtaper.taper import plain
 
+from ._i18n import _
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -56,19 +58,21 @@ def _decimal(text: str, what: str) -> Decimal:
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
-        raise BadInput(f"{what} must be a number, got '{text}'") from None
+        raise BadInput(_("%(what)s must be a number, got '%(got)s'") % {"what": what, "got": text}) from None
     if not value.is_finite():
-        raise BadInput(f"{what} must be a finite number, got '{text}'")
+        raise BadInput(_("%(what)s must be a finite number, got '%(got)s'") % {"what": what, "got": text})
     return value
 
 
-def parse_mg(text: str, what: str = "the dose") -> Decimal:
-    """'2mg', '2 mg', '0.5' -> Decimal milligrams."""
+def parse_mg(text: str, what: str | None = None) -> Decimal:
+    """'2mg', '2 mg', '0.5' -> Decimal milligrams. `what` names the value in messages (an option such as
+    --goal; by default "the dose")."""
+    what = what or _("the dose")
     t = text.strip().lower().replace(" ", "")
     if t.endswith("mg"):
         t = t[:-2]
     elif re.search(r"[a-z]", t):
-        raise BadInput(f"{what} is in mg, e.g. 2mg (got '{text}')")
+        raise BadInput(_("%(what)s is in mg, e.g. 2mg (got '%(got)s')") % {"what": what, "got": text})
     return _decimal(t, what)
 
 
@@ -81,7 +85,9 @@ def parse_days(text: str, what: str) -> int:
     """'14d', '2w', '14' -> days."""
     m = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", text.lower())
     if not m:
-        raise BadInput(f"{what} is a number of days or weeks, e.g. 14d or 2w (got '{text}')")
+        raise BadInput(
+            _("%(what)s is a number of days or weeks, e.g. 14d or 2w (got '%(got)s')") % {"what": what, "got": text}
+        )
     n = int(m.group(1))
     return n * 7 if m.group(2) == "w" else n
 
@@ -90,7 +96,9 @@ def parse_date(text: str, what: str = "--start") -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise BadInput(f"{what} must be a date as YYYY-MM-DD, got '{text}'") from None
+        raise BadInput(
+            _("%(what)s must be a date as YYYY-MM-DD, got '%(got)s'") % {"what": what, "got": text}
+        ) from None
 
 
 def parse_times(text: str | None, total: Decimal) -> tuple[tuple[time, Decimal], ...]:
@@ -100,18 +108,23 @@ def parse_times(text: str | None, total: Decimal) -> tuple[tuple[time, Decimal],
     pairs = []
     for part in text.split(","):
         if "=" not in part:
-            raise BadInput(f"--times takes TIME=MG pairs like 08:00=1,22:00=1 (got '{part.strip()}')")
+            raise BadInput(
+                _("--times takes TIME=MG pairs like 08:00=1,22:00=1 (got '%(got)s')") % {"got": part.strip()}
+            )
         t, mg = part.split("=", 1)
         try:
             clock = time.fromisoformat(t.strip())
         except ValueError:
-            raise BadInput(f"--times: '{t.strip()}' is not a clock time like 08:00") from None
+            raise BadInput(_("--times: '%(got)s' is not a clock time like 08:00") % {"got": t.strip()}) from None
         if clock.second or clock.microsecond:
-            raise BadInput(f"--times: give times to the minute, like 08:00 (got '{t.strip()}')")
-        pairs.append((clock, parse_mg(mg, f"the {t.strip()} dose")))
+            raise BadInput(_("--times: give times to the minute, like 08:00 (got '%(got)s')") % {"got": t.strip()})
+        pairs.append((clock, parse_mg(mg, _("the %(time)s dose") % {"time": t.strip()})))
     given = sum((mg for _, mg in pairs), Decimal(0))
     if given != total:
-        raise BadInput(f"--times adds up to {plain(given)} mg but the daily dose is {plain(total)} mg: make them match")
+        raise BadInput(
+            _("--times adds up to %(given)s mg but the daily dose is %(total)s mg: make them match")
+            % {"given": plain(given), "total": plain(total)}
+        )
     return tuple(sorted(pairs))
 
 
@@ -120,10 +133,10 @@ def parse_step(text: str | None, method: str) -> Decimal | None:
         return None
     if method == "linear":
         if "%" in text:
-            raise BadInput("the linear method cuts a fixed amount: give --step in mg, e.g. 0.125mg")
+            raise BadInput(_("the linear method cuts a fixed amount: give --step in mg, e.g. 0.125mg"))
         return parse_mg(text, "--step")
     if "mg" in text.lower():
-        raise BadInput(f"the {method} method takes --step as a percentage, e.g. 10%")
+        raise BadInput(_("the %(method)s method takes --step as a percentage, e.g. 10%%") % {"method": method})
     return parse_percent(text, "--step")
 
 
@@ -132,7 +145,7 @@ def parse_products(text: str | None) -> tuple[str, ...] | None:
         return None
     names = tuple(p.strip() for p in text.split(",") if p.strip())
     if not names:
-        raise BadInput("--products is empty: name products like '0.5 mg tablet,0.1 mg/mL suspension'")
+        raise BadInput(_("--products is empty: name products like '0.5 mg tablet,0.1 mg/mL suspension'"))
     return names
 
 
@@ -143,9 +156,8 @@ def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(
-            f"cannot read {path}: {exc.strerror if isinstance(exc, OSError) else 'not UTF-8 text'}"
-        ) from None
+        why = exc.strerror if isinstance(exc, OSError) else _("not UTF-8 text")
+        raise BadInput(_("cannot read %(file)s: %(why)s") % {"file": path, "why": why}) from None
 
 
 def write(path: Path, data: bytes | str) -> None:
@@ -155,24 +167,30 @@ def write(path: Path, data: bytes | str) -> None:
         else:
             path.write_bytes(data)
     except OSError as exc:
-        raise BadInput(f"cannot write {path}: {exc.strerror}") from None
-    note(f"wrote {path}")
+        raise BadInput(_("cannot write %(file)s: %(why)s") % {"file": path, "why": exc.strerror}) from None
+    note(_("wrote %(file)s") % {"file": path})
 
 
 def read_json(path: Path, hint: str = "") -> Any:
     try:
         return json.loads(read_text(path))
     except json.JSONDecodeError as exc:
-        raise BadInput(f"{path} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}){hint}") from None
+        text = _("%(file)s is not JSON (line %(line)s, column %(column)s: %(why)s)") % {
+            "file": path,
+            "line": exc.lineno,
+            "column": exc.colno,
+            "why": exc.msg,
+        }
+        raise BadInput(text + hint) from None
 
 
 def read_plan(path: Path) -> taper.Plan:
     """A plan file as written by `plan --json`, validated and re-checked by the engine."""
     from slowtaper.taper import plan_from_dict
 
-    data = read_json(path, "; use the output of `plan --json`")
+    data = read_json(path, "; " + _("use the output of `plan --json`"))
     if not isinstance(data, dict):
-        raise BadInput(f"{path} is not a slowtaper plan: use the output of `plan --json`")
+        raise BadInput(_("%(file)s is not a slowtaper plan: use the output of `plan --json`") % {"file": path})
     return plan_from_dict(data)
 
 
@@ -192,4 +210,4 @@ def source_text(key: str) -> str:
     from slowtaper.taper import catalogue
 
     src = catalogue().sources[key]
-    return key if src.verified else f"{key} [unverified]"
+    return key if src.verified else f"{key} [{_('unverified')}]"

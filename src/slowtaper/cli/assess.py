@@ -12,6 +12,7 @@ from slowtaper.taper import plain
 
 from ._app import app
 from ._common import BadInput, dump, out, read_json, source_text
+from ._i18n import _, number, pgettext, say
 
 SCREEN_EXAMPLE: dict[str, Any] = {
     "age": 58,
@@ -53,19 +54,20 @@ def screen_command(
             return
         from rich.table import Table
 
+        titles = {"conditions": _("Conditions"), "comedications": _("Co-medications"), "adjuncts": _("Adjuncts")}
         for kind, rows in lists.items():
-            table = Table(title=kind.capitalize())
+            table = Table(title=titles[kind])
             table.add_column("id")
-            table.add_column("what it means")
+            table.add_column(_("what it means"))
             for row in rows:
-                table.add_row(row["id"], row["label"])
+                table.add_row(row["id"], say(row["label"]))
             out().print(table)
         return
     if example:
         dump(SCREEN_EXAMPLE)
         return
     if answers is None:
-        raise BadInput("give an ANSWERS.json file (slowtaper screen --example prints one), or --ids")
+        raise BadInput(_("give an ANSWERS.json file (slowtaper screen --example prints one), or --ids"))
     raw = read_json(answers)
     if equivalence is not None and isinstance(raw, dict) and isinstance(raw.get("use"), dict):
         raw = {**raw, "use": {**raw["use"], "equivalence": equivalence}}
@@ -77,30 +79,54 @@ def screen_command(
     from rich.table import Table
 
     d = result.dose
-    per_source = ", ".join(f"{plain(mg)} mg ({s})" for s, mg in d.diazepam_mg.items())
-    out().print(f"Dose: {plain(result.answers.use.daily_dose_mg)} mg/day {result.answers.use.drug}", style="bold")
-    out().print(f"  in diazepam equivalents: {per_source}; band {d.band} by {d.used} [source: {d.source}]")
-    if result.answers.use.equivalence is None and len(d.diazepam_mg) > 1:
-        out().print("  sources disagree, so the highest is used; choose one with --equivalence")
-    out().print(f"Physical-dependence risk: {result.risk_text} [source: {result.risk_source}]")
-    table = Table(title="Findings (most serious first)")
-    for col in ("severity", "for the member", "for the clinician", "source"):
+    per_source = ", ".join(f"{number(plain(mg))} mg ({s})" for s, mg in d.diazepam_mg.items())
+    use = result.answers.use
+    out().print(
+        _("Dose: %(mg)s mg/day %(drug)s") % {"mg": number(plain(use.daily_dose_mg)), "drug": use.drug}, style="bold"
+    )
+    out().print(
+        "  "
+        + _("in diazepam equivalents: %(doses)s; band %(band)s by %(used)s [source: %(source)s]")
+        % {"doses": per_source, "band": _dose_band(d.band), "used": d.used, "source": d.source}
+    )
+    if use.equivalence is None and len(d.diazepam_mg) > 1:
+        out().print("  " + _("sources disagree, so the highest is used; choose one with --equivalence"))
+    out().print(
+        _("Physical-dependence risk: %(risk)s [source: %(source)s]")
+        % {"risk": say(result.risk_text), "source": result.risk_source}
+    )
+    table = Table(title=_("Findings (most serious first)"))
+    for col in (_("severity"), _("for the member"), _("for the clinician"), _("source")):
         table.add_column(col)
     for f in result.findings:
-        table.add_row(f.severity.upper(), f.member, f.clinician, source_text(f.source))
+        table.add_row(_severity(f.severity), say(f.member), say(f.clinician), source_text(f.source))
     if result.findings:
         out().print(table)
     else:
-        out().print("No findings from the conditions and medicines given.")
-    out().print(f"Recommended setting: {result.setting_text}", style="bold")
+        out().print(_("No findings from the conditions and medicines given."))
+    out().print(_("Recommended setting: %(setting)s") % {"setting": say(result.setting_message)}, style="bold")
     for f in result.setting_findings:
-        out().print(f"  because: {f.clinician}")
+        out().print("  " + _("because: %(reason)s") % {"reason": say(f.clinician)})
     for note in result.adjunct_notes():
-        said = " ".join(f.clinician for f in note.findings)
-        out().print(f"Adjunct {note.adjunct.label}: {said}")
+        said = " ".join(say(f.clinician) for f in note.findings)
+        out().print(_("Adjunct %(adjunct)s: %(said)s") % {"adjunct": say(note.adjunct.label), "said": said})
     if result.blocks_self_service:
-        out().print("A clinician must review the refer/urgent findings before anything else happens.")
-    out().print("The software proposes; the clinician decides.")
+        out().print(_("A clinician must review the refer/urgent findings before anything else happens."))
+    out().print(_("The software proposes; the clinician decides."))
+
+
+def _dose_band(band: str) -> str:
+    names = {
+        "low": pgettext("dose band", "low"),
+        "moderate": pgettext("dose band", "moderate"),
+        "high": pgettext("dose band", "high"),
+    }
+    return names.get(band, band)
+
+
+def _severity(severity: str) -> str:
+    names = {"info": _("INFO"), "caution": _("CAUTION"), "refer": _("REFER"), "urgent": _("URGENT")}
+    return names.get(severity, severity.upper())
 
 
 @app.command("score")
@@ -125,10 +151,13 @@ def score_command(
         _print_items(inst)
         return
     if answers is None:
-        raise BadInput(f"give an ANSWERS.json file mapping item ids to values (slowtaper score {inst.id} --items)")
+        raise BadInput(
+            _("give an ANSWERS.json file mapping item ids to values (slowtaper score %(scale)s --items)")
+            % {"scale": inst.id}
+        )
     raw = read_json(answers)
     if not isinstance(raw, dict):
-        raise BadInput(f"{answers} must be a JSON object mapping item ids to values")
+        raise BadInput(_("%(file)s must be a JSON object mapping item ids to values") % {"file": answers})
     observer = {i.id for i in inst.items if i.rater == "observer"}
     if (
         not self_rated
@@ -137,22 +166,34 @@ def score_command(
         and all(i.id in raw for i in inst.items if i.rater == "self")
     ):
         raise BadInput(
-            f"the observer items ({', '.join(sorted(observer))}) are not answered: add them, or score the "
-            "self-rated items only with --self-rated"
+            _(
+                "the observer items (%(items)s) are not answered: add them, or score the self-rated items only with "
+                "--self-rated"
+            )
+            % {"items": ", ".join(sorted(observer))}
         )
     result = inst.score(raw, part="self" if self_rated else "all")
     body = taper.score_to_dict(result)
     if as_json:
         dump(body)
         return
-    out().print(result.describe(), style="bold")
+    out().print(say(result.describe_message()), style="bold")
     if result.band is not None:
-        out().print(f"Band {result.band.low}-{result.band.high} [source: {source_text(result.band.source)}]")
+        out().print(
+            _("Band %(low)s-%(high)s [source: %(source)s]")
+            % {"low": result.band.low, "high": result.band.high, "source": source_text(result.band.source)}
+        )
     if result.note:
-        out().print(result.note)
-    for flag, evidence in result.red_flags():
-        out().print(f"RED FLAG ({flag}): {evidence}. This needs a clinician now.")
-    out().print(f"Scale: {inst.title} [source: {source_text(inst.source)}]. {inst.note}")
+        out().print(say(result.note))
+    for flag, evidence in result.red_flag_messages():
+        out().print(
+            _("RED FLAG (%(flag)s): %(evidence)s. This needs a clinician now.")
+            % {"flag": flag, "evidence": say(evidence)}
+        )
+    out().print(
+        _("Scale: %(title)s [source: %(source)s]. %(note)s")
+        % {"title": say(inst.title), "source": source_text(inst.source), "note": say(inst.note)}
+    )
 
 
 @app.command("symptoms")
@@ -169,31 +210,36 @@ def symptoms_command(as_json: Annotated[bool, typer.Option("--json", help="Print
     from rich.table import Table
 
     for group, g in book.groups.items():
-        table = Table(title=f"{g.label} ({g.kind})")
+        table = Table(title=f"{say(g.label)} ({g.kind})")
         table.add_column("id")
-        table.add_column("symptom")
+        table.add_column(_("symptom"))
         for s in book.symptoms.values():
             if s.group == group:
-                table.add_row(s.id, f"{s.label}: {s.description}")
+                table.add_row(s.id, f"{say(s.label)}: {say(s.description)}")
         out().print(table)
-    out().print("Asked at every check-in (true or false under red_flags); any yes is urgent:", style="bold")
+    out().print(_("Asked at every check-in (true or false under red_flags); any yes is urgent:"), style="bold")
     for f in book.red_flags.values():
-        out().print(f"  {f.id}: {f.question}")
+        out().print(f"  {f.id}: {say(f.question)}")
 
 
 def _print_items(inst: taper.Instrument) -> None:
     from rich.table import Table
 
+    answers = ", ".join(f"{n} {say(a)}" for n, a in enumerate(inst.anchors, start=inst.items[0].low))
     table = Table(
-        title=f"{inst.title} ({inst.name}); answers: "
-        + ", ".join(f"{n} {a}" for n, a in enumerate(inst.anchors, start=inst.items[0].low))
+        title=_("%(title)s (%(scale)s); answers: %(answers)s")
+        % {"title": say(inst.title), "scale": inst.name, "answers": answers}
     )
-    for col in ("id", "question", "rater", "range", "source"):
+    for col in ("id", _("question"), _("rater"), _("range"), _("source")):
         table.add_column(col)
+    raters = {"self": _("self"), "observer": _("observer")}
     for i in inst.items:
-        table.add_row(i.id, i.text, i.rater, f"{i.low}-{i.high}", source_text(i.source))
+        table.add_row(i.id, say(i.text), raters.get(i.rater, i.rater), f"{i.low}-{i.high}", source_text(i.source))
     out().print(table)
     for b in inst.bands:
-        out().print(f"{b.low}-{b.high}: {b.label} [source: {source_text(b.source)}]")
+        out().print(
+            _("%(low)s-%(high)s: %(band)s [source: %(source)s]")
+            % {"low": b.low, "high": b.high, "band": say(b.label), "source": source_text(b.source)}
+        )
     if inst.bands_note:
-        out().print(inst.bands_note)
+        out().print(say(inst.bands_note))

@@ -8,6 +8,7 @@ import typer
 
 from ._app import app
 from ._common import dump, out
+from ._i18n import _
 
 
 @app.command()
@@ -37,30 +38,31 @@ def drugs(
     from rich.table import Table
 
     out().print(f"{d.name} ({d.drug_class})", style="bold")
-    table = Table(title="Figures")
-    for col in ("figure", "value (range)", "source", "note"):
+    table = Table(title=_("Figures"))
+    for col in (_("figure"), _("value (range)"), _("source"), _("note")):
         table.add_column(col)
     for name, f in data["figures"].items():
         table.add_row(name, f["text"], f["source"], f["note"])
     out().print(table)
-    eq = Table(title="Diazepam equivalence (mg of this drug ≈ 10 mg diazepam); sources disagree")
-    for col in ("source", "mg", "citation", "note"):
+    eq = Table(title=_("Diazepam equivalence (mg of this drug ≈ 10 mg diazepam); sources disagree"))
+    for col in (_("source"), "mg", _("citation"), _("note")):
         eq.add_column(col)
     for key, f in data["equivalence"].items():
         eq.add_row(key, f["text"], f["source"], f["note"])
     out().print(eq)
     for m in data["metabolites"]:
-        out().print(f"Metabolite: {m['name']} ({'active' if m['active'] else 'inactive'}). {m['note']}")
-    pt = Table(title="Products")
-    for col in ("product", "regions", "default in", "source"):
+        line = _("Metabolite: %(name)s (active).") if m["active"] else _("Metabolite: %(name)s (inactive).")
+        out().print(f"{line % {'name': m['name']}} {m['note']}")
+    pt = Table(title=_("Products"))
+    for col in (_("product"), _("regions"), _("default in"), _("source")):
         pt.add_column(col)
     for p in data["products"]:
         pt.add_row(p["description"], ", ".join(p["regions"]), ", ".join(p["default_in"]) or "-", p["source"])
     out().print(pt)
-    out().print(f"Shortest step (about 5 half-lives): {d.min_step_days()} days.")
+    out().print(_("Shortest step (about 5 half-lives): %(days)s days.") % {"days": d.min_step_days()})
     used = {f["source"] for f in data["figures"].values()} | {f["source"] for f in data["equivalence"].values()}
     used |= {p["source"] for p in data["products"]}
-    out().print("Sources:")
+    out().print(_("Sources:"))
     for key in sorted(used):
         src = cat.sources[key]
         out().print(f"  {key}: {src.citation}{' ' + src.url if src.url else ''}")
@@ -69,8 +71,8 @@ def drugs(
 def _print_list(rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
-    table = Table(title="Drugs (equivalents: mg ≈ 10 mg diazepam)")
-    for col in ("drug", "class", "half-life h", "ashton", "vadod", "nhsscot"):
+    table = Table(title=_("Drugs (equivalents: mg ≈ 10 mg diazepam)"))
+    for col in (_("drug"), _("class"), _("half-life h"), "ashton", "vadod", "nhsscot"):
         table.add_column(col)
     for r in rows:
         eq = r["equivalence"]
@@ -81,4 +83,4 @@ def _print_list(rows: list[dict[str, Any]]) -> None:
             *(eq.get(k, {}).get("text", "-") for k in ("ashton", "vadod", "nhsscot")),
         )
     out().print(table)
-    out().print("[unverified] marks figures recalled, not re-read in the source. Details: slowtaper drugs NAME")
+    out().print(_("[unverified] marks figures recalled, not re-read in the source. Details: slowtaper drugs NAME"))

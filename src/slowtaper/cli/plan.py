@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from datetime import date
 from decimal import Decimal
@@ -29,6 +30,7 @@ from ._common import (
     read_text,
     write,
 )
+from ._i18n import ENGLISH, _, current, day, ngettext, number, pgettext, say
 
 PLAN_HELP = (
     "Build a taper plan and print it, or write it as JSON, CSV, iCalendar, PDF or a plot.\n\n"
@@ -111,26 +113,26 @@ def plan(
     request = request_from_options(locals())
     fill_days = parse_days(fill, "--fill") if fill else None
     if fill_days is not None and fill_days < 1:
-        raise BadInput("--fill must be at least 1 day")
+        raise BadInput(_("--fill must be at least 1 day"))
     result = taper.build_plan(request)
     _emit_plan(result, as_json=as_json, csv=csv, ics=ics, tz=tz, pdf=pdf, plot=plot, fill_days=fill_days)
     if times is None:
-        note("note: no --times given, so the whole dose is taken at 08:00; give --times to match real life")
+        note(_("note: no --times given, so the whole dose is taken at 08:00; give --times to match real life"))
 
 
 def request_from_options(o: dict[str, Any]) -> taper.PlanRequest:
     """The PlanRequest for the `plan` command's options (also used by `simulate`)."""
     total = parse_mg(o["dose"])
     if total <= 0:
-        raise BadInput(f"the daily dose must be more than 0 mg (got {o['dose']})")
+        raise BadInput(_("the daily dose must be more than 0 mg (got %(got)s)") % {"got": o["dose"]})
     method = o["method"]
     holds = []
     for h in o["hold_at"] or []:
         if "=" not in h:
-            raise BadInput(f"--hold-at takes N=DAYS, e.g. 5=14d (got '{h}')")
+            raise BadInput(_("--hold-at takes N=DAYS, e.g. 5=14d (got '%(got)s')") % {"got": h})
         n, d = h.split("=", 1)
         if not n.strip().isdigit():
-            raise BadInput(f"--hold-at: '{n}' is not a step number")
+            raise BadInput(_("--hold-at: '%(got)s' is not a step number") % {"got": n})
         holds.append((int(n), parse_days(d, "--hold-at")))
     custom_text = None
     if o["custom"] is not None:
@@ -213,7 +215,7 @@ def _write_files(
     if plot is not None:
         fmt = plot.suffix.lower().lstrip(".") or "png"
         if fmt not in exports.PLOT_FORMATS:
-            raise BadInput(f"--plot writes .png or .svg, not '{plot.suffix}'")
+            raise BadInput(_("--plot writes .png or .svg, not '%(suffix)s'") % {"suffix": plot.suffix})
         write(plot, exports.plot(result, fmt))
     if pdf is not None:
         write(pdf, exports.to_pdf(result))
@@ -225,38 +227,166 @@ def _print_dispensing(p: taper.Plan, fill_days: int | None) -> None:
 
     periods = taper.fill_periods(p, fill_days) if fill_days else []
     total = taper.dispense(p, p.start, p.end)
-    title = f"Dispensing per {fill_days}-day fill, with the whole plan's total" if fill_days else "Dispensing total"
+    title = (
+        _("Dispensing per %(days)s-day fill, with the whole plan's total") % {"days": fill_days}
+        if fill_days
+        else _("Dispensing total")
+    )
     table = Table(title=title)
-    for col in ("period", "product", "used", "supply"):
+    for col in (_("period"), _("product"), _("used"), _("supply")):
         table.add_column(col)
     for d in [*periods, total]:
-        label = "whole plan" if d is total else f"{d.start} to {d.end}"
+        label = (
+            _("whole plan") if d is total else _("%(start)s to %(end)s") % {"start": day(d.start), "end": day(d.end)}
+        )
         for i, line in enumerate(d.lines):
-            table.add_row(label if i == 0 else "", line.product.describe(), line.used, line.supply)
-        for n in d.notes:
+            if current() == ENGLISH:
+                table.add_row(label if i == 0 else "", line.product.describe(), line.used, line.supply)
+            else:
+                table.add_row(label if i == 0 else "", _describe(line.product), _used(line), _supply(line))
+        for n in d.notes if current() == ENGLISH else _dispensing_notes(d):
             table.add_row("", n, "", "")
     out().print(table)
-    out().print("Periods run from the first date up to, not including, the second.")
+    out().print(_("Periods run from the first date up to, not including, the second."))
 
 
 def _print_plan(p: taper.Plan) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{p.drug.capitalize()} taper ({p.request.method}), {p.start} to {p.end}")
-    for col in ("#", "from", "days", "daily", "doses"):
+    title = _("%(drug)s taper (%(method)s), %(start)s to %(end)s") % {
+        "drug": p.drug.capitalize(),
+        "method": _method(p.request.method),
+        "start": day(p.start),
+        "end": day(p.end),
+    }
+    table = Table(title=title)
+    for col in ("#", _("from"), _("days"), _("daily"), _("doses")):
         table.add_column(col)
     for s in p.steps:
-        daily = ", ".join(f"{d} {plain(mg)} mg" for d, mg in s.daily_mg().items())
-        doses = "\n".join(f"{d.time:%H:%M} {d.drug} {plain(d.mg)} mg: {d.how()}" for d in s.doses)
-        label = str(s.number) if s.kind in ("reduce", "micro", "custom", "crossover") else s.kind
-        table.add_row(label, s.start.isoformat(), str(s.days), daily, doses)
+        daily = ", ".join(f"{d} {number(plain(mg))} mg" for d, mg in s.daily_mg().items())
+        doses = "\n".join(f"{d.time:%H:%M} {d.drug} {number(plain(d.mg))} mg: {say(d.how_message())}" for d in s.doses)
+        label = str(s.number) if s.kind in ("reduce", "micro", "custom", "crossover") else _kind(s.kind)
+        table.add_row(label, day(s.start), str(s.days), daily, doses)
     out().print(table)
     if p.stops:
-        out().print(f"Stops: {p.end} is the first day with no dose.")
+        out().print(_("Stops: %(day)s is the first day with no dose.") % {"day": day(p.end)})
     else:
-        out().print(f"Ends at a maintenance dose; the last step runs to {p.end}.")
-    for w in p.warnings:
-        out().print(f"• {w}")
+        out().print(_("Ends at a maintenance dose; the last step runs to %(day)s.") % {"day": day(p.end)})
+    for w in p.notes:
+        out().print(f"• {say(w)}")
     for a in p.assumptions:
-        out().print(f"Assumption: {a.name} = {a.value} [source: {a.source}]{' - ' + a.note if a.note else ''}")
-    out().print("The software proposes; the clinician decides.")
+        line = _("Assumption: %(name)s = %(value)s [source: %(source)s]") % {
+            "name": say(a.name),
+            "value": say(a.value),
+            "source": a.source,
+        }
+        out().print(line + (f" - {say(a.note)}" if a.note is not None else ""))
+    out().print(_("The software proposes; the clinician decides."))
+
+
+def _method(method: str) -> str:
+    """A method's name for people, as the printed plan names it."""
+    names = {
+        "percent": pgettext("plan method", "percent"),
+        "hyperbolic": pgettext("plan method", "hyperbolic"),
+        "linear": pgettext("plan method", "linear"),
+        "crossover": pgettext("plan method", "crossover"),
+        "custom": pgettext("plan method", "custom"),
+    }
+    return names.get(method, method)
+
+
+def _kind(kind: str) -> str:
+    """A step's kind as a short tag, as the printed plan names it."""
+    names = {
+        "stabilise": pgettext("step kind", "stabilise"),
+        "hold": pgettext("step kind", "hold"),
+        "maintain": pgettext("step kind", "maintain"),
+    }
+    return names.get(kind, kind)
+
+
+# The dispensing table in a language other than English, written here from the engine's figures (the English
+# table keeps the engine's own wording, `Product.describe` and `DispenseLine.used` / `.supply`).
+
+
+def _describe(product: taper.Product) -> str:
+    extra = []
+    if product.form == "tablet":
+        extra.append({"none": _("unscored"), "half": _("halves"), "quarter": _("quarters")}[product.score])
+    if product.form == "odt":
+        extra.append(_("never split"))
+    if product.measure_ml is not None:
+        extra.append(_("measured in %(ml)s mL steps") % {"ml": number(plain(product.measure_ml))})
+    if product.syringe_ml is not None:
+        extra.append(_("with a %(ml)s mL oral syringe") % {"ml": number(plain(product.syringe_ml))})
+    if product.mg_per_drop is not None:
+        extra.append(_("%(mg)s mg per drop") % {"mg": number(plain(product.mg_per_drop))})
+    if product.beyond_use_days:
+        extra.append(_("use within %(days)s days") % {"days": product.beyond_use_days})
+    text = say(product.label_message())
+    if extra:
+        text = f"{text} ({', '.join(extra)})"
+    return text if product.verified else f"{text} [{_('unverified')}]"
+
+
+def _units(product: taper.Product, n: Decimal | int) -> str:
+    """`n` tablets, ODTs or capsules (a fraction of a tablet counts as tablets)."""
+    count = int(n) if n == int(n) else 2  # the plural for fractions ("1,5 comprimidos")
+    amount = number(plain(Decimal(n)))
+    if product.form == "odt":
+        return ngettext("%(n)s ODT", "%(n)s ODTs", count) % {"n": amount}
+    if product.form == "capsule":
+        return ngettext("%(n)s capsule", "%(n)s capsules", count) % {"n": amount}
+    return ngettext("%(n)s tablet", "%(n)s tablets", count) % {"n": amount}
+
+
+def _volume(line: taper.DispenseLine) -> str:
+    volume = f"{number(plain(line.ml or Decimal(0)))} mL"
+    if line.drops is None:
+        return volume
+    return ngettext("%(n)s drop (%(volume)s)", "%(n)s drops (%(volume)s)", line.drops) % {
+        "n": line.drops,
+        "volume": volume,
+    }
+
+
+def _used(line: taper.DispenseLine) -> str:
+    if line.tablets is not None:
+        return _units(line.product, line.tablets)
+    if line.drops is not None:
+        return ngettext("%(n)s drop", "%(n)s drops", line.drops) % {"n": line.drops}
+    return f"{number(plain(line.ml or Decimal(0)))} mL"
+
+
+def _supply(line: taper.DispenseLine) -> str:
+    size, packs, left = line.product.pack_size, line.packs, line.left_over or Decimal(0)
+    if line.tablets is not None:
+        units = _units(line.product, math.ceil(line.tablets))
+        if packs is None or size is None:
+            return units
+        return ngettext(
+            "%(n)s pack of %(size)s (%(units)s used, %(left)s left over)",
+            "%(n)s packs of %(size)s (%(units)s used, %(left)s left over)",
+            packs,
+        ) % {"n": packs, "size": number(plain(size)), "units": units, "left": _units(line.product, left)}
+    if packs is None or size is None:
+        return _("exact use %(used)s: round up to the bottles you stock") % {"used": _volume(line)}
+    return ngettext(
+        "%(n)s bottle of %(size)s mL (%(used)s used, %(left)s mL left over)",
+        "%(n)s bottles of %(size)s mL (%(used)s used, %(left)s mL left over)",
+        packs,
+    ) % {"n": packs, "size": number(plain(size)), "used": _volume(line), "left": number(plain(left))}
+
+
+def _dispensing_notes(d: taper.Dispensing) -> list[str]:
+    """The engine's note on compounded liquids that do not keep for the whole period (see `taper.dispense`)."""
+    notes = []
+    for line in d.lines:
+        bud = line.product.beyond_use_days
+        if bud and d.days > bud:
+            notes.append(
+                _("%(product)s: use within %(days)s days of compounding; dispense in more than one bottle.")
+                % {"product": say(line.product.label_message()), "days": bud}
+            )
+    return notes

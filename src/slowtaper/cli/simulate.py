@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +16,7 @@ from slowtaper.taper import plain
 
 from ._app import app
 from ._common import BadInput, err, out, read_plan, write
+from ._i18n import _, day, gettext_noop, number, say
 from .plan import request_from_options
 
 
@@ -35,12 +36,12 @@ def simulate(
     """
     args = list(ctx.args)
     if not args:
-        raise BadInput("give a plan JSON file, or a drug and dose as for `slowtaper plan`")
+        raise BadInput(_("give a plan JSON file, or a drug and dose as for `slowtaper plan`"))
     if patients < 1 or patients > 100_000:
-        raise BadInput("--patients must be between 1 and 100000")
+        raise BadInput(_("--patients must be between 1 and 100000"))
     if args[0].lower().endswith(".json"):
         if len(args) > 1:
-            raise BadInput(f"unexpected arguments after the plan file: {' '.join(args[1:])}")
+            raise BadInput(_("unexpected arguments after the plan file: %(args)s") % {"args": " ".join(args[1:])})
         result = read_plan(Path(args[0]))
     else:
         command = typer.main.get_command(app)
@@ -57,19 +58,22 @@ def simulate(
             "patients": patients,
             "seed": seed,
             "drugs": list(result.drugs),
-            "notes": [MODEL_NOTE, *summary.notes],
+            "notes": [MODEL_NOTE, *(n.english() for n in summary.notes)],
         }
         sys.stdout.write(json.dumps({**body, "steps": rows}, indent=2) + "\n")
         return
     from rich.table import Table
 
-    table = Table(title=f"Modelled levels, {patients} virtual patients (seed {seed}); percentiles 5/50/95")
-    for col in ("from", "daily", "mean ng/mL", "trough ng/mL", "occupancy %", "days to 90%"):
+    table = Table(
+        title=_("Modelled levels, %(patients)s virtual patients (seed %(seed)s); percentiles 5/50/95")
+        % {"patients": patients, "seed": seed}
+    )
+    for col in (_("from"), _("daily"), _("mean ng/mL"), _("trough ng/mL"), _("occupancy %"), _("days to 90%")):
         table.add_column(col)
     for r in rows:
         table.add_row(
-            r["start"],
-            ", ".join(f"{d} {mg} mg" for d, mg in r["daily_mg"].items()),
+            day(date.fromisoformat(r["start"])),
+            ", ".join(f"{d} {number(mg)} mg" for d, mg in r["daily_mg"].items()),
             "; ".join(_pct(v) for v in r["mean_ng_ml"].values()),
             "; ".join(_pct(v) for v in r["trough_ng_ml"].values()),
             _pct(r["occupancy_pct"]),
@@ -77,18 +81,18 @@ def simulate(
         )
     out().print(table)
     for n in summary.notes:
-        out().print(f"• {n}")
-    out().print(MODEL_NOTE)
+        out().print(f"• {say(n)}")
+    out().print(_(MODEL_NOTE))
 
 
-MODEL_NOTE = (
+MODEL_NOTE = gettext_noop(
     "Modelled, not measured: one-compartment model, values on each step's last day; occupancy depends on an "
     "uncertain EC50 (see the plan's assumptions)."
 )
 
 
 def _pct(v: dict[str, float]) -> str:
-    return f"{v['p5']:.3g} / {v['p50']:.3g} / {v['p95']:.3g}"
+    return " / ".join(number(f"{v[p]:.3g}") for p in ("p5", "p50", "p95"))
 
 
 def _run_population(result: taper.Plan, patients: int, seed: int, quiet: bool) -> taper.DailySummary:
@@ -100,7 +104,7 @@ def _run_population(result: taper.Plan, patients: int, seed: int, quiet: bool) -
 
     days = (result.end - result.start).days + 14
     with Progress(console=err(), transient=True) as progress:
-        task = progress.add_task("modelling", total=days)
+        task = progress.add_task(_("modelling"), total=days)
         return taper.population_daily(result, patients, seed, progress=lambda n: progress.advance(task, n))
 
 
@@ -138,7 +142,7 @@ def _population_plot(result: taper.Plan, summary: taper.DailySummary, path: Path
 
     fmt = path.suffix.lower().lstrip(".") or "png"
     if fmt not in ("png", "svg"):
-        raise BadInput(f"--plot writes .png or .svg, not '{path.suffix}'")
+        raise BadInput(_("--plot writes .png or .svg, not '%(suffix)s'") % {"suffix": path.suffix})
     fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
     for drug, series in summary.mean.items():
         band = summary.percentiles(series)

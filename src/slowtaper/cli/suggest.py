@@ -13,6 +13,7 @@ from slowtaper.taper import TaperError
 
 from ._app import app
 from ._common import BadInput, dump, out, parse_date, read_json, read_plan, source_text
+from ._i18n import _, number, say
 
 
 def _example_checkins() -> list[dict[str, Any]]:
@@ -73,7 +74,9 @@ def suggest_command(
         changes: dict[str, str] = {}
         for item in set_:
             if "=" not in item:
-                raise BadInput(f"--set takes NAME=VALUE, e.g. stable_days_required=10 (got '{item}')")
+                raise BadInput(
+                    _("--set takes NAME=VALUE, e.g. stable_days_required=10 (got '%(got)s')") % {"got": item}
+                )
             name, value = item.split("=", 1)
             changes[name.strip()] = value.strip()
         settings = settings.with_overrides(changes)
@@ -83,11 +86,12 @@ def suggest_command(
             return
         from rich.table import Table
 
-        table = Table(title="Trend thresholds (settable with --set NAME=VALUE)")
-        for col in ("name", "value", "source", "why"):
+        table = Table(title=_("Trend thresholds (settable with --set NAME=VALUE)"))
+        for col in (_("name"), _("value"), _("source"), _("why")):
             table.add_column(col)
         for t in taper.thresholds().values():
-            table.add_row(t.name, f"{getattr(settings, t.name)} {t.unit}", source_text(t.source), t.why)
+            value = f"{number(getattr(settings, t.name))} {say(t.unit)}"
+            table.add_row(t.name, value, source_text(t.source), say(t.why))
         out().print(table)
         return
     if example:
@@ -115,27 +119,41 @@ def suggest_command(
 
 def _print_suggestion(result: taper.Suggestion, urgent: list[taper.Triage], wanted: taper.Due) -> None:
     for tri in urgent:
-        for line in tri.guidance:
-            out().print(f"URGENT: {line}", style="bold")
-    out().print(f"Suggestion: {result.action.upper()}", style="bold")
+        for message in tri.guidance_messages:
+            out().print(_("URGENT: %(advice)s") % {"advice": say(message)}, style="bold")
+    out().print(_("Suggestion: %(action)s") % {"action": _action(result.action)}, style="bold")
     headline = result.reasons[0]
-    out().print(f"{result.reason} [source: {source_text(headline.source)}]")
-    out().print(result.member)
+    out().print(
+        _("%(reason)s [source: %(source)s]") % {"reason": say(result.headline), "source": source_text(headline.source)}
+    )
+    out().print(say(result.member_message))
     for r in result.reasons[1:]:
-        out().print(f"• also ({r.action}): {r.text} [source: {source_text(r.source)}]")
-    for line in wanted.reasons:
-        out().print(f"Due: {line}")
-    out().print("This is a suggestion: nothing in the plan has changed. The clinician decides.")
+        out().print(
+            "• "
+            + _("also (%(action)s): %(reason)s [source: %(source)s]")
+            % {"action": _action(r.action).lower(), "reason": say(r.message), "source": source_text(r.source)}
+        )
+    for message in wanted.messages:
+        out().print(_("Due: %(what)s") % {"what": say(message)})
+    out().print(_("This is a suggestion: nothing in the plan has changed. The clinician decides."))
+
+
+def _action(action: str) -> str:
+    names = {"continue": _("CONTINUE"), "hold": _("HOLD"), "return": _("RETURN"), "contact": _("CONTACT")}
+    return names.get(action, action.upper())
 
 
 def _decisions(path: Path) -> list[taper.Decision]:
     raw = read_json(path)
     if not isinstance(raw, list):
-        raise BadInput(f"{path}: decisions must be a JSON list of objects")
+        raise BadInput(_("%(file)s: decisions must be a JSON list of objects") % {"file": path})
     out = []
     for n, d in enumerate(raw, 1):
         if not isinstance(d, dict) or set(d) != {"signal", "day", "decision", "decided_on"}:
-            raise BadInput(f"{path}: decision {n} needs exactly signal, day, decision and decided_on")
+            raise BadInput(
+                _("%(file)s: decision %(n)s needs exactly signal, day, decision and decided_on")
+                % {"file": path, "n": n}
+            )
         out.append(
             taper.Decision(
                 str(d["signal"]),
@@ -149,15 +167,20 @@ def _decisions(path: Path) -> list[taper.Decision]:
 
 def plan_and_checkins(plan_file: Path | None, checkins_file: Path | None) -> tuple[taper.Plan, list[taper.CheckIn]]:
     if plan_file is None or checkins_file is None:
-        raise BadInput("give PLAN.json and CHECKINS.json (slowtaper suggest --example prints check-ins)")
+        raise BadInput(_("give PLAN.json and CHECKINS.json (slowtaper suggest --example prints check-ins)"))
     the_plan = read_plan(plan_file)
     raw = read_json(checkins_file)
     if not isinstance(raw, list):
-        raise BadInput(f"{checkins_file} must be a JSON list of check-ins (slowtaper suggest --example)")
+        raise BadInput(
+            _("%(file)s must be a JSON list of check-ins (slowtaper suggest --example)") % {"file": checkins_file}
+        )
     checkins = []
     for n, entry in enumerate(raw, start=1):
         try:
             checkins.append(taper.checkin_from_dict(entry))
         except TaperError as exc:
-            raise BadInput(f"{checkins_file}, check-in {n}: {exc}") from None
+            raise BadInput(
+                _("%(file)s, check-in %(n)s: %(problem)s")
+                % {"file": checkins_file, "n": n, "problem": say(exc.message)}
+            ) from None
     return the_plan, checkins

@@ -555,7 +555,26 @@ class PlanBuilderForm(forms.Form):
             "schedule “%(crossover)s”"
         ),
         "error.switch-works": gettext_noop("a switch to diazepam does (the schedule “%(crossover)s”)"),
+        "input.crossover-equivalence": gettext_noop(
+            "a switch to diazepam needs the equivalence table chosen by the clinician in “%(field_equivalence)s” "
+            "(%(choices)s); sources disagree, so the program never picks one"
+        ),
+        "input.linear-step": gettext_noop(
+            "the linear schedule needs a fixed cut in mg in “%(field_step)s”, for example 0.125mg"
+        ),
+        "input.max-step": gettext_noop(
+            "“%(field_max_step_percent)s” must be above 0%% and at most %(limit)s%% (the guideline ceiling for any 2 "
+            "weeks); it was %(got)s%%"
+        ),
+        "kit.no-defaults": gettext_noop(
+            "there are no default products for %(drug)s in %(region)s: choose them in “%(field_products)s”"
+        ),
     }
+    # Engine messages naming options that only the command line takes (files, the screening tool): the builder
+    # never shows them, so they need no builder sentence.
+    COMMAND_LINE_ONLY = frozenset(
+        {"input.csv-times", "input.custom-needs-csv", "input.not-a-plan", "input.screen-missing"}
+    )
 
     @classmethod
     def said(cls, message: EngineMessage | str, sentence: bool = True) -> str:
@@ -677,8 +696,12 @@ class ThresholdsForm(forms.Form):
                 else forms.DecimalField(min_value=0, max_value=80, decimal_places=2)
             )
             field.required = False
-            field.label = f"{name.replace('_', ' ')} ({t.unit})"
-            field.help_text = _("Default %(v)s. %(why)s Source: %(s)s.") % {"v": t.value, "why": t.why, "s": t.source}
+            field.label = f"{name.replace('_', ' ')} ({data_text(t.unit)})"
+            field.help_text = _("Default %(v)s. %(why)s Source: %(s)s.") % {
+                "v": t.value,
+                "why": data_text(t.why),
+                "s": t.source,
+            }
             field.initial = current.get(name)
             self.fields[name] = field
         self.order_fields([*thresholds(), "reason"])

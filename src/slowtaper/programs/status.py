@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from slowtaper.accounts.models import Role, User
 from slowtaper.checkins.models import engine_checkins, history
+from slowtaper.i18n import engine_text
 from slowtaper.taper import (
     CheckIn,
     Dose,
@@ -320,7 +321,7 @@ def member_day(member: User, today: date) -> MemberDay:
             plan = revision.plan()
         except TaperError as exc:
             # A stored plan that no longer passes the engine's checks is never shown as something to take.
-            return MemberDay(member, today, revision, None, intake, problem=str(exc))
+            return MemberDay(member, today, revision, None, intake, problem=engine_text(exc.message))
     day = MemberDay(member, today, revision, plan, intake)
     basis = plan
     if basis is None and intake is not None:
@@ -343,7 +344,7 @@ def member_day(member: User, today: date) -> MemberDay:
             day.has_clinician = member.carers.filter(kind=Role.CLINICIAN).exists()
         day.due = due(basis, checkins, today, settings)
     except TaperError as exc:
-        day.problem = str(exc)
+        day.problem = engine_text(exc.message)
     if day.suggestion is not None and day.suggestion.phase == "stabilisation":
         day.steady = day.suggestion
     if plan is None:

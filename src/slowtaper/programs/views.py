@@ -41,6 +41,7 @@ from slowtaper.checkins.chart import render as render_chart
 from slowtaper.checkins.models import engine_checkins
 from slowtaper.checkins.reminders import reschedule
 from slowtaper.community.library import footnotes
+from slowtaper.i18n import engine_text
 from slowtaper.said import say
 from slowtaper.taper import (
     SCREENS,
@@ -192,7 +193,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                 if changes:
                     alerts.intake_changed(member, record, changes, _plan_daily_mg(member))
         except TaperError as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, engine_text(exc.message))
         else:
             return redirect("intake_result")
     context = {"form": form, "again": latest is not None}
@@ -353,7 +354,14 @@ def revision(request: HttpRequest, member_id: int, number: int) -> HttpResponse:
             "to_obtain": _to_obtain(user, member, plan, approved=rev.status != PlanRevision.Status.DRAFT),
             # The engine's notes name command-line options; the page names the builder's fields instead.
             "warnings": [PlanBuilderForm.said(w) for w in plan.notes] if plan else [],
-            "assumptions": [(a, n, PlanBuilderForm.words(a.note)) for a, n in assumptions],
+            "assumptions": [
+                (
+                    {"name": engine_text(a.name), "value": engine_text(a.value), "source": a.source},
+                    n,
+                    PlanBuilderForm.said(a.note) if a.note is not None else "",
+                )
+                for a, n in assumptions
+            ],
             "citations": citations,
         },
     )
@@ -900,7 +908,7 @@ def member_thresholds(request: HttpRequest, member_id: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc.messages[0])
         except TaperError as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, engine_text(exc.message))
         else:
             messages.success(request, _("Thresholds saved for %(m)s.") % {"m": member})
             # The rules now read this member's check-ins differently: what they suggest becomes a task as a
@@ -1180,7 +1188,7 @@ def pharmacy_member(request: HttpRequest, member_id: int) -> HttpResponse:
     try:
         rev, periods = _fills(member)
     except TaperError as exc:
-        return render(request, "programs/pharmacy_member.html", {"member": member, "problem": str(exc)})
+        return render(request, "programs/pharmacy_member.html", {"member": member, "problem": engine_text(exc.message)})
     user: User = request.user  # type: ignore[assignment]
     draft, draft_plan = _latest_draft_plan(member, user)
     # The fills to act on come first (up to the second still to hand over); the rest of the plan is folded away,

@@ -110,8 +110,10 @@ class Drug:
         if fig is None or fig.value is None:
             usable = sorted(k for k, f in self.equivalence.items() if f.value is not None)
             raise InvalidInput(
-                f"{self.name} has no single-value diazepam equivalent from '{source}'; "
-                f"choose one of: {', '.join(usable)}"
+                Message(
+                    "input.equivalence",
+                    {"drug": self.name, "source": source, "choices": ", ".join(usable)},
+                )
             )
         return Decimal(str(fig.value))
 
@@ -278,7 +280,7 @@ class Catalogue:
     def drug(self, name: str) -> Drug:
         key = name.strip().lower()
         if key not in self.drugs:
-            raise UnknownDrug(f"unknown drug '{name}'; known drugs: {', '.join(self.drugs)}")
+            raise UnknownDrug(Message("unknown.drug", {"name": name, "choices": ", ".join(self.drugs)}))
         return self.drugs[key]
 
     def products_for(self, drug: str, region: str | None = None) -> tuple[Product, ...]:
@@ -293,7 +295,7 @@ class Catalogue:
         for p in self.products:
             if product_id == p.id or product_id in p.former_ids:
                 return p
-        raise UnknownProduct(f"no product with id '{product_id}' in the catalogue")
+        raise UnknownProduct(Message("unknown.product-id", {"id": product_id}))
 
     def find_products(self, drug: str, region: str, names: list[str]) -> tuple[Product, ...]:
         """Products named by id ("clonazepam-tablet-0.5mg-us", what the web app stores) or by label ("0.5 mg
@@ -308,8 +310,18 @@ class Catalogue:
             match = [p for p in self.products_for(drug) if key == p.id or key in p.former_ids]
             match = match or [p for p in available if _normalise_label(p.label) == wanted]
             if not match:
-                listed = ", ".join(sorted({p.label for p in available})) or "none"
-                raise UnknownProduct(f"no '{raw.strip()}' for {drug} in {region}; products there: {listed}")
+                by_label = {p.label: p.label_message() for p in available}
+                listed = tuple(by_label[label] for label in sorted(by_label))
+                if not listed:
+                    raise UnknownProduct(
+                        Message("unknown.product-none", {"name": raw.strip(), "drug": drug, "region": region})
+                    )
+                raise UnknownProduct(
+                    Message(
+                        "unknown.product",
+                        {"name": raw.strip(), "drug": drug, "region": region, "products": listed},
+                    )
+                )
             found.append(match[0])
         return tuple(dict.fromkeys(found))
 
@@ -322,7 +334,7 @@ def _normalise_label(text: str) -> str:
 
 def _check_region(region: str) -> None:
     if region not in REGIONS:
-        raise InvalidInput(f"unknown region '{region}'; use one of: {', '.join(REGIONS)}")
+        raise InvalidInput(Message("input.region", {"region": region, "choices": ", ".join(REGIONS)}))
 
 
 @cache

@@ -8,7 +8,7 @@ cannot be opted out of; any "yes" makes the check-in urgent, with emergency guid
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
@@ -235,21 +235,29 @@ class Triage:
         return tuple(m.english() for m in self.clinician_messages)
 
     @property
+    def reason_messages(self) -> tuple[Message, ...]:
+        """Why the check-in is urgent: one message per red flag (its name and the evidence)."""
+        return tuple(
+            Message("triage.reason", {"flag": data(h.flag.label), "evidence": h.evidence_message}) for h in self.hits
+        )
+
+    @property
     def reason(self) -> str:
-        return "; ".join(f"{h.flag.label}: {h.evidence}" for h in self.hits)
+        """The reasons in English, joined with "; "."""
+        return "; ".join(m.english() for m in self.reason_messages)
 
 
 def triage(checkin: CheckIn, *, region: str = "US", comedications: Iterable[str] = ()) -> Triage:
     """Urgent if the check-in raises any red flag, with the guidance to show at once and the reasons."""
     book = diary()
     if region not in book.emergency:
-        raise InvalidInput(f"unknown region '{region}'; use one of: {', '.join(REGIONS)}")
+        raise InvalidInput(Message("input.region", {"region": region, "choices": ", ".join(REGIONS)}))
     help_ = book.emergency[region]
     taking = set(comedications)
     known = screening().comedications
     unknown = sorted(taking - set(known))
     if unknown:
-        raise InvalidInput(f"'{unknown[0]}' is not a co-medication id; known ids: {', '.join(known)}")
+        raise InvalidInput(Message("input.comedication", {"id": unknown[0], "choices": ", ".join(known)}))
     hits = checkin.hits()
     guidance: list[Message] = []
     clinician: list[Message] = []
@@ -301,54 +309,60 @@ def checkin_from_dict(raw: object, *, tracked: Iterable[str] | None = None) -> C
     `tracked`, when given, is the member's chosen symptom ids: a symptom outside it is refused.
     """
     if not isinstance(raw, Mapping):
-        raise InvalidInput('a check-in must be an object with at least a "date"')
+        raise InvalidInput(Message("input.checkin-object"))
     fields = ("date", "symptoms", "sleep_hours", "mood", "doses", "red_flags", "ciwa_b", "bwsq", *SCREENS)
     unknown = set(raw) - set(fields)
     if unknown:
-        raise InvalidInput(f"unknown check-in field '{sorted(unknown)[0]}'; fields are {', '.join(fields)}")
+        raise InvalidInput(Message("input.checkin-field", {"field": sorted(unknown)[0], "fields": ", ".join(fields)}))
     if "date" not in raw or not isinstance(raw["date"], str):
-        raise InvalidInput('a check-in needs a "date" as YYYY-MM-DD')
+        raise InvalidInput(Message("input.checkin-no-date"))
     try:
         day = date.fromisoformat(raw["date"])
     except ValueError:
-        raise InvalidInput(f"check-in date '{raw['date']}' is not a date as YYYY-MM-DD") from None
-    where = f"check-in {day.isoformat()}"
+        raise InvalidInput(Message("input.checkin-date", {"date": raw["date"]})) from None
+
+    def refuse(problem: Message) -> InvalidInput:
+        return InvalidInput(Message("input.checkin-at", {"day": day.isoformat(), "problem": problem}))
+
     book = diary()
     allowed = None if tracked is None else set(tracked)
     symptoms: dict[str, int | None] = {}
-    for key, value in _mapping(raw.get("symptoms"), f"{where}: symptoms").items():
+    for key, value in _mapping(raw.get("symptoms"), "symptoms", refuse).items():
         if key not in book.symptoms:
-            raise InvalidInput(f"{where}: {_unknown_symptom(key, book)}")
+            raise refuse(_unknown_symptom(key, book))
         if allowed is not None and key not in allowed:
-            raise InvalidInput(f"{where}: '{key}' is not one of the symptoms this member tracks")
-        symptoms[key] = _whole(value, f"{where}: symptom '{key}'", SYMPTOM_LOW, SYMPTOM_HIGH)
+            raise refuse(Message("input.symptom-not-tracked", {"key": key}))
+        what = Message("input.what-symptom", {"key": key})
+        symptoms[key] = _whole(value, what, SYMPTOM_LOW, SYMPTOM_HIGH, refuse)
     sleep = raw.get("sleep_hours")
     sleep_hours = None
     if sleep is not None:
         if isinstance(sleep, bool) or not isinstance(sleep, int | float | str):
-            raise InvalidInput(f"{where}: sleep_hours must be a number of hours from 0 to 24")
+            raise refuse(Message("input.sleep"))
         try:
             sleep_hours = Decimal(str(sleep))
         except InvalidOperation:
-            raise InvalidInput(f"{where}: sleep_hours must be a number of hours from 0 to 24, got {sleep!r}") from None
+            raise refuse(Message("input.sleep-got", {"got": repr(sleep)})) from None
         if not sleep_hours.is_finite() or not 0 <= sleep_hours <= 24:
-            raise InvalidInput(f"{where}: sleep_hours must be from 0 to 24, got {sleep}")
-    mood = _whole(raw.get("mood"), f"{where}: mood", MOOD_LOW, MOOD_HIGH)
+            raise refuse(Message("input.sleep-range", {"got": str(sleep)}))
+    mood = _whole(raw.get("mood"), Message("input.what-mood"), MOOD_LOW, MOOD_HIGH, refuse)
     doses: dict[time, str] = {}
-    for key, status in _mapping(raw.get("doses"), f"{where}: doses").items():
+    for key, status in _mapping(raw.get("doses"), "doses", refuse).items():
         try:
             at = time.fromisoformat(key)
         except ValueError:
-            raise InvalidInput(f"{where}: dose time '{key}' is not a clock time like 08:00") from None
+            raise refuse(Message("input.dose-time", {"time": key})) from None
         if status not in DOSE_STATUSES:
-            raise InvalidInput(f"{where}: the {key} dose must be one of {', '.join(DOSE_STATUSES)}, got {status!r}")
+            raise refuse(
+                Message("input.dose-status", {"time": key, "choices": ", ".join(DOSE_STATUSES), "got": repr(status)})
+            )
         doses[at] = status
     flags: dict[str, bool | None] = dict.fromkeys(book.red_flags)
-    for key, value in _mapping(raw.get("red_flags"), f"{where}: red_flags").items():
+    for key, value in _mapping(raw.get("red_flags"), "red_flags", refuse).items():
         if key not in book.red_flags:
-            raise InvalidInput(f"{where}: '{key}' is not a red-flag question; they are: {', '.join(book.red_flags)}")
+            raise refuse(Message("input.red-flag-key", {"key": key, "choices": ", ".join(book.red_flags)}))
         if value is not None and not isinstance(value, bool):
-            raise InvalidInput(f"{where}: red flag '{key}' must be true, false or null, got {value!r}")
+            raise refuse(Message("input.red-flag-value", {"key": key, "got": repr(value)}))
         flags[key] = value
     return CheckIn(
         day=day,
@@ -357,9 +371,9 @@ def checkin_from_dict(raw: object, *, tracked: Iterable[str] | None = None) -> C
         mood=mood,
         doses=doses,
         red_flags=flags,
-        ciwa_b=_questionnaire(raw.get("ciwa_b"), "ciwa-b", where),
-        bwsq=_questionnaire(raw.get("bwsq"), "bwsq", where),
-        **{key: _questionnaire(raw.get(key), scale, where) for key, scale in SCREENS.items()},
+        ciwa_b=_questionnaire(raw.get("ciwa_b"), "ciwa-b", refuse),
+        bwsq=_questionnaire(raw.get("bwsq"), "bwsq", refuse),
+        **{key: _questionnaire(raw.get(key), scale, refuse) for key, scale in SCREENS.items()},
     )
 
 
@@ -381,11 +395,11 @@ def checkin_to_dict(c: CheckIn) -> dict[str, Any]:
     return out
 
 
-def _questionnaire(raw: object, name: str, where: str) -> Score | None:
+def _questionnaire(raw: object, name: str, refuse: Callable[[Message], InvalidInput]) -> Score | None:
     if raw is None:
         return None
     scale = instrument(name)
-    answers = _mapping(raw, f"{where}: {scale.name}")
+    answers = _mapping(raw, scale.name, refuse)
     observer = {i.id for i in scale.items if i.rater == "observer"}
     # At home there is usually no observer: answers without any observer item are scored as the self-rated
     # part. Answers with some observer items but not all are scored in full, which names the missing one.
@@ -393,36 +407,34 @@ def _questionnaire(raw: object, name: str, where: str) -> Score | None:
     try:
         return scale.score(answers, part=part)
     except InvalidInput as exc:
-        raise InvalidInput(f"{where}: {exc}") from None
+        raise refuse(exc.message) from None
 
 
-def _mapping(raw: object, what: str) -> Mapping[str, Any]:
+def _mapping(raw: object, field: str, refuse: Callable[[Message], InvalidInput]) -> Mapping[str, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        raise InvalidInput(f"{what} must be an object mapping names to values")
+        raise refuse(Message("input.not-a-mapping", {"field": field}))
     return raw
 
 
-def _whole(value: object, what: str, low: int, high: int) -> int | None:
+def _whole(value: object, what: Message, low: int, high: int, refuse: Callable[[Message], InvalidInput]) -> int | None:
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidInput(
-            f"{what} must be a whole number from {low} to {high} (or null if not answered), got {value!r}"
-        )
+        raise refuse(Message("input.whole", {"what": what, "low": low, "high": high, "got": repr(value)}))
     return value
 
 
-def _unknown_symptom(key: str, book: Diary) -> str:
+def _unknown_symptom(key: str, book: Diary) -> Message:
     for flag in book.red_flags.values():
         if key == flag.id or key in flag.aliases:
-            return (
-                f"'{key}' is asked at every check-in as the urgent question '{flag.id}' under red_flags "
-                "(true or false), not scored as a symptom"
-            )
+            return Message("input.symptom-is-red-flag", {"key": key, "flag": flag.id})
     close = difflib.get_close_matches(key, list(book.symptoms), n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"'{key}' is not a diary symptom{hint}; known ids: {', '.join(book.symptoms)}"
+    if close:
+        return Message(
+            "input.symptom-unknown-close", {"key": key, "close": close[0], "choices": ", ".join(book.symptoms)}
+        )
+    return Message("input.symptom-unknown", {"key": key, "choices": ", ".join(book.symptoms)})

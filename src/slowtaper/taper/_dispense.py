@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from ._catalogue import Product, _plain
 from ._exceptions import InvalidInput
+from ._messages import Message
 from ._values import Plan, Step
 
 
@@ -97,7 +98,7 @@ class Dispensing:
 def dispense(plan: Plan, start: date, end: date) -> Dispensing:
     """Exact totals of every product the plan uses from `start` up to (not including) `end`."""
     if end <= start:
-        raise InvalidInput("a fill period must end after it starts")
+        raise InvalidInput(Message("input.fill-order"))
     counts: dict[Product, Decimal] = {}
     mls: dict[Product, Decimal] = {}
     drops: dict[Product, int] = {}
@@ -145,7 +146,7 @@ def dispense_by_step(plan: Plan) -> list[Dispensing]:
 def fill_periods(plan: Plan, days: int = 28, start: date | None = None) -> list[Dispensing]:
     """Consecutive fills of `days` days from `start` (default the plan's start) to the plan's end."""
     if days < 1:
-        raise InvalidInput("a fill period is at least 1 day")
+        raise InvalidInput(Message("input.fill-days"))
     day = start or plan.start
     out = []
     while day < plan.end:

@@ -131,21 +131,21 @@ class Instrument:
         result has no band, because the published bands are for the full scale.
         """
         if part not in ("all", "self"):
-            raise InvalidInput(f"part must be 'all' or 'self', not '{part}'")
+            raise InvalidInput(Message("input.score-part", {"part": part}))
         if not isinstance(answers, Mapping):
-            raise InvalidInput(f'{self.name} answers must map item ids to numbers, e.g. {{"{self.items[0].id}": 2}}')
+            raise InvalidInput(Message("input.score-answers", {"scale": self.name, "item": self.items[0].id}))
         wanted = [i for i in self.items if part == "all" or i.rater == "self"]
         by_id = {i.id: i for i in self.items}
         for key in answers:
             if key not in by_id:
                 raise InvalidInput(
-                    f"'{key}' is not a {self.name} item; the items are: {', '.join(i.id for i in self.items)}"
+                    Message(
+                        "input.score-item",
+                        {"key": key, "scale": self.name, "choices": ", ".join(i.id for i in self.items)},
+                    )
                 )
             if part == "self" and by_id[key].rater != "self":
-                raise InvalidInput(
-                    f"{self.name} item '{key}' is rated by an observer: leave it out when scoring the "
-                    "self-rated items only, or score the full scale"
-                )
+                raise InvalidInput(Message("input.score-observer", {"scale": self.name, "item": key}))
         values = []
         for item in wanted:
             raw = answers.get(item.id)
@@ -156,29 +156,53 @@ class Instrument:
                     raw = int(raw)
                 else:
                     raise InvalidInput(
-                        f"{self.name} item '{item.id}' must be a whole number from {item.low} to {item.high}, "
-                        f"got {raw!r}"
+                        Message(
+                            "input.score-whole",
+                            {
+                                "scale": self.name,
+                                "item": item.id,
+                                "low": item.low,
+                                "high": item.high,
+                                "got": repr(raw),
+                            },
+                        )
                     )
             if not item.low <= raw <= item.high:
                 raise InvalidInput(
-                    f"{self.name} item '{item.id}' must be from {item.low} to {item.high} "
-                    f"({item.low} = {item.labels(self.anchors)[0]}, {item.high} = {item.labels(self.anchors)[-1]}), "
-                    f"got {raw}"
+                    Message(
+                        "input.score-range",
+                        {
+                            "scale": self.name,
+                            "item": item.id,
+                            "low": item.low,
+                            "high": item.high,
+                            "low_label": data(item.labels(self.anchors)[0]),
+                            "high_label": data(item.labels(self.anchors)[-1]),
+                            "got": raw,
+                        },
+                    )
                 )
             values.append((item.id, raw))
         missing = [i for i in wanted if answers.get(i.id) is None]
         if missing:
             first = missing[0]
-            more = f" (and {len(missing) - 1} more: {', '.join(i.id for i in missing[1:])})" if len(missing) > 1 else ""
+            params: dict[str, Param] = {
+                "scale": self.name,
+                "item": first.id,
+                "text": data(first.text),
+                "low": first.low,
+                "high": first.high,
+            }
+            if len(missing) > 1:
+                params |= {"count": len(missing) - 1, "others": ", ".join(i.id for i in missing[1:])}
             raise InvalidInput(
-                f"{self.name} item '{first.id}' ({first.text}) is not answered{more}: "
-                f"give every item a whole number from {first.low} to {first.high}"
+                Message("input.score-missing-more" if len(missing) > 1 else "input.score-missing", params)
             )
         total = sum(v for _k, v in values)
         self_total = sum(v for k, v in values if by_id[k].rater == "self")
         band = self.band_for(total) if part == "all" else None
         if part == "self":
-            note = "Self-rated items only: the published bands apply to the full scale, so no band is given."
+            note = SELF_RATED_NOTE
         elif not self.bands:
             note = self.bands_note
         else:
@@ -198,6 +222,10 @@ class Instrument:
         return f"Instrument({self.id!r}, {len(self.items)} items, 0-{self.max_total})"
 
 
+# The note on a score of the self-rated items only; a data text (translated at the edge, like the scales' notes).
+SELF_RATED_NOTE = "Self-rated items only: the published bands apply to the full scale, so no band is given."
+
+
 @cache
 def instruments() -> dict[str, Instrument]:
     """Every packaged rating scale by id ("ciwa-b", "bwsq", "phq-9", "gad-7", "audit-c")."""
@@ -213,7 +241,7 @@ def instrument(name: str) -> Instrument:
     key = name.strip().lower().replace(" ", "").replace("_", "-")
     scales = instruments()
     if key not in scales:
-        raise InvalidInput(f"unknown scale '{name}'; use one of: {', '.join(scales)}")
+        raise InvalidInput(Message("input.scale", {"name": name, "choices": ", ".join(scales)}))
     return scales[key]
 
 

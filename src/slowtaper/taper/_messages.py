@@ -451,6 +451,7 @@ TEMPLATES: dict[str, str] = {
     "product.suspension": "%(mg_per_ml)s mg/mL suspension",
     "product.drops": "%(mg_per_ml)s mg/mL drops",
     "product.pair": "%(first)s and %(second)s",
+    "product.where": "%(product)s (%(regions)s)",
     # How to make a dose (`Dose.how_message`, `Portion.message`).
     "dose.nothing": "nothing",
     "dose.plus": "%(first)s + %(rest)s",
@@ -507,4 +508,221 @@ TEMPLATES: dict[str, str] = {
     "score.band": "%(score)s (%(band)s)",
     "score.band-unverified": "%(score)s (%(band)s, band unverified)",
     "score.red-flag": "%(scale)s item '%(item)s' answered %(answer)s",
+    # Input the engine refuses (InvalidInput, UnknownDrug, UnknownProduct): what was wrong and what to do.
+    "unknown.drug": "unknown drug '%(name)s'; known drugs: %(choices)s",
+    "unknown.product-id": "no product with id '%(id)s' in the catalogue",
+    "unknown.product": "no '%(name)s' for %(drug)s in %(region)s; products there: %(products)s",
+    "unknown.product-none": "no '%(name)s' for %(drug)s in %(region)s, and no products of it there",
+    "input.region": "unknown region '%(region)s'; use one of: %(choices)s",
+    "input.equivalence": (
+        "%(drug)s has no single-value diazepam equivalent from '%(source)s'; choose one of: %(choices)s"
+    ),
+    "input.equivalence-source": "unknown equivalence source '%(source)s'; use one of: %(choices)s",
+    "input.equivalence-choice": "%(source)s (%(mg)s mg = 10 mg diazepam)",
+    "input.crossover-equivalence": (
+        "crossover needs the equivalence source chosen by the clinician: --equivalence %(choices)s; sources "
+        "disagree, so the engine never picks one"
+    ),
+    "input.method": "unknown method '%(method)s'; use one of: %(choices)s",
+    "input.cut-order": "unknown cut order '%(order)s'; use one of: %(choices)s",
+    "input.switch-order": "unknown switch order '%(order)s'; use one of: %(choices)s",
+    "input.no-times": "no dose times given: give at least one, e.g. 08:00=1",
+    "input.time-twice": "a dose time is given twice: list each time once",
+    "input.dose-positive": "the %(time)s dose must be more than 0 mg (got %(mg)s)",
+    "input.implausible-dose": (
+        "%(mg)s mg/day of %(drug)s is about %(diazepam_mg)s mg diazepam-equivalent, above the %(limit_mg)s mg this "
+        "engine plans from: check the dose"
+    ),
+    "input.max-step": (
+        "--max-step must be above 0%% and at most %(limit)s%% (the guideline ceiling for any 2 weeks); got %(got)s%%"
+    ),
+    "input.step-days": "step lengths must be whole days of at least 1 (and a hold 0 or more)",
+    "input.age": "the age must be a whole number of years from 1 to 120 (got %(age)s)",
+    "input.slow-end-custom": (
+        "slower near the end applies to the schedule methods: a custom plan sets its own step lengths"
+    ),
+    "input.step-too-long": (
+        "steps and holds are at most %(days)s days here; for a longer pause, plan a hold as a revision"
+    ),
+    "input.goal": "the goal dose must be at least 0 and below the current %(mg)s mg/day",
+    "input.final-dose": "the final dose must be more than 0 mg",
+    "input.dose-grid": "the dose grid must be more than 0 mg (e.g. 0.05 mg for clonazepam, 0.5 mg for diazepam)",
+    "input.hold-at": "a hold needs a reduction number from 1 and 1 to %(days)s days (got %(got)s)",
+    "input.percent-step": "the percent step must be between 0%% and 100%% (got %(step)s%%)",
+    "input.hyperbolic-step": (
+        "the hyperbolic step is in percentage points of modelled occupancy, between 0 and %(emax)s (got %(step)s)"
+    ),
+    "input.ec50-emax": "EC50 must be above 0 mg and Emax between 0%% and 100%%",
+    "input.linear-step": "the linear method needs a fixed cut in mg, e.g. --step 0.125mg",
+    "input.crossover-diazepam": "crossover switches another drug to diazepam: taper diazepam directly",
+    "input.custom-needs-csv": "the custom method needs a CSV of steps (--custom FILE)",
+    "input.too-many-steps": "this plan would need more than %(steps)s steps; use a larger step or a different method",
+    "input.csv-empty": "the custom CSV needs a header (days, daily_mg or dose times) and at least one row",
+    "input.csv-days-first": "the custom CSV's first column must be 'days'",
+    "input.csv-columns": "custom CSV columns must be 'daily_mg' or dose times like 08:00 (got %(columns)s)",
+    "input.csv-times": "the custom CSV's dose times must match --times: %(times)s",
+    "input.csv-width": "custom CSV line %(line)s: expected %(want)s values, got %(got)s",
+    "input.csv-numbers": "custom CSV line %(line)s: days must be a whole number and doses numbers in mg",
+    "input.csv-range": "custom CSV line %(line)s: days must be at least 1 and doses 0 mg or more",
+    "input.csv-zero-last": "custom CSV line %(line)s: a zero dose must be the last row",
+    "input.outside-plan": "%(day)s is outside the plan (%(start)s to %(end)s): choose a date within it",
+    "input.hold-days": "a hold lasts at least 1 day",
+    "input.no-cut-to-postpone": "this plan has no cut to postpone",
+    "input.first-cut-later": "the first cut is planned for %(day)s: it can only move later",
+    "input.slower": "'slower' divides the step size: use 1 or more",
+    "input.no-earlier-dose": "there is no earlier dose to return to before the plan's first step",
+    "input.return-during-switch": "a return during a switch between drugs needs the clinician to build a new plan",
+    "input.fill-order": "a fill period must end after it starts",
+    "input.fill-days": "a fill period is at least 1 day",
+    "input.population": "the population needs at least 1 patient",
+    "input.horizon": "the simulated horizon must be at least 1 day",
+    "input.whole-hours": "population summaries need dose times on whole hours (e.g. 08:00)",
+    "input.not-a-plan": "this is not a slowtaper plan file (problem near %(problem)s): use `slowtaper plan --json`",
+    "input.steps-gap": "the plan's steps are not contiguous: a gap or overlap at %(day)s",
+    "input.plan-product": "the plan names '%(label)s', which is not a %(drug)s product in the catalogue",
+    # A check-in, a questionnaire, screening answers, thresholds and decisions as JSON (`checkin_from_dict`,
+    # `Instrument.score`, `screen_answers_from_dict`, `TrendSettings.with_overrides`, `Decision`).
+    "input.checkin-object": 'a check-in must be an object with at least a "date"',
+    "input.checkin-field": "unknown check-in field '%(field)s'; fields are %(fields)s",
+    "input.checkin-no-date": 'a check-in needs a "date" as YYYY-MM-DD',
+    "input.checkin-date": "check-in date '%(date)s' is not a date as YYYY-MM-DD",
+    "input.checkin-at": "check-in %(day)s: %(problem)s",
+    "input.symptom-not-tracked": "'%(key)s' is not one of the symptoms this member tracks",
+    "input.symptom-is-red-flag": (
+        "'%(key)s' is asked at every check-in as the urgent question '%(flag)s' under red_flags (true or false), "
+        "not scored as a symptom"
+    ),
+    "input.symptom-unknown": "'%(key)s' is not a diary symptom; known ids: %(choices)s",
+    "input.symptom-unknown-close": (
+        "'%(key)s' is not a diary symptom (did you mean '%(close)s'?); known ids: %(choices)s"
+    ),
+    "input.what-symptom": "symptom '%(key)s'",
+    "input.what-mood": "mood",
+    "input.whole": "%(what)s must be a whole number from %(low)s to %(high)s (or null if not answered), got %(got)s",
+    "input.sleep": "sleep_hours must be a number of hours from 0 to 24",
+    "input.sleep-got": "sleep_hours must be a number of hours from 0 to 24, got %(got)s",
+    "input.sleep-range": "sleep_hours must be from 0 to 24, got %(got)s",
+    "input.dose-time": "dose time '%(time)s' is not a clock time like 08:00",
+    "input.dose-status": "the %(time)s dose must be one of %(choices)s, got %(got)s",
+    "input.red-flag-key": "'%(key)s' is not a red-flag question; they are: %(choices)s",
+    "input.red-flag-value": "red flag '%(key)s' must be true, false or null, got %(got)s",
+    "input.not-a-mapping": "%(field)s must be an object mapping names to values",
+    "input.comedication": "'%(id)s' is not a co-medication id; known ids: %(choices)s",
+    "input.checkin-future": "a check-in is dated %(day)s, after today (%(today)s)",
+    "input.checkin-dose-time": (
+        "check-in %(day)s logs a dose at %(time)s, but the plan's dose times that day are: %(times)s"
+    ),
+    "input.checkin-dose-no-times": "check-in %(day)s logs a dose at %(time)s, but the plan has no dose that day",
+    "input.timeline-order": "the timeline's last day (%(last)s) is before its first (%(first)s)",
+    "input.timeline-long": "a timeline covers at most ten years",
+    "input.scale": "unknown scale '%(name)s'; use one of: %(choices)s",
+    "input.score-part": "part must be 'all' or 'self', not '%(part)s'",
+    "input.score-answers": '%(scale)s answers must map item ids to numbers, e.g. {"%(item)s": 2}',
+    "input.score-item": "'%(key)s' is not a %(scale)s item; the items are: %(choices)s",
+    "input.score-observer": (
+        "%(scale)s item '%(item)s' is rated by an observer: leave it out when scoring the self-rated items only, "
+        "or score the full scale"
+    ),
+    "input.score-whole": "%(scale)s item '%(item)s' must be a whole number from %(low)s to %(high)s, got %(got)s",
+    "input.score-range": (
+        "%(scale)s item '%(item)s' must be from %(low)s to %(high)s (%(low)s = %(low_label)s, %(high)s = "
+        "%(high_label)s), got %(got)s"
+    ),
+    "input.score-missing": (
+        "%(scale)s item '%(item)s' (%(text)s) is not answered: give every item a whole number from %(low)s to %(high)s"
+    ),
+    "input.score-missing-more": (
+        "%(scale)s item '%(item)s' (%(text)s) is not answered (and %(count)s more: %(others)s): give every item a "
+        "whole number from %(low)s to %(high)s"
+    ),
+    "input.screen-object": "screening answers must be an object with age, pregnant, conditions, comedications, use",
+    "input.screen-field": "unknown field '%(field)s'; fields are: %(fields)s",
+    "input.screen-missing": "'%(field)s' is missing: give every field (slowtaper screen --example shows one)",
+    "input.screen-age": "age must be a whole number of years from 0 to %(most)s, got %(got)s",
+    "input.true-false": "%(field)s must be true or false, got %(got)s",
+    "input.pdmp": "pdmp must be one of %(choices)s (or left out), got %(got)s",
+    "input.id-list": '%(field)s must be a list of ids, e.g. ["%(example)s"] (or [] for none)',
+    "input.unknown-condition": "'%(id)s' is not a known condition id; known ids: %(choices)s",
+    "input.unknown-comedication": "'%(id)s' is not a known comedication id; known ids: %(choices)s",
+    "input.unknown-adjunct": "'%(id)s' is not a known adjunct id; known ids: %(choices)s",
+    "input.use-number": "use.%(field)s must be a number, got %(got)s",
+    "input.use-finite": "use.%(field)s must be a finite number, got %(got)s",
+    "input.use-object": "use must be an object with drug, daily_dose_mg, duration_weeks, days_per_week",
+    "input.use-field": "unknown field 'use.%(field)s'; use has: %(fields)s",
+    "input.use-missing": "use.%(field)s is missing",
+    "input.use-drug": "use.drug must be a drug name, e.g. clonazepam",
+    "input.use-dose": "use.daily_dose_mg must be more than 0 mg, got %(got)s",
+    "input.use-weeks": "use.duration_weeks must be from 0 to %(most)s, got %(got)s",
+    "input.use-days": "use.days_per_week must be a whole number from 1 to 7, got %(got)s",
+    "input.use-equivalence": "use.equivalence must be a source name such as ashton",
+    "input.threshold": "unknown threshold '%(name)s'; thresholds are: %(choices)s",
+    "input.threshold-whole": "threshold '%(name)s' must be a whole number, got %(got)s",
+    "input.threshold-number": "threshold '%(name)s' must be a number, got %(got)s",
+    "input.threshold-at-least-1": "threshold '%(name)s' must be at least 1, got %(got)s",
+    "input.threshold-not-negative": "threshold '%(name)s' must be 0 or more, got %(got)s",
+    "input.decision-signal": "a decision's signal must be one of %(choices)s, got %(got)s",
+    "input.decision": "a decision must be one of %(choices)s, got %(got)s",
+    "input.decision-date": "a decision on the %(signal)s of %(day)s cannot be dated before it (%(decided_on)s)",
+    # The products cannot make a dose (DoseNotAchievable from the kit that realises doses).
+    "kit.no-products": "no products chosen: name at least one product",
+    "kit.one-drug": "a kit holds one drug's products, got %(drugs)s",
+    "kit.grid": "a dose grid must be more than 0 mg",
+    "kit.not-makeable": "%(mg)s mg of %(drug)s cannot be made exactly from %(products)s",
+    "kit.no-defaults": "no default products for %(drug)s in %(region)s: name them with --products",
+    "kit.switch-not-staged": (
+        "the switch to diazepam cannot be staged with %(products)s: every unit is too large for more than one "
+        "stage; ask for a smaller %(drug)s strength"
+    ),
+    # What a plan assumes (`Assumption`): its name, its value and a note.
+    "assumption.equivalence": "diazepam equivalence",
+    "assumption.equivalence-value": "%(mg)s mg %(drug)s = 10 mg diazepam",
+    "assumption.equivalence-chosen": "chosen by the clinician",
+    "assumption.equivalence-default": "default for displays; the clinician may choose another source",
+    "assumption.older-adult": "older adult",
+    "assumption.age": "age %(age)s",
+    "assumption.from-65": "from 65",
+    "assumption.slow-end": "slower near the end",
+    "assumption.slow-end-value": (
+        "each step lasts %(days)s days x (1 + the share of the starting dose already cut), at most %(most)s days"
+    ),
+    "assumption.slow-end-note": (
+        "program choice: from 2 towards 4 weeks at 14-day steps, the joint guideline's interval of 2-4 weeks; the "
+        "advice to go slower near the end is recalled, not re-read (unverified)"
+    ),
+    "assumption.smallest-practical": "smallest practical dose",
+    "assumption.daily-dose": "%(mg)s mg/day %(drug)s",
+    "assumption.daily-dose-1mg-de": "%(mg)s mg/day %(drug)s (1 mg diazepam-equivalent)",
+    "assumption.nhsscot-note": "NHS Scotland schedules reach zero in 1 mg diazepam steps",
+    "assumption.ec50": "EC50 (modelled)",
+    "assumption.ec50-value": "%(de_mg)s mg/day diazepam-equivalent = %(mg)s mg/day %(drug)s",
+    "assumption.ec50-note": (
+        "unverified: literature anchors disagree by about tenfold; a setting the clinician can change"
+    ),
+    "assumption.emax": "Emax (modelled)",
+    "assumption.percent": "%(percent)s%%",
+    "assumption.clinician-setting": "a setting the clinician can change",
+    "assumption.occupancy-step": "occupancy step (modelled)",
+    "assumption.occupancy-step-value": "%(points)s percentage points per step",
+    "assumption.occupancy-step-note": (
+        "each cut removes the same modelled receptor occupancy, never more than the maximum step"
+    ),
+    # The drug-level model (`simulate`, `population_summary`): its notes and what it cannot model.
+    "pk.volume-weight": "volume for a %(kg)s kg adult",
+    "pk.bioavailability": "bioavailability not sourced: modelled as complete, so levels may read high",
+    "pk.apparent": "apparent oral clearance (CL/F), so the volume is apparent (V/F)",
+    "pk.ka-from-tmax": "absorption rate derived from the time to peak",
+    "pk.metabolite": "active metabolite %(metabolite)s is not included",
+    "pk.drug-note": "%(drug)s: %(note)s",
+    "pk.no-volume": (
+        "%(drug)s levels are not modelled: the catalogue has no sourced volume of distribution or clearance for it"
+    ),
+    "pk.no-absorption": "%(drug)s levels are not modelled: no sourced absorption rate or time to peak",
+    # A schedule method's name (`method_message`), inside other messages.
+    "method.percent": "percent",
+    "method.hyperbolic": "hyperbolic",
+    "method.linear": "linear",
+    "method.crossover": "crossover",
+    "method.custom": "custom",
+    # Why a check-in is urgent (`Triage.reason_messages`), one per red flag.
+    "triage.reason": "%(flag)s: %(evidence)s",
 }

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from ._catalogue import Drug, Figure, catalogue
 from ._exceptions import InvalidInput, NotModelled
+from ._messages import Message
 from ._plan import Plan, _d50
 
 Array = NDArray[np.float64]
@@ -43,7 +44,7 @@ class PKParams:
     ke: Array  # elimination rate constant, 1/h
     v_l: Array
     f: Array
-    notes: tuple[str, ...] = ()
+    notes: tuple[Message, ...] = ()
 
     @property
     def n(self) -> int:
@@ -93,7 +94,7 @@ def sample_population(drug_id: str, n: int, seed: int = 0, weight_kg: float = DE
     95%, clipped to the range. The same seed gives the same patients.
     """
     if n < 1:
-        raise InvalidInput("the population needs at least 1 patient")
+        raise InvalidInput(Message("input.population"))
     drug = catalogue().drug(drug_id)
     rng = np.random.default_rng(seed)
     return _params(drug, _factor(rng, drug.half_life_h, n), _factor(rng, _size_figure(drug), n), weight_kg)
@@ -116,7 +117,7 @@ def _factor(rng: np.random.Generator, fig: Figure | None, n: int) -> Array:
 
 
 def _params(drug: Drug, half_life_factor: Array, size_factor: Array, weight_kg: float) -> PKParams:
-    notes: list[str] = []
+    notes: list[Message] = []
     t_half = _val(drug.half_life_h)
     assert t_half is not None
     cl = _val(drug.clearance_l_per_h)
@@ -125,13 +126,13 @@ def _params(drug: Drug, half_life_factor: Array, size_factor: Array, weight_kg: 
         per_kg = _val(drug.volume_l_per_kg)
         if per_kg is not None:
             v = per_kg * weight_kg
-            notes.append(f"volume for a {weight_kg:g} kg adult")
+            notes.append(Message("pk.volume-weight", {"kg": f"{weight_kg:g}"}))
     f = _val(drug.bioavailability)
     if drug.clearance_is_apparent:
         f = 1.0
     elif f is None:
         f = 1.0
-        notes.append("bioavailability not sourced: modelled as complete, so levels may read high")
+        notes.append(Message("pk.bioavailability"))
     if cl is not None and v is not None:
         # Both sourced: the typical half-life follows from them (the catalogue's is kept for guardrails).
         v_arr = v * size_factor
@@ -140,15 +141,12 @@ def _params(drug: Drug, half_life_factor: Array, size_factor: Array, weight_kg: 
         ke = LN2 / (t_half * half_life_factor)
         v_arr = (cl * size_factor) / ke
         if drug.clearance_is_apparent:
-            notes.append("apparent oral clearance (CL/F), so the volume is apparent (V/F)")
+            notes.append(Message("pk.apparent"))
     elif v is not None:
         ke = LN2 / (t_half * half_life_factor)
         v_arr = v * size_factor
     else:
-        raise NotModelled(
-            f"{drug.name} levels are not modelled: the catalogue has no sourced volume of distribution or "
-            "clearance for it"
-        )
+        raise NotModelled(Message("pk.no-volume", {"drug": drug.name}))
     ke = np.asarray(ke, dtype=np.float64) * np.ones_like(v_arr)
     ka_half = _val(drug.absorption_half_life_h)
     if ka_half is not None:
@@ -156,14 +154,14 @@ def _params(drug: Drug, half_life_factor: Array, size_factor: Array, weight_kg: 
     else:
         tmax = _val(drug.tmax_h)
         if tmax is None:
-            raise NotModelled(f"{drug.name} levels are not modelled: no sourced absorption rate or time to peak")
+            raise NotModelled(Message("pk.no-absorption", {"drug": drug.name}))
         ka = np.array([_ka_from_tmax(tmax, float(k)) for k in ke])
-        notes.append("absorption rate derived from the time to peak")
+        notes.append(Message("pk.ka-from-tmax"))
     # The exact solution divides by (ka - ke): keep them apart where a draw makes them meet.
     ka = np.where(np.abs(ka - ke) < 1e-9, ka * 1.000001, ka)
     for m in drug.metabolites:
         if m.active:
-            notes.append(f"active metabolite {m.name} is not included")
+            notes.append(Message("pk.metabolite", {"metabolite": m.name}))
     return PKParams(
         drug=drug.id,
         ka=ka,
@@ -344,7 +342,7 @@ class Simulation:
     patients: int
     conc: dict[str, Array]
     occ: Array
-    notes: tuple[str, ...]
+    notes: tuple[Message, ...]
 
     @property
     def hours(self) -> int:
@@ -372,7 +370,7 @@ def simulate_plan(
     hours = ((plan.end - plan.start).days + tail_days) * 24
     concs: dict[str, Array] = {}
     ec50s = []
-    notes: list[str] = []
+    notes: list[Message] = []
     lead = lead_in_days(plan)
     for drug in plan.drugs:
         params = (
@@ -381,7 +379,7 @@ def simulate_plan(
         full = simulate(_shifted(dose_events(plan, drug, lead), lead), params, hours + 24 * lead)
         concs[drug] = full[:, 24 * lead :]
         ec50s.append(_plan_ec50(plan, drug, weight_kg))
-        notes += [f"{drug}: {n}" for n in params.notes]
+        notes += [Message("pk.drug-note", {"drug": drug, "note": n}) for n in params.notes]
         if progress:
             progress(1)
     occ = occupancy(list(concs.values()), ec50s, float(plan.request.emax_percent))
@@ -398,7 +396,7 @@ class DailySummary:
     mean: dict[str, Array]
     trough: dict[str, Array]
     occupancy: Array
-    notes: tuple[str, ...]
+    notes: tuple[Message, ...]
 
     def percentiles(self, series: Array, qs: Sequence[float] = (5, 50, 95)) -> Array:
         """Percentiles across patients for each day: shape (len(qs), days)."""
@@ -423,24 +421,24 @@ def population_daily(
     """
     days = horizon_days if horizon_days is not None else (plan.end - plan.start).days + tail_days
     if days < 1:
-        raise InvalidInput("the simulated horizon must be at least 1 day")
+        raise InvalidInput(Message("input.horizon"))
     lead = lead_in_days(plan)
     steps = (days + lead) * 24
     drugs = plan.drugs
     params = {d: sample_population(d, patients, seed, weight_kg) for d in drugs}
     ec50 = {}
     doses = {}
-    notes: list[str] = []
+    notes: list[Message] = []
     for d in drugs:
         u = np.zeros(steps + 1)
         for te, amount in _shifted(dose_events(plan, d, lead), lead):
             if te != int(te):
-                raise InvalidInput("population summaries need dose times on whole hours (e.g. 08:00)")
+                raise InvalidInput(Message("input.whole-hours"))
             if te <= steps:
                 u[int(te)] += amount
         doses[d] = u
         ec50[d] = _plan_ec50(plan, d, weight_kg)
-        notes += [f"{d}: {n}" for n in params[d].notes]
+        notes += [Message("pk.drug-note", {"drug": d, "note": n}) for n in params[d].notes]
     # Patients in chunks small enough that one chunk's hourly arrays stay in the processor's cache, each chunk
     # modelled over the whole horizon in turn.
     chunks = [slice(lo, min(lo + _CHUNK, patients)) for lo in range(0, patients, _CHUNK)]

@@ -16,7 +16,7 @@ from itertools import pairwise
 from ._catalogue import OLDER_ADULT_AGE, Drug, Product, _plain, catalogue, labels_message
 from ._exceptions import DoseNotAchievable, GuardrailViolation, InvalidInput, TaperError
 from ._guardrails import check_plan
-from ._messages import Message, Param
+from ._messages import Message, Param, data
 from ._realise import Kit
 from ._values import (
     CUT_ORDERS,
@@ -39,6 +39,7 @@ from ._values import (
     crossover_ceiling,
     daily_messages,
     liquid_strengths,
+    method_message,
 )
 
 # Re-exported for modules and tests that import them from here.
@@ -119,19 +120,27 @@ def build_plan(request: PlanRequest) -> Plan:
         b.warnings.append(liquid_note)
     assumptions = [
         Assumption(
-            "diazepam equivalence",
-            f"{_plain(drug.equivalent_mg(equivalence))} mg {drug.name.lower()} = 10 mg diazepam",
+            Message("assumption.equivalence"),
+            Message(
+                "assumption.equivalence-value",
+                {"mg": _plain(drug.equivalent_mg(equivalence)), "drug": drug.name.lower()},
+            ),
             drug.equivalence[equivalence].source,
-            "chosen by the clinician"
-            if req.equivalence
-            else "default for displays; the clinician may choose another source",
+            Message("assumption.equivalence-chosen" if req.equivalence else "assumption.equivalence-default"),
         )
     ]
     if req.stabilise_days:
         b.add(req.stabilise_days, regimen, {drug.id: kit}, "stabilise")
     if req.age is not None and req.age >= OLDER_ADULT_AGE:
         b.warnings.append(Message("plan.older-adult", {"age": req.age}))
-        assumptions.append(Assumption("older adult", f"age {req.age}", "older_adults", "from 65"))
+        assumptions.append(
+            Assumption(
+                Message("assumption.older-adult"),
+                Message("assumption.age", {"age": req.age}),
+                "older_adults",
+                Message("assumption.from-65"),
+            )
+        )
         for d in (drug, *((cat.drug("diazepam"),) if req.method == "crossover" else ())):
             if d.half_life_factor(req.age) > 1:
                 b.warnings.append(
@@ -162,12 +171,13 @@ def build_plan(request: PlanRequest) -> Plan:
         if req.slow_end:
             assumptions.append(
                 Assumption(
-                    "slower near the end",
-                    f"each step lasts {req.every_days} days x (1 + the share of the starting dose already cut), "
-                    f"at most {_plain(SLOW_END_MAX_FACTOR * req.every_days)} days",
+                    Message("assumption.slow-end"),
+                    Message(
+                        "assumption.slow-end-value",
+                        {"days": req.every_days, "most": _plain(SLOW_END_MAX_FACTOR * req.every_days)},
+                    ),
                     "slower_near_end",
-                    "program choice: from 2 towards 4 weeks at 14-day steps, the joint guideline's interval of "
-                    "2-4 weeks; the advice to go slower near the end is recalled, not re-read (unverified)",
+                    Message("assumption.slow-end-note"),
                 )
             )
         stops = _reduce(b, req, drug, kit, regimen, equivalence, threshold)
@@ -235,62 +245,69 @@ def smallest_practical(drug: Drug, equivalence: str) -> Decimal:
 
 def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
     if req.method not in METHODS:
-        raise InvalidInput(f"unknown method '{req.method}'; use one of: {', '.join(METHODS)}")
+        raise InvalidInput(Message("input.method", {"method": req.method, "choices": ", ".join(METHODS)}))
     if req.cut_order not in CUT_ORDERS:
-        raise InvalidInput(f"unknown cut order '{req.cut_order}'; use one of: {', '.join(CUT_ORDERS)}")
+        raise InvalidInput(Message("input.cut-order", {"order": req.cut_order, "choices": ", ".join(CUT_ORDERS)}))
     if req.equivalence is not None and req.equivalence not in EQUIVALENCE_SOURCES:
         raise InvalidInput(
-            f"unknown equivalence source '{req.equivalence}'; use one of: {', '.join(EQUIVALENCE_SOURCES)}"
+            Message(
+                "input.equivalence-source",
+                {"source": req.equivalence, "choices": ", ".join(EQUIVALENCE_SOURCES)},
+            )
         )
     if not req.regimen:
-        raise InvalidInput("no dose times given: give at least one, e.g. 08:00=1")
+        raise InvalidInput(Message("input.no-times"))
     times = [t for t, _ in req.regimen]
     if len(set(times)) != len(times):
-        raise InvalidInput("a dose time is given twice: list each time once")
+        raise InvalidInput(Message("input.time-twice"))
     for t, mg in req.regimen:
         if mg <= 0:
-            raise InvalidInput(f"the {t:%H:%M} dose must be more than 0 mg (got {_plain(mg)})")
+            raise InvalidInput(Message("input.dose-positive", {"time": f"{t:%H:%M}", "mg": _plain(mg)}))
     total = sum((mg for _, mg in req.regimen), Decimal(0))
     equiv = drug.equivalent_mg(req.equivalence or "ashton")
     if total * 10 / equiv > IMPLAUSIBLE_DE_MG:
         raise InvalidInput(
-            f"{_plain(total)} mg/day of {drug.name.lower()} is about {_plain(Decimal(round(total * 10 / equiv)))} mg "
-            f"diazepam-equivalent, above the {IMPLAUSIBLE_DE_MG} mg this engine plans from: check the dose"
+            Message(
+                "input.implausible-dose",
+                {
+                    "mg": _plain(total),
+                    "drug": drug.name.lower(),
+                    "diazepam_mg": _plain(Decimal(round(total * 10 / equiv))),
+                    "limit_mg": _plain(IMPLAUSIBLE_DE_MG),
+                },
+            )
         )
     if not Decimal(0) < req.max_step_percent <= WINDOW_MAX_PERCENT:
         raise InvalidInput(
-            f"--max-step must be above 0% and at most {WINDOW_MAX_PERCENT}% (the guideline ceiling for any "
-            f"2 weeks); got {_plain(req.max_step_percent)}%"
+            Message("input.max-step", {"limit": _plain(WINDOW_MAX_PERCENT), "got": _plain(req.max_step_percent)})
         )
     if req.every_days < 1 or req.stabilise_days < 0 or req.min_step_days < 1:
-        raise InvalidInput("step lengths must be whole days of at least 1 (and a hold 0 or more)")
+        raise InvalidInput(Message("input.step-days"))
     if req.switch_order not in SWITCH_ORDERS:
-        raise InvalidInput(f"unknown switch order '{req.switch_order}'; use one of: {', '.join(SWITCH_ORDERS)}")
-    if req.age is not None and not 0 < req.age <= 120:
-        raise InvalidInput(f"the age must be a whole number of years from 1 to 120 (got {req.age})")
-    if req.slow_end and req.method == "custom":
         raise InvalidInput(
-            "slower near the end applies to the schedule methods: a custom plan sets its own step lengths"
+            Message("input.switch-order", {"order": req.switch_order, "choices": ", ".join(SWITCH_ORDERS)})
         )
+    if req.age is not None and not 0 < req.age <= 120:
+        raise InvalidInput(Message("input.age", {"age": req.age}))
+    if req.slow_end and req.method == "custom":
+        raise InvalidInput(Message("input.slow-end-custom"))
     stage_days = req.crossover_stage_days or 0
     if max(req.every_days, req.stabilise_days, req.min_step_days, stage_days) > MAX_STEP_DAYS:
-        raise InvalidInput(
-            f"steps and holds are at most {MAX_STEP_DAYS} days here; for a longer pause, plan a hold as a revision"
-        )
+        raise InvalidInput(Message("input.step-too-long", {"days": MAX_STEP_DAYS}))
     if req.goal_mg < 0 or req.goal_mg >= total:
-        raise InvalidInput(f"the goal dose must be at least 0 and below the current {_plain(total)} mg/day")
+        raise InvalidInput(Message("input.goal", {"mg": _plain(total)}))
     if req.final_dose_mg is not None and req.final_dose_mg <= 0:
-        raise InvalidInput("the final dose must be more than 0 mg")
+        raise InvalidInput(Message("input.final-dose"))
     if req.dose_grid_mg is not None and req.dose_grid_mg <= 0:
-        raise InvalidInput("the dose grid must be more than 0 mg (e.g. 0.05 mg for clonazepam, 0.5 mg for diazepam)")
+        raise InvalidInput(Message("input.dose-grid"))
     for n, d in req.holds:
         if n < 1 or d < 1 or d > MAX_STEP_DAYS:
-            raise InvalidInput(f"a hold needs a reduction number from 1 and 1 to {MAX_STEP_DAYS} days (got {n}={d}d)")
+            raise InvalidInput(Message("input.hold-at", {"days": MAX_STEP_DAYS, "got": f"{n}={d}d"}))
     step = req.step
     if req.method == "percent":
         step = Decimal(10) if step is None else step
         if not Decimal(0) < step <= 100:
-            raise InvalidInput(f"the percent step must be between 0% and 100% (got {_plain(step)}%)")
+            raise InvalidInput(Message("input.percent-step", {"step": _plain(step)}))
         if step > req.max_step_percent:
             raise GuardrailViolation(
                 Message(
@@ -303,14 +320,13 @@ def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
         step = Decimal(1) if step is None else step
         if not Decimal(0) < step < req.emax_percent:
             raise InvalidInput(
-                f"the hyperbolic step is in percentage points of modelled occupancy, between 0 and "
-                f"{_plain(req.emax_percent)} (got {_plain(step)})"
+                Message("input.hyperbolic-step", {"emax": _plain(req.emax_percent), "step": _plain(step)})
             )
         if req.ec50_de_mg <= 0 or not Decimal(0) < req.emax_percent <= 100:
-            raise InvalidInput("EC50 must be above 0 mg and Emax between 0% and 100%")
+            raise InvalidInput(Message("input.ec50-emax"))
     elif req.method == "linear":
         if step is None or step <= 0:
-            raise InvalidInput("the linear method needs a fixed cut in mg, e.g. --step 0.125mg")
+            raise InvalidInput(Message("input.linear-step"))
         if step * 100 / total > req.max_step_percent:
             raise GuardrailViolation(
                 Message(
@@ -327,19 +343,16 @@ def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
     elif req.method == "crossover":
         step = Decimal(10) if step is None else step
         if drug.id == "diazepam":
-            raise InvalidInput("crossover switches another drug to diazepam: taper diazepam directly")
+            raise InvalidInput(Message("input.crossover-diazepam"))
         if req.equivalence is None:
             a = drug.equivalence.get("ashton")
             v = drug.equivalence.get("vadod")
-            choices = ", ".join(
-                f"{k} ({_plain(Decimal(str(f.value)))} mg = 10 mg diazepam)"
+            choices = tuple(
+                Message("input.equivalence-choice", {"source": k, "mg": _plain(Decimal(str(f.value)))})
                 for k, f in (("ashton", a), ("vadod", v))
                 if f is not None and f.value is not None
             )
-            raise InvalidInput(
-                f"crossover needs the equivalence source chosen by the clinician: --equivalence {choices}; "
-                "sources disagree, so the engine never picks one"
-            )
+            raise InvalidInput(Message("input.crossover-equivalence", {"choices": choices}))
         if req.crossover_stages < 2 or (req.crossover_stage_days is not None and stage_days < MIN_STAGE_DAYS):
             raise GuardrailViolation(Message("guardrail.crossover-pace"), rule="crossover-pace")
         if step > req.max_step_percent:
@@ -348,7 +361,7 @@ def _validate(req: PlanRequest, drug: Drug) -> PlanRequest:
                 rule="max-step",
             )
     elif req.method == "custom" and not req.custom_csv:
-        raise InvalidInput("the custom method needs a CSV of steps (--custom FILE)")
+        raise InvalidInput(Message("input.custom-needs-csv"))
     return replace(req, step=step)
 
 
@@ -357,7 +370,7 @@ def _products(drug: str, region: str, labels: tuple[str, ...] | None) -> tuple[P
     if labels is None:
         products = cat.default_products(drug, region)
         if not products:
-            raise DoseNotAchievable(f"no default products for {drug} in {region}: name them with --products")
+            raise DoseNotAchievable(Message("kit.no-defaults", {"drug": drug, "region": region}))
         return products
     return cat.find_products(drug, region, list(labels))
 
@@ -367,7 +380,9 @@ def _final_threshold(req: PlanRequest, drug: Drug, equivalence: str, assumptions
     if req.final_dose_mg is not None:
         assumptions.append(
             Assumption(
-                "smallest practical dose", f"{_plain(req.final_dose_mg)} mg/day {drug.name.lower()}", "clinician"
+                Message("assumption.smallest-practical"),
+                Message("assumption.daily-dose", {"mg": _plain(req.final_dose_mg), "drug": drug.name.lower()}),
+                "clinician",
             )
         )
         return req.final_dose_mg
@@ -375,16 +390,21 @@ def _final_threshold(req: PlanRequest, drug: Drug, equivalence: str, assumptions
     if fig is not None and fig.value is not None:
         value = Decimal(str(fig.value))
         assumptions.append(
-            Assumption("smallest practical dose", f"{_plain(value)} mg/day {drug.name.lower()}", fig.source, fig.note)
+            Assumption(
+                Message("assumption.smallest-practical"),
+                Message("assumption.daily-dose", {"mg": _plain(value), "drug": drug.name.lower()}),
+                fig.source,
+                data(fig.note) if fig.note else None,
+            )
         )
         return value
     value = drug.equivalent_mg(equivalence) / 10
     assumptions.append(
         Assumption(
-            "smallest practical dose",
-            f"{_plain(value)} mg/day {drug.name.lower()} (1 mg diazepam-equivalent)",
+            Message("assumption.smallest-practical"),
+            Message("assumption.daily-dose-1mg-de", {"mg": _plain(value), "drug": drug.name.lower()}),
             "nhsscot2024",
-            "NHS Scotland schedules reach zero in 1 mg diazepam steps",
+            Message("assumption.nhsscot-note"),
         )
     )
     return value
@@ -398,15 +418,15 @@ def _not_makeable(drug: Drug, region: str, kit: Kit, mg: Decimal, what: Message)
         "drug": drug.name.lower(),
         "products": tuple(p.label_message() for p in kit.products),
     }
-    if suggestion:
-        message = Message("error.not-makeable-hint", {**params, "suggestion": suggestion})
+    if suggestion is not None:
+        message = Message("error.not-makeable-hint", {**params, "suggestion": _label_where_message(suggestion, region)})
     else:
         message = Message("error.not-makeable", params)
-    return DoseNotAchievable(message, suggestion=suggestion)
+    return DoseNotAchievable(message, suggestion=None if suggestion is None else _label_where(suggestion, region))
 
 
-def _suggest(drug: Drug, region: str, kit: Kit, works: object) -> str | None:
-    """The label of a catalogue product that, added to the kit, satisfies `works(kit)`."""
+def _suggest(drug: Drug, region: str, kit: Kit, works: object) -> Product | None:
+    """A catalogue product that, added to the kit, satisfies `works(kit)` (those sold in `region` first)."""
     assert callable(works)
     cat = catalogue()
     candidates = sorted(
@@ -420,8 +440,7 @@ def _suggest(drug: Drug, region: str, kit: Kit, works: object) -> str | None:
         except DoseNotAchievable:
             continue
         if works(bigger):
-            where = "" if region in p.regions else f" ({', '.join(p.regions)})"
-            return f"{p.label}{where}"
+            return p
     return None
 
 
@@ -486,22 +505,25 @@ def _hyperbolic_assumptions(req: PlanRequest, drug: Drug, equivalence: str) -> l
     d50 = _d50(req, drug, equivalence)
     return [
         Assumption(
-            "EC50 (modelled)",
-            f"{_plain(req.ec50_de_mg)} mg/day diazepam-equivalent = {_plain(d50)} mg/day {drug.name.lower()}",
+            Message("assumption.ec50"),
+            Message(
+                "assumption.ec50-value",
+                {"de_mg": _plain(req.ec50_de_mg), "mg": _plain(d50), "drug": drug.name.lower()},
+            ),
             "psychsnaps_horowitz",
-            "unverified: literature anchors disagree by about tenfold; a setting the clinician can change",
+            Message("assumption.ec50-note"),
         ),
         Assumption(
-            "Emax (modelled)",
-            f"{_plain(req.emax_percent)}%",
+            Message("assumption.emax"),
+            Message("assumption.percent", {"percent": _plain(req.emax_percent)}),
             "psychsnaps_horowitz",
-            "a setting the clinician can change",
+            Message("assumption.clinician-setting"),
         ),
         Assumption(
-            "occupancy step (modelled)",
-            f"{_plain(req.step or Decimal(0))} percentage points per step",
+            Message("assumption.occupancy-step"),
+            Message("assumption.occupancy-step-value", {"points": _plain(req.step or Decimal(0))}),
             "derived",
-            "each cut removes the same modelled receptor occupancy, never more than the maximum step",
+            Message("assumption.occupancy-step-note"),
         ),
     ]
 
@@ -571,9 +593,7 @@ def _reduce(
             raise _stuck(drug, req, kit, total)
         b.number += 1
         if b.number > req.max_steps:
-            raise InvalidInput(
-                f"this plan would need more than {req.max_steps} steps; use a larger step or a different method"
-            )
+            raise InvalidInput(Message("input.too-many-steps", {"steps": req.max_steps}))
         days = _interval(req, start_total, sum(new.values(), Decimal(0)))
         lengths.append(days)
         if micro:
@@ -599,7 +619,7 @@ def _reduce(
                     "cuts": b.number,
                     "limit": _plain(req.max_step_percent),
                     "first": capped[0],
-                    "method": req.method,
+                    "method": method_message(req.method),
                 },
             )
         )
@@ -607,7 +627,12 @@ def _reduce(
         b.warnings.append(
             Message(
                 "plan.coarse",
-                {"count": len(coarse), "method": req.method, "first": coarse[0], "limit": _plain(req.max_step_percent)},
+                {
+                    "count": len(coarse),
+                    "method": method_message(req.method),
+                    "first": coarse[0],
+                    "limit": _plain(req.max_step_percent),
+                },
             )
         )
     if stops:
@@ -658,7 +683,14 @@ _TRYING: ContextVar[bool] = ContextVar("slowtaper_trying_suggestion", default=Fa
 
 
 def _label_where(p: Product, region: str) -> str:
-    return p.label if region in p.regions else f"{p.label} ({', '.join(p.regions)})"
+    return _label_where_message(p, region).english()
+
+
+def _label_where_message(p: Product, region: str) -> Message:
+    """The product's label, with the regions that sell it when `region` does not."""
+    if region in p.regions:
+        return p.label_message()
+    return Message("product.where", {"product": p.label_message(), "regions": ", ".join(p.regions)})
 
 
 def _suggest_for_plan(drug: Drug, req: PlanRequest, kit: Kit) -> Product | None:
@@ -786,8 +818,10 @@ def _crossover(
             b.add(days, current, kits, "crossover")
     if len(made) < 2:
         raise DoseNotAchievable(
-            f"the switch to diazepam cannot be staged with {', '.join(p.label for p in kit.products)}: every "
-            f"unit is too large for more than one stage; ask for a smaller {drug.name.lower()} strength",
+            Message(
+                "kit.switch-not-staged",
+                {"products": tuple(p.label_message() for p in kit.products), "drug": drug.name.lower()},
+            )
         )
     # The last stage holds the full diazepam dose for a whole step before the first diazepam cut.
     last = b.steps[-1]
@@ -910,34 +944,30 @@ def parse_custom_csv(text: str, times: list[time]) -> list[tuple[int, dict[time,
 
     rows = list(csv.reader(io.StringIO(text.strip())))
     if len(rows) < 2:
-        raise InvalidInput("the custom CSV needs a header (days, daily_mg or dose times) and at least one row")
+        raise InvalidInput(Message("input.csv-empty"))
     header = [h.strip() for h in rows[0]]
     if not header or header[0] != "days":
-        raise InvalidInput("the custom CSV's first column must be 'days'")
+        raise InvalidInput(Message("input.csv-days-first"))
     columns = header[1:]
     per_time: list[time] | None = None
     if columns != ["daily_mg"]:
         try:
             per_time = [time.fromisoformat(c) for c in columns]
         except ValueError as exc:
-            raise InvalidInput(
-                f"custom CSV columns must be 'daily_mg' or dose times like 08:00 (got {', '.join(columns)})"
-            ) from exc
+            raise InvalidInput(Message("input.csv-columns", {"columns": ", ".join(columns)})) from exc
         if sorted(per_time) != sorted(times):
-            raise InvalidInput(
-                "the custom CSV's dose times must match --times: " + ", ".join(f"{t:%H:%M}" for t in sorted(times))
-            )
+            raise InvalidInput(Message("input.csv-times", {"times": ", ".join(f"{t:%H:%M}" for t in sorted(times))}))
     out: list[tuple[int, dict[time, Decimal] | Decimal]] = []
     for i, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
-            raise InvalidInput(f"custom CSV line {i}: expected {len(header)} values, got {len(row)}")
+            raise InvalidInput(Message("input.csv-width", {"line": i, "want": len(header), "got": len(row)}))
         try:
             days = int(row[0])
             values = [Decimal(v.strip()) for v in row[1:]]
         except (ValueError, InvalidOperation) as exc:
-            raise InvalidInput(f"custom CSV line {i}: days must be a whole number and doses numbers in mg") from exc
+            raise InvalidInput(Message("input.csv-numbers", {"line": i})) from exc
         if days < 1 or any(v < 0 for v in values):
-            raise InvalidInput(f"custom CSV line {i}: days must be at least 1 and doses 0 mg or more")
+            raise InvalidInput(Message("input.csv-range", {"line": i}))
         out.append((days, dict(zip(per_time, values, strict=True)) if per_time else values[0]))
     return out
 
@@ -977,7 +1007,7 @@ def _custom(b: _Builder, req: PlanRequest, drug: Drug, kit: Kit, regimen: dict[t
                     raise _not_makeable(drug, req.region, kit, mg, what)
         if all(v == 0 for v in new.values()):
             if i != len(rows):
-                raise InvalidInput(f"custom CSV line {i + 1}: a zero dose must be the last row")
+                raise InvalidInput(Message("input.csv-zero-last", {"line": i + 1}))
             return True
         same = new == current
         if not same:

@@ -129,10 +129,10 @@ class Kit:
         on it, so that fewer products (often one) make every dose; off it only where a cut on the grid would be
         larger than asked."""
         if not products:
-            raise DoseNotAchievable("no products chosen: name at least one product")
+            raise DoseNotAchievable(Message("kit.no-products"))
         drugs = {p.drug for p in products}
         if len(drugs) != 1:
-            raise DoseNotAchievable(f"a kit holds one drug's products, got {', '.join(sorted(drugs))}")
+            raise DoseNotAchievable(Message("kit.one-drug", {"drugs": ", ".join(sorted(drugs))}))
         self.products = products
         self.drug = products[0].drug
         units = [p.unit_mg for p in products]
@@ -156,7 +156,7 @@ class Kit:
         self._on_grid = self._makeable
         if dose_grid is not None:
             if dose_grid <= 0:
-                raise DoseNotAchievable("a dose grid must be more than 0 mg")
+                raise DoseNotAchievable(Message("kit.grid"))
             self._on_grid = [ok and not (self.quantum * n) % dose_grid for n, ok in enumerate(self._makeable)]
 
     def _solid_table(self) -> tuple[list[int], list[int]]:
@@ -237,8 +237,14 @@ class Kit:
         n = self._grid(mg)
         if n is None or n >= self._n or not self._makeable[n]:
             raise DoseNotAchievable(
-                f"{_plain(mg)} mg of {self.drug} cannot be made exactly from "
-                f"{', '.join(p.describe() for p in self.products)}"
+                Message(
+                    "kit.not-makeable",
+                    {
+                        "mg": _plain(mg),
+                        "drug": self.drug,
+                        "products": tuple(p.label_message() for p in self.products),
+                    },
+                )
             )
 
         def switches(used: frozenset[Product]) -> int:

@@ -22,7 +22,12 @@ def _index_on(plan: Plan, on: date) -> int:
     for i, s in enumerate(plan.steps):
         if s.start <= on < s.end:
             return i
-    raise InvalidInput(f"{on} is outside the plan ({plan.start} to {plan.end}): choose a date within it")
+    raise InvalidInput(
+        Message(
+            "input.outside-plan",
+            {"day": on.isoformat(), "start": plan.start.isoformat(), "end": plan.end.isoformat()},
+        )
+    )
 
 
 def _checked(plan: Plan) -> Plan:
@@ -35,7 +40,7 @@ def _checked(plan: Plan) -> Plan:
 def insert_hold(plan: Plan, on: date, days: int) -> Plan:
     """Hold the dose in force on `on` for `days` more days; every later step moves later by `days`."""
     if days < 1:
-        raise InvalidInput("a hold lasts at least 1 day")
+        raise InvalidInput(Message("input.hold-days"))
     i = _index_on(plan, on)
     step = plan.steps[i]
     before = step.start != on
@@ -59,10 +64,10 @@ def postpone_first_cut(plan: Plan, on: date) -> Plan:
     cut = plan.first_cut
     first = None if cut is None else plan.steps.index(cut)
     if first is None:
-        raise InvalidInput("this plan has no cut to postpone")
+        raise InvalidInput(Message("input.no-cut-to-postpone"))
     delay = (on - plan.steps[first].start).days
     if delay < 0:
-        raise InvalidInput(f"the first cut is planned for {plan.steps[first].start}: it can only move later")
+        raise InvalidInput(Message("input.first-cut-later", {"day": plan.steps[first].start.isoformat()}))
     if delay == 0:
         return plan
     shift = timedelta(days=delay)
@@ -79,14 +84,14 @@ def return_to_previous(plan: Plan, on: date, slower: Decimal = Decimal(2)) -> Pl
     """From `on`, go back to the dose before the one in force, hold it for a step, then taper again from it
     with the step size divided by `slower` (the 2025 joint guideline: after a pause, consider a slower taper)."""
     if slower < 1:
-        raise InvalidInput("'slower' divides the step size: use 1 or more")
+        raise InvalidInput(Message("input.slower"))
     i = _index_on(plan, on)
     if i == 0:
-        raise InvalidInput("there is no earlier dose to return to before the plan's first step")
+        raise InvalidInput(Message("input.no-earlier-dose"))
     previous = plan.steps[i - 1]
     drugs = previous.daily_mg()
     if len(drugs) != 1 or len(plan.steps[i].daily_mg()) != 1:
-        raise InvalidInput("a return during a switch between drugs needs the clinician to build a new plan")
+        raise InvalidInput(Message("input.return-during-switch"))
     (drug,) = drugs
     req = plan.request
     step = req.step if req.step is not None else Decimal(10)

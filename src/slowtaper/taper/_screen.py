@@ -418,22 +418,22 @@ def _holds(key: str, v: Any, a: ScreenAnswers, facts: Mapping[str, Any]) -> bool
 def screen_answers_from_dict(raw: object) -> ScreenAnswers:
     """Screening answers from their JSON form; every message names the field to fix."""
     if not isinstance(raw, Mapping):
-        raise InvalidInput("screening answers must be an object with age, pregnant, conditions, comedications, use")
+        raise InvalidInput(Message("input.screen-object"))
     allowed = {"age", "pregnant", "breastfeeding", "conditions", "comedications", "adjuncts", "pdmp", "use"}
     extra = sorted(set(raw) - allowed)
     if extra:
-        raise InvalidInput(f"unknown field '{extra[0]}'; fields are: {', '.join(sorted(allowed))}")
+        raise InvalidInput(Message("input.screen-field", {"field": extra[0], "fields": ", ".join(sorted(allowed))}))
     for key in ("age", "pregnant", "conditions", "comedications", "use"):
         if key not in raw:
-            raise InvalidInput(f"'{key}' is missing: give every field (slowtaper screen --example shows one)")
+            raise InvalidInput(Message("input.screen-missing", {"field": key}))
     age = raw["age"]
     if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE:
-        raise InvalidInput(f"age must be a whole number of years from 0 to {MAX_AGE}, got {age!r}")
+        raise InvalidInput(Message("input.screen-age", {"most": MAX_AGE, "got": repr(age)}))
     flags = {}
     for key in ("pregnant", "breastfeeding"):
         value = raw.get(key, False)
         if not isinstance(value, bool):
-            raise InvalidInput(f"{key} must be true or false, got {value!r}")
+            raise InvalidInput(Message("input.true-false", {"field": key, "got": repr(value)}))
         flags[key] = value
     data = screening()
     conditions = _ids(raw["conditions"], "conditions", data.conditions)
@@ -441,7 +441,7 @@ def screen_answers_from_dict(raw: object) -> ScreenAnswers:
     adjuncts = _ids(raw.get("adjuncts", []), "adjuncts", data.adjuncts)
     pdmp = raw.get("pdmp")
     if pdmp is not None and pdmp not in PDMP_ANSWERS:
-        raise InvalidInput(f"pdmp must be one of {', '.join(PDMP_ANSWERS)} (or left out), got {pdmp!r}")
+        raise InvalidInput(Message("input.pdmp", {"choices": ", ".join(PDMP_ANSWERS), "got": repr(pdmp)}))
     return _linked(
         ScreenAnswers(
             age=age,
@@ -479,52 +479,59 @@ def screen_answers_to_dict(a: ScreenAnswers) -> dict[str, Any]:
     return out
 
 
+_UNKNOWN_ID = {
+    "conditions": "input.unknown-condition",
+    "comedications": "input.unknown-comedication",
+    "adjuncts": "input.unknown-adjunct",
+}
+
+
 def _ids(raw: object, what: str, known: Mapping[str, object]) -> frozenset[str]:
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-        raise InvalidInput(f'{what} must be a list of ids, e.g. ["{next(iter(known))}"] (or [] for none)')
+        raise InvalidInput(Message("input.id-list", {"field": what, "example": next(iter(known))}))
     for x in raw:
         if x not in known:
-            raise InvalidInput(f"'{x}' is not a known {what[:-1]} id; known ids: {', '.join(known)}")
+            raise InvalidInput(Message(_UNKNOWN_ID[what], {"id": x, "choices": ", ".join(known)}))
     return frozenset(raw)
 
 
 def _number(value: object, what: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise InvalidInput(f"use.{what} must be a number, got {value!r}")
+        raise InvalidInput(Message("input.use-number", {"field": what, "got": repr(value)}))
     try:
         d = Decimal(str(value))
     except InvalidOperation:
-        raise InvalidInput(f"use.{what} must be a number, got {value!r}") from None
+        raise InvalidInput(Message("input.use-number", {"field": what, "got": repr(value)})) from None
     if not d.is_finite():
-        raise InvalidInput(f"use.{what} must be a finite number, got {value!r}")
+        raise InvalidInput(Message("input.use-finite", {"field": what, "got": repr(value)}))
     return d
 
 
 def _use(raw: object) -> Use:
     if not isinstance(raw, Mapping):
-        raise InvalidInput("use must be an object with drug, daily_dose_mg, duration_weeks, days_per_week")
+        raise InvalidInput(Message("input.use-object"))
     allowed = {"drug", "daily_dose_mg", "duration_weeks", "days_per_week", "equivalence"}
     extra = sorted(set(raw) - allowed)
     if extra:
-        raise InvalidInput(f"unknown field 'use.{extra[0]}'; use has: {', '.join(sorted(allowed))}")
+        raise InvalidInput(Message("input.use-field", {"field": extra[0], "fields": ", ".join(sorted(allowed))}))
     for key in ("drug", "daily_dose_mg", "duration_weeks", "days_per_week"):
         if key not in raw:
-            raise InvalidInput(f"use.{key} is missing")
+            raise InvalidInput(Message("input.use-missing", {"field": key}))
     if not isinstance(raw["drug"], str):
-        raise InvalidInput("use.drug must be a drug name, e.g. clonazepam")
+        raise InvalidInput(Message("input.use-drug"))
     drug = catalogue().drug(raw["drug"])
     dose = _number(raw["daily_dose_mg"], "daily_dose_mg")
     if dose <= 0:
-        raise InvalidInput(f"use.daily_dose_mg must be more than 0 mg, got {plain(dose)}")
+        raise InvalidInput(Message("input.use-dose", {"got": plain(dose)}))
     weeks = _number(raw["duration_weeks"], "duration_weeks")
     if weeks < 0 or weeks > 52 * 80:
-        raise InvalidInput(f"use.duration_weeks must be from 0 to {52 * 80}, got {plain(weeks)}")
+        raise InvalidInput(Message("input.use-weeks", {"most": 52 * 80, "got": plain(weeks)}))
     days = raw["days_per_week"]
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 7:
-        raise InvalidInput(f"use.days_per_week must be a whole number from 1 to 7, got {days!r}")
+        raise InvalidInput(Message("input.use-days", {"got": repr(days)}))
     equivalence = raw.get("equivalence")
     if equivalence is not None:
         if not isinstance(equivalence, str):
-            raise InvalidInput("use.equivalence must be a source name such as ashton")
+            raise InvalidInput(Message("input.use-equivalence"))
         drug.equivalent_mg(equivalence)  # refuses a source with no single value for this drug
     return Use(drug.id, dose, weeks, days, equivalence)

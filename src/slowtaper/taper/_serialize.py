@@ -6,7 +6,7 @@ again: its doses must be exact with catalogue products and it must keep every gu
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields, replace
+from dataclasses import fields, replace
 from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -33,12 +33,45 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "warnings": list(plan.warnings),
         "notes": [m.to_dict() for m in plan.notes],
         "assumptions": [
-            {**asdict(a), "citation": cat.sources[a.source].citation if a.source in cat.sources else a.source}
+            _assumption(a, cat.sources[a.source].citation if a.source in cat.sources else a.source)
             for a in plan.assumptions
         ],
         "steps": [_step(s) for s in plan.steps],
         "request": _request(plan.request),
     }
+
+
+def _assumption(a: Assumption, citation: str) -> dict[str, Any]:
+    """English for readers of the JSON (and the printed plan), and the messages for the reader's language."""
+    messages = {"name": a.name.to_dict(), "value": a.value.to_dict()}
+    if a.note is not None:
+        messages["note"] = a.note.to_dict()
+    return {
+        "name": a.name.english(),
+        "value": a.value.english(),
+        "source": a.source,
+        "note": a.note.english() if a.note is not None else "",
+        "citation": citation,
+        "messages": messages,
+    }
+
+
+def _assumption_from(raw: dict[str, Any]) -> Assumption:
+    """An assumption as `_assumption` wrote it; one stored before messages keeps its English as stored texts."""
+    messages = raw.get("messages") or {}
+
+    def part(key: str) -> Message | None:
+        if key in messages:
+            return Message.from_dict(messages[key])
+        text = raw.get(key) or ""
+        return Message.legacy(str(text)) if text else None
+
+    return Assumption(
+        part("name") or Message.legacy(""),
+        part("value") or Message.legacy(""),
+        str(raw["source"]),
+        part("note"),
+    )
 
 
 def _step(s: Step) -> dict[str, Any]:
@@ -129,9 +162,7 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
             request=request,
             steps=tuple(steps),
             notes=_notes_from(data),
-            assumptions=tuple(
-                Assumption(a["name"], a["value"], a["source"], a.get("note", "")) for a in data.get("assumptions", [])
-            ),
+            assumptions=tuple(_assumption_from(a) for a in data.get("assumptions", [])),
             equivalence=data.get("equivalence", "ashton"),
             stops=bool(data.get("stops", True)),
         )
@@ -143,12 +174,10 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
     except TaperError:
         raise
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
-        raise InvalidInput(
-            f"this is not a slowtaper plan file (problem near {exc!s}): use `slowtaper plan --json`"
-        ) from exc
+        raise InvalidInput(Message("input.not-a-plan", {"problem": str(exc)})) from exc
     for a, b in zip(plan.steps, plan.steps[1:], strict=False):
         if a.start + timedelta(days=a.days) != b.start:
-            raise InvalidInput(f"the plan's steps are not contiguous: a gap or overlap at {b.start}")
+            raise InvalidInput(Message("input.steps-gap", {"day": b.start.isoformat()}))
     violations = check_plan(plan)
     if violations:
         raise violations[0]
@@ -204,7 +233,7 @@ def _product(drug: str, label: str, region: str) -> Product:
                 return cat.find_products(drug, r, [label])[0]
             except TaperError:
                 continue
-    raise InvalidInput(f"the plan names '{label}', which is not a {drug} product in the catalogue")
+    raise InvalidInput(Message("input.plan-product", {"label": label, "drug": drug}))
 
 
 def _notes_from(data: dict[str, Any]) -> tuple[Message, ...]:

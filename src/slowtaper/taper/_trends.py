@@ -79,7 +79,7 @@ class TrendSettings:
         values: dict[str, int | Decimal] = {}
         for name, raw in changes.items():
             if name not in fields:
-                raise InvalidInput(f"unknown threshold '{name}'; thresholds are: {', '.join(fields)}")
+                raise InvalidInput(Message("input.threshold", {"name": name, "choices": ", ".join(fields)}))
             values[name] = _threshold_value(name, raw, int if fields[name].type in ("int", int) else Decimal)
         return dataclasses.replace(self, **values)  # type: ignore[arg-type]
 
@@ -90,10 +90,11 @@ def _threshold_value(name: str, raw: object, kind: type) -> int | Decimal:
             raise ValueError
         value: int | Decimal = int(str(raw)) if kind is int else Decimal(str(raw))
     except (ValueError, InvalidOperation):
-        what = "a whole number" if kind is int else "a number"
-        raise InvalidInput(f"threshold '{name}' must be {what}, got {raw!r}") from None
+        code = "input.threshold-whole" if kind is int else "input.threshold-number"
+        raise InvalidInput(Message(code, {"name": name, "got": repr(raw)})) from None
     if not (isinstance(value, int) or value.is_finite()) or value < 0 or (kind is int and value == 0):
-        raise InvalidInput(f"threshold '{name}' must be {'at least 1' if kind is int else '0 or more'}, got {raw!r}")
+        code = "input.threshold-at-least-1" if kind is int else "input.threshold-not-negative"
+        raise InvalidInput(Message(code, {"name": name, "got": repr(raw)}))
     return value
 
 
@@ -165,13 +166,17 @@ class Decision:
 
     def __post_init__(self) -> None:
         if self.signal not in SIGNALS:
-            raise InvalidInput(f"a decision's signal must be one of {', '.join(SIGNALS)}, got {self.signal!r}")
+            raise InvalidInput(
+                Message("input.decision-signal", {"choices": ", ".join(SIGNALS), "got": repr(self.signal)})
+            )
         if self.decision not in DECISIONS:
-            raise InvalidInput(f"a decision must be one of {', '.join(DECISIONS)}, got {self.decision!r}")
+            raise InvalidInput(Message("input.decision", {"choices": ", ".join(DECISIONS), "got": repr(self.decision)}))
         if self.decided_on < self.day:
             raise InvalidInput(
-                f"a decision on the {self.signal} of {self.day.isoformat()} cannot be dated before it "
-                f"({self.decided_on.isoformat()})"
+                Message(
+                    "input.decision-date",
+                    {"signal": self.signal, "day": self.day.isoformat(), "decided_on": self.decided_on.isoformat()},
+                )
             )
 
 
@@ -729,15 +734,15 @@ def _merge(plan: Plan, checkins: Iterable[CheckIn], today: date) -> dict[date, C
     out: dict[date, CheckIn] = {}
     for c in sorted(checkins, key=lambda c: c.day):
         if c.day > today:
-            raise InvalidInput(f"a check-in is dated {c.day.isoformat()}, after today ({today.isoformat()})")
+            raise InvalidInput(Message("input.checkin-future", {"day": c.day.isoformat(), "today": today.isoformat()}))
         expected = plan.dose_times(c.day)
         for t in c.doses:
             if t not in expected:
-                times = ", ".join(f"{x:%H:%M}" for x in sorted(expected)) or "none"
-                raise InvalidInput(
-                    f"check-in {c.day.isoformat()} logs a dose at {t:%H:%M}, but the plan's dose times that day "
-                    f"are: {times}"
-                )
+                params: dict[str, Param] = {"day": c.day.isoformat(), "time": f"{t:%H:%M}"}
+                if not expected:
+                    raise InvalidInput(Message("input.checkin-dose-no-times", params))
+                times = ", ".join(f"{x:%H:%M}" for x in sorted(expected))
+                raise InvalidInput(Message("input.checkin-dose-time", {**params, "times": times}))
         old = out.get(c.day)
         out[c.day] = c if old is None else _combine(old, c)
     return out
@@ -916,9 +921,9 @@ def timeline(plan: Plan, checkins: Iterable[CheckIn], first: date, last: date) -
     dose when the plan does not stop). A day without a check-in has None scores, never 0.
     """
     if last < first:
-        raise InvalidInput(f"the timeline's last day ({last.isoformat()}) is before its first ({first.isoformat()})")
+        raise InvalidInput(Message("input.timeline-order", {"first": first.isoformat(), "last": last.isoformat()}))
     if (last - first).days > 366 * 10:
-        raise InvalidInput("a timeline covers at most ten years")
+        raise InvalidInput(Message("input.timeline-long"))
     days = _merge(plan, [c for c in checkins if first <= c.day <= last], last)
     rows = []
     d = first

@@ -93,12 +93,13 @@ class Step:
 
 @dataclass(frozen=True)
 class Assumption:
-    """A settable figure the plan relies on, shown with its source."""
+    """A settable figure the plan relies on, shown with its source. `name`, `value` and `note` are messages for
+    the reader's language (`str()` is their English); `note` is None when there is nothing to add."""
 
-    name: str
-    value: str
+    name: Message
+    value: Message
     source: str
-    note: str = ""
+    note: Message | None = None
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,7 @@ class Plan:
         return Message(
             "plan.summary",
             {
-                "method": self.request.method,
+                "method": method_message(self.request.method),
                 "daily": daily,
                 "steps": len(self.steps),
                 "start": self.start.isoformat(),
@@ -296,3 +297,18 @@ def crossover_ceiling() -> Decimal | None:
 def daily_messages(daily: dict[str, Decimal]) -> tuple[Message, ...]:
     """A day's doses as messages ("0.5 mg/day of alprazolam"), one per drug."""
     return tuple(Message("dose.daily", {"mg": _plain(mg), "drug": d}) for d, mg in daily.items())
+
+
+def method_message(method: str) -> Message:
+    """A schedule method's name for people ("percent", "hyperbolic", ...), in the reader's language."""
+    code = _METHOD_CODES.get(method)
+    return Message(code) if code is not None else Message("data", {"text": method})
+
+
+_METHOD_CODES = {
+    "percent": "method.percent",
+    "hyperbolic": "method.hyperbolic",
+    "linear": "method.linear",
+    "crossover": "method.crossover",
+    "custom": "method.custom",
+}
