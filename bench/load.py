@@ -265,6 +265,7 @@ async def run_load(base: str, population: Population, seconds: float, warmup: fl
     plan: list[tuple[str, list[tuple[httpx.AsyncClient, Session]], Request]] = [
         ("bare view (baseline)", as_members, get("/bench/bare/")),
         ("member home `/me/`", as_members, get("/me/")),
+        ("member home made afresh (no kept page)", as_members, get("/bench/home-afresh/")),
         (f"clinician dashboard ({min(100, population.members)} members)", as_clinicians, get("/clinic/")),
         ("dose-log POST", as_members, post_dose),
         ("check-in POST", as_members, post_checkin),
