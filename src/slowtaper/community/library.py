@@ -147,12 +147,12 @@ def _who(when: dict[str, Any]) -> str:
     """Whom a rule concerns, in the screening's own labels; "" for rules about a member's dose or history of
     use, which mean nothing without their answers."""
     data = screening()
-    parts = [data.conditions[c].label for c in when.get("conditions", [])]
-    taken = [data.comedications[c].label for c in when.get("comedications", [])]
+    parts = [data_text(data.conditions[c].label) for c in when.get("conditions", [])]
+    taken = [data_text(data.comedications[c].label) for c in when.get("comedications", [])]
     if taken:
         parts.append(_(" or ").join([*taken[:1], *map(_mid, taken[1:])]))
     if "comedications_all" in when:
-        together = [data.comedications[c].label for c in when["comedications_all"]]
+        together = [data_text(data.comedications[c].label) for c in when["comedications_all"]]
         parts.append(_(", together with ").join([*together[:1], *map(_mid, together[1:])]))
     if "age_min" in when:
         parts.append(_("Age %(n)s or over") % {"n": when["age_min"]})
@@ -174,7 +174,9 @@ def _cautions(drug: str, medicines: bool) -> list[Caution]:
         about_medicines = "comedications" in r.when or "comedications_all" in r.when
         who = _who(r.when)
         if who and about_medicines == medicines and _applies(r.when, drug):
-            out.append(Caution(who, str(CARE[r.severity]), data.settings[r.setting], data_text(r.reader), r.source))
+            out.append(
+                Caution(who, str(CARE[r.severity]), data_text(data.settings[r.setting]), data_text(r.reader), r.source)
+            )
     return out
 
 
