@@ -36,7 +36,7 @@ ENGLISH = frozenset(
     whom whose where why how are is was were been being its it's they their them there here our we from into
     about after before than then only also just yet not don't can't won't isn't of for to by on at or an if do
     does did can might must shall
-    """.split()
+    """.split()  # noqa: SIM905 (a paragraph of words reads better than a list of 70 quoted strings)
 )
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")  # letters, accented ones too ("oído" is one word, not "do")
 
@@ -161,8 +161,10 @@ def _in_spanish(client, person) -> None:
 
 def _everyone_in_spanish(cast) -> None:
     from slowtaper.accounts.models import User
+    from slowtaper.community.models import ContactRequest
 
     User.objects.update(locale=SPANISH)
+    ContactRequest.objects.update(language=SPANISH)  # those who wrote read the contact form in Spanish
     for name in vars(cast):
         getattr(cast, name).refresh_from_db()
 
@@ -207,3 +209,98 @@ def _report(where: str, problems: dict[str, list[str]]) -> str:
     for who, found in problems.items():
         lines += [f"  {who}: {stretch!r}" for stretch in found]
     return "\n".join(lines)
+
+
+POST_ROUTES = sorted(n for n, row in ROUTES.items() if row[0] == "POST")
+
+
+@pytest.mark.parametrize("name", POST_ROUTES)
+def test_what_each_action_says_and_emails_reads_in_spanish(client, cast, world, name):  # noqa: F811
+    """Each action of the matrix, done by every role that may do it, with everyone reading Spanish: the message
+    shown after it and every email it sends (to anyone) hold no English."""
+    _method, path, data, allowed, default, _anonymous = ROUTES[name]
+    doers = [r for r in ROLES if allowed.get(r, default) in (200, 302)]
+    _everyone_in_spanish(cast)
+    problems: dict[str, list[str]] = {}
+    for role in doers:
+        client.logout()
+        login(client, getattr(cast, role))
+        mail.outbox.clear()
+        response = client.post(path.format(**world), data)
+        said = [str(m) for m in get_messages(response.wsgi_request)]
+        if found := english_in(said):
+            problems[f"{role}, message"] = found
+        for email in mail.outbox:
+            if found := english_in([email.subject, *email.body.splitlines()]):
+                problems[f"{role}, email to {', '.join(email.to)}"] = found
+    assert problems == {}, _report(name, problems)
+
+
+def test_someone_who_writes_in_spanish_is_answered_and_welcomed_in_spanish(client, cast):
+    """A visitor reading the contact form in Spanish: the acknowledgement, staff's answer, the account made for
+    them and its welcome email are all Spanish, though the staff member reads English."""
+    from slowtaper.community.models import ContactRequest
+
+    _in_spanish(client, None)
+    words = "Tomo clonazepam desde hace seis años y quiero dejarlo despacio."
+    form = {"name": "Ana López", "email": "ana@example.org", "country": "ES", "time_zone": "Europe/Madrid"}
+    form |= {"medication": "clonazepam 0,5 mg dos veces al día", "message": words, "consent": "on"}
+    assert client.post("/contact/", form).status_code == 200
+    item = ContactRequest.objects.get()
+    assert item.language == SPANISH
+    staff = login(client, cast.staff)
+    staff.post(f"/staff/requests/{item.pk}/reply/", {"body": "Hola Ana, gracias por escribir."})
+    staff.post(f"/staff/requests/{item.pk}/invite/")
+    to_ana = [m for m in mail.outbox if m.to == ["ana@example.org"]]
+    assert [m.subject for m in to_ana] == [
+        "slowtaper: recibimos su mensaje",
+        "slowtaper: respuesta a su mensaje",
+        "slowtaper: su cuenta está lista",
+    ]
+    for email in to_ana:
+        assert english_in([email.subject, *email.body.splitlines()]) == [], email.body
+    item.refresh_from_db()
+    assert item.member is not None and item.member.locale == SPANISH
+
+
+def test_the_flows_that_alert_people_read_in_spanish(client, cast, approved):
+    """A red flag in a check-in, a crisis on the board, a private message, an @mention and a password reset,
+    with everyone reading Spanish: the pages the member lands on and every email anyone is sent."""
+    from datetime import time
+
+    from slowtaper.community.models import Category, Shift
+    from test_web_member import checkin_post
+
+    _everyone_in_spanish(cast)
+    Shift.objects.create(mentor=cast.mentor, weekday=2, start=time(9), end=time(17))  # on duty now
+    login(client, cast.member)
+    pages = {
+        "red flag": client.post("/me/checkin/", checkin_post(f_seizure="yes"), follow=True),
+        "crisis post": client.post(
+            f"/board/c/{Category.objects.get(slug='tapering').slug}/new/",
+            {"title": "Anoche", "body": "Anoche tuve una convulsión y tengo miedo."},
+            follow=True,
+        ),
+        "message": client.post(f"/messages/{cast.mentor.pk}/", {"body": "Semana difícil. ¿Hablamos?"}, follow=True),
+        "mention": client.post(
+            f"/board/c/{Category.objects.get(slug='coping').slug}/new/",
+            {"title": "Dormir", "body": "@mentor ¿qué le ayudó a dormir?"},
+            follow=True,
+        ),
+    }
+    client.logout()
+    client.cookies.clear()
+    _in_spanish(client, None)
+    pages["password reset"] = client.post("/accounts/password-reset/", {"email": cast.member.email}, follow=True)
+    problems: dict[str, list[str]] = {}
+    for what, response in pages.items():
+        assert response.status_code == 200, what
+        if found := english_in(visible_text(response.content.decode())):
+            problems[f"page after {what}"] = found
+    # The clinician (the red flag, the seizure on the board), the mentor on duty (the crisis post), the member (reset).
+    told = {address for m in mail.outbox for address in m.to}
+    assert {cast.clinician.email, cast.mentor.email, cast.member.email} <= told, told
+    for email in mail.outbox:
+        if found := english_in([email.subject, *email.body.splitlines()]):
+            problems[f"email to {', '.join(email.to)}: {email.subject}"] = found
+    assert problems == {}, _report("the alerting flows", problems)

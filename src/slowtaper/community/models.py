@@ -10,10 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from slowtaper.i18n import data_text
-
 from slowtaper.accounts.models import User
-
+from slowtaper.i18n import data_text
 
 # The starting categories' texts (migration 0002), for makemessages: a category is shown in the reader's language
 # when its stored text has a translation; one staff add later shows as they wrote it.
@@ -245,6 +243,9 @@ class ContactRequest(models.Model):
     # member account made from this request starts with them.
     country = models.CharField(max_length=2, blank=True)
     time_zone = models.CharField(max_length=64, blank=True)
+    # The language the form was read in: answers by email and the member account made from it use it too
+    # (blank for requests from before it was kept: the site's default language).
+    language = models.CharField(max_length=16, blank=True)
     created = models.DateTimeField(default=timezone.now, db_index=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact_requests")
