@@ -304,3 +304,19 @@ def test_the_flows_that_alert_people_read_in_spanish(client, cast, approved):
         if found := english_in([email.subject, *email.body.splitlines()]):
             problems[f"email to {', '.join(email.to)}: {email.subject}"] = found
     assert problems == {}, _report("the alerting flows", problems)
+
+
+def test_someone_who_chose_spanish_and_joins_has_a_spanish_account(client, cast):
+    """The join form offers the language the visitor is reading in, so creating the account without touching the
+    language field keeps them in Spanish (it was English: the walk found a new member's first page in English)."""
+    from slowtaper.accounts.models import Invitation, User
+
+    token = Invitation.objects.create(email="lucia@example.org", role="member", invited_by=cast.staff).token
+    _in_spanish(client, None)
+    page = client.get(f"/join/{token}/").content.decode()
+    assert re.search(r'<select name="locale"[^>]*>(?:(?!</select>).)*<option value="es"[^>]* selected>', page, re.S)
+    form = {"username": "lucia", "first_name": "Lucía", "country": "ES", "time_zone": "Europe/Madrid", "locale": "es"}
+    form |= {"password1": "una frase larga para entrar", "password2": "una frase larga para entrar"}
+    assert client.post(f"/join/{token}/", form).status_code == 302
+    assert User.objects.get(username="lucia").locale == SPANISH
+    assert '<html lang="es">' in client.get("/me/").content.decode()
