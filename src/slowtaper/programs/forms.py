@@ -10,9 +10,10 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from slowtaper.i18n import data_text
+from slowtaper.i18n import data_text, engine_text
 from slowtaper.taper import (
     CUT_ORDERS,
     EQUIVALENCE_SOURCES,
@@ -37,18 +38,26 @@ def _drug_choices() -> list[tuple[str, str]]:
     return [(d, d.capitalize()) for d in catalogue().drugs]
 
 
+def product_label(product: Product) -> str:
+    """A product's name in the reader's language, its amounts written as they write numbers ("comprimido de
+    0,5 mg")."""
+    return engine_text(product.label_message())
+
+
 def member_label(product: Product) -> str:
     """A product named as a member would know it: "ODT" is pharmacy shorthand."""
     if product.form == "odt" and product.strength_mg is not None:
-        return _("%(mg)s mg melt-in-the-mouth tablet (ODT)") % {"mg": plain(product.strength_mg)}
-    return product.label
+        return _("%(mg)s mg melt-in-the-mouth tablet (ODT)") % {
+            "mg": formats.number_format(Decimal(plain(product.strength_mg)))
+        }
+    return product_label(product)
 
 
 def product_choices(region: str, drug: str | None = None, plain_words: bool = False) -> list[Any]:
     """The region's products: flat for one drug, grouped under each drug's name for all of them. With
     `plain_words`, named for a member (see member_label)."""
     cat = catalogue()
-    name = member_label if plain_words else (lambda p: p.label)
+    name = member_label if plain_words else product_label
     if drug is not None:
         return [(p.id, name(p)) for p in cat.products_for(drug, region)]
     return [(d.capitalize(), [(p.id, name(p)) for p in cat.products_for(d, region)]) for d in cat.drugs]
