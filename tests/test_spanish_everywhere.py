@@ -331,3 +331,18 @@ def test_a_new_member_reads_their_products_in_spanish_with_spanish_numbers(clien
     page = login(client, cast.member).get("/me/intake/").content.decode()
     assert "comprimido de 0,5 mg" in page and "comprimido bucodispersable de 0,125 mg (ODT)" in page
     assert "0.5 mg tablet" not in page
+
+
+def test_the_clinician_reads_the_safety_screen_in_words_not_keys(client, cast, approved):
+    """The intake summary on a member's page named the setting, the risk band and each finding's severity by the
+    screening's keys ("home", "likely", "caution"), in English whatever the language (the walk found it)."""
+    from django.utils import translation
+
+    from slowtaper.taper import screening
+
+    _in_spanish(client, cast.clinician)
+    page = login(client, cast.clinician).get(f"/clinic/{cast.member.pk}/").content.decode()
+    with translation.override(SPANISH):
+        home = translation.gettext(screening().settings["home"])
+    assert home != screening().settings["home"]
+    assert f"<strong>{home}</strong>" in page and "<strong>home</strong>" not in page
