@@ -153,6 +153,16 @@ def test_the_detector_finds_english_and_passes_spanish():
     assert english_in(visible_text(page + "</body></html>")) == []
 
 
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    """A request leaves its reader's language active in the thread (the middleware activates it and nothing
+    resets it): tests after these ones expect the default."""
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def _in_spanish(client, person) -> None:
     """`person` (None: a visitor) reads in Spanish from now on, as their setting or the switch's cookie says."""
     if person is None:
@@ -346,3 +356,29 @@ def test_the_clinician_reads_the_safety_screen_in_words_not_keys(client, cast, a
         home = translation.gettext(screening().settings["home"])
     assert home != screening().settings["home"]
     assert f"<strong>{home}</strong>" in page and "<strong>home</strong>" not in page
+
+
+def test_no_text_is_marked_for_translation_inside_an_f_string():
+    """xgettext does not read a call inside an f-string, so `f"{_('diary')}"` never reaches the catalogues and
+    stays English in every language (the chart's axis did). Look texts up before the f-string."""
+    import ast
+    from pathlib import Path
+
+    lookups = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy"}
+    found = []
+    for path in Path(i18n.PACKAGE).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                found += [
+                    f"{path.name}:{call.lineno}"
+                    for call in ast.walk(node)
+                    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in lookups
+                ]
+    assert found == []
+
+
+def test_the_chart_reads_in_spanish(client, cast, approved):
+    _in_spanish(client, cast.member)
+    page = login(client, cast.member).get("/me/chart/").content.decode()
+    assert 'class="label score">diario</text>' in page
+    assert "Del 2027-" in page and " mg al día" in page
