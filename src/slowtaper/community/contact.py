@@ -298,7 +298,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request,
             _("%(country)s is not a country slowtaper serves; no account was created. Answer them by email.")
-            % {"country": country.name}
+            % {"country": country.shown}
             if country is not None and country.region is None
             else _(
                 "This request does not say where they live; no account was created. Invite them from the Staff "
