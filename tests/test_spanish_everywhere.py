@@ -54,10 +54,6 @@ CITED_IN_TEMPLATES = (
 # Pages known to show English in Spanish, with what is missing. Each is an expected failure that must still fail
 # (strict): when the gap is closed, the test says so, and the row goes.
 KNOWN_GAPS = {
-    "about": "the public site's Markdown pages (community/site/*.md) exist in English only",
-    "how_it_works": "the public site's Markdown pages (community/site/*.md) exist in English only",
-    "learn": "the Learn library's Markdown pages (community/education/*.md) exist in English only",
-    "learn_page": "the Learn library's Markdown pages (community/education/*.md) exist in English only",
     "clinic_member": "the screening rules' clinician notes (screening.toml `clinician`) are not in the catalogues",
     "thresholds": "trend thresholds' reasons (trends.toml `why`) are not in the catalogues; labels come from keys",
     "revision": "the drug catalogue's notes on figures (drugs.toml `note`) are not in the catalogues",
@@ -400,3 +396,21 @@ def test_every_served_name_and_zone_label_is_in_the_catalogues():
 
     shown = {c.name for c in served()} | {z.label for c in served() for z in c.zones}
     assert shown - set(SERVED_TEXTS) == set()
+
+
+def test_the_markdown_pages_are_read_in_the_readers_language(client, db):
+    """The Learn library and the site's pages have a Spanish file beside each English one (`<slug>.es.md`), with
+    the same sources; a language without one reads the English page."""
+    from slowtaper.community import library
+
+    for folder in ("education", "site"):
+        english, spanish = library.pages(folder, "en"), library.pages(folder, SPANISH)
+        assert set(english) == set(spanish)
+        for slug, page in english.items():
+            assert spanish[slug].title != page.title
+            assert [c.key for c in spanish[slug].citations] == [c.key for c in page.citations], slug
+        assert library.pages(folder, "fr") == english
+    _in_spanish(client, None)
+    assert "La abstinencia: qué esperar" in client.get("/learn/withdrawal/").content.decode()
+    client.cookies.clear()  # the next reader, in English, is not served the cached Spanish page
+    assert "Withdrawal: what to expect" in client.get("/learn/withdrawal/").content.decode()

@@ -16,8 +16,8 @@ from importlib.resources import files
 from typing import Any
 
 import nh3
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from markdown_it import MarkdownIt
 
 from slowtaper.i18n import data_text
@@ -94,16 +94,25 @@ def parse(slug: str, text: str) -> Page:
     return Page(slug, meta["title"], meta["summary"], int(meta["order"]), html, cites)
 
 
-@cache
-def pages(folder_name: str = "education") -> dict[str, Page]:
+def pages(folder_name: str = "education", language: str | None = None) -> dict[str, Page]:
     """The Markdown pages of one folder of this package: `education` (the Learn library) or `site` (the
-    public site's own pages), by slug, in their front matter's order."""
+    public site's own pages), by slug, in their front matter's order. Each page in the reader's language (the
+    active one unless `language` is given) where the folder has it as `<slug>.<language>.md` (`withdrawal.es.md`),
+    else in English (`withdrawal.md`)."""
+    return _pages(folder_name, (language or get_language() or "en").split("-")[0])
+
+
+@cache  # per folder and language: the cache must not hand one reader's language to the next
+def _pages(folder_name: str, code: str) -> dict[str, Page]:
     folder = files("slowtaper.community").joinpath(folder_name)
-    found = [
-        parse(f.name.removesuffix(".md"), f.read_text(encoding="utf-8"))
-        for f in folder.iterdir()
-        if f.name.endswith(".md")
-    ]
+    names = {f.name for f in folder.iterdir()}
+    found = []
+    for name in sorted(names):
+        slug, _dot, kind = name.partition(".")
+        if kind != "md":  # a translation ("withdrawal.es.md") is read in place of its English page
+            continue
+        chosen = f"{slug}.{code}.md" if f"{slug}.{code}.md" in names else name
+        found.append(parse(slug, folder.joinpath(chosen).read_text(encoding="utf-8")))
     return {p.slug: p for p in sorted(found, key=lambda p: (p.order, p.slug))}
 
 
