@@ -55,7 +55,6 @@ CITED_IN_TEMPLATES = (
 # (strict): when the gap is closed, the test says so, and the row goes.
 KNOWN_GAPS = {
     "clinic_member": "the screening rules' clinician notes (screening.toml `clinician`) are not in the catalogues",
-    "thresholds": "trend thresholds' reasons (trends.toml `why`) are not in the catalogues; labels come from keys",
     "revision": "the drug catalogue's notes on figures (drugs.toml `note`) are not in the catalogues",
     "pharmacy_member": "the engine writes 'exact use ... round up to the bottles you stock' (taper/_dispense.py)",
 }
@@ -414,3 +413,12 @@ def test_the_markdown_pages_are_read_in_the_readers_language(client, db):
     assert "La abstinencia: qué esperar" in client.get("/learn/withdrawal/").content.decode()
     client.cookies.clear()  # the next reader, in English, is not served the cached Spanish page
     assert "Withdrawal: what to expect" in client.get("/learn/withdrawal/").content.decode()
+
+
+def test_every_trend_threshold_has_a_label():
+    """The thresholds page named each field by the engine's key ("return after days (days)"); a threshold added
+    to the engine needs its label, or it is named that way again."""
+    from slowtaper.programs.forms import THRESHOLD_LABELS
+    from slowtaper.taper import thresholds
+
+    assert set(THRESHOLD_LABELS) == set(thresholds())

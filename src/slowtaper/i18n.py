@@ -29,7 +29,7 @@ import polib
 from django.utils import formats
 from django.utils.translation import get_language, gettext
 
-from slowtaper.taper import MESSAGE_TEMPLATES, Message, diary, instrument, screening
+from slowtaper.taper import MESSAGE_TEMPLATES, Message, diary, instrument, screening, thresholds
 
 # How the engine passes an amount or a count: a plain decimal string ("0.5", "12"), or an int or float.
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -87,6 +87,7 @@ def data_strings() -> list[str]:
         out += [scale.title, scale.note, *scale.anchors]
         for item in scale.items:
             out += [item.text, *item.anchors]
+    out += [t.why for t in thresholds().values()]  # the clinician's thresholds page
     return list(dict.fromkeys(t for t in out if t))
 
 

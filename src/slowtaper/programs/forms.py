@@ -582,6 +582,33 @@ class HoldDecisionForm(forms.Form):
         return data
 
 
+# Each trend threshold named for a clinician, with its unit (the engine's keys are its own: data/trends.toml).
+THRESHOLD_LABELS = {
+    "stable_days_required": _("Stable days needed before the first cut (days)"),
+    "stable_tolerance": _("Tolerance for a stable day (diary points)"),
+    "baseline_days": _("Days in the baseline before a cut (days)"),
+    "recent_days": _("Days in the current level (days)"),
+    "onset_days": _("Days for withdrawal to show after a cut (days)"),
+    "diary_rise_hold": _("Diary rise that suggests a hold (diary points)"),
+    "ciwa_rise_hold": _("CIWA-B rise that suggests a hold (CIWA-B points)"),
+    "ciwa_contact": _("CIWA-B score that calls for the clinician now (CIWA-B points)"),
+    "diary_contact": _("Diary mean that calls for the clinician now (diary points)"),
+    "symptom_worst_contact": _("One symptom's score that calls for the clinician now (diary points)"),
+    "mood_lowest_contact": _("Mood score that calls for the clinician now (mood points)"),
+    "return_after_days": _("Days after a cut before suggesting a return to the previous dose (days)"),
+    "red_flag_days": _("Days a red flag keeps 'contact now' (days)"),
+    "missed_window_days": _("Days over which missed doses are counted (days)"),
+    "missed_hold": _("Missed doses that hold the next cut (doses)"),
+    "missed_contact": _("Missed doses that call for a talk with the clinician (doses)"),
+    "checkin_gap_days": _("Days without a check-in before a cut waits (days)"),
+    "ciwa_every_days": _("Days between CIWA-B questionnaires (days)"),
+    "ciwa_after_cut_days": _("Days after a cut before a CIWA-B is asked for (days)"),
+    "followup_weekly_weeks": _("Weeks of weekly follow-up after the last dose (weeks)"),
+    "followup_monthly_days": _("Days between follow-up check-ins after that (days)"),
+    "screen_every_days": _("Days between the PHQ-9, GAD-7 and AUDIT-C (days)"),
+}
+
+
 class ThresholdsForm(forms.Form):
     """Every trend threshold for one member, with its unit, source and why; blank = the packaged default."""
 
@@ -597,8 +624,12 @@ class ThresholdsForm(forms.Form):
                 else forms.DecimalField(min_value=0, max_value=80, decimal_places=2)
             )
             field.required = False
-            field.label = f"{name.replace('_', ' ')} ({t.unit})"
-            field.help_text = _("Default %(v)s. %(why)s Source: %(s)s.") % {"v": t.value, "why": t.why, "s": t.source}
+            field.label = THRESHOLD_LABELS.get(name, f"{name.replace('_', ' ')} ({t.unit})")
+            field.help_text = _("Default %(v)s. %(why)s Source: %(s)s.") % {
+                "v": t.value,
+                "why": data_text(t.why),
+                "s": t.source,
+            }
             field.initial = current.get(name)
             self.fields[name] = field
         self.order_fields([*thresholds(), "reason"])
