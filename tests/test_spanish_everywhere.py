@@ -54,7 +54,6 @@ CITED_IN_TEMPLATES = (
 # Pages known to show English in Spanish, with what is missing. Each is an expected failure that must still fail
 # (strict): when the gap is closed, the test says so, and the row goes.
 KNOWN_GAPS = {
-    "clinic_member": "the screening rules' clinician notes (screening.toml `clinician`) are not in the catalogues",
     "revision": "the drug catalogue's notes on figures (drugs.toml `note`) are not in the catalogues",
     "pharmacy_member": "the engine writes 'exact use ... round up to the bottles you stock' (taper/_dispense.py)",
 }

@@ -80,6 +80,7 @@ def data_strings() -> list[str]:
     out += [c.label for c in (*data.conditions.values(), *data.comedications.values(), *data.adjuncts.values())]
     out += [r.member for r in data.rules]
     out += [r.reader for r in data.rules if r.reader]
+    out += [r.clinician for r in data.rules if r.clinician]  # the clinician's view of a member's intake
     out += [*data.settings.values(), *data.risk_labels.values()]
     out += [i.text for i in instrument("ciwa-b").items]
     for name in ("phq-9", "gad-7", "audit-c"):
