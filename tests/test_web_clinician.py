@@ -264,7 +264,7 @@ def test_per_member_thresholds_change_the_suggestions_and_are_recorded(client, c
     assert "Steady days so far: 5 of 7." in client.get("/me/").content.decode()
     login(client, cast.clinician)
     page = client.get(f"/clinic/{cast.member.pk}/thresholds/").content.decode()
-    assert "stable days required (days)" in page and "Source: slowtaper_default" in page
+    assert "Stable days needed before the first cut (days)" in page and "Source: slowtaper_default" in page
     # No reason, nothing saved; a value the engine refuses, nothing saved.
     assert client.post(f"/clinic/{cast.member.pk}/thresholds/", {"stable_days_required": "5"}).status_code == 400
     bad = client.post(f"/clinic/{cast.member.pk}/thresholds/", {"stable_days_required": "0", "reason": "x"})

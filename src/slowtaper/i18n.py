@@ -96,7 +96,9 @@ def data_strings() -> list[str]:
     out += [c.label for c in (*data.conditions.values(), *data.comedications.values(), *data.adjuncts.values())]
     out += [r.member for r in data.rules]
     out += [r.reader for r in data.rules if r.reader]
-    out += [r.clinician for r in data.rules]  # the clinician's wording of a finding (clinician pages, the CLI)
+    out += [
+        r.clinician for r in data.rules if r.clinician
+    ]  # the clinician's wording of a finding (clinician pages, the CLI)
     out += [*data.settings.values(), *data.risk_labels.values()]
     # The notes of the catalogue's smallest practical doses (a plan's assumptions show them).
     out += [f.note for d in catalogue().drugs.values() if (f := d.smallest_practical_mg) is not None and f.note]
@@ -113,6 +115,7 @@ def data_strings() -> list[str]:
         out += [scale.title, scale.note, *scale.anchors]
         for item in scale.items:
             out += [item.text, *item.anchors]
+    out += [t.why for t in thresholds().values()]  # the clinician's thresholds page
     return list(dict.fromkeys(t for t in out if t))
 
 

@@ -51,13 +51,13 @@ class PlaceFields:  # a mixin for Form, ModelForm and UserCreationForm
             return
         if not zone:
             self.add_error(  # type: ignore[attr-defined]
-                "time_zone", _("Choose your time zone in %(country)s.") % {"country": country.name}
+                "time_zone", _("Choose your time zone in %(country)s.") % {"country": country.shown}
             )
         elif zone not in country.all_zones:
             self.add_error(  # type: ignore[attr-defined]
                 "time_zone",
                 _("“%(zone)s” is not a time zone in %(country)s: choose one of its zones.")
-                % {"zone": places.zone_label(zone), "country": country.name},
+                % {"zone": places.zone_label(zone), "country": country.shown},
             )
 
 
@@ -67,7 +67,7 @@ def _not_served(country: places.Country) -> str:
             "slowtaper does not work in %(country)s yet: its medicines and emergency numbers cover only the "
             "United States, the United Kingdom, the European Union and Australia. No account can be made there."
         )
-        % {"country": country.name}
+        % {"country": country.shown}
     )
 
 

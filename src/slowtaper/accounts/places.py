@@ -15,12 +15,15 @@ zone of theirs is still accepted when saved.
 from __future__ import annotations
 
 import sys
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 from zoneinfo import available_timezones
 
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 SYSTEM = Path("/usr/share/zoneinfo")
@@ -64,6 +67,92 @@ PLAIN: dict[str, dict[str, str]] = {
     "ES": {"Europe/Madrid": "Mainland Spain and the Balearic Islands (Madrid)"},
     "PT": {"Europe/Lisbon": "Mainland Portugal (Lisbon)"},
 }
+# The names of the served countries and of their zones as listed today, for the catalogues: each is shown in the
+# reader's language when it has a translation (`Country.shown`, `Zone.shown`). Countries not served yet, and a
+# zone label the tz database adds later, show in English. Regenerate when the served list or PLAIN changes:
+# every name and label `served()` shows.
+SERVED_TEXTS = (
+    gettext_noop("Australia"),
+    gettext_noop("New South Wales, ACT (Sydney, Canberra)"),
+    gettext_noop("Victoria (Melbourne)"),
+    gettext_noop("Queensland (Brisbane; no daylight saving)"),
+    gettext_noop("South Australia (Adelaide)"),
+    gettext_noop("Northern Territory (Darwin)"),
+    gettext_noop("Western Australia (Perth)"),
+    gettext_noop("Tasmania (Hobart)"),
+    gettext_noop("Broken Hill"),
+    gettext_noop("Lord Howe Island"),
+    gettext_noop("Austria"),
+    gettext_noop("Vienna"),
+    gettext_noop("Belgium"),
+    gettext_noop("Brussels"),
+    gettext_noop("Bulgaria"),
+    gettext_noop("Sofia"),
+    gettext_noop("Croatia"),
+    gettext_noop("Zagreb"),
+    gettext_noop("Cyprus"),
+    gettext_noop("most of Cyprus (Nicosia)"),
+    gettext_noop("Northern Cyprus (Famagusta)"),
+    gettext_noop("Czechia"),
+    gettext_noop("Prague"),
+    gettext_noop("Denmark"),
+    gettext_noop("Copenhagen"),
+    gettext_noop("Estonia"),
+    gettext_noop("Tallinn"),
+    gettext_noop("Finland"),
+    gettext_noop("Helsinki"),
+    gettext_noop("France"),
+    gettext_noop("Paris"),
+    gettext_noop("Germany"),
+    gettext_noop("most of Germany (Berlin)"),
+    gettext_noop("Busingen"),
+    gettext_noop("Greece"),
+    gettext_noop("Athens"),
+    gettext_noop("Hungary"),
+    gettext_noop("Budapest"),
+    gettext_noop("Ireland"),
+    gettext_noop("Dublin"),
+    gettext_noop("Italy"),
+    gettext_noop("Rome"),
+    gettext_noop("Latvia"),
+    gettext_noop("Riga"),
+    gettext_noop("Lithuania"),
+    gettext_noop("Vilnius"),
+    gettext_noop("Luxembourg"),
+    gettext_noop("Malta"),
+    gettext_noop("Netherlands"),
+    gettext_noop("Amsterdam"),
+    gettext_noop("Poland"),
+    gettext_noop("Warsaw"),
+    gettext_noop("Portugal"),
+    gettext_noop("Mainland Portugal (Lisbon)"),
+    gettext_noop("Madeira Islands"),
+    gettext_noop("Azores"),
+    gettext_noop("Romania"),
+    gettext_noop("Bucharest"),
+    gettext_noop("Slovakia"),
+    gettext_noop("Bratislava"),
+    gettext_noop("Slovenia"),
+    gettext_noop("Ljubljana"),
+    gettext_noop("Spain"),
+    gettext_noop("Mainland Spain and the Balearic Islands (Madrid)"),
+    gettext_noop("Ceuta, Melilla"),
+    gettext_noop("Canary Islands"),
+    gettext_noop("Sweden"),
+    gettext_noop("Stockholm"),
+    gettext_noop("United Kingdom"),
+    gettext_noop("United Kingdom (London)"),
+    gettext_noop("United States"),
+    gettext_noop("Eastern time (New York, Atlanta, Miami, Detroit)"),
+    gettext_noop("Central time (Chicago, Dallas, Houston)"),
+    gettext_noop("Mountain time (Denver, Salt Lake City, Boise)"),
+    gettext_noop("Arizona (no daylight saving)"),
+    gettext_noop("Pacific time (Los Angeles, Seattle)"),
+    gettext_noop("Alaska"),
+    gettext_noop("Aleutian Islands"),
+    gettext_noop("Hawaii"),
+)
+
 # Names people use where iso3166.tab's differ.
 NAMES = {"GB": "United Kingdom", "CZ": "Czechia"}
 SHORT_ONLY = {"US", "AU"}
@@ -74,6 +163,11 @@ class Zone:
     name: str  # the tz database name, e.g. "Europe/London"
     label: str  # what a person reads, e.g. "United Kingdom (London)"
 
+    @property
+    def shown(self) -> str:
+        """The label in the reader's language ("Reino Unido (Londres)"), where it has a translation."""
+        return gettext(self.label)
+
 
 @dataclass(frozen=True)
 class Country:
@@ -81,6 +175,11 @@ class Country:
     name: str
     zones: tuple[Zone, ...]  # the short list a person picks from (may be empty)
     all_zones: frozenset[str]  # every zone accepted for this country
+
+    @property
+    def shown(self) -> str:
+        """The name in the reader's language ("España"), where it has a translation."""
+        return gettext(self.name)
 
     @property
     def region(self) -> str | None:
@@ -149,12 +248,23 @@ def served() -> list[Country]:
     return [c for c in countries().values() if c.region is not None]
 
 
+def _in_name_order(pairs: list[tuple[Any, Any]], by: int = 1) -> list[tuple[Any, Any]]:
+    """`pairs` sorted by their name (item `by`) as the reader would look it up: accents and case aside, so
+    "Éire" sits among the E's ("España" after "Eslovenia")."""
+
+    def key(pair: tuple[Any, Any]) -> str:
+        text = unicodedata.normalize("NFKD", str(pair[by]))
+        return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+
+    return sorted(pairs, key=key)
+
+
 def country_choices() -> list[tuple[str, object]]:
     """Grouped choices for a country picker: the countries the program serves, then every other country."""
     return [
         ("", _("Choose your country")),
-        (_("Where slowtaper works"), [(c.code, c.name) for c in served()]),
-        (_("Other countries"), [(c.code, c.name) for c in countries().values() if c.region is None]),
+        (_("Where slowtaper works"), _in_name_order([(c.code, c.shown) for c in served()])),
+        (_("Other countries"), _in_name_order([(c.code, c.shown) for c in countries().values() if c.region is None])),
     ]
 
 
@@ -162,7 +272,8 @@ def zone_choices(country: str | None = None) -> list[tuple[str, object]]:
     """Grouped choices for a time-zone picker: one country's short list, or (no country yet) every served
     country's, grouped by country. A few dozen plain names, never the whole database."""
     picked = [countries()[country]] if country in countries() else served()  # type: ignore[index]
-    return [("", _("Choose a time zone"))] + [(c.name, [(z.name, z.label) for z in c.zones]) for c in picked]
+    groups = _in_name_order([(c.shown, [(z.name, z.shown) for z in c.zones]) for c in picked], by=0)
+    return [("", _("Choose a time zone")), *groups]
 
 
 def zone_label(zone: str) -> str:
@@ -170,7 +281,7 @@ def zone_label(zone: str) -> str:
     for country in countries().values():
         for z in country.zones:
             if z.name == zone:
-                return z.label
+                return z.shown
     return zone.replace("_", " ")
 
 

@@ -16,8 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
@@ -313,7 +313,8 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "accounts/join.html", {"invitation": invitation})
     form = JoinForm(
         request.POST if request.method == "POST" else None,
-        initial={"country": invitation.country, "time_zone": invitation.time_zone},
+        # The language they are reading this page in (the switch's choice), so they need not choose it again.
+        initial={"country": invitation.country, "time_zone": invitation.time_zone, "locale": get_language()},
     )
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
+from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from slowtaper.taper import TimelineRow, plain
 
@@ -53,6 +54,9 @@ def render(rows: Sequence[TimelineRow], title: str, with_dose: bool = True) -> C
     n = len(rows)
     doses, unit = _dose_scale(rows)
     dose_top = float(max(doses, default=Decimal(1))) or 1.0
+    # Looked up outside the f-strings below: xgettext does not read calls inside an f-string, so a `_()` there
+    # never reached the catalogues and stayed English.
+    mg, diary = escape(_("mg")), escape(pgettext("chart axis: the daily diary score", "diary"))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="chart-title chart-desc" class="chart">',
@@ -71,10 +75,8 @@ def render(rows: Sequence[TimelineRow], title: str, with_dose: bool = True) -> C
         parts.append(f'<text x="{LEFT - 6}" y="{_y(dose_top, dose_top) + 4:.1f}" text-anchor="end" class="label dose">')
         parts.append(f"{plain(Decimal(str(dose_top)).normalize())}</text>")
         parts.append(f'<text x="{LEFT - 6}" y="{bottom + 4}" text-anchor="end" class="label dose">0</text>')
-        parts.append(
-            f'<text x="{LEFT - 6}" y="{TOP - 8}" text-anchor="end" class="label dose">{escape(_("mg"))}</text>'
-        )
-    parts.append(f'<text x="{WIDTH - RIGHT + 6}" y="{TOP - 8}" class="label score">{escape(_("diary"))}</text>')
+        parts.append(f'<text x="{LEFT - 6}" y="{TOP - 8}" text-anchor="end" class="label dose">{mg}</text>')
+    parts.append(f'<text x="{WIDTH - RIGHT + 6}" y="{TOP - 8}" class="label score">{diary}</text>')
     if n:
         parts.append(f'<text x="{LEFT}" y="{HEIGHT - 14}" class="label">{rows[0].day.isoformat()}</text>')
         parts.append(
@@ -95,7 +97,7 @@ def render(rows: Sequence[TimelineRow], title: str, with_dose: bool = True) -> C
             if r.diary is not None:
                 parts.append(
                     f'<circle cx="{_x(i, n):.1f}" cy="{_y(float(r.diary), 4):.1f}" r="4" class="diary-dot">'
-                    f"<title>{r.day.isoformat()}: {escape(_('diary'))} {plain(r.diary)}</title></circle>"
+                    f"<title>{r.day.isoformat()}: {diary} {plain(r.diary)}</title></circle>"
                 )
             if r.ciwa_b is not None:
                 parts.append(
@@ -111,6 +113,11 @@ def render(rows: Sequence[TimelineRow], title: str, with_dose: bool = True) -> C
     return Chart("".join(parts), summary, rows if with_dose else ())
 
 
+def _number(value: Decimal) -> str:
+    """An amount as the reader writes numbers ("0,5" in Spanish), with no trailing zeros."""
+    return formats.number_format(Decimal(plain(value)))
+
+
 def _summary(rows: Sequence[TimelineRow], doses: list[Decimal], unit: str, with_dose: bool = True) -> str:
     if not rows:
         return _("No days to show yet.")
@@ -120,8 +127,8 @@ def _summary(rows: Sequence[TimelineRow], doses: list[Decimal], unit: str, with_
         text = _("From %(a)s to %(b)s the planned dose went from %(d1)s to %(d2)s mg a day (%(unit)s).") % {
             "a": first.day.isoformat(),
             "b": last.day.isoformat(),
-            "d1": plain(doses[0]),
-            "d2": plain(doses[-1]),
+            "d1": _number(doses[0]),
+            "d2": _number(doses[-1]),
             "unit": unit,
         }
     else:
@@ -133,9 +140,9 @@ def _summary(rows: Sequence[TimelineRow], doses: list[Decimal], unit: str, with_
             len(scored),
         ) % {
             "n": len(scored),
-            "lo": plain(min(r.diary for r in scored if r.diary is not None)),
-            "hi": plain(max(r.diary for r in scored if r.diary is not None)),
-            "last": plain(scored[-1].diary or Decimal(0)),
+            "lo": _number(min(r.diary for r in scored if r.diary is not None)),
+            "hi": _number(max(r.diary for r in scored if r.diary is not None)),
+            "last": _number(scored[-1].diary or Decimal(0)),
         }
     else:
         text += " " + _("No diary scores yet.")

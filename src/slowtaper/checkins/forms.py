@@ -100,12 +100,15 @@ class TrackedForm(forms.Form):
     tracked = forms.MultipleChoiceField(
         label=_("The symptoms you want to track each day"),
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Choose the ones that matter to you, up to %(n)s. The safety questions are always asked.")
-        % {"n": MAX_TRACKED},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Filled in here, not where the field is declared: `%` on a lazy text renders it at once, in the language
+        # active when the module was imported.
+        self.fields["tracked"].help_text = _(
+            "Choose the ones that matter to you, up to %(n)s. The safety questions are always asked."
+        ) % {"n": MAX_TRACKED}
         book = diary()
         self.fields["tracked"].choices = [
             (data_text(g.label), [(s.id, data_text(s.label)) for s in book.symptoms.values() if s.group == g.id])

@@ -210,4 +210,4 @@ def source_text(key: str) -> str:
     from slowtaper.taper import catalogue
 
     src = catalogue().sources[key]
-    return key if src.verified else f"{key} [{_('unverified')}]"
+    return key if src.verified else _("%(source)s [unverified]") % {"source": key}

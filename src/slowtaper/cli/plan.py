@@ -327,7 +327,7 @@ def _describe(product: taper.Product) -> str:
     text = say(product.label_message())
     if extra:
         text = f"{text} ({', '.join(extra)})"
-    return text if product.verified else f"{text} [{_('unverified')}]"
+    return text if product.verified else _("%(product)s [unverified]") % {"product": text}
 
 
 def _units(product: taper.Product, n: Decimal | int) -> str:

@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, override
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
@@ -33,6 +33,7 @@ from django_ratelimit.decorators import ratelimit
 from slowtaper.accounts import places
 from slowtaper.accounts.access import require_role
 from slowtaper.accounts.models import Role, User
+from slowtaper.i18n import data_text
 from slowtaper.programs.alerts import notify
 from slowtaper.programs.models import enrol
 from slowtaper.taper import diary
@@ -100,6 +101,7 @@ def contact(request: HttpRequest) -> HttpResponse:
                 message=d["message"],
                 country=d["country"],
                 time_zone=d["time_zone"],
+                language=get_language() or "",
                 consent=True,
                 crisis_kinds=kinds,
             )
@@ -225,7 +227,7 @@ def _reply_text(item: ContactRequest, staff: User, body: str) -> str:
         help_now = diary().emergency.get(country.region) if country is not None and country.region else None
         text += "\n\n" + (
             _("If you are in danger or thinking of harming yourself: call %(number)s now, or %(crisis)s.")
-            % {"number": help_now.number, "crisis": help_now.crisis}
+            % {"number": help_now.number, "crisis": data_text(help_now.crisis)}
             if help_now is not None
             else _("If you are in danger or thinking of harming yourself: call your local emergency number now.")
         )
@@ -247,14 +249,10 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     if earlier is not None:
         messages.info(request, _("This answer was already sent; it was not sent again."))
         return redirect("contact_request", item.pk)
+    with override(_language_of(item)):  # the writer's language, not the staff member's
+        subject, text = _("slowtaper: an answer to your message"), _reply_text(item, staff, body)
     try:
-        send_mail(
-            _("slowtaper: an answer to your message"),
-            _reply_text(item, staff, body),
-            settings.DEFAULT_FROM_EMAIL,
-            [item.email],
-            fail_silently=False,
-        )
+        send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [item.email], fail_silently=False)
     except Exception:
         log.exception("contact reply %s could not be sent", item.pk)
         form.add_error(
@@ -281,6 +279,11 @@ def _username_for(email: str) -> str:
     return name
 
 
+def _language_of(item: ContactRequest) -> str:
+    """The language the writer read the contact form in, if the site still offers it; else the default."""
+    return item.language if item.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
 @login_required
 @require_POST
 def invite(request: HttpRequest, pk: int) -> HttpResponse:
@@ -295,7 +298,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request,
             _("%(country)s is not a country slowtaper serves; no account was created. Answer them by email.")
-            % {"country": country.name}
+            % {"country": country.shown}
             if country is not None and country.region is None
             else _(
                 "This request does not say where they live; no account was created. Invite them from the Staff "
@@ -305,7 +308,11 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("contact_request", item.pk)
     with transaction.atomic():
         member = User(
-            username=_username_for(item.email), email=item.email, first_name=item.name[:150], role=Role.MEMBER
+            username=_username_for(item.email),
+            email=item.email,
+            first_name=item.name[:150],
+            role=Role.MEMBER,
+            locale=_language_of(item),  # they read the form in it: their pages and emails start in it too
         )
         member.set_place(item.country, item.time_zone)  # they chose both on the contact form
         member.set_unusable_password()

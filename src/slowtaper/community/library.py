@@ -16,8 +16,8 @@ from importlib.resources import files
 from typing import Any
 
 import nh3
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from markdown_it import MarkdownIt
 
 from slowtaper.i18n import data_text
@@ -94,16 +94,25 @@ def parse(slug: str, text: str) -> Page:
     return Page(slug, meta["title"], meta["summary"], int(meta["order"]), html, cites)
 
 
-@cache
-def pages(folder_name: str = "education") -> dict[str, Page]:
+def pages(folder_name: str = "education", language: str | None = None) -> dict[str, Page]:
     """The Markdown pages of one folder of this package: `education` (the Learn library) or `site` (the
-    public site's own pages), by slug, in their front matter's order."""
+    public site's own pages), by slug, in their front matter's order. Each page in the reader's language (the
+    active one unless `language` is given) where the folder has it as `<slug>.<language>.md` (`withdrawal.es.md`),
+    else in English (`withdrawal.md`)."""
+    return _pages(folder_name, (language or get_language() or "en").split("-")[0])
+
+
+@cache  # per folder and language: the cache must not hand one reader's language to the next
+def _pages(folder_name: str, code: str) -> dict[str, Page]:
     folder = files("slowtaper.community").joinpath(folder_name)
-    found = [
-        parse(f.name.removesuffix(".md"), f.read_text(encoding="utf-8"))
-        for f in folder.iterdir()
-        if f.name.endswith(".md")
-    ]
+    names = {f.name for f in folder.iterdir()}
+    found = []
+    for name in sorted(names):
+        slug, _dot, kind = name.partition(".")
+        if kind != "md":  # a translation ("withdrawal.es.md") is read in place of its English page
+            continue
+        chosen = f"{slug}.{code}.md" if f"{slug}.{code}.md" in names else name
+        found.append(parse(slug, folder.joinpath(chosen).read_text(encoding="utf-8")))
     return {p.slug: p for p in sorted(found, key=lambda p: (p.order, p.slug))}
 
 
@@ -147,12 +156,12 @@ def _who(when: dict[str, Any]) -> str:
     """Whom a rule concerns, in the screening's own labels; "" for rules about a member's dose or history of
     use, which mean nothing without their answers."""
     data = screening()
-    parts = [data.conditions[c].label for c in when.get("conditions", [])]
-    taken = [data.comedications[c].label for c in when.get("comedications", [])]
+    parts = [data_text(data.conditions[c].label) for c in when.get("conditions", [])]
+    taken = [data_text(data.comedications[c].label) for c in when.get("comedications", [])]
     if taken:
         parts.append(_(" or ").join([*taken[:1], *map(_mid, taken[1:])]))
     if "comedications_all" in when:
-        together = [data.comedications[c].label for c in when["comedications_all"]]
+        together = [data_text(data.comedications[c].label) for c in when["comedications_all"]]
         parts.append(_(", together with ").join([*together[:1], *map(_mid, together[1:])]))
     if "age_min" in when:
         parts.append(_("Age %(n)s or over") % {"n": when["age_min"]})
@@ -174,7 +183,9 @@ def _cautions(drug: str, medicines: bool) -> list[Caution]:
         about_medicines = "comedications" in r.when or "comedications_all" in r.when
         who = _who(r.when)
         if who and about_medicines == medicines and _applies(r.when, drug):
-            out.append(Caution(who, str(CARE[r.severity]), data.settings[r.setting], data_text(r.reader), r.source))
+            out.append(
+                Caution(who, str(CARE[r.severity]), data_text(data.settings[r.setting]), data_text(r.reader), r.source)
+            )
     return out
 
 

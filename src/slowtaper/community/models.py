@@ -8,8 +8,25 @@ from datetime import datetime, time, timedelta
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from slowtaper.accounts.models import User
+from slowtaper.i18n import data_text
+
+# The starting categories' texts (migration 0002), for makemessages: a category is shown in the reader's language
+# when its stored text has a translation; one staff add later shows as they wrote it.
+STARTING_CATEGORY_TEXTS = (
+    gettext_noop("Introductions"),
+    gettext_noop("Say hello: where you are in your taper and what brought you here."),
+    gettext_noop("Tapering"),
+    gettext_noop("Plans, cuts, holds, liquids and tablets: how it is going day to day."),
+    gettext_noop("Coping with symptoms"),
+    gettext_noop("What helps with sleep, anxiety, and the hard days."),
+    gettext_noop("After the taper"),
+    gettext_noop("Life after the last dose, and symptoms that linger."),
+    gettext_noop("Success stories"),
+    gettext_noop("People who made it, and what they want you to know."),
+)
 
 
 class Category(models.Model):
@@ -22,7 +39,16 @@ class Category(models.Model):
         ordering = ["order", "name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.shown_name
+
+    @property
+    def shown_name(self) -> str:
+        """The name in the reader's language (as stored when it has no translation)."""
+        return data_text(self.name)
+
+    @property
+    def shown_description(self) -> str:
+        return data_text(self.description)
 
 
 class Topic(models.Model):
@@ -217,6 +243,9 @@ class ContactRequest(models.Model):
     # member account made from this request starts with them.
     country = models.CharField(max_length=2, blank=True)
     time_zone = models.CharField(max_length=64, blank=True)
+    # The language the form was read in: answers by email and the member account made from it use it too
+    # (blank for requests from before it was kept: the site's default language).
+    language = models.CharField(max_length=16, blank=True)
     created = models.DateTimeField(default=timezone.now, db_index=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact_requests")

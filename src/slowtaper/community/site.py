@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from slowtaper.accounts.context import REGION_COOKIE, REGION_NAMES, visitor_region
 from slowtaper.accounts.helplines import for_place, helplines
 from slowtaper.accounts.places import countries
+from slowtaper.i18n import data_text
 from slowtaper.programs import views as programs
 from slowtaper.taper import REGIONS, catalogue, diary, screening
 
@@ -60,7 +61,7 @@ def who_it_is_for(request: HttpRequest) -> HttpResponse:
         "community/site_who.html",
         {
             "groups": numbered,
-            "settings": screening().settings,
+            "settings": {key: data_text(text) for key, text in screening().settings.items()},
             "high_dose_mg": screening().dose_limits[1],
             "drugs": sorted(catalogue().drugs.values(), key=lambda d: d.name),
             "n": n,

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -40,18 +41,26 @@ def _drug_choices() -> list[tuple[str, str]]:
     return [(d, d.capitalize()) for d in catalogue().drugs]
 
 
+def product_label(product: Product) -> str:
+    """A product's name in the reader's language, its amounts written as they write numbers ("comprimido de
+    0,5 mg")."""
+    return engine_text(product.label_message())
+
+
 def member_label(product: Product) -> str:
     """A product named as a member would know it: "ODT" is pharmacy shorthand."""
     if product.form == "odt" and product.strength_mg is not None:
-        return _("%(mg)s mg melt-in-the-mouth tablet (ODT)") % {"mg": plain(product.strength_mg)}
-    return product.label
+        return _("%(mg)s mg melt-in-the-mouth tablet (ODT)") % {
+            "mg": formats.number_format(Decimal(plain(product.strength_mg)))
+        }
+    return product_label(product)
 
 
 def product_choices(region: str, drug: str | None = None, plain_words: bool = False) -> list[Any]:
     """The region's products: flat for one drug, grouped under each drug's name for all of them. With
     `plain_words`, named for a member (see member_label)."""
     cat = catalogue()
-    name = member_label if plain_words else (lambda p: p.label)
+    name = member_label if plain_words else product_label
     if drug is not None:
         return [(p.id, name(p)) for p in cat.products_for(drug, region)]
     return [(d.capitalize(), [(p.id, name(p)) for p in cat.products_for(d, region)]) for d in cat.drugs]
@@ -681,6 +690,33 @@ class HoldDecisionForm(forms.Form):
         return data
 
 
+# Each trend threshold named for a clinician, with its unit (the engine's keys are its own: data/trends.toml).
+THRESHOLD_LABELS = {
+    "stable_days_required": _("Stable days needed before the first cut (days)"),
+    "stable_tolerance": _("Tolerance for a stable day (diary points)"),
+    "baseline_days": _("Days in the baseline before a cut (days)"),
+    "recent_days": _("Days in the current level (days)"),
+    "onset_days": _("Days for withdrawal to show after a cut (days)"),
+    "diary_rise_hold": _("Diary rise that suggests a hold (diary points)"),
+    "ciwa_rise_hold": _("CIWA-B rise that suggests a hold (CIWA-B points)"),
+    "ciwa_contact": _("CIWA-B score that calls for the clinician now (CIWA-B points)"),
+    "diary_contact": _("Diary mean that calls for the clinician now (diary points)"),
+    "symptom_worst_contact": _("One symptom's score that calls for the clinician now (diary points)"),
+    "mood_lowest_contact": _("Mood score that calls for the clinician now (mood points)"),
+    "return_after_days": _("Days after a cut before suggesting a return to the previous dose (days)"),
+    "red_flag_days": _("Days a red flag keeps 'contact now' (days)"),
+    "missed_window_days": _("Days over which missed doses are counted (days)"),
+    "missed_hold": _("Missed doses that hold the next cut (doses)"),
+    "missed_contact": _("Missed doses that call for a talk with the clinician (doses)"),
+    "checkin_gap_days": _("Days without a check-in before a cut waits (days)"),
+    "ciwa_every_days": _("Days between CIWA-B questionnaires (days)"),
+    "ciwa_after_cut_days": _("Days after a cut before a CIWA-B is asked for (days)"),
+    "followup_weekly_weeks": _("Weeks of weekly follow-up after the last dose (weeks)"),
+    "followup_monthly_days": _("Days between follow-up check-ins after that (days)"),
+    "screen_every_days": _("Days between the PHQ-9, GAD-7 and AUDIT-C (days)"),
+}
+
+
 class ThresholdsForm(forms.Form):
     """Every trend threshold for one member, with its unit, source and why; blank = the packaged default."""
 
@@ -696,7 +732,7 @@ class ThresholdsForm(forms.Form):
                 else forms.DecimalField(min_value=0, max_value=80, decimal_places=2)
             )
             field.required = False
-            field.label = f"{name.replace('_', ' ')} ({data_text(t.unit)})"
+            field.label = THRESHOLD_LABELS.get(name, f"{name.replace('_', ' ')} ({data_text(t.unit)})")
             field.help_text = _("Default %(v)s. %(why)s Source: %(s)s.") % {
                 "v": t.value,
                 "why": data_text(t.why),

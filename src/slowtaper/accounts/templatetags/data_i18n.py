@@ -5,7 +5,7 @@ from django import template
 from django.utils.translation import pgettext_lazy
 
 from slowtaper.i18n import data_text, engine_text
-from slowtaper.taper import Message
+from slowtaper.taper import Message, screening
 
 register = template.Library()
 
@@ -32,3 +32,34 @@ STEP_KINDS = {
 @register.filter
 def step_kind(kind: str) -> str:
     return str(STEP_KINDS.get(kind, kind))
+
+
+# A screening finding's severity and the risk band, as short words for clinicians in the reader's language (the
+# keys are the screening's own: data/screening.toml).
+SEVERITIES = {
+    "info": pgettext_lazy("finding severity", "info"),
+    "caution": pgettext_lazy("finding severity", "caution"),
+    "refer": pgettext_lazy("finding severity", "refer"),
+    "urgent": pgettext_lazy("finding severity", "urgent"),
+}
+RISK_BANDS = {
+    "rare": pgettext_lazy("withdrawal risk band", "rare"),
+    "lower": pgettext_lazy("withdrawal risk band", "lower"),
+    "likely": pgettext_lazy("withdrawal risk band", "likely"),
+}
+
+
+@register.filter
+def severity(key: str) -> str:
+    return str(SEVERITIES.get(key, key))
+
+
+@register.filter
+def risk_band(key: str) -> str:
+    return str(RISK_BANDS.get(key, key))
+
+
+@register.filter
+def care_setting(key: str) -> str:
+    """Where a taper is safest ("home", "specialist", "supervised") in the screening's words, translated."""
+    return data_text(screening().settings.get(key, key))
