@@ -231,3 +231,34 @@ def test_the_layout_of_a_kept_page_shows_new_board_notices_and_a_message_once(cl
     assert "Dose logged." in response.content.decode()  # the page after the redirect says so, once
     again = home(client)
     assert "Dose logged." not in again and logged_marks(again) == 1 and "1 new" in again
+
+
+def test_a_page_is_not_kept_from_an_account_read_before_a_change_to_it(client, cast, approved):
+    """A request reads the person's account (authentication) before the page's stamp. When the account changes
+    between the two reads (the member saves their country in another tab), that request must not keep a page made
+    from the account as it was under the new stamp: every later response would show the old emergency number."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    from slowtaper.programs.views import member_home
+
+    login(client, cast.member)
+    assert "call <strong>911</strong>" in home(client)
+    request = RequestFactory().get("/me/")
+    request.session = SessionStore()
+    request.user = User.objects.get(pk=cast.member.pk)  # as the request's authentication read it
+    # Meanwhile, in another tab, the member says they live in Spain (a new stamp).
+    cast.member.country, cast.member.region, cast.member.region_confirmed = "ES", "EU", True
+    cast.member.save()
+    with translation.override("en"):
+        assert member_home(request).status_code == 200
+    assert "call <strong>112</strong>" in home(client)
+
+
+def test_a_carers_account_deleted_drops_their_members_kept_pages(client, cast):
+    give_intake(cast.member)
+    login(client, cast.member)
+    assert "You have no clinician linked yet" not in home(client)
+    cast.clinician.delete()  # the care link goes with the account
+    assert "You have no clinician linked yet" in home(client)
