@@ -262,3 +262,28 @@ def test_a_carers_account_deleted_drops_their_members_kept_pages(client, cast):
     assert "You have no clinician linked yet" not in home(client)
     cast.clinician.delete()  # the care link goes with the account
     assert "You have no clinician linked yet" in home(client)
+
+
+def test_a_dose_form_from_before_logging_in_again_says_nothing_was_saved(cast, approved):
+    """A kept page's forms carry the token of the response they came in; after logging in again that token is
+    no longer good. Sent anyway (no JavaScript), the member reads in plain words that nothing was saved."""
+    client = Client(enforce_csrf_checks=True)
+    login(client, cast.member)
+    page = home(client)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    key = re.search(r'name="key" value="([0-9a-f-]{36})"', page).group(1)
+    client.logout()
+    login(client, cast.member)
+    home(client)
+    post = {"csrfmiddlewaretoken": token, "day": TODAY.isoformat(), "time": "08:00", "status": "taken", "key": key}
+    response = client.post("/me/doses/", post)
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "Nothing was saved" in body and "check on your Today page" in body
+    assert not DoseLog.objects.filter(member=cast.member).exists()
+    # The same form from the page as it is now is saved.
+    again = home(client)
+    post["csrfmiddlewaretoken"] = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', again).group(1)
+    post["key"] = re.search(r'name="key" value="([0-9a-f-]{36})"', again).group(1)
+    assert client.post("/me/doses/", post).status_code == 302
+    assert DoseLog.objects.filter(member=cast.member).count() == 1
