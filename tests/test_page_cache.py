@@ -287,3 +287,63 @@ def test_a_dose_form_from_before_logging_in_again_says_nothing_was_saved(cast, a
     post["key"] = re.search(r'name="key" value="([0-9a-f-]{36})"', again).group(1)
     assert client.post("/me/doses/", post).status_code == 302
     assert DoseLog.objects.filter(member=cast.member).count() == 1
+
+
+# Writes to watched rows that skip Django's signals, and why no kept page goes stale through them. Any other such
+# write must call `pagecache.bump` in the same function (or be named here with its reason).
+UNSIGNALLED = {
+    "programs/models.py:PlanRevision.approve": "supersedes the old revision; the new one's save, in the same "
+    "transaction, changes the stamp",
+    "accounts/models.py:assign_mentor": "closes the mentor request; the care link created in the same transaction "
+    "changes the stamp",
+    "accounts/management/commands/demo.py:Command._james": "the demo's people are made in one transaction: no "
+    "page can be kept from a state before its last write",
+}
+
+
+def test_every_write_that_skips_signals_on_a_watched_row_stamps_or_says_why():
+    import ast
+    from pathlib import Path
+
+    import slowtaper
+
+    watched = {m.__name__ for m in pagecache.watched_models()}
+    accessors = set()
+    for model in pagecache.watched_models():
+        name = model._meta.get_field("member").remote_field.get_accessor_name()
+        if name and not name.endswith("+"):  # "+": no way back from the account
+            accessors.add(name)
+    root = Path(slowtaper.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        tree = ast.parse(path.read_text())
+        for scope in ast.walk(tree):
+            if not isinstance(scope, ast.ClassDef):
+                continue
+            for item in scope.body:
+                item.parent_class = scope.name  # type: ignore[attr-defined]
+        for func in ast.walk(tree):
+            if not isinstance(func, ast.FunctionDef):
+                continue
+            calls = [n for n in ast.walk(func) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)]
+            if any(
+                isinstance(n, ast.Call) and "bump" in (getattr(n.func, "attr", ""), getattr(n.func, "id", ""))
+                for n in ast.walk(func)
+            ):
+                continue
+            for call in calls:
+                if call.func.attr not in ("update", "bulk_create", "bulk_update"):
+                    continue
+                chain = ast.unparse(call.func.value)
+                names = set(re.findall(r"\b([A-Z]\w*)\.objects\b", chain)) & watched
+                related = {a for a in accessors if re.search(rf"\.{a}\b", chain)}
+                if names or related or ("type(self).objects" in chain and path.name == "models.py"):
+                    owner = getattr(func, "parent_class", None)
+                    where = f"{path.relative_to(root)}:{owner + '.' if owner else ''}{func.name}"
+                    found.append(where)
+    assert set(found) <= set(UNSIGNALLED), (
+        f"a write skipping signals on a watched row; bump: {set(found) - set(UNSIGNALLED)}"
+    )
+    assert set(UNSIGNALLED) <= set(found), f"named but no longer there: {set(UNSIGNALLED) - set(found)}"
