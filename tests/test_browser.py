@@ -83,6 +83,33 @@ def test_the_members_day(live_server, page, people):
     assert "Diary scores on 1 day" in page.locator("figcaption").inner_text()
 
 
+def test_a_dose_tap_that_is_not_saved_says_so_where_it_was_tapped(live_server, page, people):
+    """htmx swaps nothing for an error status by itself: a refused or failed dose tap must not look like nothing
+    happened (a member could believe it logged)."""
+    member, _clinician, rev = people
+    log_in(page, live_server.url, "member")
+    page.wait_for_url("**/me/")
+    first = rev.plan().steps[1].doses[0]
+    taken = page.get_by_role("button", name=f"Taken: the {first.time:%H:%M} dose")
+    # The plan's dose times changed while the page was open: the server's own explanation shows.
+    page.evaluate("document.querySelector('#doses form input[name=time]').value = '03:17'")
+    taken.click()
+    page.get_by_text("There is no dose at 03:17").wait_for()
+    # Logged out and in again in another tab: this page's token is no longer good, and it says so.
+    other = page.context.new_page()
+    other.goto(live_server.url + "/me/")
+    other.get_by_role("button", name="Log out").click()
+    log_in(other, live_server.url, "member")
+    other.wait_for_url("**/me/")
+    taken.click()
+    page.get_by_role("alert").filter(has_text="Not saved: this page is out of date").wait_for()
+    assert not DoseLog.objects.filter(member=member).exists()
+    page.reload()
+    taken.click()
+    page.locator("#doses .logged").first.wait_for()
+    assert DoseLog.objects.get(member=member, time=first.time).status == "taken"
+
+
 def test_the_members_day_in_spanish(live_server, page, people):
     """The same day for a member who reads Spanish and lives in Spain: every step in Spanish, numbers and dates
     in Spanish form, Spain's crisis line on the page, nothing wider than a phone; screenshots (phone and

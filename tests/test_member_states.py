@@ -172,6 +172,12 @@ def test_maintenance(client, cast):
     body = home(client, cast.member)
     assert state_of(body) == "maintenance"
     assert "You are on the dose you and your clinician aimed for" in body
+    # "Keep taking it as shown below": the dose aimed for (0.25 mg), never the 0.5 mg the plan started from,
+    # with the buttons to log it.
+    doses = body[body.index('id="doses"') :]
+    doses = doses[: doses.index("</section>")]
+    assert "(0.25 mg clonazepam)" in doses and "0.5 mg clonazepam" not in doses
+    assert 'name="status" value="taken"' in doses
 
 
 def test_finished_then_follow_up(client, cast):

@@ -18,7 +18,9 @@ change what a member's pages show:
 - the account of one of their carers (a clinician's name or verification shows on the member's page).
 
 A page is read under the stamp read *before* its data, so a cached page is never older than its stamp: a write
-that lands between the two reads gives a page newer than its key, never older. A person whose stamp is missing
+that lands between the two reads gives a page newer than its key, never older. The account itself was read
+earlier still (by authentication: the layout's emergency numbers, the language, the time zone), so the stamp is
+read with the account as stored, and a page is kept only when the two agree. A person whose stamp is missing
 gets a page made afresh every time (never a cached one).
 
 Writes that skip Django's signals (`QuerySet.update`, `bulk_create`, raw SQL) must call `bump` themselves; a test
@@ -93,20 +95,21 @@ def bump(member_ids: Iterable[int | None]) -> None:
     )
 
 
-def stamp_of(member_id: int) -> int | None:
-    return PageStamp.objects.filter(member_id=member_id).values_list("stamp", flat=True).first()
-
-
 def _row_saved(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     if not raw:  # not while loading fixtures
         bump([instance.member_id])
 
 
 def _row_deleted(sender: Any, instance: Any, origin: Any = None, **kwargs: Any) -> None:
-    # A member's rows deleted because the member is (erasure): there is no one left to stamp.
-    if isinstance(origin, User) or getattr(origin, "model", None) is User:
-        return
-    bump([instance.member_id])
+    # A member's rows deleted because the member is (erasure): there is no one left to stamp. Rows deleted with
+    # someone else's account (a carer's: their care links) change what the member's pages show.
+    # Accounts deleted as a query: is this member's among them? (Their row is deleted after their rows.)
+    if isinstance(origin, User):
+        gone = origin.pk == instance.member_id
+    else:
+        gone = getattr(origin, "model", None) is User and origin.filter(pk=instance.member_id).exists()
+    if not gone:
+        bump([instance.member_id])
 
 
 def _account_saved(sender: Any, instance: User, raw: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
@@ -151,9 +154,12 @@ def page(
     `render_body`) in `template` (the layout, with the body as `body`). Both are kept while nothing they show
     changes; the layout also shows the board's unread count (part of the key) and any message just left for the
     person (then it is rendered for this response only, with the kept body)."""
-    stamp = stamp_of(member.pk)
-    if stamp is None:
+    kept = PageStamp.objects.filter(member_id=member.pk).select_related("member").first()
+    if kept is None or not _same_account(member, kept.member):
+        # No stamp; or the account, read by this request before its stamp, changed in between (a country saved
+        # in another tab): a page made from it would be older than the stamp, so it is not kept.
         return _whole(request, template, build())
+    stamp = kept.stamp
     cache = caches["pages"]
     key = f"{name}:{member.pk}:{stamp}:{day}:{get_language()}"
     body = cache.get(key)
@@ -168,6 +174,15 @@ def page(
         html = render_body(template, {"body": _rendered(body)}, request)
         cache.set(whole_key, html)
     return HttpResponse(fill(html, request))
+
+
+def _same_account(read: User, now: User) -> bool:
+    """Whether the account as this request read it is still the one stored (bar the time of the last login)."""
+    return all(
+        getattr(read, f.attname) == getattr(now, f.attname)
+        for f in User._meta.concrete_fields
+        if f.attname != "last_login"
+    )
 
 
 def _whole(request: HttpRequest, template: str, body: str) -> HttpResponse:

@@ -543,3 +543,10 @@ def set_language(request: HttpRequest) -> HttpResponse:
         request.user.locale = code
         request.user.save(update_fields=["locale"])
     return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent from a page that is out of date (its security token ended, e.g. when the person logged in again
+    or the page was open for a long time): nothing was saved, said plainly in the person's language, with the way
+    back, rather than the framework's technical page (settings.CSRF_FAILURE_VIEW)."""
+    return render(request, "accounts/csrf_failure.html", status=403)

@@ -274,8 +274,11 @@ def _build_provisional(intake: Intake, today: date) -> Plan | None:
 def scheduled_step(program: Program, plan: Plan, day: date, held: date | None = None) -> tuple[Step | None, bool]:
     """The step whose doses the member takes on `day`, and whether it is held back because the clinician has
     not approved the first cut: the software never tells anyone to cut before that approval. From `held` (a cut
-    the trend rules hold until the clinician decides on a signal), the step before that cut."""
+    the trend rules hold until the clinician decides on a signal), the step before that cut. After the end of a
+    plan that holds a dose (a maintenance goal), its last step's doses go on, as `Plan.dose_times` says."""
     step = plan.step_on(day)
+    if step is None and not plan.stops and plan.steps and day >= plan.end:
+        step = plan.steps[-1]
     first = plan.first_cut
     waiting = not (first is None or program.first_cut_approved_at is not None or day < first.start or step is None)
     if waiting and first is not None and step is not None and step.number >= first.number:

@@ -10,6 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from slowtaper.accounts.audit import verify
+from slowtaper.accounts.models import User
+from slowtaper.accounts.pagecache import bump
 from slowtaper.backup import BackupError, restore
 
 
@@ -28,6 +30,9 @@ class Command(BaseCommand):
             restore(connection.settings_dict, connection.vendor, Path(options["file"]))
         except BackupError as exc:
             raise CommandError(str(exc)) from None
+        # A running server keeps member pages under their stamps (accounts/pagecache.py); one it kept under a stamp
+        # from the backup's time may show what happened after it, now undone. New stamps for everyone drop them.
+        bump(User.objects.values_list("pk", flat=True))
         verdict = verify()
         self.stdout.write(
             f"restored from {options['file']}; audit trail {'intact' if verdict.ok else 'BROKEN'}"
