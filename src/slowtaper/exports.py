@@ -500,6 +500,17 @@ def _cell(value: Any) -> str:
     return text if _english() else _DECIMAL.sub(lambda m: amount(Decimal(m.group())), text)
 
 
+def _said(message: _Message | None) -> str:
+    """An assumption's name, value or note in the active language: rendered from its code; a plan stored before
+    assumptions were messages keeps its English, translated like a data text where a translation exists."""
+    if message is None:
+        return ""
+    if message.code == "text":  # Message.legacy: a sentence stored before codes
+        text = str(message.params["text"])
+        return _cell(_OLD_NOTES.get(text, text))
+    return words(message)
+
+
 def _assumptions(plan: Plan, data: dict[str, Any]) -> list[dict[str, str]]:
     """The plan's assumptions as a printed plan shows them, in the active language. The stopping threshold is
     named for what it is (the dose from which the last cut may go to zero: the plan may reach lower doses before
@@ -507,15 +518,9 @@ def _assumptions(plan: Plan, data: dict[str, Any]) -> list[dict[str, str]]:
     point to them."""
     cat = catalogue()
     rows = []
-    for a in data["assumptions"]:
-        note = a.get("note", "")
-        row = {
-            **a,
-            "name": _cell(a["name"]),
-            "value": _cell(a["value"]),
-            "note": _cell(_OLD_NOTES.get(note, note) if isinstance(note, str) else note),
-        }
-        if a["name"] == "smallest practical dose":
+    for a, raw in zip(plan.assumptions, data["assumptions"], strict=True):
+        row = {**raw, "name": _said(a.name), "value": _said(a.value), "note": _said(a.note)}
+        if a.name.code == "assumption.smallest-practical" or raw["name"] == "smallest practical dose":
             row["name"] = _("stopping allowed from")
             row["note"] = (
                 _("the last cut, to zero, is made from this daily dose or lower; %(note)s") % {"note": row["note"]}
