@@ -289,34 +289,41 @@ def plot(plan: Plan, fmt: str = "png") -> bytes:
 
     from slowtaper.taper import simulate_plan  # numpy: loaded only for a plot
 
+    # Text as text, not outlines: the printed plan's chart can then be read aloud, searched and checked for its
+    # language like the rest of the page.
+    matplotlib.rcParams["svg.fonttype"] = "none"
+
     days = [d for d, _ in plan.days()]
     try:
         sim = simulate_plan(plan)
     except NotModelled as exc:
-        sim, note = None, str(exc)
+        sim, note = None, words(exc.message)
     else:
-        note = "Modelled for a typical adult; individual levels vary widely."
+        note = _("Modelled for a typical adult; individual levels vary widely.")
     panels = 3 if sim is not None else 1
     fig, axes = plt.subplots(panels, 1, figsize=(9, 2.6 * panels + 0.6), sharex=True, squeeze=False)
     ax = axes[0][0]
     for drug in plan.drugs:
         values = [float(step.daily_mg().get(drug, Decimal(0))) for _d, step in plan.days()]
-        ax.step([*days, plan.end], [*values, 0.0], where="post", label=f"{drug} (mg/day)")
-    ax.set_ylabel("dose, mg/day")
+        ax.step([*days, plan.end], [*values, 0.0], where="post", label=_("%(drug)s (mg/day)") % {"drug": drug})
+    ax.set_ylabel(_("dose, mg/day"))
     ax.legend(loc="upper right", fontsize=8)
-    ax.set_title(f"{plan.drug.capitalize()} taper, {plan.start:%-d %b %Y} to {plan.end:%-d %b %Y}")
+    ax.set_title(
+        _("%(drug)s taper, %(start)s to %(end)s")
+        % {"drug": plan.drug.capitalize(), "start": _short_day(plan.start), "end": _short_day(plan.end)}
+    )
     if sim is not None:
         span = [plan.start + timedelta(days=i) for i in range(sim.hours // 24)]
         ax2 = axes[1][0]
         for drug, conc in sim.conc.items():
-            ax2.plot(span, sim.daily(conc)[0], label=f"{drug} daily mean (modelled)")
-        ax2.set_ylabel("ng/mL (modelled)")
+            ax2.plot(span, sim.daily(conc)[0], label=_("%(drug)s daily mean (modelled)") % {"drug": drug})
+        ax2.set_ylabel(_("ng/mL (modelled)"))
         ax2.legend(loc="upper right", fontsize=8)
         ax3 = axes[2][0]
         ax3.plot(span, sim.daily(sim.occ)[0], color="tab:purple")
-        ax3.set_ylabel("occupancy % (modelled)")
+        ax3.set_ylabel(_("occupancy % (modelled)"))
         ax3.set_ylim(0, 100)
-    axes[-1][0].xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    axes[-1][0].xaxis.set_major_formatter(_month_ticks(mdates))
     fig.text(0.01, 0.005, note, fontsize=7)
     fig.tight_layout(rect=(0, 0.02, 1, 1))
     buf = io.BytesIO()
@@ -325,6 +332,25 @@ def plot(plan: Plan, fmt: str = "png") -> bytes:
     fig.savefig(buf, format=fmt, dpi=110, metadata=meta)
     plt.close(fig)
     return buf.getvalue()
+
+
+def _short_day(day: date) -> str:
+    """A date in a chart's title: "4 Jan 2027" in English (as always), the language's short form otherwise."""
+    if _english():
+        return f"{day:%-d %b %Y}"
+    from django.utils import formats
+
+    return str(formats.date_format(day, "DATE_FORMAT"))
+
+
+def _month_ticks(mdates: Any) -> Any:
+    """The chart's month labels: "Jan 2027" in English (as always), the language's month names otherwise
+    (strftime would write them in the C locale's English)."""
+    if _english():
+        return mdates.DateFormatter("%b %Y")
+    import matplotlib.ticker
+
+    return matplotlib.ticker.FuncFormatter(lambda x, _pos: _month_title(mdates.num2date(x).date()))
 
 
 def _month_grids(plan: Plan) -> list[dict[str, Any]]:
