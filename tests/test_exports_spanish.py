@@ -100,3 +100,16 @@ def test_the_calendar_and_the_fhir_record_have_no_english_left(client, spanish):
         elif resource.__resource_type__ == "Observation":
             shown.append(resource.code.text)
     assert shown and english_words(" ".join(shown)) == set(), shown
+
+
+def test_a_product_described_inside_an_engine_message_is_in_the_readers_language():
+    from slowtaper.i18n import engine_text
+    from slowtaper.taper import Message
+
+    product = catalogue().find_products("clonazepam", "US", ["0.5 mg tablet"])[0]
+    assert product.describe() == "0.5 mg tablet (halves)"  # the English, as before
+    refusal = Message("guardrail.exact-fraction", {"count": "0.25", "product": product.describe_message()})
+    assert refusal.english() == "0.25 of a 0.5 mg tablet (halves) is not an allowed fraction"
+    with translation.override("es"):
+        spanish = engine_text(refusal)
+    assert "comprimido de 0,5 mg (se parte en mitades)" in spanish and english_words(spanish) == set(), spanish
