@@ -179,3 +179,11 @@ def test_a_spanish_plan_as_json_still_loads_neither_rich_nor_numpy():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert not set(json.loads(done.stdout)) & {"numpy", "rich", "matplotlib", "weasyprint"}
+
+
+def test_spanish_help_in_a_process_leaves_the_next_english_help_in_english(capsys, monkeypatch):
+    code, out, _err = run(capsys, monkeypatch, "--lang", "es", "plan", "--help")
+    assert code == 0 and "Argumentos" in out and "Opciones" in out
+    code, out, _err = run(capsys, monkeypatch, "plan", "--help")
+    assert code == 0 and "Arguments" in out and "Options" in out and "Argumentos" not in out
+    assert "Build a taper plan" in out and "Show this message and exit." in out

@@ -63,6 +63,14 @@ def deactivate() -> None:
 
         translation.deactivate()
     _state["language"] = ENGLISH
+    # Click's and Typer's `_` (set by `speak_click`) give English again by themselves; Typer's help headings were
+    # set once, so set them back.
+    import sys
+
+    rich_utils = sys.modules.get("typer.rich_utils")
+    if rich_utils is not None:
+        for constant, english in _RICH_HEADINGS.items():
+            setattr(rich_utils, constant, english)
 
 
 def current() -> str:
