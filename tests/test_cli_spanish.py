@@ -2,7 +2,10 @@
 the engine's messages through the same catalogues as the web, and `--json` stays the same in every language."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from django.utils import translation
@@ -113,3 +116,74 @@ def test_a_safety_screen_in_spanish_has_no_english_sentence(capsys, monkeypatch,
     assert "Opioides concomitantes: advertencia de recuadro" in out  # the clinician's wording, translated
     assert "Entorno recomendado:" in out and "El programa propone; el profesional de salud decide." in out
     assert english_in(out) == []
+
+
+def _slowtaper(*args: str, language: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The command as a person runs it, in a process of its own, in `language` (LANGUAGE) or the English of a
+    bare environment."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")}
+    env["COLUMNS"] = "200"
+    if language:
+        env["LANGUAGE"] = language
+    return subprocess.run([sys.executable, "-m", "slowtaper.cli", *args], capture_output=True, text=True, env=env)
+
+
+@pytest.mark.parametrize(
+    ("args", "english", "spanish"),
+    [
+        (["plan", "clonazepam", "2mg", "--bogus"], "No such option '--bogus'.", "No existe la opción '--bogus'."),
+        (["plan"], "Missing argument 'DRUG'.", "Falta el argumento 'DRUG'."),
+        (["plnn"], "No such command 'plnn'. Did you mean 'plan'?", "No existe el comando 'plnn'. ¿Quiso decir 'plan'?"),
+        (
+            ["plan", "clonazepam", "2mg", "--times"],
+            "Option '--times' requires an argument.",
+            "La opción '--times' necesita un valor.",
+        ),
+        (["plan", "clonazepam", "2mg", "x"], "Got unexpected extra argument (x)", "Sobra un argumento (x)"),
+    ],
+)  # fmt: skip
+def test_click_s_own_usage_errors_are_said_in_spanish_and_unchanged_in_english(args, english, spanish):
+    done = _slowtaper(*args)
+    assert done.returncode == 2 and done.stderr == f"error: {english}\n"
+    for said in (_slowtaper("--lang", "es", *args), _slowtaper(*args, language="es")):
+        assert said.returncode == 2 and said.stderr == f"error: {spanish}\n", said.stderr
+
+
+def test_help_is_in_spanish_and_english_help_is_unchanged():
+    spanish = _slowtaper("--lang", "es", "plan", "--help")
+    assert spanish.returncode == 0, spanish.stderr
+    out = " ".join(spanish.stdout.split())
+    assert "Uso: " in out and "plan [OPTIONS] DRUG DOSE" in out and "Argumentos" in out and "Opciones" in out
+    assert "Crea un plan de reducción y lo muestra" in out and "Muestra este mensaje y termina." in out
+    assert "mg en cada hora de dosis" in out and "[por defecto: 14d]" in out and "[obligatorio]" in out
+    # Left in English only what a person types: option names, metavars, values and examples.
+    typed = re.sub(r"--[\w-]+|'[^']*'|\b[A-Z_]{2,}\b|\* +\w+", " ", out)  # options, examples, arguments
+    assert english_in(typed) == [], english_in(typed)
+    top = " ".join(_slowtaper("--help", language="es").stdout.split())
+    assert "Comandos" in top and "Muestra el catálogo" in top and "Idioma de la salida" in top
+    english = " ".join(_slowtaper("plan", "--help").stdout.split())
+    assert "Usage: " in english and "Build a taper plan and print it" in english
+    assert "Show this message and exit." in english and "Uso" not in english
+
+
+def test_a_spanish_plan_as_json_still_loads_neither_rich_nor_numpy():
+    probe = (
+        "import contextlib, io, json, sys\n"
+        "from slowtaper.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        main(['--lang', 'es', 'plan', 'clonazepam', '2mg', '--start', '2027-01-04', '--json'])\n"
+        "    except SystemExit as exit:\n"
+        "        assert exit.code == 0\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert not set(json.loads(done.stdout)) & {"numpy", "rich", "matplotlib", "weasyprint"}
+
+
+def test_spanish_help_in_a_process_leaves_the_next_english_help_in_english(capsys, monkeypatch):
+    code, out, _err = run(capsys, monkeypatch, "--lang", "es", "plan", "--help")
+    assert code == 0 and "Argumentos" in out and "Opciones" in out
+    code, out, _err = run(capsys, monkeypatch, "plan", "--help")
+    assert code == 0 and "Arguments" in out and "Options" in out and "Argumentos" not in out
+    assert "Build a taper plan" in out and "Show this message and exit." in out

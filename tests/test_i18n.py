@@ -8,6 +8,7 @@ from django.utils import translation
 
 from conftest import login
 from slowtaper import i18n
+from slowtaper.cli._i18n import help_texts
 from slowtaper.taper import MESSAGE_TEMPLATES, Message, diary
 
 
@@ -26,7 +27,14 @@ def test_datamessages_lists_every_data_text_once(capsys):
     out = capsys.readouterr().out
     compile(out, "data_messages.py", "exec")  # valid Python for makemessages to read
     assert f"gettext_noop({diary().red_flags['suicidal'].question!r})" in out
-    assert out.count("gettext_noop(") == len(i18n.data_strings()) + len(i18n.engine_strings())
+    assert out.count("gettext_noop(") == len(i18n.data_strings()) + len(i18n.engine_strings()) + len(help_texts())
+
+
+def test_datamessages_lists_the_command_lines_help_texts(capsys):
+    call_command("datamessages")
+    out = capsys.readouterr().out
+    assert f"gettext_noop({'Print the plan as JSON.'!r})" in out  # an option's help
+    assert "Build a taper plan and print it" in out  # a command's
 
 
 def test_datamessages_lists_the_english_template_of_every_engine_message(capsys):

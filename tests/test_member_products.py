@@ -5,6 +5,7 @@ member, the clinician and the pharmacist before it is approved."""
 import io
 import re
 
+import pytest
 from pypdf import PdfReader
 
 from conftest import TODAY, login
@@ -121,7 +122,14 @@ def test_the_builder_starts_from_the_members_own_products(client, cast):
     assert "Arrange it with the pharmacist before approval." in body
 
 
-def test_member_clinician_and_pharmacist_are_told_of_a_new_product_before_approval(client, cast):
+@pytest.mark.parametrize(
+    "handed",
+    [
+        [{"product": SOLUTION_UK, "ml": "10"}],  # as fills are stored: the product's id and amounts
+        [{"product": "0.1 mg/mL solution", "used": "10 mL", "supply": "10 mL"}],  # as they were, in English
+    ],
+)
+def test_member_clinician_and_pharmacist_are_told_of_a_new_product_before_approval(client, cast, handed):
     member = _uk_member_with_tablets(client, cast)
     login(client, cast.clinician)
     build = {"method": "percent", "step": "10", "every_days": "14", "start": "2027-02-11", "stabilise_days": "14"}
@@ -165,7 +173,7 @@ def test_member_clinician_and_pharmacist_are_told_of_a_new_product_before_approv
         revision=rev,
         start=rev.plan().start,
         end=first_day,
-        lines=[{"product": "0.1 mg/mL solution", "used": "10 mL", "supply": "10 mL"}],
+        lines=handed,
         dispensed_by=cast.pharmacist,
     )
     assert fill.pk

@@ -197,3 +197,48 @@ def test_the_fills_to_act_on_come_first_and_the_rest_are_folded(client, cast, ap
     head, _sep, folded = page.partition("<details>")
     assert head.count('name="start"') == 2  # the next two fills to hand over, with their buttons
     assert "later fills</summary>" in folded and folded.count('name="start"') >= 1
+
+
+def test_a_fill_stores_amounts_not_sentences_and_its_changes_read_in_the_pharmacists_language(client, cast, approved):
+    from django.utils import translation
+
+    periods = fill_periods(approved.plan(), 28)
+    login(client, cast.pharmacist)
+    client.post(f"/pharmacy/{cast.member.pk}/dispensed/", {"start": periods[0].start.isoformat()})
+    fill = Fill.objects.get()
+    # Each product's id and amounts: no English to read back in another language.
+    assert fill.lines == [
+        {"product": "clonazepam-tablet-1mg-us", "tablets": "7"},
+        {"product": "clonazepam-tablet-0.5mg-us", "tablets": "56"},
+        {"product": "clonazepam-suspension-0.1mg-ml-us", "ml": "29.4"},
+    ]
+    english = client.get(f"/pharmacy/{cast.member.pk}/").content.decode()
+    assert "0.5 mg tablet: 56 tablets last fill, 52.5 tablets now" in english
+    assert "1 mg tablet: no longer used" in english
+    assert "The plan changed after this fill" not in english
+    cast.pharmacist.locale = "es"
+    cast.pharmacist.save(update_fields=["locale"])
+    spanish = client.get(f"/pharmacy/{cast.member.pk}/").content.decode()
+    translation.deactivate()
+    assert "Cambiado desde la última dispensación" in spanish
+    assert "comprimido de 0,5 mg: 56 comprimidos en la última dispensación, 52,5 comprimidos ahora" in spanish
+    assert "comprimido de 1 mg: ya no se usa" in spanish
+    assert "last fill" not in spanish and "tablets" not in spanish and "no longer" not in spanish
+
+
+def test_a_fill_stored_in_english_before_amounts_shows_its_own_text_and_still_matches(client, cast, approved):
+    periods = fill_periods(approved.plan(), 28)
+    old = [{"product": ln.product.label, "used": ln.used, "supply": ln.supply} for ln in periods[0].lines]
+    Fill.objects.create(
+        member=cast.member,
+        revision=approved,
+        start=periods[0].start,
+        end=periods[0].end,
+        lines=old,
+        dispensed_by=cast.pharmacist,
+    )
+    login(client, cast.pharmacist)
+    body = client.get(f"/pharmacy/{cast.member.pk}/").content.decode()
+    assert "The plan changed after this fill" not in body  # the same supply, stored the old way
+    assert "0.5 mg tablet: 56 tablets last fill, 52.5 tablets now" in body  # its stored words
+    assert "1 mg tablet: no longer used" in body

@@ -168,7 +168,7 @@ def test_the_printed_plan_assumptions_and_fills_and_the_calendar_are_in_spanish(
     text = _words(client.get(f"/members/{cast.member.pk}/export/pdf/").content)
     assumptions = text.split("Supuestos y sus fuentes")[1].split("Todos los pasos")[0]
     assert "equivalencia con diazepam" in assumptions and "se puede dejar desde" in assumptions
-    assert "0,5 mg clonazepam = 10 mg diazepam" in assumptions  # the decimal comma inside the engine's value
+    assert "0,5 mg de clonazepam = 10 mg de diazepam" in assumptions  # the engine's value, rendered from its code
     fills = text.split("Entrega")[1]
     assert "comprimidos" in fills and "tablets" not in fills
     cal = Calendar.from_ical(client.get(f"/members/{cast.member.pk}/export/ics/").content)

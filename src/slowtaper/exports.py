@@ -289,34 +289,41 @@ def plot(plan: Plan, fmt: str = "png") -> bytes:
 
     from slowtaper.taper import simulate_plan  # numpy: loaded only for a plot
 
+    # Text as text, not outlines: the printed plan's chart can then be read aloud, searched and checked for its
+    # language like the rest of the page.
+    matplotlib.rcParams["svg.fonttype"] = "none"
+
     days = [d for d, _ in plan.days()]
     try:
         sim = simulate_plan(plan)
     except NotModelled as exc:
-        sim, note = None, str(exc)
+        sim, note = None, words(exc.message)
     else:
-        note = "Modelled for a typical adult; individual levels vary widely."
+        note = _("Modelled for a typical adult; individual levels vary widely.")
     panels = 3 if sim is not None else 1
     fig, axes = plt.subplots(panels, 1, figsize=(9, 2.6 * panels + 0.6), sharex=True, squeeze=False)
     ax = axes[0][0]
     for drug in plan.drugs:
         values = [float(step.daily_mg().get(drug, Decimal(0))) for _d, step in plan.days()]
-        ax.step([*days, plan.end], [*values, 0.0], where="post", label=f"{drug} (mg/day)")
-    ax.set_ylabel("dose, mg/day")
+        ax.step([*days, plan.end], [*values, 0.0], where="post", label=_("%(drug)s (mg/day)") % {"drug": drug})
+    ax.set_ylabel(_("dose, mg/day"))
     ax.legend(loc="upper right", fontsize=8)
-    ax.set_title(f"{plan.drug.capitalize()} taper, {plan.start:%-d %b %Y} to {plan.end:%-d %b %Y}")
+    ax.set_title(
+        _("%(drug)s taper, %(start)s to %(end)s")
+        % {"drug": plan.drug.capitalize(), "start": _short_day(plan.start), "end": _short_day(plan.end)}
+    )
     if sim is not None:
         span = [plan.start + timedelta(days=i) for i in range(sim.hours // 24)]
         ax2 = axes[1][0]
         for drug, conc in sim.conc.items():
-            ax2.plot(span, sim.daily(conc)[0], label=f"{drug} daily mean (modelled)")
-        ax2.set_ylabel("ng/mL (modelled)")
+            ax2.plot(span, sim.daily(conc)[0], label=_("%(drug)s daily mean (modelled)") % {"drug": drug})
+        ax2.set_ylabel(_("ng/mL (modelled)"))
         ax2.legend(loc="upper right", fontsize=8)
         ax3 = axes[2][0]
         ax3.plot(span, sim.daily(sim.occ)[0], color="tab:purple")
-        ax3.set_ylabel("occupancy % (modelled)")
+        ax3.set_ylabel(_("occupancy % (modelled)"))
         ax3.set_ylim(0, 100)
-    axes[-1][0].xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    axes[-1][0].xaxis.set_major_formatter(_month_ticks(mdates))
     fig.text(0.01, 0.005, note, fontsize=7)
     fig.tight_layout(rect=(0, 0.02, 1, 1))
     buf = io.BytesIO()
@@ -325,6 +332,25 @@ def plot(plan: Plan, fmt: str = "png") -> bytes:
     fig.savefig(buf, format=fmt, dpi=110, metadata=meta)
     plt.close(fig)
     return buf.getvalue()
+
+
+def _short_day(day: date) -> str:
+    """A date in a chart's title: "4 Jan 2027" in English (as always), the language's short form otherwise."""
+    if _english():
+        return f"{day:%-d %b %Y}"
+    from django.utils import formats
+
+    return str(formats.date_format(day, "DATE_FORMAT"))
+
+
+def _month_ticks(mdates: Any) -> Any:
+    """The chart's month labels: "Jan 2027" in English (as always), the language's month names otherwise
+    (strftime would write them in the C locale's English)."""
+    if _english():
+        return mdates.DateFormatter("%b %Y")
+    import matplotlib.ticker
+
+    return matplotlib.ticker.FuncFormatter(lambda x, _pos: _month_title(mdates.num2date(x).date()))
 
 
 def _month_grids(plan: Plan) -> list[dict[str, Any]]:
@@ -500,6 +526,17 @@ def _cell(value: Any) -> str:
     return text if _english() else _DECIMAL.sub(lambda m: amount(Decimal(m.group())), text)
 
 
+def _said(message: _Message | None) -> str:
+    """An assumption's name, value or note in the active language: rendered from its code; a plan stored before
+    assumptions were messages keeps its English, translated like a data text where a translation exists."""
+    if message is None:
+        return ""
+    if message.code == "text":  # Message.legacy: a sentence stored before codes
+        text = str(message.params["text"])
+        return _cell(_OLD_NOTES.get(text, text))
+    return words(message)
+
+
 def _assumptions(plan: Plan, data: dict[str, Any]) -> list[dict[str, str]]:
     """The plan's assumptions as a printed plan shows them, in the active language. The stopping threshold is
     named for what it is (the dose from which the last cut may go to zero: the plan may reach lower doses before
@@ -507,15 +544,9 @@ def _assumptions(plan: Plan, data: dict[str, Any]) -> list[dict[str, str]]:
     point to them."""
     cat = catalogue()
     rows = []
-    for a in data["assumptions"]:
-        note = a.get("note", "")
-        row = {
-            **a,
-            "name": _cell(a["name"]),
-            "value": _cell(a["value"]),
-            "note": _cell(_OLD_NOTES.get(note, note) if isinstance(note, str) else note),
-        }
-        if a["name"] == "smallest practical dose":
+    for a, raw in zip(plan.assumptions, data["assumptions"], strict=True):
+        row = {**raw, "name": _said(a.name), "value": _said(a.value), "note": _said(a.note)}
+        if a.name.code == "assumption.smallest-practical" or raw["name"] == "smallest practical dose":
             row["name"] = _("stopping allowed from")
             row["note"] = (
                 _("the last cut, to zero, is made from this daily dose or lower; %(note)s") % {"note": row["note"]}

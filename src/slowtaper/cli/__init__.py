@@ -7,6 +7,7 @@ what to fix; there is never a traceback.
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 
@@ -44,12 +45,26 @@ def _run(args: list[str]) -> None:
     if negative:
         _fail(_("amounts cannot be negative (got '%(got)s'): give a dose above 0, e.g. 2mg") % {"got": negative[0]})
     try:
-        app(args=args, standalone_mode=False)
+        if _i18n.current() == _i18n.ENGLISH:
+            app(args=args, standalone_mode=False)
+        else:  # the same command, with Click's words and the help texts in the reader's language
+            import typer.main
+
+            command = typer.main.get_command(app)
+            _i18n.speak_click(command, help_wanted=not args or "--help" in args)
+            command(args=args, standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         sys.stderr.write(_("aborted") + "\n")
         sys.exit(1)
+    except click.exceptions.NoSuchCommand as exc:
+        # Said here, once: Typer adds its own English suggestion to Click's, and both would be shown.
+        matches = difflib.get_close_matches(exc.command_name, list(click_commands()))
+        said = _("No such command '%(name)s'.") % {"name": exc.command_name}
+        if matches:
+            said += " " + _("Did you mean %(names)s?") % {"names": ", ".join(f"'{m}'" for m in matches)}
+        _fail(said)
     except click.exceptions.UsageError as exc:
         _fail(exc.format_message())
     except TaperError as exc:
@@ -57,6 +72,13 @@ def _run(args: list[str]) -> None:
     except BadInput as exc:
         _fail(str(exc))
     sys.exit(0)
+
+
+def click_commands() -> list[str]:
+    """The names of the commands, as `slowtaper --help` lists them."""
+    import typer.main
+
+    return list(getattr(typer.main.get_command(app), "commands", {}))
 
 
 def _language(args: list[str]) -> tuple[list[str], str | None]:

@@ -63,6 +63,14 @@ def deactivate() -> None:
 
         translation.deactivate()
     _state["language"] = ENGLISH
+    # Click's and Typer's `_` (set by `speak_click`) give English again by themselves; Typer's help headings were
+    # set once, so set them back.
+    import sys
+
+    rich_utils = sys.modules.get("typer.rich_utils")
+    if rich_utils is not None:
+        for constant, english in _RICH_HEADINGS.items():
+            setattr(rich_utils, constant, english)
 
 
 def current() -> str:
@@ -157,3 +165,120 @@ def number(value: object) -> str:
         return formats.number_format(Decimal(text))
     except InvalidOperation:
         return text
+
+
+# Click's and Typer's own words that reach a reader of the command line: the usage errors Click raises and the
+# headings of `--help`. Marked here for the catalogues; `speak_click` makes Click and Typer say them through ours.
+CLICK_WORDS = (
+    gettext_noop("Usage:"),
+    gettext_noop("Options"),
+    gettext_noop("Arguments"),
+    gettext_noop("Commands"),
+    gettext_noop("Show this message and exit."),
+    gettext_noop("[default: {}]"),
+    gettext_noop("[required]"),
+    gettext_noop("default: {default}"),
+    gettext_noop("required"),
+    gettext_noop("No such option {name!r}."),
+    gettext_noop("Did you mean {possibility}?"),
+    gettext_noop("(Did you mean one of: {possibilities}?)"),
+    gettext_noop("Missing argument"),
+    gettext_noop("Missing option"),
+    gettext_noop("Missing parameter"),
+    gettext_noop("Option {name!r} requires an argument."),
+    gettext_noop("Option {name!r} requires {nargs} arguments."),
+    gettext_noop("Option {name!r} does not take a value."),
+    gettext_noop("Got unexpected extra argument ({args})"),
+    gettext_noop("Got unexpected extra arguments ({args})"),
+    gettext_noop("Invalid value for {param_hint}: {message}"),
+    gettext_noop("Invalid value: {message}"),
+    gettext_noop("{value!r} is not a valid {number_type}."),
+    gettext_noop("{value!r} is not {choice}."),
+    gettext_noop("{value!r} is not one of {choices}."),
+    gettext_noop("{value} is not in the range {range}."),
+    gettext_noop("{name} {filename!r} does not exist."),
+    gettext_noop("{name} {filename!r} is a directory."),
+    gettext_noop("Could not open file {filename!r}: {message}"),
+    gettext_noop("Missing command."),
+    gettext_noop("file"),
+    gettext_noop("path"),
+)
+
+# Click and Typer translate with the standard library's gettext, bound by name in each module (it reads no
+# catalogue of ours); these are the modules whose `_` and `ngettext` a reader of the command line meets.
+_CLICK_MODULES = (
+    "click.core",
+    "click.decorators",
+    "click.parser",
+    "click.exceptions",
+    "click.types",
+    "click.formatting",
+    "typer.core",
+)
+# Typer's help panels translate their headings once, when the module loads: set again in the reader's language.
+_RICH_HEADINGS = {
+    "ARGUMENTS_PANEL_TITLE": "Arguments",
+    "OPTIONS_PANEL_TITLE": "Options",
+    "COMMANDS_PANEL_TITLE": "Commands",
+    "DEFAULT_STRING": "[default: {}]",
+    "REQUIRED_LONG_STRING": "[required]",
+}
+
+
+def _click_ngettext(singular: str, plural: str, n: int) -> str:
+    # Each form translated as its own message (CLICK_WORDS lists both): right where a language has one plural,
+    # as English and Spanish do. A language with more plural forms needs Click's messages in plural entries.
+    return _(singular if n == 1 else plural)
+
+
+def speak_click(command: object, help_wanted: bool) -> None:
+    """Click and Typer, and `command`'s help texts (the Click command Typer built from the app), in the reader's
+    language. Typer's help panels (and Rich with them) are loaded only when help is asked for."""
+    import importlib
+    import sys
+
+    for name in _CLICK_MODULES:
+        module = importlib.import_module(name)
+        if hasattr(module, "_"):
+            module._ = _  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = _click_ngettext  # type: ignore[attr-defined]
+    if help_wanted or "typer.rich_utils" in sys.modules:
+        rich_utils = importlib.import_module("typer.rich_utils")
+        rich_utils._ = _  # type: ignore[attr-defined]
+        for constant, english in _RICH_HEADINGS.items():
+            setattr(rich_utils, constant, _(english))
+    _translate_help(command)
+
+
+def _translate_help(command: object) -> None:
+    for attribute in ("help", "short_help", "epilog"):
+        text = getattr(command, attribute, None)
+        if text:
+            setattr(command, attribute, _(text))
+    for param in getattr(command, "params", ()):
+        if getattr(param, "help", None):
+            param.help = _(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        _translate_help(sub)
+
+
+def help_texts() -> list[str]:
+    """Every help text of the command line (the app's, each command's and each option's), in English, for the
+    catalogues (`manage.py datamessages` prints them)."""
+    import typer.main
+
+    from ._app import app
+
+    out: list[str] = []
+
+    def walk(command: object) -> None:
+        out.extend(t for a in ("help", "short_help", "epilog") if (t := getattr(command, a, None)))
+        out.extend(p.help for p in getattr(command, "params", ()) if getattr(p, "help", None))
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+
+    import slowtaper.cli  # noqa: F401  (registers the commands on the app)
+
+    walk(typer.main.get_command(app))
+    return list(dict.fromkeys(out))

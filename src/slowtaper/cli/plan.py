@@ -243,7 +243,7 @@ def _print_dispensing(p: taper.Plan, fill_days: int | None) -> None:
             if current() == ENGLISH:
                 table.add_row(label if i == 0 else "", line.product.describe(), line.used, line.supply)
             else:
-                table.add_row(label if i == 0 else "", _describe(line.product), _used(line), _supply(line))
+                table.add_row(label if i == 0 else "", say(line.product.describe_message()), _used(line), _supply(line))
         for n in d.notes if current() == ENGLISH else _dispensing_notes(d):
             table.add_row("", n, "", "")
     out().print(table)
@@ -308,26 +308,6 @@ def _kind(kind: str) -> str:
 
 # The dispensing table in a language other than English, written here from the engine's figures (the English
 # table keeps the engine's own wording, `Product.describe` and `DispenseLine.used` / `.supply`).
-
-
-def _describe(product: taper.Product) -> str:
-    extra = []
-    if product.form == "tablet":
-        extra.append({"none": _("unscored"), "half": _("halves"), "quarter": _("quarters")}[product.score])
-    if product.form == "odt":
-        extra.append(_("never split"))
-    if product.measure_ml is not None:
-        extra.append(_("measured in %(ml)s mL steps") % {"ml": number(plain(product.measure_ml))})
-    if product.syringe_ml is not None:
-        extra.append(_("with a %(ml)s mL oral syringe") % {"ml": number(plain(product.syringe_ml))})
-    if product.mg_per_drop is not None:
-        extra.append(_("%(mg)s mg per drop") % {"mg": number(plain(product.mg_per_drop))})
-    if product.beyond_use_days:
-        extra.append(_("use within %(days)s days") % {"days": product.beyond_use_days})
-    text = say(product.label_message())
-    if extra:
-        text = f"{text} ({', '.join(extra)})"
-    return text if product.verified else _("%(product)s [unverified]") % {"product": text}
 
 
 def _units(product: taper.Product, n: Decimal | int) -> str:

@@ -14,6 +14,7 @@ import threading
 import zoneinfo
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,11 +31,14 @@ from slowtaper.said import Stored, label, say, stored_text
 from slowtaper.taper import (
     DECISIONS,
     Decision,
+    DispenseLine,
     Plan,
     ScreenAnswers,
     ScreenResult,
     TaperError,
     TrendSettings,
+    catalogue,
+    plain,
     plan_from_dict,
     plan_to_dict,
     postpone_first_cut,
@@ -565,13 +569,62 @@ class Fill(models.Model):
     revision = models.ForeignKey(PlanRevision, on_delete=models.PROTECT, related_name="fills")
     start = models.DateField()
     end = models.DateField()
-    lines = models.JSONField()  # [{"product", "used", "supply"}] as dispensed
+    # What was handed over, one line per product: {"product": its id, "tablets" | "ml" (and "drops"): the amount
+    # the period uses}, never a sentence, so each reader reads it in their own language (`Fill.line`). Fills
+    # recorded before that hold {"product", "used", "supply"} in English, shown as stored.
+    lines = models.JSONField()
     dispensed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     dispensed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-start"]
         constraints = [models.UniqueConstraint(fields=["revision", "start"], name="one_fill_per_period")]
+
+    @staticmethod
+    def line(line: DispenseLine) -> dict[str, Any]:
+        """One product's line as stored: its id and the amounts the period uses."""
+        out: dict[str, Any] = {"product": line.product.id}
+        if line.tablets is not None:
+            out["tablets"] = plain(line.tablets)
+        if line.ml is not None:
+            out["ml"] = plain(line.ml)
+        if line.drops is not None:
+            out["drops"] = line.drops
+        return out
+
+    def dispensed(self) -> dict[str, Dispensed]:
+        """What this fill handed over, by product id (by English label for a fill stored before amounts were),
+        with the product and the amount used in the active language."""
+        from slowtaper import exports  # its PDF and plot libraries load only when used
+
+        out = {}
+        for raw in self.lines:
+            if "used" in raw:  # stored before amounts: its English, as it was written
+                out[raw["product"]] = Dispensed(raw["product"], raw["used"], raw["used"])
+                continue
+            try:
+                product = catalogue().product(raw["product"])
+            except TaperError:  # a product since taken out of the catalogue: its id and the amounts
+                out[raw["product"]] = Dispensed(raw["product"], ", ".join(map(str, raw.values())), raw)
+                continue
+            line = DispenseLine(
+                product=product,
+                tablets=Decimal(raw["tablets"]) if "tablets" in raw else None,
+                ml=Decimal(raw["ml"]) if "ml" in raw else None,
+                drops=raw.get("drops"),
+            )
+            out[product.id] = Dispensed(exports.words(product.label_message()), exports.used_text(line), raw)
+        return out
+
+
+@dataclass(frozen=True)
+class Dispensed:
+    """A product a fill handed over: its name and the amount used, in the active language, and what is compared
+    with a later period (the stored amounts, or the English of an old fill)."""
+
+    product: str
+    used: str
+    amounts: Any
 
 
 def approved_revision(member: User) -> PlanRevision | None:

@@ -72,10 +72,11 @@ def new_products_for(member: User, plan: Plan | None) -> list[ToObtain]:
     have = member_product_ids(member)
     if plan is None or have is None:
         return []
+    # Product ids (labels in fills stored before ids were) of what the pharmacist has handed over.
     handed = {line["product"] for fill in member.fills.all() for line in fill.lines}
     out = []
     for product in products_to_obtain(plan, have):
         day = first_used(plan, product)
-        if product.label not in handed and day is not None:
+        if product.id not in handed and product.label not in handed and day is not None:
             out.append(ToObtain(product, day))
     return out

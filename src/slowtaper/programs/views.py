@@ -47,10 +47,10 @@ from slowtaper.taper import (
     SCREENS,
     AdjunctNote,
     CheckIn,
+    Dispensing,
     Plan,
     TaperError,
     build_plan,
-    dispensing_to_dict,
     fill_periods,
     insert_hold,
     instrument,
@@ -1135,9 +1135,44 @@ def pharmacy(request: HttpRequest) -> HttpResponse:
     return render(request, "programs/pharmacy.html", {"members": members})
 
 
-def _lines(period: Any) -> list[dict[str, str]]:
-    """A fill's lines as stored and shown: what the library writes for a dispensing, without the counts."""
-    return [{k: ln[k] for k in ("product", "used", "supply")} for ln in dispensing_to_dict(period)["lines"]]
+def _lines(period: Dispensing) -> list[dict[str, str]]:
+    """A fill's lines as stored: each product's id and the amounts the period uses (`Fill.lines`), never a
+    sentence, so what was dispensed is read in each reader's language."""
+    return [Fill.line(ln) for ln in period.lines]
+
+
+def _same_fill(fill: Fill, period: Dispensing) -> bool:
+    """Whether `fill` handed over what `period` needs. A fill stored before amounts were stored holds the
+    English lines of its day, compared as such."""
+    if fill.end != period.end:
+        return False
+    if any("used" in ln for ln in fill.lines):
+        return fill.lines == [
+            {"product": ln.product.label, "used": ln.used, "supply": ln.supply} for ln in period.lines
+        ]
+    return fill.lines == _lines(period)
+
+
+def _changes(last: Fill, period: Dispensing) -> list[str]:
+    """What differs in `period` from the last fill dispensed, one line per product, in the active language."""
+    before = last.dispensed()
+    changes, seen = [], set()
+    for ln in period.lines:
+        # A fill stored before amounts were stored names its products by their English label.
+        key, now = (ln.product.id, Fill.line(ln)) if ln.product.id in before else (ln.product.label, ln.used)
+        seen.add(key)
+        then = before.get(key)
+        if then is None or then.amounts != now:
+            changes.append(
+                _("%(p)s: %(a)s last fill, %(b)s now")
+                % {
+                    "p": exports.words(ln.product.label_message()),
+                    "a": then.used if then else _("none"),
+                    "b": exports.used_text(ln),
+                }
+            )
+    changes += [_("%(p)s: no longer used") % {"p": then.product} for key, then in before.items() if key not in seen]
+    return changes
 
 
 def _fills(member: User) -> tuple[PlanRevision | None, list[dict[str, Any]]]:
@@ -1151,32 +1186,20 @@ def _fills(member: User) -> tuple[PlanRevision | None, list[dict[str, Any]]]:
     fills = list(Fill.objects.filter(member=member).select_related("revision").order_by("start", "dispensed_at"))
     done = {f.start: f for f in fills}
     last = fills[-1] if fills else None
-    previous = {line["product"]: line["used"] for line in last.lines} if last else {}
     periods = []
     for period in fill_periods(plan, FILL_DAYS):
-        lines = _lines(period)
         fill = done.get(period.start)
-        changes = []
-        if last is not None and fill is None:
-            now = {ln["product"] for ln in lines}
-            changes = [
-                _("%(p)s: %(a)s last fill, %(b)s now")
-                % {"p": ln["product"], "a": previous.get(ln["product"], _("none")), "b": ln["used"]}
-                for ln in lines
-                if previous.get(ln["product"]) != ln["used"]
-            ] + [_("%(p)s: no longer used") % {"p": p} for p in previous if p not in now]
         periods.append(
             {
                 "period": period,
-                "lines": lines,
-                # The lines as the reader's language writes them; `lines` stays the record compared with fills.
+                # The lines as the reader's language writes them.
                 "shown": [
                     (exports.words(ln.product.label_message()), exports.used_text(ln), exports.supply_text(ln))
                     for ln in period.lines
                 ],
                 "fill": fill,
-                "differs": fill is not None and (fill.lines != lines or fill.end != period.end),
-                "changes": changes,
+                "differs": fill is not None and not _same_fill(fill, period),
+                "changes": _changes(last, period) if last is not None and fill is None else [],
             }
         )
     return rev, periods

@@ -220,22 +220,32 @@ class Product:
         return Message(code, {"mg_per_ml": _plain(self.mg_per_ml or Decimal(0))})
 
     def describe(self) -> str:
-        """The label with how finely it divides, for lists of products."""
+        """The label with how finely it divides, for lists of products (the English of `describe_message`)."""
+        return self.describe_message().english()
+
+    def describe_message(self) -> Message:
+        """The label with how finely it divides, as a message for the reader's language."""
         extra = []
         if self.form == "tablet":
-            extra.append({"none": "unscored", "half": "halves", "quarter": "quarters"}[self.score])
+            extra.append(
+                Message(
+                    {"none": "product.unscored", "half": "product.halves", "quarter": "product.quarters"}[self.score]
+                )
+            )
         if self.form == "odt":
-            extra.append("never split")
+            extra.append(Message("product.never-split"))
         if self.measure_ml is not None:
-            extra.append(f"measured in {_plain(self.measure_ml)} mL steps")
+            extra.append(Message("product.measured", {"ml": _plain(self.measure_ml)}))
         if self.syringe_ml is not None:
-            extra.append(f"with a {_plain(self.syringe_ml)} mL oral syringe")
+            extra.append(Message("product.with-syringe", {"ml": _plain(self.syringe_ml)}))
         if self.mg_per_drop is not None:
-            extra.append(f"{_plain(self.mg_per_drop)} mg per drop")
+            extra.append(Message("product.per-drop", {"mg": _plain(self.mg_per_drop)}))
         if self.beyond_use_days:
-            extra.append(f"use within {self.beyond_use_days} days")
-        text = f"{self.label} ({', '.join(extra)})" if extra else self.label
-        return text if self.verified else f"{text} [unverified]"
+            extra.append(Message("product.use-within", {"days": self.beyond_use_days}))
+        text = self.label_message()
+        if extra:
+            text = Message("product.described", {"product": text, "qualities": tuple(extra)})
+        return text if self.verified else Message("product.unverified", {"product": text})
 
     def __repr__(self) -> str:
         return f"Product({self.label!r}, regions={list(self.regions)})"

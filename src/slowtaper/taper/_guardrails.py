@@ -87,13 +87,15 @@ def _exactness(plan: Plan) -> list[GuardrailViolation]:
                     pieces = p.count * prod.divisions
                     if pieces != pieces.to_integral_value() or (prod.strength_mg or 0) * p.count != p.mg:
                         problem = Message(
-                            "guardrail.exact-fraction", {"count": _plain(p.count), "product": prod.describe()}
+                            "guardrail.exact-fraction", {"count": _plain(p.count), "product": prod.describe_message()}
                         )
                 elif p.ml is not None:
                     assert prod.measure_ml is not None and prod.mg_per_ml is not None
                     steps = p.ml / prod.measure_ml
                     if steps != steps.to_integral_value() or p.ml * prod.mg_per_ml != p.mg:
-                        problem = Message("guardrail.exact-volume", {"ml": _plain(p.ml), "product": prod.describe()})
+                        problem = Message(
+                            "guardrail.exact-volume", {"ml": _plain(p.ml), "product": prod.describe_message()}
+                        )
                 elif p.drops is not None and (prod.mg_per_drop or 0) * p.drops != p.mg:
                     problem = Message("guardrail.exact-drops")
             if problem:

@@ -451,6 +451,17 @@ TEMPLATES: dict[str, str] = {
     "product.suspension": "%(mg_per_ml)s mg/mL suspension",
     "product.drops": "%(mg_per_ml)s mg/mL drops",
     "product.pair": "%(first)s and %(second)s",
+    # A product with how finely it divides (`Product.describe_message`).
+    "product.described": "%(product)s (%(qualities)s)",
+    "product.unverified": "%(product)s [unverified]",
+    "product.unscored": "unscored",
+    "product.halves": "halves",
+    "product.quarters": "quarters",
+    "product.never-split": "never split",
+    "product.measured": "measured in %(ml)s mL steps",
+    "product.with-syringe": "with a %(ml)s mL oral syringe",
+    "product.per-drop": "%(mg)s mg per drop",
+    "product.use-within": "use within %(days)s days",
     "product.where": "%(product)s (%(regions)s)",
     # How to make a dose (`Dose.how_message`, `Portion.message`).
     "dose.nothing": "nothing",

@@ -9,13 +9,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from slowtaper.cli._i18n import help_texts
 from slowtaper.i18n import data_strings, engine_strings
 
 
 class Command(BaseCommand):
     help = (
         "Print every text of the engine's data files that the web app shows, and the English template of every "
-        "engine message, as gettext_noop calls."
+        "engine message, and the command line's help texts, as gettext_noop calls."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -27,4 +28,7 @@ class Command(BaseCommand):
             "\n# The engine's messages: English templates with named placeholders, filled in after translation.\n"
         )
         for text in engine_strings():
+            self.stdout.write(f"gettext_noop({text!r})\n")
+        self.stdout.write("\n# The command line's help texts (`slowtaper --help`, each command's and option's).\n")
+        for text in help_texts():
             self.stdout.write(f"gettext_noop({text!r})\n")
