@@ -132,16 +132,26 @@ def _slots(
 
 
 def _recheck_at(member: User, plan: Plan, now: datetime, until: datetime) -> datetime | None:
-    """The start of the member's day of the next planned cut (or final stop) after today and within the slots
-    written, when a cut held for the clinician could change the times reminded (`_hold_matters`): a signal still
-    undecided that day holds the cut, with no write to say so, and the tick rewrites the slots then."""
+    """The start of the member's day of the next planned cut after today, within the slots written, at which a
+    cut held for the clinician would change the times reminded (the held step's dose times differ from a later
+    step's up to `until`, or the plan stops by then): a signal still undecided that day holds the cut, and the
+    tick writes the slots again then. Most cuts keep the dose times; they need no recheck."""
     zone = zoneinfo.ZoneInfo(member.time_zone)
     today, last = now.astimezone(zone).date(), until.astimezone(zone).date()
     if not _hold_matters(plan, last):
         return None
-    changes = [s.start for s in plan.steps[1:]] + ([plan.end] if plan.stops else [])
-    upcoming = min((day for day in changes if today < day <= last), default=None)
-    return due_instant(upcoming, time(0), zone) if upcoming is not None else None
+    stops_by_then = plan.stops and plan.end <= last
+    times = [frozenset(d.time for d in s.doses) for s in plan.steps]
+    for i in range(1, len(plan.steps)):
+        cut = plan.steps[i].start
+        if cut > last:
+            break
+        later = (times[j] for j in range(i, len(plan.steps)) if plan.steps[j].start <= last)
+        if cut > today and (stops_by_then or any(t != times[i - 1] for t in later)):
+            return due_instant(cut, time(0), zone)
+    if stops_by_then and plan.end > today:
+        return due_instant(plan.end, time(0), zone)
+    return None
 
 
 def rewrite_after_commit(member: User) -> None:
