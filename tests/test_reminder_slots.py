@@ -526,7 +526,7 @@ def _calls(monkeypatch, record):
 
 
 def test_a_checkin_rewrites_the_slots_after_its_commit_not_inside_it(
-    client, transactional_db, cast, approved, monkeypatch
+    client, transactional_db, cast, ending, monkeypatch
 ):
     """With real transactions: the check-in commits (and with it the horizon's mark), then the slots are
     rewritten outside any transaction (on SQLite none holds the write lock while the slots are computed)."""
@@ -536,11 +536,28 @@ def test_a_checkin_rewrites_the_slots_after_its_commit_not_inside_it(
     response = client.post("/me/checkin/", {"day": TODAY.isoformat(), "key": str(uuid.uuid4()), **NO_FLAGS})
     assert response.status_code == 302
     assert seen == [False]
-    # The rewrite cleared the mark: this plan keeps its dose times, so nothing is to be checked again.
-    assert ReminderHorizon.objects.get(member=cast.member).recheck_at is None
+    # The rewrite replaced the mark by the next time to check: the start of the day the plan stops.
+    end = TODAY + timedelta(days=3)
+    assert ReminderHorizon.objects.get(member=cast.member).recheck_at == due_instant(end, time(0), NEW_YORK)
 
 
-def test_a_double_tapped_checkin_rewrites_once(client, cast, approved, monkeypatch):
+def test_a_checkin_that_no_hold_could_change_leaves_the_slots_alone(client, cast, approved, monkeypatch):
+    """The cast's plan keeps its dose times and ends long after the horizon: whatever the check-in says, the
+    slots would be the same, so it neither marks the horizon nor rewrites them (nor takes SQLite's write lock a
+    second time)."""
+    calls: list[int] = []
+    _calls(monkeypatch, lambda: calls.append(1))
+    horizon = ReminderHorizon.objects.get(member=cast.member)
+    assert not horizon.hold_matters
+    login(client, cast.member)
+    post = {"day": TODAY.isoformat(), "key": str(uuid.uuid4()), **NO_FLAGS, "f_fall": "yes"}
+    assert client.post("/me/checkin/", post).status_code == 302
+    assert calls == []
+    after = ReminderHorizon.objects.get(member=cast.member)
+    assert (after.recheck_at, after.written_at) == (horizon.recheck_at, horizon.written_at)
+
+
+def test_a_double_tapped_checkin_rewrites_once(client, cast, ending, monkeypatch):
     calls: list[int] = []
     _calls(monkeypatch, lambda: calls.append(1))
     login(client, cast.member)
@@ -675,3 +692,35 @@ def test_a_hold_that_appears_without_a_write_reaches_the_slots_at_the_start_of_t
     assert member_day(cast.member, end).state == "held_for_clinician"
     assert pending(cast.member, end) == [(end, time(8)), (end, time(22))]
     assert ReminderHorizon.objects.get(member=cast.member).recheck_at is None  # no later change to wait for
+
+
+@pytest.mark.parametrize(
+    ("today", "drop_on", "expected"),
+    [
+        # The next cut (day 5) keeps the times, but held, it would keep 08:00 past day 10 too: checked on day 5.
+        (1, 10, 5),
+        # Past day 5, the next cut is day 10 itself.
+        (6, 10, 10),
+        # The morning dose goes after the slots written: no cut within them changes the times reminded.
+        (1, 20, None),
+    ],
+)
+def test_the_recheck_is_the_first_cut_whose_hold_would_change_the_times_reminded(cast, today, drop_on, expected):
+    """A plan whose morning dose goes on `drop_on` (days from its start), with cuts on days 5 and `drop_on`: the
+    slots are checked again at the start of the first coming cut's day at which a hold would change the times
+    reminded up to the horizon."""
+    from types import SimpleNamespace
+
+    from slowtaper.checkins.reminders import _recheck_at
+
+    first = date(2027, 3, 1)
+
+    def step(day, *hours):
+        return SimpleNamespace(start=first + timedelta(days=day), doses=[SimpleNamespace(time=time(h)) for h in hours])
+
+    plan = SimpleNamespace(
+        steps=[step(0, 8, 22), step(5, 8, 22), step(drop_on, 22)], stops=False, end=first + timedelta(days=400)
+    )
+    now = datetime.combine(first + timedelta(days=today), time(12), tzinfo=NEW_YORK)
+    got = _recheck_at(cast.member, plan, now, now + HORIZON)
+    assert got == (due_instant(first + timedelta(days=expected), time(0), NEW_YORK) if expected else None)

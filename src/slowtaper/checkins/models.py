@@ -100,6 +100,9 @@ class ReminderHorizon(models.Model):
     # committed with the write, is what the tick repairs from if that rewrite never runs), or to the start of
     # the member's day of the next planned cut when a cut held for the clinician could change the times reminded.
     recheck_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Whether a cut held for the clinician could change the times reminded up to `until` (`reminders._hold_matters`):
+    # when it cannot, a check-in (which can only open or close a hold) leaves the slots as they are.
+    hold_matters = models.BooleanField(default=True)
 
 
 class Reminder(models.Model):

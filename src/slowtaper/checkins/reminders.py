@@ -154,14 +154,22 @@ def _recheck_at(member: User, plan: Plan, now: datetime, until: datetime) -> dat
     return None
 
 
-def rewrite_after_commit(member: User) -> None:
+def rewrite_after_commit(member: User, only_if_a_hold_matters: bool = False) -> None:
     """Call in the transaction of a write that may change what the member is due (a check-in, an approval, a
     decision, a change of settings): marks the member's slots for rewriting, committed with the write (one
     UPDATE), and rewrites them after the commit, outside the write's transaction (on SQLite that transaction
     holds the one write lock). A rewrite that fails is logged, not raised (what the member did is saved); the
     mark then makes the next tick rewrite the slots, as it does if the process dies before the rewrite. A write
-    rolled back (a double tap that lost the race) leaves neither the mark nor the rewrite."""
-    ReminderHorizon.objects.filter(member=member).update(recheck_at=timezone.now())
+    rolled back (a double tap that lost the race) leaves neither the mark nor the rewrite.
+
+    `only_if_a_hold_matters` is for a write that can change only whether a cut is held (a check-in): when no hold
+    could change the times reminded up to the member's horizon, the slots stay as they are, and neither the mark
+    nor the rewrite (nor a second take of SQLite's write lock) is needed."""
+    horizon = ReminderHorizon.objects.filter(member=member)
+    if only_if_a_hold_matters:
+        horizon = horizon.filter(hold_matters=True)
+    if not horizon.update(recheck_at=timezone.now()) and only_if_a_hold_matters:
+        return
 
     def rewrite() -> None:
         try:
@@ -213,6 +221,7 @@ def _rewrite(member_pk: int, now: datetime) -> int | None:
             plan = None  # a plan that fails its checks is never used to tell anyone to take a dose
     wanted = {(s.day, s.time, s.due_at): s for s in _slots(member, revision, plan, now, start, until)} if plan else {}
     recheck = _recheck_at(member, plan, now, until) if plan is not None else None
+    matters = plan is not None and _hold_matters(plan, until.astimezone(zoneinfo.ZoneInfo(member.time_zone)).date())
     # The member's few rows read by member alone (by state and time the planner might scan every member's
     # pending slots): pending ones from `start` that are no longer wanted go, and any older than KEEP.
     have, stale, moved = set(), [], []
@@ -236,8 +245,12 @@ def _rewrite(member_pk: int, now: datetime) -> int | None:
                 if seen is not None and not horizon.filter(**seen).delete()[0]:
                     raise _Collided
             elif seen is None:
-                ReminderHorizon.objects.create(member=member, until=until, written_at=now, recheck_at=recheck)
-            elif not horizon.filter(**seen).update(until=until, written_at=now, recheck_at=recheck):
+                ReminderHorizon.objects.create(
+                    member=member, until=until, written_at=now, recheck_at=recheck, hold_matters=matters
+                )
+            elif not horizon.filter(**seen).update(
+                until=until, written_at=now, recheck_at=recheck, hold_matters=matters
+            ):
                 raise _Collided
             # A tick may have claimed a slot since it was read: claimed rows are never rewritten.
             if stale:
