@@ -255,25 +255,33 @@ async def drive(
     return result
 
 
-async def run_load(base: str, population: Population, seconds: float, warmup: float) -> list[Result]:
+# What --only names: the endpoints besides the bare view, which always runs (first and last: the baseline).
+ENDPOINTS = ("home", "afresh", "dashboard", "dose", "checkin", "board")
+
+
+async def run_load(
+    base: str, population: Population, seconds: float, warmup: float, only: frozenset[str] = frozenset(ENDPOINTS)
+) -> list[Result]:
     members = await asyncio.gather(*(log_in(base, who) for who in population.member_sessions))
     clinicians = []
     for who in population.clinician_sessions:  # one at a time: a clinician's second session uses a recovery code
         clinicians.append(await log_in(base, who))
     as_members = list(zip(members, population.member_sessions, strict=True))
     as_clinicians = list(zip(clinicians, population.clinician_sessions, strict=True))
-    plan: list[tuple[str, list[tuple[httpx.AsyncClient, Session]], Request]] = [
-        ("bare view (baseline)", as_members, get("/bench/bare/")),
-        ("member home `/me/`", as_members, get("/me/")),
-        ("member home made afresh (no kept page)", as_members, get("/bench/home-afresh/")),
-        (f"clinician dashboard ({min(100, population.members)} members)", as_clinicians, get("/clinic/")),
-        ("dose-log POST", as_members, post_dose),
-        ("check-in POST", as_members, post_checkin),
-        ("board index", as_members, get("/board/")),
-        ("bare view (again, last)", as_members, get("/bench/bare/")),
+    plan: list[tuple[str, str, list[tuple[httpx.AsyncClient, Session]], Request]] = [
+        ("bare", "bare view (baseline)", as_members, get("/bench/bare/")),
+        ("home", "member home `/me/`", as_members, get("/me/")),
+        ("afresh", "member home made afresh (no kept page)", as_members, get("/bench/home-afresh/")),
+        ("dashboard", f"clinician dashboard ({min(100, population.members)} members)", as_clinicians, get("/clinic/")),
+        ("dose", "dose-log POST", as_members, post_dose),
+        ("checkin", "check-in POST", as_members, post_checkin),
+        ("board", "board index", as_members, get("/board/")),
+        ("bare", "bare view (again, last)", as_members, get("/bench/bare/")),
     ]
     results = []
-    for name, clients, send in plan:
+    for key, name, clients, send in plan:
+        if key != "bare" and key not in only:
+            continue
         result = await drive(name, clients, send, seconds, warmup)
         print(
             f"  {name}: {result.rate:.0f} req/s, p95 {result.percentile(95) * 1000:.0f} ms, {result.errors} errors, "
@@ -365,7 +373,15 @@ def main() -> None:
     parser.add_argument("--database", default="", help="postgres://... of an EMPTY database (default: SQLite)")
     parser.add_argument("--no-tick", action="store_true", help="skip timing the tick")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file and the server's log")
+    parser.add_argument(
+        "--only",
+        default=",".join(ENDPOINTS),
+        help=f"comma-separated endpoints to drive besides the bare view (of {','.join(ENDPOINTS)})",
+    )
     args = parser.parse_args()
+    only = frozenset(filter(None, args.only.split(",")))
+    if only - set(ENDPOINTS):
+        parser.error(f"--only: unknown {','.join(sorted(only - set(ENDPOINTS)))}; choose from {','.join(ENDPOINTS)}")
 
     folder = tempfile.mkdtemp(prefix="slowtaper-load-")
     sqlite = str(Path(folder) / "load.sqlite3")
@@ -393,7 +409,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     try:
         print(f"Driving {args.sessions} sessions, {args.seconds:g} s per endpoint (+{args.warmup:g} s warm-up)")
-        results = asyncio.run(run_load(f"http://127.0.0.1:{args.port}", population, args.seconds, args.warmup))
+        results = asyncio.run(run_load(f"http://127.0.0.1:{args.port}", population, args.seconds, args.warmup, only))
     finally:
         stop_server(server)
     load_after = os.getloadavg()[0]

@@ -97,8 +97,9 @@ PAGES = [
     # Kept: the session, the account, the page stamp, the board's unread count.
     ("member", "member home kept", lambda c, cast, w: lambda: c.get("/me/"), 6),
     ("member", "check-in page", lambda c, cast, w: lambda: c.get("/me/checkin/"), 8),
-    # The check-in also rewrites the member's pending reminder slots (a hold can change what is due).
-    ("member", "check-in POST", lambda c, cast, w: checkin_post(c), 30),
+    # The check-in rewrites the member's reminder slots (after its commit) only when a held cut could change the
+    # times reminded; the cast's plan keeps its times, so here it writes the check-in and reads the member's day.
+    ("member", "check-in POST", lambda c, cast, w: checkin_post(c), 24),
     ("member", "dose log POST", lambda c, cast, w: dose_post(c), 34),
     ("clinician", "clinician dashboard", lambda c, cast, w: lambda: c.get("/clinic/"), 14),
     ("clinician", "clinician member page", lambda c, cast, w: lambda: c.get(f"/clinic/{cast.member.pk}/"), 32),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -264,23 +265,23 @@ def test_a_hold_that_cannot_change_the_times_costs_no_trend_rules(cast, approved
     assert pending(cast.member) == before
 
 
-def test_approving_the_first_cut_rewrites_the_slots_in_its_transaction(cast, frozen, monkeypatch):
+def test_approving_the_first_cut_marks_the_slots_in_its_transaction_and_rewrites_them_after(cast, frozen, monkeypatch):
     """Before the clinician approves the first cut the member stays on the doses before it; the approval is a
-    write like any other (here the doses keep their times, so the rows stay as they are)."""
+    write like any other: it marks the horizon with its own commit and rewrites the slots once committed (here
+    the doses keep their times, so the rows stay as they are)."""
     from django.db import transaction
-
-    from slowtaper.checkins import reminders
 
     give_intake(cast.member)
     give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=3), first_cut=False)
     before = sorted(DoseSlot.objects.filter(member=cast.member).values_list("pk", "day", "time"))
-    calls = []
-    real = reminders.reschedule
-    monkeypatch.setattr(
-        reminders, "reschedule", lambda m, now=None: calls.append(transaction.get_autocommit()) or real(m, now)
-    )
+    assert ReminderHorizon.objects.get(member=cast.member).recheck_at is None
+    after_commit: list = []
+    monkeypatch.setattr(transaction, "on_commit", lambda func, robust=False: after_commit.append(func))
     Program.objects.get(member=cast.member).approve_first_cut(cast.clinician, "stable")
-    assert calls == [False]  # inside the approval's transaction
+    assert ReminderHorizon.objects.get(member=cast.member).recheck_at == utc("2027-02-10 17:00")
+    assert len(after_commit) == 1
+    after_commit[0]()
+    assert ReminderHorizon.objects.get(member=cast.member).recheck_at is None
     assert sorted(DoseSlot.objects.filter(member=cast.member).values_list("pk", "day", "time")) == before
 
 
@@ -414,14 +415,18 @@ def _statements(captured):
 
 
 @pytest.mark.parametrize("extra", [0, 4])
-def test_an_idle_minute_is_two_queries_however_many_members(cast, approved, frozen, extra):
-    """Nothing due and nobody short of slots: one query for due slots, one for short horizons. No plan read."""
+def test_an_idle_minute_is_three_queries_however_many_members(cast, approved, frozen, extra):
+    """Nothing due and nobody short of slots: one query for due slots, one for members whose horizon disagrees
+    with whether they are reminded (reactivated or deactivated by staff), one for horizons due a rewrite or
+    short. No plan read."""
     _members(extra, cast, frozen)
     with CaptureQueriesContext(connection) as captured:
         assert tick(utc("2027-02-10 20:00")) == []
     statements = _statements(captured.captured_queries)
-    assert len(statements) == 2
-    assert "checkins_doseslot" in statements[0] and "checkins_reminderhorizon" in statements[1]
+    assert len(statements) == 3
+    assert "checkins_doseslot" in statements[0]
+    assert "accounts_user" in statements[1] and "checkins_reminderhorizon" in statements[2]
+    assert not any("programs_planrevision" in q and "accounts_user" not in q for q in statements)
 
 
 @pytest.mark.parametrize("extra", [0, 4])
@@ -494,3 +499,228 @@ def test_erasure_takes_the_slots_with_the_account(cast, approved):
     assert not DoseSlot.objects.filter(member_id=cast.member.pk).exists()
     assert not ReminderHorizon.objects.filter(member_id=cast.member.pk).exists()
     assert DoseSlot.objects.filter(member=cast.other_member).exists()
+
+
+# --- the rewrite after the write's commit, and what repairs it -------------------------------------------------
+
+
+def _flagged_checkin(member, day=TODAY):
+    """A check-in with a red flag, stored as rows only (no rewrite ran for it)."""
+    from slowtaper.checkins.models import CheckInRecord
+
+    no = dict.fromkeys(tuple(diary().red_flags), False)
+    CheckInRecord.objects.create(
+        member=member,
+        day=day,
+        data={"date": day.isoformat(), "symptoms": {"anxiety": 1}, "red_flags": {**no, "fall": True}},
+        urgent=True,
+    )
+
+
+def _calls(monkeypatch, record):
+    """Count the rewrites (and what `record` says at each), then do them."""
+    from slowtaper.checkins import reminders
+
+    real = reminders.reschedule
+    monkeypatch.setattr(reminders, "reschedule", lambda m, now=None: record() or real(m, now))
+
+
+def test_a_checkin_rewrites_the_slots_after_its_commit_not_inside_it(
+    client, transactional_db, cast, ending, monkeypatch
+):
+    """With real transactions: the check-in commits (and with it the horizon's mark), then the slots are
+    rewritten outside any transaction (on SQLite none holds the write lock while the slots are computed)."""
+    seen: list[bool] = []
+    _calls(monkeypatch, lambda: seen.append(connection.in_atomic_block))
+    login(client, cast.member)
+    response = client.post("/me/checkin/", {"day": TODAY.isoformat(), "key": str(uuid.uuid4()), **NO_FLAGS})
+    assert response.status_code == 302
+    assert seen == [False]
+    # The rewrite replaced the mark by the next time to check: the start of the day the plan stops.
+    end = TODAY + timedelta(days=3)
+    assert ReminderHorizon.objects.get(member=cast.member).recheck_at == due_instant(end, time(0), NEW_YORK)
+
+
+def test_a_checkin_that_no_hold_could_change_leaves_the_slots_alone(client, cast, approved, monkeypatch):
+    """The cast's plan keeps its dose times and ends long after the horizon: whatever the check-in says, the
+    slots would be the same, so it neither marks the horizon nor rewrites them (nor takes SQLite's write lock a
+    second time)."""
+    calls: list[int] = []
+    _calls(monkeypatch, lambda: calls.append(1))
+    horizon = ReminderHorizon.objects.get(member=cast.member)
+    assert not horizon.hold_matters
+    login(client, cast.member)
+    post = {"day": TODAY.isoformat(), "key": str(uuid.uuid4()), **NO_FLAGS, "f_fall": "yes"}
+    assert client.post("/me/checkin/", post).status_code == 302
+    assert calls == []
+    after = ReminderHorizon.objects.get(member=cast.member)
+    assert (after.recheck_at, after.written_at) == (horizon.recheck_at, horizon.written_at)
+
+
+def test_a_double_tapped_checkin_rewrites_once(client, cast, ending, monkeypatch):
+    calls: list[int] = []
+    _calls(monkeypatch, lambda: calls.append(1))
+    login(client, cast.member)
+    post = {"day": TODAY.isoformat(), "key": str(uuid.uuid4()), **NO_FLAGS}
+    first, second = client.post("/me/checkin/", post), client.post("/me/checkin/", post)
+    assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"]
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("how", ["fails", "never runs"])
+def test_a_rewrite_that_fails_or_never_runs_is_done_by_the_next_tick(client, cast, ending, frozen, monkeypatch, how):
+    """The red flag holds the final stop, but the rewrite after the check-in raises (a bug) or never runs (the
+    process died after the commit): the check-in is saved and the member told so; the horizon's mark, committed
+    with it, makes the next tick write the held stop's reminders."""
+    from slowtaper.checkins import reminders
+    from slowtaper.checkins.models import CheckInRecord
+
+    end = TODAY + timedelta(days=3)
+    if how == "fails":
+        monkeypatch.setattr(reminders, "_rewrite", lambda *a: (_ for _ in ()).throw(RuntimeError("a bug")))
+    else:
+        monkeypatch.setattr(reminders.transaction, "on_commit", lambda func, robust=False: None)
+    login(client, cast.member)
+    response = client.post(
+        "/me/checkin/", {"day": TODAY.isoformat(), "key": str(uuid.uuid4()), **NO_FLAGS, "f_fall": "yes"}
+    )
+    assert response.status_code == 302 and CheckInRecord.objects.filter(member=cast.member).exists()
+    assert pending(cast.member, end) == []  # not yet rewritten
+    assert ReminderHorizon.objects.get(member=cast.member).recheck_at == utc("2027-02-10 17:00")
+    monkeypatch.undo()
+    frozen.move_to("2027-02-10 17:01")
+    tick()
+    assert pending(cast.member, end) == [(end, time(8)), (end, time(22))]
+
+
+def test_a_write_that_lands_between_a_rewrites_read_and_its_write_is_not_lost(cast, ending, monkeypatch):
+    """A rewrite reads, a check-in (holding the stop) commits and marks the horizon, then the rewrite would write
+    what it computed before: the horizon is not as it read it, so it writes nothing and computes again."""
+    from slowtaper.checkins import reminders
+
+    end = TODAY + timedelta(days=3)
+    real, computed = reminders._recheck_at, []
+
+    def meanwhile(*args):
+        if not computed:
+            _flagged_checkin(cast.member)  # the other request's check-in and its mark, committed
+            ReminderHorizon.objects.filter(member=cast.member).update(recheck_at=utc("2027-02-10 17:00"))
+        computed.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(reminders, "_recheck_at", meanwhile)
+    reschedule(cast.member)
+    assert len(computed) == 2
+    assert pending(cast.member, end) == [(end, time(8)), (end, time(22))]
+
+
+def test_a_rewrite_that_keeps_colliding_leaves_the_work_marked_for_the_tick(cast, ending, frozen, monkeypatch):
+    from slowtaper.checkins import reminders
+
+    end = TODAY + timedelta(days=3)
+    real, computed = reminders._recheck_at, []
+
+    def always(*args):
+        ReminderHorizon.objects.filter(member=cast.member).update(
+            recheck_at=utc("2027-02-10 16:00") + len(computed) * timedelta(seconds=1)
+        )
+        computed.append(1)
+        return real(*args)
+
+    _flagged_checkin(cast.member)
+    monkeypatch.setattr(reminders, "_recheck_at", always)
+    reschedule(cast.member)
+    assert len(computed) == 3 and pending(cast.member, end) == []
+    assert ReminderHorizon.objects.get(member=cast.member).recheck_at == utc("2027-02-10 17:00")
+    monkeypatch.undo()
+    frozen.move_to("2027-02-10 17:01")
+    tick()
+    assert pending(cast.member, end) == [(end, time(8)), (end, time(22))]
+
+
+# --- people deactivated and reactivated by staff (no hook runs) ---------------------------------------------------
+
+
+def test_a_deactivated_members_pending_slots_are_dropped_by_the_next_tick(cast, approved, frozen):
+    from slowtaper.accounts.models import User
+
+    User.objects.filter(pk=cast.member.pk).update(is_active=False)
+    frozen.move_to("2027-02-10 17:01")
+    assert tick() == []
+    assert not DoseSlot.objects.filter(member=cast.member, state=DoseSlot.State.PENDING).exists()
+    assert not ReminderHorizon.objects.filter(member=cast.member).exists()
+    assert pending(cast.other_member, TOMORROW) == [(TOMORROW, time(8)), (TOMORROW, time(22))]
+    frozen.move_to("2027-02-11 03:05")  # tonight's 22:00 in New York
+    assert [r.member for r in tick()] == [cast.other_member]
+
+
+def test_a_reactivated_member_is_reminded_from_the_next_tick(cast, approved, frozen):
+    from slowtaper.accounts.models import User
+
+    User.objects.filter(pk=cast.member.pk).update(is_active=False)
+    frozen.move_to("2027-02-10 17:01")
+    tick()
+    assert pending(cast.member) == []
+    User.objects.filter(pk=cast.member.pk).update(is_active=True)  # as staff would, in the admin or a shell
+    frozen.move_to("2027-02-10 17:02")
+    tick()
+    assert pending(cast.member, TOMORROW) == [(TOMORROW, time(8)), (TOMORROW, time(22))]
+    frozen.move_to("2027-02-11 03:05")
+    assert sorted(r.member.pk for r in tick()) == sorted([cast.member.pk, cast.other_member.pk])
+    frozen.move_to("2027-02-11 03:06")
+    assert tick() == [] and Reminder.objects.filter(member=cast.member).count() == 1
+
+
+# --- a hold that comes with the cut's day, with no write ---------------------------------------------------------
+
+
+def test_a_hold_that_appears_without_a_write_reaches_the_slots_at_the_start_of_the_cut_day(cast, ending, frozen):
+    """The plan stops on TODAY + 3. A red flag is on record that no rewrite saw (stored as rows only): on the
+    stop's day the member is held for the clinician. The slots are checked again at the start of that day (local
+    midnight), so the last dose's reminders go on: not a minute before, not a week later at the top-up."""
+    from slowtaper.programs.status import member_day
+
+    end = TODAY + timedelta(days=3)
+    midnight = due_instant(end, time(0), NEW_YORK)
+    assert ReminderHorizon.objects.get(member=cast.member).recheck_at == midnight
+    _flagged_checkin(cast.member)
+    frozen.move_to(midnight - timedelta(minutes=1))
+    tick()
+    assert pending(cast.member, end) == []
+    frozen.move_to(midnight + timedelta(minutes=1))
+    tick()
+    assert member_day(cast.member, end).state == "held_for_clinician"
+    assert pending(cast.member, end) == [(end, time(8)), (end, time(22))]
+    assert ReminderHorizon.objects.get(member=cast.member).recheck_at is None  # no later change to wait for
+
+
+@pytest.mark.parametrize(
+    ("today", "drop_on", "expected"),
+    [
+        # The next cut (day 5) keeps the times, but held, it would keep 08:00 past day 10 too: checked on day 5.
+        (1, 10, 5),
+        # Past day 5, the next cut is day 10 itself.
+        (6, 10, 10),
+        # The morning dose goes after the slots written: no cut within them changes the times reminded.
+        (1, 20, None),
+    ],
+)
+def test_the_recheck_is_the_first_cut_whose_hold_would_change_the_times_reminded(cast, today, drop_on, expected):
+    """A plan whose morning dose goes on `drop_on` (days from its start), with cuts on days 5 and `drop_on`: the
+    slots are checked again at the start of the first coming cut's day at which a hold would change the times
+    reminded up to the horizon."""
+    from types import SimpleNamespace
+
+    from slowtaper.checkins.reminders import _recheck_at
+
+    first = date(2027, 3, 1)
+
+    def step(day, *hours):
+        return SimpleNamespace(start=first + timedelta(days=day), doses=[SimpleNamespace(time=time(h)) for h in hours])
+
+    plan = SimpleNamespace(
+        steps=[step(0, 8, 22), step(5, 8, 22), step(drop_on, 22)], stops=False, end=first + timedelta(days=400)
+    )
+    now = datetime.combine(first + timedelta(days=today), time(12), tzinfo=NEW_YORK)
+    got = _recheck_at(cast.member, plan, now, now + HORIZON)
+    assert got == (due_instant(first + timedelta(days=expected), time(0), NEW_YORK) if expected else None)

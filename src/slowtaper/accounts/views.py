@@ -387,11 +387,12 @@ def account_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save(commit=False)
         _hold_email_change(request, user, old_email)
-        user.save()
-        if user.role == Role.MEMBER:
-            from slowtaper.checkins.reminders import reschedule  # the check-ins app builds on this one
+        with transaction.atomic():
+            user.save()
+            if user.role == Role.MEMBER:
+                from slowtaper.checkins.reminders import rewrite_after_commit  # the check-ins app builds on this one
 
-            reschedule(user)  # the time zone or the reminders setting may have changed
+                rewrite_after_commit(user)  # the time zone or the reminders setting may have changed
         messages.success(request, _("Settings saved."))
         return redirect("settings")
     user: User = request.user  # type: ignore[assignment]

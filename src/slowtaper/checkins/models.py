@@ -88,12 +88,21 @@ class DoseSlot(models.Model):
 
 
 class ReminderHorizon(models.Model):
-    """How far ahead a member's dose slots are written (`until`, UTC). One row per member who is reminded; the
-    tick tops up, a few members at a time, those whose slots run out soon."""
+    """How far ahead a member's dose slots are written (`until`, UTC). One row per member who is reminded and has
+    an approved plan (the tick's top-up mends any difference: a member reactivated or deactivated by staff); the
+    tick tops up, a few members at a time, those whose slots run out soon or are due a `recheck_at`."""
 
     member = models.OneToOneField(User, on_delete=models.CASCADE, related_name="reminder_horizon")
     until = models.DateTimeField(db_index=True)
     written_at = models.DateTimeField(default=timezone.now)
+    # When the slots must be written again although they do not run short (None: not before they do): set to
+    # the write's time by a write that changes what is due (its rewrite runs after the commit, and this mark,
+    # committed with the write, is what the tick repairs from if that rewrite never runs), or to the start of
+    # the member's day of the next planned cut when a cut held for the clinician could change the times reminded.
+    recheck_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Whether a cut held for the clinician could change the times reminded up to `until` (`reminders._hold_matters`):
+    # when it cannot, a check-in (which can only open or close a hold) leaves the slots as they are.
+    hold_matters = models.BooleanField(default=True)
 
 
 class Reminder(models.Model):

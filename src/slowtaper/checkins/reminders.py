@@ -2,11 +2,18 @@
 
 Whenever what a member is due to take may change (a plan approved or revised, the first cut approved, a
 check-in that holds a cut, a clinician's decision on a signal, a change of time zone or of the reminders
-setting), `reschedule(member)` rewrites that member's pending `DoseSlot` rows for the next `HORIZON` in the same
-transaction: one row per dose, the local day and time and the UTC instant it is due. The minute's `tick(now)`
-then reads only the pending rows due by `now` (one indexed query), in batches, and never parses a plan; an idle
-minute is a few queries whatever the number of members. It also tops up, a few members at a time, those whose
-written slots run out within `REFILL` (which also refreshes what the trend rules hold as days pass).
+setting), `rewrite_after_commit(member)` marks the member's slots for rewriting in the write's own transaction
+(one UPDATE) and, once the write commits, `reschedule(member)` rewrites that member's pending `DoseSlot` rows for
+the next `HORIZON`: one row per dose, the local day and time and the UTC instant it is due. The rewrite runs
+outside the write's transaction because on SQLite that transaction holds the database's one write lock while
+Python computes; if it fails or the process dies first, the committed mark makes the next tick rewrite them.
+
+The minute's `tick(now)` reads only the pending rows due by `now` (one indexed query), in batches, and never
+parses a plan; an idle minute is a few queries whatever the number of members. It also tops up, a few members
+at a time: members whose slots disagree with whether they are reminded (reactivated or deactivated by staff, who
+change `is_active` with no hook), members marked for rewriting, members whose next planned cut starts today when
+a cut held for the clinician could change the times reminded (a hold appears as days pass, with no write), and
+those whose written slots run out within `REFILL`.
 
 A slot is claimed once: the tick marks a batch claimed under its own token, and only rows it marked are its own,
 so two ticks at once (or a retried one) send once. For each claimed slot a `Reminder` row is made and a task is
@@ -36,8 +43,9 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -123,17 +131,87 @@ def _slots(
     return out
 
 
-@transaction.atomic
+def _recheck_at(member: User, plan: Plan, now: datetime, until: datetime) -> datetime | None:
+    """The start of the member's day of the next planned cut after today, within the slots written, at which a
+    cut held for the clinician would change the times reminded (the held step's dose times differ from a later
+    step's up to `until`, or the plan stops by then): a signal still undecided that day holds the cut, and the
+    tick writes the slots again then. Most cuts keep the dose times; they need no recheck."""
+    zone = zoneinfo.ZoneInfo(member.time_zone)
+    today, last = now.astimezone(zone).date(), until.astimezone(zone).date()
+    if not _hold_matters(plan, last):
+        return None
+    stops_by_then = plan.stops and plan.end <= last
+    times = [frozenset(d.time for d in s.doses) for s in plan.steps]
+    for i in range(1, len(plan.steps)):
+        cut = plan.steps[i].start
+        if cut > last:
+            break
+        later = (times[j] for j in range(i, len(plan.steps)) if plan.steps[j].start <= last)
+        if cut > today and (stops_by_then or any(t != times[i - 1] for t in later)):
+            return due_instant(cut, time(0), zone)
+    if stops_by_then and plan.end > today:
+        return due_instant(plan.end, time(0), zone)
+    return None
+
+
+def rewrite_after_commit(member: User, only_if_a_hold_matters: bool = False) -> None:
+    """Call in the transaction of a write that may change what the member is due (a check-in, an approval, a
+    decision, a change of settings): marks the member's slots for rewriting, committed with the write (one
+    UPDATE), and rewrites them after the commit, outside the write's transaction (on SQLite that transaction
+    holds the one write lock). A rewrite that fails is logged, not raised (what the member did is saved); the
+    mark then makes the next tick rewrite the slots, as it does if the process dies before the rewrite. A write
+    rolled back (a double tap that lost the race) leaves neither the mark nor the rewrite.
+
+    `only_if_a_hold_matters` is for a write that can change only whether a cut is held (a check-in): when no hold
+    could change the times reminded up to the member's horizon, the slots stay as they are, and neither the mark
+    nor the rewrite (nor a second take of SQLite's write lock) is needed."""
+    horizon = ReminderHorizon.objects.filter(member=member)
+    if only_if_a_hold_matters:
+        horizon = horizon.filter(hold_matters=True)
+    if not horizon.update(recheck_at=timezone.now()) and only_if_a_hold_matters:
+        return
+
+    def rewrite() -> None:
+        try:
+            reschedule(member)
+        except Exception:
+            log.exception("reminder slots for member %s could not be written; the tick will", member.pk)
+
+    transaction.on_commit(rewrite)
+
+
 def reschedule(member: User, now: datetime | None = None) -> int:
     """Rewrite the member's pending dose slots from `now` (less the reminder window, so a slot still sendable is
-    recomputed too) to `now + HORIZON`, in the caller's transaction; returns how many slots that span holds. A
-    member who is not reminded (inactive, reminders off, no email, no approved plan, or a plan that fails its
-    checks) is left with none. Slots already claimed or skipped are never rewritten or made again. Only what
-    differs is written: a check-in that changes nothing due costs a few reads."""
+    recomputed too) to `now + HORIZON`; returns how many slots that span holds. A member who is not reminded
+    (inactive, reminders off, no email, no approved plan, or a plan that fails its checks) is left with none.
+    Slots already claimed or skipped are never rewritten or made again. Only what differs is written: a
+    check-in that changes nothing due costs a few reads.
+
+    The slots are computed outside any transaction and written in a short one (on SQLite a transaction holds the
+    database's one write lock, and computing slots is Python's work). The write goes ahead only if the member's
+    horizon row is as it was read first: every write that changes what is due marks it (`rewrite_after_commit`),
+    so a write that landed in between is seen, and the slots are computed again. After a few such collisions the
+    horizon is left marked and the tick finishes the work."""
     now = now or timezone.now()
+    for _attempt in range(3):
+        written = _rewrite(member.pk, now)
+        if written is not None:
+            return written
+    ReminderHorizon.objects.filter(member_id=member.pk).update(recheck_at=now)
+    return 0
+
+
+class _Collided(Exception):
+    """The member's horizon changed between a rewrite's read and its write."""
+
+
+def _rewrite(member_pk: int, now: datetime) -> int | None:
+    """One attempt of `reschedule`: the number of slots written, or None when the member's horizon changed
+    between the read and the write (nothing written)."""
     start, until = now - window(), now + HORIZON
-    # One rewrite at a time per member, and the member's settings as they are now, not as the caller saw them.
-    member = User.objects.select_for_update().get(pk=member.pk)
+    # The horizon first: anything committed after this read also changed the horizon (see `reschedule`).
+    seen = ReminderHorizon.objects.filter(member_id=member_pk).values("until", "written_at", "recheck_at").first()
+    member = User.objects.get(pk=member_pk)  # the member's settings as they are now, not as the caller saw them
     revision = approved_revision(member) if reminded(member) else None
     plan = None
     if revision is not None:
@@ -142,6 +220,8 @@ def reschedule(member: User, now: datetime | None = None) -> int:
         except TaperError:
             plan = None  # a plan that fails its checks is never used to tell anyone to take a dose
     wanted = {(s.day, s.time, s.due_at): s for s in _slots(member, revision, plan, now, start, until)} if plan else {}
+    recheck = _recheck_at(member, plan, now, until) if plan is not None else None
+    matters = plan is not None and _hold_matters(plan, until.astimezone(zoneinfo.ZoneInfo(member.time_zone)).date())
     # The member's few rows read by member alone (by state and time the planner might scan every member's
     # pending slots): pending ones from `start` that are no longer wanted go, and any older than KEEP.
     have, stale, moved = set(), [], []
@@ -156,34 +236,79 @@ def reschedule(member: User, now: datetime | None = None) -> int:
         have.add((day, at, due_at))
         if state == DoseSlot.State.PENDING and revision is not None and made_from != revision.pk:
             moved.append(pk)  # the same dose in the new revision
-    if stale:
-        DoseSlot.objects.filter(pk__in=stale).delete()
-    if moved:
-        DoseSlot.objects.filter(pk__in=moved).update(revision=revision)
-    # A conflict is a dose of the same day and time already claimed or skipped (e.g. at another UTC instant before
-    # a change of time zone): it is not reminded again.
-    DoseSlot.objects.bulk_create([s for key, s in wanted.items() if key not in have], ignore_conflicts=True)
-    if revision is None or plan is None:
-        ReminderHorizon.objects.filter(member=member).delete()
-    elif not ReminderHorizon.objects.filter(member=member).update(until=until, written_at=now):
-        ReminderHorizon.objects.create(member=member, until=until, written_at=now)
+    try:
+        with transaction.atomic():
+            # The horizon first, and only as it was read (compare and set, which also locks the row on
+            # PostgreSQL); a rewrite that finds it changed writes nothing and computes again.
+            horizon = ReminderHorizon.objects.filter(member_id=member_pk)
+            if revision is None:
+                if seen is not None and not horizon.filter(**seen).delete()[0]:
+                    raise _Collided
+            elif seen is None:
+                ReminderHorizon.objects.create(
+                    member=member, until=until, written_at=now, recheck_at=recheck, hold_matters=matters
+                )
+            elif not horizon.filter(**seen).update(
+                until=until, written_at=now, recheck_at=recheck, hold_matters=matters
+            ):
+                raise _Collided
+            # A tick may have claimed a slot since it was read: claimed rows are never rewritten.
+            if stale:
+                recent_claims = Q(state=DoseSlot.State.CLAIMED, due_at__gte=now - KEEP)
+                DoseSlot.objects.filter(pk__in=stale).exclude(recent_claims).delete()
+            if moved:
+                DoseSlot.objects.filter(pk__in=moved, state=DoseSlot.State.PENDING).update(revision=revision)
+            # A conflict is a dose of the same day and time already claimed or skipped (e.g. at another UTC
+            # instant before a change of time zone): it is not reminded again.
+            DoseSlot.objects.bulk_create([s for key, s in wanted.items() if key not in have], ignore_conflicts=True)
+    except (_Collided, IntegrityError):  # IntegrityError: another rewrite made the member's first horizon
+        return None
     return len(wanted)
 
 
+def _mismatched(limit: int | None) -> list[int]:
+    """The members whose horizon row disagrees with whether they are reminded on an approved plan: reminded with
+    none (reactivated, or given an email, by staff), or not reminded with one (deactivated). One query over the
+    people, with two indexed lookups each."""
+    reminded_on_a_plan = (
+        Q(is_active=True, role=Role.MEMBER, reminders=True)
+        & ~Q(email="")
+        & Q(Exists(PlanRevision.objects.filter(member=OuterRef("pk"), status=PlanRevision.Status.APPROVED)))
+    )
+    has_horizon = Q(Exists(ReminderHorizon.objects.filter(member=OuterRef("pk"))))
+    odd = User.objects.filter((reminded_on_a_plan & ~has_horizon) | (~reminded_on_a_plan & has_horizon))
+    ids = odd.order_by("pk").values_list("pk", flat=True)
+    return list(ids[:limit] if limit is not None else ids)
+
+
+def _due_horizons(now: datetime, limit: int | None) -> list[int]:
+    """The members whose slots are due a rewrite (marked, or their next cut's day has come) or run out within
+    `REFILL`, the most urgent first."""
+    due = ReminderHorizon.objects.filter(Q(recheck_at__lte=now) | Q(until__lt=now + REFILL))
+    ids = due.order_by(Least(Coalesce("recheck_at", "until"), "until")).values_list("member_id", flat=True)
+    return list(ids[:limit] if limit is not None else ids)
+
+
 def top_up(now: datetime | None = None, limit: int | None = TOP_UP_BATCH) -> int:
-    """Rewrite the slots of the members whose written slots run out within `REFILL` (at most `limit`, those
-    running out first; None for all); returns how many members were topped up. Each member in their own
-    transaction; one that fails unexpectedly is logged and tried again later without holding up the rest."""
+    """Rewrite the slots of the members whose horizon disagrees with whether they are reminded, then of those
+    due a recheck or whose slots run out within `REFILL` (at most `limit` in all, the most urgent first; None for
+    all); returns how many members were written. Each member in their own transaction; one that fails
+    unexpectedly is logged and tried again in `RETRY_AFTER` without holding up the rest."""
     now = now or timezone.now()
-    short = ReminderHorizon.objects.filter(until__lt=now + REFILL).order_by("until").select_related("member")
+    ids = list(dict.fromkeys(_mismatched(limit) + _due_horizons(now, limit)))[:limit]
+    if not ids:
+        return 0
+    members = User.objects.in_bulk(ids)
     done = 0
-    for horizon in short[:limit] if limit is not None else short:
+    for pk in ids:
         try:
-            reschedule(horizon.member, now)
+            reschedule(members[pk], now)
         except Exception:
-            log.exception("reminder slots for member %s could not be written", horizon.member_id)
-            # Short again (picked up) only in RETRY_AFTER: until then the others are topped up first.
-            ReminderHorizon.objects.filter(pk=horizon.pk).update(until=now + REFILL + RETRY_AFTER)
+            log.exception("reminder slots for member %s could not be written", pk)
+            # Due again only in RETRY_AFTER: until then the others are topped up first.
+            ReminderHorizon.objects.filter(member_id=pk).update(
+                until=now + REFILL + RETRY_AFTER, recheck_at=now + RETRY_AFTER
+            )
             continue
         done += 1
     return done

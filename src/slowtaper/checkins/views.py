@@ -33,7 +33,7 @@ from slowtaper.taper import (
 from .chart import render as render_chart
 from .forms import CheckInForm, CiwaForm, DoseLogForm, ScaleForm, TrackedForm
 from .models import CheckInRecord, DoseLog, Submission, once
-from .reminders import reschedule
+from .reminders import rewrite_after_commit
 
 CHART_DAYS = 60
 
@@ -56,9 +56,9 @@ def _save(member: User, raw: dict[str, object], tracked: list[str] | None, key: 
         )
         if result.level == "urgent":
             alerts.red_flag(member, checkin.day.isoformat(), result)
-        # A signal may now hold the next cut: its reminders stay at today's dose times (a few reads when the
-        # hold could not change the times reminded).
-        reschedule(member)
+        # A signal may now hold the next cut: its reminders stay at today's dose times. Marked here, rewritten
+        # after the commit; nothing at all when no hold could change the times reminded (most plans).
+        rewrite_after_commit(member, only_if_a_hold_matters=True)
         return record
 
     pk, _fresh = once(member, key, Submission.Kind.CHECKIN, write)
@@ -68,7 +68,8 @@ def _save(member: User, raw: dict[str, object], tracked: list[str] | None, key: 
 
 def _suggest(member: User, day: MemberDay) -> None:
     """Turn what the trend rules suggest on `day` into the clinician's task (nothing when there is none)."""
-    if day.suggestion is not None:
+    # Only when it raises a task: on SQLite even an empty transaction takes the write lock.
+    if day.suggestion is not None and alerts.raises_task(day.suggestion):
         with transaction.atomic():
             alerts.suggestion(member, day.suggestion)
 

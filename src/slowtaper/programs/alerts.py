@@ -218,6 +218,11 @@ def _task_of(s: Suggestion) -> tuple[str, str, list[Reason]] | None:
     return Task.Kind.SUGGESTION, suggestion_key(s, reasons), reasons
 
 
+def raises_task(s: Suggestion) -> bool:
+    """Whether `suggestion` could raise a task for `s` (False: it writes nothing)."""
+    return _task_of(s) is not None
+
+
 def suggestion(member: User, s: Suggestion, notify: bool = True) -> Task | None:
     """A hold, return or contact suggestion becomes one task per member and suggestion (see
     `suggestion_key`). Before the first cut, "still stabilising" is not a task, but reaching the stable days

@@ -324,10 +324,11 @@ class PlanRevision(models.Model):
 
 
 def _reschedule(member: User) -> None:
-    """Rewrite the member's upcoming dose reminders in the caller's transaction (what is due has changed)."""
-    from slowtaper.checkins.reminders import reschedule  # the check-ins app builds on this one
+    """Rewrite the member's upcoming dose reminders once the caller's transaction commits (what is due has
+    changed); the mark made now, with the write, lets the tick do it if that rewrite never runs."""
+    from slowtaper.checkins.reminders import rewrite_after_commit  # the check-ins app builds on this one
 
-    reschedule(member)
+    rewrite_after_commit(member)
 
 
 # What a new member's diary asks about until they choose their own symptoms: the commonest, in plain words.
@@ -380,6 +381,7 @@ class Program(models.Model):
         self.save(
             update_fields=["threshold_overrides", "thresholds_changed_by", "thresholds_changed_at", "thresholds_reason"]
         )
+        _reschedule(self.member)  # other thresholds may hold a cut, or release one, and so its reminders
 
     def approved(self) -> PlanRevision | None:
         return approved_revision(self.member)

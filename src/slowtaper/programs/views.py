@@ -39,7 +39,7 @@ from slowtaper.accounts.access import (
 from slowtaper.accounts.models import CareLink, Role, User
 from slowtaper.checkins.chart import render as render_chart
 from slowtaper.checkins.models import engine_checkins
-from slowtaper.checkins.reminders import reschedule
+from slowtaper.checkins.reminders import rewrite_after_commit
 from slowtaper.community.library import footnotes
 from slowtaper.i18n import engine_text
 from slowtaper.said import say
@@ -994,7 +994,7 @@ def signal_decide(request: HttpRequest, member_id: int) -> HttpResponse:
                 alerts.close_tasks(member, Task.Kind.SUGGESTION, user)
             moved = _postpone_held(member, user, held, today, d["decision"])
             kept = _hold_after(member, user, today, d["decision"]) if d["decision"] != "continue" else None
-            reschedule(member)  # the held cut's reminders follow the decision
+            rewrite_after_commit(member)  # the held cut's reminders follow the decision, after the commit
     except (ValidationError, TaperError) as exc:
         messages.error(request, _("The decision could not be recorded: %(e)s") % {"e": _said(exc)})
         return redirect("clinic_member", member.pk)
