@@ -416,9 +416,18 @@ def main() -> None:
     ticks = []
     if not args.no_tick:
         tick_env = {**env, "DJANGO_SETTINGS_MODULE": "slowtaper.settings"}
-        idle = next_local(4, datetime.now(ZoneInfo(ZONE)))
+        now = datetime.now(ZoneInfo(ZONE))
+        idle = next_local(4, now)
         busy = next_local(8, idle)
-        for name, at in (("idle minute", idle), ("busy minute (08:00 New York)", busy)):
+        # The clock jumps to 04:00: first a tick the minute before, which sweeps every slot that fell due since
+        # the seeding (as a tick after hours without one would: late slots are claimed and skipped, not sent),
+        # so the next one times an idle minute, not that catch-up.
+        hours = (idle - now).total_seconds() / 3600
+        for name, at in (
+            (f"first tick after {hours:.0f} hours without one (catch-up)", idle - timedelta(minutes=1)),
+            ("idle minute", idle),
+            ("busy minute (08:00 New York)", busy),
+        ):
             print(f"Timing one tick, {name} ({at.isoformat()}) ...", flush=True)
             ticks.append((name, time_tick(tick_env, at)))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
