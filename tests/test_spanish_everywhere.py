@@ -25,6 +25,7 @@ from django.core import mail
 
 from conftest import login
 from slowtaper import i18n
+from slowtaper.accounts.places import _in_name_order as places_in_name_order
 from slowtaper.accounts.places import countries
 from slowtaper.taper import catalogue
 from test_web_access import ROLES, ROUTES, world  # noqa: F401  (world is a fixture used here)
@@ -107,9 +108,6 @@ def _allowed() -> list[str]:
     sources = catalogue().sources.values()
     texts = {*i18n.awaiting_validated_texts(SPANISH), *WRITTEN_BY_PEOPLE, *CITED_IN_TEMPLATES}
     texts |= {s.citation for s in sources} | {s.url for s in sources if s.url}
-    # Known gap: countries slowtaper does not serve yet keep the tz database's English names in the pickers
-    # (the served ones and their zones are translated: accounts.places.SERVED_TEXTS).
-    texts |= {c.name for c in countries().values() if c.region is None}
     return sorted({_normal(t) for t in texts if t}, key=len, reverse=True)
 
 
@@ -383,6 +381,49 @@ def test_the_served_countries_and_their_zones_are_named_in_spanish(client, db):
     assert '<option value="ES">España</option>' in page
     assert "España peninsular e Islas Baleares (Madrid)" in page and '<optgroup label="España">' in page
     assert "Mainland Spain" not in page
+
+
+def _picker_groups(page: str) -> dict[str, list[tuple[str, str]]]:
+    select = re.search(r'<select name="country".*?</select>', page, re.S).group(0)
+    return {
+        label: re.findall(r'<option value="([A-Z]{2})">([^<]+)</option>', body)
+        for label, body in re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', select, re.S)
+    }
+
+
+def test_the_countries_not_served_are_named_in_spanish_in_name_order(client, db):
+    """'Other countries' in the picker reads 'Alemania', 'Francia', 'Japón' (CLDR's names, through Babel), sorted as
+    a Spanish reader looks them up, and no country CLDR names is listed under its English name."""
+    from babel import Locale
+
+    _in_spanish(client, None)
+    others = _picker_groups(client.get("/contact/").content.decode())["Otros países"]
+    names = dict(others)
+    assert (names["JP"], names["CA"], names["KR"], names["CH"]) == ("Japón", "Canadá", "Corea del Sur", "Suiza")
+    spanish, english = Locale.parse("es").territories, Locale.parse("en").territories
+    english_names = {c.name for c in countries().values()} | {english[code] for code in names if code in english}
+    assert [
+        (code, name) for code, name in others if code in spanish and name in english_names and name != spanish[code]
+    ] == []
+    assert [name for _code, name in others] == [name for _code, name in places_in_name_order(others)]
+    order = [name for _code, name in others]
+    assert order.index("Islandia") < order.index("Japón") < order.index("México") < order.index("Suiza")
+    assert order.index("Egipto") < order.index("Emiratos Árabes Unidos") < order.index("Etiopía")
+    served = _picker_groups(client.get("/contact/").content.decode())["Dónde funciona slowtaper"]
+    served_names = [name for _code, name in served]
+    assert served_names.index("Alemania") < served_names.index("España") < served_names.index("Francia")
+
+
+def test_english_readers_see_the_countries_as_before(client, db):
+    others = dict(_picker_groups(client.get("/contact/").content.decode())["Other countries"])
+    assert (others["JP"], others["CA"], others["KR"]) == ("Japan", "Canada", countries()["KR"].name)
+    served = dict(_picker_groups(client.get("/contact/").content.decode())["Where slowtaper works"])
+    assert (served["FR"], served["DE"], served["GB"], served["CZ"]) == (
+        "France",
+        "Germany",
+        "United Kingdom",
+        "Czechia",
+    )
 
 
 def test_every_served_name_and_zone_label_is_in_the_catalogues():

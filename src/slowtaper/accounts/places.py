@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import available_timezones
 
-from django.utils.translation import gettext, gettext_noop
+from babel import Locale, UnknownLocaleError
+from django.utils.translation import get_language, gettext, gettext_noop, to_locale
 from django.utils.translation import gettext_lazy as _
 
 SYSTEM = Path("/usr/share/zoneinfo")
@@ -68,8 +69,8 @@ PLAIN: dict[str, dict[str, str]] = {
     "PT": {"Europe/Lisbon": "Mainland Portugal (Lisbon)"},
 }
 # The names of the served countries and of their zones as listed today, for the catalogues: each is shown in the
-# reader's language when it has a translation (`Country.shown`, `Zone.shown`). Countries not served yet, and a
-# zone label the tz database adds later, show in English. Regenerate when the served list or PLAIN changes:
+# reader's language when it has a translation (`Country.shown`, `Zone.shown`). Countries not served yet take
+# their name in the reader's language from CLDR (Babel); a zone label the tz database adds later shows in English. Regenerate when the served list or PLAIN changes:
 # every name and label `served()` shows.
 SERVED_TEXTS = (
     gettext_noop("Australia"),
@@ -178,13 +179,32 @@ class Country:
 
     @property
     def shown(self) -> str:
-        """The name in the reader's language ("España"), where it has a translation."""
-        return gettext(self.name)
+        """The name in the reader's language ("España", "Japón"): the catalogues' translation for a served
+        country, else CLDR's name for the code (`territory_name`); in English, the name as listed."""
+        translated = gettext(self.name)
+        return translated if translated != self.name else territory_name(self.code, self.name)
 
     @property
     def region(self) -> str | None:
         """The program's region, or None when the program does not serve this country."""
         return COUNTRY_REGION.get(self.code)
+
+
+@cache
+def _cldr_territories(locale: str) -> dict[str, str]:
+    try:
+        return dict(Locale.parse(locale).territories)
+    except (UnknownLocaleError, ValueError):
+        return {}
+
+
+def territory_name(code: str, english: str) -> str:
+    """CLDR's name for the country `code` in the reader's language ("JP" -> "Japón" in Spanish); `english` (the
+    tz database's name, or ours in `NAMES`) for an English reader or a code CLDR does not know."""
+    language = get_language() or "en"
+    if language.split("-")[0] == "en":
+        return english
+    return _cldr_territories(to_locale(language)).get(code, english)
 
 
 def _rows_from(zone_tab: str, iso_tab: str) -> list[tuple[str, str, str, str]]:

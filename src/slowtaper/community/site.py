@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from slowtaper.accounts.context import REGION_COOKIE, REGION_NAMES, visitor_region
 from slowtaper.accounts.helplines import for_place, helplines
-from slowtaper.accounts.places import countries
+from slowtaper.accounts.places import _in_name_order, countries
 from slowtaper.i18n import data_text
 from slowtaper.programs import views as programs
 from slowtaper.taper import REGIONS, catalogue, diary, screening
@@ -81,9 +81,7 @@ def crisis_numbers(request: HttpRequest) -> HttpResponse:
     if not asked and request.user.is_authenticated and request.user.country:
         here = for_place(request.user.country, chosen)  # a member's own country's numbers when we hold them
     names = countries()
-    by_country = sorted(
-        ((names[c].name if c in names else c, line) for c, line in helplines().items()), key=lambda pair: pair[0]
-    )
+    by_country = _in_name_order([(names[c].shown if c in names else c, line) for c, line in helplines().items()], by=0)
     response = render(
         request,
         "community/site_help.html",
