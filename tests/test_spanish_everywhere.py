@@ -414,6 +414,16 @@ def test_the_countries_not_served_are_named_in_spanish_in_name_order(client, db)
     assert served_names.index("Alemania") < served_names.index("España") < served_names.index("Francia")
 
 
+def test_the_numbers_by_country_are_listed_by_their_spanish_names(client, db):
+    _in_spanish(client, None)
+    page = client.get("/help/?region=all").content.decode()
+    by_country = page.split("<h2>Números por país</h2>")[1].split("</ul>")[0]
+    listed = re.findall(r"<li><strong>([^<]+)</strong>: ", by_country)
+    assert {"Canadá", "México", "Alemania", "Francia", "Irlanda", "Países Bajos", "Reino Unido"} <= set(listed)
+    assert listed == [name for name, _n in places_in_name_order([(name, 0) for name in listed], by=0)]
+    assert "Canada" not in listed and "Germany" not in listed
+
+
 def test_english_readers_see_the_countries_as_before(client, db):
     others = dict(_picker_groups(client.get("/contact/").content.decode())["Other countries"])
     assert (others["JP"], others["CA"], others["KR"]) == ("Japan", "Canada", countries()["KR"].name)

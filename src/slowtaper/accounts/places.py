@@ -10,6 +10,10 @@ them into `data/zones.tsv` (`python -m slowtaper.accounts.places > src/slowtaper
 rebuilds it). Zones the installed zoneinfo does not know are dropped. For the United States and Australia, whose
 zone.tab lists many zones that differ only in past years, members see the short list in `PLAIN` below; any other
 zone of theirs is still accepted when saved.
+
+Those tables name countries in English. A reader in another language sees a served country's name from the
+catalogues (`SERVED_TEXTS`) and any other country's from CLDR through Babel (`territory_name`), sorted as that
+reader looks names up (`_in_name_order`).
 """
 
 from __future__ import annotations
@@ -70,8 +74,8 @@ PLAIN: dict[str, dict[str, str]] = {
 }
 # The names of the served countries and of their zones as listed today, for the catalogues: each is shown in the
 # reader's language when it has a translation (`Country.shown`, `Zone.shown`). Countries not served yet take
-# their name in the reader's language from CLDR (Babel); a zone label the tz database adds later shows in English. Regenerate when the served list or PLAIN changes:
-# every name and label `served()` shows.
+# their name in the reader's language from CLDR (Babel); a zone label the tz database adds later shows in
+# English. Regenerate when the served list or PLAIN changes: every name and label `served()` shows.
 SERVED_TEXTS = (
     gettext_noop("Australia"),
     gettext_noop("New South Wales, ACT (Sydney, Canberra)"),
