@@ -530,6 +530,12 @@ def test_after_continue_the_held_cut_goes_ahead_tomorrow_and_no_hold_is_claimed(
     assert "holding" not in card and "Day 1 of 1" not in card
     assert "Today is your last day on this dose</h2>" in card and "Day 15 of 15 on this dose." in card
     assert "Planned for Thursday 11 February" in body
+    cast.member.locale = "es"
+    cast.member.save()
+    card = _state_card(home(client, cast.member))
+    assert "Hoy es su último día con esta dosis</h2>" in card and "Día 15 de 15 con esta dosis." in card
+    cast.member.locale = "en"
+    cast.member.save()
     frozen.shift(timedelta(days=1))
     body = home(client, cast.member)
     assert state_of(body) == "cut_day" and "dose goes down today" in body
@@ -573,8 +579,10 @@ def test_past_the_end_of_a_maintenance_plan_a_concern_speaks_of_no_next_change(c
     assert "next change" not in body.lower() and "next cut" not in body.lower()
     card = body[body.index("data-concern=") :]
     assert "<h2>Stay on the dose shown below</h2>" in card
-    assert (
-        "There is no change left in your plan. Keep taking the dose shown below, and talk to "
-        + ("your clinician" if linked else "the doctor who prescribes your medicine")
-        in card
-    )
+    who = "your clinician" if linked else "the doctor who prescribes your medicine"
+    assert f"There is no change left in your plan. Keep taking the dose shown below, and talk to {who}" in card
+    cast.member.locale = "es"
+    cast.member.save()
+    card = home(client, cast.member).split("data-concern=")[1]
+    assert "<h2>Siga con la dosis que se muestra abajo</h2>" in card and "próximo" not in card
+    assert "A su plan no le queda ningún cambio." in card
