@@ -521,19 +521,19 @@ def _state_card(body: str) -> str:
 
 
 def test_after_continue_the_held_cut_goes_ahead_tomorrow_and_no_hold_is_claimed(client, cast, frozen):
-    """'Continue' on the held cut's day: today the member stays on the dose they have been on for 15 days (the
-    plan's fortnight of stabilisation and today), the cut comes tomorrow. Never 'holding: day 1 of 1'."""
+    """'Continue' on the held cut's day: today the member stays on the dose they took before the plan, the cut
+    comes tomorrow. Never 'holding: day 1 of 1'; no count of days on a dose taken for longer than the plan knows."""
     flag_day = _cut_today_held_by_yesterdays_fall(cast)
     _decide(client, cast, flag_day, "continue")
     body = home(client, cast.member)
     card = _state_card(body)
     assert "holding" not in card and "Day 1 of 1" not in card
-    assert "Today is your last day on this dose</h2>" in card and "Day 15 of 15 on this dose." in card
+    assert "Today is your last day on this dose</h2>" in card and "Day " not in card
     assert "Planned for Thursday 11 February" in body
     cast.member.locale = "es"
     cast.member.save()
     card = _state_card(home(client, cast.member))
-    assert "Hoy es su último día con esta dosis</h2>" in card and "Día 15 de 15 con esta dosis." in card
+    assert "Hoy es su último día con esta dosis</h2>" in card
     cast.member.locale = "en"
     cast.member.save()
     frozen.shift(timedelta(days=1))
@@ -545,19 +545,20 @@ def test_after_continue_the_held_cut_goes_ahead_tomorrow_and_no_hold_is_claimed(
 
 
 def test_after_a_hold_decision_the_days_on_the_dose_are_counted_whole(client, cast, frozen):
-    """'Hold' on the held cut's day: the member stays on this dose today and 14 more days; every day of that
-    stretch says where it is in it, and the last one says it is the last."""
+    """'Hold' on the held cut's day: the member stays on this dose today and 14 more days (the cut comes on
+    25 February), and the last of them says it is the last. Never 'day 1 of 1' on it."""
     flag_day = _cut_today_held_by_yesterdays_fall(cast)
     _decide(client, cast, flag_day, "hold")
     body = home(client, cast.member)
     assert state_of(body) == "on_hold"
     card = _state_card(body)
-    assert "You are holding at this dose" in card and "Day 15 of 29 on this dose." in card
+    assert "You are holding at this dose" in card and "Day " not in card
+    assert "Planned for Thursday 25 February" in body
     frozen.shift(timedelta(days=14))
     body = home(client, cast.member)
     card = _state_card(body)
-    assert "Today is your last day on this dose</h2>" in card and "Day 29 of 29 on this dose." in card
-    assert "Day 1 of 1" not in card
+    assert "Today is your last day on this dose</h2>" in card and "Day " not in card
+    assert "Planned for Thursday 25 February" in body
     frozen.shift(timedelta(days=1))
     assert state_of(home(client, cast.member)) == "cut_day"
 

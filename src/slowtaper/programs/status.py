@@ -120,7 +120,8 @@ class MemberDay:
     held_change: date | None = None
     # Where today is in the plan's stretch on today's doses, counted whole: a hold inserted in a step (a hold
     # asked for, or a held cut moved by a clinician's decision) splits it into pieces with the same doses, and a
-    # count against one piece ("day 1 of 1") would not be the days the member is on this dose.
+    # count against one piece ("day 1 of 1") would not be the days the member is on this dose. None while the
+    # doses are those from before the plan (see `_same_doses_around`).
     day_on_step: int | None = None
     days_on_dose: int | None = None
     next_change: Change | None = None
@@ -384,9 +385,9 @@ def member_day(member: User, today: date) -> MemberDay:
     if step is not None:
         logs = past.logs.get(today, {})
         day.doses = [DoseToday(d.time, d.drug, d.mg, d.how_message(), logs.get(d.time)) for d in step.doses]
-        if not day.waiting_first_cut:
-            first, end = _same_doses_around(plan, step)
-            day.day_on_step, day.days_on_dose = (today - first).days + 1, (end - first).days
+        run = _same_doses_around(plan, step) if not day.waiting_first_cut else None
+        if run is not None:
+            day.day_on_step, day.days_on_dose = (today - run[0]).days + 1, (run[1] - run[0]).days
         total = (plan.end - plan.start).days
         day.progress_percent = max(0, min(100, round(100 * (today - plan.start).days / total))) if total else 100
         day.next_change = _next_change(plan, step, today, day.waiting_first_cut or day.held_change is not None)
@@ -415,9 +416,10 @@ def _followed_since(member: User, revision: PlanRevision, day: date) -> datetime
     return max(member.date_joined, first) if first is not None else member.date_joined
 
 
-def _same_doses_around(plan: Plan, step: Step) -> tuple[date, date]:
+def _same_doses_around(plan: Plan, step: Step) -> tuple[date, date] | None:
     """The first day and the day after the last of the run of consecutive steps around `step` whose doses are
-    the same as its own."""
+    the same as its own. None when the run holds the stabilisation: those are the doses the member took before
+    the plan, for longer than the plan knows, so no count of days on them would be true."""
     same = {(d.time, d.drug, d.mg) for d in step.doses}
     index = plan.steps.index(step)
     first = last = index
@@ -425,6 +427,8 @@ def _same_doses_around(plan: Plan, step: Step) -> tuple[date, date]:
         first -= 1
     while last + 1 < len(plan.steps) and {(d.time, d.drug, d.mg) for d in plan.steps[last + 1].doses} == same:
         last += 1
+    if any(s.kind == "stabilise" for s in plan.steps[first : last + 1]):
+        return None
     return plan.steps[first].start, plan.steps[last].end
 
 
