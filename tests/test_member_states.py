@@ -163,7 +163,8 @@ def test_on_hold(client, cast):
     assert day.step is not None and day.step.kind == "hold", day.step
     body = home(client, cast.member)
     assert state_of(body) == "on_hold"
-    assert "of your hold: your dose stays the same." in body
+    # Counted over the whole stretch on this dose: the reduction's 14 days and the 28 of the hold after it.
+    assert "You are holding at this dose" in body and "Day 31 of 42 on this dose." in body
 
 
 def test_maintenance(client, cast):
@@ -425,6 +426,11 @@ def test_held_for_clinician_until_a_decision_then_the_cut_moves_to_tomorrow(clie
     assert [d.mg for d in doses_on(cast.member, TODAY)] == [d.mg for d in before.doses]
     moved = approved_revision(cast.member).plan()
     assert moved.step_on(TODAY + timedelta(days=1)).daily_mg() == cut.daily_mg()
+    # The member is told so: today is the last of the days on the dose before the cut (its 14 planned days and
+    # the 3 it was held), not "holding, day 1 of 1".
+    card = _state_card(home(client, cast.member))
+    assert "Today is your last day on this dose</h2>" in card and "Day 17 of 17 on this dose." in card
+    login(client, cast.clinician)
     # A second decision on the same signal is refused: it is no longer waiting.
     client.post(f"/clinic/{cast.member.pk}/signals/", post)
     assert SignalDecision.objects.count() == 1
@@ -488,3 +494,96 @@ def test_told_to_get_in_touch_now_with_no_clinician_linked_the_member_is_sent_to
     assert "Please contact your doctor now" in alone
     assert "Contact the doctor who prescribes your medicine now (you have no clinician linked" in alone
     assert "call 911" in alone  # the member's region's emergency number stays
+
+
+def _cut_today_held_by_yesterdays_fall(cast):
+    """Leo in the demo: a plan whose first cut is TODAY, and a fall reported yesterday that holds it."""
+    give_intake(cast.member)
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=14), stabilise_days=14)
+    steady_checkins(cast.member, 14)
+    flag_day = TODAY - timedelta(days=1)
+    record = CheckInRecord.objects.get(member=cast.member, day=flag_day)
+    record.data["red_flags"]["fall"] = True
+    record.save(update_fields=["data"])
+    assert member_day(cast.member, TODAY).state == "held_for_clinician"
+    return flag_day
+
+
+def _decide(client, cast, flag_day, decision):
+    login(client, cast.clinician)
+    post = {"signal": "red-flag", "day": flag_day.isoformat(), "decision": decision, "reason": "spoke, fine"}
+    assert client.post(f"/clinic/{cast.member.pk}/signals/", post).status_code == 302
+
+
+def _state_card(body: str) -> str:
+    card = body[body.index("data-state=") :]
+    return card[: card.index("</section>")]
+
+
+def test_after_continue_the_held_cut_goes_ahead_tomorrow_and_no_hold_is_claimed(client, cast, frozen):
+    """'Continue' on the held cut's day: today the member stays on the dose they took before the plan, the cut
+    comes tomorrow. Never 'holding: day 1 of 1'; no count of days on a dose taken for longer than the plan knows."""
+    flag_day = _cut_today_held_by_yesterdays_fall(cast)
+    _decide(client, cast, flag_day, "continue")
+    body = home(client, cast.member)
+    card = _state_card(body)
+    assert "holding" not in card and "Day 1 of 1" not in card
+    assert "Today is your last day on this dose</h2>" in card and "Day " not in card
+    assert "Planned for Thursday 11 February" in body
+    cast.member.locale = "es"
+    cast.member.save()
+    card = _state_card(home(client, cast.member))
+    assert "Hoy es su último día con esta dosis</h2>" in card
+    cast.member.locale = "en"
+    cast.member.save()
+    frozen.shift(timedelta(days=1))
+    body = home(client, cast.member)
+    assert state_of(body) == "cut_day" and "dose goes down today" in body
+    frozen.shift(timedelta(days=1))
+    body = home(client, cast.member)
+    assert state_of(body) == "on_step" and "Day 2 of 14 on this dose." in body
+
+
+def test_after_a_hold_decision_the_days_on_the_dose_are_counted_whole(client, cast, frozen):
+    """'Hold' on the held cut's day: the member stays on this dose today and 14 more days (the cut comes on
+    25 February), and the last of them says it is the last. Never 'day 1 of 1' on it."""
+    flag_day = _cut_today_held_by_yesterdays_fall(cast)
+    _decide(client, cast, flag_day, "hold")
+    body = home(client, cast.member)
+    assert state_of(body) == "on_hold"
+    card = _state_card(body)
+    assert "You are holding at this dose" in card and "Day " not in card
+    assert "Planned for Thursday 25 February" in body
+    frozen.shift(timedelta(days=14))
+    body = home(client, cast.member)
+    card = _state_card(body)
+    assert "Today is your last day on this dose</h2>" in card and "Day " not in card
+    assert "Planned for Thursday 25 February" in body
+    frozen.shift(timedelta(days=1))
+    assert state_of(home(client, cast.member)) == "cut_day"
+
+
+@pytest.mark.parametrize("linked", [True, False])
+def test_past_the_end_of_a_maintenance_plan_a_concern_speaks_of_no_next_change(client, cast, linked):
+    """Kim in the demo: on the dose aimed for, with no change left in the plan, and no check-in since the last
+    cut. A reason to be careful is not 'do not make the next change yet': there is none."""
+    from slowtaper.accounts.models import CareLink
+
+    give_intake(cast.member, regimen={time(22): Decimal("0.5")})
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=400), stabilise_days=0, goal_mg=Decimal("0.25"))
+    if not linked:
+        CareLink.objects.filter(member=cast.member, kind="clinician").delete()
+    day = member_day(cast.member, TODAY)
+    assert day.state == "maintenance" and day.next_change is None, day
+    assert day.concern is not None and day.suggestion.action == "hold", day.suggestion
+    body = home(client, cast.member)
+    assert "next change" not in body.lower() and "next cut" not in body.lower()
+    card = body[body.index("data-concern=") :]
+    assert "<h2>Stay on the dose shown below</h2>" in card
+    who = "your clinician" if linked else "the doctor who prescribes your medicine"
+    assert f"There is no change left in your plan. Keep taking the dose shown below, and talk to {who}" in card
+    cast.member.locale = "es"
+    cast.member.save()
+    card = home(client, cast.member).split("data-concern=")[1]
+    assert "<h2>Siga con la dosis que se muestra abajo</h2>" in card and "próximo" not in card
+    assert "A su plan no le queda ningún cambio." in card

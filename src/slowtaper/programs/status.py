@@ -118,7 +118,12 @@ class MemberDay:
     waiting_first_cut: bool = False  # the plan says cut, but the clinician has not approved the first cut
     # The plan's cut planned for this day is held: a red flag or a rise since a cut waits for a decision.
     held_change: date | None = None
+    # Where today is in the plan's stretch on today's doses, counted whole: a hold inserted in a step (a hold
+    # asked for, or a held cut moved by a clinician's decision) splits it into pieces with the same doses, and a
+    # count against one piece ("day 1 of 1") would not be the days the member is on this dose. None while the
+    # doses are those from before the plan (see `_same_doses_around`).
     day_on_step: int | None = None
+    days_on_dose: int | None = None
     next_change: Change | None = None
     progress_percent: int | None = None
     suggestion: Suggestion | None = None
@@ -148,6 +153,11 @@ class MemberDay:
     @property
     def yesterday(self) -> date:
         return self.today - timedelta(days=1)
+
+    @property
+    def last_day_on_dose(self) -> bool:
+        """Today is the last day on today's doses: the plan's next change comes tomorrow."""
+        return self.next_change is not None and self.next_change.on == self.today + timedelta(days=1)
 
     @property
     def finished(self) -> bool:
@@ -375,7 +385,9 @@ def member_day(member: User, today: date) -> MemberDay:
     if step is not None:
         logs = past.logs.get(today, {})
         day.doses = [DoseToday(d.time, d.drug, d.mg, d.how_message(), logs.get(d.time)) for d in step.doses]
-        day.day_on_step = (today - step.start).days + 1 if not day.waiting_first_cut else None
+        run = _same_doses_around(plan, step) if not day.waiting_first_cut else None
+        if run is not None:
+            day.day_on_step, day.days_on_dose = (today - run[0]).days + 1, (run[1] - run[0]).days
         total = (plan.end - plan.start).days
         day.progress_percent = max(0, min(100, round(100 * (today - plan.start).days / total))) if total else 100
         day.next_change = _next_change(plan, step, today, day.waiting_first_cut or day.held_change is not None)
@@ -402,6 +414,22 @@ def _followed_since(member: User, revision: PlanRevision, day: date) -> datetime
         earliest = member.revisions.filter(approved_at__isnull=False).aggregate(first=Min("approved_at"))["first"]
         first = earliest or first
     return max(member.date_joined, first) if first is not None else member.date_joined
+
+
+def _same_doses_around(plan: Plan, step: Step) -> tuple[date, date] | None:
+    """The first day and the day after the last of the run of consecutive steps around `step` whose doses are
+    the same as its own. None when the run holds the stabilisation: those are the doses the member took before
+    the plan, for longer than the plan knows, so no count of days on them would be true."""
+    same = {(d.time, d.drug, d.mg) for d in step.doses}
+    index = plan.steps.index(step)
+    first = last = index
+    while first > 0 and {(d.time, d.drug, d.mg) for d in plan.steps[first - 1].doses} == same:
+        first -= 1
+    while last + 1 < len(plan.steps) and {(d.time, d.drug, d.mg) for d in plan.steps[last + 1].doses} == same:
+        last += 1
+    if any(s.kind == "stabilise" for s in plan.steps[first : last + 1]):
+        return None
+    return plan.steps[first].start, plan.steps[last].end
 
 
 def _dose_changes(plan: Plan, step: Step) -> list[DoseChange]:
