@@ -587,3 +587,8 @@ def test_past_the_end_of_a_maintenance_plan_a_concern_speaks_of_no_next_change(c
     card = home(client, cast.member).split("data-concern=")[1]
     assert "<h2>Siga con la dosis que se muestra abajo</h2>" in card and "próximo" not in card
     assert "A su plan no le queda ningún cambio." in card
+    if linked:  # the clinician's page says the same: no cut is waiting for them
+        login(client, cast.clinician)
+        page = client.get(f"/clinic/{cast.member.pk}/").content.decode()
+        assert "No change is left in the plan: the member stays on this dose." in page
+        assert "the next cut waits for your decision" not in page
