@@ -186,6 +186,11 @@ def _localised(message: Message) -> Message:
     return Message(message.code, params)
 
 
+def day_text(day: date) -> str:
+    """A date in the active language's long form ("4 de enero de 2027"); ISO in English (see `_date`)."""
+    return _date(day.isoformat())
+
+
 def _date(iso: str) -> str:
     """An ISO date in the active language's long form ("4 de enero de 2027"). English keeps ISO, the form every
     English page, email and the command line have always shown."""
