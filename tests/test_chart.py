@@ -24,7 +24,7 @@ def test_one_drug_is_charted_in_its_own_mg_with_the_scores():
     chart = render(rows, "title")
     assert chart.svg.count('class="diary-dot"') == 2
     assert chart.svg.count('class="ciwa-dot"') == 1
-    assert "2027-01-03: seizure" in chart.svg
+    assert "2027-01-03: Seizure" in chart.svg  # the red flag by its name
     assert ">1.5</text>" in chart.svg  # the dose scale's top, in clonazepam mg
     assert "from 1.5 to 1.35 mg a day (clonazepam)" in chart.summary
     assert "Diary scores on 2 days, from 1 to 2.5" in chart.summary
@@ -59,6 +59,6 @@ def test_a_spanish_reader_reads_the_days_and_numbers_as_spanish_writes_them():
     assert chart.summary.startswith("Del 1 de enero de 2027 al 3 de enero de 2027"), chart.summary
     assert "de 1,5 a 1,35 mg al día" in chart.summary and "de 1 a 2,5" in chart.summary
     assert "CIWA-B: 2 de enero de 2027: 12." in chart.summary, chart.summary
-    assert "3 de enero de 2027: seizure" in chart.svg and ">1,5</text>" in chart.svg
+    assert "3 de enero de 2027: Convulsión" in chart.svg and ">1,5</text>" in chart.svg
     assert ">1 ene</text>" in chart.svg and ">3 ene</text>" in chart.svg
     assert "2027-" not in chart.summary + chart.svg

@@ -120,3 +120,29 @@ def test_the_json_keeps_its_english_and_adds_the_messages_beside_it():
         assert (row["used"], row["supply"]) == (line.used, old_supply(line))
         assert Message.from_dict(row["messages"]["used"]).english() == row["used"]
         assert Message.from_dict(row["messages"]["supply"]).english() == row["supply"]
+
+
+def test_the_edge_renders_the_same_codes_in_spanish_for_the_sheets_the_pharmacy_page_and_the_cli(monkeypatch):
+    from django.utils import translation
+
+    from slowtaper import exports
+    from slowtaper.cli import _i18n
+
+    cat = catalogue()
+    tablet = replace(cat.product("clonazepam-tablet-0.5mg-uk"), pack=Figure(28, "uk_formulary_clonazepam"))
+    solution = replace(cat.product("clonazepam-solution-0.1mg-ml-uk"), pack=Figure(150, "uk_formulary_clonazepam"))
+    packed, bottled = DispenseLine(product=tablet, tablets=D("56.5")), DispenseLine(product=solution, ml=D("128.8"))
+    plan = build_plan(make_request())
+    noted = next(p for p in fill_periods(plan, 90) if p.note_messages)
+    monkeypatch.setitem(_i18n._state, "language", "es")
+    with translation.override("es"):
+        assert exports.used_text(packed) == "56,5 comprimidos"
+        assert exports.supply_text(packed) == "3 envases de 28 (se usan 57 comprimidos; sobran 27 comprimidos)"
+        assert exports.supply_text(bottled) == "1 frasco de 150 mL (se usan 128,8 mL; sobran 21,2 mL)"
+        assert exports.used_text(DispenseLine(product=tablet, tablets=D(1))) == "1 comprimido"
+        (note,) = exports.fill_notes(noted)
+        assert note.startswith("suspensión de 0,1 mg/mL: usar dentro de 60 días desde su preparación"), note
+        # The command line says the same, from the same codes.
+        for line in (packed, bottled):
+            assert _i18n.say(line.supply_message) == exports.supply_text(line)
+        assert _i18n.say(noted.note_messages[0]) == note

@@ -18,8 +18,8 @@ from django.utils import formats
 from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 
-from slowtaper.i18n import day_text
-from slowtaper.taper import TimelineRow, plain
+from slowtaper.i18n import data_text, day_text
+from slowtaper.taper import TimelineRow, diary, plain
 
 # A phone-sized canvas: the SVG scales to the page width, so text sizes here are close to what is read.
 WIDTH, HEIGHT = 400, 250
@@ -108,7 +108,7 @@ def render(rows: Sequence[TimelineRow], title: str, with_dose: bool = True) -> C
             if r.red_flags:
                 parts.append(
                     f'<text x="{_x(i, n):.1f}" y="{TOP + 12}" text-anchor="middle" class="flag">!'
-                    f"<title>{when}: {escape(', '.join(r.red_flags))}</title></text>"
+                    f"<title>{when}: {escape(_flags(r.red_flags))}</title></text>"
                 )
     parts.append("</svg>")
     return Chart("".join(parts), summary, rows if with_dose else ())
@@ -117,6 +117,12 @@ def render(rows: Sequence[TimelineRow], title: str, with_dose: bool = True) -> C
 def _number(value: Decimal) -> str:
     """An amount as the reader writes numbers ("0,5" in Spanish), with no trailing zeros."""
     return formats.number_format(Decimal(plain(value)))
+
+
+def _flags(ids: Sequence[str]) -> str:
+    """The red flags of a day by their names in the reader's language (an id no longer in the data as it is)."""
+    flags = diary().red_flags
+    return ", ".join(data_text(flags[k].label) if k in flags else k for k in ids)
 
 
 def _short_day(day: date) -> str:

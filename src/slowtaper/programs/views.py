@@ -1199,6 +1199,8 @@ def _fills(member: User) -> tuple[PlanRevision | None, list[dict[str, Any]]]:
                     (exports.words(ln.product.label_message()), exports.used_text(ln), exports.supply_text(ln))
                     for ln in period.lines
                 ],
+                # A compounded liquid that keeps fewer days than the period lasts.
+                "notes": exports.fill_notes(period),
                 "fill": fill,
                 "differs": fill is not None and not _same_fill(fill, period),
                 "changes": _changes(last, period) if last is not None and fill is None else [],
