@@ -60,5 +60,5 @@ def test_a_spanish_reader_reads_the_days_and_numbers_as_spanish_writes_them():
     assert "de 1,5 a 1,35 mg al día" in chart.summary and "de 1 a 2,5" in chart.summary
     assert "CIWA-B: 2 de enero de 2027: 12." in chart.summary, chart.summary
     assert "3 de enero de 2027: Convulsión" in chart.svg and ">1,5</text>" in chart.svg
-    assert ">1 ene</text>" in chart.svg and ">3 ene</text>" in chart.svg
+    assert ">1 de enero</text>" in chart.svg and ">3 de enero</text>" in chart.svg  # the axis
     assert "2027-" not in chart.summary + chart.svg

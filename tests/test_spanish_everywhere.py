@@ -379,7 +379,7 @@ def test_the_chart_reads_in_spanish(client, cast, approved):
     assert re.match(r"Del \d{1,2} de [a-z]+ de \d{4} al \d{1,2} de [a-z]+ de \d{4}", caption), caption
     (svg,) = re.findall(r"<svg.*?</svg>", page, re.S)
     assert not re.search(r"\d{4}-\d{2}-\d{2}", caption + svg), caption + svg
-    assert re.search(r'class="label">\d{1,2} [a-z]+\.?</text>', svg), svg
+    assert re.search(r'class="label">\d{1,2} de [a-z]+</text>', svg), svg
 
 
 def test_the_served_countries_and_their_zones_are_named_in_spanish(client, db):

@@ -126,10 +126,11 @@ def _flags(ids: Sequence[str]) -> str:
 
 
 def _short_day(day: date) -> str:
-    """A day on the chart's axis: ISO in English (as before), the day and month in another language ("4 ene")."""
+    """A day on the chart's axis: ISO in English (as before), the day and month in another language ("4 de
+    enero")."""
     if (get_language() or "en").split("-")[0] == "en":
         return day.isoformat()
-    return formats.date_format(day, _("j M"))
+    return formats.date_format(day, "MONTH_DAY_FORMAT")
 
 
 def _summary(rows: Sequence[TimelineRow], doses: list[Decimal], unit: str, with_dose: bool = True) -> str:
