@@ -13,11 +13,18 @@ from ._messages import Message
 from ._values import Plan, Step
 
 
+# The codes of one and of several units of each counted form (a form not listed is counted as tablets).
+_UNIT_CODES = {
+    "tablet": ("dispense.tablet", "dispense.tablets"),
+    "odt": ("dispense.odt", "dispense.odts"),
+    "capsule": ("dispense.capsule", "dispense.capsules"),
+}
+
+
 def units_message(count: Decimal | int, form: str) -> Message:
     """A count of tablets, capsules or ODTs: "3 tablets", "1 ODT", "10.5 tablets" (a fraction reads as plural)."""
-    unit = {"odt": "odt", "capsule": "capsule"}.get(form, "tablet")
-    one = Decimal(count) == 1
-    return Message(f"dispense.{unit}" if one else f"dispense.{unit}s", {"count": _plain(Decimal(count))})
+    one, many = _UNIT_CODES.get(form, _UNIT_CODES["tablet"])
+    return Message(one if Decimal(count) == 1 else many, {"count": _plain(Decimal(count))})
 
 
 def _ml(ml: Decimal) -> Message:
