@@ -12,7 +12,6 @@ from ._exceptions import InvalidInput
 from ._messages import Message
 from ._values import Plan, Step
 
-
 # The codes of one and of several units of each counted form (a form not listed is counted as tablets).
 _UNIT_CODES = {
     "tablet": ("dispense.tablet", "dispense.tablets"),
