@@ -24,7 +24,7 @@ def test_one_drug_is_charted_in_its_own_mg_with_the_scores():
     chart = render(rows, "title")
     assert chart.svg.count('class="diary-dot"') == 2
     assert chart.svg.count('class="ciwa-dot"') == 1
-    assert "2027-01-03: seizure" in chart.svg
+    assert "2027-01-03: Seizure" in chart.svg  # the red flag by its name
     assert ">1.5</text>" in chart.svg  # the dose scale's top, in clonazepam mg
     assert "from 1.5 to 1.35 mg a day (clonazepam)" in chart.summary
     assert "Diary scores on 2 days, from 1 to 2.5" in chart.summary
@@ -43,3 +43,22 @@ def test_a_switch_between_drugs_is_charted_in_diazepam_equivalents():
 def test_no_days_and_no_scores_say_so():
     assert render([], "t").summary == "No days to show yet."
     assert "No diary scores yet." in render([row(date(2027, 1, 1), {"clonazepam": Decimal(1)})], "t").summary
+
+
+def test_a_spanish_reader_reads_the_days_and_numbers_as_spanish_writes_them():
+    from django.utils import translation
+
+    d0 = date(2027, 1, 1)
+    rows = [
+        row(d0, {"clonazepam": Decimal("1.5")}, Decimal(1)),
+        row(d0 + timedelta(days=1), {"clonazepam": Decimal("1.35")}, None, 12),
+        row(d0 + timedelta(days=2), {"clonazepam": Decimal("1.35")}, Decimal("2.5"), flags=["seizure"]),
+    ]
+    with translation.override("es"):
+        chart = render(rows, "título")
+    assert chart.summary.startswith("Del 1 de enero de 2027 al 3 de enero de 2027"), chart.summary
+    assert "de 1,5 a 1,35 mg al día" in chart.summary and "de 1 a 2,5" in chart.summary
+    assert "CIWA-B: 2 de enero de 2027: 12." in chart.summary, chart.summary
+    assert "3 de enero de 2027: Convulsión" in chart.svg and ">1,5</text>" in chart.svg
+    assert ">1 de enero</text>" in chart.svg and ">3 de enero</text>" in chart.svg  # the axis
+    assert "2027-" not in chart.summary + chart.svg

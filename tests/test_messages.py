@@ -12,7 +12,7 @@ from slowtaper.taper._messages import DATA, LEGACY, TEMPLATES, Message, placehol
 
 DOMAIN = Path(taper.__file__).parent
 CODE = re.compile(
-    r"^(guardrail|plan|revise|dose|trend|member|signal|due|triage|portion|product|error|screen|score|unknown|input|kit|assumption|pk|method)\.[a-z0-9.-]+$"
+    r"^(guardrail|plan|revise|dose|trend|member|signal|due|triage|portion|product|error|screen|score|unknown|input|kit|assumption|pk|method|dispense)\.[a-z0-9.-]+$"
 )
 
 

@@ -370,7 +370,14 @@ def test_the_chart_reads_in_spanish(client, cast, approved):
     _in_spanish(client, cast.member)
     page = login(client, cast.member).get("/me/chart/").content.decode()
     assert 'class="label score">diario</text>' in page
-    assert "Del 2027-" in page and " mg al día" in page
+    assert " mg al día" in page
+    # Its dates as Spanish writes them ("Del 5 de diciembre de 2026 al ..."), in the summary, the title and on the
+    # points, not ISO; the axis with the day and the month.
+    (caption,) = re.findall(r"<figcaption>(.*?)</figcaption>", page, re.S)
+    assert re.match(r"Del \d{1,2} de [a-z]+ de \d{4} al \d{1,2} de [a-z]+ de \d{4}", caption), caption
+    (svg,) = re.findall(r"<svg.*?</svg>", page, re.S)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", caption + svg), caption + svg
+    assert re.search(r'class="label">\d{1,2} de [a-z]+</text>', svg), svg
 
 
 def test_the_served_countries_and_their_zones_are_named_in_spanish(client, db):

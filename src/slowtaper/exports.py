@@ -12,7 +12,6 @@ import csv
 import hashlib
 import io
 import json
-import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -61,14 +60,6 @@ def pgettext(context: str, text: str) -> str:
     from django.utils.translation import pgettext as translate
 
     return translate(context, text)
-
-
-def ngettext(singular: str, plural: str, n: int) -> str:
-    if not _translating():
-        return singular if n == 1 else plural
-    from django.utils.translation import ngettext as translate
-
-    return translate(singular, plural, n)
 
 
 def _method_name(method: str) -> str:
@@ -123,26 +114,6 @@ def amount(mg: Decimal) -> str:
     return str(formats.number_format(Decimal(plain(mg))))
 
 
-def _count(n: Decimal | int) -> int:
-    """The number that picks a plural form: a fraction of a unit reads as plural ("1.5 tablets")."""
-    d = Decimal(n)
-    return int(d) if d == d.to_integral_value() else 2
-
-
-def _units(n: Decimal | int, form: str) -> str:
-    """A count of tablets, capsules or ODTs in the active language: "3 tablets", "1 ODT"."""
-    values = {"count": amount(Decimal(n))}
-    if form == "odt":
-        return ngettext("%(count)s ODT", "%(count)s ODTs", _count(n)) % values
-    if form == "capsule":
-        return ngettext("%(count)s capsule", "%(count)s capsules", _count(n)) % values
-    return ngettext("%(count)s tablet", "%(count)s tablets", _count(n)) % values
-
-
-def _ml(ml: Decimal) -> str:
-    return _("%(ml)s mL") % {"ml": amount(ml)}
-
-
 def product_text(product: Product) -> str:
     """A product with how finely it divides, in the active language (`Product.describe` in English)."""
     extra = []
@@ -166,50 +137,18 @@ def product_text(product: Product) -> str:
 
 
 def used_text(line: DispenseLine) -> str:
-    """What the days of a fill use, in the active language (`DispenseLine.used` in English)."""
-    if line.tablets is not None:
-        return _units(line.tablets, line.product.form)
-    if line.drops is not None:
-        return ngettext("%(count)s drop", "%(count)s drops", line.drops) % {"count": line.drops}
-    return _ml(line.ml or Decimal(0))
+    """What the days of a fill use, in the active language (`DispenseLine.used_message`)."""
+    return words(line.used_message)
 
 
 def supply_text(line: DispenseLine) -> str:
-    """What to hand over, in the active language (`DispenseLine.supply` in English)."""
-    size, packs, left = line.product.pack_size, line.packs, line.left_over or Decimal(0)
-    if line.tablets is not None:
-        units = _units(Decimal(math.ceil(line.tablets)), line.product.form)
-        if packs is None or size is None:
-            return units
-        return ngettext(
-            "%(packs)s pack of %(size)s (%(units)s used, %(left)s left over)",
-            "%(packs)s packs of %(size)s (%(units)s used, %(left)s left over)",
-            packs,
-        ) % {"packs": packs, "size": amount(size), "units": units, "left": _units(left, line.product.form)}
-    volume = _ml(line.ml or Decimal(0))
-    used = (
-        ngettext("%(count)s drop (%(volume)s)", "%(count)s drops (%(volume)s)", line.drops)
-        % {"count": line.drops, "volume": volume}
-        if line.drops is not None
-        else volume
-    )
-    if packs is None or size is None:
-        return _("exact use %(used)s: round up to the bottles you stock") % {"used": used}
-    return ngettext(
-        "%(bottles)s bottle of %(size)s mL (%(used)s used, %(left)s left over)",
-        "%(bottles)s bottles of %(size)s mL (%(used)s used, %(left)s left over)",
-        packs,
-    ) % {"bottles": packs, "size": amount(size), "used": used, "left": _ml(left)}
+    """What to hand over, in the active language (`DispenseLine.supply_message`)."""
+    return words(line.supply_message)
 
 
 def fill_notes(period: Dispensing) -> list[str]:
     """The period's notes on liquids that keep fewer days than it lasts, in the active language."""
-    return [
-        _("%(product)s: use within %(days)s days of compounding; dispense in more than one bottle.")
-        % {"product": words(line.product.label_message()), "days": line.product.beyond_use_days}
-        for line in period.lines
-        if line.product.beyond_use_days and period.days > line.product.beyond_use_days
-    ]
+    return [words(m) for m in period.note_messages]
 
 
 def plan_digest(plan: Plan) -> str:

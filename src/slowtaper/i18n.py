@@ -17,8 +17,8 @@ translated when shown, like the web app's own strings.
 The engine keeps one language in its TOML files; the web layer passes each such text through gettext, so a
 translator adds it to a `.po` file like any other message. `manage.py datamessages` prints every such text as a
 `gettext_noop` call, for `makemessages` to collect. Sentences the engine composes with numbers in them (trend
-reasons, "1 tablet of 0.5 mg") are not covered: they stay in the engine's language until the engine returns
-message ids with parameters.
+reasons, "1 tablet of 0.5 mg", what a fill uses and hands over) are messages with parameters, listed the same way
+and rendered by `engine_text` with the numbers and dates as the reader writes them.
 """
 
 from __future__ import annotations
@@ -184,6 +184,11 @@ def _localised(message: Message) -> Message:
             value = _date(value)
         params[name] = value
     return Message(message.code, params)
+
+
+def day_text(day: date) -> str:
+    """A date in the active language's long form ("4 de enero de 2027"); ISO in English (see `_date`)."""
+    return _date(day.isoformat())
 
 
 def _date(iso: str) -> str:

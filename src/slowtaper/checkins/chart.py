@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.utils import formats
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
 
-from slowtaper.taper import TimelineRow, plain
+from slowtaper.i18n import data_text, day_text
+from slowtaper.taper import TimelineRow, diary, plain
 
 # A phone-sized canvas: the SVG scales to the page width, so text sizes here are close to what is read.
 WIDTH, HEIGHT = 400, 250
@@ -73,16 +75,14 @@ def render(rows: Sequence[TimelineRow], title: str, with_dose: bool = True) -> C
         parts.append(f'<text x="{WIDTH - RIGHT + 6}" y="{y + 4:.1f}" class="label score">{score}</text>')
     if with_dose:
         parts.append(f'<text x="{LEFT - 6}" y="{_y(dose_top, dose_top) + 4:.1f}" text-anchor="end" class="label dose">')
-        parts.append(f"{plain(Decimal(str(dose_top)).normalize())}</text>")
+        parts.append(f"{_number(Decimal(str(dose_top)))}</text>")
         parts.append(f'<text x="{LEFT - 6}" y="{bottom + 4}" text-anchor="end" class="label dose">0</text>')
         parts.append(f'<text x="{LEFT - 6}" y="{TOP - 8}" text-anchor="end" class="label dose">{mg}</text>')
     parts.append(f'<text x="{WIDTH - RIGHT + 6}" y="{TOP - 8}" class="label score">{diary}</text>')
     if n:
-        parts.append(f'<text x="{LEFT}" y="{HEIGHT - 14}" class="label">{rows[0].day.isoformat()}</text>')
-        parts.append(
-            f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 14}" text-anchor="end" class="label">'
-            f"{rows[-1].day.isoformat()}</text>"
-        )
+        first, last = escape(_short_day(rows[0].day)), escape(_short_day(rows[-1].day))
+        parts.append(f'<text x="{LEFT}" y="{HEIGHT - 14}" class="label">{first}</text>')
+        parts.append(f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 14}" text-anchor="end" class="label">{last}</text>')
         # dose as a step line
         points = [] if with_dose else None
         for i, dose in enumerate(doses if points is not None else []):
@@ -94,20 +94,21 @@ def render(rows: Sequence[TimelineRow], title: str, with_dose: bool = True) -> C
             parts.append(f'<polyline points="{" ".join(points)}" class="dose-line" fill="none"/>')
         # diary scores as dots joined where days are consecutive
         for i, r in enumerate(rows):
+            when = escape(day_text(r.day))
             if r.diary is not None:
                 parts.append(
                     f'<circle cx="{_x(i, n):.1f}" cy="{_y(float(r.diary), 4):.1f}" r="4" class="diary-dot">'
-                    f"<title>{r.day.isoformat()}: {diary} {plain(r.diary)}</title></circle>"
+                    f"<title>{when}: {diary} {_number(r.diary)}</title></circle>"
                 )
             if r.ciwa_b is not None:
                 parts.append(
                     f'<rect x="{_x(i, n) - 4:.1f}" y="{_y(r.ciwa_b, 80) - 4:.1f}" width="8" height="8" '
-                    f'class="ciwa-dot"><title>{r.day.isoformat()}: CIWA-B {r.ciwa_b}</title></rect>'
+                    f'class="ciwa-dot"><title>{when}: CIWA-B {r.ciwa_b}</title></rect>'
                 )
             if r.red_flags:
                 parts.append(
                     f'<text x="{_x(i, n):.1f}" y="{TOP + 12}" text-anchor="middle" class="flag">!'
-                    f"<title>{r.day.isoformat()}: {escape(', '.join(r.red_flags))}</title></text>"
+                    f"<title>{when}: {escape(_flags(r.red_flags))}</title></text>"
                 )
     parts.append("</svg>")
     return Chart("".join(parts), summary, rows if with_dose else ())
@@ -118,6 +119,20 @@ def _number(value: Decimal) -> str:
     return formats.number_format(Decimal(plain(value)))
 
 
+def _flags(ids: Sequence[str]) -> str:
+    """The red flags of a day by their names in the reader's language (an id no longer in the data as it is)."""
+    flags = diary().red_flags
+    return ", ".join(data_text(flags[k].label) if k in flags else k for k in ids)
+
+
+def _short_day(day: date) -> str:
+    """A day on the chart's axis: ISO in English (as before), the day and month in another language ("4 de
+    enero")."""
+    if (get_language() or "en").split("-")[0] == "en":
+        return day.isoformat()
+    return formats.date_format(day, "MONTH_DAY_FORMAT")
+
+
 def _summary(rows: Sequence[TimelineRow], doses: list[Decimal], unit: str, with_dose: bool = True) -> str:
     if not rows:
         return _("No days to show yet.")
@@ -125,14 +140,14 @@ def _summary(rows: Sequence[TimelineRow], doses: list[Decimal], unit: str, with_
     first, last = rows[0], rows[-1]
     if with_dose:
         text = _("From %(a)s to %(b)s the planned dose went from %(d1)s to %(d2)s mg a day (%(unit)s).") % {
-            "a": first.day.isoformat(),
-            "b": last.day.isoformat(),
+            "a": day_text(first.day),
+            "b": day_text(last.day),
             "d1": _number(doses[0]),
             "d2": _number(doses[-1]),
             "unit": unit,
         }
     else:
-        text = _("From %(a)s to %(b)s.") % {"a": first.day.isoformat(), "b": last.day.isoformat()}
+        text = _("From %(a)s to %(b)s.") % {"a": day_text(first.day), "b": day_text(last.day)}
     if scored:
         text += " " + ngettext(
             "Diary scores on %(n)s day, from %(lo)s to %(hi)s (0-4), the latest %(last)s.",
@@ -147,8 +162,11 @@ def _summary(rows: Sequence[TimelineRow], doses: list[Decimal], unit: str, with_
     else:
         text += " " + _("No diary scores yet.")
     ciwa = [r for r in rows if r.ciwa_b is not None]
+    score = pgettext("chart summary: a questionnaire total and the day it was taken", "%(day)s %(score)s")
     if ciwa:
-        text += " " + _("CIWA-B: %(v)s.") % {"v": ", ".join(f"{r.day.isoformat()} {r.ciwa_b}" for r in ciwa[-5:])}
+        text += " " + _("CIWA-B: %(v)s.") % {
+            "v": ", ".join(score % {"day": day_text(r.day), "score": r.ciwa_b} for r in ciwa[-5:])
+        }
     flags = [r for r in rows if r.red_flags]
     if flags:
         text += " " + ngettext("Red flags reported on %(n)s day.", "Red flags reported on %(n)s days.", len(flags)) % {

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from slowtaper.accounts.access import require_role
 from slowtaper.accounts.models import Role, User
-from slowtaper.i18n import awaiting_validated_translation, engine_text
+from slowtaper.i18n import awaiting_validated_translation, day_text, engine_text
 from slowtaper.programs import alerts
 from slowtaper.programs.models import Task, enrol, local_today, program_of
 from slowtaper.programs.status import MemberDay, doses_on, member_day
@@ -227,5 +227,5 @@ def chart(request: HttpRequest) -> HttpResponse:
         except TaperError as exc:
             messages.error(request, str(exc))
         else:
-            result = render_chart(rows, _("Your symptoms and your dose since %(d)s") % {"d": first.isoformat()})
+            result = render_chart(rows, _("Your symptoms and your dose since %(d)s") % {"d": day_text(first)})
     return render(request, "checkins/chart.html", {"chart": result, "day": day})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from datetime import date
 from decimal import Decimal
@@ -30,7 +29,7 @@ from ._common import (
     read_text,
     write,
 )
-from ._i18n import ENGLISH, _, current, day, ngettext, number, pgettext, say
+from ._i18n import _, day, number, pgettext, say
 
 PLAN_HELP = (
     "Build a taper plan and print it, or write it as JSON, CSV, iCalendar, PDF or a plot.\n\n"
@@ -240,12 +239,10 @@ def _print_dispensing(p: taper.Plan, fill_days: int | None) -> None:
             _("whole plan") if d is total else _("%(start)s to %(end)s") % {"start": day(d.start), "end": day(d.end)}
         )
         for i, line in enumerate(d.lines):
-            if current() == ENGLISH:
-                table.add_row(label if i == 0 else "", line.product.describe(), line.used, line.supply)
-            else:
-                table.add_row(label if i == 0 else "", say(line.product.describe_message()), _used(line), _supply(line))
-        for n in d.notes if current() == ENGLISH else _dispensing_notes(d):
-            table.add_row("", n, "", "")
+            product, used, supply = line.product.describe_message(), line.used_message, line.supply_message
+            table.add_row(label if i == 0 else "", say(product), say(used), say(supply))
+        for n in d.note_messages:
+            table.add_row("", say(n), "", "")
     out().print(table)
     out().print(_("Periods run from the first date up to, not including, the second."))
 
@@ -304,69 +301,3 @@ def _kind(kind: str) -> str:
         "maintain": pgettext("step kind", "maintain"),
     }
     return names.get(kind, kind)
-
-
-# The dispensing table in a language other than English, written here from the engine's figures (the English
-# table keeps the engine's own wording, `Product.describe` and `DispenseLine.used` / `.supply`).
-
-
-def _units(product: taper.Product, n: Decimal | int) -> str:
-    """`n` tablets, ODTs or capsules (a fraction of a tablet counts as tablets)."""
-    count = int(n) if n == int(n) else 2  # the plural for fractions ("1,5 comprimidos")
-    amount = number(plain(Decimal(n)))
-    if product.form == "odt":
-        return ngettext("%(n)s ODT", "%(n)s ODTs", count) % {"n": amount}
-    if product.form == "capsule":
-        return ngettext("%(n)s capsule", "%(n)s capsules", count) % {"n": amount}
-    return ngettext("%(n)s tablet", "%(n)s tablets", count) % {"n": amount}
-
-
-def _volume(line: taper.DispenseLine) -> str:
-    volume = f"{number(plain(line.ml or Decimal(0)))} mL"
-    if line.drops is None:
-        return volume
-    return ngettext("%(n)s drop (%(volume)s)", "%(n)s drops (%(volume)s)", line.drops) % {
-        "n": line.drops,
-        "volume": volume,
-    }
-
-
-def _used(line: taper.DispenseLine) -> str:
-    if line.tablets is not None:
-        return _units(line.product, line.tablets)
-    if line.drops is not None:
-        return ngettext("%(n)s drop", "%(n)s drops", line.drops) % {"n": line.drops}
-    return f"{number(plain(line.ml or Decimal(0)))} mL"
-
-
-def _supply(line: taper.DispenseLine) -> str:
-    size, packs, left = line.product.pack_size, line.packs, line.left_over or Decimal(0)
-    if line.tablets is not None:
-        units = _units(line.product, math.ceil(line.tablets))
-        if packs is None or size is None:
-            return units
-        return ngettext(
-            "%(n)s pack of %(size)s (%(units)s used, %(left)s left over)",
-            "%(n)s packs of %(size)s (%(units)s used, %(left)s left over)",
-            packs,
-        ) % {"n": packs, "size": number(plain(size)), "units": units, "left": _units(line.product, left)}
-    if packs is None or size is None:
-        return _("exact use %(used)s: round up to the bottles you stock") % {"used": _volume(line)}
-    return ngettext(
-        "%(n)s bottle of %(size)s mL (%(used)s used, %(left)s mL left over)",
-        "%(n)s bottles of %(size)s mL (%(used)s used, %(left)s mL left over)",
-        packs,
-    ) % {"n": packs, "size": number(plain(size)), "used": _volume(line), "left": number(plain(left))}
-
-
-def _dispensing_notes(d: taper.Dispensing) -> list[str]:
-    """The engine's note on compounded liquids that do not keep for the whole period (see `taper.dispense`)."""
-    notes = []
-    for line in d.lines:
-        bud = line.product.beyond_use_days
-        if bud and d.days > bud:
-            notes.append(
-                _("%(product)s: use within %(days)s days of compounding; dispense in more than one bottle.")
-                % {"product": say(line.product.label_message()), "days": bud}
-            )
-    return notes

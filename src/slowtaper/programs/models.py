@@ -594,6 +594,18 @@ class Fill(models.Model):
             out["drops"] = line.drops
         return out
 
+    @staticmethod
+    def legacy_line(line: DispenseLine) -> dict[str, str]:
+        """One product's line as a fill stored it before amounts were stored: the English of its day, which
+        counted every unit as "tablets" (kept so such a fill still compares equal to the period it covered)."""
+        if line.tablets is not None:
+            used = f"{plain(line.tablets)} tablets"
+        elif line.drops is not None:
+            used = f"{line.drops} drops"
+        else:
+            used = f"{plain(line.ml or Decimal(0))} mL"
+        return {"product": line.product.label, "used": used, "supply": line.supply}
+
     def dispensed(self) -> dict[str, Dispensed]:
         """What this fill handed over, by product id (by English label for a fill stored before amounts were),
         with the product and the amount used in the active language."""

@@ -41,7 +41,7 @@ from slowtaper.checkins.chart import render as render_chart
 from slowtaper.checkins.models import engine_checkins
 from slowtaper.checkins.reminders import rewrite_after_commit
 from slowtaper.community.library import footnotes
-from slowtaper.i18n import engine_text
+from slowtaper.i18n import day_text, engine_text
 from slowtaper.said import say
 from slowtaper.taper import (
     SCREENS,
@@ -802,7 +802,7 @@ def _record_chart(
         checkins = engine_checkins(member, basis, first=first, last=today)
     rows = timeline(basis, checkins, first, today)
     title = _("Symptoms and dose, %(a)s to %(b)s") if with_dose else _("Symptoms, %(a)s to %(b)s")
-    return render_chart(rows, title % {"a": first, "b": today}, with_dose=with_dose)
+    return render_chart(rows, title % {"a": day_text(first), "b": day_text(today)}, with_dose=with_dose)
 
 
 @login_required
@@ -1147,9 +1147,7 @@ def _same_fill(fill: Fill, period: Dispensing) -> bool:
     if fill.end != period.end:
         return False
     if any("used" in ln for ln in fill.lines):
-        return fill.lines == [
-            {"product": ln.product.label, "used": ln.used, "supply": ln.supply} for ln in period.lines
-        ]
+        return fill.lines == [Fill.legacy_line(ln) for ln in period.lines]
     return fill.lines == _lines(period)
 
 
@@ -1159,7 +1157,11 @@ def _changes(last: Fill, period: Dispensing) -> list[str]:
     changes, seen = [], set()
     for ln in period.lines:
         # A fill stored before amounts were stored names its products by their English label.
-        key, now = (ln.product.id, Fill.line(ln)) if ln.product.id in before else (ln.product.label, ln.used)
+        key, now = (
+            (ln.product.id, Fill.line(ln))
+            if ln.product.id in before
+            else (ln.product.label, Fill.legacy_line(ln)["used"])
+        )
         seen.add(key)
         then = before.get(key)
         if then is None or then.amounts != now:
@@ -1197,6 +1199,8 @@ def _fills(member: User) -> tuple[PlanRevision | None, list[dict[str, Any]]]:
                     (exports.words(ln.product.label_message()), exports.used_text(ln), exports.supply_text(ln))
                     for ln in period.lines
                 ],
+                # A compounded liquid that keeps fewer days than the period lasts.
+                "notes": exports.fill_notes(period),
                 "fill": fill,
                 "differs": fill is not None and not _same_fill(fill, period),
                 "changes": _changes(last, period) if last is not None and fill is None else [],

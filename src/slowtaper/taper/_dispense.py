@@ -12,11 +12,35 @@ from ._exceptions import InvalidInput
 from ._messages import Message
 from ._values import Plan, Step
 
+# The codes of one and of several units of each counted form (a form not listed is counted as tablets).
+_UNIT_CODES = {
+    "tablet": ("dispense.tablet", "dispense.tablets"),
+    "odt": ("dispense.odt", "dispense.odts"),
+    "capsule": ("dispense.capsule", "dispense.capsules"),
+}
+
+
+def units_message(count: Decimal | int, form: str) -> Message:
+    """A count of tablets, capsules or ODTs: "3 tablets", "1 ODT", "10.5 tablets" (a fraction reads as plural)."""
+    one, many = _UNIT_CODES.get(form, _UNIT_CODES["tablet"])
+    return Message(one if Decimal(count) == 1 else many, {"count": _plain(Decimal(count))})
+
+
+def _ml(ml: Decimal) -> Message:
+    return Message("dispense.ml", {"ml": _plain(ml)})
+
+
+def _drops(n: int) -> Message:
+    return Message("dispense.drop" if n == 1 else "dispense.drops", {"count": n})
+
 
 @dataclass(frozen=True)
 class DispenseLine:
     """One product's total for a period. Tablets count fractions (`tablets` may be 10.5); `supply` is the
-    whole units to hand over. Liquids give mL (drops also as a count)."""
+    whole units to hand over. Liquids give mL (drops also as a count).
+
+    What a person reads is a message for the reader's language (`used_message`, `supply_message`); `used` and
+    `supply` are their English, for the command line, logs and the JSON."""
 
     product: Product
     tablets: Decimal | None = None
@@ -24,13 +48,17 @@ class DispenseLine:
     drops: int | None = None
 
     @property
-    def used(self) -> str:
+    def used_message(self) -> Message:
         """The amount the days use: "10.5 tablets", "42 mL" or "120 drops"."""
         if self.tablets is not None:
-            return f"{_plain(self.tablets)} tablets"
+            return units_message(self.tablets, self.product.form)
         if self.drops is not None:
-            return f"{self.drops} drops"
-        return f"{_plain(self.ml or Decimal(0))} mL"
+            return _drops(self.drops)
+        return _ml(self.ml or Decimal(0))
+
+    @property
+    def used(self) -> str:
+        return self.used_message.english()
 
     @property
     def packs(self) -> int | None:
@@ -52,47 +80,67 @@ class DispenseLine:
         return (packs * size - (used or Decimal(0))).normalize()
 
     @property
-    def supply(self) -> str:
+    def supply_message(self) -> Message:
         """What to hand over. Tablets: whole units, or whole packs where the catalogue has a sourced pack size.
         Liquids: whole bottles where it has a sourced bottle size; otherwise the exact volume the days use, with
         the rounding left to the bottles the pharmacy stocks, because no bottle size is assumed."""
         size = self.product.pack_size
         packs = self.packs
+        left = self.left_over or Decimal(0)
         if self.tablets is not None:
-            n = math.ceil(self.tablets)
-            unit = {"odt": "ODT", "capsule": "capsule"}.get(self.product.form, "tablet")
-            units = f"{n} {unit}{'s' if n != 1 else ''}"
+            units = units_message(math.ceil(self.tablets), self.product.form)
             if packs is None or size is None:
                 return units
-            return f"{packs} pack{'s' if packs != 1 else ''} of {_plain(size)} ({units} used, {self._left()} left over)"
-        volume = f"{_plain(self.ml or Decimal(0))} mL"
-        used = f"{self.drops} drops ({volume})" if self.drops is not None else volume
+            return Message(
+                "dispense.pack" if packs == 1 else "dispense.packs",
+                {
+                    "packs": packs,
+                    "size": _plain(size),
+                    "units": units,
+                    "left": units_message(left, self.product.form),
+                },
+            )
+        volume = _ml(self.ml or Decimal(0))
+        used = (
+            Message(
+                "dispense.drop-volume" if self.drops == 1 else "dispense.drops-volume",
+                {"count": self.drops, "volume": volume},
+            )
+            if self.drops is not None
+            else volume
+        )
         if packs is None or size is None:
-            return f"exact use {used}: round up to the bottles you stock"
-        return f"{packs} bottle{'s' if packs != 1 else ''} of {_plain(size)} mL ({used} used, {self._left()} left over)"
+            return Message("dispense.exact-use", {"used": used})
+        return Message(
+            "dispense.bottle" if packs == 1 else "dispense.bottles",
+            {"bottles": packs, "size": _plain(size), "used": used, "left": _ml(left)},
+        )
 
-    def _left(self) -> str:
-        left = self.left_over or Decimal(0)
-        if self.tablets is None:
-            return f"{_plain(left)} mL"
-        unit = {"odt": "ODT", "capsule": "capsule"}.get(self.product.form, "tablet")
-        return f"{_plain(left)} {unit}{'s' if left != 1 else ''}"
+    @property
+    def supply(self) -> str:
+        return self.supply_message.english()
 
 
 @dataclass(frozen=True)
 class Dispensing:
     """Totals for the days `start` (inclusive) to `end` (exclusive). `dose_changes` are the days in the period
-    on which an amount taken changes (a hold, or the same amount measured another way, is not a change)."""
+    on which an amount taken changes (a hold, or the same amount measured another way, is not a change).
+    `note_messages` (a liquid that keeps fewer days than the period lasts) are for the reader's language; `notes`
+    is their English."""
 
     start: date
     end: date
     lines: tuple[DispenseLine, ...]
-    notes: tuple[str, ...] = ()
+    note_messages: tuple[Message, ...] = ()
     dose_changes: tuple[date, ...] = ()
 
     @property
     def days(self) -> int:
         return (self.end - self.start).days
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(m.english() for m in self.note_messages)
 
 
 def dispense(plan: Plan, start: date, end: date) -> Dispensing:
@@ -119,20 +167,18 @@ def dispense(plan: Plan, start: date, end: date) -> Dispensing:
         assert k.mg_per_ml is not None and k.mg_per_drop is not None
         per_ml = k.mg_per_ml / k.mg_per_drop
         lines.append(DispenseLine(product=k, drops=n, ml=(Decimal(n) / per_ml).normalize()))
-    notes = []
+    notes: list[Message] = []
     for line in lines:
         bud = line.product.beyond_use_days
         if bud and (end - start).days > bud:
-            notes.append(
-                f"{line.product.label}: use within {bud} days of compounding; dispense in more than one bottle."
-            )
+            notes.append(Message("dispense.beyond-use", {"product": line.product.label_message(), "days": bud}))
     lines.sort(key=lambda x: (x.product.is_liquid, -(x.product.strength_mg or 0)))
     changes = tuple(
         s.start
         for before, s in zip(plan.steps, plan.steps[1:], strict=False)
         if start <= s.start < end and _amounts(s) != _amounts(before)
     )
-    return Dispensing(start=start, end=end, lines=tuple(lines), notes=tuple(notes), dose_changes=changes)
+    return Dispensing(start=start, end=end, lines=tuple(lines), note_messages=tuple(notes), dose_changes=changes)
 
 
 def _amounts(step: Step) -> tuple[tuple[time, str, Decimal], ...]:

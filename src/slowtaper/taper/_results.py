@@ -90,10 +90,16 @@ def drug_to_dict(d: Drug) -> dict[str, Any]:
 
 def dispensing_to_dict(d: Dispensing) -> dict[str, Any]:
     """What to hand over for a period: per product the amount used (as people read it), the supply in whole
-    packs where a pack size is sourced, and the counts behind them."""
+    packs where a pack size is sourced, and the counts behind them. The texts are English, with the messages
+    beside them (`messages`) for a reader in another language."""
     lines = []
     for line in d.lines:
         row: dict[str, Any] = {"product": line.product.label, "used": line.used, "supply": line.supply}
+        row["messages"] = {
+            "product": line.product.label_message().to_dict(),
+            "used": line.used_message.to_dict(),
+            "supply": line.supply_message.to_dict(),
+        }
         if line.tablets is not None:
             row["count"] = plain(line.tablets)
         if line.ml is not None:
@@ -103,7 +109,13 @@ def dispensing_to_dict(d: Dispensing) -> dict[str, Any]:
         if line.left_over is not None:
             row["left_over"] = plain(line.left_over)
         lines.append(row)
-    return {"start": d.start.isoformat(), "end": d.end.isoformat(), "lines": lines, "notes": list(d.notes)}
+    return {
+        "start": d.start.isoformat(),
+        "end": d.end.isoformat(),
+        "lines": lines,
+        "notes": list(d.notes),
+        "messages": {"notes": [m.to_dict() for m in d.note_messages]},
+    }
 
 
 def screen_result_to_dict(r: ScreenResult) -> dict[str, Any]:
