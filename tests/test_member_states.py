@@ -337,6 +337,27 @@ def test_a_hold_request_says_who_was_asked(client, cast, approved):
     assert mail.outbox[-1].to == [cast.staff.email]
 
 
+def test_a_hold_asked_for_before_any_plan_does_not_speak_of_a_plan(client, cast):
+    """A stabilising member (no approved plan) who asks for a hold is told to keep taking the medicine as now,
+    not to 'follow your plan as it is shown': there is no plan to follow (walk finding)."""
+    give_intake(cast.member)
+    login(client, cast.member)
+    form = client.get("/me/hold/").content.decode()
+    assert "follow your plan" not in form
+    assert "keep taking your medicine exactly as you do now" in form
+    body = client.post("/me/hold/request/", {"days": "14"}, follow=True).content.decode()
+    assert "Your clinician has been asked." in body
+    assert "follow your plan" not in body
+    assert "keep taking your medicine exactly as you do now" in body
+
+
+def test_a_hold_asked_for_on_a_plan_still_says_follow_the_plan(client, cast, approved):
+    login(client, cast.member)
+    assert "follow your plan as shown" in client.get("/me/hold/").content.decode()
+    body = client.post("/me/hold/request/", {"days": "14"}, follow=True).content.decode()
+    assert "follow your plan as it is shown" in body
+
+
 def test_the_clinician_sees_the_same_state_in_clinical_words_with_readable_sources(client, cast):
     give_intake(cast.member, conditions=["epilepsy"])
     page = login(client, cast.clinician).get(f"/clinic/{cast.member.pk}/").content.decode()

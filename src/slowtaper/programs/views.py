@@ -247,7 +247,8 @@ def hold_request(request: HttpRequest) -> HttpResponse:
     form = HoldRequestForm(request.POST)
     if not form.is_valid():
         day = member_day(member, local_today(member))
-        return render(request, "programs/hold_form.html", {"form": form, "day": day}, status=400)
+        context = {"form": form, "day": day, "has_plan": _has_approved_plan(member)}
+        return render(request, "programs/hold_form.html", context, status=400)
     with transaction.atomic():
         hold = HoldRequest.objects.create(
             member=member, days=form.cleaned_data["days"], message=form.cleaned_data["message"]
@@ -259,16 +260,27 @@ def hold_request(request: HttpRequest) -> HttpResponse:
         told = _("You have no clinician linked yet, so our staff have been asked to arrange an answer.")
     else:
         told = _("Nobody in the program could be reached just now; our team will see it when they next log in.")
-    messages.success(request, told + " " + _("Until there is an answer, follow your plan as it is shown."))
+    if _has_approved_plan(member):
+        meanwhile = _("Until there is an answer, follow your plan as it is shown.")
+    else:  # still stabilising: there is no plan to follow yet
+        meanwhile = _("Until there is an answer, keep taking your medicine exactly as you do now.")
+    messages.success(request, told + " " + meanwhile)
     return redirect("member_home")
+
+
+def _has_approved_plan(member: User) -> bool:
+    return member.revisions.filter(status=PlanRevision.Status.APPROVED).exists()
 
 
 @login_required
 def hold_form(request: HttpRequest) -> HttpResponse:
     member = require_role(request, Role.MEMBER)
-    return render(
-        request, "programs/hold_form.html", {"form": HoldRequestForm(), "day": member_day(member, local_today(member))}
-    )
+    context = {
+        "form": HoldRequestForm(),
+        "day": member_day(member, local_today(member)),
+        "has_plan": _has_approved_plan(member),
+    }
+    return render(request, "programs/hold_form.html", context)
 
 
 # --- plans, for everyone who may see them ------------------------------------------------------------------
