@@ -138,6 +138,25 @@ def test_approving_a_hold_makes_a_new_approved_revision_with_the_hold(client, ca
     assert PlanRevision.objects.filter(member=cast.member).count() == 2
 
 
+def test_a_hold_on_a_plan_that_starts_tomorrow_holds_its_first_step(client, cast):
+    """A plan approved today that starts tomorrow (the builder's default): approving the member's hold used to fail
+    with "<today> is outside the plan" (walk finding on a new member). The hold starts on the plan's first day."""
+    from conftest import give_plan
+
+    give_intake(cast.member)
+    first_day = TODAY + timedelta(days=1)
+    approved = give_plan(cast.member, cast.clinician, start=first_day, first_cut=False)
+    hold = HoldRequest.objects.create(member=cast.member, days=14, message="too fast")
+    login(client, cast.clinician)
+    data = {"decision": "approve", "days": "14", "response": "Yes, two weeks."}
+    client.post(f"/clinic/{cast.member.pk}/holds/{hold.pk}/", data)
+    hold.refresh_from_db()
+    assert hold.status == "approved" and hold.revision is not None
+    plan = hold.revision.plan()
+    assert plan.steps[0].start == first_day and plan.steps[0].kind == "hold"
+    assert plan.end == approved.plan().end + timedelta(days=14)
+
+
 def test_discussing_a_hold_changes_no_plan(client, cast, approved):
     hold = HoldRequest.objects.create(member=cast.member, days=14)
     login(client, cast.clinician)

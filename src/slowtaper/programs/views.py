@@ -1100,7 +1100,10 @@ def hold_decide(request: HttpRequest, member_id: int, pk: int) -> HttpResponse:
                 rev = approved_revision(member)
                 if rev is None:
                     raise ValidationError(_("There is no approved plan to add a hold to."))
-                held = insert_hold(rev.plan(), local_today(member), d["days"])
+                plan = rev.plan()
+                # A plan that has not started yet (approved today, starting tomorrow) is held from its first day.
+                on = max(local_today(member), plan.steps[0].start)
+                held = insert_hold(plan, on, d["days"])
                 new = PlanRevision.propose(member, held, by=user, note=d["response"])
                 new.approve(user, say("revision.hold-requested-reason", days=d["days"], reason=d["response"]))
                 hold.revision = new
