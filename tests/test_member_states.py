@@ -224,7 +224,7 @@ def test_a_red_flag_without_a_clinician_reaches_the_mentor_on_duty_and_staff(cli
     from test_web_member import checkin_post
 
     body = client.post("/me/checkin/", checkin_post(f_suicidal="yes"), follow=True).content.decode()
-    assert "You have no clinician linked yet, so we alerted:" in body
+    assert "You had no clinician linked when you told us, so we alerted:" in body
     assert "Mentor, the peer mentor on duty" in body
     assert "Staff, of the program&#x27;s staff" in body or "Staff, of the program's staff" in body
     assert "Your clinician has been alerted" not in body
@@ -356,6 +356,27 @@ def test_a_hold_asked_for_on_a_plan_still_says_follow_the_plan(client, cast, app
     assert "follow your plan as shown" in client.get("/me/hold/").content.decode()
     body = client.post("/me/hold/request/", {"days": "14"}, follow=True).content.decode()
     assert "follow your plan as it is shown" in body
+
+
+def test_who_was_alerted_stays_true_once_a_clinician_is_linked(client, cast):
+    """A red flag sent to staff (no clinician then); the member links a clinician later the same day. Home and the
+    saved check-in still say who was alerted, but no longer 'You have no clinician linked yet' (walk finding)."""
+    from slowtaper.accounts.models import CareLink, Role
+
+    links = list(CareLink.objects.filter(member=cast.member, kind=Role.CLINICIAN))
+    CareLink.objects.filter(member=cast.member, kind=Role.CLINICIAN).delete()
+    give_intake(cast.member)
+    login(client, cast.member)
+    from test_web_member import checkin_post
+
+    client.post("/me/checkin/", checkin_post(f_fall="yes"))
+    for link in links:
+        link.pk = None
+        link.save()
+    body = home(client, cast.member)
+    assert "Staff, of the program" in body
+    assert "You have no clinician linked yet" not in body
+    assert "You had no clinician linked when you told us, so we alerted:" in body
 
 
 def test_the_clinician_sees_the_same_state_in_clinical_words_with_readable_sources(client, cast):
