@@ -161,6 +161,13 @@ def test_member_clinician_and_pharmacist_are_told_of_a_new_product_before_approv
     assert "Your plan uses a new form of your medicine:" in home and "0.1 mg/mL solution" in home
     assert "do not start it until you have it" in home.lower()
     assert "Your plan uses a new form of your medicine:" in client.get(f"/members/{member.pk}/plans/").content.decode()
+    # In Spanish the product is named in Spanish, its amount as Spanish writes it (it was the English label).
+    member.locale = "es"
+    member.save()
+    home = client.get("/me/").content.decode()
+    assert "solución de 0,1 mg/mL" in home and "0.1 mg/mL solution" not in home
+    member.locale = "en"
+    member.save()
     login(client, cast.pharmacist)
     body = client.get(f"/pharmacy/{member.pk}/").content.decode()
     assert "This plan needs products the member does not have at home:" in body

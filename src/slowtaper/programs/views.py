@@ -98,7 +98,8 @@ def _to_obtain(user: User, member: User, plan: Plan | None, **extra: Any) -> dic
     audience = {Role.MEMBER: "member", Role.CLINICIAN: "clinician", Role.PHARMACIST: "pharmacist"}.get(user.role)
     needs = new_products_for(member, plan) if audience else []
     # The names as one parameter, so the sentence around them is translated whole (no assembled fragments).
-    names = ", ".join(str(n.product.label) for n in needs)
+    # Each in the reader's language, amounts as they write numbers ("suspensión de 0,1 mg/mL").
+    names = ", ".join(engine_text(n.product.label_message()) for n in needs)
     return {"needs": needs, "names": names, "audience": audience, **extra}
 
 
