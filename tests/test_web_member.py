@@ -165,6 +165,10 @@ def test_a_hold_request_reaches_the_clinician(client, cast, approved):
     assert (hold.days, hold.status) == (14, "open")
     assert Task.objects.filter(member=cast.member, kind="hold").exists()
     assert "waiting for your clinician" in client.get("/me/").content.decode()
+    # The clinician reads it addressed to them, not as the member does.
+    login(client, cast.clinician)
+    page = client.get(f"/clinic/{cast.member.pk}/").content.decode()
+    assert "waiting for your answer" in page and "waiting for your clinician" not in page
 
 
 def test_intake_screens_and_a_refer_finding_blocks_self_service(client, cast):

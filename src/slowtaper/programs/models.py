@@ -463,6 +463,17 @@ class HoldRequest(models.Model):
     class Meta:
         ordering = ["-created"]
 
+    def status_for_clinician(self) -> str:
+        """The status as the clinician reads it: the choices' labels speak to the member ("waiting for your
+        clinician"), which on the clinician's own page would name them in the third person."""
+        return str(
+            {
+                self.Status.OPEN: _("waiting for your answer"),
+                self.Status.APPROVED: _("approved"),
+                self.Status.DISCUSS: _("you asked to talk"),
+            }.get(self.status, self.get_status_display())
+        )
+
 
 class Task(models.Model):
     """Something a clinician (or staff) should look at. `key` makes repeated alerts about the same thing one
