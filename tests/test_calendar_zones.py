@@ -126,7 +126,8 @@ def test_a_plan_over_several_years_and_doses_in_the_gap_and_the_repeated_hour():
             gap.append(local)
             # RFC 5545 (3.3.5) reads a skipped 02:30 with the offset before the gap (03:30 EDT), as zoneinfo's
             # fold=0 does; dateutil's tzical applies the new offset from the onset (01:30 EST), an hour early.
-            # That is the reader's rule, not the file's: the file says only "02:30 local".
+            # That is the reader's rule, not the file's: the file says only "02:30 local". (Mozilla's ical.js,
+            # checked by hand, does the same at the gap, and reads a repeated 01:30 as its second occurrence.)
             assert got - want in (timedelta(0), timedelta(hours=-1))
             continue
         if datetime.combine(local.date(), local.time(), tzinfo=zone).replace(fold=1).utcoffset() != (
@@ -139,7 +140,7 @@ def test_a_plan_over_several_years_and_doses_in_the_gap_and_the_repeated_hour():
 
 @pytest.mark.parametrize("tz", ZONES)
 def test_each_zone_reads_back_as_zoneinfo_hour_by_hour(tz):
-    first, last = date(2025, 6, 1), date(2029, 6, 30)
+    first, last = date(2026, 6, 1), date(2028, 6, 30)
     zone = ZoneInfo(tz)
     part = vtimezone(tz, first, last)
     text = part.to_ical().decode()
@@ -155,7 +156,7 @@ def test_each_zone_reads_back_as_zoneinfo_hour_by_hour(tz):
             assert theirs.utcoffset(wall) == local.utcoffset(), (tz, wall)
             checked += 1
         at += timedelta(hours=1)
-    assert checked > 35_000
+    assert checked > 17_000
 
 
 def test_rules_are_yearly_and_the_right_weekday():
