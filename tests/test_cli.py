@@ -89,6 +89,7 @@ def test_files_are_written(capsys, tmp_path):
     assert code == 0, err
     assert csv.read_text().startswith("date,time,drug,mg")
     assert b"BEGIN:VCALENDAR" in ics.read_bytes()
+    assert b"RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3" in ics.read_bytes() and b"RDATE" not in ics.read_bytes()
     assert png.read_bytes()[:4] == b"\x89PNG"
     code, _, _ = run(capsys, *PLAN, "--plot", str(svg))
     assert code == 0 and b"<svg" in svg.read_bytes()[:500]

@@ -65,6 +65,8 @@ def test_csv_and_ics_exports(client, cast, approved):
     ics = client.get(f"/members/{cast.member.pk}/export/ics/").content.decode()
     assert "BEGIN:VCALENDAR" in ics and "TZID=America/New_York" in ics
     assert "SUMMARY:Dose time" in ics and "clonazepam" not in ics.split("DESCRIPTION")[0]
+    # The member's zone as yearly rules every calendar reader applies (tests/test_calendar_zones.py), no RDATE.
+    assert "RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3" in ics and "RDATE" not in ics
 
 
 def test_pdf_export(client, cast, approved):

@@ -189,9 +189,13 @@ def to_ics(plan: Plan, tz: str = "UTC") -> bytes:
     """Dose reminders at local dose times, one daily-repeating event per dose time and step.
 
     Events carry the time zone (with its VTIMEZONE), so 08:00 stays 08:00 local across daylight-saving
-    changes. Titles never name the drug: a lock screen or a shared calendar shows only "Dose time".
+    changes. The VTIMEZONE is ours (`calendar_zones`): yearly rules, which every reader applies, not icalendar's
+    RDATE lists, which Thunderbird and vobject ignore. UTC needs none (times end in Z). Titles never name the
+    drug: a lock screen or a shared calendar shows only "Dose time".
     """
     from icalendar import Calendar, Event
+
+    from slowtaper.calendar_zones import vtimezone
 
     zone = _zone(tz)
     cal = Calendar()
@@ -200,6 +204,7 @@ def to_ics(plan: Plan, tz: str = "UTC") -> bytes:
     cal.add("x-wr-calname", _("Dose times"))
     digest = plan_digest(plan)
     stamp = datetime.combine(plan.start, datetime.min.time(), tzinfo=ZoneInfo("UTC"))
+    tzids: set[str] = set()
     for i, step in enumerate(plan.steps):
         for j, dose in enumerate(step.doses):
             ev = Event()
@@ -212,7 +217,10 @@ def to_ics(plan: Plan, tz: str = "UTC") -> bytes:
             if step.days > 1:
                 ev.add("rrule", {"freq": "daily", "count": step.days})
             cal.add_component(ev)
-    cal.add_missing_timezones()
+            tzids.update(ev["DTSTART"].params.get("TZID", "").split())
+    # Zone definitions go before the events that use them, as every writer puts them.
+    for tzid in sorted(tzids):
+        cal.subcomponents.insert(0, vtimezone(tzid, plan.start, plan.end))
     return bytes(cal.to_ical())
 
 
