@@ -39,10 +39,12 @@ def test_the_sentences_for_the_script_are_in_spanish_for_a_spanish_reader(client
     cast.member.save(update_fields=["locale"])
     login(client, cast.member)
     body = client.get("/me/").content.decode()
-    assert "Pendiente de enviar: {status}" in body
-    assert "{n} tomas registradas pendientes de enviar" in body
-    assert "Vuelva a iniciar sesión para enviar {n} toma registrada pendiente." in body
-    assert "{n} toma registrada no se ha enviado todavía. ¿Cerrar sesión de todos modos?" in body
+    assert 'data-row="Pendiente de enviar: {status} (anotada a las {time})"' in body
+    assert "{n} dosis anotada pendiente de enviar: se enviará cuando vuelva a tener conexión." in body
+    assert "{n} dosis anotadas pendientes de enviar: se enviarán cuando vuelva a tener conexión." in body
+    assert "Vuelva a iniciar sesión para enviar {n} dosis anotada pendiente." in body
+    assert "{n} dosis anotadas no se han enviado todavía. ¿Cerrar sesión de todos modos?" in body
+    assert "«{status}»" in body and ">Entendido<" in body
 
 
 def test_the_htmx_answer_keeps_the_row_ids_and_the_member_field(client, cast, approved):
@@ -69,7 +71,7 @@ def test_a_tap_from_another_members_page_is_refused_and_never_stored(client, cas
         r = client.post("/me/doses/", tap(member=cast.member.pk), **headers)
         assert r.status_code == 409
         text = r.content.decode()
-        assert "another account" in text
+        assert text == "This dose tap was made by another account. Log in as that person to send it."
         assert "08:00" not in text and "dose-" not in text  # nothing of the logged-in member's page
     assert not DoseLog.objects.exists()
     assert not Submission.objects.exists()
