@@ -169,7 +169,7 @@ def test_the_queue_survives_a_reload_and_the_server_being_unreachable(live_serve
 
 
 def test_a_tap_the_server_refuses_leaves_the_queue_and_says_why(live_server, page, member):
-    person, today, doses = member
+    _person, today, doses = member
     first = doses[0]
     log_in(page, live_server.url, "member")
     page.context.set_offline(True)

@@ -30,7 +30,7 @@ def test_each_dose_row_of_today_and_yesterday_has_the_id_a_reminder_opens(client
     assert "slowtaper/offline-doses.js" in body
     # The sentences the script shows come from the page, with their placeholders.
     assert 'data-row="Waiting to send: {status} (tapped {time})"' in body
-    assert "data-waiting-one=\"{n} dose tap waiting to be sent — it will be sent when you are back online.\"" in body
+    assert 'data-waiting-one="{n} dose tap waiting to be sent — it will be sent when you are back online."' in body
     assert 'data-unsent-other="{n} dose taps are not sent yet. Log out anyway?"' in body
 
 
@@ -132,14 +132,10 @@ def test_a_queued_tap_replaced_by_another_answer_ends_with_the_latest(client, ca
 
 def test_a_queued_tap_too_old_is_refused_in_words(client, cast, approved):
     login(client, cast.member)
-    r = client.post(
-        "/me/doses/", {**tap(member=cast.member.pk), "day": "2027-01-20"}, HTTP_HX_REQUEST="true"
-    )
+    r = client.post("/me/doses/", {**tap(member=cast.member.pk), "day": "2027-01-20"}, HTTP_HX_REQUEST="true")
     assert r.status_code == 400
     assert "You can fill in the last 7 days only" in r.content.decode()
-    r = client.post(
-        "/me/doses/", {**tap(member=cast.member.pk), "time": "09:00"}, HTTP_HX_REQUEST="true"
-    )
+    r = client.post("/me/doses/", {**tap(member=cast.member.pk), "time": "09:00"}, HTTP_HX_REQUEST="true")
     assert r.status_code == 400
     assert "There is no dose at 09:00" in r.content.decode()
     assert not DoseLog.objects.exists()
