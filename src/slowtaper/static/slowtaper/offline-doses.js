@@ -361,6 +361,12 @@
         return null;
       }
       var t = todo[i];
+      var still = load().some(function (s) {
+        return s.key === t.key && s.state !== "refused";
+      });
+      if (!still) {
+        return next(i + 1); // replaced or logged by a later tap while this round was sending: the later one wins
+      }
       return send(t).then(function (result) {
         if (result.doses) {
           latest = result.doses;
