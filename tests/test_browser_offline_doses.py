@@ -91,7 +91,7 @@ def test_taps_made_offline_wait_and_are_sent_once_when_the_connection_returns(li
     # A second tap on the same dose replaces the first (the latest answer wins) with a key of its own; the same
     # answer once more keeps that key (a double tap is one write).
     button(page, "Taken late", first).click()
-    page.wait_for_function(f"{QUEUE}.length === 1 && {QUEUE}[0].status === 'late'")
+    page.wait_for_function(f"() => {QUEUE}.length === 1 && {QUEUE}[0].status === 'late'")
     [late] = queued(page)
     assert late["key"] != key_before
     assert "Waiting to send: Late (tapped" in waiting.inner_text()
@@ -246,7 +246,7 @@ def test_logging_out_with_a_tap_not_sent_warns_and_sends_it_first(live_server, p
     said = []
     page.once("dialog", lambda d: (said.append(d.message), d.dismiss()))
     page.get_by_role("button", name="Log out").click()
-    page.wait_for_function("window.location.pathname === '/me/'")
+    page.wait_for_function("() => window.location.pathname === '/me/'")
     page.wait_for_timeout(300)
     assert said == ["1 dose tap is not sent yet. Log out anyway?"]
     assert len(queued(page)) == 1
@@ -265,5 +265,36 @@ def test_a_reminder_opens_the_page_at_its_dose(live_server, page, member):
     log_in(page, live_server.url, "member")
     target = f"dose-{today:%Y%m%d}-{doses[1].time:%H%M}"
     page.goto(f"{live_server.url}/me/#{target}")
-    page.wait_for_function(f"document.activeElement && document.activeElement.id === '{target}'")
+    page.wait_for_function(f"() => document.activeElement && document.activeElement.id === '{target}'")
     assert page.evaluate(f"document.querySelector('#{target}').matches(':target')")
+
+
+def test_a_tap_that_gets_through_replaces_an_older_one_still_waiting(live_server, page, member):
+    """Taken while offline waits; back online the member taps Missed and it gets through before the queue does:
+    Missed is the answer, and the older Taken is never sent after it."""
+    person, today, doses = member
+    first = doses[0]
+    log_in(page, live_server.url, "member")
+    page.context.set_offline(True)
+    button(page, "Taken", first).click()
+    row(page, today, first).locator("[data-waiting-tap]").wait_for()
+
+    def queue_only_fails(route):  # the queue's own sends (no HX-Target) find no connection; htmx's get through
+        if "hx-target" in route.request.headers:
+            route.continue_()
+        else:
+            route.abort("connectionrefused")
+
+    page.route("**/me/doses/", queue_only_fails)
+    page.context.set_offline(False)
+    page.wait_for_timeout(300)
+    assert len(queued(page)) == 1
+    button(page, "Missed", first).click()
+    row(page, today, first).get_by_text("✗ missed").wait_for()
+    page.wait_for_function(f"() => {QUEUE}.length === 0")
+    assert page.locator("[data-waiting-tap]").count() == 0
+    page.unroute("**/me/doses/")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_timeout(500)
+    assert DoseLog.objects.get(member=person).status == "missed"
+    assert Submission.objects.filter(member=person).count() == 1

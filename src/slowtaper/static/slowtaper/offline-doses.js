@@ -195,6 +195,14 @@
     show();
   }
 
+  function doseForm(evt) {
+    // The form that sent the request: htmx fires some events on a parent once the form was swapped out, with
+    // that parent as detail.elt; requestConfig.elt stays the form.
+    var d = evt.detail || {};
+    var elt = (d.requestConfig && d.requestConfig.elt) || d.elt;
+    return elt && elt.closest ? elt.closest("form[data-dose-form]") : null;
+  }
+
   // The phone knows it is offline: the tap is queued and not sent (capture phase: before htmx sees it).
   document.addEventListener(
     "submit",
@@ -220,8 +228,7 @@
   window.addEventListener(
     "htmx:sendError",
     function (evt) {
-      var elt = evt.detail && evt.detail.elt;
-      var form = elt && elt.closest ? elt.closest("form[data-dose-form]") : null;
+      var form = doseForm(evt);
       if (!form || !form.slowtaperTap) {
         return;
       }
@@ -234,8 +241,7 @@
 
   // A tap that did get through is the latest answer for its dose: an older one waiting for it is dropped.
   document.addEventListener("htmx:afterRequest", function (evt) {
-    var elt = evt.detail && evt.detail.elt;
-    var form = elt && elt.closest ? elt.closest("form[data-dose-form]") : null;
+    var form = doseForm(evt);
     if (!form || !form.slowtaperTap || !evt.detail.successful) {
       return;
     }
