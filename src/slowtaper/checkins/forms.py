@@ -186,6 +186,9 @@ class DoseLogForm(forms.Form):
     day = forms.DateField()
     time = forms.TimeField()
     status = forms.ChoiceField(choices=DoseLog.Status.choices)
+    # The account the page was shown to (a tap queued offline is sent later, perhaps after another person has
+    # logged in on the same phone): when given, it must be the logged-in member (the view answers 409).
+    member = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

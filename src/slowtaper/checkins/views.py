@@ -162,6 +162,14 @@ def checkin_saved(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def log_dose(request: HttpRequest) -> HttpResponse:
     member = require_role(request, Role.MEMBER)
+    if _for_someone_else(request, member):
+        # A dose tap made on another person's page (queued on a shared phone, sent after someone else logged in)
+        # never lands on this account. Nothing of this member's is shown in the answer either.
+        return HttpResponse(
+            _("This dose tap was made by another account. Log in as that person to send it."),
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
     today = local_today(member)
     form = DoseLogForm(request.POST, today=today)
     error = None
@@ -201,7 +209,7 @@ def log_dose(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "programs/_member_home_body.html#doses",
-            {"day": day, "today": today, "dose_error": error},
+            {"day": day, "today": today, "dose_error": error, "member": member},
             status=400 if error else 200,
         )
     if error:
@@ -209,6 +217,16 @@ def log_dose(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("Dose logged."))
     return redirect("member_home")
+
+
+def _for_someone_else(request: HttpRequest, member: User) -> bool:
+    """Whether the tap names an account (the `member` field its page carried) that is not the logged-in one.
+    A value that is not an account number at all is the form's to refuse (400)."""
+    said = request.POST.get("member", "").strip()
+    try:
+        return said != "" and int(said) != member.pk
+    except ValueError:
+        return False
 
 
 @login_required
