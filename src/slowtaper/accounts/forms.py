@@ -121,7 +121,16 @@ class SettingsForm(OneLineNameMixin, PlaceFields, forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["first_name", "email", "locale", "reminders", "repeat_every", "repeat_times", "quiet_from", "quiet_until"]
+        fields = [
+            "first_name",
+            "email",
+            "locale",
+            "reminders",
+            "repeat_every",
+            "repeat_times",
+            "quiet_from",
+            "quiet_until",
+        ]
         labels = {
             "first_name": _("Your name"),
             "locale": _("Language"),
@@ -160,6 +169,13 @@ class SettingsForm(OneLineNameMixin, PlaceFields, forms.ModelForm):
                 del self.fields[name]
         else:  # a page from before these settings existed posts none of them: they stay as they are
             self.fields["repeat_every"].required = self.fields["repeat_times"].required = False
+        self.fields["locale"].choices = languages_in_their_own_words()
+        user = self.instance
+        if not self.is_bound and user.country:
+            self.initial["country"] = user.country
+        # An unconfirmed zone (the UTC placeholder) is not proposed as if the person had chosen it.
+        if not self.is_bound and user.time_zone_confirmed:
+            self.initial["time_zone"] = user.time_zone
 
     def _kept(self, name: str) -> Any:
         value = self.cleaned_data.get(name)
@@ -170,13 +186,6 @@ class SettingsForm(OneLineNameMixin, PlaceFields, forms.ModelForm):
 
     def clean_repeat_times(self) -> Any:
         return self._kept("repeat_times")
-        self.fields["locale"].choices = languages_in_their_own_words()
-        user = self.instance
-        if not self.is_bound and user.country:
-            self.initial["country"] = user.country
-        # An unconfirmed zone (the UTC placeholder) is not proposed as if the person had chosen it.
-        if not self.is_bound and user.time_zone_confirmed:
-            self.initial["time_zone"] = user.time_zone
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -146,7 +146,9 @@ def replan_repeats(member: User, now: datetime | None = None) -> int:
     longest = timedelta(minutes=max(m for m, _label in REPEAT_EVERY_CHOICES) * MAX_REPEATS)
     logged = DoseLog.objects.filter(member=OuterRef("member"), day=OuterRef("day"), time=OuterRef("time"))
     open_ = (
-        Reminder.objects.filter(member=member, sent_at__isnull=False, repeat_claim__isnull=True, due_at__gt=now - longest)
+        Reminder.objects.filter(
+            member=member, sent_at__isnull=False, repeat_claim__isnull=True, due_at__gt=now - longest
+        )
         .annotate(logged=Exists(logged))
         .filter(logged=False)
     )
@@ -554,8 +556,7 @@ def send_reminder(reminder_id: int, repeat: str | None = None) -> bool:
             return False
         next_dose = _next_dose_at(reminder)
         if at_ is None or (
-            repeat is not None
-            and (now - at_ > window() or not _repeat_wanted(reminder, member, at_, next_dose))
+            repeat is not None and (now - at_ > window() or not _repeat_wanted(reminder, member, at_, next_dose))
         ):
             reminder.next_repeat_at = next_repeat(reminder, member, now, next_dose)
             reminder.save(update_fields=_REMINDER_FIELDS)
