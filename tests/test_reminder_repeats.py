@@ -445,4 +445,4 @@ def test_the_repeat_is_in_the_members_language(cast, approved, frozen, worker):
     repeats(cast.member, every=15, times=1)
     worker(frozen, "2027-02-11 13:01")
     subjects = mine(worker(frozen, "2027-02-11 13:15"), cast.member)
-    assert subjects == ["Hora de la dosis — 08:00, aún no registrada"]
+    assert subjects == ["Hora de la dosis — 08:00, aún no anotada"]
