@@ -416,15 +416,22 @@ _SLOTS, _REPEATS = 1, 2
 
 def _what_is_due(now: datetime) -> set[int]:
     """Whether slots (`_SLOTS`) or repeats (`_REPEATS`) are due by `now`, in one query on two indexes."""
-    slots = DoseSlot.objects.filter(state=DoseSlot.State.PENDING, due_at__lte=now)
-    repeats = Reminder.objects.filter(next_repeat_at__lte=now)
     kind = {"output_field": IntegerField()}
-    return set(
-        slots.order_by()
+    slots = (
+        DoseSlot.objects.filter(state=DoseSlot.State.PENDING, due_at__lte=now)
+        .order_by()
         .annotate(kind=Value(_SLOTS, **kind))
         .values_list("kind", flat=True)
-        .union(repeats.order_by().annotate(kind=Value(_REPEATS, **kind)).values_list("kind", flat=True))
     )
+    repeats = (
+        Reminder.objects.filter(next_repeat_at__lte=now)
+        .order_by()
+        .annotate(kind=Value(_REPEATS, **kind))
+        .values_list("kind", flat=True)
+    )
+    if connection.features.supports_slicing_ordering_in_compound:  # PostgreSQL: one row each is enough
+        slots, repeats = slots[:1], repeats[:1]
+    return set(slots.union(repeats))
 
 
 def _slots_due(now: datetime) -> bool:
