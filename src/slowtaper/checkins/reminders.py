@@ -561,7 +561,7 @@ def send_reminder(reminder_id: int, repeat: str | None = None) -> bool:
             reminder.next_repeat_at = None
             reminder.save(update_fields=_REMINDER_FIELDS)
             return False
-        next_dose = _next_dose_at(reminder)
+        next_dose = _next_dose_at(reminder) if repeated(member) else None  # (no query for a member without repeats)
         if at_ is None or (
             repeat is not None and (now - at_ > window() or not _repeat_wanted(reminder, member, at_, next_dose))
         ):
