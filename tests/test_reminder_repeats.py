@@ -16,6 +16,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from conftest import TODAY, give_intake, give_plan, login
 from slowtaper.accounts.models import User
@@ -92,7 +93,9 @@ def test_no_repeat_once_the_dose_is_logged_between_two_repeats(cast, approved, f
     assert mine(worker(frozen, "2027-02-11 13:15"), cast.member) == [REPEAT_SUBJECT]
     frozen.move_to("2027-02-11 13:20")
     DoseLog.objects.create(member=cast.member, day=TOMORROW, time=time(8), status="late")  # any device, any status
+    tasks = DBTaskResult.objects.count()
     assert worker(frozen, "2027-02-11 13:30") == []
+    assert DBTaskResult.objects.count() == tasks  # seen at the claim: no send enqueued to find it out
     assert worker(frozen, "2027-02-11 13:45") == []
     reminder = Reminder.objects.get(member=cast.member, day=TOMORROW, time=time(8))
     assert (reminder.repeats_sent, reminder.next_repeat_at) == (1, None)
@@ -250,8 +253,6 @@ def test_two_ticks_that_read_the_same_due_repeat_send_it_once(cast, approved, fr
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_ticks_in_two_threads_claim_a_repeat_once(cast, approved, frozen):
-    from django_tasks_db.models import DBTaskResult
-
     repeats(cast.member, every=15, times=3)
     frozen.move_to("2027-02-11 13:01")
     tick(top_up_limit=0)

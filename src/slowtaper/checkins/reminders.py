@@ -472,7 +472,12 @@ def _claim_repeat_rows(ids: list[int], now: datetime) -> list[Reminder]:
         repeat_claim=token, repeat_due_at=F("next_repeat_at"), next_repeat_at=None
     )
     mine = Reminder.objects.filter(pk__in=ids, repeat_claim=token)  # by primary key: no scan of every reminder
-    made = list(mine.select_related("member").order_by("repeat_due_at", "pk"))
+    logged = DoseLog.objects.filter(member=OuterRef("member"), day=OuterRef("day"), time=OuterRef("time"))
+    rows = list(mine.select_related("member").annotate(logged=Exists(logged)).order_by("repeat_due_at", "pk"))
+    done = [r.pk for r in rows if r.logged]  # type: ignore[attr-defined]
+    if done:  # logged since the last reminder: no more repeats, and no task to find that out
+        Reminder.objects.filter(pk__in=done).update(repeat_claim=None, repeat_due_at=None)
+    made = [r for r in rows if not r.logged]  # type: ignore[attr-defined]
     transaction.on_commit(_enqueue([r.pk for r in made], repeat=str(token)))
     return made
 
