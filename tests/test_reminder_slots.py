@@ -416,15 +416,15 @@ def _statements(captured):
 
 @pytest.mark.parametrize("extra", [0, 4])
 def test_an_idle_minute_is_three_queries_however_many_members(cast, approved, frozen, extra):
-    """Nothing due and nobody short of slots: one query for due slots, one for members whose horizon disagrees
-    with whether they are reminded (reactivated or deactivated by staff), one for horizons due a rewrite or
-    short. No plan read."""
+    """Nothing due and nobody short of slots: one query for due slots or repeats, one for members whose horizon
+    disagrees with whether they are reminded (reactivated or deactivated by staff), one for horizons due a rewrite
+    or short. No plan read."""
     _members(extra, cast, frozen)
     with CaptureQueriesContext(connection) as captured:
         assert tick(utc("2027-02-10 20:00")) == []
     statements = _statements(captured.captured_queries)
     assert len(statements) == 3
-    assert "checkins_doseslot" in statements[0]
+    assert "checkins_doseslot" in statements[0] and "checkins_reminder" in statements[0]
     assert "accounts_user" in statements[1] and "checkins_reminderhorizon" in statements[2]
     assert not any("programs_planrevision" in q and "accounts_user" not in q for q in statements)
 

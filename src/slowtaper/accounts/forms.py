@@ -117,15 +117,58 @@ class OneLineNameMixin:
 class SettingsForm(OneLineNameMixin, PlaceFields, forms.ModelForm):
     """Saving confirms the country (and so the region) and the time zone."""
 
+    REPEAT_FIELDS = ("repeat_every", "repeat_times", "quiet_from", "quiet_until")
+
     class Meta:
         model = User
-        fields = ["first_name", "email", "locale", "reminders"]
-        labels = {"first_name": _("Your name"), "locale": _("Language")}
+        fields = [
+            "first_name",
+            "email",
+            "locale",
+            "reminders",
+            "repeat_every",
+            "repeat_times",
+            "quiet_from",
+            "quiet_until",
+        ]
+        labels = {
+            "first_name": _("Your name"),
+            "locale": _("Language"),
+            "repeat_every": _("Repeat a dose reminder until you log the dose"),
+            "repeat_times": _("At most"),
+            "quiet_from": _("Quiet from"),
+            "quiet_until": _("Quiet until"),
+        }
+        help_texts = {
+            "repeat_every": _(
+                "If a dose is not logged as taken, late or missed, the reminder comes again after this time. The "
+                "repeats stop as soon as you log the dose, on any device, and never come once your next dose is due."
+            ),
+            "repeat_times": _("The most repeats for one dose."),
+            "quiet_from": _(
+                "No repeats between these two times on your clock, for example from 22:00 until 07:00. The reminder "
+                "at the dose time itself still comes. Leave both empty for no quiet time."
+            ),
+            "quiet_until": _("A repeat that falls in the quiet time is not sent, and not sent later either."),
+        }
+        widgets = {
+            "quiet_from": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "quiet_until": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        error_messages = {
+            "quiet_from": {"invalid": _("Enter a time like 22:00.")},
+            "quiet_until": {"invalid": _("Enter a time like 07:00.")},
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.add_place_fields()
-        self.order_fields(["first_name", "email", "country", "time_zone", "locale", "reminders"])
+        self.order_fields(["first_name", "email", "country", "time_zone", "locale", "reminders", *self.REPEAT_FIELDS])
+        if self.instance.role != Role.MEMBER:  # only members have doses to be reminded of
+            for name in self.REPEAT_FIELDS:
+                del self.fields[name]
+        else:  # a page from before these settings existed posts none of them: they stay as they are
+            self.fields["repeat_every"].required = self.fields["repeat_times"].required = False
         self.fields["locale"].choices = languages_in_their_own_words()
         user = self.instance
         if not self.is_bound and user.country:
@@ -134,9 +177,34 @@ class SettingsForm(OneLineNameMixin, PlaceFields, forms.ModelForm):
         if not self.is_bound and user.time_zone_confirmed:
             self.initial["time_zone"] = user.time_zone
 
+    def _kept(self, name: str) -> Any:
+        value = self.cleaned_data.get(name)
+        return getattr(self.instance, name) if value in (None, "") else value
+
+    def clean_repeat_every(self) -> Any:
+        return self._kept("repeat_every")
+
+    def clean_repeat_times(self) -> Any:
+        return self._kept("repeat_times")
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         self.clean_place()
+        if "quiet_from" in self.fields and not {"quiet_from", "quiet_until"} & set(self.errors):
+            start, end = data.get("quiet_from"), data.get("quiet_until")
+            if (start is None) != (end is None):
+                missing = "quiet_until" if end is None else "quiet_from"
+                self.add_error(
+                    missing, _("Give both times of the quiet time (from and until), or leave both empty for none.")
+                )
+            elif start is not None and start == end:
+                self.add_error(
+                    "quiet_until",
+                    _(
+                        "The quiet time cannot start and end at the same time. For a quiet night, give for example "
+                        "from 22:00 until 07:00."
+                    ),
+                )
         return data
 
     def save(self, commit: bool = True) -> User:

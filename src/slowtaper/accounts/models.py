@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import time, timedelta
 from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +36,25 @@ def languages_in_their_own_words() -> list[tuple[str, str]]:
     return [(code, get_language_info(code)["name_local"].capitalize()) for code, _name in settings.LANGUAGES]
 
 
+# How often a dose reminder is repeated while the dose is not logged (minutes; 0 is never), and how many times.
+REPEAT_EVERY_CHOICES = [
+    (0, _("never")),
+    (10, _("every 10 minutes")),
+    (15, _("every 15 minutes")),
+    (30, _("every 30 minutes")),
+    (60, _("every hour")),
+]
+MAX_REPEATS = 6
+REPEAT_TIMES_CHOICES = [
+    (1, _("once")),
+    (2, _("twice")),
+    (3, _("3 times")),
+    (4, _("4 times")),
+    (5, _("5 times")),
+    (6, _("6 times")),
+]
+
+
 class Role(models.TextChoices):
     MEMBER = "member", _("member")
     CLINICIAN = "clinician", _("clinician")
@@ -52,6 +72,20 @@ class User(AbstractUser):
     locale = models.CharField(max_length=16, choices=languages, default="en")
     region = models.CharField(max_length=4, choices=[(r, r) for r in REGIONS], default="US")
     reminders = models.BooleanField(_("email me at dose times"), default=True)
+    # Repeat a dose reminder until the dose is logged (`checkins.reminders`): every `repeat_every` minutes (0:
+    # never), at most `repeat_times` times; none inside the quiet window (local times, may cross midnight; both
+    # blank: no window), except the reminder at the dose time itself.
+    repeat_every = models.PositiveSmallIntegerField(
+        _("repeat a reminder until I log the dose"), choices=REPEAT_EVERY_CHOICES, default=0
+    )
+    repeat_times = models.PositiveSmallIntegerField(
+        _("at most"),
+        choices=REPEAT_TIMES_CHOICES,
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_REPEATS)],
+    )
+    quiet_from = models.TimeField(_("quiet from"), null=True, blank=True)
+    quiet_until = models.TimeField(_("quiet until"), null=True, blank=True)
     # A clinician's or pharmacist's professional registration, checked by staff: until `verified_at` is set they
     # read what a member shares but take no clinical decision and dispense nothing (see access.require_verified).
     licence = models.CharField(_("licence or registration number"), max_length=64, blank=True)
@@ -66,6 +100,14 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def quiet_at(self, at: time) -> bool:
+        """Whether the local time `at` falls in the member's quiet window (from inclusive, until exclusive; a
+        window whose `from` is after its `until` crosses midnight). No window: never quiet."""
+        start, end = self.quiet_from, self.quiet_until
+        if start is None or end is None or start == end:
+            return False
+        return start <= at < end if start < end else at >= start or at < end
 
     @property
     def needs_verification(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -40,6 +41,8 @@ from .models import (
     assign_mentor,
 )
 from .security import confirmed_devices, end_sessions, mfa_required
+
+log = logging.getLogger(__name__)
 
 
 def _invite_link(invitation: Invitation) -> str:
@@ -380,6 +383,21 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("settings" if request.user.is_authenticated else "login")
 
 
+def _replan_repeats_after_commit(member: User) -> None:
+    """The repeats of reminders already sent follow the settings just saved (after the slots are rewritten, which
+    `rewrite_after_commit` does first: the next dose bounds the repeats). A failure is logged, not raised: the
+    settings are saved, and each repeat checks the settings again when it is due."""
+    from slowtaper.checkins.reminders import replan_repeats
+
+    def replan() -> None:
+        try:
+            replan_repeats(member)
+        except Exception:
+            log.exception("the repeats of member %s could not be replanned", member.pk)
+
+    transaction.on_commit(replan)
+
+
 @login_required
 def account_settings(request: HttpRequest) -> HttpResponse:
     old_email = request.user.email  # type: ignore[union-attr]
@@ -393,6 +411,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
                 from slowtaper.checkins.reminders import rewrite_after_commit  # the check-ins app builds on this one
 
                 rewrite_after_commit(user)  # the time zone or the reminders setting may have changed
+                _replan_repeats_after_commit(user)
         messages.success(request, _("Settings saved."))
         return redirect("settings")
     user: User = request.user  # type: ignore[assignment]

@@ -117,9 +117,23 @@ class Reminder(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     # The slot it was claimed from (cleared when old slots are pruned; the reminder is the lasting record).
     slot = models.OneToOneField(DoseSlot, null=True, blank=True, on_delete=models.SET_NULL, related_name="reminder")
+    # Repeats while the dose is not logged (`reminders.next_repeat`): when the next one is due (None: no more),
+    # how many went out, and the tick (token) that claimed the one due, with the instant it was due at.
+    next_repeat_at = models.DateTimeField(null=True, blank=True)
+    repeats_sent = models.PositiveSmallIntegerField(default=0)
+    repeat_claim = models.UUIDField(null=True, blank=True)
+    repeat_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["member", "day", "time"], name="one_reminder_per_slot")]
+        indexes = [
+            # The tick's question "is a repeat due?": only reminders with one to come are in the index.
+            models.Index(
+                fields=["next_repeat_at"],
+                name="reminders_by_next_repeat",
+                condition=models.Q(next_repeat_at__isnull=False),
+            ),
+        ]
 
 
 class Submission(models.Model):

@@ -31,6 +31,19 @@ and calendar apps do). A time the clocks skip (02:30 on the night they go forwar
 force before the gap, so it falls due an hour later on the new clock (03:30); a time the clocks pass twice
 (01:30 on the night they go back) falls due at its first occurrence only.
 
+Repeat until logged: a member may ask for a reminder to be repeated every `repeat_every` minutes while the dose
+is not logged, at most `repeat_times` times. Repeat n is due at the dose's instant plus n times the delay (real
+elapsed minutes, so 15 minutes apart across a change of the clocks too). A repeat is not sent when its local time
+falls in the member's quiet window (it is skipped, not postponed: a nag at 7 a.m. for the dose of 10 p.m. would
+be wrong; the reminder at the dose time itself always goes), nor at or after the next dose's instant (the next
+reminder takes over), nor more than the reminder window late (a lagging worker, as for the dose itself). The
+bound on how long repeats go on is the member's own choice (at most 6 times an hour apart, by the choices
+offered) and the next dose: no clinical number is invented here. When a reminder (or a repeat) goes out, its
+`next_repeat_at` is set to the next repeat due, if any; the tick claims due repeats as it claims slots (a token
+UPDATE, so two ticks send once) and the send checks again that the dose is not logged, the plan sound, the
+member reminded and the repeat still wanted under the member's settings now. A change of settings replans the
+repeats not yet sent (`replan_repeats`).
+
 Subjects and bodies never name the drug: a lock screen shows only that a dose is due.
 """
 
@@ -44,14 +57,15 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, Value
 from django.db.models.functions import Coalesce, Least
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from django_tasks import task
 
-from slowtaper.accounts.models import Role, User
+from slowtaper.accounts.models import MAX_REPEATS, REPEAT_EVERY_CHOICES, Role, User
 from slowtaper.programs.alerts import send
 from slowtaper.programs.models import PlanRevision, Program, approved_revision, decisions_for, program_of
 from slowtaper.programs.status import HISTORY_DAYS, scheduled_step
@@ -85,6 +99,66 @@ def due_instant(day: date, at: time, zone: zoneinfo.ZoneInfo) -> datetime:
 def reminded(member: User) -> bool:
     """Whether the member gets dose reminders at all."""
     return member.is_active and member.role == Role.MEMBER and member.reminders and bool(member.email)
+
+
+def repeated(member: User) -> bool:
+    """Whether the member's dose reminders repeat until the dose is logged."""
+    return reminded(member) and member.repeat_every > 0
+
+
+def _next_dose_at(reminder: Reminder) -> datetime | None:
+    """The instant the member's next dose after the reminder's falls due (None: none written): no repeat goes out
+    from then on."""
+    later = DoseSlot.objects.filter(member_id=reminder.member_id, due_at__gt=reminder.due_at).order_by("due_at")
+    return later.values_list("due_at", flat=True).first()
+
+
+def _repeat_wanted(reminder: Reminder, member: User, at: datetime, next_dose: datetime | None) -> bool:
+    """Whether `at` is one of the reminder's repeats under the member's settings now: a whole number of delays
+    after the dose, at most `repeat_times` of them, before the next dose, and outside the quiet window on the
+    member's local clock."""
+    if not repeated(member):
+        return False
+    every = timedelta(minutes=member.repeat_every)
+    n, rest = divmod(at - reminder.due_at, every)
+    if rest or not 1 <= n <= member.repeat_times or (next_dose is not None and at >= next_dose):
+        return False
+    return not member.quiet_at(at.astimezone(zoneinfo.ZoneInfo(member.time_zone)).time())
+
+
+def next_repeat(reminder: Reminder, member: User, after: datetime, next_dose: datetime | None) -> datetime | None:
+    """The first repeat of `reminder` due after `after` under the member's settings (None: no more)."""
+    if not repeated(member):
+        return None
+    every = timedelta(minutes=member.repeat_every)
+    for n in range(1, member.repeat_times + 1):
+        at = reminder.due_at + n * every
+        if at > after and _repeat_wanted(reminder, member, at, next_dose):
+            return at
+    return None
+
+
+def replan_repeats(member: User, now: datetime | None = None) -> int:
+    """After a change of the member's settings (repeats, quiet window, time zone, reminders): the repeats not yet
+    sent follow the new settings, from `now` on. Only reminders already sent, for a dose not logged, whose last
+    possible repeat is still to come; returns how many now have a repeat due."""
+    now = now or timezone.now()
+    longest = timedelta(minutes=max(m for m, _label in REPEAT_EVERY_CHOICES) * MAX_REPEATS)
+    logged = DoseLog.objects.filter(member=OuterRef("member"), day=OuterRef("day"), time=OuterRef("time"))
+    open_ = (
+        Reminder.objects.filter(
+            member=member, sent_at__isnull=False, repeat_claim__isnull=True, due_at__gt=now - longest
+        )
+        .annotate(logged=Exists(logged))
+        .filter(logged=False)
+    )
+    planned = 0
+    for reminder in open_:
+        at = next_repeat(reminder, member, now, _next_dose_at(reminder))
+        if at != reminder.next_repeat_at:
+            Reminder.objects.filter(pk=reminder.pk, repeat_claim__isnull=True).update(next_repeat_at=at)
+        planned += at is not None
+    return planned
 
 
 def _hold_from(member: User, program: Program, plan: Plan, today: date) -> date | None:
@@ -320,23 +394,92 @@ def tick(now: datetime | None = None, top_up_limit: int | None = TOP_UP_BATCH) -
     the reminders claimed by this tick."""
     now = now or timezone.now()
     claimed: list[Reminder] = []
-    while True:
-        batch, more = _claim_batch(now)
-        claimed += batch
-        if not more:
-            break
+    due = _what_is_due(now)  # an idle minute: this one indexed query, no transaction (no write lock on SQLite)
+    if _SLOTS in due:
+        more = True
+        while more:  # a full batch: more may be due, asked again before the next transaction
+            batch, more = _claim_batch(now)
+            claimed += batch
+            more = more and _slots_due(now)
+    if _REPEATS in due:
+        more = True
+        while more:
+            batch, more = _claim_repeats(now)
+            claimed += batch
+            more = more and _repeats_due(now)
     top_up(now, top_up_limit)
     return claimed
+
+
+_SLOTS, _REPEATS = 1, 2
+
+
+def _what_is_due(now: datetime) -> set[int]:
+    """Whether slots (`_SLOTS`) or repeats (`_REPEATS`) are due by `now`, in one query on two indexes."""
+    kind = {"output_field": IntegerField()}
+    slots = (
+        DoseSlot.objects.filter(state=DoseSlot.State.PENDING, due_at__lte=now)
+        .order_by()
+        .annotate(kind=Value(_SLOTS, **kind))
+        .values_list("kind", flat=True)
+    )
+    repeats = (
+        Reminder.objects.filter(next_repeat_at__lte=now)
+        .order_by()
+        .annotate(kind=Value(_REPEATS, **kind))
+        .values_list("kind", flat=True)
+    )
+    if connection.features.supports_slicing_ordering_in_compound:  # PostgreSQL: one row each is enough
+        slots, repeats = slots[:1], repeats[:1]
+    return set(slots.union(repeats))
+
+
+def _slots_due(now: datetime) -> bool:
+    return DoseSlot.objects.filter(state=DoseSlot.State.PENDING, due_at__lte=now).exists()
+
+
+def _repeats_due(now: datetime) -> bool:
+    return Reminder.objects.filter(next_repeat_at__lte=now).exists()
 
 
 def _claim_batch(now: datetime) -> tuple[list[Reminder], bool]:
     """Claim up to CLAIM_BATCH due slots in one transaction; returns the reminders made and whether more may be
     due."""
-    if not DoseSlot.objects.filter(state=DoseSlot.State.PENDING, due_at__lte=now).exists():
-        return [], False  # an idle minute: no transaction, so no write lock taken on SQLite
     with transaction.atomic():
         ids = _due(now)
         return _claim(ids, now), len(ids) == CLAIM_BATCH
+
+
+def _claim_repeats(now: datetime) -> tuple[list[Reminder], bool]:
+    """Claim up to CLAIM_BATCH due repeats in one transaction, as slots are claimed: the rows are marked with this
+    call's token (and their due repeat moved to `repeat_due_at`) only while still due, so two ticks that read
+    the same rows claim each once; the sends are enqueued on commit. Returns the reminders claimed and whether
+    more may be due."""
+    with transaction.atomic():
+        due = Reminder.objects.filter(next_repeat_at__lte=now).order_by("next_repeat_at")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("pk", flat=True)[:CLAIM_BATCH])
+        return _claim_repeat_rows(ids, now), len(ids) == CLAIM_BATCH
+
+
+def _claim_repeat_rows(ids: list[int], now: datetime) -> list[Reminder]:
+    """Claim the repeats of `ids` still due by `now` under a fresh token, and enqueue their sends on commit."""
+    if not ids:
+        return []
+    token = uuid.uuid4()
+    Reminder.objects.filter(pk__in=ids, next_repeat_at__lte=now).update(
+        repeat_claim=token, repeat_due_at=F("next_repeat_at"), next_repeat_at=None
+    )
+    mine = Reminder.objects.filter(pk__in=ids, repeat_claim=token)  # by primary key: no scan of every reminder
+    logged = DoseLog.objects.filter(member=OuterRef("member"), day=OuterRef("day"), time=OuterRef("time"))
+    rows = list(mine.select_related("member").annotate(logged=Exists(logged)).order_by("repeat_due_at", "pk"))
+    done = [r.pk for r in rows if r.logged]  # type: ignore[attr-defined]
+    if done:  # logged since the last reminder: no more repeats, and no task to find that out
+        Reminder.objects.filter(pk__in=done).update(repeat_claim=None, repeat_due_at=None)
+    made = [r for r in rows if not r.logged]  # type: ignore[attr-defined]
+    transaction.on_commit(_enqueue([r.pk for r in made], repeat=str(token)))
+    return made
 
 
 def _due(now: datetime) -> list[int]:
@@ -374,22 +517,33 @@ def _claim(ids: list[int], now: datetime) -> list[Reminder]:
     return made
 
 
-def _enqueue(ids: list[int]) -> Callable[[], None]:
+def _enqueue(ids: list[int], repeat: str | None = None) -> Callable[[], None]:
     """Enqueue a claimed batch's emails, after the claim commits, in one transaction (one commit, not one per
-    reminder; a task backend in the same database sees all of them or none)."""
+    reminder; a task backend in the same database sees all of them or none). `repeat`: the token the batch's
+    repeats were claimed under."""
 
     def run() -> None:
         with transaction.atomic():
             for pk in ids:
-                send_reminder.enqueue(pk)
+                if repeat is None:
+                    send_reminder.enqueue(pk)
+                else:
+                    send_reminder.enqueue(pk, repeat)
 
     return run
 
 
+_REMINDER_FIELDS = ["sent_at", "next_repeat_at", "repeats_sent", "repeat_claim", "repeat_due_at"]
+
+
 @task()
-def send_reminder(reminder_id: int) -> bool:
+def send_reminder(reminder_id: int, repeat: str | None = None) -> bool:
     """Send one reminder unless it was sent already, the dose is logged, or the plan it came from is no longer
-    the member's approved, sound plan; True when an email went out."""
+    the member's approved, sound plan; True when an email went out. With `repeat` (the token a tick claimed a
+    repeat under), send that repeat instead, unless it was sent already, the dose is logged, the plan is not
+    sound, or the member's settings now no longer want it (repeats off, reminders off, deactivated, the quiet
+    window, the next dose due) or it is more than the reminder window late. Either way the next repeat, if
+    any, is scheduled."""
     with transaction.atomic():
         reminder = (
             Reminder.objects.select_for_update(of=("self",))
@@ -397,22 +551,50 @@ def send_reminder(reminder_id: int) -> bool:
             .filter(pk=reminder_id)
             .first()
         )
-        if reminder is None or reminder.sent_at is not None:
+        if reminder is None:
             return False
+        if repeat is None and reminder.sent_at is not None:
+            return False
+        if repeat is not None and (reminder.repeat_claim is None or str(reminder.repeat_claim) != repeat):
+            return False  # sent already (a retry), or not this tick's to send
         member = reminder.member
+        now = timezone.now()
+        at_ = reminder.repeat_due_at if repeat is not None else reminder.due_at
+        reminder.repeat_claim = reminder.repeat_due_at = None
         if DoseLog.objects.filter(member=member, day=reminder.day, time=reminder.time).exists() or not _sound(reminder):
-            reminder.sent_at = timezone.now()  # nothing to remind about; the slot is done
-            reminder.save(update_fields=["sent_at"])
+            reminder.sent_at = reminder.sent_at or now  # nothing to remind about; the slot is done
+            reminder.next_repeat_at = None
+            reminder.save(update_fields=_REMINDER_FIELDS)
+            return False
+        next_dose = _next_dose_at(reminder) if repeated(member) else None  # (no query for a member without repeats)
+        if at_ is None or (
+            repeat is not None and (now - at_ > window() or not _repeat_wanted(reminder, member, at_, next_dose))
+        ):
+            reminder.next_repeat_at = next_repeat(reminder, member, now, next_dose)
+            reminder.save(update_fields=_REMINDER_FIELDS)
             return False
         with override(member.locale):
             at = reminder.time.strftime("%H:%M")
-            subject = _("slowtaper: your %(t)s dose") % {"t": at}
-            body = _(
-                "It is time for your %(t)s dose. Open slowtaper to see exactly how much to take and to log it: %(l)s"
-            ) % {"t": at, "l": settings.SITE_URL}
+            if repeat is None:
+                subject = _("slowtaper: your %(t)s dose") % {"t": at}
+                body = _(
+                    "It is time for your %(t)s dose. Open slowtaper to see exactly how much to take and to log it: "
+                    "%(l)s"
+                ) % {"t": at, "l": settings.SITE_URL}
+            else:
+                subject = _("Dose time — %(t)s, not logged yet") % {"t": at}
+                body = _(
+                    "Your %(t)s dose is not logged yet. Open slowtaper to see exactly how much to take and to log "
+                    "it: %(l)s\n\nThese reminders stop once the dose is logged. You can change them or turn them "
+                    "off in Settings: %(s)s"
+                ) % {"t": at, "l": settings.SITE_URL, "s": settings.SITE_URL + reverse("settings")}
         sent = send([member], subject, body)
-        reminder.sent_at = timezone.now()
-        reminder.save(update_fields=["sent_at"])
+        if repeat is None:
+            reminder.sent_at = now
+        else:
+            reminder.repeats_sent += 1
+        reminder.next_repeat_at = next_repeat(reminder, member, max(now, at_), next_dose)
+        reminder.save(update_fields=_REMINDER_FIELDS)
         return sent > 0
 
 
