@@ -149,3 +149,38 @@ def test_a_copy_left_by_an_idle_logout_is_deleted_by_the_login_page(live_server,
     page.goto(base + "/me/")
     page.get_by_role("heading", name="You are offline").wait_for()  # the worker stays; the doses do not
     assert "As of" not in page.content()
+
+
+def test_a_copy_from_yesterday_shows_todays_doses_and_an_old_one_says_it_is_too_old(live_server, page, member):
+    """The copy holds a week: opened the next day (after midnight, offline) it shows that day's doses and logs
+    taps for that day; opened after a week it shows none and says why."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from slowtaper.programs.models import local_today
+
+    member, rev = member
+    log_in(page, live_server.url, "member")
+    page.wait_for_url("**/me/")
+    controlled(page)
+    copy_kept(page, member)
+    page.context.set_offline(True)
+    tomorrow = local_today(member) + timedelta(days=1)
+    zone = ZoneInfo(member.time_zone)
+    page.clock.set_fixed_time(datetime.combine(tomorrow, time(3, 0), tzinfo=zone))
+    page.reload()
+    page.get_by_text("As of").wait_for()
+    doses = page.locator("#doses")
+    assert doses.get_attribute("data-copy-day") == f"{tomorrow:%Y-%m-%d}"
+    assert doses.locator('input[name="day"]').first.get_attribute("value") == f"{tomorrow:%Y-%m-%d}"
+    for dose in rev.plan().step_on(tomorrow).doses:
+        assert dose.how() in doses.inner_text()
+    assert page.locator("[data-copy-too-old]").is_hidden()
+    shot(page, "offline-next-day")
+
+    page.clock.set_fixed_time(datetime.combine(tomorrow + timedelta(days=7), time(3, 0), tzinfo=zone))
+    page.reload()
+    page.locator("[data-copy-too-old]").wait_for()
+    assert page.locator("[data-copy-day]:visible").count() == 0
+    assert "too old to show today's doses" in page.locator("main").inner_text()
+    shot(page, "offline-too-old")
