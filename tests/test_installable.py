@@ -132,3 +132,12 @@ def test_logout_tells_the_browser_to_forget_what_the_site_kept(client, cast):
     assert response["Clear-Site-Data"] == '"cache", "storage"'
     assert client.get("/me/offline/").status_code == 302  # the copy is not fetched again without a login
     assert client.get("/accounts/logout/").status_code == 405  # a link cannot log anyone out
+
+
+def test_the_copy_is_dated_in_the_readers_language(client, cast, approved):
+    cast.member.locale = "es"
+    cast.member.save(update_fields=["locale"])
+    login(client, cast.member)
+    page = client.get("/me/offline/").content.decode()
+    assert "Copia del miércoles 10 de febrero de 2027, 12:00" in page
+    assert "Dosis del miércoles 10 de febrero" in page and "comprimido" in page
