@@ -100,6 +100,8 @@ def test_a_planned_change_ahead_is_pointed_out_in_the_copy(client, cast):
         return page.split(f'data-copy-day="{day:%Y-%m-%d}"')[1].split("</section>")[0]
 
     assert "Your plan changes your doses on this day" in section(nxt.start)
+    # No check-in since the last cut: the trend rules say to wait, and the copy says so on the day of the change.
+    assert "your check-ins said not to make the next change yet" in section(nxt.start)
     for n in range(6):
         assert "Your plan changes your doses on this day" not in section(TODAY + timedelta(days=n))
     before = {f"{d.mg}" for d in plan.step_on(TODAY).doses}

@@ -37,7 +37,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from slowtaper.accounts import pagecache
 from slowtaper.accounts.access import require_role
@@ -71,7 +71,7 @@ COPY_HEADER = "X-Slowtaper-Copy"  # whose copy this is (the page script keeps it
 MADE_HEADER = "X-Slowtaper-Copy-Made"  # when, in milliseconds since 1970 (to refresh a copy an hour old)
 
 
-@require_GET
+@require_safe
 def manifest(request: HttpRequest) -> HttpResponse:
     """The web app manifest: the same for everyone (no name, no language), so any cache may keep it a day."""
     icons = [
@@ -105,7 +105,7 @@ def _version() -> str:
     """A digest of every file the service worker keeps or imports: a changed file changes /sw.js, so browsers
     install the new worker and it keeps the new files (static files have no digest in their names)."""
     digest = hashlib.sha256()
-    for name in (*PRECACHE, PUSH_SCRIPT):
+    for name in (*PRECACHE, PUSH_SCRIPT):  # read once a process: a deployment restarts it
         path = finders.find(name)
         if path:
             with open(str(path), "rb") as f:
@@ -113,13 +113,13 @@ def _version() -> str:
     return digest.hexdigest()[:16]
 
 
-@require_GET
+@require_safe
 def service_worker(request: HttpRequest) -> HttpResponse:
     """The service worker, at the root so that its scope is the whole site. A script, not a page: it is checked
     for a new version at every navigation (`no-cache`), and the Content-Security-Policy still applies to it."""
     config = {
         "version": _version(),
-        "precache": [static(name) for name in PRECACHE if finders.find(name)],
+        "precache": [*(static(name) for name in PRECACHE if finders.find(name)), reverse("manifest")],
         "home": [reverse("member_home"), reverse("offline_copy")],
         "copy": reverse("offline_copy"),
         "notice": reverse("offline_notice"),
@@ -142,6 +142,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     return body
 
 
+@require_safe
 def offline_notice(request: HttpRequest) -> HttpResponse:
     """What any page shows when it cannot be opened offline: that it is offline, and the crisis numbers (the
     member's own country's, from the layout's context). Holds nothing about the person's health."""
@@ -176,6 +177,7 @@ def _copy_days(member: User, today: date) -> tuple[Any, list[CopyDay]]:
     return day, days
 
 
+@require_safe
 @login_required
 def offline_copy(request: HttpRequest) -> HttpResponse:
     """The copy of the member's doses kept on their phone (see the module's docstring)."""
