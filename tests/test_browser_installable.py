@@ -62,6 +62,13 @@ def until(page, script, arg=None, seconds=15):
         page.wait_for_timeout(200)
 
 
+# When the kept copy was made (its header, milliseconds), or 0 when there is none.
+MADE = (
+    "async name => { const r = await (await caches.open(name)).match('/me/offline/');"
+    " return r ? Number(r.headers.get('X-Slowtaper-Copy-Made')) : 0; }"
+)
+
+
 def controlled(page):
     until(page, "() => navigator.serviceWorker.controller !== null")
 
@@ -96,6 +103,12 @@ def test_the_app_installs_and_shows_todays_doses_offline_until_logout(live_serve
     copy_kept(page, member)
     shot(page, "home")
 
+    # A dose logged online: the copy is made again and shows it (at 3 a.m.: "did I take it?").
+    before = page.evaluate(MADE, f"slowtaper-copy-{member.pk}")
+    page.get_by_role("button", name=f"Taken: the {first.time:%H:%M} dose").click()
+    page.locator("#doses .logged").first.wait_for()
+    until(page, f"async name => ({MADE})(name).then(made => made > {before})", f"slowtaper-copy-{member.pk}")
+
     # The network cut: the home opens with today's doses, how to measure them, and when the copy was made.
     page.context.set_offline(True)
     page.reload()
@@ -105,6 +118,7 @@ def test_the_app_installs_and_shows_todays_doses_offline_until_logout(live_serve
     assert first.how() in doses.inner_text()
     assert page.get_by_role("button", name=f"Taken: the {first.time:%H:%M} dose").is_visible()
     assert page.locator("[data-copy-day]:visible").count() == 1  # only today
+    assert "taken" in doses.locator(".logged").first.inner_text()
     assert "cannot know of anything that changed" in page.locator("main").inner_text()
     assert "911" in page.locator("main").inner_text()
     shot(page, "offline-home")
