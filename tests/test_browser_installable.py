@@ -197,3 +197,21 @@ def test_a_copy_from_yesterday_shows_todays_doses_and_an_old_one_says_it_is_too_
     assert page.locator("[data-copy-day]:visible").count() == 0
     assert "too old to show today's doses" in page.locator("main").inner_text()
     shot(page, "offline-too-old")
+
+
+def test_logging_out_offline_still_deletes_the_copy_and_says_the_phone_is_offline(live_server, page, member):
+    """A form sent offline is never answered from a cache: the notice says it may not have been saved. A logout
+    that cannot reach the server still takes the copy off the phone."""
+    member, _rev = member
+    log_in(page, live_server.url, "member")
+    page.wait_for_url("**/me/")
+    controlled(page)
+    copy_kept(page, member)
+    page.context.set_offline(True)
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("heading", name="You are offline").wait_for()
+    assert "may not have been saved" in page.locator("main").inner_text()
+    until(page, "async name => !(await caches.has(name))", f"slowtaper-copy-{member.pk}")
+    page.goto(live_server.url + "/me/")
+    page.get_by_role("heading", name="You are offline").wait_for()
+    assert "As of" not in page.content()
