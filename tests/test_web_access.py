@@ -29,6 +29,10 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "about": ("GET", "/about/", {}, {}, 200, 200),
     "crisis_numbers": ("GET", "/help/?region=UK", {}, {}, 200, 200),
     "favicon": ("GET", "/favicon.ico", {}, {}, 200, 200),
+    # The installable app: manifest, service worker and offline notice hold nothing about anyone.
+    "manifest": ("GET", "/manifest.webmanifest", {}, {}, 200, 200),
+    "service_worker": ("GET", "/sw.js", {}, {}, 200, 200),
+    "offline_notice": ("GET", "/offline/", {}, {}, 200, 200),
     "login": ("GET", "/accounts/login/", {}, {}, 200, 200),
     "logout": ("POST", "/accounts/logout/", {}, {}, 302, 302),
     "password_reset": ("GET", "/accounts/password-reset/", {}, {}, 200, 200),
@@ -65,6 +69,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "staff_member": ("GET", "/staff/members/{m}/", {}, {"staff": 200}, 403, 302),
     "staff_mentor": ("GET", "/staff/members/{m}/mentor/", {}, {"staff": 200}, 403, 302),
     "member_home": ("GET", "/me/", {}, MEMBER_ONLY, 403, 302),
+    "offline_copy": ("GET", "/me/offline/", {}, MEMBER_ONLY, 403, 302),
     "care": ("GET", "/me/care/", {}, MEMBER_ONLY, 403, 302),
     "access_log": ("GET", "/me/access/", {}, MEMBER_ONLY, 403, 302),
     "my_data": ("GET", "/me/data/", {}, MEMBER_ONLY, 403, 302),

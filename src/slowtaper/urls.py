@@ -8,7 +8,7 @@ from slowtaper.accounts import views as accounts
 from slowtaper.checkins import views as checkins
 from slowtaper.community import contact, forum, learn, messages_views, site, stories
 from slowtaper.community import views as board
-from slowtaper.programs import data_views
+from slowtaper.programs import data_views, installable
 from slowtaper.programs import views as programs
 
 
@@ -33,8 +33,11 @@ urlpatterns = [
     path("about/", site.about, name="about"),
     path("help/", site.crisis_numbers, name="crisis_numbers"),
     path("favicon.ico", site.favicon, name="favicon"),
+    path("manifest.webmanifest", installable.manifest, name="manifest"),
+    path("sw.js", installable.service_worker, name="service_worker"),
+    path("offline/", installable.offline_notice, name="offline_notice"),
     path("accounts/login/", login_view, name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", accounts.log_out, name="logout"),
     path("accounts/password-reset/", reset_view, name="password_reset"),
     path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
@@ -72,6 +75,7 @@ urlpatterns = [
     path("staff/members/<int:member_id>/", programs.staff_member, name="staff_member"),
     path("staff/members/<int:member_id>/mentor/", accounts.staff_mentor, name="staff_mentor"),
     path("me/", programs.member_home, name="member_home"),
+    path("me/offline/", installable.offline_copy, name="offline_copy"),
     path("me/care/", accounts.care, name="care"),
     path("me/access/", accounts.access_log, name="access_log"),
     path("me/data/", data_views.my_data, name="my_data"),

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -570,3 +571,19 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     or the page was open for a long time): nothing was saved, said plainly in the person's language, with the way
     back, rather than the framework's technical page (settings.CSRF_FAILURE_VIEW)."""
     return render(request, "accounts/csrf_failure.html", status=403)
+
+
+_logout = auth_views.LogoutView.as_view()
+
+
+def log_out(request: HttpRequest) -> HttpResponse:
+    """Django's logout (POST only), which also tells the browser to forget what this site kept on the device:
+    the copy of the member's doses the installed app keeps for offline use (programs/installable.py), drafts,
+    the service worker. A shared phone keeps nothing of the person who logged out. Chromium and Firefox honour
+    "cache" and "storage" over HTTPS and on localhost; "storage" also ends the service worker and with it this
+    device's push subscription. A browser that ignores the header still loses the copy: the service worker
+    deletes it when it sees the logout, and so does the next page (nobody logged in)."""
+    response = _logout(request)
+    if request.method == "POST" and response.status_code in (200, 302):
+        response["Clear-Site-Data"] = '"cache", "storage"'
+    return response
