@@ -51,7 +51,15 @@ class User(AbstractUser):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     locale = models.CharField(max_length=16, choices=languages, default="en")
     region = models.CharField(max_length=4, choices=[(r, r) for r in REGIONS], default="US")
-    reminders = models.BooleanField(_("email me at dose times"), default=True)
+    # Email at dose times; push reminders go to every device the member turned them on for (checkins.webpush), and
+    # an email goes too when this is set, or when no device took the push.
+    reminders = models.BooleanField(
+        _("Also email me at dose times"),
+        default=True,
+        help_text=_(
+            "Reminders go to each device where you turn them on below; an email goes when no device can be reached."
+        ),
+    )
     # A clinician's or pharmacist's professional registration, checked by staff: until `verified_at` is set they
     # read what a member shares but take no clinical decision and dispense nothing (see access.require_verified).
     licence = models.CharField(_("licence or registration number"), max_length=64, blank=True)
