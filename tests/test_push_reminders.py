@@ -381,8 +381,9 @@ def test_the_key_command_prints_a_pair_the_settings_accept(capsys, tmp_path, set
     public, private = lines["SLOWTAPER_VAPID_PUBLIC_KEY"], lines["SLOWTAPER_VAPID_PRIVATE_KEY"]
     assert len(webpush.b64url_decode(public)) == 65 and len(webpush.b64url_decode(private)) == 32
     # The private key is the public key's pair.
-    from helpers.push_service import raw_public
     from py_vapid import Vapid
+
+    from helpers.push_service import raw_public
 
     assert webpush.b64url(raw_public(Vapid.from_raw(private.encode()).public_key)) == public
     # --local writes the development file once, and keeps it.
