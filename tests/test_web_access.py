@@ -112,7 +112,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
     "push_rename": (
         "POST",
         "/me/push/{push}/rename/",
-        {"label": "Kitchen tablet"},
+        {"label": "Pixel de casa"},
         {"member": 302, "other_member": 404},
         403,
         302,
@@ -256,7 +256,7 @@ def world(cast, approved):
     from slowtaper.checkins.models import PushSubscription
 
     push = PushSubscription.objects.create(
-        member=cast.member, endpoint="https://push.example.net/p/1", p256dh="k", auth="a", label="Chrome on Android"
+        member=cast.member, endpoint="https://push.example.net/p/1", p256dh="k", auth="a", label="Pixel 8"
     )
     return {
         "m": cast.member.pk,
