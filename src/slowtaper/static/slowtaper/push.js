@@ -88,9 +88,10 @@
     say("unsupported");
     return;
   }
-  button.hidden = false;
   current().then(function (sub) {
+    // This device is listed already: nothing to turn on (removing it below shows the button again).
     if (markThisDevice(sub)) say("on");
+    else button.hidden = false;
   });
   if (Notification.permission === "denied") say("denied");
 
