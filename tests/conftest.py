@@ -308,6 +308,6 @@ def pytest_configure(config):
 def _no_push_keys(request):
     """Push reminders start off in every test, as on a server with no VAPID keys, whatever a development checkout
     keeps in its local key file (settings.VAPID_LOCAL_FILE); tests of push set keys themselves."""
-    if "settings" in request.fixturenames or "db" in request.fixturenames or "cast" in request.fixturenames:
+    if {"settings", "db", "transactional_db", "live_server", "cast"} & set(request.fixturenames):
         settings = request.getfixturevalue("settings")
         settings.VAPID_PUBLIC_KEY = settings.VAPID_PRIVATE_KEY = settings.VAPID_SUBJECT = ""

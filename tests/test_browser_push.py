@@ -171,10 +171,74 @@ def test_turning_reminders_on_lists_this_device_and_a_push_reaches_it(live_serve
     ],
 )
 def test_a_browser_that_cannot_or_may_not_says_so(live_server, browser, member, keys, stub, said):
-    context, page = open_settings(browser, live_server.url, PHONE, stub={"endpoint": "", "keys": {}, **stub}, grant=False)
+    context, page = open_settings(
+        browser, live_server.url, PHONE, stub={"endpoint": "", "keys": {}, **stub}, grant=False
+    )
     if "permission" in stub:
         page.get_by_role("button", name="Turn on reminders on this device").click()
     page.locator("#push-status").filter(has_text=said).wait_for()
     assert not PushSubscription.objects.exists()
     shoot(page, "push-" + next(iter(stub)))
     context.close()
+
+
+def test_the_service_workers_push_handler_shows_one_notification_per_dose(live_server, browser, member, tmp_path):
+    """The push handler (static/slowtaper/sw-push.js, imported by the app's worker at /sw.js) on real push events,
+    delivered by Chromium's DevTools protocol: the title and time shown, a repeat of one dose replacing its
+    notification (its tag), and a link to another site never followed (the app's today page instead). Needs a
+    persistent profile: Chromium has no Push API in a private window."""
+    from django.urls import Resolver404, resolve
+
+    from conftest import ARGS, CHROMIUM
+
+    try:
+        resolve("/sw.js")
+    except Resolver404:
+        pytest.skip("the app's service worker (/sw.js) is not in this tree")
+    base = live_server.url
+    context = browser.browser_type.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, args=ARGS, viewport=PHONE
+    )
+    try:
+        context.grant_permissions(["notifications"], origin=base)
+        page = context.new_page()
+        page.goto(base + "/accounts/login/")
+        page.get_by_label("Username").fill("member")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/me/")
+        page.evaluate(
+            "navigator.serviceWorker.register('/sw.js', {scope: '/'}).then(() => navigator.serviceWorker.ready)"
+        )
+        cdp = context.new_cdp_session(page)
+        registrations = []
+        cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+        cdp.send("ServiceWorker.enable")
+        page.wait_for_timeout(500)
+        [registration] = [r for r in registrations if r["scopeURL"] == base + "/" and not r["isDeleted"]][:1]
+
+        def push(data):
+            cdp.send(
+                "ServiceWorker.deliverPushMessage",
+                {"origin": base, "registrationId": registration["registrationId"], "data": json.dumps(data)},
+            )
+            page.wait_for_timeout(500)
+
+        def shown():
+            return page.evaluate(
+                "navigator.serviceWorker.ready.then(r => r.getNotifications())"
+                ".then(n => n.map(x => [x.title, x.body, x.tag, x.data.url]))"
+            )
+
+        day = member.dose_slots.first().day
+        morning = webpush.payload(member, day, time(8))
+        push(morning)
+        push(morning)  # a repeat of the same dose
+        assert shown() == [["Dose time", "08:00", morning["tag"], base + morning["url"]]]
+        push({**webpush.payload(member, day, time(22)), "url": "https://elsewhere.example/"})
+        assert [n[1:] for n in shown()] == [
+            ["08:00", morning["tag"], base + morning["url"]],
+            ["22:00", webpush.dose_anchor(day, time(22)), base + "/me/"],
+        ]
+    finally:
+        context.close()

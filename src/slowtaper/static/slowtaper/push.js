@@ -26,6 +26,18 @@
     return out;
   }
 
+  // A push service that cannot be reached leaves subscribe() waiting for ever (seen in Chromium offline): give up
+  // after a while and say so, rather than "Asking this device…" for good.
+  var PATIENCE_MS = 20000;
+
+  function withTimeout(promise) {
+    return new Promise(function (resolve, reject) {
+      var timer = window.setTimeout(function () { reject(new Error("timeout")); }, PATIENCE_MS);
+      promise.then(function (value) { window.clearTimeout(timer); resolve(value); },
+        function (error) { window.clearTimeout(timer); reject(error); });
+    });
+  }
+
   function supported() {
     return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
   }
@@ -104,14 +116,14 @@
         say("denied");
         throw null;
       }
-      return registration();
-    }).then(function (reg) {
-      return reg.pushManager.getSubscription().then(function (existing) {
-        return existing || reg.pushManager.subscribe({
-          userVisibleOnly: true,
-          applicationServerKey: keyBytes(control.getAttribute("data-key")),
+      return withTimeout(registration().then(function (reg) {
+        return reg.pushManager.getSubscription().then(function (existing) {
+          return existing || reg.pushManager.subscribe({
+            userVisibleOnly: true,
+            applicationServerKey: keyBytes(control.getAttribute("data-key")),
+          });
         });
-      });
+      }));
     }).then(function (subscription) {
       return fetch(control.getAttribute("data-subscribe"), {
         method: "POST",
