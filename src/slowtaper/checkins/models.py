@@ -107,7 +107,8 @@ class ReminderHorizon(models.Model):
 
 class Reminder(models.Model):
     """A dose reminder for one slot (member, local day, dose time). The unique constraint makes each slot
-    claimable once, whatever number of ticks or workers see it; `sent_at` says the email went out."""
+    claimable once, whatever number of ticks or workers see it; `sent_at` says it was dealt with (pushed, emailed, or
+    found needing nothing: the dose logged, the plan changed)."""
 
     member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reminders_sent")
     day = models.DateField()
