@@ -32,6 +32,8 @@ $(MO_STAMP): $(STAMP) $(PO_FILES)
 # The web app on SQLite with demo data, the reminder worker and its once-a-minute tick. Ctrl-C stops all three.
 run: $(STAMP) $(MO_STAMP)
 	$(BIN)/python manage.py migrate --noinput -v0
+	@# Push reminders' keys for this checkout only (git-ignored, read in DEBUG); made once, kept after.
+	@$(BIN)/python manage.py vapid_keys --local
 	@echo "Demo logins (role  username  password):"
 	@$(BIN)/python manage.py demo
 	@echo "Carers then need a two-step code: $(BIN)/python manage.py demo --code drchen (or pat, morgan, sam)."

@@ -302,3 +302,12 @@ def pytest_configure(config):
     from slowtaper.i18n import compile_catalogues
 
     compile_catalogues()
+
+
+@pytest.fixture(autouse=True)
+def _no_push_keys(request):
+    """Push reminders start off in every test, as on a server with no VAPID keys, whatever a development checkout
+    keeps in its local key file (settings.VAPID_LOCAL_FILE); tests of push set keys themselves."""
+    if {"settings", "db", "transactional_db", "live_server", "cast"} & set(request.fixturenames):
+        settings = request.getfixturevalue("settings")
+        settings.VAPID_PUBLIC_KEY = settings.VAPID_PRIVATE_KEY = settings.VAPID_SUBJECT = ""

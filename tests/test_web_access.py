@@ -110,6 +110,18 @@ ROUTES: dict[str, tuple[str, str, dict[str, str], dict[str, int], int, int]] = {
         302,
     ),
     "chart": ("GET", "/me/chart/", {}, MEMBER_ONLY, 403, 302),
+    # Push reminders: a form post is not a subscription (the page's script posts JSON; with no VAPID keys here the
+    # server says push is off); another member's device is a 404.
+    "push_subscribe": ("POST", "/me/push/subscribe/", {}, {"member": 503, "other_member": 503}, 403, 302),
+    "push_remove": ("POST", "/me/push/{push}/remove/", {}, {"member": 302, "other_member": 404}, 403, 302),
+    "push_rename": (
+        "POST",
+        "/me/push/{push}/rename/",
+        {"label": "Pixel de casa"},
+        {"member": 302, "other_member": 404},
+        403,
+        302,
+    ),
     "plans": ("GET", "/members/{m}/plans/", {}, {"member": 200, "clinician": 200, "pharmacist": 200}, 404, 302),
     "builder": ("GET", "/members/{m}/plans/new/", {}, {"member": 200, "clinician": 200}, 404, 302),
     "revision": ("GET", "/members/{m}/plans/1/", {}, {"member": 200, "clinician": 200, "pharmacist": 200}, 404, 302),
@@ -246,6 +258,11 @@ def world(cast, approved):
     shift = Shift.objects.create(mentor=cast.mentor, weekday=0, start=clock(9), end=clock(17))
     session = SessionRecord.objects.create(user=cast.member, session_key="elsewhere" * 4)
     token = Invitation.objects.create(email="new@example.org", role="member", invited_by=cast.staff).token
+    from slowtaper.checkins.models import PushSubscription
+
+    push = PushSubscription.objects.create(
+        member=cast.member, endpoint="https://push.example.net/p/1", p256dh="k", auth="a", label="Pixel 8"
+    )
     return {
         "m": cast.member.pk,
         "draft": draft.number,
@@ -261,6 +278,7 @@ def world(cast, approved):
         "request": request.pk,
         "post": mine.pk,
         "token": token,
+        "push": push.pk,
     }
 
 

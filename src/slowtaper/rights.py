@@ -36,7 +36,15 @@ from slowtaper.accounts.models import (
     SessionRecord,
     User,
 )
-from slowtaper.checkins.models import CheckInRecord, DoseLog, DoseSlot, Reminder, ReminderHorizon, Submission
+from slowtaper.checkins.models import (
+    CheckInRecord,
+    DoseLog,
+    DoseSlot,
+    PushSubscription,
+    Reminder,
+    ReminderHorizon,
+    Submission,
+)
 from slowtaper.community.models import (
     BoardSettings,
     ContactReply,
@@ -87,6 +95,7 @@ def holdings(member: User) -> dict[str, QuerySet[Any]]:
         "reminders": Reminder.objects.filter(member=member),
         "reminder_slots": DoseSlot.objects.filter(member=member),
         "reminder_horizon": ReminderHorizon.objects.filter(member=member),
+        "push_devices": PushSubscription.objects.filter(member=member),
         "hold_requests": HoldRequest.objects.filter(member=member),
         "signal_decisions": SignalDecision.objects.filter(member=member),
         "tasks": Task.objects.filter(member=member),
@@ -118,8 +127,9 @@ def holdings(member: User) -> dict[str, QuerySet[Any]]:
     }
 
 
-# Secrets are never exported: the password hash, authenticator keys, session keys.
-SECRET_FIELDS = {"password", "key", "session_key", "token", "bin_key"}
+# Secrets are never exported: the password hash, authenticator keys, session keys, and a push device's address
+# and keys (whoever holds them can send to the device; the export names the device and when it was used).
+SECRET_FIELDS = {"password", "key", "session_key", "token", "bin_key", "endpoint", "p256dh", "auth"}
 
 
 def _rows(qs: QuerySet[Any]) -> list[dict[str, Any]]:

@@ -249,6 +249,48 @@ TASKS = {"default": {"BACKEND": _env("SLOWTAPER_TASK_BACKEND", "django_tasks_db.
 # minute; a late tick still sends, a very late one does not, so nobody is told to take a dose hours late).
 REMINDER_WINDOW_MINUTES = _env_int("SLOWTAPER_REMINDER_WINDOW_MINUTES", 30)
 
+# Push reminders (Web Push, RFC 8030) signed with this server's VAPID key pair (RFC 8292): the public key as the
+# browser's applicationServerKey (base64url, 65 bytes uncompressed P-256), the private key (base64url, 32 bytes) and a
+# subject the push services may contact (mailto: or https:). `python manage.py vapid_keys` makes a pair. With none,
+# push is off (email only) and the settings page says so. In development only (DEBUG), a pair written by
+# `manage.py vapid_keys --local` to the git-ignored file below is read when the environment has none.
+VAPID_LOCAL_FILE = BASE_DIR.parent.parent / "vapid-keys.local.env"
+
+
+def _vapid(name: str) -> str:
+    value = _env(f"SLOWTAPER_{name}", "")
+    if value or not DEBUG or not VAPID_LOCAL_FILE.is_file():
+        return value
+    for line in VAPID_LOCAL_FILE.read_text().splitlines():
+        key, sep, found = line.partition("=")
+        if sep and key.strip() == f"SLOWTAPER_{name}":
+            return found.strip()
+    return ""
+
+
+VAPID_PUBLIC_KEY = _vapid("VAPID_PUBLIC_KEY")
+VAPID_PRIVATE_KEY = _vapid("VAPID_PRIVATE_KEY")
+VAPID_SUBJECT = _vapid("VAPID_SUBJECT")
+if any((VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT)):
+    import base64 as _b64
+
+    def _b64url_len(value: str) -> int:
+        try:
+            return len(_b64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        except ValueError:
+            return -1
+
+    if _b64url_len(VAPID_PUBLIC_KEY) != 65 or _b64url_len(VAPID_PRIVATE_KEY) != 32:
+        raise ImproperlyConfigured(
+            "SLOWTAPER_VAPID_PUBLIC_KEY and SLOWTAPER_VAPID_PRIVATE_KEY must both be set, as printed by "
+            "`manage.py vapid_keys` (base64url: 65 and 32 bytes)"
+        )
+    if not VAPID_SUBJECT.startswith(("mailto:", "https://")):
+        raise ImproperlyConfigured("SLOWTAPER_VAPID_SUBJECT must be a mailto: or https: address push services may use")
+# Push endpoints on this machine (http://127.0.0.1, localhost) are accepted in development and tests only; real
+# push services are https.
+PUSH_ALLOW_LOCAL_ENDPOINTS = DEBUG
+
 # The board: a topic nobody has answered goes to the mentor on duty after this many minutes, and to staff after
 # this many minutes from when it was started.
 BOARD_NO_REPLY_MINUTES = _env_int("SLOWTAPER_BOARD_NO_REPLY_MINUTES", 120)

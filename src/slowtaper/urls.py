@@ -5,6 +5,7 @@ from django_ratelimit.decorators import ratelimit
 
 from slowtaper.accounts import mfa
 from slowtaper.accounts import views as accounts
+from slowtaper.checkins import push_views
 from slowtaper.checkins import views as checkins
 from slowtaper.community import contact, forum, learn, messages_views, site, stories
 from slowtaper.community import views as board
@@ -95,6 +96,9 @@ urlpatterns = [
     path("me/checkin/<int:pk>/", checkins.checkin_saved, name="checkin_saved"),
     path("me/doses/", checkins.log_dose, name="log_dose"),
     path("me/chart/", checkins.chart, name="chart"),
+    path("me/push/subscribe/", push_views.subscribe, name="push_subscribe"),
+    path("me/push/<int:pk>/remove/", push_views.remove, name="push_remove"),
+    path("me/push/<int:pk>/rename/", push_views.rename, name="push_rename"),
     path("members/<int:member_id>/plans/", programs.plans, name="plans"),
     path("members/<int:member_id>/plans/new/", programs.builder, name="builder"),
     path("members/<int:member_id>/plans/<int:number>/", programs.revision, name="revision"),

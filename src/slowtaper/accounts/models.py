@@ -71,7 +71,15 @@ class User(AbstractUser):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     locale = models.CharField(max_length=16, choices=languages, default="en")
     region = models.CharField(max_length=4, choices=[(r, r) for r in REGIONS], default="US")
-    reminders = models.BooleanField(_("email me at dose times"), default=True)
+    # Email at dose times; push reminders go to every device the member turned them on for (checkins.webpush), and
+    # an email goes too when this is set, or when no device took the push.
+    reminders = models.BooleanField(
+        _("Also email me at dose times"),
+        default=True,
+        help_text=_(
+            "Reminders go to each device where you turn them on below; an email goes when no device can be reached."
+        ),
+    )
     # Repeat a dose reminder until the dose is logged (`checkins.reminders`): every `repeat_every` minutes (0:
     # never), at most `repeat_times` times; none inside the quiet window (local times, may cross midnight; both
     # blank: no window), except the reminder at the dose time itself.

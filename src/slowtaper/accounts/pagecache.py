@@ -57,6 +57,7 @@ NOT_SHOWN = frozenset(
         "checkins.ReminderHorizon",
         "checkins.Reminder",  # one row per reminder sent
         "checkins.Submission",  # idempotency records of POSTs (the POST's own rows change the stamp)
+        "checkins.PushSubscription",  # push devices: the settings page, made afresh; written at every push
     }
 )
 

@@ -423,6 +423,14 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         "mfa_on": bool(confirmed_devices(user)),
         "mfa_required": mfa_required(user),
     }
+    if user.role == Role.MEMBER:
+        from slowtaper.checkins import webpush  # the check-ins app builds on this one
+
+        context["push"] = {
+            "configured": webpush.configured(),
+            "public_key": settings.VAPID_PUBLIC_KEY if webpush.configured() else "",
+            "devices": list(user.push_subscriptions.all()),
+        }
     return render(request, "accounts/settings.html", context, status=400 if form.errors else 200)
 
 

@@ -107,7 +107,8 @@ class ReminderHorizon(models.Model):
 
 class Reminder(models.Model):
     """A dose reminder for one slot (member, local day, dose time). The unique constraint makes each slot
-    claimable once, whatever number of ticks or workers see it; `sent_at` says the email went out."""
+    claimable once, whatever number of ticks or workers see it; `sent_at` says it was dealt with (pushed, emailed, or
+    found needing nothing: the dose logged, the plan changed)."""
 
     member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reminders_sent")
     day = models.DateField()
@@ -245,3 +246,29 @@ def history(member: User, plan: Plan | None, first: date, last: date) -> History
 def engine_checkins(member: User, plan: Plan | None, first: date, last: date) -> list[CheckIn]:
     """The member's check-ins from `first` to `last` as the engine sees them (see `history`)."""
     return history(member, plan, first, last).checkins
+
+
+class PushSubscription(models.Model):
+    """A device (a browser on a phone or computer) where the member turned on push reminders: what the browser's
+    push service gave it (`endpoint`, and the keys a message to it is encrypted with, RFC 8291), and a name the
+    member recognises. A subscription the push service reports gone is deleted (`webpush.deliver`)."""
+
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=2000)
+    p256dh = models.CharField(max_length=100)  # the browser's P-256 public key, base64url
+    auth = models.CharField(max_length=40)  # the 16-byte authentication secret, base64url
+    label = models.CharField(_("device name"), max_length=80)
+    created = models.DateTimeField(default=timezone.now)
+    last_used = models.DateTimeField(null=True, blank=True)  # the last push tried
+    last_success = models.DateTimeField(null=True, blank=True)  # the last push the push service accepted
+
+    class Meta:
+        ordering = ["created", "pk"]
+        constraints = [models.UniqueConstraint(fields=["member", "endpoint"], name="one_subscription_per_endpoint")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def info(self) -> dict[str, object]:
+        """The subscription as the browser's `PushSubscription.toJSON()` gives it (what pywebpush reads)."""
+        return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}

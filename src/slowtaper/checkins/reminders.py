@@ -1,4 +1,5 @@
-"""Dose reminders by email at the member's local dose times, by due slot.
+"""Dose reminders at the member's local dose times, by due slot: pushed to the devices where the member turned
+them on (`webpush`), and emailed when the member chose email too or when no device took the push.
 
 Whenever what a member is due to take may change (a plan approved or revised, the first cut approved, a
 check-in that holds a cut, a clinician's decision on a signal, a change of time zone or of the reminders
@@ -71,7 +72,8 @@ from slowtaper.programs.models import PlanRevision, Program, approved_revision, 
 from slowtaper.programs.status import HISTORY_DAYS, scheduled_step
 from slowtaper.taper import Plan, TaperError, suggest
 
-from .models import DoseLog, DoseSlot, Reminder, ReminderHorizon, engine_checkins
+from . import webpush
+from .models import DoseLog, DoseSlot, PushSubscription, Reminder, ReminderHorizon, engine_checkins
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +98,18 @@ def due_instant(day: date, at: time, zone: zoneinfo.ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=zone).replace(fold=0).astimezone(UTC)
 
 
-def reminded(member: User) -> bool:
-    """Whether the member gets dose reminders at all."""
-    return member.is_active and member.role == Role.MEMBER and member.reminders and bool(member.email)
+def reminded(member: User, has_devices: bool | None = None) -> bool:
+    """Whether the member gets dose reminders at all: by email (chosen, with an address) or on a device with push
+    turned on (when this server has push keys). `has_devices`, when the caller already knows, saves a query."""
+    if not (member.is_active and member.role == Role.MEMBER):
+        return False
+    if member.reminders and member.email:
+        return True
+    if not webpush.configured():
+        return False
+    if has_devices is None:
+        has_devices = PushSubscription.objects.filter(member=member).exists()
+    return has_devices
 
 
 def repeated(member: User) -> bool:
@@ -344,9 +355,12 @@ def _mismatched(limit: int | None) -> list[int]:
     """The members whose horizon row disagrees with whether they are reminded on an approved plan: reminded with
     none (reactivated, or given an email, by staff), or not reminded with one (deactivated). One query over the
     people, with two indexed lookups each."""
+    channel = Q(reminders=True) & ~Q(email="")
+    if webpush.configured():
+        channel |= Q(Exists(PushSubscription.objects.filter(member=OuterRef("pk"))))
     reminded_on_a_plan = (
-        Q(is_active=True, role=Role.MEMBER, reminders=True)
-        & ~Q(email="")
+        Q(is_active=True, role=Role.MEMBER)
+        & channel
         & Q(Exists(PlanRevision.objects.filter(member=OuterRef("pk"), status=PlanRevision.Status.APPROVED)))
     )
     has_horizon = Q(Exists(ReminderHorizon.objects.filter(member=OuterRef("pk"))))
@@ -501,9 +515,18 @@ def _claim(ids: list[int], now: datetime) -> list[Reminder]:
     token = uuid.uuid4()
     DoseSlot.objects.filter(pk__in=ids, state=DoseSlot.State.PENDING).update(state=DoseSlot.State.CLAIMED, claim=token)
     logged = DoseLog.objects.filter(member=OuterRef("member"), day=OuterRef("day"), time=OuterRef("time"))
-    rows = list(DoseSlot.objects.filter(claim=token).select_related("member").annotate(logged=Exists(logged)))
+    devices = PushSubscription.objects.filter(member=OuterRef("member"))
+    rows = list(
+        DoseSlot.objects.filter(claim=token)
+        .select_related("member")
+        .annotate(logged=Exists(logged), has_devices=Exists(devices))
+    )
     late = now - window()
-    send_now = [s for s in rows if s.due_at > late and not s.logged and reminded(s.member)]  # type: ignore[attr-defined]
+    send_now = [
+        s
+        for s in rows
+        if s.due_at > late and not s.logged and reminded(s.member, s.has_devices)  # type: ignore[attr-defined]
+    ]
     skipped = {s.pk for s in rows} - {s.pk for s in send_now}
     if skipped:
         DoseSlot.objects.filter(pk__in=skipped).update(state=DoseSlot.State.SKIPPED)
@@ -539,11 +562,12 @@ _REMINDER_FIELDS = ["sent_at", "next_repeat_at", "repeats_sent", "repeat_claim",
 @task()
 def send_reminder(reminder_id: int, repeat: str | None = None) -> bool:
     """Send one reminder unless it was sent already, the dose is logged, or the plan it came from is no longer
-    the member's approved, sound plan; True when an email went out. With `repeat` (the token a tick claimed a
-    repeat under), send that repeat instead, unless it was sent already, the dose is logged, the plan is not
-    sound, or the member's settings now no longer want it (repeats off, reminders off, deactivated, the quiet
-    window, the next dose due) or it is more than the reminder window late. Either way the next repeat, if
-    any, is scheduled."""
+    the member's approved, sound plan: pushed to the member's devices, and emailed when the member chose email
+    too or no device took the push; True when a push or an email went out. With `repeat` (the token a tick
+    claimed a repeat under), send that repeat instead, unless it was sent already, the dose is logged, the plan
+    is not sound, or the member's settings now no longer want it (repeats off, reminders off, deactivated, the
+    quiet window, the next dose due) or it is more than the reminder window late. Either way the next repeat,
+    if any, is scheduled."""
     with transaction.atomic():
         reminder = (
             Reminder.objects.select_for_update(of=("self",))
@@ -588,14 +612,15 @@ def send_reminder(reminder_id: int, repeat: str | None = None) -> bool:
                     "it: %(l)s\n\nThese reminders stop once the dose is logged. You can change them or turn them "
                     "off in Settings: %(s)s"
                 ) % {"t": at, "l": settings.SITE_URL, "s": settings.SITE_URL + reverse("settings")}
-        sent = send([member], subject, body)
+        delivered = webpush.deliver(member, reminder.day, reminder.time, repeat=repeat is not None)
+        sent = send([member], subject, body) if member.reminders or not delivered else 0
         if repeat is None:
             reminder.sent_at = now
         else:
             reminder.repeats_sent += 1
         reminder.next_repeat_at = next_repeat(reminder, member, max(now, at_), next_dose)
         reminder.save(update_fields=_REMINDER_FIELDS)
-        return sent > 0
+        return delivered + sent > 0
 
 
 def _sound(reminder: Reminder) -> bool:
