@@ -18,7 +18,7 @@ from conftest import TODAY, login
 from helpers.push_service import PushService
 from slowtaper import rights
 from slowtaper.checkins import webpush
-from slowtaper.checkins.models import DoseSlot, PushSubscription, Reminder
+from slowtaper.checkins.models import DoseLog, DoseSlot, PushSubscription, Reminder
 from slowtaper.checkins.reminders import reschedule, send_reminder, tick
 
 TOMORROW = TODAY + timedelta(days=1)
@@ -393,3 +393,33 @@ def test_the_key_command_prints_a_pair_the_settings_accept(capsys, tmp_path, set
     call_command("vapid_keys", local=True)
     assert settings.VAPID_LOCAL_FILE.read_text() == first
     assert oct(settings.VAPID_LOCAL_FILE.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_repeat_is_pushed_too_saying_the_dose_is_not_logged_and_replacing_the_first(
+    cast, approved, frozen, service, monkeypatch, django_capture_on_commit_callbacks
+):
+    # As in test_reminder_repeats.py: the database worker runs what the tick enqueued (repeats go through it).
+    monkeypatch.setattr("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None)
+
+    def minute(at):
+        frozen.move_to(at)
+        with django_capture_on_commit_callbacks(execute=True):
+            claimed = tick(top_up_limit=0)
+        if claimed:
+            call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+
+    phone = service.device()
+    webpush.subscribe(cast.member, webpush.parse(phone.subscription()), ANDROID_CHROME)
+    cast.member.reminders, cast.member.repeat_every, cast.member.repeat_times = False, 15, 2
+    cast.member.save()
+    minute(AT_0800_LOCAL)
+    minute("2027-02-11 13:15:00+00:00")
+    first, again = (r.payload for r in service.received)
+    assert first["body"] == "08:00" and again["body"] == "08:00, not logged yet"
+    assert again["tag"] == first["tag"] == "dose-20270211-0800"  # the repeat replaces the first on the phone
+    assert all(r.errors == [] for r in service.received)
+    assert not [m for m in mail.outbox if m.to == [cast.member.email]]  # push only, and it was taken
+    # Logged on any device: no more repeats.
+    DoseLog.objects.create(member=cast.member, day=TOMORROW, time=time(8), status="taken")
+    minute("2027-02-11 13:30:00+00:00")
+    assert len(service.received) == 2
