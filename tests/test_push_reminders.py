@@ -77,6 +77,7 @@ def test_a_dose_reminder_is_pushed_at_its_time_encrypted_signed_and_saying_only_
         "body": "08:00",
         "url": "/me/#dose-20270211-0800",
         "tag": "dose-20270211-0800",
+        "icon": "/static/slowtaper/icon-192.png",
     }
     text = got.text.lower()
     assert "clonazepam" not in text and "mg" not in text and "0.5" not in text and "tablet" not in text

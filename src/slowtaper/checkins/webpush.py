@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.db import transaction
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -227,7 +228,13 @@ def payload(member: User, day: date, at: time, repeat: bool = False) -> dict[str
         if repeat:
             body = _("%(t)s, not logged yet") % {"t": body}
     anchor = dose_anchor(day, at)
-    return {"title": title, "body": body, "url": f"{reverse('member_home')}#{anchor}", "tag": anchor}
+    return {
+        "title": title,
+        "body": body,
+        "url": f"{reverse('member_home')}#{anchor}",
+        "tag": anchor,
+        "icon": static("slowtaper/icon-192.png"),  # the app's staircase: no word of the medicine
+    }
 
 
 def deliver(member: User, day: date, at: time, repeat: bool = False) -> int:
