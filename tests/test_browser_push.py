@@ -238,8 +238,9 @@ def test_the_service_workers_push_handler_shows_one_notification_per_dose(live_s
         # worker: headless Chromium has no notification to tap).
         [worker] = [w for w in context.service_workers if w.url.endswith("/sw.js")]
         worker.evaluate(
-            "self.registration.getNotifications({tag: %s}).then(ns => self.dispatchEvent("
-            "new NotificationEvent('notificationclick', {notification: ns[0]})))" % json.dumps(morning["tag"])
+            "tag => self.registration.getNotifications({tag}).then(ns => self.dispatchEvent("
+            "new NotificationEvent('notificationclick', {notification: ns[0]})))",
+            morning["tag"],
         )
         page.wait_for_url("**/me/#" + morning["tag"])
         assert page.evaluate("document.activeElement.id") == morning["tag"]
