@@ -131,3 +131,32 @@ def test_a_redirect_from_the_push_service_is_not_followed(cast, approved, frozen
         assert inside.received == []
     assert PushSubscription.objects.filter(member=cast.member).count() == 3  # a redirect is not "gone"
     assert "failed: 307" in caplog.text
+
+
+def test_no_transaction_is_open_while_push_services_and_the_mail_server_answer(
+    cast, approved, frozen, keys, monkeypatch
+):
+    """send_reminder records the reminder in a short transaction and posts after it commits: a slow push service
+    (SEND_TIMEOUT for each of up to MAX_DEVICES devices) must not hold the reminder's row, nor on SQLite the
+    database's one write lock, for its whole answer. The reminder is recorded as sent before anything goes."""
+    from django.db import connection
+
+    from slowtaper.checkins import reminders
+    from slowtaper.checkins.models import Reminder
+    from slowtaper.checkins.reminders import send_reminder, tick
+
+    seen = []
+
+    def deliver(member, day, at, repeat=False):
+        seen.append((len(connection.atomic_blocks), Reminder.objects.get(member=member, day=day, time=at).sent_at))
+        return 1
+
+    monkeypatch.setattr(reminders.webpush, "deliver", deliver)
+    depth = len(connection.atomic_blocks)  # the test's own transaction
+    frozen.move_to("2027-02-11 13:00:00+00:00")  # 08:00 in New York
+    [reminder] = [r for r in tick() if r.member_id == cast.member.pk]
+    assert send_reminder.call(reminder.pk) is True
+    [(blocks, sent_at)] = seen
+    assert blocks == depth and sent_at is not None
+    assert send_reminder.call(reminder.pk) is False  # a retry sends nothing again
+    assert len(seen) == 1
