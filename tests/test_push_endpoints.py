@@ -10,21 +10,13 @@ from datetime import time, timedelta
 
 import pytest
 
-from conftest import TODAY, login
+from conftest import PUSH_SUBJECT, TODAY, login
 from helpers.push_service import Device, PushService
 from slowtaper.checkins import webpush
 from slowtaper.checkins.models import PushSubscription
 
-SUBJECT = "mailto:reminders@slowtaper.test"
+SUBJECT = PUSH_SUBJECT
 TOMORROW = TODAY + timedelta(days=1)
-
-
-@pytest.fixture
-def keys(settings):
-    public, private = webpush.new_keys()
-    settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY, settings.VAPID_SUBJECT = public, private, SUBJECT
-    settings.PUSH_ALLOW_LOCAL_ENDPOINTS = True
-    return public
 
 
 def sub(endpoint):

@@ -5,16 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import login
-from slowtaper.checkins import webpush
 from slowtaper.checkins.models import PushSubscription
-
-
-@pytest.fixture
-def keys(settings):
-    public, private = webpush.new_keys()
-    settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = public, private
-    settings.VAPID_SUBJECT = "mailto:reminders@slowtaper.test"
-    return public
 
 
 @pytest.fixture
