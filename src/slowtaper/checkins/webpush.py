@@ -313,7 +313,8 @@ def deliver(member: User, day: date, at: time, repeat: bool = False) -> int:
     if gone:
         from .reminders import rewrite_after_commit
 
-        PushSubscription.objects.filter(pk__in=gone).delete()
+        with transaction.atomic():  # the removal and the mark that the member's slots need rewriting, together
+            PushSubscription.objects.filter(pk__in=gone).delete()
+            rewrite_after_commit(member)  # a member reminded by push only may have no channel left
         log.info("%s push subscription(s) of member %s are gone and were removed", len(gone), member.pk)
-        rewrite_after_commit(member)  # a member reminded by push only may have no channel left
     return accepted
