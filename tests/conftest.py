@@ -304,6 +304,21 @@ def pytest_configure(config):
     compile_catalogues()
 
 
+PUSH_SUBJECT = "mailto:reminders@slowtaper.test"
+
+
+@pytest.fixture
+def keys(settings):
+    """Push on, with a fresh VAPID key pair (returns the public key), and push services on this machine accepted
+    (tests/helpers/push_service.py runs one on 127.0.0.1)."""
+    from slowtaper.checkins import webpush
+
+    public, private = webpush.new_keys()
+    settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY, settings.VAPID_SUBJECT = public, private, PUSH_SUBJECT
+    settings.PUSH_ALLOW_LOCAL_ENDPOINTS = True
+    return public
+
+
 @pytest.fixture(autouse=True)
 def _no_push_keys(request):
     """Push reminders start off in every test, as on a server with no VAPID keys, whatever a development checkout

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PASSWORD
+from conftest import PASSWORD, PUSH_SUBJECT
 from helpers.push_service import PushService
 from slowtaper.checkins import webpush
 from slowtaper.checkins.models import PushSubscription
@@ -24,7 +24,7 @@ from slowtaper.checkins.models import PushSubscription
 pytestmark = pytest.mark.browser
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-SUBJECT = "mailto:reminders@slowtaper.test"
+SUBJECT = PUSH_SUBJECT
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -77,14 +77,6 @@ def member(transactional_db):
     give_intake(member)
     give_plan(member, clinician, start=local_today(member) - timedelta(days=10), stabilise_days=3)
     return member
-
-
-@pytest.fixture
-def keys(settings):
-    public, private = webpush.new_keys()
-    settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY, settings.VAPID_SUBJECT = public, private, SUBJECT
-    settings.PUSH_ALLOW_LOCAL_ENDPOINTS = True
-    return public
 
 
 def open_settings(browser, base, viewport, stub=None, grant=True):

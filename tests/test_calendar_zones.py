@@ -177,3 +177,13 @@ def test_rules_are_yearly_and_the_right_weekday():
     tehran = vtimezone("Asia/Tehran", date(2027, 1, 4), date(2027, 6, 1)).to_ical().decode()
     assert "UNTIL=20220323T000000Z;BYMONTHDAY=22;BYMONTH=3" in tehran
     assert all("UNTIL=" in line for line in tehran.splitlines() if line.startswith("RRULE"))
+
+
+@pytest.mark.parametrize("tz", ["Europe/London", "America/New_York", "Pacific/Kiritimati", "Asia/Tokyo"])
+def test_a_plan_at_the_end_of_the_calendar_still_gets_its_zone(tz):
+    """A start date is any date a form or the command line takes (9997 too): the span the zone covers stops at
+    the last year a date can have rather than raise (it reached for the year 10000)."""
+    text = vtimezone(tz, date(9997, 6, 1), date(9998, 6, 1)).to_ical().decode()
+    assert "RDATE" not in text and text.count("BEGIN:") >= 2
+    if tz == "Europe/London":
+        assert "BYDAY=-1SU;BYMONTH=3" in text

@@ -14,7 +14,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.test import Client
 
-from conftest import TODAY, login
+from conftest import PUSH_SUBJECT, TODAY, login
 from helpers.push_service import PushService
 from slowtaper import rights
 from slowtaper.checkins import webpush
@@ -24,19 +24,11 @@ from slowtaper.checkins.reminders import reschedule, send_reminder, tick
 TOMORROW = TODAY + timedelta(days=1)
 JUST_BEFORE_0800_LOCAL = "2027-02-11 12:59:59+00:00"  # New York, UTC-5
 AT_0800_LOCAL = "2027-02-11 13:00:00+00:00"
-SUBJECT = "mailto:reminders@slowtaper.test"
+SUBJECT = PUSH_SUBJECT
 ANDROID_CHROME = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile "
     "Safari/537.36"
 )
-
-
-@pytest.fixture
-def keys(settings):
-    public, private = webpush.new_keys()
-    settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY, settings.VAPID_SUBJECT = public, private, SUBJECT
-    settings.PUSH_ALLOW_LOCAL_ENDPOINTS = True
-    return public
 
 
 @pytest.fixture

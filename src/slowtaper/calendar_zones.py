@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
@@ -103,6 +103,8 @@ class _Run:
     def rule_next_year(self) -> datetime:
         """Where the rule would put the change the year after the last one (local, naive)."""
         last = self.changes[-1].local
+        if last.year == MAXYEAR:
+            return datetime.max  # past any span: the rule did not stop inside it
         day = min(self.rules).on(last.year + 1, last.month)
         return datetime.combine(day, last.time())
 
@@ -171,8 +173,11 @@ def vtimezone(name: str, first: date, last: date) -> Timezone:
     Raises `zoneinfo.ZoneInfoNotFoundError` (or ValueError) for an unknown name.
     """
     zone = ZoneInfo(name)
-    start = datetime(min(first.year - 1, _SINCE), 1, 1, tzinfo=UTC)
-    end = datetime(last.year + 2, 1, 1, tzinfo=UTC)
+    start = datetime(max(2, min(first.year - 1, _SINCE)), 1, 1, tzinfo=UTC)
+    # To the end of the year after `last`, as far as dates go (a day short of it: local times run a day ahead).
+    end = (
+        datetime(last.year + 2, 1, 1, tzinfo=UTC) if last.year + 2 <= MAXYEAR else datetime(MAXYEAR, 12, 30, tzinfo=UTC)
+    )
     changes, initial = _changes(zone, start, end)
 
     tz = Timezone()

@@ -290,6 +290,14 @@ if any((VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT)):
 # Push endpoints on this machine (http://127.0.0.1, localhost) are accepted in development and tests only; real
 # push services are https.
 PUSH_ALLOW_LOCAL_ENDPOINTS = DEBUG
+# The push services a subscription's endpoint may name (the server POSTs to it, so never any other host: it could
+# resolve to an internal address): a host as it is, or ".name" for any host under it. The browsers' own: Chrome,
+# Opera, Samsung Internet and Brave (Firebase Cloud Messaging), Firefox (Mozilla autopush), Safari (Apple), Edge
+# (Windows Push Notification Services). A self-hosted push service is added here, comma-separated.
+PUSH_SERVICE_HOSTS = _env_list(
+    "SLOWTAPER_PUSH_SERVICE_HOSTS",
+    "fcm.googleapis.com,updates.push.services.mozilla.com,.push.apple.com,.notify.windows.com",
+)
 
 # The board: a topic nobody has answered goes to the mentor on duty after this many minutes, and to staff after
 # this many minutes from when it was started.

@@ -57,6 +57,7 @@ class Device:
 
     path: str
     status: int = 201
+    location: str = ""  # with a 3xx status: where the service sends the poster on to
     key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
     auth: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     endpoint: str = ""
@@ -103,6 +104,8 @@ class PushService:
                     return
                 service._receive(device, {k.lower(): v for k, v in self.headers.items()}, body)
                 self.send_response(device.status)
+                if device.location:
+                    self.send_header("Location", device.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -122,9 +125,9 @@ class PushService:
         self.server.server_close()
         self.thread.join(timeout=5)
 
-    def device(self, status: int = 201) -> Device:
+    def device(self, status: int = 201, location: str = "") -> Device:
         path = f"/push/{secrets.token_urlsafe(12)}"
-        device = Device(path=path, status=status)
+        device = Device(path=path, status=status, location=location)
         device.endpoint = self.origin + path
         self.devices[path] = device
         return device

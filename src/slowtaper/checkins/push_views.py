@@ -4,6 +4,7 @@ browser's subscription as JSON), renamed or removed there with plain forms. Anot
 from __future__ import annotations
 
 import json
+import unicodedata
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -41,7 +42,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         device, made = webpush.subscribe(member, sub, request.headers.get("User-Agent", ""))
     except webpush.Invalid as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # nested deeper than the decoder goes
         return JsonResponse({"error": _("The browser sent something that is not a push subscription.")}, status=400)
     said = (
         _("Reminders are on for %(device)s.") % {"device": device.label}
@@ -64,6 +65,15 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("settings")
 
 
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _printable(label: str) -> bool:
+    """No control character (NUL, which PostgreSQL refuses in text, among them) and no bidi override or isolate,
+    which would turn the device list's text around; letters of every script, emoji and punctuation are fine."""
+    return not any(unicodedata.category(c) in ("Cc", "Cs") or c in _BIDI_CONTROLS for c in label)
+
+
 @login_required
 @require_POST
 def rename(request: HttpRequest, pk: int) -> HttpResponse:
@@ -71,7 +81,7 @@ def rename(request: HttpRequest, pk: int) -> HttpResponse:
     member = require_role(request, Role.MEMBER)
     device = get_object_or_404(PushSubscription, pk=pk, member=member)
     label = " ".join(request.POST.get("label", "").split())
-    if not label or len(label) > 80:
+    if not label or len(label) > 80 or not _printable(label):
         messages.error(request, _("Give the device a name of 1 to 80 characters."))
         return redirect("settings")
     device.label = label

@@ -567,60 +567,71 @@ def send_reminder(reminder_id: int, repeat: str | None = None) -> bool:
     claimed a repeat under), send that repeat instead, unless it was sent already, the dose is logged, the plan
     is not sound, or the member's settings now no longer want it (repeats off, reminders off, deactivated, the
     quiet window, the next dose due) or it is more than the reminder window late. Either way the next repeat,
-    if any, is scheduled."""
+    if any, is scheduled.
+
+    The reminder is decided and recorded as sent (with its next repeat) in a short transaction that holds its row;
+    the pushes and the email go after it commits, so no lock is held while push services and the mail server
+    answer (up to SEND_TIMEOUT for each of a member's devices: on SQLite the transaction is the database's one
+    write lock). A retry finds it sent and sends nothing again; a worker that dies between the two sends it at
+    most once, as a reminder minutes late would be of little use anyway."""
     with transaction.atomic():
-        reminder = (
-            Reminder.objects.select_for_update(of=("self",))
-            .select_related("member", "slot")
-            .filter(pk=reminder_id)
-            .first()
-        )
-        if reminder is None:
-            return False
-        if repeat is None and reminder.sent_at is not None:
-            return False
-        if repeat is not None and (reminder.repeat_claim is None or str(reminder.repeat_claim) != repeat):
-            return False  # sent already (a retry), or not this tick's to send
-        member = reminder.member
-        now = timezone.now()
-        at_ = reminder.repeat_due_at if repeat is not None else reminder.due_at
-        reminder.repeat_claim = reminder.repeat_due_at = None
-        if DoseLog.objects.filter(member=member, day=reminder.day, time=reminder.time).exists() or not _sound(reminder):
-            reminder.sent_at = reminder.sent_at or now  # nothing to remind about; the slot is done
-            reminder.next_repeat_at = None
-            reminder.save(update_fields=_REMINDER_FIELDS)
-            return False
-        next_dose = _next_dose_at(reminder) if repeated(member) else None  # (no query for a member without repeats)
-        if at_ is None or (
-            repeat is not None and (now - at_ > window() or not _repeat_wanted(reminder, member, at_, next_dose))
-        ):
-            reminder.next_repeat_at = next_repeat(reminder, member, now, next_dose)
-            reminder.save(update_fields=_REMINDER_FIELDS)
-            return False
-        with override(member.locale):
-            at = reminder.time.strftime("%H:%M")
-            if repeat is None:
-                subject = _("slowtaper: your %(t)s dose") % {"t": at}
-                body = _(
-                    "It is time for your %(t)s dose. Open slowtaper to see exactly how much to take and to log it: "
-                    "%(l)s"
-                ) % {"t": at, "l": settings.SITE_URL}
-            else:
-                subject = _("Dose time — %(t)s, not logged yet") % {"t": at}
-                body = _(
-                    "Your %(t)s dose is not logged yet. Open slowtaper to see exactly how much to take and to log "
-                    "it: %(l)s\n\nThese reminders stop once the dose is logged. You can change them or turn them "
-                    "off in Settings: %(s)s"
-                ) % {"t": at, "l": settings.SITE_URL, "s": settings.SITE_URL + reverse("settings")}
-        delivered = webpush.deliver(member, reminder.day, reminder.time, repeat=repeat is not None)
-        sent = send([member], subject, body) if member.reminders or not delivered else 0
-        if repeat is None:
-            reminder.sent_at = now
-        else:
-            reminder.repeats_sent += 1
-        reminder.next_repeat_at = next_repeat(reminder, member, max(now, at_), next_dose)
+        decided = _decide(reminder_id, repeat)
+    if decided is None:
+        return False
+    member, reminder, subject, body = decided
+    delivered = webpush.deliver(member, reminder.day, reminder.time, repeat=repeat is not None)
+    sent = send([member], subject, body) if member.reminders or not delivered else 0
+    return delivered + sent > 0
+
+
+def _decide(reminder_id: int, repeat: str | None) -> tuple[User, Reminder, str, str] | None:
+    """`send_reminder`'s transaction: whether the reminder (or its repeat) goes, recorded; with what it says."""
+    reminder = (
+        Reminder.objects.select_for_update(of=("self",)).select_related("member", "slot").filter(pk=reminder_id).first()
+    )
+    if reminder is None:
+        return None
+    if repeat is None and reminder.sent_at is not None:
+        return None
+    if repeat is not None and (reminder.repeat_claim is None or str(reminder.repeat_claim) != repeat):
+        return None  # sent already (a retry), or not this tick's to send
+    member = reminder.member
+    now = timezone.now()
+    at_ = reminder.repeat_due_at if repeat is not None else reminder.due_at
+    reminder.repeat_claim = reminder.repeat_due_at = None
+    if DoseLog.objects.filter(member=member, day=reminder.day, time=reminder.time).exists() or not _sound(reminder):
+        reminder.sent_at = reminder.sent_at or now  # nothing to remind about; the slot is done
+        reminder.next_repeat_at = None
         reminder.save(update_fields=_REMINDER_FIELDS)
-        return delivered + sent > 0
+        return None
+    next_dose = _next_dose_at(reminder) if repeated(member) else None  # (no query for a member without repeats)
+    if at_ is None or (
+        repeat is not None and (now - at_ > window() or not _repeat_wanted(reminder, member, at_, next_dose))
+    ):
+        reminder.next_repeat_at = next_repeat(reminder, member, now, next_dose)
+        reminder.save(update_fields=_REMINDER_FIELDS)
+        return None
+    with override(member.locale):
+        at = reminder.time.strftime("%H:%M")
+        if repeat is None:
+            subject = _("slowtaper: your %(t)s dose") % {"t": at}
+            body = _(
+                "It is time for your %(t)s dose. Open slowtaper to see exactly how much to take and to log it: %(l)s"
+            ) % {"t": at, "l": settings.SITE_URL}
+        else:
+            subject = _("Dose time — %(t)s, not logged yet") % {"t": at}
+            body = _(
+                "Your %(t)s dose is not logged yet. Open slowtaper to see exactly how much to take and to log "
+                "it: %(l)s\n\nThese reminders stop once the dose is logged. You can change them or turn them "
+                "off in Settings: %(s)s"
+            ) % {"t": at, "l": settings.SITE_URL, "s": settings.SITE_URL + reverse("settings")}
+    if repeat is None:
+        reminder.sent_at = now
+    else:
+        reminder.repeats_sent += 1
+    reminder.next_repeat_at = next_repeat(reminder, member, max(now, at_), next_dose)
+    reminder.save(update_fields=_REMINDER_FIELDS)
+    return member, reminder, subject, body
 
 
 def _sound(reminder: Reminder) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import json
 import logging
 import re
@@ -88,34 +87,51 @@ class Subscription:
 
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+_URL_CHARS = re.compile(r"[!#-\[\]-~]+")  # printable ASCII: no space, no quote, no backslash
+_HOST_CHARS = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")  # a DNS name in ASCII (no IDNA to map onto another)
 
 
-def _endpoint(value: Any) -> str:
-    if not isinstance(value, str) or not value or len(value) > MAX_ENDPOINT:
-        raise Invalid(_("The browser sent no usable push address."))
+def push_service_host(host: str) -> bool:
+    """Whether `host` is one of the push services a browser subscribes with (`settings.PUSH_SERVICE_HOSTS`: a name
+    as it is, or ".name" for any name under it)."""
+    for allowed in settings.PUSH_SERVICE_HOSTS:
+        allowed = allowed.lower()
+        if host == allowed or (allowed.startswith(".") and host.endswith(allowed) and len(host) > len(allowed)):
+            return True
+    return False
+
+
+def _refused(value: object) -> str | None:
+    """Why the server must not post to `value` (a message for the member), or None when it may. The server posts
+    to whatever address a subscription holds, so only a real push service's will do: https, the default port,
+    a host of `settings.PUSH_SERVICE_HOSTS` (any other name could resolve to this machine, the network behind it
+    or a cloud's metadata address); http on this machine only where `settings.PUSH_ALLOW_LOCAL_ENDPOINTS` (in
+    development and tests, for a local push service)."""
+    unusable = _("The browser sent no usable push address.")
+    if not isinstance(value, str) or not value or len(value) > MAX_ENDPOINT or not _URL_CHARS.fullmatch(value):
+        return unusable
     try:
         parts = urlsplit(value)
         host = (parts.hostname or "").lower()
-        parts.port  # noqa: B018 - a port that is not a number raises here
-    except ValueError as exc:
-        raise Invalid(_("The browser sent no usable push address.")) from exc
-    if parts.username or parts.password or not host or parts.fragment:
-        raise Invalid(_("The browser sent no usable push address."))
-    if parts.scheme == "http" and host in _LOCAL_HOSTS and settings.PUSH_ALLOW_LOCAL_ENDPOINTS:
-        return value
-    if parts.scheme != "https":
-        raise Invalid(_("The push address must be secure (https)."))
-    # The server will post to this address: never to this machine or an address typed as a number (push services
-    # have names), so a subscription cannot point our requests at an internal service.
-    try:
-        ipaddress.ip_address(host)
+        port = parts.port
     except ValueError:
-        pass
-    else:
-        raise Invalid(_("The push address must name a push service."))
-    if host in _LOCAL_HOSTS or host.endswith((".localhost", ".local", ".internal")) or "." not in host:
-        raise Invalid(_("The push address must name a push service."))
-    return value
+        return unusable
+    if parts.username is not None or parts.password is not None or not host or parts.fragment:
+        return unusable
+    if parts.scheme == "http" and host in _LOCAL_HOSTS and settings.PUSH_ALLOW_LOCAL_ENDPOINTS:
+        return None
+    if parts.scheme != "https":
+        return _("The push address must be secure (https).")
+    if port not in (None, 443) or not _HOST_CHARS.fullmatch(host) or not push_service_host(host):
+        return _("The push address must name a push service.")
+    return None
+
+
+def _endpoint(value: Any) -> str:
+    why = _refused(value)
+    if why is not None:
+        raise Invalid(why)
+    return str(value)
 
 
 def parse(raw: Any) -> Subscription:
@@ -237,6 +253,25 @@ def payload(member: User, day: date, at: time, repeat: bool = False) -> dict[str
     }
 
 
+MAX_ANSWER = 16 * 1024  # what is read of a push service's answer (an error text at most)
+
+
+class _Poster(requests.Session):
+    """What pywebpush posts with: a redirect is never followed (a 3xx is a failed push, logged: requests would
+    otherwise post the message on to wherever a 307 or 308 points, an internal address included), and no more
+    than MAX_ANSWER bytes of an answer are read."""
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs["allow_redirects"] = False
+        kwargs["stream"] = True
+        response = super().request(method, url, *args, **kwargs)
+        try:
+            response._content = response.raw.read(MAX_ANSWER, decode_content=True) or b""
+        finally:
+            response.close()
+        return response
+
+
 def deliver(member: User, day: date, at: time, repeat: bool = False) -> int:
     """Push the reminder of the member's dose at `at` on `day` to each of their devices; returns how many the push
     services accepted. A device the push service reports gone (404, 410) is deleted; any other failure is logged,
@@ -250,8 +285,13 @@ def deliver(member: User, day: date, at: time, repeat: bool = False) -> int:
     vapid = Vapid.from_raw(settings.VAPID_PRIVATE_KEY.encode())
     ttl = settings.REMINDER_WINDOW_MINUTES * 60
     accepted, gone = 0, []
+    poster = _Poster()
     for device in devices:
         now = timezone.now()
+        if _refused(device.endpoint) is not None:  # saved before the check, or the allow-list narrowed since
+            log.warning("push to device %s of member %s skipped: not a push service's address", device.pk, member.pk)
+            PushSubscription.objects.filter(pk=device.pk).update(last_used=now)
+            continue
         try:
             webpush(
                 subscription_info=device.info(),
@@ -262,6 +302,7 @@ def deliver(member: User, day: date, at: time, repeat: bool = False) -> int:
                 ttl=ttl,
                 headers={"Urgency": "high"},
                 timeout=SEND_TIMEOUT,
+                requests_session=poster,
             )
         except WebPushException as exc:
             if exc.status_code in GONE:
@@ -279,7 +320,8 @@ def deliver(member: User, day: date, at: time, repeat: bool = False) -> int:
     if gone:
         from .reminders import rewrite_after_commit
 
-        PushSubscription.objects.filter(pk__in=gone).delete()
+        with transaction.atomic():  # the removal and the mark that the member's slots need rewriting, together
+            PushSubscription.objects.filter(pk__in=gone).delete()
+            rewrite_after_commit(member)  # a member reminded by push only may have no channel left
         log.info("%s push subscription(s) of member %s are gone and were removed", len(gone), member.pk)
-        rewrite_after_commit(member)  # a member reminded by push only may have no channel left
     return accepted
