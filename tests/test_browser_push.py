@@ -131,7 +131,7 @@ def test_turning_reminders_on_lists_this_device_and_a_push_reaches_it(live_serve
         row = page.locator("#push-devices li").first
         assert "Chrome on Linux" in row.inner_text()
         page.locator("#push-devices").get_by_text("(this device)").wait_for()
-        page.get_by_text("Reminders are on on this device.").wait_for()
+        page.get_by_text("This device gets reminders.").wait_for()
         assert page.locator("#push-on").is_hidden()  # nothing left to turn on here
         shoot(page, "push-on-phone")
 

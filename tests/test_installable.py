@@ -143,3 +143,29 @@ def test_the_copy_is_dated_in_the_readers_language(client, cast, approved):
     page = client.get("/me/offline/").content.decode()
     assert "Copia del miércoles 10 de febrero de 2027, 12:00" in page
     assert "Dosis del miércoles 10 de febrero" in page and "comprimido" in page
+
+
+def test_the_wait_is_said_on_every_later_day_of_the_copy_whose_doses_are_the_cut_ones(client, cast):
+    # Seen in the walk: made while the check-ins said to wait, the copy warned on the day of the change only, and
+    # the day after showed the cut doses with nothing said. Offline, only the day that is today is shown, so the
+    # member opening it the day after the change read the lower dose as plain instructions.
+    from datetime import date
+
+    from conftest import give_plan
+
+    plan = give_plan(cast.member, cast.clinician, start=date(2027, 1, 25)).plan()
+    nxt = next(s for s in plan.steps if s.start > TODAY)
+    assert nxt.start == TODAY + timedelta(days=5)  # a day of the copy after it: TODAY + 6
+    login(client, cast.member)
+    page = client.get("/me/offline/").content.decode()
+
+    def section(day):
+        return page.split(f'data-copy-day="{day:%Y-%m-%d}"')[1].split("</section>")[0]
+
+    later = TODAY + timedelta(days=6)
+    assert "your check-ins said not to make the next change yet" in section(nxt.start)
+    assert "your check-ins said not to make the next change yet" in section(later)
+    # The plain note names the day of the change only; the days before the change say nothing.
+    assert "Your plan changes your doses on this day" not in section(later)
+    for n in range(5):
+        assert "not to make the next change yet" not in section(TODAY + timedelta(days=n))

@@ -634,3 +634,18 @@ def test_past_the_end_of_a_maintenance_plan_a_concern_speaks_of_no_next_change(c
         page = client.get(f"/clinic/{cast.member.pk}/").content.decode()
         assert "No change is left in the plan: the member stays on this dose." in page
         assert "the next cut waits for your decision" not in page
+
+
+def test_an_agreed_first_cut_does_not_say_go_ahead_while_the_check_ins_say_to_wait(client, cast):
+    # Seen in the walk: after a missed dose the home said "Your clinician has agreed that it can go ahead on that
+    # day" and, in the next card, "Do not make the next change yet". The first card now points to the second.
+    from slowtaper.checkins.models import DoseLog
+
+    give_intake(cast.member)
+    give_plan(cast.member, cast.clinician, start=TODAY - timedelta(days=3), stabilise_days=14, first_cut=True)
+    DoseLog.objects.create(member=cast.member, day=TODAY - timedelta(days=1), time="08:00", status="missed")
+    body = home(client, cast.member)
+    assert state_of(body) == "approved_waiting"
+    assert "Do not make the next change yet" in body
+    assert "Your clinician has agreed that it can go ahead on that day." not in body
+    assert "Your clinician agreed that it can go ahead on that day, but what your check-ins show (below)" in body

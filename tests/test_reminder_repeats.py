@@ -447,3 +447,19 @@ def test_the_repeat_is_in_the_members_language(cast, approved, frozen, worker):
     worker(frozen, "2027-02-11 13:01")
     subjects = mine(worker(frozen, "2027-02-11 13:15"), cast.member)
     assert subjects == ["Hora de la dosis — 08:00, aún no anotada"]
+
+
+def test_the_reminder_and_its_repeat_link_to_the_dose_on_the_members_today_page(cast, approved, frozen, worker):
+    # Seen in the walk: the emails linked the site's front page, which after an idle logout (30 minutes) is the
+    # visitors' page, with nothing about doses; the push opens /me/ at the dose. The link now does the same, so
+    # a logged-out member is asked to log in and lands on today's doses.
+    from django.conf import settings
+
+    repeats(cast.member, every=15, times=1)
+    worker(frozen, "2027-02-11 13:01")
+    worker(frozen, "2027-02-11 13:15")
+    link = f"{settings.SITE_URL}/me/#dose-{TOMORROW:%Y%m%d}-0800"
+    emails = [m for m in mail.outbox if m.to == [cast.member.email]]
+    assert [m.subject for m in emails] == ["slowtaper: your 08:00 dose", REPEAT_SUBJECT]
+    for email in emails:
+        assert link in email.body

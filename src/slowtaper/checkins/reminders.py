@@ -611,20 +611,23 @@ def _decide(reminder_id: int, repeat: str | None) -> tuple[User, Reminder, str, 
         reminder.next_repeat_at = next_repeat(reminder, member, now, next_dose)
         reminder.save(update_fields=_REMINDER_FIELDS)
         return None
+    # The dose's row on today's page, as the push opens it: the site's root is the visitors' page to a member
+    # whose session ended, while /me/ asks them to log in and then shows their doses.
+    link = f"{settings.SITE_URL}{reverse('member_home')}#{webpush.dose_anchor(reminder.day, reminder.time)}"
     with override(member.locale):
         at = reminder.time.strftime("%H:%M")
         if repeat is None:
             subject = _("slowtaper: your %(t)s dose") % {"t": at}
             body = _(
                 "It is time for your %(t)s dose. Open slowtaper to see exactly how much to take and to log it: %(l)s"
-            ) % {"t": at, "l": settings.SITE_URL}
+            ) % {"t": at, "l": link}
         else:
             subject = _("Dose time — %(t)s, not logged yet") % {"t": at}
             body = _(
                 "Your %(t)s dose is not logged yet. Open slowtaper to see exactly how much to take and to log "
                 "it: %(l)s\n\nThese reminders stop once the dose is logged. You can change them or turn them "
                 "off in Settings: %(s)s"
-            ) % {"t": at, "l": settings.SITE_URL, "s": settings.SITE_URL + reverse("settings")}
+            ) % {"t": at, "l": link, "s": settings.SITE_URL + reverse("settings")}
     if repeat is None:
         reminder.sent_at = now
     else:

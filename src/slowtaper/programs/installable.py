@@ -154,6 +154,9 @@ class CopyDay:
     day: date
     doses: list[DoseToday]
     changed: bool  # the doses differ from the day before (a planned change: worth saying in a copy)
+    # The doses differ from today's, when the copy was made: while the check-ins say to wait, every such day says
+    # so, not only the day of the change (offline the page shows only the day that is today).
+    moved: bool = False
 
 
 def _copy_days(member: User, today: date) -> tuple[Any, list[CopyDay]]:
@@ -167,12 +170,13 @@ def _copy_days(member: User, today: date) -> tuple[Any, list[CopyDay]]:
     held = day.held_change
     days = [CopyDay(today, day.doses, bool(day.changes_today))]
     before = {(d.time, d.drug, d.mg) for d in day.step.doses}
+    first = before
     for offset in range(1, COPY_DAYS):
         on = today + timedelta(days=offset)
         step, _waiting = scheduled_step(program, day.plan, on, held)
         doses = [DoseToday(d.time, d.drug, d.mg, d.how_message(), None) for d in (step.doses if step else ())]
         now = {(d.time, d.drug, d.mg) for d in doses}
-        days.append(CopyDay(on, doses, now != before))
+        days.append(CopyDay(on, doses, now != before, now != first))
         before = now
     return day, days
 
