@@ -248,7 +248,9 @@ def test_logging_out_with_a_tap_not_sent_warns_and_sends_it_first(live_server, p
     page.get_by_role("button", name="Log out").click()
     page.wait_for_function("() => window.location.pathname === '/me/'")
     page.wait_for_timeout(300)
-    assert said == ["1 dose tap is not sent yet. Log out anyway?"]
+    assert said == [
+        "1 dose tap is not sent yet: it stays on this phone and goes when you log in here again. Log out anyway?"
+    ]
     assert len(queued(page)) == 1
 
     # Reachable again: logging out sends it first, and asks nothing.

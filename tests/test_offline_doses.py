@@ -31,7 +31,10 @@ def test_each_dose_row_of_today_and_yesterday_has_the_id_a_reminder_opens(client
     # The sentences the script shows come from the page, with their placeholders.
     assert 'data-row="Waiting to send: {status} (tapped {time})"' in body
     assert 'data-waiting-one="{n} dose tap waiting to be sent — it will be sent when you are back online."' in body
-    assert 'data-unsent-other="{n} dose taps are not sent yet. Log out anyway?"' in body
+    assert (
+        'data-unsent-other="{n} dose taps are not sent yet: they stay on this phone and go when you log in here '
+        'again. Log out anyway?"' in body
+    )
 
 
 def test_the_sentences_for_the_script_are_in_spanish_for_a_spanish_reader(client, cast, approved):
@@ -43,7 +46,8 @@ def test_the_sentences_for_the_script_are_in_spanish_for_a_spanish_reader(client
     assert "{n} dosis anotada pendiente de enviar: se enviará cuando vuelva a tener conexión." in body
     assert "{n} dosis anotadas pendientes de enviar: se enviarán cuando vuelva a tener conexión." in body
     assert "Vuelva a iniciar sesión para enviar {n} dosis anotada pendiente." in body
-    assert "{n} dosis anotadas no se han enviado todavía. ¿Cerrar sesión de todos modos?" in body
+    assert "{n} dosis anotadas no se han enviado todavía: quedan en este teléfono" in body
+    assert "¿Cerrar sesión de todos modos?" in body
     assert "«{status}»" in body and ">Entendido<" in body
 
 

@@ -585,13 +585,15 @@ _logout = auth_views.LogoutView.as_view()
 
 
 def log_out(request: HttpRequest) -> HttpResponse:
-    """Django's logout (POST only), which also tells the browser to forget what this site kept on the device:
-    the copy of the member's doses the installed app keeps for offline use (programs/installable.py), drafts,
-    the service worker. A shared phone keeps nothing of the person who logged out. Chromium and Firefox honour
-    "cache" and "storage" over HTTPS and on localhost; "storage" also ends the service worker and with it this
-    device's push subscription. A browser that ignores the header still loses the copy: the service worker
-    deletes it when it sees the logout, and so does the next page (nobody logged in)."""
+    """Django's logout (POST only), which also tells the browser to drop its HTTP cache (`Clear-Site-Data:
+    "cache"`). The copy of the member's doses that the installed app keeps for offline use (programs/
+    installable.py) is deleted by the service worker when it sees the logout, even offline, and by the next page
+    (nobody logged in). Not "storage": that would also end the service worker, and with it this device's push
+    subscription, so a member who logs out would silently stop getting dose reminders on the phone they turned
+    them on for (a missed reminder in a taper is the worse harm; the notification says only "Dose time", and the
+    member removes a device in Settings), and it would wipe dose taps still waiting to be sent, another person's
+    too on a shared phone (they are sent only under their own login)."""
     response = _logout(request)
     if request.method == "POST" and response.status_code in (200, 302):
-        response["Clear-Site-Data"] = '"cache", "storage"'
+        response["Clear-Site-Data"] = '"cache"'
     return response
