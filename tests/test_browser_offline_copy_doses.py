@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 
 import pytest
 
@@ -334,3 +335,38 @@ def test_a_copy_from_yesterday_logs_the_day_it_shows(live_server, page, member):
     [tap] = queued(page)
     assert tap["day"] == f"{tomorrow:%Y-%m-%d}"
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", tap["key"])
+
+
+def test_a_double_tap_on_the_home_online_is_still_one_write(live_server, page, member):
+    """The home's keys are the server's (new in every response): a double tap online sends one key twice."""
+    person, rev = member
+    today, first = today_and_first(person, rev)
+    log_in(page, live_server.url, "member")
+    key = row(page, today, first).locator("input[name=key]").input_value()
+    button(page, "Taken", first).dblclick()
+    row(page, today, first).get_by_text("✓ taken").wait_for()
+    page.wait_for_timeout(1000)
+    assert DoseLog.objects.filter(member=person).count() == 1
+    assert list(Submission.objects.filter(member=person).values_list("key", flat=True)) == [uuid.UUID(key)]
+    assert queued(page) == []
+
+
+def test_a_tap_that_gets_no_answer_on_a_connection_that_carries_nothing_waits(live_server, page, member):
+    """The phone says it is online, the request hangs (one bar, a captive portal): after 10 s the tap waits with
+    the key it was sent with (it may have been stored), rather than a spinner for ever; sent once later."""
+    person, rev = member
+    today, first = today_and_first(person, rev)
+    log_in(page, live_server.url, "member")
+    key = row(page, today, first).locator("input[name=key]").input_value()
+    held = []
+    page.route("**/me/doses/", lambda route: held.append(route))  # never answered
+    button(page, "Taken", first).click()
+    row(page, today, first).locator("[data-waiting-tap]").wait_for(timeout=20_000)
+    assert [t["key"] for t in queued(page)] == [key]
+    assert page.get_by_text("Not saved").count() == 0
+    assert len(held) == 1
+    page.unroute("**/me/doses/")  # the held request was given up by the page itself (its timeout)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.locator("#dose-queue").wait_for(state="hidden")
+    assert DoseLog.objects.get(member=person).status == "taken"
+    assert Submission.objects.filter(member=person).count() == 1
