@@ -298,7 +298,8 @@ def test_a_tap_sent_online_after_an_idle_logout_waits_for_the_login(live_server,
 
     person, rev = member
     today, first = today_and_first(person, rev)
-    log_in(page, live_server.url, "member")
+    installed(page, live_server.url, person)  # the page's own requests done (one could refresh last_seen)
+    page.wait_for_load_state("networkidle")
     SessionRecord.objects.filter(user=person).update(last_seen=timezone.now() - timedelta(days=1))
     button(page, "Taken", first).click()
     page.get_by_text("Log in again to send 1 waiting dose tap.").wait_for()
@@ -370,3 +371,26 @@ def test_a_tap_that_gets_no_answer_on_a_connection_that_carries_nothing_waits(li
     page.locator("#dose-queue").wait_for(state="hidden")
     assert DoseLog.objects.get(member=person).status == "taken"
     assert Submission.objects.filter(member=person).count() == 1
+
+
+def test_a_copy_left_open_over_midnight_shows_the_new_day_when_the_phone_is_picked_up(live_server, page, member):
+    """An installed app resumes where it was: the copy opened at 22:00 and looked at again at 3 a.m. is loaded
+    again, so its buttons log the day it is now."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    person, rev = member
+    today, _first = today_and_first(person, rev)
+    installed(page, live_server.url, person)
+    offline_copy(page)
+    assert page.locator("#doses").get_attribute("data-copy-day") == f"{today:%Y-%m-%d}"
+    page.evaluate("window.stale = true")
+    tomorrow = today + timedelta(days=1)
+    page.clock.set_fixed_time(datetime.combine(tomorrow, time(3, 0), tzinfo=ZoneInfo(person.time_zone)))
+    with page.expect_navigation():
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    page.get_by_text("As of").wait_for()
+    assert page.evaluate("window.stale") is None
+    assert page.locator("#doses").get_attribute("data-copy-day") == f"{tomorrow:%Y-%m-%d}"
+    dose = rev.plan().step_on(tomorrow).doses[0]
+    assert row(page, tomorrow, dose).is_visible()

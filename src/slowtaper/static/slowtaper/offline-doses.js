@@ -239,8 +239,9 @@
       if (!form.matches || !form.matches("form[data-dose-form]") || !button || !button.value) {
         return;
       }
-      // The session's token as it is now: a copy kept from earlier carries the token of its day.
-      var csrf = form.querySelector('input[name="csrfmiddlewaretoken"]');
+      // The copy: the session's token as it is now (the kept text carries the one of the day it was made). The
+      // home's stays its own: a home left open across a new login says it is out of date (htmx-errors.js).
+      var csrf = form.closest("[data-offline-copy]") && form.querySelector('input[name="csrfmiddlewaretoken"]');
       var now = cookieToken();
       if (csrf && now) {
         csrf.value = now;

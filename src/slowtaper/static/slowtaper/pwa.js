@@ -10,6 +10,7 @@
 //   too old;
 // - a dose logged (an htmx answer, or taps waiting sent by offline-doses.js: slowtaper:doses-swapped), on the
 //   home or on the copy: the kept copy is made again, so that offline it shows the dose logged;
+// - a page of doses (the home, the copy) open since another day is loaded again when the phone is picked up;
 // - offers "Install slowtaper on this phone" where the browser offers it (beforeinstallprompt), and on iPhone
 //   and iPad Safari, which has no prompt, the "Share, then Add to Home Screen" hint.
 (function () {
@@ -117,6 +118,26 @@
     }
   }
 
+  // A page of doses left open over midnight (an installed app resumes where it was, without loading anything):
+  // when the phone is picked up on another day, it is loaded again, so Taken logs the day it is, not the day
+  // the page was made for. The copy reads the member's zone; the home the phone's (a reload too many at worst).
+  function newDayReloads(copy) {
+    if (!copy && !document.getElementById("doses")) {
+      return; // other pages may hold a form being filled in
+    }
+    var zone = copy ? copy.getAttribute("data-zone") : undefined;
+    var shown = localDay(zone);
+    function check() {
+      if (document.visibilityState !== "hidden" && localDay(zone) !== shown) {
+        shown = localDay(zone); // once
+        window.location.reload();
+      }
+    }
+    document.addEventListener("visibilitychange", check);
+    window.addEventListener("pageshow", check);
+    window.addEventListener("focus", check);
+  }
+
   function offerInstall() {
     var box = document.querySelector("[data-install]");
     if (!box) {
@@ -163,6 +184,7 @@
     if (copy) {
       showToday(copy);
     }
+    newDayReloads(copy);
     if (!member) {
       copies(null);
       if (body.hasAttribute("data-draft-owner") && navigator.serviceWorker) {
