@@ -5,6 +5,7 @@ connection returns; a tap whose answer was lost is not counted twice; a tap neve
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 
 import pytest
@@ -82,7 +83,9 @@ def test_taps_made_offline_wait_and_are_sent_once_when_the_connection_returns(li
     assert "1 dose tap waiting to be sent — it will be sent when you are back online." in summary.inner_text()
     assert not DoseLog.objects.exists()
     [tap] = queued(page)
-    assert tap["key"] == key_before and tap["member"] == str(person.pk)
+    # Never sent: a key made in the browser, not the page's (a kept page's keys may have been used before).
+    assert tap["key"] != key_before and tap["member"] == str(person.pk)
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", tap["key"])
     assert (tap["day"], tap["time"], tap["status"]) == (f"{today:%Y-%m-%d}", f"{first.time:%H:%M}", "taken")
     assert tap["csrf"] and tap["tapped"]
     # The form has a new key now: another answer is another write.

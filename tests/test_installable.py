@@ -52,13 +52,47 @@ def test_the_service_worker_is_a_script_checked_at_every_visit_under_the_strict_
     assert len(config["version"]) == 16
 
 
+def test_the_worker_keeps_every_script_and_style_the_copy_loads(client, cast, approved):
+    """The copy is shown offline: whatever it loads must come from the worker's cache, the dose queue above all
+    (a tap on the copy offline waits in it)."""
+    import re
+
+    login(client, cast.member)
+    script = client.get("/sw.js").content.decode()
+    config = json.loads(script.split("var CONFIG = ", 1)[1].split(";\nvar STATIC", 1)[0])
+    page = client.get("/me/offline/").content.decode()
+    loaded = re.findall(r'<script src="([^"]+)"', page) + re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
+    assert "/static/slowtaper/offline-doses.js" in loaded and "/static/slowtaper/site.css" in loaded
+    assert set(loaded) <= set(config["precache"]), set(loaded) - set(config["precache"])
+
+
+def test_the_copy_has_the_homes_dose_rows_forms_and_waiting_box(client, cast, approved):
+    """What offline-doses.js needs to queue a tap on the copy and show it waiting there."""
+    login(client, cast.member)
+    page = client.get("/me/offline/").content.decode()
+    for n in range(7):
+        day = TODAY + timedelta(days=n)
+        assert f'class="dose" id="dose-{day:%Y%m%d}-0800" tabindex="-1"' in page
+    assert (
+        page.count("data-dose-form>")
+        == page.count('name="key"')
+        == page.count(f'<input type="hidden" name="member" value="{cast.member.pk}">')
+    )
+    assert page.count("data-dose-form>") >= 14
+    assert page.count('id="dose-queue"') == 1
+    assert 'data-row="Waiting to send: {status} (tapped {time})"' in page
+    assert f'data-member="{cast.member.pk}"' in page
+
+
 def test_only_a_members_pages_register_the_worker(client, cast):
     login(client, cast.member)
-    assert f'data-app-member="{cast.member.pk}"' in client.get("/me/").content.decode()
+    page = client.get("/me/").content.decode()
+    # One attribute says whose page it is, for both scripts (the worker's and the dose queue's).
+    assert f'data-member="{cast.member.pk}"' in page and "data-app-member" not in page
     client.logout()
     login(client, cast.clinician)
     page = client.get("/clinic/").content.decode()
-    assert "data-app-member" not in page and 'src="/static/slowtaper/pwa.js"' in page  # pwa.js removes it there
+    assert "data-member" not in page and 'src="/static/slowtaper/pwa.js"' in page  # pwa.js removes it there
 
 
 def test_the_copy_holds_today_and_the_next_days_dated_as_of_now(client, cast, approved):

@@ -53,10 +53,12 @@ COPY_DAYS = 7
 THEME_COLOUR = "#0b4f8a"
 BACKGROUND_COLOUR = "#ffffff"
 # What the kept copy and the offline notice need to look and work right without a connection, kept by the
-# service worker when it installs. A script the member pages load (the offline dose queue) belongs here too.
+# service worker when it installs: every script and style the layout (web/base.html) loads on a member's page,
+# the offline dose queue among them (a tap on the copy offline waits in it).
 PRECACHE = (
     "slowtaper/site.css",
     "slowtaper/pwa.js",
+    "slowtaper/offline-doses.js",
     "slowtaper/drafts.js",
     "slowtaper/htmx-errors.js",
     "slowtaper/favicon.svg",

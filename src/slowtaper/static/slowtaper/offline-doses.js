@@ -8,17 +8,31 @@
 // own key on `online`, on every page load and every half minute, so a tap that did reach the server before its
 // answer was lost is answered with the first write and not stored again.
 //
-// Key rule (one write per key on the server, and a retried old key never undoes a later answer): each answer
-// queued gets the form's key and the form then gets a fresh one; a second tap on the same dose while queued
-// replaces the first (the latest answer wins, as on the server) and, when it says the same thing, keeps the
-// first tap's key, so a double tap stays one write.
+// Key rule (one write per key on the server: a key used before is answered with what it stored then, whatever
+// the tap says now, so a key must never serve two answers):
+// - a tap queued without being sent (the phone is offline) gets a key made here (crypto.randomUUID), new, kept
+//   with the tap so that a replay after a lost answer is the same write;
+// - a tap sent that got no answer is queued with the key it was sent with (it may have been stored), and the
+//   form then gets a new key: the form's next tap is another answer;
+// - a second tap on the same dose while queued replaces the first (the latest answer wins, as on the server)
+//   and, when it says the same thing, keeps the first tap's key, so a double tap stays one write;
+// - the copy of the doses kept for offline use (programs/installable.py, [data-offline-copy]) is the same text
+//   each time it is opened, keys included: its forms get keys made here each time it is opened, so a key the
+//   copy carried is never sent twice (an answer changed on a copy opened again would be taken for the old one).
+//   The member home's keys are the server's, new in every response (its online double-tap protection as it was).
 // Account rule: a tap belongs to the account whose page it was tapped on (body[data-member]); it is sent only
 // from that account's pages, and the server refuses a tap for another account (409), so after an idle logout
 // and someone else logging in on the same phone it waits, unseen, for its own member (for a few days at most).
 // Logging out on purpose clears this browser's storage (Clear-Site-Data), after a warning.
 //
 // Every sentence comes from the page (translated server-side): #dose-queue's data attributes on the member
-// home, the logout form's data-unsent-* everywhere.
+// home and on the copy (programs/_dose_queue.html), the logout form's data-unsent-* everywhere.
+//
+// On the copy: the forms are the home's (rows dose-YYYYMMDD-HHMM, data-dose-form, member); pwa.js gives the
+// section of today the id the answers replace (#doses). Whatever swaps the dose list fires
+// slowtaper:doses-swapped on the body, so pwa.js keeps a new copy (a dose logged shows in the copy offline).
+// A session that ended (an idle logout) while the page was open: the tap is not lost on the way to the login
+// page, it waits ("log in again") and is sent after the login.
 (function () {
   "use strict";
   var STORE = "slowtaper-dose-taps";
@@ -104,6 +118,19 @@
       .join("");
     return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
   }
+  function cookieToken() {
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : null;
+  }
+  // The copy's forms: keys of this opening's own (see the key rule).
+  function rekeyCopy() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-offline-copy] form[data-dose-form]"), function (f) {
+      var key = f.querySelector('input[name="key"]');
+      if (key) {
+        key.value = freshKey();
+      }
+    });
+  }
   function two(n) {
     return ("0" + n).slice(-2);
   }
@@ -182,7 +209,7 @@
       return true;
     });
     if (earlier && earlier.status === tap.status) {
-      earlier.state = "waiting"; // the same answer again: the first tap, and its key, stand
+      earlier.state = tap.state; // the same answer again: the first tap, and its key, stand
       tap = earlier;
     }
     list.push(tap);
@@ -212,10 +239,18 @@
       if (!form.matches || !form.matches("form[data-dose-form]") || !button || !button.value) {
         return;
       }
+      // The copy: the session's token as it is now (the kept text carries the one of the day it was made). The
+      // home's stays its own: a home left open across a new login says it is out of date (htmx-errors.js).
+      var csrf = form.closest("[data-offline-copy]") && form.querySelector('input[name="csrfmiddlewaretoken"]');
+      var now = cookieToken();
+      if (csrf && now) {
+        csrf.value = now;
+      }
       form.slowtaperTap = tapOf(form, button);
       if (navigator.onLine === false) {
         evt.preventDefault();
         evt.stopPropagation();
+        form.slowtaperTap.key = freshKey(); // never sent: a key of its own (see the key rule)
         queue(form, form.slowtaperTap);
         form.slowtaperTap = null;
       }
@@ -223,21 +258,53 @@
     true
   );
 
-  // Sent but no answer (a network error, not an HTTP error): queued with the same key, as it may have arrived.
+  // Sent but no answer (a network error, not an HTTP error, or none within the form's hx-request timeout: a
+  // connection that says it is there and carries nothing): queued with the same key, as it may have arrived.
   // Caught before htmx-errors.js (window, capture phase), whose "reload and tap again" would be wrong here.
-  window.addEventListener(
-    "htmx:sendError",
-    function (evt) {
-      var form = doseForm(evt);
-      if (!form || !form.slowtaperTap) {
-        return;
-      }
-      queue(form, form.slowtaperTap);
-      form.slowtaperTap = null;
-      evt.stopPropagation();
-    },
-    true
-  );
+  function unanswered(evt) {
+    var form = doseForm(evt);
+    if (!form || !form.slowtaperTap) {
+      return;
+    }
+    queue(form, form.slowtaperTap);
+    form.slowtaperTap = null;
+    evt.stopPropagation();
+  }
+  document.addEventListener("htmx:configRequest", function (evt) {
+    if (evt.target.closest && evt.target.closest("form[data-dose-form]")) {
+      evt.detail.timeout = WAIT_MS; // no answer by then: queued (htmx waits for ever by default)
+    }
+  });
+  window.addEventListener("htmx:sendError", unanswered, true);
+  window.addEventListener("htmx:timeout", unanswered, true);
+
+  // The session ended meanwhile (an idle logout: the server answers HX-Redirect to the login page, or the
+  // request was redirected there): nothing was stored. The tap waits for a login, which the box offers, rather
+  // than being dropped on the way to the login page.
+  document.addEventListener("htmx:beforeOnLoad", function (evt) {
+    var form = doseForm(evt);
+    var xhr = evt.detail && evt.detail.xhr;
+    if (!form || !form.slowtaperTap || !xhr) {
+      return;
+    }
+    var redirected = false;
+    try {
+      redirected = new URL(xhr.responseURL).pathname !== new URL(form.action).pathname;
+    } catch (e) {
+      redirected = false;
+    }
+    if (!xhr.getResponseHeader("HX-Redirect") && !redirected) {
+      return;
+    }
+    evt.preventDefault(); // neither the redirect nor a login page swapped into the dose list
+    var tap = form.slowtaperTap;
+    form.slowtaperTap = null;
+    tap.state = "login";
+    queue(form, tap);
+    if (!document.getElementById("dose-queue")) {
+      window.location.assign(xhr.getResponseHeader("HX-Redirect") || xhr.responseURL);
+    }
+  });
 
   // A tap that did get through is the latest answer for its dose: an older one waiting for it is dropped.
   document.addEventListener("htmx:afterRequest", function (evt) {
@@ -261,9 +328,9 @@
 
   function token(t) {
     // The session's token as it is now (it changes at every login), else the page's, else the one saved.
-    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    if (m) {
-      return decodeURIComponent(m[1]);
+    var now = cookieToken();
+    if (now) {
+      return now;
     }
     try {
       return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || t.csrf;
@@ -346,6 +413,7 @@
     if (window.htmx) {
       window.htmx.process(doses);
     }
+    document.body.dispatchEvent(new CustomEvent("slowtaper:doses-swapped", { bubbles: true }));
   }
 
   function flush() {
@@ -509,6 +577,7 @@
   );
 
   function start() {
+    rekeyCopy();
     var now = Date.now();
     var me = account();
     // Another account's taps are kept for their member only as long as the server could still log them.

@@ -5,7 +5,12 @@
 // - on a page with nobody logged in (the login page after an idle logout) or someone who is not a member:
 //   deletes the kept copy (a shared phone: the next person must not find it); a non-member's browser needs no
 //   service worker, so it is removed there;
-// - on the kept copy itself: shows the day that is today where the member lives, or says the copy is too old;
+// - on the kept copy itself: shows the day that is today where the member lives (the days before it are taken
+//   off the page: their rows would share ids with the day before in an answer swapped in), or says the copy is
+//   too old;
+// - a dose logged (an htmx answer, or taps waiting sent by offline-doses.js: slowtaper:doses-swapped), on the
+//   home or on the copy: the kept copy is made again, so that offline it shows the dose logged;
+// - a page of doses (the home, the copy) open since another day is loaded again when the phone is picked up;
 // - offers "Install slowtaper on this phone" where the browser offers it (beforeinstallprompt), and on iPhone
 //   and iPad Safari, which has no prompt, the "Share, then Add to Home Screen" hint.
 (function () {
@@ -94,19 +99,43 @@
   // The kept copy: today's doses only. Its section takes the id the dose buttons swap (#doses), as on the home.
   function showToday(copy) {
     var today = localDay(copy.getAttribute("data-zone"));
+    var days = copy.querySelectorAll("[data-copy-day]");
     var found = null;
-    Array.prototype.forEach.call(copy.querySelectorAll("[data-copy-day]"), function (section) {
-      if (section.getAttribute("data-copy-day") === today) {
+    Array.prototype.forEach.call(days, function (section) {
+      var day = section.getAttribute("data-copy-day");
+      if (day === today) {
         found = section;
+      } else if (day < today) {
+        section.remove(); // past: nothing to show or to tap (a dose of yesterday is logged from the home)
       } else {
         section.hidden = true;
       }
     });
     if (found) {
       found.id = "doses";
-    } else if (copy.querySelector("[data-copy-day]")) {
+    } else if (days.length) {
       copy.querySelector("[data-copy-too-old]").hidden = false;
     }
+  }
+
+  // A page of doses left open over midnight (an installed app resumes where it was, without loading anything):
+  // when the phone is picked up on another day, it is loaded again, so Taken logs the day it is, not the day
+  // the page was made for. The copy reads the member's zone; the home the phone's (a reload too many at worst).
+  function newDayReloads(copy) {
+    if (!copy && !document.getElementById("doses")) {
+      return; // other pages may hold a form being filled in
+    }
+    var zone = copy ? copy.getAttribute("data-zone") : undefined;
+    var shown = localDay(zone);
+    function check() {
+      if (document.visibilityState !== "hidden" && localDay(zone) !== shown) {
+        shown = localDay(zone); // once
+        window.location.reload();
+      }
+    }
+    document.addEventListener("visibilitychange", check);
+    window.addEventListener("pageshow", check);
+    window.addEventListener("focus", check);
   }
 
   function offerInstall() {
@@ -150,11 +179,12 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var body = document.body;
-    var member = body.getAttribute("data-app-member");
+    var member = body.getAttribute("data-member");
     var copy = document.querySelector("[data-offline-copy]");
     if (copy) {
       showToday(copy);
     }
+    newDayReloads(copy);
     if (!member) {
       copies(null);
       if (body.hasAttribute("data-draft-owner") && navigator.serviceWorker) {
@@ -184,12 +214,15 @@
         }
       });
     }
-    // A dose logged on the home: the copy shows it too.
+    // A dose logged, on the home or on the copy: the copy shows it too.
     document.body.addEventListener("htmx:afterSwap", function (event) {
       var target = event.detail && event.detail.target;
-      if (target && target.id === "doses" && !copy) {
+      if (target && target.id === "doses") {
         keepCopy(member);
       }
+    });
+    document.body.addEventListener("slowtaper:doses-swapped", function () {
+      keepCopy(member);
     });
   });
 })();
