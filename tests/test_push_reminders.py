@@ -190,6 +190,17 @@ def test_with_keys_the_settings_page_offers_the_button_with_the_public_key(clien
     assert "Reminders on this phone" not in client.get("/accounts/settings/").content.decode()
 
 
+def test_the_email_box_says_what_ticking_it_does(client, cast, approved, frozen):
+    # Ticked, an email goes at every dose time as well as the pushes
+    # (test_every_device_gets_it_and_email_too_when_the_member_chose_email); not ticked, only when no device took
+    # the push (test_a_device_the_push_service_says_is_gone_is_removed_and_email_goes_instead). The help text once
+    # said only the second, under a label ("Also email me at dose times") that says the first.
+    login(client, cast.member)
+    page = client.get("/accounts/settings/").content.decode()
+    assert "Ticked: an email at every dose time too." in page
+    assert "Not ticked: an email only when none of your devices could be reached." in page
+
+
 def good(service_or_endpoint="https://fcm.googleapis.com/fcm/send/abc"):
     from helpers.push_service import Device
 

@@ -140,6 +140,12 @@ class SettingsForm(OneLineNameMixin, PlaceFields, forms.ModelForm):
             "quiet_until": _("Quiet until"),
         }
         help_texts = {
+            # What the box does in both states (checkins.reminders.send_reminder); the model's own help text says
+            # only the unticked one, and changing it would need a migration for a word.
+            "reminders": _(
+                "Reminders go to each device where you turn them on below. Ticked: an email at every dose time too. "
+                "Not ticked: an email only when none of your devices could be reached."
+            ),
             "repeat_every": _(
                 "If a dose is not logged as taken, late or missed, the reminder comes again after this time. The "
                 "repeats stop as soon as you log the dose, on any device, and never come once your next dose is due."
