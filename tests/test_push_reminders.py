@@ -171,7 +171,7 @@ def test_a_spanish_member_reads_it_in_spanish(cast, approved, frozen, service):
 def test_without_keys_push_is_off_and_said_so(client, cast, approved, frozen):
     login(client, cast.member)
     page = client.get("/accounts/settings/").content.decode()
-    assert "Reminders on this phone" in page
+    assert "Reminders on your devices" in page
     assert "not set up on this server" in page
     assert 'id="push-on"' not in page
     answer = subscribe(client, {"endpoint": "https://push.example.net/x", "keys": {"p256dh": "x", "auth": "y"}})
@@ -187,7 +187,7 @@ def test_with_keys_the_settings_page_offers_the_button_with_the_public_key(clien
     assert "slowtaper/push.js" in page
     # Carers get no such section: their reminders are not doses.
     login(client, cast.clinician)
-    assert "Reminders on this phone" not in client.get("/accounts/settings/").content.decode()
+    assert "Reminders on your devices" not in client.get("/accounts/settings/").content.decode()
 
 
 def test_the_email_box_says_what_ticking_it_does(client, cast, approved, frozen):
@@ -427,3 +427,15 @@ def test_a_repeat_is_pushed_too_saying_the_dose_is_not_logged_and_replacing_the_
     DoseLog.objects.create(member=cast.member, day=TOMORROW, time=time(8), status="taken")
     minute("2027-02-11 13:30:00+00:00")
     assert len(service.received) == 2
+
+
+def test_logging_out_says_reminders_still_come_to_the_devices_only_to_a_member_with_one(client, cast, service):
+    webpush.subscribe(cast.member, webpush.parse(service.device().subscription()), ANDROID_CHROME)
+    login(client, cast.member)
+    page = client.post("/accounts/logout/", follow=True).content.decode()
+    assert "Dose reminders still come to the devices you turned them on for" in page
+    assert PushSubscription.objects.filter(member=cast.member).exists()  # logging out removed nothing
+    # A member with no device is told nothing of the kind.
+    login(client, cast.other_member)
+    page = client.post("/accounts/logout/", follow=True).content.decode()
+    assert "Dose reminders still come" not in page

@@ -593,7 +593,25 @@ def log_out(request: HttpRequest) -> HttpResponse:
     them on for (a missed reminder in a taper is the worse harm; the notification says only "Dose time", and the
     member removes a device in Settings), and it would wipe dose taps still waiting to be sent, another person's
     too on a shared phone (they are sent only under their own login)."""
+    from slowtaper.checkins.models import PushSubscription  # (checkins builds on accounts: imported late)
+
+    user = request.user
+    pushed = (
+        request.method == "POST"
+        and user.is_authenticated
+        and PushSubscription.objects.filter(member_id=user.pk).exists()
+    )
     response = _logout(request)
     if request.method == "POST" and response.status_code in (200, 302):
         response["Clear-Site-Data"] = '"cache"'
+        if pushed:
+            # Said once, to the person who just logged out, on the page they land on: a shared phone's next user
+            # should not be surprised by "Dose time", and the member should know logging out did not stop them.
+            messages.info(
+                request,
+                _(
+                    "Dose reminders still come to the devices you turned them on for, this one too if it is one "
+                    "of them. To stop them on a device, log in and remove it in Settings."
+                ),
+            )
     return response

@@ -1,4 +1,4 @@
-// Push reminders on this device (Settings, "Reminders on this phone").
+// Push reminders on this device (Settings, "Reminders on your devices").
 //
 // The button subscribes this browser with the server's VAPID public key (`data-key`) through the service worker
 // (served at /sw.js; its push handler is static/slowtaper/sw-push.js) and posts the subscription as JSON with the
