@@ -326,3 +326,53 @@ def _no_push_keys(request):
     if {"settings", "db", "transactional_db", "live_server", "cast"} & set(request.fixturenames):
         settings = request.getfixturevalue("settings")
         settings.VAPID_PUBLIC_KEY = settings.VAPID_PRIVATE_KEY = settings.VAPID_SUBJECT = ""
+
+
+class _Requests:
+    """How many requests the live server is answering now (Django's request_started / request_finished signals,
+    which its threads send around every request)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.lock = threading.Lock()
+        self.open = 0
+
+    def started(self, **_kwargs) -> None:
+        with self.lock:
+            self.open += 1
+
+    def finished(self, **_kwargs) -> None:
+        with self.lock:
+            self.open = max(0, self.open - 1)
+
+
+_REQUESTS = _Requests()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_settles(request):
+    """A browser test ends only when the live server has answered every request the page or its service worker
+    made: the app's scripts fetch in the background (the offline copy, waiting dose taps, the worker's files), and
+    a request still running in a server thread when the test database is flushed (it shares the test's SQLite
+    connection) breaks the flush ("database table is locked") and every browser test after it. The test's
+    browser contexts close first (their fixtures end before this one), so no new request starts meanwhile."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    import time as clock
+
+    from django.core.signals import request_finished, request_started
+
+    request.getfixturevalue("transactional_db")  # set up before this fixture, so flushed after it ends
+    # The login rate limit counts in the database cache, a table the flush between tests leaves as it is: a run
+    # of browser tests logging in from 127.0.0.1 would pass SLOWTAPER_LOGIN_RATE and be refused (429).
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    request_started.connect(_REQUESTS.started, dispatch_uid="live-server-settles")
+    request_finished.connect(_REQUESTS.finished, dispatch_uid="live-server-settles")
+    yield
+    deadline = clock.monotonic() + 15
+    while _REQUESTS.open and clock.monotonic() < deadline:
+        clock.sleep(0.05)
